@@ -1,0 +1,124 @@
+//! A generational arena: a `Vec` with a free list whose keys go stale.
+//!
+//! Timers in the simulation are never cancelled eagerly; a timer event carries
+//! the key of the entity it is about, and when it fires after that entity is
+//! gone (and its slot reused) the generation no longer matches and the event is
+//! ignored. Memory stays proportional to the entities alive, not to simulated time.
+
+/// A handle to an arena entry.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Key {
+    idx: u32,
+    generation: u32,
+}
+
+impl Key {
+    /// Packs the key into one integer (for opaque tokens passed between models).
+    pub fn to_bits(self) -> u64 {
+        (u64::from(self.generation) << 32) | u64::from(self.idx)
+    }
+    pub fn from_bits(bits: u64) -> Key {
+        Key { idx: bits as u32, generation: (bits >> 32) as u32 }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Slot<T> {
+    generation: u32,
+    value: Option<T>,
+}
+
+/// Entries addressed by [`Key`]; removed slots are reused with a new generation.
+#[derive(Debug, Clone)]
+pub struct Arena<T> {
+    slots: Vec<Slot<T>>,
+    free: Vec<u32>,
+    len: usize,
+}
+
+impl<T> Default for Arena<T> {
+    fn default() -> Self {
+        Arena { slots: Vec::new(), free: Vec::new(), len: 0 }
+    }
+}
+
+impl<T> Arena<T> {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn insert(&mut self, value: T) -> Key {
+        self.len += 1;
+        if let Some(idx) = self.free.pop() {
+            let slot = &mut self.slots[idx as usize];
+            slot.value = Some(value);
+            Key { idx, generation: slot.generation }
+        } else {
+            let idx = u32::try_from(self.slots.len()).expect("more than 2^32 live entities");
+            self.slots.push(Slot { generation: 0, value: Some(value) });
+            Key { idx, generation: 0 }
+        }
+    }
+
+    pub fn get(&self, k: Key) -> Option<&T> {
+        self.slots.get(k.idx as usize).filter(|s| s.generation == k.generation).and_then(|s| s.value.as_ref())
+    }
+
+    pub fn get_mut(&mut self, k: Key) -> Option<&mut T> {
+        self.slots.get_mut(k.idx as usize).filter(|s| s.generation == k.generation).and_then(|s| s.value.as_mut())
+    }
+
+    pub fn contains(&self, k: Key) -> bool {
+        self.get(k).is_some()
+    }
+
+    pub fn remove(&mut self, k: Key) -> Option<T> {
+        let slot = self.slots.get_mut(k.idx as usize).filter(|s| s.generation == k.generation)?;
+        let value = slot.value.take()?;
+        slot.generation = slot.generation.wrapping_add(1);
+        self.free.push(k.idx);
+        self.len -= 1;
+        Some(value)
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Live entries in slot order (deterministic).
+    pub fn iter(&self) -> impl Iterator<Item = (Key, &T)> {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| s.value.as_ref().map(|v| (Key { idx: i as u32, generation: s.generation }, v)))
+    }
+
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = (Key, &mut T)> {
+        self.slots.iter_mut().enumerate().filter_map(|(i, s)| {
+            let generation = s.generation;
+            s.value.as_mut().map(|v| (Key { idx: i as u32, generation }, v))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_removed_key_stays_dead_after_its_slot_is_reused() {
+        let mut a = Arena::new();
+        let k1 = a.insert("a");
+        assert_eq!(a.remove(k1), Some("a"));
+        let k2 = a.insert("b");
+        assert_eq!(a.get(k1), None);
+        assert_eq!(a.get(k2), Some(&"b"));
+        assert_eq!(a.remove(k1), None);
+        assert_eq!(a.len(), 1);
+        assert_eq!(Key::from_bits(k2.to_bits()), k2);
+    }
+}

@@ -1,0 +1,27 @@
+//! stampede: load-testing and chaos simulation for GPU inference services
+//! behind a Varnish-like caching proxy.
+//!
+//! The crate is laid out the way a run flows:
+//!
+//! * [`scenario`] — TOML file → validated, typed [`scenario::Scenario`];
+//! * [`model`] — pure state machines: workload, retry strategies, proxy, GPU
+//!   pool, autoscaler, chaos; no clocks, no global RNG;
+//! * [`engine`] — the discrete-event simulator that drives the models in
+//!   virtual time;
+//! * [`metrics`] — streaming counters, HdrHistograms and the time series;
+//! * [`report`] — the human summary, JSON and CSV;
+//! * [`cli`] — the `stampede` command line.
+//!
+//! Supporting pieces: [`time`] (integer simulated time), [`rng`] (per-entity
+//! random streams), [`arena`] (generational storage), [`slo`] (thresholds).
+
+pub mod arena;
+pub mod cli;
+pub mod engine;
+pub mod metrics;
+pub mod model;
+pub mod report;
+pub mod rng;
+pub mod scenario;
+pub mod slo;
+pub mod time;

@@ -1,0 +1,720 @@
+//! A pool of GPU inference instances: slots, a per-instance queue, cold starts.
+//!
+//! Each instance runs up to `slots` jobs at once and queues the rest FIFO up to
+//! `queue_limit`; when the queue is full it answers 503 (or 429) itself. New
+//! instances serve nothing until their cold start has passed. Work is measured in
+//! nominal nanoseconds, so a chaos slowdown or stall changes how fast work drains
+//! without redrawing anyone's service time.
+//!
+//! The backend does not know about the proxy's timeouts. When the proxy gives up,
+//! the job keeps running (and burning GPU time) unless `cancel_on_abandon` is set:
+//! that unseen work is what turns a surge into a retry storm.
+//!
+//! A job may deliver its response in `chunks` pieces spread evenly over its work
+//! (a streamed response); each piece is a *milestone* the engine is told about.
+
+use std::collections::VecDeque;
+
+use rand::RngExt;
+
+use crate::arena::{Arena, Key};
+use crate::model::autoscaler::AutoscalerConfig;
+use crate::model::gauge::Gauge;
+use crate::rng::SimRng;
+use crate::time::{SimDuration, SimTime};
+
+/// What a backend answers when its queue is full.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum QueueFullStatus {
+    S503,
+    S429,
+}
+
+/// A pool's fixed settings.
+#[derive(Clone, Debug)]
+pub struct PoolConfig {
+    pub name: String,
+    /// Jobs an instance runs concurrently.
+    pub slots: u32,
+    /// Jobs an instance queues beyond its slots (None = unlimited).
+    pub queue_limit: Option<u32>,
+    pub queue_full_status: QueueFullStatus,
+    /// `Retry-After` on the backend's own 503/429 answers.
+    pub retry_after: Option<SimDuration>,
+    pub min_instances: u32,
+    pub max_instances: u32,
+    pub initial_instances: u32,
+    /// From a scale-up decision until the instance serves.
+    pub cold_start: SimDuration,
+    /// Stop a job as soon as the proxy gives up on it.
+    pub cancel_on_abandon: bool,
+    /// How long a killed instance stays in the proxy's backend list.
+    pub deregister_delay: SimDuration,
+    pub autoscaler: Option<AutoscalerConfig>,
+}
+
+/// Lifecycle of an instance.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum InstanceState {
+    Provisioning,
+    Ready,
+    /// Removed by a scale-down: finishes its work, takes no new work.
+    Draining,
+    /// Killed by chaos: the host is gone, nothing answers.
+    Dead,
+}
+
+#[derive(Debug)]
+struct Instance {
+    state: InstanceState,
+    running: u32,
+    queue: VecDeque<Key>,
+    queued: u32,
+    created: SimTime,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum JobState {
+    Queued,
+    Running,
+}
+
+#[derive(Debug)]
+struct Job {
+    instance: Key,
+    state: JobState,
+    work: u64,
+    remaining: u64,
+    chunks: u32,
+    chunks_done: u32,
+    started: SimTime,
+    last: SimTime,
+    epoch: u32,
+    token: Option<u64>,
+    queued_at: SimTime,
+}
+
+/// A running job's next milestone, to be scheduled by the engine.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Wake {
+    pub job: Key,
+    pub epoch: u32,
+    pub at: SimTime,
+}
+
+/// What the backend did with a submitted job.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Admit {
+    /// A slot was free: the job runs; its first milestone is `wake` (None while stalled).
+    Started {
+        job: Key,
+        wake: Option<Wake>,
+    },
+    Queued {
+        job: Key,
+    },
+    /// The backend answered at once with its own error.
+    Rejected(Reject),
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Reject {
+    Maintenance,
+    QueueFull,
+}
+
+/// A job reached a milestone.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Milestone {
+    /// Who was waiting for the job (None if abandoned).
+    pub token: Option<u64>,
+    /// Chunks delivered so far.
+    pub chunk: u32,
+    /// True when this was the last chunk: the job is complete.
+    pub complete: bool,
+    /// The job's next milestone when not complete.
+    pub next: Option<Wake>,
+    /// Slot time the job occupied (only when complete).
+    pub ran: SimDuration,
+    /// When the job started running (only meaningful when complete).
+    pub started_at: SimTime,
+    /// A queued job that took the freed slot.
+    pub promoted: Option<Promoted>,
+    /// The instance stopped (a draining instance finished its last job).
+    pub stopped: Option<Key>,
+}
+
+/// A queued job that started because a slot freed up.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Promoted {
+    pub token: Option<u64>,
+    pub queued_for: SimDuration,
+    pub wake: Option<Wake>,
+}
+
+/// A job that stopped without completing (cancelled or killed).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Stopped {
+    pub token: Option<u64>,
+    /// Slot time it had used (zero if it never left the queue).
+    pub ran: SimDuration,
+    pub started_at: Option<SimTime>,
+}
+
+/// Time-integrated levels of one pool (for utilization, cost and the autoscaler).
+#[derive(Copy, Clone, Debug, Default)]
+pub struct PoolGauges {
+    pub ready: Gauge,
+    pub provisioning: Gauge,
+    /// Instances that cost money: provisioning, ready or draining.
+    pub billed: Gauge,
+    pub busy_slots: Gauge,
+    /// Slots on ready instances (the denominator of utilization).
+    pub ready_slots: Gauge,
+    pub queued: Gauge,
+}
+
+/// One pool's live state.
+#[derive(Debug)]
+pub struct Pool {
+    pub cfg: PoolConfig,
+    instances: Arena<Instance>,
+    jobs: Arena<Job>,
+    slow: f64,
+    stalls: u32,
+    maintenance: u32,
+    pub gauges: PoolGauges,
+}
+
+impl Pool {
+    /// A pool with its initial instances already ready at t = 0.
+    pub fn new(cfg: PoolConfig) -> (Pool, Vec<Key>) {
+        let mut pool = Pool {
+            cfg,
+            instances: Arena::new(),
+            jobs: Arena::new(),
+            slow: 1.0,
+            stalls: 0,
+            maintenance: 0,
+            gauges: PoolGauges::default(),
+        };
+        let ready = (0..pool.cfg.initial_instances)
+            .map(|_| {
+                let (k, _) = pool.add_instance(SimTime::ZERO);
+                pool.mark_ready(SimTime::ZERO, k);
+                k
+            })
+            .collect();
+        (pool, ready)
+    }
+
+    pub fn state(&self, inst: Key) -> Option<InstanceState> {
+        self.instances.get(inst).map(|i| i.state)
+    }
+
+    /// Instances that are ready (serving) right now.
+    pub fn ready_count(&self) -> u32 {
+        self.gauges.ready.value() as u32
+    }
+
+    pub fn provisioning_count(&self) -> u32 {
+        self.gauges.provisioning.value() as u32
+    }
+
+    /// Whether a health probe sent now would get its 200.
+    pub fn probe_answer(&self, inst: Key) -> ProbeAnswer {
+        match self.instances.get(inst).map(|i| i.state) {
+            Some(InstanceState::Ready | InstanceState::Draining) if self.stalls > 0 => ProbeAnswer::NoAnswer,
+            Some(InstanceState::Ready | InstanceState::Draining) if self.maintenance > 0 => ProbeAnswer::Bad,
+            Some(InstanceState::Ready | InstanceState::Draining) => ProbeAnswer::Good,
+            Some(InstanceState::Provisioning) => ProbeAnswer::Bad,
+            Some(InstanceState::Dead) | None => ProbeAnswer::NoAnswer,
+        }
+    }
+
+    /// Starts a new instance; it serves after the cold start.
+    pub fn add_instance(&mut self, now: SimTime) -> (Key, SimTime) {
+        let k = self.instances.insert(Instance {
+            state: InstanceState::Provisioning,
+            running: 0,
+            queue: VecDeque::new(),
+            queued: 0,
+            created: now,
+        });
+        self.gauges.provisioning.add(now, 1);
+        self.gauges.billed.add(now, 1);
+        (k, now + self.cfg.cold_start)
+    }
+
+    /// The cold start of `inst` is over. False if it was removed meanwhile.
+    pub fn mark_ready(&mut self, now: SimTime, inst: Key) -> bool {
+        match self.instances.get_mut(inst) {
+            Some(i) if i.state == InstanceState::Provisioning => {
+                i.state = InstanceState::Ready;
+                self.gauges.provisioning.add(now, -1);
+                self.gauges.ready.add(now, 1);
+                self.gauges.ready_slots.add(now, i64::from(self.cfg.slots));
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Hands a job of `work` nominal time, delivered in `chunks` pieces, to `inst`.
+    pub fn submit(&mut self, now: SimTime, inst: Key, work: SimDuration, chunks: u32, token: u64) -> Admit {
+        let Some(i) = self.instances.get(inst) else {
+            return Admit::Rejected(Reject::QueueFull);
+        };
+        if self.maintenance > 0 {
+            return Admit::Rejected(Reject::Maintenance);
+        }
+        let has_slot = i.running < self.cfg.slots;
+        if !has_slot && self.cfg.queue_limit.is_some_and(|limit| i.queued >= limit) {
+            return Admit::Rejected(Reject::QueueFull);
+        }
+        let work = work.as_nanos().max(1);
+        let job = self.jobs.insert(Job {
+            instance: inst,
+            state: JobState::Queued,
+            work,
+            remaining: work,
+            chunks: chunks.max(1),
+            chunks_done: 0,
+            started: now,
+            last: now,
+            epoch: 0,
+            token: Some(token),
+            queued_at: now,
+        });
+        if has_slot {
+            let wake = self.start(now, job);
+            Admit::Started { job, wake }
+        } else {
+            let i = self.instances.get_mut(inst).expect("checked above");
+            i.queue.push_back(job);
+            i.queued += 1;
+            self.gauges.queued.add(now, 1);
+            Admit::Queued { job }
+        }
+    }
+
+    fn speed_factor(&self) -> Option<f64> {
+        (self.stalls == 0).then_some(self.slow)
+    }
+
+    fn start(&mut self, now: SimTime, job: Key) -> Option<Wake> {
+        let j = self.jobs.get_mut(job).expect("live job");
+        j.state = JobState::Running;
+        j.started = now;
+        j.last = now;
+        let inst = j.instance;
+        self.instances.get_mut(inst).expect("live instance").running += 1;
+        self.gauges.busy_slots.add(now, 1);
+        self.next_wake(now, job)
+    }
+
+    /// Nominal work left when chunk `c` (1-based) has been delivered.
+    fn remaining_after(work: u64, chunks: u32, c: u32) -> u64 {
+        (u128::from(work) * u128::from(chunks - c) / u128::from(chunks)) as u64
+    }
+
+    fn next_wake(&mut self, now: SimTime, job: Key) -> Option<Wake> {
+        let factor = self.speed_factor()?;
+        let j = self.jobs.get_mut(job)?;
+        let target = Self::remaining_after(j.work, j.chunks, j.chunks_done + 1);
+        let nominal = j.remaining.saturating_sub(target);
+        let real = (nominal as f64 * factor).ceil();
+        j.epoch = j.epoch.wrapping_add(1);
+        Some(Wake { job, epoch: j.epoch, at: now + SimDuration::from_secs_f64(real / 1e9) })
+    }
+
+    /// Brings a running job's remaining work up to date (before a speed change).
+    fn catch_up(j: &mut Job, now: SimTime, factor: Option<f64>) {
+        if let Some(f) = factor {
+            let done = ((now - j.last).as_nanos() as f64 / f).floor() as u64;
+            j.remaining = j.remaining.saturating_sub(done);
+        }
+        j.last = now;
+    }
+
+    /// A scheduled milestone fired. None if the wake-up is stale.
+    pub fn on_milestone(&mut self, now: SimTime, job: Key, epoch: u32) -> Option<Milestone> {
+        let j = self.jobs.get_mut(job).filter(|j| j.epoch == epoch && j.state == JobState::Running)?;
+        j.chunks_done += 1;
+        j.remaining = Self::remaining_after(j.work, j.chunks, j.chunks_done);
+        j.last = now;
+        let (token, chunk, started) = (j.token, j.chunks_done, j.started);
+        if chunk < j.chunks {
+            let next = self.next_wake(now, job);
+            return Some(Milestone {
+                token,
+                chunk,
+                complete: false,
+                next,
+                ran: SimDuration::ZERO,
+                started_at: started,
+                promoted: None,
+                stopped: None,
+            });
+        }
+        let j = self.jobs.remove(job).expect("live job");
+        let (promoted, stopped) = self.free_slot(now, j.instance);
+        Some(Milestone {
+            token,
+            chunk,
+            complete: true,
+            next: None,
+            ran: now - started,
+            started_at: started,
+            promoted,
+            stopped,
+        })
+    }
+
+    /// A running job left its instance: start the next queued one, or stop a
+    /// draining instance that has nothing left.
+    fn free_slot(&mut self, now: SimTime, inst: Key) -> (Option<Promoted>, Option<Key>) {
+        self.gauges.busy_slots.add(now, -1);
+        let i = self.instances.get_mut(inst).expect("live instance");
+        i.running -= 1;
+        while let Some(next) = i.queue.pop_front() {
+            if self.jobs.contains(next) {
+                i.queued -= 1;
+                self.gauges.queued.add(now, -1);
+                let j = self.jobs.get(next).expect("checked");
+                let (token, queued_for) = (j.token, now - j.queued_at);
+                let wake = self.start(now, next);
+                return (Some(Promoted { token, queued_for, wake }), None);
+            }
+        }
+        let idle = i.running == 0 && i.queued == 0;
+        if idle && i.state == InstanceState::Draining {
+            self.stop(now, inst);
+            return (None, Some(inst));
+        }
+        (None, None)
+    }
+
+    /// Nobody waits for `job` any more. Without `cancel_on_abandon` it keeps
+    /// running (its result will be wasted); with it, it stops now.
+    pub fn abandon(&mut self, now: SimTime, job: Key) -> Option<Abandoned> {
+        let j = self.jobs.get_mut(job)?;
+        j.token = None;
+        if !self.cfg.cancel_on_abandon {
+            return Some(Abandoned { stopped: None, promoted: None, instance_stopped: None });
+        }
+        let j = self.jobs.remove(job).expect("live job");
+        let inst = j.instance;
+        match j.state {
+            JobState::Queued => {
+                let i = self.instances.get_mut(inst).expect("live instance");
+                i.queued -= 1; // the stale key is skipped when it reaches the front
+                self.gauges.queued.add(now, -1);
+                let stopped = Stopped { token: None, ran: SimDuration::ZERO, started_at: None };
+                Some(Abandoned { stopped: Some(stopped), promoted: None, instance_stopped: None })
+            }
+            JobState::Running => {
+                let stopped = Stopped { token: None, ran: now - j.started, started_at: Some(j.started) };
+                let (promoted, instance_stopped) = self.free_slot(now, inst);
+                Some(Abandoned { stopped: Some(stopped), promoted, instance_stopped })
+            }
+        }
+    }
+
+    /// Kills up to `count` ready instances chosen at random; returns them and the
+    /// jobs they were running or queueing.
+    pub fn kill(&mut self, now: SimTime, count: u32, rng: &mut SimRng, lost: &mut Vec<Stopped>) -> Vec<Key> {
+        let mut candidates: Vec<Key> =
+            self.instances.iter().filter(|(_, i)| i.state == InstanceState::Ready).map(|(k, _)| k).collect();
+        let mut killed = Vec::new();
+        for _ in 0..count {
+            if candidates.is_empty() {
+                break;
+            }
+            let pick = candidates.swap_remove(rng.random_range(0..candidates.len()));
+            killed.push(pick);
+        }
+        killed.sort();
+        for &inst in &killed {
+            let jobs: Vec<Key> = self.jobs.iter().filter(|(_, j)| j.instance == inst).map(|(k, _)| k).collect();
+            for job in jobs {
+                let j = self.jobs.remove(job).expect("listed");
+                let ran = if j.state == JobState::Running { now - j.started } else { SimDuration::ZERO };
+                let started_at = (j.state == JobState::Running).then_some(j.started);
+                lost.push(Stopped { token: j.token, ran, started_at });
+            }
+            let i = self.instances.get_mut(inst).expect("listed");
+            let (running, queued) = (i.running, i.queued);
+            i.state = InstanceState::Dead;
+            i.running = 0;
+            i.queued = 0;
+            i.queue.clear();
+            self.gauges.busy_slots.add(now, -i64::from(running));
+            self.gauges.queued.add(now, -i64::from(queued));
+            self.gauges.ready.add(now, -1);
+            self.gauges.ready_slots.add(now, -i64::from(self.cfg.slots));
+            self.gauges.billed.add(now, -1);
+        }
+        killed
+    }
+
+    /// Forgets a dead instance (after the proxy deregistered it).
+    pub fn forget_dead(&mut self, inst: Key) {
+        if self.state(inst) == Some(InstanceState::Dead) {
+            self.instances.remove(inst);
+        }
+    }
+
+    /// Chooses `n` instances for a scale-down: provisioning ones first, then the
+    /// ready ones with the least work, newest first.
+    pub fn pick_for_removal(&self, n: u32) -> Vec<Key> {
+        let mut c: Vec<(u8, u32, std::cmp::Reverse<SimTime>, Key)> = self
+            .instances
+            .iter()
+            .filter_map(|(k, i)| match i.state {
+                InstanceState::Provisioning => Some((0, 0, std::cmp::Reverse(i.created), k)),
+                InstanceState::Ready => Some((1, i.running + i.queued, std::cmp::Reverse(i.created), k)),
+                _ => None,
+            })
+            .collect();
+        c.sort();
+        c.into_iter().take(n as usize).map(|(.., k)| k).collect()
+    }
+
+    /// Scale-down of one instance: a provisioning one is cancelled at once; a
+    /// ready one drains. Returns true if the instance is gone already.
+    pub fn retire(&mut self, now: SimTime, inst: Key) -> bool {
+        let Some(i) = self.instances.get_mut(inst) else { return true };
+        match i.state {
+            InstanceState::Provisioning => {
+                self.instances.remove(inst);
+                self.gauges.provisioning.add(now, -1);
+                self.gauges.billed.add(now, -1);
+                true
+            }
+            InstanceState::Ready => {
+                i.state = InstanceState::Draining;
+                let idle = i.running == 0 && i.queued == 0;
+                self.gauges.ready.add(now, -1);
+                self.gauges.ready_slots.add(now, -i64::from(self.cfg.slots));
+                if idle {
+                    self.stop(now, inst);
+                }
+                idle
+            }
+            InstanceState::Draining | InstanceState::Dead => false,
+        }
+    }
+
+    fn stop(&mut self, now: SimTime, inst: Key) {
+        self.instances.remove(inst);
+        self.gauges.billed.add(now, -1);
+    }
+
+    /// Applies a new slowdown factor and stall count; returns the milestones of
+    /// every running job, rescheduled (stale ones become no-ops by generation).
+    pub fn set_speed(&mut self, now: SimTime, slow: f64, stalls: u32, wakes: &mut Vec<Wake>) {
+        let old = self.speed_factor();
+        let running: Vec<Key> =
+            self.jobs.iter().filter(|(_, j)| j.state == JobState::Running).map(|(k, _)| k).collect();
+        for &k in &running {
+            Self::catch_up(self.jobs.get_mut(k).expect("listed"), now, old);
+        }
+        self.slow = slow;
+        self.stalls = stalls;
+        for k in running {
+            match self.next_wake(now, k) {
+                Some(w) => wakes.push(w),
+                None => {
+                    // Stalled: invalidate the pending wake-up.
+                    let j = self.jobs.get_mut(k).expect("listed");
+                    j.epoch = j.epoch.wrapping_add(1);
+                }
+            }
+        }
+    }
+
+    pub fn slow(&self) -> f64 {
+        self.slow
+    }
+
+    pub fn stalls(&self) -> u32 {
+        self.stalls
+    }
+
+    pub fn set_maintenance(&mut self, windows: u32) {
+        self.maintenance = windows;
+    }
+
+    pub fn maintenance(&self) -> u32 {
+        self.maintenance
+    }
+
+    /// Jobs still in the pool whose result nobody waits for, with when they started
+    /// (for the wasted-work tally at the end of a run).
+    pub fn orphans_running(&self) -> impl Iterator<Item = SimTime> + '_ {
+        self.jobs.iter().filter(|(_, j)| j.token.is_none() && j.state == JobState::Running).map(|(_, j)| j.started)
+    }
+
+    /// Live jobs (for memory checks).
+    pub fn job_count(&self) -> usize {
+        self.jobs.len()
+    }
+}
+
+/// The result of [`Pool::abandon`].
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Abandoned {
+    /// The job stopped (only with `cancel_on_abandon`).
+    pub stopped: Option<Stopped>,
+    pub promoted: Option<Promoted>,
+    pub instance_stopped: Option<Key>,
+}
+
+/// What a health probe would see.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ProbeAnswer {
+    /// 200 at once.
+    Good,
+    /// An error status at once (maintenance, still starting).
+    Bad,
+    /// No answer: the probe times out.
+    NoAnswer,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::{Stream, stream};
+
+    fn cfg(slots: u32, queue_limit: Option<u32>, cancel: bool) -> PoolConfig {
+        PoolConfig {
+            name: "gpu".into(),
+            slots,
+            queue_limit,
+            queue_full_status: QueueFullStatus::S503,
+            retry_after: None,
+            min_instances: 1,
+            max_instances: 4,
+            initial_instances: 1,
+            cold_start: SimDuration::from_secs(120),
+            cancel_on_abandon: cancel,
+            deregister_delay: SimDuration::from_secs(30),
+            autoscaler: None,
+        }
+    }
+    fn t(s: u64) -> SimTime {
+        SimTime::ZERO + SimDuration::from_secs(s)
+    }
+    fn d(s: u64) -> SimDuration {
+        SimDuration::from_secs(s)
+    }
+
+    #[test]
+    fn slots_then_queue_then_rejection() {
+        let (mut p, inst) = Pool::new(cfg(1, Some(1), false));
+        let i = inst[0];
+        assert!(
+            matches!(p.submit(t(0), i, d(10), 1, 1), Admit::Started { wake: Some(Wake { at, .. }), .. } if at == t(10))
+        );
+        assert!(matches!(p.submit(t(0), i, d(10), 1, 2), Admit::Queued { .. }));
+        assert_eq!(p.submit(t(0), i, d(10), 1, 3), Admit::Rejected(Reject::QueueFull));
+    }
+
+    #[test]
+    fn completion_promotes_the_queued_job_and_reports_its_wait() {
+        let (mut p, inst) = Pool::new(cfg(1, None, false));
+        let Admit::Started { job, wake: Some(w) } = p.submit(t(0), inst[0], d(10), 1, 1) else { panic!("start") };
+        p.submit(t(4), inst[0], d(5), 1, 2);
+        let m = p.on_milestone(w.at, job, w.epoch).expect("fresh");
+        assert!(m.complete && m.token == Some(1) && m.ran == d(10));
+        let pr = m.promoted.expect("queued job starts");
+        assert_eq!((pr.token, pr.queued_for, pr.wake.map(|w| w.at)), (Some(2), d(6), Some(t(15))));
+    }
+
+    #[test]
+    fn a_new_instance_is_not_ready_before_its_cold_start() {
+        let (mut p, _) = Pool::new(cfg(1, None, false));
+        let (k, ready_at) = p.add_instance(t(100));
+        assert_eq!(ready_at, t(220));
+        assert_eq!(p.state(k), Some(InstanceState::Provisioning));
+        assert_eq!(p.probe_answer(k), ProbeAnswer::Bad);
+        assert_eq!((p.ready_count(), p.provisioning_count()), (1, 1));
+        assert!(p.mark_ready(ready_at, k));
+        assert_eq!((p.ready_count(), p.provisioning_count()), (2, 0));
+    }
+
+    #[test]
+    fn abandoned_work_keeps_running_unless_cancellation_is_on() {
+        for cancel in [false, true] {
+            let (mut p, inst) = Pool::new(cfg(1, None, cancel));
+            let Admit::Started { job, wake: Some(w) } = p.submit(t(0), inst[0], d(90), 1, 7) else { panic!() };
+            let a = p.abandon(t(60), job).expect("live");
+            if cancel {
+                assert_eq!(a.stopped.map(|s| s.ran), Some(d(60)));
+                assert_eq!(p.on_milestone(w.at, job, w.epoch), None);
+                assert_eq!(p.gauges.busy_slots.value(), 0);
+            } else {
+                assert_eq!(a.stopped, None);
+                let m = p.on_milestone(w.at, job, w.epoch).expect("still runs");
+                assert_eq!((m.token, m.ran), (None, d(90)));
+            }
+        }
+    }
+
+    #[test]
+    fn slowdown_and_stall_stretch_the_remaining_work() {
+        let (mut p, inst) = Pool::new(cfg(1, None, false));
+        let Admit::Started { job, .. } = p.submit(t(0), inst[0], d(10), 1, 1) else { panic!() };
+        let mut wakes = Vec::new();
+        p.set_speed(t(4), 2.0, 0, &mut wakes); // 6 s of work left, at half speed
+        assert_eq!(wakes[0].at, t(16));
+        wakes.clear();
+        p.set_speed(t(6), 2.0, 1, &mut wakes); // stalled with 5 s of work left
+        assert!(wakes.is_empty());
+        p.set_speed(t(100), 1.0, 0, &mut wakes);
+        assert_eq!(wakes[0].at, t(105));
+        let m = p.on_milestone(wakes[0].at, job, wakes[0].epoch).expect("fresh");
+        assert!(m.complete);
+    }
+
+    #[test]
+    fn streamed_job_hits_evenly_spaced_milestones() {
+        let (mut p, inst) = Pool::new(cfg(1, None, false));
+        let Admit::Started { job, wake: Some(mut w) } = p.submit(t(0), inst[0], d(12), 4, 1) else { panic!() };
+        let mut times = vec![w.at];
+        loop {
+            let m = p.on_milestone(w.at, job, w.epoch).expect("fresh");
+            if m.complete {
+                break;
+            }
+            w = m.next.expect("more");
+            times.push(w.at);
+        }
+        assert_eq!(times, [t(3), t(6), t(9), t(12)]);
+    }
+
+    #[test]
+    fn killing_loses_the_jobs_and_the_instance_stops_billing() {
+        let (mut p, inst) = Pool::new(cfg(1, None, false));
+        p.submit(t(0), inst[0], d(10), 1, 1);
+        p.submit(t(0), inst[0], d(10), 1, 2);
+        let mut lost = Vec::new();
+        let killed = p.kill(t(3), 5, &mut stream(1, Stream::Pool { pool: 0 }), &mut lost);
+        assert_eq!(killed, inst);
+        assert_eq!(lost.iter().map(|s| (s.token, s.ran)).collect::<Vec<_>>(), [(Some(1), d(3)), (Some(2), d(0))]);
+        assert_eq!(p.probe_answer(inst[0]), ProbeAnswer::NoAnswer);
+        assert_eq!((p.ready_count(), p.gauges.billed.value(), p.job_count()), (0, 0, 0));
+    }
+
+    #[test]
+    fn a_draining_instance_stops_after_its_last_job() {
+        let (mut p, inst) = Pool::new(cfg(1, None, false));
+        let Admit::Started { job, wake: Some(w) } = p.submit(t(0), inst[0], d(10), 1, 1) else { panic!() };
+        assert!(!p.retire(t(1), inst[0]));
+        assert_eq!(p.gauges.billed.value(), 1);
+        let m = p.on_milestone(w.at, job, w.epoch).expect("fresh");
+        assert_eq!(m.stopped, Some(inst[0]));
+        assert_eq!(p.gauges.billed.value(), 0);
+    }
+}

@@ -1,0 +1,210 @@
+//! How one attempt ends, as the client sees it.
+//!
+//! Every attempt ends in exactly one [`Outcome`]. A 503 always carries its
+//! [`Cause`]: the proxy's own synthetic errors ("503 Backend fetch failed") and
+//! the 503s a backend sends itself (which Varnish passes through unchanged) are
+//! told apart, because they call for different fixes. Counters are arrays indexed
+//! by [`Outcome::index`], never string-keyed maps.
+
+use crate::time::SimDuration;
+
+/// Why an attempt got a 503.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Cause {
+    /// The proxy gave up waiting for the first response byte (`first_byte_timeout`).
+    FirstByteTimeout,
+    /// The response stalled mid-body for longer than `between_bytes_timeout`.
+    BetweenBytesTimeout,
+    /// The TCP connect to the backend did not complete within `connect_timeout`.
+    ConnectTimeout,
+    /// The backend instance was at `max_connections` (or the wait queue timed out).
+    Busy,
+    /// The director found no healthy instance (probes marked them sick, or none registered).
+    Unhealthy,
+    /// The backend's own request queue was full and it answered 503 itself.
+    BackendQueueFull,
+    /// The backend answered 503 at once because it is in maintenance mode.
+    Maintenance,
+}
+
+impl Cause {
+    pub const ALL: [Cause; 7] = [
+        Cause::FirstByteTimeout,
+        Cause::BetweenBytesTimeout,
+        Cause::ConnectTimeout,
+        Cause::Busy,
+        Cause::Unhealthy,
+        Cause::BackendQueueFull,
+        Cause::Maintenance,
+    ];
+
+    /// The name used in scenario files, JSON and CSV.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Cause::FirstByteTimeout => "first_byte_timeout",
+            Cause::BetweenBytesTimeout => "between_bytes_timeout",
+            Cause::ConnectTimeout => "connect_timeout",
+            Cause::Busy => "busy",
+            Cause::Unhealthy => "unhealthy",
+            Cause::BackendQueueFull => "backend_queue_full",
+            Cause::Maintenance => "maintenance",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Cause> {
+        Cause::ALL.into_iter().find(|c| c.name() == name)
+    }
+
+    /// True for the proxy's own "503 Backend fetch failed" (which carries
+    /// `Retry-After: 5`); false for 503s the backend sent itself.
+    pub const fn is_synthetic(self) -> bool {
+        !matches!(self, Cause::BackendQueueFull | Cause::Maintenance)
+    }
+}
+
+/// The end of one attempt, as the client sees it.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Outcome {
+    /// 200: the full response arrived.
+    Ok,
+    /// 503 with its cause.
+    Status503(Cause),
+    /// 429 Too Many Requests from the backend (a pool whose queue-full status is 429).
+    Status429,
+    /// The client's own per-attempt timeout fired first.
+    ClientTimeout,
+    /// The proxy refused the client connection (`max_sessions` reached).
+    ConnectError,
+}
+
+/// How many distinct outcomes there are (the length of counter arrays).
+pub const OUTCOME_COUNT: usize = 11;
+
+impl Outcome {
+    /// Every outcome, in [`Outcome::index`] order.
+    pub const ALL: [Outcome; OUTCOME_COUNT] = [
+        Outcome::Ok,
+        Outcome::Status503(Cause::FirstByteTimeout),
+        Outcome::Status503(Cause::BetweenBytesTimeout),
+        Outcome::Status503(Cause::ConnectTimeout),
+        Outcome::Status503(Cause::Busy),
+        Outcome::Status503(Cause::Unhealthy),
+        Outcome::Status503(Cause::BackendQueueFull),
+        Outcome::Status503(Cause::Maintenance),
+        Outcome::Status429,
+        Outcome::ClientTimeout,
+        Outcome::ConnectError,
+    ];
+
+    /// A dense index for counter arrays.
+    pub const fn index(self) -> usize {
+        match self {
+            Outcome::Ok => 0,
+            Outcome::Status503(c) => 1 + c as usize,
+            Outcome::Status429 => 8,
+            Outcome::ClientTimeout => 9,
+            Outcome::ConnectError => 10,
+        }
+    }
+
+    /// The name used in scenario files (`retry_on`), JSON and CSV.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Outcome::Ok => "ok",
+            Outcome::Status503(c) => c.name(),
+            Outcome::Status429 => "status_429",
+            Outcome::ClientTimeout => "client_timeout",
+            Outcome::ConnectError => "connect_error",
+        }
+    }
+
+    pub const fn is_503(self) -> bool {
+        matches!(self, Outcome::Status503(_))
+    }
+}
+
+/// The `Retry-After` delay the proxy puts on its synthetic 503s (Varnish's
+/// built-in `vcl_backend_error` sets `Retry-After: 5`).
+pub const SYNTHETIC_RETRY_AFTER: SimDuration = SimDuration::from_secs(5);
+
+/// A set of outcomes, e.g. the ones a strategy retries.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct OutcomeSet(u16);
+
+impl OutcomeSet {
+    pub const EMPTY: OutcomeSet = OutcomeSet(0);
+
+    pub fn with(mut self, o: Outcome) -> Self {
+        self.0 |= 1 << o.index();
+        self
+    }
+    pub fn with_all_503(mut self) -> Self {
+        for c in Cause::ALL {
+            self = self.with(Outcome::Status503(c));
+        }
+        self
+    }
+    pub fn contains(self, o: Outcome) -> bool {
+        self.0 & (1 << o.index()) != 0
+    }
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// Parses one `retry_on` entry into the outcomes it names: `"503"` (every
+    /// cause), `"429"`, `"client_timeout"`, `"connect_error"` or one 503 cause
+    /// such as `"busy"`.
+    pub fn parse_entry(name: &str) -> Option<OutcomeSet> {
+        let set = OutcomeSet::EMPTY;
+        match name {
+            "503" => Some(set.with_all_503()),
+            "429" => Some(set.with(Outcome::Status429)),
+            "client_timeout" | "timeout" => Some(set.with(Outcome::ClientTimeout)),
+            "connect_error" | "connect" => Some(set.with(Outcome::ConnectError)),
+            other => Cause::from_name(other).map(|c| set.with(Outcome::Status503(c))),
+        }
+    }
+
+    /// The names [`OutcomeSet::parse_entry`] accepts, for did-you-mean hints.
+    pub fn entry_names() -> Vec<&'static str> {
+        let mut v = vec!["503", "429", "client_timeout", "connect_error"];
+        v.extend(Cause::ALL.iter().map(|c| c.name()));
+        v
+    }
+
+    pub fn union(self, o: OutcomeSet) -> OutcomeSet {
+        OutcomeSet(self.0 | o.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn indices_are_dense_and_match_all() {
+        for (i, o) in Outcome::ALL.iter().enumerate() {
+            assert_eq!(o.index(), i, "{o:?}");
+        }
+    }
+
+    #[test]
+    fn retry_on_503_covers_every_cause_and_nothing_else() {
+        let s = OutcomeSet::parse_entry("503").expect("503");
+        for c in Cause::ALL {
+            assert!(s.contains(Outcome::Status503(c)));
+        }
+        assert!(!s.contains(Outcome::Status429));
+        assert!(!s.contains(Outcome::ClientTimeout));
+        let busy = OutcomeSet::parse_entry("busy").expect("busy");
+        assert!(busy.contains(Outcome::Status503(Cause::Busy)));
+        assert!(!busy.contains(Outcome::Status503(Cause::Unhealthy)));
+        assert_eq!(OutcomeSet::parse_entry("5xx"), None);
+    }
+
+    #[test]
+    fn only_backend_sent_503s_are_not_synthetic() {
+        let own: Vec<_> = Cause::ALL.into_iter().filter(|c| !c.is_synthetic()).collect();
+        assert_eq!(own, [Cause::BackendQueueFull, Cause::Maintenance]);
+    }
+}

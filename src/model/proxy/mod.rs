@@ -1,0 +1,323 @@
+//! The Varnish-like reverse proxy in front of the GPU pools.
+//!
+//! It owns what Varnish owns: the backend list per pool (a *director*), each
+//! backend's open connections against `.max_connections`, the optional wait
+//! queue of Varnish 7.6 (`wait_limit` + `wait_timeout`), probe-driven health,
+//! client sessions, and the rules for which failures VCL retries itself.
+//! It does not own time: the engine starts the timers (connect, first byte,
+//! between bytes, wait) this module's answers call for.
+//!
+//! Semantics kept from Varnish (see docs/models.md):
+//! * `max_connections` reached: the fetch fails at once as busy — no queue unless
+//!   both wait settings are set; then a FIFO of at most `wait_limit` fetches
+//!   waits up to `wait_timeout`; when the backend goes sick every waiter fails.
+//! * a connection slot is held for the whole fetch, body included;
+//! * a sick backend is skipped by the director; no healthy backend: 503;
+//! * the proxy retries on its own only where VCL says so, at most `max_retries`.
+
+mod director;
+mod health;
+
+pub use director::DirectorKind;
+pub use health::{Health, ProbeConfig};
+
+use std::collections::VecDeque;
+
+use crate::arena::Key;
+use crate::model::outcome::{Cause, OutcomeSet};
+use crate::rng::SimRng;
+use crate::time::SimDuration;
+use director::{Candidate, Director};
+
+/// Varnish 7.6's backend wait queue.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct WaitQueue {
+    pub limit: u32,
+    pub timeout: SimDuration,
+}
+
+/// The proxy's settings, with varnishd's defaults.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ProxyConfig {
+    pub connect_timeout: Option<SimDuration>,
+    pub first_byte_timeout: Option<SimDuration>,
+    pub between_bytes_timeout: Option<SimDuration>,
+    /// Per backend instance; None = unlimited.
+    pub max_connections: Option<u32>,
+    pub wait: Option<WaitQueue>,
+    pub director: DirectorKind,
+    pub probe: Option<ProbeConfig>,
+    /// 503 causes that VCL answers with `return(retry)`.
+    pub retry_on: OutcomeSet,
+    pub max_retries: u32,
+    /// Concurrent client sessions the proxy accepts (None = unlimited).
+    pub max_sessions: Option<u32>,
+}
+
+impl Default for ProxyConfig {
+    fn default() -> Self {
+        ProxyConfig {
+            connect_timeout: Some(SimDuration::from_millis(3500)),
+            first_byte_timeout: Some(SimDuration::from_secs(60)),
+            between_bytes_timeout: Some(SimDuration::from_secs(60)),
+            max_connections: None,
+            wait: None,
+            director: DirectorKind::RoundRobin,
+            probe: None,
+            retry_on: OutcomeSet::EMPTY,
+            max_retries: 4,
+            max_sessions: None,
+        }
+    }
+}
+
+/// Where a fetch goes.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Route {
+    /// The proxy answers 503 at once.
+    Fail(Cause),
+    /// A connection slot on this instance is taken; connect now.
+    Connect(Key),
+    /// All slots taken; the fetch waits in this instance's queue.
+    Wait(Key),
+}
+
+#[derive(Debug)]
+struct Member {
+    instance: Key,
+    conns: u32,
+    health: Health,
+    waiters: VecDeque<u64>,
+}
+
+impl Candidate for Member {
+    fn healthy(&self) -> bool {
+        self.health.is_healthy()
+    }
+    fn connections(&self) -> u32 {
+        self.conns
+    }
+}
+
+#[derive(Debug, Default)]
+struct Backend {
+    members: Vec<Member>,
+    director: Director,
+}
+
+/// The proxy's live state.
+#[derive(Debug)]
+pub struct Proxy {
+    pub cfg: ProxyConfig,
+    backends: Vec<Backend>,
+    sessions: u32,
+    rng: SimRng,
+}
+
+impl Proxy {
+    pub fn new(cfg: ProxyConfig, pools: usize, rng: SimRng) -> Self {
+        Proxy { cfg, backends: (0..pools).map(|_| Backend::default()).collect(), sessions: 0, rng }
+    }
+
+    /// A client connects. False when `max_sessions` are open (connection refused).
+    pub fn open_session(&mut self) -> bool {
+        if self.cfg.max_sessions.is_some_and(|m| self.sessions >= m) {
+            return false;
+        }
+        self.sessions += 1;
+        true
+    }
+
+    pub fn close_session(&mut self) {
+        self.sessions -= 1;
+    }
+
+    pub fn sessions(&self) -> u32 {
+        self.sessions
+    }
+
+    /// Adds an instance to the pool's director.
+    pub fn register(&mut self, pool: usize, instance: Key) {
+        let health = self.cfg.probe.as_ref().map_or_else(Health::always, Health::new);
+        self.backends[pool].members.push(Member { instance, conns: 0, health, waiters: VecDeque::new() });
+    }
+
+    /// Removes an instance; returns the fetches that were waiting on it.
+    pub fn deregister(&mut self, pool: usize, instance: Key) -> Vec<u64> {
+        let members = &mut self.backends[pool].members;
+        match members.iter().position(|m| m.instance == instance) {
+            Some(i) => members.remove(i).waiters.into(),
+            None => Vec::new(),
+        }
+    }
+
+    pub fn is_member(&self, pool: usize, instance: Key) -> bool {
+        self.member(pool, instance).is_some()
+    }
+
+    fn member(&self, pool: usize, instance: Key) -> Option<&Member> {
+        self.backends[pool].members.iter().find(|m| m.instance == instance)
+    }
+
+    fn member_mut(&mut self, pool: usize, instance: Key) -> Option<&mut Member> {
+        self.backends[pool].members.iter_mut().find(|m| m.instance == instance)
+    }
+
+    /// Picks an instance for a fetch and takes a connection slot (or a place in
+    /// its wait queue). `token` identifies the fetch if it has to wait.
+    pub fn route(&mut self, pool: usize, token: u64) -> Route {
+        let kind = self.cfg.director;
+        let backend = &mut self.backends[pool];
+        let Some(i) = backend.director.pick(kind, &backend.members, &mut self.rng) else {
+            return Route::Fail(Cause::Unhealthy);
+        };
+        let m = &mut backend.members[i];
+        if self.cfg.max_connections.is_none_or(|max| m.conns < max) {
+            m.conns += 1;
+            return Route::Connect(m.instance);
+        }
+        match self.cfg.wait {
+            Some(w) if (m.waiters.len() as u32) < w.limit => {
+                m.waiters.push_back(token);
+                Route::Wait(m.instance)
+            }
+            _ => Route::Fail(Cause::Busy),
+        }
+    }
+
+    /// A fetch released its connection. If a fetch was waiting for one, the slot
+    /// passes to it and its token is returned.
+    pub fn release(&mut self, pool: usize, instance: Key) -> Option<u64> {
+        let m = self.member_mut(pool, instance)?;
+        if let Some(next) = m.waiters.pop_front() {
+            return Some(next);
+        }
+        m.conns = m.conns.saturating_sub(1);
+        None
+    }
+
+    /// A waiting fetch gave up (wait_timeout).
+    pub fn cancel_wait(&mut self, pool: usize, instance: Key, token: u64) {
+        if let Some(m) = self.member_mut(pool, instance) {
+            m.waiters.retain(|&t| t != token);
+        }
+    }
+
+    /// Records a probe. When the instance turns sick, its waiters are returned:
+    /// they fail at once.
+    pub fn probe_result(&mut self, pool: usize, instance: Key, good: bool) -> Vec<u64> {
+        match self.member_mut(pool, instance) {
+            Some(m) => match m.health.record(good) {
+                Some(false) => m.waiters.drain(..).collect(),
+                _ => Vec::new(),
+            },
+            None => Vec::new(),
+        }
+    }
+
+    /// Healthy instances of a pool, as the director sees them.
+    pub fn healthy_count(&self, pool: usize) -> u32 {
+        self.backends[pool].members.iter().filter(|m| m.healthy()).count() as u32
+    }
+
+    /// Open connections to one instance.
+    pub fn connections(&self, pool: usize, instance: Key) -> u32 {
+        self.member(pool, instance).map_or(0, |m| m.conns)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::arena::Arena;
+    use crate::rng::{Stream, stream};
+
+    fn keys(n: usize) -> Vec<Key> {
+        let mut a = Arena::new();
+        (0..n).map(|i| a.insert(i)).collect()
+    }
+
+    fn proxy(cfg: ProxyConfig, instances: &[Key]) -> Proxy {
+        let mut p = Proxy::new(cfg, 1, stream(1, Stream::Proxy));
+        for &k in instances {
+            p.register(0, k);
+        }
+        p
+    }
+
+    #[test]
+    fn max_connections_fails_busy_at_once_without_a_wait_queue() {
+        let k = keys(1);
+        let mut p = proxy(ProxyConfig { max_connections: Some(2), ..Default::default() }, &k);
+        assert_eq!(p.route(0, 1), Route::Connect(k[0]));
+        assert_eq!(p.route(0, 2), Route::Connect(k[0]));
+        assert_eq!(p.route(0, 3), Route::Fail(Cause::Busy));
+        assert_eq!(p.release(0, k[0]), None);
+        assert_eq!(p.route(0, 4), Route::Connect(k[0]));
+    }
+
+    #[test]
+    fn round_robin_does_not_skip_a_busy_instance() {
+        let k = keys(2);
+        let mut p = proxy(ProxyConfig { max_connections: Some(1), ..Default::default() }, &k);
+        assert_eq!(p.route(0, 1), Route::Connect(k[0]));
+        assert_eq!(p.route(0, 2), Route::Connect(k[1]));
+        p.release(0, k[1]);
+        // Instance 1 is free, but round robin lands on the busy instance 0.
+        assert_eq!(p.route(0, 3), Route::Fail(Cause::Busy));
+    }
+
+    #[test]
+    fn wait_queue_is_fifo_bounded_and_hands_over_the_slot() {
+        let k = keys(1);
+        let wait = Some(WaitQueue { limit: 2, timeout: SimDuration::from_secs(1) });
+        let mut p = proxy(ProxyConfig { max_connections: Some(1), wait, ..Default::default() }, &k);
+        assert_eq!(p.route(0, 1), Route::Connect(k[0]));
+        assert_eq!(p.route(0, 2), Route::Wait(k[0]));
+        assert_eq!(p.route(0, 3), Route::Wait(k[0]));
+        assert_eq!(p.route(0, 4), Route::Fail(Cause::Busy));
+        assert_eq!(p.release(0, k[0]), Some(2));
+        assert_eq!(p.connections(0, k[0]), 1);
+        p.cancel_wait(0, k[0], 3);
+        assert_eq!(p.release(0, k[0]), None);
+        assert_eq!(p.connections(0, k[0]), 0);
+    }
+
+    #[test]
+    fn a_sick_instance_is_skipped_and_its_waiters_fail() {
+        let k = keys(2);
+        let probe = Some(ProbeConfig { initial: 8, ..Default::default() });
+        let wait = Some(WaitQueue { limit: 4, timeout: SimDuration::from_secs(1) });
+        let mut p = proxy(ProxyConfig { probe, wait, max_connections: Some(1), ..Default::default() }, &k);
+        assert_eq!(p.route(0, 1), Route::Connect(k[0]));
+        assert_eq!(p.route(0, 2), Route::Connect(k[1]));
+        assert_eq!(p.route(0, 3), Route::Wait(k[0]));
+        let mut failed = Vec::new();
+        for _ in 0..6 {
+            failed.extend(p.probe_result(0, k[0], false));
+        }
+        assert_eq!(failed, [3]);
+        assert_eq!(p.healthy_count(0), 1);
+        p.release(0, k[1]);
+        assert_eq!(p.route(0, 4), Route::Connect(k[1]));
+        assert_eq!(p.route(0, 5), Route::Wait(k[1]));
+    }
+
+    #[test]
+    fn no_instances_or_all_sick_is_unhealthy() {
+        let mut p = proxy(ProxyConfig::default(), &[]);
+        assert_eq!(p.route(0, 1), Route::Fail(Cause::Unhealthy));
+        let k = keys(1);
+        let mut p = proxy(ProxyConfig { probe: Some(ProbeConfig::default()), ..Default::default() }, &k);
+        assert_eq!(p.route(0, 1), Route::Fail(Cause::Unhealthy), "initial = threshold - 1 starts sick");
+    }
+
+    #[test]
+    fn sessions_are_limited_when_configured() {
+        let mut p = proxy(ProxyConfig { max_sessions: Some(1), ..Default::default() }, &[]);
+        assert!(p.open_session());
+        assert!(!p.open_session());
+        p.close_session();
+        assert!(p.open_session());
+    }
+}

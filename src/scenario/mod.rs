@@ -1,0 +1,156 @@
+//! Scenario files: TOML in, a validated, typed [`Scenario`] out.
+//!
+//! Loading runs in three steps, each with its own module:
+//! 1. parse the text with toml_edit, keeping every span ([`source`]);
+//! 2. deserialize into the raw shape with serde, units parsed, unknown keys
+//!    denied ([`raw`], [`units`]);
+//! 3. resolve names into indices and check every constraint, collecting all
+//!    problems at once ([`resolve`]).
+//!
+//! Any failure is a [`ScenarioErrors`] naming the file, the key path and the
+//! line; the CLI turns it into exit code 2. The full key reference is
+//! docs/scenario-format.md.
+
+mod error;
+pub mod raw;
+mod resolve;
+pub mod source;
+pub mod units;
+
+pub use error::{ScenarioError, ScenarioErrors, did_you_mean};
+
+use std::path::Path;
+
+use crate::model::chaos::ChaosEvent;
+use crate::model::dist::DurationDist;
+use crate::model::gpu::PoolConfig;
+use crate::model::proxy::ProxyConfig;
+use crate::model::retry::RetryPolicy;
+use crate::model::workload::{BulkSpec, ClosedLoop, RateProfile, Spacing};
+use crate::slo::Threshold;
+use crate::time::SimDuration;
+
+/// A fully validated experiment.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    pub name: String,
+    pub description: String,
+    pub duration: SimDuration,
+    /// Requests offered before this are simulated but left out of the statistics.
+    pub warmup: SimDuration,
+    pub seed: u64,
+    /// Width of one time-series row.
+    pub window: SimDuration,
+    pub proxy: ProxyConfig,
+    pub pools: Vec<PoolConfig>,
+    pub classes: Vec<ClassSpec>,
+    pub strategies: Vec<StrategySpec>,
+    pub swarms: Vec<SwarmSpec>,
+    pub chaos: Vec<ChaosEvent>,
+    pub slo: Vec<Threshold>,
+    pub compare: CompareSpec,
+    /// The file as it was read (reports embed it).
+    pub source_text: String,
+    pub source_path: String,
+}
+
+/// A kind of job (txt2img, img2img…): which pool serves it and how long it takes.
+#[derive(Clone, Debug)]
+pub struct ClassSpec {
+    pub name: String,
+    pub pool: usize,
+    pub service: DurationDist,
+    /// The response arrives in this many evenly spaced chunks (1 = all at completion).
+    pub chunks: u32,
+}
+
+/// A named retry strategy.
+#[derive(Clone, Debug)]
+pub struct StrategySpec {
+    pub name: String,
+    pub policy: RetryPolicy,
+}
+
+/// How a swarm's requests arrive.
+#[derive(Clone, Debug)]
+pub enum ArrivalSpec {
+    Open { profile: RateProfile, spacing: Spacing },
+    Closed(ClosedLoop),
+}
+
+/// A population of clients.
+#[derive(Clone, Debug)]
+pub struct SwarmSpec {
+    pub name: String,
+    /// Stable id derived from the name: the root of the swarm's random streams.
+    pub id: u64,
+    /// (class index, cumulative probability), last entry 1.0.
+    pub mix: Vec<(usize, f64)>,
+    pub arrivals: ArrivalSpec,
+    pub bulk: Option<BulkSpec>,
+    /// Per-attempt client timeout.
+    pub timeout: Option<SimDuration>,
+    pub strategy: usize,
+}
+
+/// The `[compare]` section: which strategies `stampede compare` runs by default.
+#[derive(Clone, Debug, Default)]
+pub struct CompareSpec {
+    pub strategies: Vec<usize>,
+    pub baseline: Option<usize>,
+    pub seeds: Option<u32>,
+}
+
+impl Scenario {
+    /// Loads and validates a scenario file.
+    pub fn load(path: &Path) -> Result<Scenario, ScenarioErrors> {
+        let label = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            ScenarioErrors(vec![ScenarioError {
+                file: label.clone(),
+                line: None,
+                column: None,
+                key: String::new(),
+                message: format!("cannot read the file: {e}"),
+                help: None,
+            }])
+        })?;
+        Scenario::parse(&text, &label)
+    }
+
+    /// Validates scenario text; `file` is the name used in error messages.
+    pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioErrors> {
+        resolve::parse(text, file)
+    }
+
+    pub fn strategy_index(&self, name: &str) -> Option<usize> {
+        self.strategies.iter().position(|s| s.name == name)
+    }
+
+    /// Makes every swarm use the named strategy (`--strategy`).
+    pub fn with_strategy(mut self, name: &str) -> Result<Scenario, String> {
+        let idx = self.strategy_index(name).ok_or_else(|| {
+            let names: Vec<&str> = self.strategies.iter().map(|s| s.name.as_str()).collect();
+            let mut msg = format!("unknown strategy `{name}`; the scenario defines: {}", names.join(", "));
+            if let Some(s) = did_you_mean(name, names.iter().copied()) {
+                msg.push_str(&format!(" (did you mean `{s}`?)"));
+            }
+            msg
+        })?;
+        for s in &mut self.swarms {
+            s.strategy = idx;
+        }
+        Ok(self)
+    }
+
+    /// The strategy every swarm uses, if they all use the same one.
+    pub fn common_strategy(&self) -> Option<&str> {
+        let first = self.swarms.first()?.strategy;
+        self.swarms.iter().all(|s| s.strategy == first).then(|| self.strategies[first].name.as_str())
+    }
+
+    /// A time as seconds from the start (for the record of a run).
+    pub fn end(&self) -> crate::time::SimTime {
+        crate::time::SimTime::ZERO + self.duration
+    }
+}

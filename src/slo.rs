@@ -1,0 +1,164 @@
+//! Service-level thresholds (`[slo]` in a scenario, `--slo` on the command line).
+//!
+//! A threshold is a metric name, a comparison and a value — `rate_503 < 1%`,
+//! `completion_p99 < 120s` — checked against a run's summary. A failed
+//! threshold makes the command exit with code 1, like k6's thresholds, so a CI
+//! job can gate on a capacity plan.
+
+use std::fmt;
+
+use crate::scenario::units::parse_duration;
+
+/// How a metric's threshold value is written.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Unit {
+    /// A fraction: `0.01` or `1%`.
+    Ratio,
+    /// A duration: `120s`, `500ms`.
+    Duration,
+    /// A plain number.
+    Number,
+}
+
+/// Every metric a threshold can name, with its unit and meaning.
+pub const METRICS: &[(&str, Unit, &str)] = &[
+    ("rate_503", Unit::Ratio, "503 attempts / all attempts"),
+    ("success_rate", Unit::Ratio, "succeeded requests / offered requests"),
+    ("failure_rate", Unit::Ratio, "failed requests / offered requests"),
+    ("amplification", Unit::Number, "attempts per offered request"),
+    ("latency_p50", Unit::Duration, "attempt latency, median"),
+    ("latency_p90", Unit::Duration, "attempt latency, 90th percentile"),
+    ("latency_p99", Unit::Duration, "attempt latency, 99th percentile"),
+    ("latency_p999", Unit::Duration, "attempt latency, 99.9th percentile"),
+    ("latency_max", Unit::Duration, "attempt latency, maximum"),
+    ("completion_p50", Unit::Duration, "request completion time, median"),
+    ("completion_p90", Unit::Duration, "request completion time, 90th percentile"),
+    ("completion_p99", Unit::Duration, "request completion time, 99th percentile"),
+    ("completion_p999", Unit::Duration, "request completion time, 99.9th percentile"),
+    ("completion_max", Unit::Duration, "request completion time, maximum"),
+    ("bulk_success_rate", Unit::Ratio, "completed bulk jobs / submitted bulk jobs"),
+    ("bulk_completion_p50", Unit::Duration, "bulk job completion time, median"),
+    ("bulk_completion_p99", Unit::Duration, "bulk job completion time, 99th percentile"),
+    ("bulk_completion_max", Unit::Duration, "bulk job completion time, maximum"),
+    ("wasted_gpu_seconds", Unit::Number, "GPU seconds spent on results nobody received"),
+    ("gpu_busy_seconds", Unit::Number, "GPU slot-seconds of work"),
+    ("instance_seconds", Unit::Number, "instance-seconds paid for (provisioning included)"),
+];
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Op {
+    Lt,
+    Le,
+    Gt,
+    Ge,
+}
+
+impl Op {
+    pub fn holds(self, value: f64, limit: f64) -> bool {
+        match self {
+            Op::Lt => value < limit,
+            Op::Le => value <= limit,
+            Op::Gt => value > limit,
+            Op::Ge => value >= limit,
+        }
+    }
+    pub fn symbol(self) -> &'static str {
+        match self {
+            Op::Lt => "<",
+            Op::Le => "<=",
+            Op::Gt => ">",
+            Op::Ge => ">=",
+        }
+    }
+}
+
+/// One threshold. Durations are kept in seconds, ratios as fractions.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Threshold {
+    pub metric: &'static str,
+    pub unit: Unit,
+    pub op: Op,
+    pub limit: f64,
+    /// The text as written, for messages.
+    pub text: String,
+}
+
+impl fmt::Display for Threshold {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {} {}", self.metric, self.op.symbol(), self.text)
+    }
+}
+
+/// The metric names, for did-you-mean hints.
+pub fn metric_names() -> impl Iterator<Item = &'static str> {
+    METRICS.iter().map(|m| m.0)
+}
+
+/// Parses the condition of one threshold: `metric` is the name, `condition`
+/// e.g. `"< 1%"` or `"<= 120s"`.
+pub fn parse(metric: &str, condition: &str) -> Result<Threshold, String> {
+    let Some(&(name, unit, _)) = METRICS.iter().find(|m| m.0 == metric) else {
+        let mut msg = format!("unknown metric `{metric}`");
+        if let Some(s) = crate::scenario::did_you_mean(metric, metric_names()) {
+            msg.push_str(&format!("; did you mean `{s}`?"));
+        }
+        return Err(msg);
+    };
+    let c = condition.trim();
+    let (op, rest) = if let Some(r) = c.strip_prefix("<=") {
+        (Op::Le, r)
+    } else if let Some(r) = c.strip_prefix(">=") {
+        (Op::Ge, r)
+    } else if let Some(r) = c.strip_prefix('<') {
+        (Op::Lt, r)
+    } else if let Some(r) = c.strip_prefix('>') {
+        (Op::Gt, r)
+    } else {
+        return Err(format!("condition `{condition}` must start with <, <=, > or >= (e.g. \"< 0.01\")"));
+    };
+    let v = rest.trim();
+    let limit = match unit {
+        Unit::Ratio => match v.strip_suffix('%') {
+            Some(p) => p.trim().parse::<f64>().map(|x| x / 100.0).map_err(|_| format!("`{v}` is not a percentage")),
+            None => v.parse::<f64>().map_err(|_| format!("`{v}` is not a fraction such as 0.01 or 1%")),
+        }
+        .and_then(|x| {
+            if (0.0..=1.0).contains(&x) { Ok(x) } else { Err(format!("{metric} is a fraction; `{v}` is outside 0..1")) }
+        })?,
+        Unit::Duration => parse_duration(v)?.as_secs_f64(),
+        Unit::Number => v.parse::<f64>().map_err(|_| format!("`{v}` is not a number"))?,
+    };
+    Ok(Threshold { metric: name, unit, op, limit, text: v.to_string() })
+}
+
+/// Parses the command-line form `metric<value` (also `<=`, `>`, `>=`).
+pub fn parse_inline(text: &str) -> Result<Threshold, String> {
+    let at = text.find(['<', '>']).ok_or_else(|| {
+        format!("`{text}` is not a threshold; expected e.g. \"rate_503<0.01\" or \"completion_p99<120s\"")
+    })?;
+    parse(text[..at].trim(), &text[at..])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_ratios_percentages_and_durations() {
+        let t = parse("rate_503", "< 1%").expect("ok");
+        assert_eq!((t.op, t.limit), (Op::Lt, 0.01));
+        let t = parse("completion_p99", "<= 2m").expect("ok");
+        assert_eq!((t.op, t.limit), (Op::Le, 120.0));
+        let t = parse_inline("success_rate>=0.99").expect("ok");
+        assert_eq!((t.metric, t.op, t.limit), ("success_rate", Op::Ge, 0.99));
+    }
+
+    #[test]
+    fn explains_what_is_wrong() {
+        assert!(parse("rate_530", "<0.1").expect_err("typo").contains("did you mean `rate_503`"));
+        assert!(parse("rate_503", "0.1").expect_err("no op").contains("must start with"));
+        assert!(parse("rate_503", "< 5").expect_err("range").contains("outside 0..1"));
+        assert!(parse("completion_p99", "< 120").expect_err("unit").contains("missing unit"));
+        assert!(parse_inline("rate_503").expect_err("no op").contains("not a threshold"));
+    }
+}
