@@ -89,6 +89,11 @@ impl fmt::Display for Threshold {
     }
 }
 
+/// The unit of a metric, if it is one.
+pub fn unit_of(metric: &str) -> Option<Unit> {
+    METRICS.iter().find(|m| m.0 == metric).map(|m| m.1)
+}
+
 /// The metric names, for did-you-mean hints.
 pub fn metric_names() -> impl Iterator<Item = &'static str> {
     METRICS.iter().map(|m| m.0)

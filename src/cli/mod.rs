@@ -1,1 +1,111 @@
-//! placeholder
+//! The `stampede` command line.
+//!
+//! Arguments are parsed by clap into [`Cli`], then each command loads and
+//! validates its inputs before doing any work. Errors are printed with their
+//! whole chain and map to documented exit codes (docs/cli.md):
+//!
+//! | code | meaning |
+//! |------|---------|
+//! | 0 | success |
+//! | 1 | the run finished but an SLO threshold failed |
+//! | 2 | bad input: usage, scenario file, override, output path |
+
+mod run;
+mod validate;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Exit code when an SLO threshold failed.
+pub const EXIT_SLO: u8 = 1;
+/// Exit code for bad input or usage.
+pub const EXIT_USAGE: u8 = 2;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "stampede",
+    version,
+    about = "Simulate swarms of clients, a Varnish-like proxy and an autoscaled GPU pool; measure 503s and completion times",
+    long_about = None,
+    after_help = "Exit codes: 0 ok, 1 an SLO threshold failed, 2 bad input or usage.\nDocs: docs/cli.md, docs/scenario-format.md"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Simulate one scenario with one seed and report.
+    Run(RunArgs),
+    /// Check scenario files without running them.
+    Validate {
+        /// Scenario files to check.
+        #[arg(required = true)]
+        scenarios: Vec<PathBuf>,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+pub struct RunArgs {
+    /// The scenario file (TOML).
+    pub scenario: PathBuf,
+    /// Seed for every random stream (default: the file's scenario.seed).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Make every swarm use this strategy.
+    #[arg(long)]
+    pub strategy: Option<String>,
+    /// Also write the summary as JSON to PATH, or to stdout with "-".
+    #[arg(long, value_name = "PATH|-")]
+    pub json: Option<String>,
+    /// Directory for summary.json and timeseries.csv (default: reports/<scenario-name>).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Print no summary.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+/// An error that ends the program with a given exit code.
+#[derive(Debug)]
+pub struct Failure {
+    pub code: u8,
+    pub message: String,
+}
+
+impl Failure {
+    pub fn usage(message: impl Into<String>) -> Self {
+        Failure { code: EXIT_USAGE, message: message.into() }
+    }
+}
+
+impl From<crate::scenario::ScenarioErrors> for Failure {
+    fn from(e: crate::scenario::ScenarioErrors) -> Self {
+        Failure::usage(e.to_string())
+    }
+}
+
+/// Runs the command line; the binary's whole `main`.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run(args) => run::run(&args),
+        Command::Validate { scenarios } => validate::validate(&scenarios),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(f) => {
+            for (i, line) in f.message.lines().enumerate() {
+                if i == 0 {
+                    eprintln!("error: {line}");
+                } else {
+                    eprintln!("{line}");
+                }
+            }
+            ExitCode::from(f.code)
+        }
+    }
+}

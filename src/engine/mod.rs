@@ -1,1 +1,65 @@
-//! placeholder
+//! The discrete-event simulation engine.
+//!
+//! It owns virtual time, the event queue and the bookkeeping that links the
+//! models together (which attempt waits on which job), and nothing else: every
+//! decision — where a fetch goes, whether a backend queues or rejects, how long
+//! a client backs off, when the autoscaler acts — is taken by a pure model in
+//! [`crate::model`]. The handlers are split by concern:
+//!
+//! * `client` — swarms, logical requests, attempts, retries, bulk jobs, users;
+//! * `fetch` — the proxy side of an attempt: routing, connections, timeouts;
+//! * `control` — the backend and control plane: job milestones, probes,
+//!   autoscaling, chaos.
+//!
+//! Timers are never cancelled: a timer event carries the epoch of the fetch (or
+//! the generation of the entity) it was set for and is ignored when stale.
+
+mod client;
+mod control;
+mod fetch;
+mod queue;
+mod state;
+
+pub use queue::EventQueue;
+
+use crate::metrics::Recorder;
+use crate::metrics::summary::Summary;
+use crate::scenario::Scenario;
+use crate::time::{SimDuration, SimTime};
+
+/// Hooks for observing a run (tests, debugging). Every method defaults to a
+/// no-op; the engine is generic over the trace, so the default costs nothing.
+pub trait Trace {
+    /// A logical request was offered.
+    fn offered(&mut self, _swarm: usize, _at: SimTime, _class: usize, _work: SimDuration) {}
+    /// A job began running on an instance of `pool`.
+    fn job_started(&mut self, _pool: usize, _at: SimTime) {}
+}
+
+/// The trace that observes nothing.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoTrace;
+impl Trace for NoTrace {}
+
+/// The result of one simulated run.
+#[derive(Debug)]
+pub struct Run {
+    pub summary: Summary,
+    /// Histograms, counters and the time series behind the summary.
+    pub recorder: Recorder,
+    /// Peak number of logical requests alive at once (for memory checks).
+    pub peak_requests: usize,
+}
+
+/// Simulates `scenario` with `seed`.
+pub fn simulate(scenario: &Scenario, seed: u64) -> Run {
+    simulate_traced(scenario, seed, &mut NoTrace)
+}
+
+/// Simulates `scenario` with `seed`, reporting to `trace`.
+pub fn simulate_traced<T: Trace>(scenario: &Scenario, seed: u64, trace: &mut T) -> Run {
+    let started = std::time::Instant::now();
+    let mut sim = state::Sim::new(scenario, seed, trace);
+    sim.run();
+    sim.finish(started.elapsed().as_secs_f64())
+}

@@ -1,1 +1,200 @@
-//! placeholder
+//! Streaming measurement of a run.
+//!
+//! Outcomes are recorded as they happen into counters, HdrHistograms and the
+//! current time-series row; nothing per request is kept after the request ends,
+//! so memory is flat in simulated time (apart from one row per window).
+//!
+//! What counts: a logical request is *measured* when it was offered at or after
+//! the end of the warmup; all of its attempts count, whenever they happen.
+//! Pool-level figures (GPU busy time, instance-seconds) cover [warmup, end].
+
+mod histogram;
+pub mod summary;
+mod timeseries;
+
+pub use histogram::{LatencyHist, Percentiles, round3};
+pub use timeseries::{PoolLevels, Row, TimeSeries, WindowCounts};
+
+use crate::model::outcome::{OUTCOME_COUNT, Outcome};
+use crate::time::{SimDuration, SimTime};
+
+/// Request and attempt counters (for the whole run or one swarm).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Counts {
+    pub offered: u64,
+    pub succeeded: u64,
+    pub failed: u64,
+    pub attempts: [u64; OUTCOME_COUNT],
+    pub bulk_submitted: u64,
+    pub bulk_completed: u64,
+    pub bulk_failed: u64,
+}
+
+impl Counts {
+    pub fn attempts_total(&self) -> u64 {
+        self.attempts.iter().sum()
+    }
+    pub fn count(&self, o: Outcome) -> u64 {
+        self.attempts[o.index()]
+    }
+    pub fn status_503(&self) -> u64 {
+        Outcome::ALL.iter().filter(|o| o.is_503()).map(|o| self.count(*o)).sum()
+    }
+}
+
+/// Per-swarm measurements.
+#[derive(Clone, Debug, Default)]
+pub struct SwarmMetrics {
+    pub counts: Counts,
+    pub completion: LatencyHist,
+    pub bulk_completion: LatencyHist,
+}
+
+/// Everything measured during one run.
+#[derive(Clone, Debug)]
+pub struct Recorder {
+    warmup: SimTime,
+    pub totals: Counts,
+    pub swarms: Vec<SwarmMetrics>,
+    /// Every attempt, whatever its outcome.
+    pub latency: LatencyHist,
+    /// Attempts that got a 200.
+    pub latency_ok: LatencyHist,
+    /// First send to final success, retries included.
+    pub completion: LatencyHist,
+    pub bulk_completion: LatencyHist,
+    /// Time jobs spent in a backend queue before a slot (jobs starting after warmup).
+    pub queue_wait: LatencyHist,
+    /// Attempts per logical request that ended (succeeded or failed).
+    pub attempts_per_request: [u64; 16],
+    pub wasted_ns: u128,
+    pub proxy_fetches: u64,
+    pub proxy_retries: u64,
+    pub series: TimeSeries,
+}
+
+impl Recorder {
+    pub fn new(warmup: SimTime, window: SimDuration, swarms: usize, pools: usize) -> Self {
+        Recorder {
+            warmup,
+            totals: Counts::default(),
+            swarms: vec![SwarmMetrics::default(); swarms],
+            latency: LatencyHist::default(),
+            latency_ok: LatencyHist::default(),
+            completion: LatencyHist::default(),
+            bulk_completion: LatencyHist::default(),
+            queue_wait: LatencyHist::default(),
+            attempts_per_request: [0; 16],
+            wasted_ns: 0,
+            proxy_fetches: 0,
+            proxy_retries: 0,
+            series: TimeSeries::new(window, warmup, pools),
+        }
+    }
+
+    pub fn warmup(&self) -> SimTime {
+        self.warmup
+    }
+
+    pub fn is_measured(&self, offered_at: SimTime) -> bool {
+        offered_at >= self.warmup
+    }
+
+    pub fn offered(&mut self, swarm: usize, measured: bool) {
+        if measured {
+            self.totals.offered += 1;
+            self.swarms[swarm].counts.offered += 1;
+            self.series.current().offered += 1;
+        }
+    }
+
+    pub fn attempt(&mut self, swarm: usize, measured: bool, outcome: Outcome, latency: SimDuration) {
+        if !measured {
+            return;
+        }
+        let i = outcome.index();
+        self.totals.attempts[i] += 1;
+        self.swarms[swarm].counts.attempts[i] += 1;
+        self.series.current().attempts[i] += 1;
+        self.latency.record(latency);
+        if outcome == Outcome::Ok {
+            self.latency_ok.record(latency);
+        }
+    }
+
+    /// A logical request ended. `completion` is first send to now.
+    pub fn request_done(
+        &mut self,
+        swarm: usize,
+        measured: bool,
+        succeeded: bool,
+        attempts: u32,
+        completion: SimDuration,
+    ) {
+        if !measured {
+            return;
+        }
+        let s = &mut self.swarms[swarm];
+        let bucket = (attempts as usize).min(self.attempts_per_request.len() - 1);
+        self.attempts_per_request[bucket] += 1;
+        if succeeded {
+            self.totals.succeeded += 1;
+            s.counts.succeeded += 1;
+            self.series.current().succeeded += 1;
+            self.completion.record(completion);
+            s.completion.record(completion);
+        } else {
+            self.totals.failed += 1;
+            s.counts.failed += 1;
+            self.series.current().failed += 1;
+        }
+    }
+
+    pub fn bulk_submitted(&mut self, swarm: usize, measured: bool) {
+        if measured {
+            self.totals.bulk_submitted += 1;
+            self.swarms[swarm].counts.bulk_submitted += 1;
+        }
+    }
+
+    pub fn bulk_done(&mut self, swarm: usize, measured: bool, succeeded: bool, completion: SimDuration) {
+        if !measured {
+            return;
+        }
+        let s = &mut self.swarms[swarm];
+        if succeeded {
+            self.totals.bulk_completed += 1;
+            s.counts.bulk_completed += 1;
+            self.bulk_completion.record(completion);
+            s.bulk_completion.record(completion);
+        } else {
+            self.totals.bulk_failed += 1;
+            s.counts.bulk_failed += 1;
+        }
+    }
+
+    /// A job left a backend queue for a slot at `now` after waiting `waited`.
+    pub fn queue_wait(&mut self, now: SimTime, waited: SimDuration) {
+        if now >= self.warmup {
+            self.queue_wait.record(waited);
+        }
+    }
+
+    /// GPU slot time from `start` to `end` produced a result nobody received.
+    pub fn wasted(&mut self, start: SimTime, end: SimTime) {
+        let from = start.max(self.warmup);
+        if end > from {
+            self.wasted_ns += u128::from((end - from).as_nanos());
+        }
+    }
+
+    /// A backend fetch started (`retry` when VCL retried a failed one).
+    pub fn fetch(&mut self, measured: bool, retry: bool) {
+        if measured {
+            self.proxy_fetches += 1;
+            if retry {
+                self.proxy_retries += 1;
+            }
+        }
+    }
+}

@@ -1,1 +1,19 @@
-//! placeholder
+//! Turning a run into things people and programs read.
+//!
+//! One function per format, each generic over `W: Write` so it can go to a
+//! file, stdout or a test buffer: [`text::print_summary`] for people,
+//! [`write_json`] for programs, [`csv::write_timeseries`] for spreadsheets and
+//! charts. Where files go on disk is decided by the CLI.
+
+pub mod csv;
+pub mod text;
+
+use std::io::{self, Write};
+
+use crate::metrics::summary::Summary;
+
+/// `summary.json`: pretty-printed, keys in a fixed order, newline-terminated.
+pub fn write_json<W: Write>(mut w: W, summary: &Summary) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut w, summary)?;
+    writeln!(w)
+}

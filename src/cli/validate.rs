@@ -1,0 +1,27 @@
+//! `stampede validate`: check scenario files without running them.
+
+use std::path::PathBuf;
+
+use super::{EXIT_USAGE, Failure};
+use crate::scenario::Scenario;
+
+pub fn validate(files: &[PathBuf]) -> Result<u8, Failure> {
+    let mut problems = Vec::new();
+    for f in files {
+        match Scenario::load(f) {
+            Ok(sc) => eprintln!(
+                "ok: {} ({}: {} pool(s), {} class(es), {} swarm(s), {} strateg{}, {} chaos event(s))",
+                f.display(),
+                sc.name,
+                sc.pools.len(),
+                sc.classes.len(),
+                sc.swarms.len(),
+                sc.strategies.len(),
+                if sc.strategies.len() == 1 { "y" } else { "ies" },
+                sc.chaos.len()
+            ),
+            Err(e) => problems.push(e.to_string()),
+        }
+    }
+    if problems.is_empty() { Ok(0) } else { Err(Failure { code: EXIT_USAGE, message: problems.join("\n") }) }
+}

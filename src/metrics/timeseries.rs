@@ -1,0 +1,171 @@
+//! Per-window rows: what happened in each `window` of simulated time.
+//!
+//! Rows start at the end of the warmup, like every statistic. Counters (offered,
+//! attempts by outcome…) are attributed to the window in which they happened;
+//! pool levels (instances, queue depth, utilization) are time averages over the
+//! window, from the pools' integrated gauges. Summed over the rows, every counter
+//! equals the summary's total.
+
+use crate::model::gpu::PoolGauges;
+use crate::model::outcome::OUTCOME_COUNT;
+use crate::time::{SimDuration, SimTime};
+
+/// Counters for one window.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct WindowCounts {
+    pub offered: u64,
+    pub succeeded: u64,
+    pub failed: u64,
+    pub attempts: [u64; OUTCOME_COUNT],
+}
+
+/// Time-averaged levels of one pool over one window.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PoolLevels {
+    pub ready: f64,
+    pub provisioning: f64,
+    pub billed: f64,
+    pub queued: f64,
+    pub busy_slots: f64,
+    /// Busy slots / slots on ready instances (0 when nothing was ready).
+    pub utilization: f64,
+}
+
+/// One row of the time series.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row {
+    pub start: SimTime,
+    pub end: SimTime,
+    pub counts: WindowCounts,
+    pub pools: Vec<PoolLevels>,
+}
+
+/// Gauge integrals at a boundary, to difference against the next one.
+#[derive(Copy, Clone, Debug, Default)]
+struct Mark {
+    ready: u128,
+    provisioning: u128,
+    billed: u128,
+    queued: u128,
+    busy: u128,
+    ready_slots: u128,
+}
+
+impl Mark {
+    fn of(g: &PoolGauges, t: SimTime) -> Mark {
+        Mark {
+            ready: g.ready.area_until(t),
+            provisioning: g.provisioning.area_until(t),
+            billed: g.billed.area_until(t),
+            queued: g.queued.area_until(t),
+            busy: g.busy_slots.area_until(t),
+            ready_slots: g.ready_slots.area_until(t),
+        }
+    }
+}
+
+/// The time series under construction.
+#[derive(Clone, Debug)]
+pub struct TimeSeries {
+    window: SimDuration,
+    start: SimTime,
+    marks: Vec<Mark>,
+    origin: Vec<Mark>,
+    current: WindowCounts,
+    rows: Vec<Row>,
+}
+
+impl TimeSeries {
+    pub fn new(window: SimDuration, start: SimTime, pools: usize) -> Self {
+        TimeSeries {
+            window,
+            start,
+            marks: vec![Mark::default(); pools],
+            origin: vec![Mark::default(); pools],
+            current: WindowCounts::default(),
+            rows: Vec::new(),
+        }
+    }
+
+    /// Counters of the window in progress.
+    pub fn current(&mut self) -> &mut WindowCounts {
+        &mut self.current
+    }
+
+    /// Marks the start of the first row (the end of warmup).
+    pub fn begin(&mut self, t: SimTime, pools: &[&PoolGauges]) {
+        self.start = t;
+        for (m, g) in self.marks.iter_mut().zip(pools) {
+            *m = Mark::of(g, t);
+        }
+        self.origin = self.marks.clone();
+        self.current = WindowCounts::default();
+    }
+
+    /// Where the window in progress started.
+    pub fn current_start(&self) -> SimTime {
+        self.start
+    }
+
+    /// Per pool, the integrals since [`TimeSeries::begin`] until `t`, in seconds:
+    /// busy slots, billed instances, ready slots, ready instances, provisioning, queued.
+    pub fn pool_totals(&self, t: SimTime, pools: &[&PoolGauges]) -> Vec<[f64; 6]> {
+        self.origin
+            .iter()
+            .zip(pools)
+            .map(|(o, g)| {
+                let n = Mark::of(g, t);
+                let s = |a: u128, b: u128| (a - b) as f64 / 1e9;
+                [
+                    s(n.busy, o.busy),
+                    s(n.billed, o.billed),
+                    s(n.ready_slots, o.ready_slots),
+                    s(n.ready, o.ready),
+                    s(n.provisioning, o.provisioning),
+                    s(n.queued, o.queued),
+                ]
+            })
+            .collect()
+    }
+
+    /// The instant at which the window in progress ends.
+    pub fn next_boundary(&self) -> SimTime {
+        self.start + self.window
+    }
+
+    /// Closes the window in progress at `t`.
+    pub fn close(&mut self, t: SimTime, pools: &[&PoolGauges]) {
+        let span = (t - self.start).as_nanos();
+        let levels = self
+            .marks
+            .iter_mut()
+            .zip(pools)
+            .map(|(m, g)| {
+                let now = Mark::of(g, t);
+                let avg = |a: u128, b: u128| if span == 0 { 0.0 } else { (a - b) as f64 / span as f64 };
+                let slots = now.ready_slots - m.ready_slots;
+                let lv = PoolLevels {
+                    ready: avg(now.ready, m.ready),
+                    provisioning: avg(now.provisioning, m.provisioning),
+                    billed: avg(now.billed, m.billed),
+                    queued: avg(now.queued, m.queued),
+                    busy_slots: avg(now.busy, m.busy),
+                    utilization: if slots == 0 { 0.0 } else { (now.busy - m.busy) as f64 / slots as f64 },
+                };
+                *m = now;
+                lv
+            })
+            .collect();
+        let counts = std::mem::take(&mut self.current);
+        self.rows.push(Row { start: self.start, end: t, counts, pools: levels });
+        self.start = t;
+    }
+
+    pub fn rows(&self) -> &[Row] {
+        &self.rows
+    }
+
+    pub fn window(&self) -> SimDuration {
+        self.window
+    }
+}

@@ -1,0 +1,201 @@
+//! The human summary printed after a run: k6/vegeta-style blocks.
+
+use std::io::{self, Write};
+
+use crate::metrics::Percentiles;
+use crate::metrics::summary::Summary;
+use crate::model::outcome::Cause;
+use crate::scenario::Scenario;
+use crate::slo::Unit;
+use crate::time::format_secs;
+
+/// Thousands separators: 1234567 -> "1,234,567".
+pub fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.2}%", x * 100.0)
+}
+
+fn share(a: u64, b: u64) -> String {
+    if b == 0 { "-".into() } else { pct(a as f64 / b as f64) }
+}
+
+fn ms(x: f64) -> String {
+    format_secs(x / 1e3)
+}
+
+fn latency_row<W: Write>(w: &mut W, label: &str, p: &Percentiles, note: &str) -> io::Result<()> {
+    if p.count == 0 {
+        return writeln!(w, "  {label:<14}{:>9}  {note}", "none");
+    }
+    writeln!(
+        w,
+        "  {label:<14}{:>9}{:>9}{:>9}{:>9}{:>9}{:>9}  {note}",
+        ms(p.mean),
+        ms(p.p50),
+        ms(p.p90),
+        ms(p.p99),
+        ms(p.p999),
+        ms(p.max)
+    )
+}
+
+/// Prints the summary of one run.
+pub fn print_summary<W: Write>(mut w: W, sc: &Scenario, s: &Summary) -> io::Result<()> {
+    let w = &mut w;
+    writeln!(w, "stampede · {} · seed {} · strategy {}", s.scenario, s.seed, s.strategy)?;
+    if let Some(line) = sc.description.lines().find(|l| !l.trim().is_empty()) {
+        writeln!(w, "  {}", line.trim())?;
+    }
+    let e = &s.engine;
+    writeln!(
+        w,
+        "  simulated {} (warmup {}) in {} · {} events ({:.1} M events/s)",
+        format_secs(s.duration_s),
+        format_secs(s.warmup_s),
+        format_secs(e.wall_seconds),
+        thousands(e.events),
+        e.events_per_second / 1e6
+    )?;
+    writeln!(w)?;
+
+    let r = &s.requests;
+    writeln!(
+        w,
+        "requests      offered {}   succeeded {} ({})   failed {} ({})   unfinished {}",
+        thousands(r.offered),
+        thousands(r.succeeded),
+        share(r.succeeded, r.offered),
+        thousands(r.failed),
+        share(r.failed, r.offered),
+        thousands(r.unfinished)
+    )?;
+    let a = &s.attempts;
+    writeln!(
+        w,
+        "attempts      {} in all · {:.3} per request · proxy fetches {} (VCL retries {})",
+        thousands(a.total),
+        s.amplification,
+        thousands(s.proxy.fetches),
+        thousands(s.proxy.retries)
+    )?;
+    writeln!(w, "  200           {:>10}  {:>8}", thousands(a.ok), share(a.ok, a.total))?;
+    writeln!(w, "  503           {:>10}  {:>8}   (503 rate)", thousands(a.status_503), share(a.status_503, a.total))?;
+    for c in Cause::ALL {
+        let n = a.causes.get(c.name()).copied().unwrap_or(0);
+        if n > 0 {
+            writeln!(w, "    {:<22}{:>10}  {:>8}", c.name(), thousands(n), share(n, a.total))?;
+        }
+    }
+    for (label, n) in [("429", a.status_429), ("client timeout", a.client_timeout), ("connect error", a.connect_error)]
+    {
+        if n > 0 {
+            writeln!(w, "  {label:<14}{:>10}  {:>8}", thousands(n), share(n, a.total))?;
+        }
+    }
+    writeln!(w)?;
+
+    writeln!(w, "  {:<14}{:>9}{:>9}{:>9}{:>9}{:>9}{:>9}", "", "mean", "p50", "p90", "p99", "p99.9", "max")?;
+    latency_row(w, "latency", &s.latency_ms, "every attempt")?;
+    latency_row(w, "latency 200", &s.latency_ok_ms, "successful attempts")?;
+    latency_row(w, "completion", &s.completion_ms, "first send to success, retries included")?;
+    latency_row(w, "queue wait", &s.queue_wait_ms, "backend queue before a GPU slot")?;
+    let b = &s.bulk_jobs;
+    if b.submitted > 0 {
+        latency_row(w, "bulk jobs", &b.completion_ms, "submit to last image, completed jobs")?;
+    }
+    writeln!(w)?;
+
+    if b.submitted > 0 {
+        writeln!(
+            w,
+            "bulk jobs     submitted {}   completed {} ({})   failed {}   unfinished {}",
+            thousands(b.submitted),
+            thousands(b.completed),
+            share(b.completed, b.submitted),
+            thousands(b.failed),
+            thousands(b.unfinished)
+        )?;
+    }
+    let g = &s.gpu;
+    let wasted = if g.busy_seconds > 0.0 {
+        format!(" ({} of busy)", pct(g.wasted_seconds / g.busy_seconds))
+    } else {
+        String::new()
+    };
+    writeln!(
+        w,
+        "gpu           busy {} · wasted {}{} · instance time {}",
+        format_secs(g.busy_seconds),
+        format_secs(g.wasted_seconds),
+        wasted,
+        format_secs(g.instance_seconds)
+    )?;
+    for (name, p) in &g.pools {
+        writeln!(
+            w,
+            "  pool {:<9}utilization {} · ready {:.1} avg · provisioning {:.1} avg · queued {:.1} avg",
+            name,
+            pct(p.utilization),
+            p.ready_mean,
+            p.provisioning_mean,
+            p.queued_mean
+        )?;
+    }
+    writeln!(w)?;
+
+    writeln!(
+        w,
+        "{:<14}{:>10}{:>10}{:>10}{:>8}{:>10}  strategy",
+        "swarms", "offered", "success", "503 rate", "ampl.", "compl p99"
+    )?;
+    for (name, sw) in &s.swarms {
+        writeln!(
+            w,
+            "  {:<12}{:>10}{:>10}{:>10}{:>8.2}{:>10}  {}",
+            name,
+            thousands(sw.requests.offered),
+            pct(sw.success_rate),
+            pct(sw.rate_503),
+            sw.amplification,
+            if sw.completion_ms.count > 0 { ms(sw.completion_ms.p99) } else { "-".into() },
+            sw.strategy
+        )?;
+    }
+    if !s.slo.is_empty() {
+        writeln!(w)?;
+        writeln!(w, "slo")?;
+        for r in &s.slo {
+            let shown = match crate::slo::unit_of(&r.metric) {
+                Some(Unit::Duration) => format_secs(r.value),
+                Some(Unit::Ratio) => pct(r.value),
+                _ => format!("{:.3}", r.value),
+            };
+            writeln!(w, "  {} {:<40} measured {}", if r.passed { "pass" } else { "FAIL" }, r.threshold, shown)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thousands_separators() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(1234567), "1,234,567");
+    }
+}
