@@ -40,20 +40,44 @@ pub enum Stream {
 
 /// Derives the generator for `stream` under scenario seed `seed`.
 pub fn stream(seed: u64, stream: Stream) -> SimRng {
-    let words: [u64; 5] = match stream {
-        Stream::Arrivals { swarm } => [1, swarm, 0, 0, 0],
-        Stream::User { swarm, user } => [2, swarm, user, 0, 0],
-        Stream::Bulk { swarm, source, seq } => [3, swarm, source, seq, 0],
-        Stream::Request { swarm, source, seq, image } => [4, swarm, source, seq, image],
-        Stream::Proxy => [5, 0, 0, 0, 0],
-        Stream::Pool { pool } => [6, pool, 0, 0, 0],
+    let (kind, a, rest) = match stream {
+        Stream::Arrivals { swarm } => (1, swarm, [0, 0, 0]),
+        Stream::User { swarm, user } => (2, swarm, [user, 0, 0]),
+        Stream::Bulk { swarm, source, seq } => (3, swarm, [source, seq, 0]),
+        Stream::Request { swarm, source, seq, image } => (4, swarm, [source, seq, image]),
+        Stream::Proxy => (5, 0, [0, 0, 0]),
+        Stream::Pool { pool } => (6, pool, [0, 0, 0]),
     };
-    let mut h = splitmix64(seed ^ 0x5354_414d_5045_4445); // "STAMPEDE"
-    for w in words {
-        h = splitmix64(h ^ w);
+    StreamBase::new(seed, kind, a).derive(rest)
+}
+
+/// The hash of (seed, stream kind, first id), computed once and reused for the
+/// many streams that share it (every request of one swarm). Deriving from a base
+/// gives exactly the generator [`stream`] gives.
+#[derive(Copy, Clone, Debug)]
+pub struct StreamBase(u64);
+
+impl StreamBase {
+    fn new(seed: u64, kind: u64, a: u64) -> Self {
+        let mut h = splitmix64(seed ^ 0x5354_414d_5045_4445); // "STAMPEDE"
+        h = splitmix64(h ^ kind);
+        StreamBase(splitmix64(h ^ a))
     }
-    let lo = splitmix64(h ^ 0x9e37_79b9_7f4a_7c15);
-    Pcg64Mcg::from_seed(((u128::from(h) << 64) | u128::from(lo)).to_le_bytes())
+
+    /// The base of every `Stream::Request` of one swarm.
+    pub fn requests(seed: u64, swarm: u64) -> Self {
+        Self::new(seed, 4, swarm)
+    }
+
+    /// The generator for the remaining ids.
+    pub fn derive(self, rest: [u64; 3]) -> SimRng {
+        let mut h = self.0;
+        for w in rest {
+            h = splitmix64(h ^ w);
+        }
+        let lo = splitmix64(h ^ 0x9e37_79b9_7f4a_7c15);
+        Pcg64Mcg::from_seed(((u128::from(h) << 64) | u128::from(lo)).to_le_bytes())
+    }
 }
 
 /// A stable 64-bit id for a name (FNV-1a), so adding a swarm to a file does not
@@ -96,6 +120,13 @@ mod tests {
             })
             .collect();
         assert_eq!(a, b);
+    }
+
+    #[test]
+    fn a_base_derives_the_same_generator_as_stream() {
+        let direct = stream(9, Stream::Request { swarm: 3, source: 1, seq: 2, image: 4 }).next_u64();
+        let via_base = StreamBase::requests(9, 3).derive([1, 2, 4]).next_u64();
+        assert_eq!(direct, via_base);
     }
 
     #[test]

@@ -85,8 +85,10 @@ impl SimDuration {
 }
 
 fn secs_to_nanos(secs: f64) -> u64 {
-    let ns = (secs * NS_PER_SEC as f64).round();
-    if ns.is_nan() || ns <= 0.0 {
+    // `+ 0.5` then truncation rounds half up; f64::round is a libm call on
+    // baseline x86-64 and this runs for every drawn duration.
+    let ns = secs * NS_PER_SEC as f64 + 0.5;
+    if ns.is_nan() || ns < 1.0 {
         0
     } else if ns >= u64::MAX as f64 {
         u64::MAX

@@ -11,8 +11,8 @@ use crate::rng::{Stream, stream};
 use crate::scenario::ArrivalSpec;
 use crate::time::SimDuration;
 
-use super::Trace;
 use super::state::{Attempt, Bulk, Event, Origin, Phase, Request, Sim, User};
+use super::{RequestId, Trace};
 
 impl<T: Trace> Sim<'_, T> {
     pub(super) fn on_arrival(&mut self, swarm: usize) {
@@ -20,8 +20,11 @@ impl<T: Trace> Sim<'_, T> {
         self.swarms[swarm].arrivals += 1;
         self.begin_work(swarm, 0, seq, None);
         let s = &mut self.swarms[swarm];
-        if let Some(next) = s.open.as_mut().and_then(|o| o.next(&mut s.rng)) {
-            self.schedule(next, Event::Arrival { swarm: swarm as u16 });
+        if let Some(next) = s.open.as_mut().and_then(|o| o.next(&mut s.rng))
+            && next < self.end
+        {
+            // A swarm has one pending arrival at a time: it lives in the swarm's lane.
+            self.queue.push_lane(swarm, next.max(self.now), Event::Arrival { swarm: swarm as u16 });
         }
     }
 
@@ -56,13 +59,15 @@ impl<T: Trace> Sim<'_, T> {
 
     fn start_request(&mut self, swarm: usize, source: u64, seq: u64, image: u64, class: Option<usize>, origin: Origin) {
         let spec = &self.sc.swarms[swarm];
-        let mut rng = stream(self.seed, Stream::Request { swarm: spec.id, source, seq, image });
+        let mut rng = self.swarms[swarm].requests.derive([source, seq, image]);
         let class = class.unwrap_or_else(|| pick_class(&spec.mix, &mut rng));
         let work = self.sc.classes[class].service.sample(&mut rng);
         let measured = self.rec.is_measured(self.now);
         self.rec.offered(swarm, measured);
-        self.trace.offered(swarm, self.now, class, work);
+        let id = RequestId { swarm, source, seq, image };
+        self.trace.offered(id, self.now, class, work);
         let req = self.requests.insert(Request {
+            id,
             swarm: swarm as u16,
             class: class as u16,
             work,
@@ -80,6 +85,7 @@ impl<T: Trace> Sim<'_, T> {
     pub(super) fn send_attempt(&mut self, req: Key) {
         let Some(r) = self.requests.get_mut(req) else { return };
         r.retry.attempts += 1;
+        self.trace.attempt_sent(r.id, r.retry.attempts, self.now);
         let class = &self.sc.classes[r.class as usize];
         let att = self.attempts.insert(Attempt {
             req,

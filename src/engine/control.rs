@@ -4,16 +4,16 @@
 use crate::arena::Key;
 use crate::model::autoscaler::{Observation, ScaleMetric};
 use crate::model::chaos::{self, ChaosAction, Subject};
-use crate::model::gpu::{InstanceState, ProbeAnswer, Promoted, Wake};
+use crate::model::gpu::{InstanceState, ProbeAnswer, Promoted};
 
 use super::Trace;
 use super::state::{Event, ScalerMark, Sim};
 
 impl<T: Trace> Sim<'_, T> {
-    pub(super) fn on_milestone(&mut self, pool: usize, wake: Wake) {
-        let Some(m) = self.pools[pool].on_milestone(self.now, wake.job, wake.epoch) else { return };
+    pub(super) fn on_milestone(&mut self, pool: usize, job: Key, epoch: u32) {
+        let Some(m) = self.pools[pool].on_milestone(self.now, job, epoch) else { return };
         if let Some(next) = m.next {
-            self.schedule(next.at, Event::Milestone { pool: pool as u16, wake: next });
+            self.schedule_wake(pool, next);
         }
         if let Some(p) = m.promoted {
             self.job_promoted(pool, p);
@@ -38,9 +38,9 @@ impl<T: Trace> Sim<'_, T> {
     /// A queued job got a slot.
     pub(super) fn job_promoted(&mut self, pool: usize, p: Promoted) {
         self.rec.queue_wait(self.now, p.queued_for);
-        self.trace.job_started(pool, self.now);
+        self.trace.job_started(pool, p.instance.to_bits(), self.now);
         if let Some(w) = p.wake {
-            self.schedule(w.at, Event::Milestone { pool: pool as u16, wake: w });
+            self.schedule_wake(pool, w);
         }
     }
 
@@ -109,6 +109,7 @@ impl<T: Trace> Sim<'_, T> {
         if delta > 0 {
             for _ in 0..delta {
                 let (inst, ready_at) = self.pools[pool].add_instance(self.now);
+                self.trace.instance_added(pool, inst.to_bits(), self.now, ready_at);
                 self.schedule(ready_at, Event::InstanceReady { pool: pool as u16, inst });
             }
         } else if delta < 0 {
@@ -132,7 +133,7 @@ impl<T: Trace> Sim<'_, T> {
                     let mut wakes = std::mem::take(&mut self.scratch_wakes);
                     pool.set_speed(self.now, c.slow, c.stalls, &mut wakes);
                     for w in wakes.drain(..) {
-                        self.schedule(w.at, Event::Milestone { pool: p as u16, wake: w });
+                        self.schedule_wake(p, w);
                     }
                     self.scratch_wakes = wakes;
                 }

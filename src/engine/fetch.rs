@@ -9,7 +9,7 @@
 //! (and the backend keeps working) until it ends by itself.
 
 use crate::arena::Key;
-use crate::model::gpu::{Admit, InstanceState, QueueFullStatus, Reject};
+use crate::model::gpu::{Admit, QueueFullStatus, Reject};
 use crate::model::outcome::{Cause, Outcome, SYNTHETIC_RETRY_AFTER};
 use crate::model::proxy::Route;
 use crate::time::SimDuration;
@@ -45,27 +45,20 @@ impl<T: Trace> Sim<'_, T> {
         }
     }
 
-    /// The fetch holds a connection slot; open the connection.
+    /// The fetch holds a connection slot: connect and hand the job to the backend.
     fn connect(&mut self, att: Key) {
-        let a = self.attempts.get_mut(att).expect("live attempt");
-        let inst = a.inst.expect("routed");
-        if self.pools[a.pool as usize].state(inst) == Some(InstanceState::Dead) {
-            // The host is gone: the SYN goes unanswered until connect_timeout.
-            a.epoch += 1;
-            a.phase = Phase::Connecting;
-            let epoch = a.epoch;
-            if let Some(t) = self.proxy.cfg.connect_timeout {
-                self.schedule(self.now + t, Event::ConnectTimeout { att, epoch });
-            }
-            return;
-        }
-        self.send_to_backend(att);
-    }
-
-    fn send_to_backend(&mut self, att: Key) {
         let a = self.attempts.get_mut(att).expect("live attempt");
         let (pool, inst) = (a.pool as usize, a.inst.expect("routed"));
         match self.pools[pool].submit(self.now, inst, a.work, a.chunks, att.to_bits()) {
+            Admit::Rejected(Reject::Dead) => {
+                // The host is gone: the SYN goes unanswered until connect_timeout.
+                a.epoch += 1;
+                a.phase = Phase::Connecting;
+                let epoch = a.epoch;
+                if let Some(t) = self.proxy.cfg.connect_timeout {
+                    self.schedule(self.now + t, Event::ConnectTimeout { att, epoch });
+                }
+            }
             Admit::Rejected(Reject::Maintenance) => self.fetch_failed(att, Cause::Maintenance),
             Admit::Rejected(Reject::QueueFull) => match self.pools[pool].cfg.queue_full_status {
                 QueueFullStatus::S503 => self.fetch_failed(att, Cause::BackendQueueFull),
@@ -77,9 +70,9 @@ impl<T: Trace> Sim<'_, T> {
             },
             Admit::Started { job, wake } => {
                 self.rec.queue_wait(self.now, SimDuration::ZERO);
-                self.trace.job_started(pool, self.now);
+                self.trace.job_started(pool, inst.to_bits(), self.now);
                 if let Some(w) = wake {
-                    self.schedule(w.at, Event::Milestone { pool: pool as u16, wake: w });
+                    self.schedule_wake(pool, w);
                 }
                 self.await_first_byte(att, job);
             }

@@ -27,13 +27,30 @@ use crate::metrics::summary::Summary;
 use crate::scenario::Scenario;
 use crate::time::{SimDuration, SimTime};
 
+/// The stable identity of a logical request: it names the request's random
+/// stream, so the same id gets the same class and service time under any strategy.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RequestId {
+    pub swarm: usize,
+    /// 0 for open-loop arrivals, user + 1 for closed-loop users.
+    pub source: u64,
+    /// Arrival number (open loop) or cycle number (closed loop).
+    pub seq: u64,
+    /// Image number within a bulk job (0 otherwise).
+    pub image: u64,
+}
+
 /// Hooks for observing a run (tests, debugging). Every method defaults to a
 /// no-op; the engine is generic over the trace, so the default costs nothing.
 pub trait Trace {
     /// A logical request was offered.
-    fn offered(&mut self, _swarm: usize, _at: SimTime, _class: usize, _work: SimDuration) {}
-    /// A job began running on an instance of `pool`.
-    fn job_started(&mut self, _pool: usize, _at: SimTime) {}
+    fn offered(&mut self, _id: RequestId, _at: SimTime, _class: usize, _work: SimDuration) {}
+    /// Attempt number `attempt` (1-based) of a request was sent.
+    fn attempt_sent(&mut self, _id: RequestId, _attempt: u32, _at: SimTime) {}
+    /// A job began running on `instance` of `pool`.
+    fn job_started(&mut self, _pool: usize, _instance: u64, _at: SimTime) {}
+    /// The autoscaler started an instance that will serve from `ready_at`.
+    fn instance_added(&mut self, _pool: usize, _instance: u64, _at: SimTime, _ready_at: SimTime) {}
 }
 
 /// The trace that observes nothing.

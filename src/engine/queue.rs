@@ -2,8 +2,13 @@
 //!
 //! Ties in time resolve in insertion order, so two events scheduled for the
 //! same instant always run in the order they were scheduled, and a run is
-//! reproducible bit for bit. The key packs both into one u128 so a comparison
-//! is a single integer compare.
+//! reproducible bit for bit.
+//!
+//! Beside the heap sit *lanes*: slots that each hold at most one pending event
+//! (a swarm's next arrival). An open-loop swarm always has exactly one, so a
+//! lane saves a heap push and pop per request. Lane entries draw their sequence
+//! number from the same counter as heap entries, so the order of events — and
+//! with it every result — is exactly what an all-heap queue would give.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
@@ -11,13 +16,16 @@ use std::collections::BinaryHeap;
 use crate::time::SimTime;
 
 struct Entry<E> {
-    key: u128,
+    // (time, seq) as two u64 rather than a u128: u128's 16-byte alignment would
+    // pad every entry and the heap moves entries on every push and pop.
+    time: u64,
+    seq: u64,
     event: E,
 }
 
 impl<E> PartialEq for Entry<E> {
     fn eq(&self, o: &Self) -> bool {
-        self.key == o.key
+        (self.time, self.seq) == (o.time, o.seq)
     }
 }
 impl<E> Eq for Entry<E> {}
@@ -29,13 +37,16 @@ impl<E> PartialOrd for Entry<E> {
 impl<E> Ord for Entry<E> {
     /// Reversed: `BinaryHeap` is a max-heap and we want the earliest first.
     fn cmp(&self, o: &Self) -> Ordering {
-        o.key.cmp(&self.key)
+        (o.time, o.seq).cmp(&(self.time, self.seq))
     }
 }
 
 /// Pending events.
 pub struct EventQueue<E> {
     heap: BinaryHeap<Entry<E>>,
+    lanes: Vec<Option<Entry<E>>>,
+    /// The lane holding the earliest lane entry, if any.
+    lane_min: Option<usize>,
     seq: u64,
 }
 
@@ -47,7 +58,7 @@ impl<E> std::fmt::Debug for EventQueue<E> {
 
 impl<E> Default for EventQueue<E> {
     fn default() -> Self {
-        EventQueue { heap: BinaryHeap::new(), seq: 0 }
+        EventQueue { heap: BinaryHeap::new(), lanes: Vec::new(), lane_min: None, seq: 0 }
     }
 }
 
@@ -57,25 +68,70 @@ impl<E> EventQueue<E> {
     }
 
     pub fn push(&mut self, at: SimTime, event: E) {
-        let key = (u128::from(at.as_nanos()) << 64) | u128::from(self.seq);
+        self.heap.push(Entry { time: at.as_nanos(), seq: self.seq, event });
         self.seq += 1;
-        self.heap.push(Entry { key, event });
+    }
+
+    /// Schedules the one pending event of `lane`, which must be empty.
+    pub fn push_lane(&mut self, lane: usize, at: SimTime, event: E) {
+        if self.lanes.len() <= lane {
+            self.lanes.resize_with(lane + 1, || None);
+        }
+        debug_assert!(self.lanes[lane].is_none(), "lane {lane} already holds an event");
+        self.lanes[lane] = Some(Entry { time: at.as_nanos(), seq: self.seq, event });
+        self.seq += 1;
+        self.update_lane_min();
+    }
+
+    fn update_lane_min(&mut self) {
+        self.lane_min = self
+            .lanes
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| e.as_ref().map(|e| (e.time, e.seq, i)))
+            .min()
+            .map(|(.., i)| i);
+    }
+
+    fn lane_key(&self) -> Option<(u64, u64)> {
+        let e = self.lanes[self.lane_min?].as_ref()?;
+        Some((e.time, e.seq))
     }
 
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        self.heap.pop().map(|e| (SimTime::from_nanos((e.key >> 64) as u64), e.event))
+        let heap_key = self.heap.peek().map(|e| (e.time, e.seq));
+        let from_lane = match (heap_key, self.lane_key()) {
+            (Some(h), Some(l)) => l < h,
+            (None, Some(_)) => true,
+            _ => false,
+        };
+        let e = if from_lane {
+            let lane = self.lane_min.expect("lane key implies a lane");
+            let e = self.lanes[lane].take().expect("lane key implies an entry");
+            self.update_lane_min();
+            e
+        } else {
+            self.heap.pop()?
+        };
+        Some((SimTime::from_nanos(e.time), e.event))
     }
 
     pub fn peek_time(&self) -> Option<SimTime> {
-        self.heap.peek().map(|e| SimTime::from_nanos((e.key >> 64) as u64))
+        let heap = self.heap.peek().map(|e| e.time);
+        let lane = self.lane_key().map(|k| k.0);
+        match (heap, lane) {
+            (Some(h), Some(l)) => Some(h.min(l)),
+            (h, l) => h.or(l),
+        }
+        .map(SimTime::from_nanos)
     }
 
     pub fn len(&self) -> usize {
-        self.heap.len()
+        self.heap.len() + self.lanes.iter().filter(|l| l.is_some()).count()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.heap.is_empty()
+        self.len() == 0
     }
 }
 
@@ -94,5 +150,19 @@ mod tests {
         q.push(t(3), 'e');
         let order: Vec<char> = std::iter::from_fn(|| q.pop().map(|(_, e)| e)).collect();
         assert_eq!(order, ['b', 'd', 'e', 'a', 'c']);
+    }
+
+    #[test]
+    fn lanes_interleave_with_the_heap_in_time_then_insertion_order() {
+        let mut q = EventQueue::new();
+        let t = SimTime::from_nanos;
+        q.push(t(5), 'a');
+        q.push_lane(1, t(5), 'L');
+        q.push(t(5), 'b');
+        q.push_lane(0, t(2), 'K');
+        q.push(t(1), 'c');
+        assert_eq!(q.len(), 5);
+        let order: Vec<char> = std::iter::from_fn(|| q.pop().map(|(_, e)| e)).collect();
+        assert_eq!(order, ['c', 'K', 'a', 'L', 'b']);
     }
 }

@@ -9,12 +9,12 @@ use crate::model::gpu::{Pool, Stopped, Wake};
 use crate::model::proxy::Proxy;
 use crate::model::retry::RetryState;
 use crate::model::workload::{BulkProgress, OpenArrivals};
-use crate::rng::{SimRng, Stream, stream};
+use crate::rng::{SimRng, Stream, StreamBase, stream};
 use crate::scenario::{ArrivalSpec, Scenario};
 use crate::time::{SimDuration, SimTime};
 
 use super::queue::EventQueue;
-use super::{Run, Trace};
+use super::{RequestId, Run, Trace};
 
 /// Everything that can happen.
 #[derive(Copy, Clone, Debug)]
@@ -53,7 +53,8 @@ pub(super) enum Event {
     },
     Milestone {
         pool: u16,
-        wake: Wake,
+        job: Key,
+        epoch: u32,
     },
     InstanceReady {
         pool: u16,
@@ -90,6 +91,7 @@ pub(super) enum Origin {
 /// A logical request: one image the client wants, across all its attempts.
 #[derive(Debug)]
 pub(super) struct Request {
+    pub id: RequestId,
     pub swarm: u16,
     pub class: u16,
     pub work: SimDuration,
@@ -159,6 +161,8 @@ pub(super) struct User {
 /// Per-swarm arrival state.
 #[derive(Debug)]
 pub(super) struct SwarmState {
+    /// The root of this swarm's request streams.
+    pub requests: StreamBase,
     pub open: Option<OpenArrivals>,
     pub rng: SimRng,
     pub arrivals: u64,
@@ -198,6 +202,9 @@ pub(super) struct Sim<'a, T: Trace> {
     pub scratch_wakes: Vec<Wake>,
     pub scratch_lost: Vec<Stopped>,
     series_started: bool,
+    /// The next instant at which the time series has work to do (warmup end,
+    /// then each window boundary): one comparison per event instead of a call.
+    series_mark: SimTime,
 }
 
 impl<'a, T: Trace> Sim<'a, T> {
@@ -237,6 +244,7 @@ impl<'a, T: Trace> Sim<'a, T> {
             scratch_wakes: Vec::new(),
             scratch_lost: Vec::new(),
             series_started: false,
+            series_mark: warmup,
         };
         for (p, ready) in initial.into_iter().enumerate() {
             for inst in ready {
@@ -249,6 +257,7 @@ impl<'a, T: Trace> Sim<'a, T> {
         }
         for (i, spec) in sc.swarms.iter().enumerate() {
             let mut state = SwarmState {
+                requests: StreamBase::requests(seed, spec.id),
                 open: None,
                 rng: stream(seed, Stream::Arrivals { swarm: spec.id }),
                 arrivals: 0,
@@ -258,8 +267,10 @@ impl<'a, T: Trace> Sim<'a, T> {
             match &spec.arrivals {
                 ArrivalSpec::Open { profile, spacing } => {
                     let mut open = OpenArrivals::new(profile.clone(), *spacing);
-                    if let Some(t) = open.next(&mut state.rng) {
-                        sim.queue.push(t, Event::Arrival { swarm: i as u16 });
+                    if let Some(t) = open.next(&mut state.rng)
+                        && t < end
+                    {
+                        sim.queue.push_lane(i, t, Event::Arrival { swarm: i as u16 });
                     }
                     state.open = Some(open);
                 }
@@ -280,13 +291,20 @@ impl<'a, T: Trace> Sim<'a, T> {
         }
     }
 
+    /// Schedules a job's next milestone.
+    pub fn schedule_wake(&mut self, pool: usize, w: Wake) {
+        self.schedule(w.at, Event::Milestone { pool: pool as u16, job: w.job, epoch: w.epoch });
+    }
+
     pub fn run(&mut self) {
         let warmup = self.rec.warmup();
         while let Some((t, ev)) = self.queue.pop() {
             if t >= self.end {
                 break;
             }
-            self.advance_series(t, warmup);
+            if t >= self.series_mark {
+                self.advance_series(t, warmup);
+            }
             self.now = t;
             self.events += 1;
             self.dispatch(ev);
@@ -309,6 +327,7 @@ impl<'a, T: Trace> Sim<'a, T> {
             let gauges: Vec<_> = self.pools.iter().map(|p| &p.gauges).collect();
             self.rec.series.close(b, &gauges);
         }
+        self.series_mark = self.rec.series.next_boundary();
     }
 
     fn dispatch(&mut self, ev: Event) {
@@ -321,7 +340,7 @@ impl<'a, T: Trace> Sim<'a, T> {
             Event::WaitTimeout { att, epoch } => self.on_wait_timeout(att, epoch),
             Event::FirstByteTimeout { att, epoch } => self.on_first_byte_timeout(att, epoch),
             Event::BetweenBytes { att, epoch } => self.on_between_bytes(att, epoch),
-            Event::Milestone { pool, wake } => self.on_milestone(pool as usize, wake),
+            Event::Milestone { pool, job, epoch } => self.on_milestone(pool as usize, job, epoch),
             Event::InstanceReady { pool, inst } => self.on_instance_ready(pool as usize, inst),
             Event::Probe { pool, inst } => self.on_probe(pool as usize, inst),
             Event::ProbeResult { pool, inst, good } => self.apply_probe(pool as usize, inst, good),

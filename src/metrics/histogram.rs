@@ -12,12 +12,15 @@ const HIGHEST_US: u64 = 1_000_000_000_000;
 #[derive(Clone, Debug)]
 pub struct LatencyHist {
     h: Histogram<u64>,
+    /// Zero durations (immediate 503s, jobs that start at once) are common and
+    /// are counted here, then added to the histogram when it is read.
+    zeros: u64,
     sum_ns: u128,
 }
 
 impl Default for LatencyHist {
     fn default() -> Self {
-        LatencyHist { h: Histogram::new_with_bounds(1, HIGHEST_US, 3).expect("valid bounds"), sum_ns: 0 }
+        LatencyHist { h: Histogram::new_with_bounds(1, HIGHEST_US, 3).expect("valid bounds"), zeros: 0, sum_ns: 0 }
     }
 }
 
@@ -35,42 +38,77 @@ pub struct Percentiles {
 
 impl LatencyHist {
     pub fn record(&mut self, d: SimDuration) {
-        self.h.saturating_record(d.as_micros().min(HIGHEST_US));
+        let us = d.as_micros();
+        if us == 0 {
+            self.zeros += 1;
+        } else {
+            self.h.saturating_record(us);
+        }
         self.sum_ns += u128::from(d.as_nanos());
     }
 
     pub fn count(&self) -> u64 {
-        self.h.len()
+        self.h.len() + self.zeros
     }
 
     /// Exact mean in seconds (from the sum, not the buckets).
     pub fn mean_secs(&self) -> f64 {
-        if self.h.is_empty() { 0.0 } else { self.sum_ns as f64 / 1e9 / self.h.len() as f64 }
+        match self.count() {
+            0 => 0.0,
+            n => self.sum_ns as f64 / 1e9 / n as f64,
+        }
     }
 
-    /// The value at quantile q in milliseconds.
-    pub fn quantile_ms(&self, q: f64) -> f64 {
-        self.h.value_at_quantile(q) as f64 / 1e3
+    /// The whole distribution as one HdrHistogram (for CDF charts and lossless merging).
+    pub fn histogram(&self) -> Histogram<u64> {
+        let mut h = self.h.clone();
+        if self.zeros > 0 {
+            h.record_n(0, self.zeros).expect("zero is in range");
+        }
+        h
+    }
+
+    /// The value in microseconds at quantile `q` (0 < q ≤ 1), with HdrHistogram's
+    /// rule — the smallest value whose cumulative count reaches max(1, ⌈q·n⌉) —
+    /// applied to zeros and histogram together, without copying the histogram.
+    pub fn quantile_us(&self, q: f64) -> u64 {
+        let rank = ((q.min(1.0) * self.count() as f64).ceil() as u64).max(1);
+        if rank <= self.zeros {
+            return 0;
+        }
+        let rest = self.h.len() as f64;
+        // A quantile whose ceiling lands exactly on the remaining rank.
+        self.h.value_at_quantile(((rank - self.zeros) as f64 - 0.5) / rest)
     }
 
     pub fn percentiles(&self) -> Percentiles {
-        if self.h.is_empty() {
+        if self.count() == 0 {
             return Percentiles::default();
         }
+        let ms = |q: f64| self.quantile_us(q) as f64 / 1e3;
         Percentiles {
-            count: self.h.len(),
+            count: self.count(),
             mean: round3(self.mean_secs() * 1e3),
-            p50: self.quantile_ms(0.50),
-            p90: self.quantile_ms(0.90),
-            p99: self.quantile_ms(0.99),
-            p999: self.quantile_ms(0.999),
-            max: self.h.max() as f64 / 1e3,
+            p50: ms(0.50),
+            p90: ms(0.90),
+            p99: ms(0.99),
+            p999: ms(0.999),
+            max: if self.h.is_empty() { 0.0 } else { self.h.max() as f64 / 1e3 },
         }
     }
 
-    /// The underlying histogram (for CDF charts and lossless merging).
-    pub fn inner(&self) -> &Histogram<u64> {
-        &self.h
+    /// Adds another distribution to this one (lossless).
+    pub fn merge_from(&mut self, other: &LatencyHist) {
+        self.h.add(&other.h).expect("same bounds");
+        self.zeros += other.zeros;
+        self.sum_ns += other.sum_ns;
+    }
+
+    /// The union of two distributions (e.g. successful and failed attempts).
+    pub fn merged(a: &LatencyHist, b: &LatencyHist) -> LatencyHist {
+        let mut m = a.clone();
+        m.merge_from(b);
+        m
     }
 }
 
@@ -94,6 +132,20 @@ mod tests {
         assert_eq!(p.mean, 50.5);
         assert!((p.p50 - 50.0).abs() <= 0.05, "{}", p.p50);
         assert!((p.max - 100.0).abs() <= 0.1, "{}", p.max);
+    }
+
+    #[test]
+    fn quantiles_with_zeros_match_a_histogram_holding_them() {
+        let mut h = LatencyHist::default();
+        for i in 0..1000u64 {
+            // A third zeros, the rest spread over 1 µs .. 10 s.
+            let d = if i % 3 == 0 { 0 } else { i * i * 10_000 };
+            h.record(SimDuration::from_nanos(d));
+        }
+        let full = h.histogram();
+        for q in [0.001, 0.2, 0.333, 0.334, 0.5, 0.9, 0.99, 0.999, 1.0] {
+            assert_eq!(h.quantile_us(q), full.value_at_quantile(q), "q = {q}");
+        }
     }
 
     #[test]

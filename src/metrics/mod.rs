@@ -18,6 +18,14 @@ pub use timeseries::{PoolLevels, Row, TimeSeries, WindowCounts};
 use crate::model::outcome::{OUTCOME_COUNT, Outcome};
 use crate::time::{SimDuration, SimTime};
 
+fn merge_all<'a>(mut hists: impl Iterator<Item = &'a LatencyHist>) -> LatencyHist {
+    let mut total = hists.next().cloned().unwrap_or_default();
+    for h in hists {
+        total.merge_from(h);
+    }
+    total
+}
+
 /// Request and attempt counters (for the whole run or one swarm).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Counts {
@@ -56,13 +64,10 @@ pub struct Recorder {
     warmup: SimTime,
     pub totals: Counts,
     pub swarms: Vec<SwarmMetrics>,
-    /// Every attempt, whatever its outcome.
-    pub latency: LatencyHist,
     /// Attempts that got a 200.
     pub latency_ok: LatencyHist,
-    /// First send to final success, retries included.
-    pub completion: LatencyHist,
-    pub bulk_completion: LatencyHist,
+    /// Attempts that did not (each attempt is recorded once; see [`Recorder::latency`]).
+    pub latency_failed: LatencyHist,
     /// Time jobs spent in a backend queue before a slot (jobs starting after warmup).
     pub queue_wait: LatencyHist,
     /// Attempts per logical request that ended (succeeded or failed).
@@ -79,10 +84,8 @@ impl Recorder {
             warmup,
             totals: Counts::default(),
             swarms: vec![SwarmMetrics::default(); swarms],
-            latency: LatencyHist::default(),
             latency_ok: LatencyHist::default(),
-            completion: LatencyHist::default(),
-            bulk_completion: LatencyHist::default(),
+            latency_failed: LatencyHist::default(),
             queue_wait: LatencyHist::default(),
             attempts_per_request: [0; 16],
             wasted_ns: 0,
@@ -90,6 +93,23 @@ impl Recorder {
             proxy_retries: 0,
             series: TimeSeries::new(window, warmup, pools),
         }
+    }
+
+    /// Every attempt, whatever its outcome.
+    pub fn latency(&self) -> LatencyHist {
+        LatencyHist::merged(&self.latency_ok, &self.latency_failed)
+    }
+
+    /// Request completion time (first send to final success, retries
+    /// included) over all swarms. Kept per swarm only, so each request is
+    /// recorded once; the total is their merge.
+    pub fn completion(&self) -> LatencyHist {
+        merge_all(self.swarms.iter().map(|s| &s.completion))
+    }
+
+    /// Bulk job completion time over all swarms (merged as [`Recorder::completion`]).
+    pub fn bulk_completion(&self) -> LatencyHist {
+        merge_all(self.swarms.iter().map(|s| &s.bulk_completion))
     }
 
     pub fn warmup(&self) -> SimTime {
@@ -116,9 +136,10 @@ impl Recorder {
         self.totals.attempts[i] += 1;
         self.swarms[swarm].counts.attempts[i] += 1;
         self.series.current().attempts[i] += 1;
-        self.latency.record(latency);
         if outcome == Outcome::Ok {
             self.latency_ok.record(latency);
+        } else {
+            self.latency_failed.record(latency);
         }
     }
 
@@ -141,7 +162,6 @@ impl Recorder {
             self.totals.succeeded += 1;
             s.counts.succeeded += 1;
             self.series.current().succeeded += 1;
-            self.completion.record(completion);
             s.completion.record(completion);
         } else {
             self.totals.failed += 1;
@@ -165,7 +185,6 @@ impl Recorder {
         if succeeded {
             self.totals.bulk_completed += 1;
             s.counts.bulk_completed += 1;
-            self.bulk_completion.record(completion);
             s.bulk_completion.record(completion);
         } else {
             self.totals.bulk_failed += 1;

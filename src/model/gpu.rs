@@ -121,6 +121,8 @@ pub enum Admit {
 pub enum Reject {
     Maintenance,
     QueueFull,
+    /// The instance is dead (or gone): nothing answers the connection.
+    Dead,
 }
 
 /// A job reached a milestone.
@@ -148,6 +150,8 @@ pub struct Milestone {
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct Promoted {
     pub token: Option<u64>,
+    /// The instance it runs on.
+    pub instance: Key,
     pub queued_for: SimDuration,
     pub wake: Option<Wake>,
 }
@@ -262,8 +266,8 @@ impl Pool {
 
     /// Hands a job of `work` nominal time, delivered in `chunks` pieces, to `inst`.
     pub fn submit(&mut self, now: SimTime, inst: Key, work: SimDuration, chunks: u32, token: u64) -> Admit {
-        let Some(i) = self.instances.get(inst) else {
-            return Admit::Rejected(Reject::QueueFull);
+        let Some(i) = self.instances.get(inst).filter(|i| i.state != InstanceState::Dead) else {
+            return Admit::Rejected(Reject::Dead);
         };
         if self.maintenance > 0 {
             return Admit::Rejected(Reject::Maintenance);
@@ -273,7 +277,7 @@ impl Pool {
             return Admit::Rejected(Reject::QueueFull);
         }
         let work = work.as_nanos().max(1);
-        let job = self.jobs.insert(Job {
+        let mut j = Job {
             instance: inst,
             state: JobState::Queued,
             work,
@@ -285,11 +289,19 @@ impl Pool {
             epoch: 0,
             token: Some(token),
             queued_at: now,
-        });
+        };
         if has_slot {
-            let wake = self.start(now, job);
+            // Start in place: one insert, no lookups.
+            j.state = JobState::Running;
+            let first = Self::first_wake_in(&j, self.speed_factor());
+            j.epoch = 1;
+            let job = self.jobs.insert(j);
+            self.instances.get_mut(inst).expect("checked above").running += 1;
+            self.gauges.busy_slots.add(now, 1);
+            let wake = first.map(|real| Wake { job, epoch: 1, at: now + SimDuration::from_nanos(real) });
             Admit::Started { job, wake }
         } else {
+            let job = self.jobs.insert(j);
             let i = self.instances.get_mut(inst).expect("checked above");
             i.queue.push_back(job);
             i.queued += 1;
@@ -315,23 +327,34 @@ impl Pool {
 
     /// Nominal work left when chunk `c` (1-based) has been delivered.
     fn remaining_after(work: u64, chunks: u32, c: u32) -> u64 {
-        (u128::from(work) * u128::from(chunks - c) / u128::from(chunks)) as u64
+        match chunks - c {
+            0 => 0,
+            left if left == chunks => work,
+            left => (u128::from(work) * u128::from(left) / u128::from(chunks)) as u64,
+        }
+    }
+
+    /// Real time until `j`'s next milestone at the given speed (None while stalled).
+    fn first_wake_in(j: &Job, factor: Option<f64>) -> Option<u64> {
+        let factor = factor?;
+        let target = Self::remaining_after(j.work, j.chunks, j.chunks_done + 1);
+        let nominal = j.remaining.saturating_sub(target);
+        Some(if factor == 1.0 { nominal } else { (nominal as f64 * factor).ceil() as u64 })
     }
 
     fn next_wake(&mut self, now: SimTime, job: Key) -> Option<Wake> {
-        let factor = self.speed_factor()?;
+        let factor = self.speed_factor();
         let j = self.jobs.get_mut(job)?;
-        let target = Self::remaining_after(j.work, j.chunks, j.chunks_done + 1);
-        let nominal = j.remaining.saturating_sub(target);
-        let real = (nominal as f64 * factor).ceil();
+        let real = Self::first_wake_in(j, factor)?;
         j.epoch = j.epoch.wrapping_add(1);
-        Some(Wake { job, epoch: j.epoch, at: now + SimDuration::from_secs_f64(real / 1e9) })
+        Some(Wake { job, epoch: j.epoch, at: now + SimDuration::from_nanos(real) })
     }
 
     /// Brings a running job's remaining work up to date (before a speed change).
     fn catch_up(j: &mut Job, now: SimTime, factor: Option<f64>) {
         if let Some(f) = factor {
-            let done = ((now - j.last).as_nanos() as f64 / f).floor() as u64;
+            let elapsed = (now - j.last).as_nanos();
+            let done = if f == 1.0 { elapsed } else { (elapsed as f64 / f).floor() as u64 };
             j.remaining = j.remaining.saturating_sub(done);
         }
         j.last = now;
@@ -384,7 +407,7 @@ impl Pool {
                 let j = self.jobs.get(next).expect("checked");
                 let (token, queued_for) = (j.token, now - j.queued_at);
                 let wake = self.start(now, next);
-                return (Some(Promoted { token, queued_for, wake }), None);
+                return (Some(Promoted { token, instance: inst, queued_for, wake }), None);
             }
         }
         let idle = i.running == 0 && i.queued == 0;

@@ -38,8 +38,11 @@ impl Director {
     /// The index of the chosen backend, or None if none is healthy.
     pub fn pick<C: Candidate>(&mut self, kind: DirectorKind, backends: &[C], rng: &mut SimRng) -> Option<usize> {
         let n = backends.len();
-        if n == 0 {
-            return None;
+        match n {
+            0 => return None,
+            // One backend: every director picks it if it is healthy.
+            1 => return backends[0].healthy().then_some(0),
+            _ => {}
         }
         match kind {
             DirectorKind::RoundRobin => {
