@@ -85,6 +85,11 @@ impl<T> Arena<T> {
         self.len
     }
 
+    /// The most entries ever alive at once (slots are reused, never freed).
+    pub fn high_water(&self) -> usize {
+        self.slots.len()
+    }
+
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }

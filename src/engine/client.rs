@@ -77,7 +77,6 @@ impl<T: Trace> Sim<'_, T> {
             measured,
             origin,
         });
-        self.peak_requests = self.peak_requests.max(self.requests.len());
         self.send_attempt(req);
     }
 

@@ -64,8 +64,19 @@ pub struct Run {
     pub summary: Summary,
     /// Histograms, counters and the time series behind the summary.
     pub recorder: Recorder,
-    /// Peak number of logical requests alive at once (for memory checks).
-    pub peak_requests: usize,
+    /// The most entities ever alive at once: what the run's memory is
+    /// proportional to (besides one time-series row per window).
+    pub high_water: HighWater,
+}
+
+/// Peak counts of live entities in one run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HighWater {
+    pub requests: usize,
+    pub attempts: usize,
+    pub bulk_jobs: usize,
+    pub backend_jobs: usize,
+    pub pending_events: usize,
 }
 
 /// Simulates `scenario` with `seed`.

@@ -47,6 +47,7 @@ pub struct EventQueue<E> {
     lanes: Vec<Option<Entry<E>>>,
     /// The lane holding the earliest lane entry, if any.
     lane_min: Option<usize>,
+    lanes_used: usize,
     seq: u64,
 }
 
@@ -58,7 +59,7 @@ impl<E> std::fmt::Debug for EventQueue<E> {
 
 impl<E> Default for EventQueue<E> {
     fn default() -> Self {
-        EventQueue { heap: BinaryHeap::new(), lanes: Vec::new(), lane_min: None, seq: 0 }
+        EventQueue { heap: BinaryHeap::new(), lanes: Vec::new(), lane_min: None, lanes_used: 0, seq: 0 }
     }
 }
 
@@ -80,6 +81,7 @@ impl<E> EventQueue<E> {
         debug_assert!(self.lanes[lane].is_none(), "lane {lane} already holds an event");
         self.lanes[lane] = Some(Entry { time: at.as_nanos(), seq: self.seq, event });
         self.seq += 1;
+        self.lanes_used += 1;
         self.update_lane_min();
     }
 
@@ -108,6 +110,7 @@ impl<E> EventQueue<E> {
         let e = if from_lane {
             let lane = self.lane_min.expect("lane key implies a lane");
             let e = self.lanes[lane].take().expect("lane key implies an entry");
+            self.lanes_used -= 1;
             self.update_lane_min();
             e
         } else {
@@ -127,7 +130,7 @@ impl<E> EventQueue<E> {
     }
 
     pub fn len(&self) -> usize {
-        self.heap.len() + self.lanes.iter().filter(|l| l.is_some()).count()
+        self.heap.len() + self.lanes_used
     }
 
     pub fn is_empty(&self) -> bool {

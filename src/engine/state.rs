@@ -14,7 +14,7 @@ use crate::scenario::{ArrivalSpec, Scenario};
 use crate::time::{SimDuration, SimTime};
 
 use super::queue::EventQueue;
-use super::{RequestId, Run, Trace};
+use super::{HighWater, RequestId, Run, Trace};
 
 /// Everything that can happen.
 #[derive(Copy, Clone, Debug)]
@@ -198,7 +198,7 @@ pub(super) struct Sim<'a, T: Trace> {
     pub rec: Recorder,
     pub trace: &'a mut T,
     pub events: u64,
-    pub peak_requests: usize,
+    pub peak_events: usize,
     pub scratch_wakes: Vec<Wake>,
     pub scratch_lost: Vec<Stopped>,
     series_started: bool,
@@ -240,7 +240,7 @@ impl<'a, T: Trace> Sim<'a, T> {
             rec: Recorder::new(warmup, sc.window, sc.swarms.len(), sc.pools.len()),
             trace,
             events: 0,
-            peak_requests: 0,
+            peak_events: 0,
             scratch_wakes: Vec::new(),
             scratch_lost: Vec::new(),
             series_started: false,
@@ -307,6 +307,7 @@ impl<'a, T: Trace> Sim<'a, T> {
             }
             self.now = t;
             self.events += 1;
+            self.peak_events = self.peak_events.max(self.queue.len());
             self.dispatch(ev);
         }
         self.now = self.end;
@@ -391,6 +392,13 @@ impl<'a, T: Trace> Sim<'a, T> {
             engine,
         };
         let summary = Summary::build(self.sc, self.seed, &self.rec, &state);
-        Run { summary, recorder: self.rec, peak_requests: self.peak_requests }
+        let high_water = HighWater {
+            requests: self.requests.high_water(),
+            attempts: self.attempts.high_water(),
+            bulk_jobs: self.bulks.high_water(),
+            backend_jobs: self.pools.iter().map(Pool::job_high_water).sum(),
+            pending_events: self.peak_events,
+        };
+        Run { summary, recorder: self.rec, high_water }
     }
 }

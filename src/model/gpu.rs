@@ -583,6 +583,11 @@ impl Pool {
     pub fn job_count(&self) -> usize {
         self.jobs.len()
     }
+
+    /// The most jobs ever alive at once in this pool.
+    pub fn job_high_water(&self) -> usize {
+        self.jobs.high_water()
+    }
 }
 
 /// The result of [`Pool::abandon`].

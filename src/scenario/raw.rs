@@ -153,6 +153,7 @@ pub struct RawSwarm {
 #[serde(deny_unknown_fields)]
 pub struct RawArrivals {
     pub process: String,
+    pub spacing: Option<String>,
     pub rate: Option<Rate>,
     pub from: Option<Rate>,
     pub to: Option<Rate>,

@@ -524,7 +524,10 @@ const KINDS: [&str; 5] = ["none", "immediate", "fixed", "exponential", "stepped"
 fn resolve_strategy(cx: &mut Ctx<'_>, name: &str, s: &RawStrategy) -> StrategySpec {
     let base = format!("strategy.{name}");
     let path = |k: &str| format!("{base}.{k}");
-    let kind = cx.choice(&path("kind"), &s.kind, &KINDS).unwrap_or(0);
+    let Some(kind) = cx.choice(&path("kind"), &s.kind, &KINDS) else {
+        // Which keys belong depends on the kind: nothing more to check.
+        return StrategySpec { name: name.to_string(), policy: RetryPolicy::none() };
+    };
     let why = format!("for kind = \"{}\"", s.kind);
     let has = |k: &str| match k {
         "delay" => s.delay.is_some(),
@@ -663,7 +666,23 @@ fn resolve_arrivals(cx: &mut Ctx<'_>, base: &str, a: &RawArrivals) -> Option<Arr
     let stray: Vec<(&str, bool)> = present.into_iter().filter(|(k, _)| !own.contains(k)).collect();
     cx.not_for(base, "process", &a.process, &stray);
     let secs = |d: Option<super::units::Dur>| d.map_or(0.0, |d| d.0.as_secs_f64());
-    let open = |profile| Some(ArrivalSpec::Open { profile, spacing: Spacing::Poisson });
+    // ramp, spike and steps are Poisson unless spacing = "uniform" asks for evenly spaced arrivals.
+    let spacing = match (kind, a.spacing.as_deref()) {
+        (_, None) => Spacing::Poisson,
+        (2..=4, Some(v)) => match cx.choice(&path("spacing"), v, &["poisson", "uniform"]) {
+            Some(1) => Spacing::Uniform,
+            _ => Spacing::Poisson,
+        },
+        (_, Some(_)) => {
+            cx.error_help(
+                &path("spacing"),
+                format!("does not apply when process = \"{}\"", a.process),
+                "process = \"poisson\" and \"constant\" fix the spacing; spacing applies to ramp, spike and steps",
+            );
+            Spacing::Poisson
+        }
+    };
+    let open = |profile| Some(ArrivalSpec::Open { profile, spacing });
     match kind {
         0 | 1 => {
             let r = cx.required(&path("rate"), &a.rate, &why)?.0;
@@ -750,7 +769,7 @@ fn resolve_swarm(
             if (total - 1.0).abs() > 1e-6 {
                 cx.error_help(
                     &format!("{base}.mix"),
-                    format!("probabilities sum to {total}, not 1"),
+                    format!("probabilities sum to {}, not 1", (total * 1e6).round() / 1e6),
                     "the shares of all classes must add up to 1",
                 );
             }

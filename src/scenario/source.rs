@@ -145,7 +145,9 @@ fn contains(span: Option<std::ops::Range<usize>>, offset: usize) -> bool {
 
 fn walk(item: &Item, offset: usize, path: &mut Vec<Seg>) -> bool {
     match item {
-        Item::Table(t) => walk_pairs(t.iter().map(|(k, _)| k), |k| t.get_key_value(k), offset, path),
+        Item::Table(t) => {
+            walk_pairs(t.iter().map(|(k, _)| k), |k| t.get_key_value(k), offset, path) || contains(t.span(), offset)
+        }
         Item::ArrayOfTables(a) => {
             for (i, t) in a.iter().enumerate() {
                 path.push(Seg::Index(i));

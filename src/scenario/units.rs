@@ -36,7 +36,7 @@ pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
         let number: f64 = rest[..num_len]
             .parse()
             .map_err(|_| format!("invalid duration `{text}`: `{}` is not a number", &rest[..num_len]))?;
-        rest = &rest[num_len..];
+        rest = rest[num_len..].trim_start();
         let unit_len = rest.find(|c: char| c.is_ascii_digit() || c == '.' || c.is_whitespace()).unwrap_or(rest.len());
         let unit = &rest[..unit_len];
         let scale = match unit {
@@ -142,6 +142,7 @@ mod tests {
         assert_eq!(secs("90s"), 90.0);
         assert_eq!(secs("2m30s"), 150.0);
         assert_eq!(secs("2m 30s"), 150.0);
+        assert_eq!(secs("10 s"), 10.0);
         assert_eq!(secs("1h"), 3600.0);
         assert_eq!(secs("3.5s"), 3.5);
         assert_eq!(secs("0"), 0.0);
@@ -152,6 +153,7 @@ mod tests {
     fn durations_without_unit_or_with_unknown_unit_are_rejected() {
         assert!(parse_duration("90").expect_err("bare").contains("missing unit"));
         assert!(parse_duration("5x").expect_err("x").contains("unknown unit `x`"));
+        assert!(parse_duration("10 mins").expect_err("mins").contains("unknown unit `mins`"));
         assert!(parse_duration("").expect_err("empty").contains("empty"));
         assert!(parse_duration("s").expect_err("no number").contains("expected a number"));
         assert!(parse_duration("1..2s").expect_err("dots").contains("not a number"));

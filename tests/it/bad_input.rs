@@ -1,0 +1,222 @@
+//! Every kind of bad input gets a message naming the file, the key and the
+//! line, with a suggestion where one is likely to help.
+
+use stampede::scenario::{Scenario, ScenarioError};
+
+/// A valid scenario; each test breaks one thing in it.
+const BASE: &str = r#"[scenario]
+name = "base"
+duration = "10m"
+
+[proxy]
+first_byte_timeout = "60s"
+director = "round_robin"
+
+[pool.gpu]
+slots = 2
+min_instances = 1
+max_instances = 4
+
+[class.txt2img]
+pool = "gpu"
+service = { dist = "lognormal", median = "3s", p99 = "9s" }
+
+[class.img2img]
+pool = "gpu"
+service = { dist = "gamma", mean = "8s", cv = 0.5 }
+
+[strategy.backoff]
+kind = "exponential"
+base = "1s"
+cap = "30s"
+
+[swarm.web]
+mix = { txt2img = 0.7, img2img = 0.3 }
+arrivals = { process = "poisson", rate = "2/s" }
+strategy = "backoff"
+"#;
+
+#[test]
+fn the_base_scenario_is_valid() {
+    Scenario::parse(BASE, "bad.toml").unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// Parses `BASE` with `from` replaced by `to` and returns every error.
+fn errors(from: &str, to: &str) -> Vec<ScenarioError> {
+    assert!(BASE.contains(from), "test setup: `{from}` not in BASE");
+    match Scenario::parse(&BASE.replacen(from, to, 1), "bad.toml") {
+        Ok(_) => panic!("`{to}` was accepted"),
+        Err(e) => e.0,
+    }
+}
+
+/// The single error, checked for its key, line and message fragments.
+fn expect(from: &str, to: &str, key: &str, line: usize, fragments: &[&str]) -> ScenarioError {
+    let errs = errors(from, to);
+    assert_eq!(errs.len(), 1, "expected one error, got: {errs:#?}");
+    let e = errs.into_iter().next().expect("one");
+    let text = e.to_string();
+    assert_eq!(e.file, "bad.toml");
+    assert_eq!(e.key, key, "{text}");
+    assert_eq!(e.line, Some(line), "{text}");
+    assert!(text.starts_with(&format!("bad.toml:{line}:")), "{text}");
+    for f in fragments {
+        assert!(text.contains(f), "`{f}` missing from:\n{text}");
+    }
+    e
+}
+
+#[test]
+fn malformed_toml_names_the_line() {
+    let errs = errors("[pool.gpu]", "[pool.gpu");
+    let text = errs[0].to_string();
+    assert!(text.starts_with("bad.toml:9:") && text.contains("invalid TOML"), "{text}");
+}
+
+#[test]
+fn unknown_keys_suggest_the_intended_one() {
+    expect(
+        "first_byte_timeout = \"60s\"",
+        "frist_byte_timeout = \"60s\"",
+        "proxy.frist_byte_timeout",
+        6,
+        &["unknown key `frist_byte_timeout`", "did you mean `first_byte_timeout`?"],
+    );
+    expect("slots = 2", "slot = 2", "pool.gpu.slot", 10, &["unknown key `slot`", "did you mean `slots`?"]);
+    expect(
+        "rate = \"2/s\" }",
+        "rat = \"2/s\" }",
+        "swarm.web.arrivals.rat",
+        29,
+        &["unknown key `rat`", "did you mean `rate`?"],
+    );
+}
+
+#[test]
+fn unknown_values_list_the_choices() {
+    expect(
+        "director = \"round_robin\"",
+        "director = \"round-robin\"",
+        "proxy.director",
+        7,
+        &["unknown value `round-robin`", "did you mean `round_robin`?", "least_connections"],
+    );
+    expect(
+        "kind = \"exponential\"",
+        "kind = \"exponentail\"",
+        "strategy.backoff.kind",
+        23,
+        &["unknown value `exponentail`", "did you mean `exponential`?"],
+    );
+}
+
+#[test]
+fn wrong_units_are_explained() {
+    expect("duration = \"10m\"", "duration = \"600\"", "scenario.duration", 3, &["missing unit", "\"90s\""]);
+    expect("duration = \"10m\"", "duration = 600", "scenario.duration", 3, &["integer", "duration"]);
+    expect("duration = \"10m\"", "duration = \"10 mins\"", "scenario.duration", 3, &["unknown unit `mins`"]);
+    expect("rate = \"2/s\"", "rate = \"2\"", "swarm.web.arrivals.rate", 29, &["expected a rate", "\"12/s\""]);
+    expect("rate = \"2/s\"", "rate = \"2/day\"", "swarm.web.arrivals.rate", 29, &["unknown unit `/day`"]);
+}
+
+#[test]
+fn zero_and_negative_rates_are_refused() {
+    expect("rate = \"2/s\"", "rate = \"0/s\"", "swarm.web.arrivals.rate", 29, &["must be greater than zero"]);
+    expect("rate = \"2/s\"", "rate = \"-2/s\"", "swarm.web.arrivals.rate", 29, &["non-negative"]);
+    expect("slots = 2", "slots = 0", "pool.gpu.slots", 10, &["must be at least 1, got 0"]);
+    expect("slots = 2", "slots = -3", "pool.gpu.slots", 10, &["must be at least 1, got -3"]);
+}
+
+#[test]
+fn min_above_max_instances_is_refused() {
+    expect(
+        "min_instances = 1",
+        "min_instances = 6",
+        "pool.gpu.min_instances",
+        11,
+        &["(6) is greater than max_instances (4)"],
+    );
+}
+
+#[test]
+fn references_to_undefined_names_suggest_defined_ones() {
+    expect(
+        "pool = \"gpu\"\nservice = { dist = \"lognormal\"",
+        "pool = \"gpus\"\nservice = { dist = \"lognormal\"",
+        "class.txt2img.pool",
+        15,
+        &["refers to pool `gpus`, which is not defined", "did you mean `gpu`?"],
+    );
+    expect(
+        "mix = { txt2img = 0.7, img2img = 0.3 }",
+        "mix = { txt2imgg = 0.7, img2img = 0.3 }",
+        "swarm.web.mix.txt2imgg",
+        28,
+        &["refers to class `txt2imgg`", "did you mean `txt2img`?"],
+    );
+    expect(
+        "strategy = \"backoff\"",
+        "strategy = \"back-off\"",
+        "swarm.web.strategy",
+        30,
+        &["refers to strategy `back-off`", "did you mean `backoff`?"],
+    );
+}
+
+#[test]
+fn class_shares_must_sum_to_one() {
+    expect(
+        "mix = { txt2img = 0.7, img2img = 0.3 }",
+        "mix = { txt2img = 0.6, img2img = 0.3 }",
+        "swarm.web.mix",
+        28,
+        &["probabilities sum to 0.9", "not 1"],
+    );
+}
+
+#[test]
+fn missing_and_misplaced_keys_name_the_kind() {
+    expect(
+        "pool = \"gpu\"\nservice = { dist = \"gamma\"",
+        "service = { dist = \"gamma\"",
+        "class.img2img.pool",
+        18,
+        &["required but missing"],
+    );
+    expect(
+        "cap = \"30s\"",
+        "cap = \"30s\"\ndelay = \"1s\"",
+        "strategy.backoff.delay",
+        26,
+        &["does not apply when kind = \"exponential\""],
+    );
+    expect(
+        "cv = 0.5 }",
+        "cv = 0.5, median = \"3s\" }",
+        "class.img2img.service.median",
+        20,
+        &["does not apply when dist = \"gamma\""],
+    );
+    expect(
+        "p99 = \"9s\" }",
+        "p99 = \"2s\" }",
+        "class.txt2img.service",
+        16,
+        &["p99 (2.00s) must be greater than the median (3.00s)"],
+    );
+}
+
+#[test]
+fn all_problems_are_reported_at_once() {
+    let broken =
+        BASE.replacen("slots = 2", "slots = 0", 1).replacen("strategy = \"backoff\"", "strategy = \"nope\"", 1);
+    let errs = Scenario::parse(&broken, "bad.toml").expect_err("two problems").0;
+    let keys: Vec<&str> = errs.iter().map(|e| e.key.as_str()).collect();
+    assert_eq!(keys, ["pool.gpu.slots", "swarm.web.strategy"]);
+}
+
+#[test]
+fn a_missing_file_is_an_error_not_a_panic() {
+    let e = Scenario::load(std::path::Path::new("does/not/exist.toml")).expect_err("missing");
+    assert!(e.to_string().starts_with("does/not/exist.toml: cannot read the file"), "{e}");
+}

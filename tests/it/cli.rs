@@ -1,0 +1,174 @@
+//! The `stampede` binary: files written, output formats, exit codes.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn stampede(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_stampede"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the binary runs")
+}
+
+/// A fresh directory under the system temp dir for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("stampede-it-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn run_prints_a_summary_and_writes_summary_json_and_timeseries_csv() {
+    let out = scratch("run");
+    let o = stampede(&["run", "scenarios/playground-img2img.toml", "--out", out.to_str().expect("utf8")]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let stdout = text(&o.stdout);
+    for block in ["requests", "attempts", "503", "latency", "completion", "bulk jobs", "gpu", "swarms", "summary.json"]
+    {
+        assert!(stdout.contains(block), "summary lacks `{block}`:\n{stdout}");
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).expect("summary.json"))
+            .expect("valid JSON");
+    let pct = ["p50", "p90", "p99", "p999", "max"];
+    let required: Vec<String> = [
+        "scenario",
+        "seed",
+        "strategy",
+        "rate_503",
+        "success_rate",
+        "amplification",
+        "requests/offered",
+        "requests/succeeded",
+        "requests/failed",
+        "requests/unfinished",
+        "attempts/total",
+        "attempts/ok",
+        "attempts/status_503",
+        "attempts/status_429",
+        "attempts/client_timeout",
+        "attempts/causes/first_byte_timeout",
+        "attempts/causes/busy",
+        "attempts/causes/unhealthy",
+        "bulk_jobs/submitted",
+        "bulk_jobs/completed",
+        "bulk_jobs/failed",
+        "gpu/busy_seconds",
+        "gpu/wasted_seconds",
+        "gpu/instance_seconds",
+        "engine/events",
+        "engine/wall_seconds",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .chain(
+        pct.iter().flat_map(|p| ["latency_ms", "completion_ms", "bulk_jobs/completion_ms"].map(|h| format!("{h}/{p}"))),
+    )
+    .collect();
+    for key in required {
+        assert!(json.pointer(&format!("/{key}")).is_some(), "summary.json lacks {key}");
+    }
+    assert_eq!(json["scenario"], "playground-img2img");
+    let csv = std::fs::read_to_string(out.join("timeseries.csv")).expect("timeseries.csv");
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().expect("header").split(',').collect();
+    for col in [
+        "start_s",
+        "offered",
+        "attempts",
+        "status_503",
+        "first_byte_timeout",
+        "busy",
+        "a100.ready",
+        "a100.provisioning",
+        "a100.utilization",
+    ] {
+        assert!(header.contains(&col), "timeseries.csv lacks column {col}");
+    }
+    // 55 minutes after warmup in 30 s windows.
+    assert_eq!(lines.clone().count(), 110);
+    assert!(lines.all(|l| l.split(',').count() == header.len()));
+    let _ = std::fs::remove_dir_all(out);
+}
+
+#[test]
+fn json_to_stdout_moves_the_summary_to_stderr_and_quiet_silences_it() {
+    let out = scratch("json");
+    let o = stampede(&["run", "scenarios/mmc-erlang.toml", "--json", "-", "--out", out.to_str().expect("utf8")]);
+    assert_eq!(o.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("stdout is only JSON");
+    assert_eq!(v["seed"], 1);
+    assert!(text(&o.stderr).contains("requests"), "human summary on stderr");
+    let o =
+        stampede(&["run", "scenarios/mmc-erlang.toml", "--quiet", "--seed", "5", "--out", out.to_str().expect("utf8")]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(o.stdout.is_empty() && o.stderr.is_empty());
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).expect("written")).expect("json");
+    assert_eq!(v["seed"], 5, "--seed overrides the file");
+    let _ = std::fs::remove_dir_all(out);
+}
+
+#[test]
+fn a_failed_slo_exits_1_and_a_met_one_exits_0() {
+    let out = scratch("slo");
+    let dir = out.to_str().expect("utf8");
+    let o = stampede(&["run", "scenarios/retry-storm.toml", "--quiet", "--out", dir]);
+    assert_eq!(o.status.code(), Some(1));
+    let o = stampede(&["run", "scenarios/retry-storm.toml", "--strategy", "none", "--out", dir]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stdout));
+    assert!(text(&o.stdout).contains("pass success_rate > 0.9"), "{}", text(&o.stdout));
+    let _ = std::fs::remove_dir_all(out);
+}
+
+#[test]
+fn bad_input_exits_2_with_the_file_line_and_key() {
+    let dir = scratch("bad");
+    let bad = dir.join("bad.toml");
+    let good =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/mmc-erlang.toml")).expect("read");
+    let broken = good.replace("slots = 10", "slots = 10\nslotz = 3");
+    let line = broken.lines().position(|l| l.starts_with("slotz")).expect("inserted") + 1;
+    std::fs::write(&bad, broken).expect("write");
+    let path = bad.to_str().expect("utf8");
+    for args in [vec!["run", path], vec!["validate", path]] {
+        let o = stampede(&args);
+        assert_eq!(o.status.code(), Some(2));
+        let err = text(&o.stderr);
+        assert!(
+            err.contains(&format!("{path}:{line}:1: "))
+                && err.contains("pool.gpu.slotz")
+                && err.contains("did you mean `slots`"),
+            "{err}"
+        );
+    }
+    let o = stampede(&["run", "scenarios/mmc-erlang.toml", "--strategy", "non"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("unknown strategy `non`") && text(&o.stderr).contains("did you mean `none`"));
+    let o = stampede(&["run"]);
+    assert_eq!(o.status.code(), Some(2), "usage error");
+    let o = stampede(&["run", "scenarios/mmc-erlang.toml", "--seed", "-4"]);
+    assert_eq!(o.status.code(), Some(2), "a negative seed is a usage error");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn validate_accepts_every_shipped_scenario() {
+    let files: Vec<String> = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios"))
+        .expect("scenarios/")
+        .map(|e| e.expect("entry").path().display().to_string())
+        .filter(|p| p.ends_with(".toml"))
+        .collect();
+    assert!(files.len() >= 4);
+    let mut args = vec!["validate"];
+    args.extend(files.iter().map(String::as_str));
+    let o = stampede(&args);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert_eq!(text(&o.stderr).matches("ok: ").count(), files.len());
+}

@@ -1,0 +1,15 @@
+//! Integration tests: one binary, one file per behaviour.
+//!
+//! Statistical tests use fixed seeds and tolerances computed from the data
+//! (Student t over independent replications), so they are deterministic and
+//! cannot quietly loosen. Nothing here sleeps or measures wall-clock time.
+
+mod backoff;
+mod bad_input;
+mod cli;
+mod conservation;
+mod determinism;
+mod memory;
+mod proxy;
+mod support;
+mod theory;

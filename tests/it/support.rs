@@ -1,0 +1,114 @@
+//! Helpers shared by the integration tests.
+
+use stampede::engine::{Run, simulate};
+use stampede::scenario::Scenario;
+
+/// Parses scenario text, failing the test with the full error on bad input.
+pub fn scenario(toml: &str) -> Scenario {
+    Scenario::parse(toml, "test.toml").unwrap_or_else(|e| panic!("test scenario is invalid:\n{e}"))
+}
+
+pub fn run(toml: &str, seed: u64) -> Run {
+    simulate(&scenario(toml), seed)
+}
+
+/// Loads a file from scenarios/.
+pub fn shipped(name: &str) -> Scenario {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(name);
+    Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// The mean of independent replications and its standard error.
+#[derive(Debug, Clone, Copy)]
+pub struct Estimate {
+    pub mean: f64,
+    pub se: f64,
+    pub n: usize,
+}
+
+pub fn estimate(xs: &[f64]) -> Estimate {
+    let n = xs.len();
+    assert!(n >= 2, "need at least two replications");
+    let mean = xs.iter().sum::<f64>() / n as f64;
+    let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+    Estimate { mean, se: (var / n as f64).sqrt(), n }
+}
+
+/// Two-sided 99.9% Student t quantile (t at 0.9995) for `df` degrees of freedom.
+pub fn t999(df: usize) -> f64 {
+    const T: [f64; 20] = [
+        636.619, 31.599, 12.924, 8.610, 6.869, 5.959, 5.408, 5.041, 4.781, 4.587, 4.437, 4.318, 4.221, 4.140, 4.073,
+        4.015, 3.965, 3.922, 3.883, 3.850,
+    ];
+    T[df.clamp(1, T.len()) - 1]
+}
+
+impl Estimate {
+    /// Half-width of the 99.9% confidence interval.
+    pub fn half_width(&self) -> f64 {
+        t999(self.n - 1) * self.se
+    }
+
+    /// Asserts that `expected` lies in the 99.9% confidence interval, and that
+    /// the interval is narrower than `max_rel` of the expected value — so the
+    /// test keeps the power to catch a wrong model.
+    pub fn assert_matches(&self, expected: f64, max_rel: f64, what: &str) {
+        let hw = self.half_width();
+        assert!(
+            (self.mean - expected).abs() <= hw,
+            "{what}: measured {:.6} ± {:.6} (99.9%, n = {}), theory {expected:.6}",
+            self.mean,
+            hw,
+            self.n
+        );
+        assert!(
+            hw <= max_rel * expected,
+            "{what}: the interval ±{hw:.6} is wider than {:.1}% of {expected:.6}; the test would be too weak",
+            max_rel * 100.0
+        );
+    }
+}
+
+/// Runs `toml` with seeds 1..=reps.
+pub fn replications(toml: &str, reps: u64) -> Vec<Run> {
+    let sc = scenario(toml);
+    (1..=reps).map(|seed| simulate(&sc, seed)).collect()
+}
+
+/// The estimate of `metric` over replications.
+pub fn over(runs: &[Run], metric: impl Fn(&Run) -> f64) -> Estimate {
+    estimate(&runs.iter().map(metric).collect::<Vec<_>>())
+}
+
+/// Erlang B by the stable recursion B(0) = 1, B(n) = a·B(n−1) / (n + a·B(n−1)).
+pub fn erlang_b(c: u32, a: f64) -> f64 {
+    (1..=c).fold(1.0, |b, n| a * b / (f64::from(n) + a * b))
+}
+
+/// Erlang C: probability of waiting in M/M/c (ρ < 1).
+pub fn erlang_c(c: u32, a: f64) -> f64 {
+    let b = erlang_b(c, a);
+    f64::from(c) * b / (f64::from(c) - a * (1.0 - b))
+}
+
+/// Blocking probability of M/M/c/K (K places in all, in service plus waiting).
+pub fn mmck_blocking(c: u32, k: u32, a: f64) -> f64 {
+    let rho = a / f64::from(c);
+    let mut terms = Vec::new();
+    let mut t = 1.0;
+    for n in 0..=k {
+        if n > 0 {
+            t *= if n <= c { a / f64::from(n) } else { rho };
+        }
+        terms.push(t);
+    }
+    terms[k as usize] / terms.iter().sum::<f64>()
+}
+
+#[test]
+fn the_formulas_reproduce_the_guides_reference_values() {
+    assert!((erlang_b(10, 9.0) - 0.167963).abs() < 5e-7);
+    assert!((erlang_b(1000, 950.0) - 3.649294e-3).abs() < 5e-9);
+    assert!((erlang_c(10, 9.0) - 0.668732).abs() < 5e-7);
+    assert!((mmck_blocking(10, 15, 9.0) - 0.061259).abs() < 5e-7);
+}
