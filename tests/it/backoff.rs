@@ -5,23 +5,9 @@
 //! its strategy's delays. Each strategy's delay sequence must follow its
 //! formula (GUIDE.md) for every request of the run.
 
-use std::collections::BTreeMap;
+use stampede::engine::simulate_traced;
 
-use stampede::engine::{RequestId, Trace, simulate_traced};
-use stampede::time::SimTime;
-
-use crate::support::{estimate, scenario};
-
-#[derive(Default)]
-struct Sends(BTreeMap<RequestId, Vec<SimTime>>);
-
-impl Trace for Sends {
-    fn attempt_sent(&mut self, id: RequestId, attempt: u32, at: SimTime) {
-        let v = self.0.entry(id).or_default();
-        assert_eq!(v.len() + 1, attempt as usize, "attempts are numbered in order");
-        v.push(at);
-    }
-}
+use crate::support::{AttemptTimes, estimate, scenario};
 
 /// The gaps (seconds) between attempts of each request under `strategy`.
 fn gaps(strategy: &str) -> Vec<Vec<f64>> {
@@ -48,12 +34,11 @@ arrivals = {{ process = "steps", steps = [{{ at = "0s", rate = "1/s" }}, {{ at =
 strategy = "s"
 "#
     );
-    let mut t = Sends::default();
+    let mut t = AttemptTimes::default();
     let run = simulate_traced(&scenario(&toml), 21, &mut t);
     assert_eq!(run.summary.requests.unfinished, 0);
     assert!(run.summary.attempts.causes["unhealthy"] == run.summary.attempts.total, "every attempt fails at once");
-    let all: Vec<Vec<f64>> =
-        t.0.values().map(|times| times.windows(2).map(|w| (w[1] - w[0]).as_secs_f64()).collect()).collect();
+    let all = t.gaps();
     assert!(all.len() > 400, "enough requests: {}", all.len());
     all
 }

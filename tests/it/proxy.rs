@@ -240,20 +240,13 @@ pool = "gpu"
 at = "1m"
 duration = "1m"
 "#;
-    #[derive(Default)]
-    struct Gaps(BTreeMap<stampede::engine::RequestId, Vec<SimTime>>);
-    impl Trace for Gaps {
-        fn attempt_sent(&mut self, id: stampede::engine::RequestId, _n: u32, at: SimTime) {
-            self.0.entry(id).or_default().push(at);
-        }
-    }
-    let mut t = Gaps::default();
+    let mut t = crate::support::AttemptTimes::default();
     let s = simulate_traced(&scenario(toml), 3, &mut t).summary;
     assert!(s.attempts.causes["maintenance"] > 50, "{:?}", s.attempts.causes);
     assert_eq!(s.attempts.causes["unhealthy"], 0, "without a probe the proxy never marks it sick");
     // The backend's own 503 carries its Retry-After (7 s), not the proxy's 5 s,
     // and the client honours it over its own 1 s delay.
-    let retried: Vec<f64> = t.0.values().filter(|v| v.len() == 2).map(|v| (v[1] - v[0]).as_secs_f64()).collect();
+    let retried: Vec<f64> = t.gaps().into_iter().filter(|g| g.len() == 1).map(|g| g[0]).collect();
     assert!(retried.len() > 50);
     assert!(retried.iter().all(|&g| g == 7.0), "{retried:?}");
 }

@@ -1,7 +1,10 @@
 //! Helpers shared by the integration tests.
 
-use stampede::engine::{Run, simulate};
+use std::collections::BTreeMap;
+
+use stampede::engine::{RequestId, Run, Trace, simulate};
 use stampede::scenario::Scenario;
+use stampede::time::SimTime;
 
 /// Parses scenario text, failing the test with the full error on bad input.
 pub fn scenario(toml: &str) -> Scenario {
@@ -16,6 +19,25 @@ pub fn run(toml: &str, seed: u64) -> Run {
 pub fn shipped(name: &str) -> Scenario {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(name);
     Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// A trace of when each logical request sent each of its attempts.
+#[derive(Default)]
+pub struct AttemptTimes(pub BTreeMap<RequestId, Vec<SimTime>>);
+
+impl Trace for AttemptTimes {
+    fn attempt_sent(&mut self, id: RequestId, attempt: u32, at: SimTime) {
+        let v = self.0.entry(id).or_default();
+        assert_eq!(v.len() + 1, attempt as usize, "attempts are numbered in order");
+        v.push(at);
+    }
+}
+
+impl AttemptTimes {
+    /// Per request, the gaps in seconds between consecutive attempts.
+    pub fn gaps(&self) -> Vec<Vec<f64>> {
+        self.0.values().map(|t| t.windows(2).map(|w| (w[1] - w[0]).as_secs_f64()).collect()).collect()
+    }
 }
 
 /// The mean of independent replications and its standard error.
