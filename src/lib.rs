@@ -17,6 +17,7 @@
 
 pub mod arena;
 pub mod cli;
+pub mod compare;
 pub mod engine;
 pub mod metrics;
 pub mod model;
@@ -24,4 +25,5 @@ pub mod report;
 pub mod rng;
 pub mod scenario;
 pub mod slo;
+pub mod stats;
 pub mod time;

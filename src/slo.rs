@@ -9,41 +9,7 @@ use std::fmt;
 
 use crate::scenario::units::parse_duration;
 
-/// How a metric's threshold value is written.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum Unit {
-    /// A fraction: `0.01` or `1%`.
-    Ratio,
-    /// A duration: `120s`, `500ms`.
-    Duration,
-    /// A plain number.
-    Number,
-}
-
-/// Every metric a threshold can name, with its unit and meaning.
-pub const METRICS: &[(&str, Unit, &str)] = &[
-    ("rate_503", Unit::Ratio, "503 attempts / all attempts"),
-    ("success_rate", Unit::Ratio, "succeeded requests / offered requests"),
-    ("failure_rate", Unit::Ratio, "failed requests / offered requests"),
-    ("amplification", Unit::Number, "attempts per offered request"),
-    ("latency_p50", Unit::Duration, "attempt latency, median"),
-    ("latency_p90", Unit::Duration, "attempt latency, 90th percentile"),
-    ("latency_p99", Unit::Duration, "attempt latency, 99th percentile"),
-    ("latency_p999", Unit::Duration, "attempt latency, 99.9th percentile"),
-    ("latency_max", Unit::Duration, "attempt latency, maximum"),
-    ("completion_p50", Unit::Duration, "request completion time, median"),
-    ("completion_p90", Unit::Duration, "request completion time, 90th percentile"),
-    ("completion_p99", Unit::Duration, "request completion time, 99th percentile"),
-    ("completion_p999", Unit::Duration, "request completion time, 99.9th percentile"),
-    ("completion_max", Unit::Duration, "request completion time, maximum"),
-    ("bulk_success_rate", Unit::Ratio, "completed bulk jobs / submitted bulk jobs"),
-    ("bulk_completion_p50", Unit::Duration, "bulk job completion time, median"),
-    ("bulk_completion_p99", Unit::Duration, "bulk job completion time, 99th percentile"),
-    ("bulk_completion_max", Unit::Duration, "bulk job completion time, maximum"),
-    ("wasted_gpu_seconds", Unit::Number, "GPU seconds spent on results nobody received"),
-    ("gpu_busy_seconds", Unit::Number, "GPU slot-seconds of work"),
-    ("instance_seconds", Unit::Number, "instance-seconds paid for (provisioning included)"),
-];
+pub use crate::metrics::catalog::Unit;
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum Op {
@@ -89,26 +55,11 @@ impl fmt::Display for Threshold {
     }
 }
 
-/// The unit of a metric, if it is one.
-pub fn unit_of(metric: &str) -> Option<Unit> {
-    METRICS.iter().find(|m| m.0 == metric).map(|m| m.1)
-}
-
-/// The metric names, for did-you-mean hints.
-pub fn metric_names() -> impl Iterator<Item = &'static str> {
-    METRICS.iter().map(|m| m.0)
-}
-
 /// Parses the condition of one threshold: `metric` is the name, `condition`
 /// e.g. `"< 1%"` or `"<= 120s"`.
 pub fn parse(metric: &str, condition: &str) -> Result<Threshold, String> {
-    let Some(&(name, unit, _)) = METRICS.iter().find(|m| m.0 == metric) else {
-        let mut msg = format!("unknown metric `{metric}`");
-        if let Some(s) = crate::scenario::did_you_mean(metric, metric_names()) {
-            msg.push_str(&format!("; did you mean `{s}`?"));
-        }
-        return Err(msg);
-    };
+    let info = crate::metrics::catalog::lookup(metric)?;
+    let (name, unit) = (info.name, info.unit);
     let c = condition.trim();
     let (op, rest) = if let Some(r) = c.strip_prefix("<=") {
         (Op::Le, r)

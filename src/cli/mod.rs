@@ -10,6 +10,8 @@
 //! | 1 | the run finished but an SLO threshold failed |
 //! | 2 | bad input: usage, scenario file, override, output path |
 
+mod compare;
+mod progress;
 mod run;
 mod validate;
 
@@ -40,6 +42,8 @@ pub struct Cli {
 pub enum Command {
     /// Simulate one scenario with one seed and report.
     Run(RunArgs),
+    /// Run every strategy on the same seeds and compare them with statistics.
+    Compare(CompareArgs),
     /// Check scenario files without running them.
     Validate {
         /// Scenario files to check.
@@ -69,6 +73,42 @@ pub struct RunArgs {
     pub quiet: bool,
 }
 
+#[derive(clap::Args, Debug)]
+pub struct CompareArgs {
+    /// The scenario file (TOML).
+    pub scenario: PathBuf,
+    /// Strategies to compare, comma-separated (default: [compare] or every strategy in the file).
+    #[arg(long, value_delimiter = ',', value_name = "A,B,...")]
+    pub strategies: Option<Vec<String>>,
+    /// Seeds per strategy (default: [compare] seeds, else 10). Seeds are scenario.seed, +1, +2, ...
+    #[arg(long, value_name = "N")]
+    pub seeds: Option<u32>,
+    /// Threads to run on (default: every core). Results do not depend on it.
+    #[arg(long, value_name = "J")]
+    pub jobs: Option<usize>,
+    /// The strategy differences are measured against (default: [compare] baseline, else the first).
+    #[arg(long, value_name = "NAME")]
+    pub baseline: Option<String>,
+    /// Swarms that take the compared strategy, comma-separated (default: [compare] swarms, else all).
+    #[arg(long, value_delimiter = ',', value_name = "A,B,...")]
+    pub swarms: Option<Vec<String>>,
+    /// Ranking objective, comma-separated criteria such as "max bulk_success_rate,min completion_p99".
+    #[arg(long, value_delimiter = ',', value_name = "CRITERIA")]
+    pub objective: Option<Vec<String>>,
+    /// Strategy whose capacity and 503-cause charts are drawn (default: the baseline).
+    #[arg(long, value_name = "NAME")]
+    pub detail: Option<String>,
+    /// Directory for the report (default: reports/<scenario-name>).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Also write compare.json to PATH, or to stdout with "-".
+    #[arg(long, value_name = "PATH|-")]
+    pub json: Option<String>,
+    /// Print nothing but errors; no progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
 /// An error that ends the program with a given exit code.
 #[derive(Debug)]
 pub struct Failure {
@@ -93,6 +133,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => run::run(&args),
+        Command::Compare(args) => compare::compare(&args),
         Command::Validate { scenarios } => validate::validate(&scenarios),
     };
     match result {

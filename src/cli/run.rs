@@ -44,10 +44,10 @@ pub fn run(args: &RunArgs) -> Result<u8, Failure> {
 fn print_human<W: Write>(mut w: W, sc: &Scenario, run: &engine::Run, out: &Path) -> io::Result<()> {
     report::text::print_summary(&mut w, sc, &run.summary)?;
     writeln!(w)?;
-    writeln!(w, "reports       {}/{{summary.json, timeseries.csv}}", out.display())
+    writeln!(w, "reports       {}/{{summary.json, timeseries.csv, run-*.png, run-*.svg}}", out.display())
 }
 
-/// Writes summary.json and timeseries.csv into `dir`.
+/// Writes summary.json, timeseries.csv and the run's charts into `dir`.
 pub fn write_reports(dir: &Path, sc: &Scenario, run: &engine::Run) -> io::Result<()> {
     fs::create_dir_all(dir)?;
     let mut f = BufWriter::new(File::create(dir.join("summary.json"))?);
@@ -55,5 +55,6 @@ pub fn write_reports(dir: &Path, sc: &Scenario, run: &engine::Run) -> io::Result
     f.flush()?;
     let mut f = BufWriter::new(File::create(dir.join("timeseries.csv"))?);
     report::csv::write_timeseries(&mut f, sc, run.recorder.series.rows())?;
-    f.flush()
+    f.flush()?;
+    report::charts::single_run(dir, sc, run).map(|_| ())
 }

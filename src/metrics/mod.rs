@@ -8,6 +8,7 @@
 //! the end of the warmup; all of its attempts count, whenever they happen.
 //! Pool-level figures (GPU busy time, instance-seconds) cover [warmup, end].
 
+pub mod catalog;
 mod histogram;
 pub mod summary;
 mod timeseries;
@@ -54,6 +55,8 @@ impl Counts {
 #[derive(Clone, Debug, Default)]
 pub struct SwarmMetrics {
     pub counts: Counts,
+    /// Ended requests by attempts taken (index k = k attempts; the last bucket is "or more").
+    pub attempts_per_request: [u64; 16],
     pub completion: LatencyHist,
     pub bulk_completion: LatencyHist,
 }
@@ -70,8 +73,6 @@ pub struct Recorder {
     pub latency_failed: LatencyHist,
     /// Time jobs spent in a backend queue before a slot (jobs starting after warmup).
     pub queue_wait: LatencyHist,
-    /// Attempts per logical request that ended (succeeded or failed).
-    pub attempts_per_request: [u64; 16],
     pub wasted_ns: u128,
     pub proxy_fetches: u64,
     pub proxy_retries: u64,
@@ -87,7 +88,6 @@ impl Recorder {
             latency_ok: LatencyHist::default(),
             latency_failed: LatencyHist::default(),
             queue_wait: LatencyHist::default(),
-            attempts_per_request: [0; 16],
             wasted_ns: 0,
             proxy_fetches: 0,
             proxy_retries: 0,
@@ -156,8 +156,8 @@ impl Recorder {
             return;
         }
         let s = &mut self.swarms[swarm];
-        let bucket = (attempts as usize).min(self.attempts_per_request.len() - 1);
-        self.attempts_per_request[bucket] += 1;
+        let bucket = (attempts as usize).min(s.attempts_per_request.len() - 1);
+        s.attempts_per_request[bucket] += 1;
         if succeeded {
             self.totals.succeeded += 1;
             s.counts.succeeded += 1;

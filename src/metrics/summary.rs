@@ -73,6 +73,7 @@ pub struct ProxyStats {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct SwarmSummary {
     pub strategy: String,
+    pub attempts_per_request: BTreeMap<String, u64>,
     pub requests: Requests,
     pub attempts: u64,
     pub rate_503: f64,
@@ -149,6 +150,17 @@ fn bulk(c: &Counts, unfinished: u64, completion: Percentiles) -> BulkJobs {
     }
 }
 
+/// Attempts-per-request counts keyed "01".."15" and "16+".
+fn buckets(counts: &[u64; 16]) -> BTreeMap<String, u64> {
+    let n = counts.len();
+    counts
+        .iter()
+        .enumerate()
+        .skip(1)
+        .map(|(k, v)| (if k == n - 1 { format!("{k}+") } else { format!("{k:02}") }, *v))
+        .collect()
+}
+
 /// What the engine knows at the end of a run that the recorder does not.
 #[derive(Clone, Debug, Default)]
 pub struct EndState {
@@ -195,6 +207,7 @@ impl Summary {
                 let attempts = c.attempts_total();
                 let summary = SwarmSummary {
                     strategy: sc.strategies[s.strategy].name.clone(),
+                    attempts_per_request: buckets(&m.attempts_per_request),
                     requests: requests(c, end.unfinished[i]),
                     attempts,
                     rate_503: r9(ratio(c.status_503(), attempts)),
@@ -206,14 +219,13 @@ impl Summary {
                 (s.name.clone(), summary)
             })
             .collect();
-        let n = rec.attempts_per_request.len();
-        let attempts_per_request = rec
-            .attempts_per_request
-            .iter()
-            .enumerate()
-            .skip(1)
-            .map(|(k, v)| (if k == n - 1 { format!("{k}+") } else { format!("{k:02}") }, *v))
-            .collect();
+        let mut all = [0u64; 16];
+        for m in &rec.swarms {
+            for (a, b) in all.iter_mut().zip(&m.attempts_per_request) {
+                *a += b;
+            }
+        }
+        let attempts_per_request = buckets(&all);
         let mut s = Summary {
             scenario: sc.name.clone(),
             seed,
@@ -254,33 +266,38 @@ impl Summary {
         s
     }
 
-    /// The value of a threshold metric (durations in seconds, ratios as fractions).
+    /// The value of a named metric (durations in seconds, ratios as
+    /// fractions), or None when it is undefined in this run: a percentile with
+    /// no sample, a rate with no denominator.
     pub fn metric(&self, name: &str) -> Option<f64> {
-        let secs = |ms: f64| ms / 1e3;
-        Some(match name {
-            "rate_503" => self.rate_503,
-            "success_rate" => self.success_rate,
-            "failure_rate" => ratio(self.requests.failed, self.requests.offered),
-            "amplification" => self.amplification,
-            "latency_p50" => secs(self.latency_ms.p50),
-            "latency_p90" => secs(self.latency_ms.p90),
-            "latency_p99" => secs(self.latency_ms.p99),
-            "latency_p999" => secs(self.latency_ms.p999),
-            "latency_max" => secs(self.latency_ms.max),
-            "completion_p50" => secs(self.completion_ms.p50),
-            "completion_p90" => secs(self.completion_ms.p90),
-            "completion_p99" => secs(self.completion_ms.p99),
-            "completion_p999" => secs(self.completion_ms.p999),
-            "completion_max" => secs(self.completion_ms.max),
-            "bulk_success_rate" => self.bulk_jobs.success_rate,
-            "bulk_completion_p50" => secs(self.bulk_jobs.completion_ms.p50),
-            "bulk_completion_p99" => secs(self.bulk_jobs.completion_ms.p99),
-            "bulk_completion_max" => secs(self.bulk_jobs.completion_ms.max),
-            "wasted_gpu_seconds" => self.gpu.wasted_seconds,
-            "gpu_busy_seconds" => self.gpu.busy_seconds,
-            "instance_seconds" => self.gpu.instance_seconds,
-            _ => return None,
-        })
+        let pct = |p: &Percentiles, v: f64| (p.count > 0).then_some(v / 1e3);
+        // Stored (rounded) fields, so a value can be recomputed from summary.json alone.
+        let offered = self.requests.offered > 0;
+        let (l, c, b) = (&self.latency_ms, &self.completion_ms, &self.bulk_jobs.completion_ms);
+        match name {
+            "rate_503" => (self.attempts.total > 0).then_some(self.rate_503),
+            "success_rate" => offered.then_some(self.success_rate),
+            "failure_rate" => offered.then(|| r9(ratio(self.requests.failed, self.requests.offered))),
+            "amplification" => offered.then_some(self.amplification),
+            "latency_p50" => pct(l, l.p50),
+            "latency_p90" => pct(l, l.p90),
+            "latency_p99" => pct(l, l.p99),
+            "latency_p999" => pct(l, l.p999),
+            "latency_max" => pct(l, l.max),
+            "completion_p50" => pct(c, c.p50),
+            "completion_p90" => pct(c, c.p90),
+            "completion_p99" => pct(c, c.p99),
+            "completion_p999" => pct(c, c.p999),
+            "completion_max" => pct(c, c.max),
+            "bulk_success_rate" => (self.bulk_jobs.submitted > 0).then_some(self.bulk_jobs.success_rate),
+            "bulk_completion_p50" => pct(b, b.p50),
+            "bulk_completion_p99" => pct(b, b.p99),
+            "bulk_completion_max" => pct(b, b.max),
+            "wasted_gpu_seconds" => Some(self.gpu.wasted_seconds),
+            "gpu_busy_seconds" => Some(self.gpu.busy_seconds),
+            "instance_seconds" => Some(self.gpu.instance_seconds),
+            _ => None,
+        }
     }
 
     /// Evaluates thresholds against this summary.
@@ -288,6 +305,7 @@ impl Summary {
         thresholds
             .iter()
             .map(|t| {
+                // An undefined metric (no sample) cannot meet a threshold.
                 let value = self.metric(t.metric).unwrap_or(f64::NAN);
                 SloResult {
                     metric: t.metric.to_string(),

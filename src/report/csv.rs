@@ -50,3 +50,34 @@ pub fn write_timeseries<W: Write>(mut w: W, sc: &Scenario, rows: &[Row]) -> io::
     }
     Ok(())
 }
+
+/// `compare.csv`: one row per (strategy, metric), with the interval and the
+/// paired difference against the baseline.
+pub fn write_comparison<W: Write>(mut w: W, c: &crate::compare::Comparison) -> io::Result<()> {
+    writeln!(w, "strategy,rank,score,metric,mean,lo,hi,n,diff_mean,diff_lo,diff_hi,significant,better")?;
+    let num = |x: Option<f64>| x.map_or(String::new(), |v| format!("{v}"));
+    for s in &c.strategies {
+        for m in &c.metrics {
+            let i = s.metrics.get(m).copied().flatten();
+            let d = s.vs_baseline.get(m).copied().flatten();
+            writeln!(
+                w,
+                "{},{},{},{},{},{},{},{},{},{},{},{},{}",
+                s.name,
+                s.rank,
+                s.score,
+                m,
+                num(i.map(|i| i.mean)),
+                num(i.map(|i| i.lo)),
+                num(i.map(|i| i.hi)),
+                i.map_or(0, |i| i.n),
+                num(d.map(|d| d.diff.mean)),
+                num(d.map(|d| d.diff.lo)),
+                num(d.map(|d| d.diff.hi)),
+                d.is_some_and(|d| d.significant),
+                d.is_some_and(|d| d.better),
+            )?;
+        }
+    }
+    Ok(())
+}

@@ -5,7 +5,11 @@
 //! [`write_json`] for programs, [`csv::write_timeseries`] for spreadsheets and
 //! charts. Where files go on disk is decided by the CLI.
 
+pub mod charts;
 pub mod csv;
+pub mod html;
+pub mod markdown;
+pub mod table;
 pub mod text;
 
 use std::io::{self, Write};

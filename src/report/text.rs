@@ -3,10 +3,10 @@
 use std::io::{self, Write};
 
 use crate::metrics::Percentiles;
+use crate::metrics::catalog::Unit;
 use crate::metrics::summary::Summary;
 use crate::model::outcome::Cause;
 use crate::scenario::Scenario;
-use crate::slo::Unit;
 use crate::time::format_secs;
 
 /// Thousands separators: 1234567 -> "1,234,567".
@@ -176,15 +176,36 @@ pub fn print_summary<W: Write>(mut w: W, sc: &Scenario, s: &Summary) -> io::Resu
         writeln!(w)?;
         writeln!(w, "slo")?;
         for r in &s.slo {
-            let shown = match crate::slo::unit_of(&r.metric) {
-                Some(Unit::Duration) => format_secs(r.value),
-                Some(Unit::Ratio) => pct(r.value),
-                _ => format!("{:.3}", r.value),
-            };
+            let unit = crate::metrics::catalog::info(&r.metric).map_or(Unit::Number, |m| m.unit);
+            let shown = crate::metrics::catalog::show(unit, r.value);
             writeln!(w, "  {} {:<40} measured {}", if r.passed { "pass" } else { "FAIL" }, r.threshold, shown)?;
         }
     }
     Ok(())
+}
+
+/// Prints a comparison: setup, results, differences from the baseline, verdict.
+pub fn print_comparison<W: Write>(
+    mut w: W,
+    plan: &crate::compare::Plan,
+    c: &crate::compare::Comparison,
+) -> io::Result<()> {
+    use crate::report::{markdown, table};
+    writeln!(w, "stampede compare · {}", c.scenario)?;
+    writeln!(w, "  {}", markdown::setup_line(plan, c).replace('`', ""))?;
+    writeln!(w)?;
+    writeln!(w, "results (mean ± 95% half-width over seeds)")?;
+    write!(w, "{}", indent(&table::results(c).to_text()))?;
+    writeln!(w)?;
+    writeln!(w, "difference from the baseline {} (paired by seed)", c.baseline)?;
+    write!(w, "{}", indent(&table::differences(c).to_text()))?;
+    writeln!(w, "  ~ = not statistically significant (the 95% interval contains 0); pp = percentage points")?;
+    writeln!(w)?;
+    writeln!(w, "verdict       {}", c.verdict)
+}
+
+fn indent(text: &str) -> String {
+    text.lines().map(|l| format!("  {l}\n")).collect()
 }
 
 #[cfg(test)]

@@ -21,6 +21,7 @@ pub use error::{ScenarioError, ScenarioErrors, did_you_mean};
 
 use std::path::Path;
 
+use crate::compare::objective::Criterion;
 use crate::model::chaos::ChaosEvent;
 use crate::model::dist::DurationDist;
 use crate::model::gpu::PoolConfig;
@@ -28,7 +29,7 @@ use crate::model::proxy::ProxyConfig;
 use crate::model::retry::RetryPolicy;
 use crate::model::workload::{BulkSpec, ClosedLoop, RateProfile, Spacing};
 use crate::slo::Threshold;
-use crate::time::SimDuration;
+use crate::time::{SimDuration, SimTime};
 
 /// A fully validated experiment.
 #[derive(Clone, Debug)]
@@ -91,14 +92,21 @@ pub struct SwarmSpec {
     /// Per-attempt client timeout.
     pub timeout: Option<SimDuration>,
     pub strategy: usize,
+    /// Windows in which the arrival profile surges, with their shape
+    /// ("spike", "ramp"), for charts.
+    pub surges: Vec<(SimTime, SimTime, &'static str)>,
 }
 
-/// The `[compare]` section: which strategies `stampede compare` runs by default.
+/// The `[compare]` section: defaults for `stampede compare`.
 #[derive(Clone, Debug, Default)]
 pub struct CompareSpec {
+    /// Strategies to compare (empty: every strategy in the file).
     pub strategies: Vec<usize>,
     pub baseline: Option<usize>,
     pub seeds: Option<u32>,
+    /// Swarms that take the compared strategy (empty: every swarm).
+    pub swarms: Vec<usize>,
+    pub objective: Option<Vec<Criterion>>,
 }
 
 impl Scenario {
@@ -127,20 +135,58 @@ impl Scenario {
         self.strategies.iter().position(|s| s.name == name)
     }
 
-    /// Makes every swarm use the named strategy (`--strategy`).
-    pub fn with_strategy(mut self, name: &str) -> Result<Scenario, String> {
-        let idx = self.strategy_index(name).ok_or_else(|| {
+    /// The index of a strategy, or a message listing the defined ones.
+    pub fn find_strategy(&self, name: &str) -> Result<usize, String> {
+        self.strategy_index(name).ok_or_else(|| {
             let names: Vec<&str> = self.strategies.iter().map(|s| s.name.as_str()).collect();
             let mut msg = format!("unknown strategy `{name}`; the scenario defines: {}", names.join(", "));
             if let Some(s) = did_you_mean(name, names.iter().copied()) {
                 msg.push_str(&format!(" (did you mean `{s}`?)"));
             }
             msg
-        })?;
-        for s in &mut self.swarms {
-            s.strategy = idx;
+        })
+    }
+
+    /// The index of a swarm, or a message listing the defined ones.
+    pub fn find_swarm(&self, name: &str) -> Result<usize, String> {
+        self.swarms.iter().position(|s| s.name == name).ok_or_else(|| {
+            let names: Vec<&str> = self.swarms.iter().map(|s| s.name.as_str()).collect();
+            let mut msg = format!("unknown swarm `{name}`; the scenario defines: {}", names.join(", "));
+            if let Some(s) = did_you_mean(name, names.iter().copied()) {
+                msg.push_str(&format!(" (did you mean `{s}`?)"));
+            }
+            msg
+        })
+    }
+
+    /// Makes every swarm use the named strategy (`--strategy`).
+    pub fn with_strategy(self, name: &str) -> Result<Scenario, String> {
+        let all: Vec<usize> = (0..self.swarms.len()).collect();
+        self.with_strategy_for(name, &all)
+    }
+
+    /// Makes the given swarms use the named strategy.
+    pub fn with_strategy_for(mut self, name: &str, swarms: &[usize]) -> Result<Scenario, String> {
+        let idx = self.find_strategy(name)?;
+        for &s in swarms {
+            self.swarms[s].strategy = idx;
         }
         Ok(self)
+    }
+
+    /// Windows worth shading on charts: chaos events and traffic surges, labelled.
+    pub fn highlights(&self) -> Vec<(SimTime, SimTime, String)> {
+        let mut v: Vec<(SimTime, SimTime, String)> = self
+            .swarms
+            .iter()
+            .flat_map(|s| s.surges.iter().map(move |&(a, b, kind)| (a, b, format!("{} {kind}", s.name))))
+            .collect();
+        for c in &self.chaos {
+            let (a, b) = c.window();
+            v.push((a, b, c.label()));
+        }
+        v.sort_by(|x, y| x.0.cmp(&y.0).then(x.1.cmp(&y.1)));
+        v
     }
 
     /// The strategy every swarm uses, if they all use the same one.
@@ -149,8 +195,8 @@ impl Scenario {
         self.swarms.iter().all(|s| s.strategy == first).then(|| self.strategies[first].name.as_str())
     }
 
-    /// A time as seconds from the start (for the record of a run).
-    pub fn end(&self) -> crate::time::SimTime {
-        crate::time::SimTime::ZERO + self.duration
+    /// The instant the run ends.
+    pub fn end(&self) -> SimTime {
+        SimTime::ZERO + self.duration
     }
 }

@@ -199,4 +199,6 @@ pub struct RawCompare {
     pub strategies: Option<Vec<String>>,
     pub baseline: Option<String>,
     pub seeds: Option<i64>,
+    pub swarms: Option<Vec<String>>,
+    pub objective: Option<Vec<String>>,
 }

@@ -270,7 +270,8 @@ fn resolve(cx: &mut Ctx<'_>, raw: RawScenario, text: &str, file: &str) -> Scenar
         }
     }
 
-    let compare = raw.compare.as_ref().map_or_else(CompareSpec::default, |c| resolve_compare(cx, c, &strategy_map));
+    let compare =
+        raw.compare.as_ref().map_or_else(CompareSpec::default, |c| resolve_compare(cx, c, &strategy_map, &raw.swarm));
 
     Scenario {
         name: m.name.clone(),
@@ -790,6 +791,7 @@ fn resolve_swarm(
     }
     let arrivals = resolve_arrivals(cx, &format!("{base}.arrivals"), &s.arrivals)
         .unwrap_or(ArrivalSpec::Open { profile: RateProfile::constant(0.0), spacing: Spacing::Poisson });
+    let surges = surge_windows(&s.arrivals);
     let bulk = s.bulk.as_ref().map(|b| {
         let bp = |k: &str| format!("{base}.bulk.{k}");
         let images = cx.int(&bp("images"), Some(b.images), 1, 1);
@@ -813,7 +815,19 @@ fn resolve_swarm(
     }
     let strategy_name = s.strategy.as_deref().unwrap_or(BUILTIN_NONE);
     let strategy = cx.reference(&format!("{base}.strategy"), "strategy", strategy_name, strategies).unwrap_or(0);
-    SwarmSpec { name: name.to_string(), id: name_id(name), mix, arrivals, bulk, timeout, strategy }
+    SwarmSpec { name: name.to_string(), id: name_id(name), mix, arrivals, bulk, timeout, strategy, surges }
+}
+
+/// Where an arrival profile rises: a spike's window, a rising ramp's window.
+fn surge_windows(a: &RawArrivals) -> Vec<(SimTime, SimTime, &'static str)> {
+    let at = |d: Option<super::units::Dur>| SimTime::ZERO + d.map_or(SimDuration::ZERO, |d| d.0);
+    match (a.process.as_str(), a.length) {
+        ("spike", Some(len)) => vec![(at(a.start), at(a.start) + len.0, "spike")],
+        ("ramp", Some(len)) if a.to.map(|r| r.0) > a.from.map(|r| r.0) => {
+            vec![(at(a.start), at(a.start) + len.0, "ramp")]
+        }
+        _ => Vec::new(),
+    }
 }
 
 const CHAOS_KINDS: [&str; 5] = ["kill", "stall", "slow", "maintenance", "traffic"];
@@ -884,7 +898,12 @@ fn resolve_chaos(
     Some(ChaosEvent { at, duration, action })
 }
 
-fn resolve_compare(cx: &mut Ctx<'_>, c: &RawCompare, strategies: &BTreeMap<String, RawStrategy>) -> CompareSpec {
+fn resolve_compare(
+    cx: &mut Ctx<'_>,
+    c: &RawCompare,
+    strategies: &BTreeMap<String, RawStrategy>,
+    swarm_names: &BTreeMap<String, RawSwarm>,
+) -> CompareSpec {
     let list: Vec<usize> = c
         .strategies
         .iter()
@@ -900,5 +919,19 @@ fn resolve_compare(cx: &mut Ctx<'_>, c: &RawCompare, strategies: &BTreeMap<Strin
         cx.error("compare.baseline", "must be one of compare.strategies");
     }
     let seeds = c.seeds.map(|_| cx.int("compare.seeds", c.seeds, 1, 2));
-    CompareSpec { strategies: list, baseline, seeds }
+    let swarms = c
+        .swarms
+        .iter()
+        .flatten()
+        .enumerate()
+        .filter_map(|(i, s)| cx.reference(&format!("compare.swarms[{i}]"), "swarm", s, swarm_names))
+        .collect();
+    let objective = c.objective.as_ref().and_then(|o| match crate::compare::objective::parse(o) {
+        Ok(o) => Some(o),
+        Err(e) => {
+            cx.error("compare.objective", e);
+            None
+        }
+    });
+    CompareSpec { strategies: list, baseline, seeds, swarms, objective }
 }

@@ -7,6 +7,7 @@
 mod backoff;
 mod bad_input;
 mod cli;
+mod compare;
 mod conservation;
 mod determinism;
 mod memory;

@@ -1,0 +1,355 @@
+//! From the cells of a comparison to intervals, paired differences, a ranking
+//! and a verdict.
+//!
+//! Ranking is pairwise and significance-aware: A beats B on the first criterion
+//! of the objective where their paired difference excludes zero at 95%; if none
+//! does, they tie. A strategy's score is its wins minus its losses. A *winner*
+//! is only named when one strategy beats every other one; otherwise the verdict
+//! says which strategies the data cannot tell apart.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::{Cell, Plan};
+use crate::metrics::catalog::{self, MetricInfo, Unit};
+use crate::stats::{Interval, mean_ci, paired_difference};
+
+/// The metrics every comparison reports, in display order (bulk ones only when
+/// the scenario has bulk jobs); objective metrics not listed here are added.
+const HEADLINE: [&str; 9] = [
+    "rate_503",
+    "success_rate",
+    "completion_p50",
+    "completion_p99",
+    "bulk_success_rate",
+    "bulk_completion_p99",
+    "amplification",
+    "wasted_gpu_seconds",
+    "instance_seconds",
+];
+
+/// A strategy's paired difference against the baseline on one metric.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Difference {
+    /// This strategy minus the baseline, seed by seed.
+    pub diff: Interval,
+    /// The 95% interval excludes zero.
+    pub significant: bool,
+    /// The difference points in the metric's better direction.
+    pub better: bool,
+}
+
+/// One strategy's results.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StrategyResult {
+    pub name: String,
+    pub rank: usize,
+    /// Pairwise wins minus losses on the objective.
+    pub score: i64,
+    pub metrics: BTreeMap<String, Option<Interval>>,
+    pub vs_baseline: BTreeMap<String, Option<Difference>>,
+    /// Share of ended requests of the compared swarms that took 1, 2, …
+    /// attempts, pooled over seeds.
+    pub attempts_per_request: BTreeMap<String, f64>,
+}
+
+/// The whole comparison, as `compare.json` holds it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Comparison {
+    pub scenario: String,
+    pub version: String,
+    pub seeds: Vec<u64>,
+    pub baseline: String,
+    /// Swarms that took the compared strategy.
+    pub swarms: Vec<String>,
+    pub objective: Vec<String>,
+    pub confidence: f64,
+    /// Metrics reported, in display order.
+    pub metrics: Vec<String>,
+    /// In rank order.
+    pub strategies: Vec<StrategyResult>,
+    pub winner: Option<String>,
+    pub verdict: String,
+}
+
+impl Comparison {
+    /// Builds the comparison from `cells[strategy][seed]`.
+    pub fn build(plan: &Plan, cells: &[Vec<Cell>]) -> Comparison {
+        let has_bulk = plan.scenario.swarms.iter().any(|s| s.bulk.is_some());
+        let mut metrics: Vec<&'static MetricInfo> = HEADLINE
+            .iter()
+            .filter(|m| has_bulk || !m.starts_with("bulk_"))
+            .map(|m| catalog::info(m).expect("catalogued"))
+            .collect();
+        for c in &plan.objective {
+            if !metrics.contains(&c.metric) {
+                metrics.push(c.metric);
+            }
+        }
+        // values[strategy][metric][seed]
+        let values: Vec<BTreeMap<&str, Vec<Option<f64>>>> = cells
+            .iter()
+            .map(|seeds| {
+                let mut by: BTreeMap<&str, Vec<Option<f64>>> = BTreeMap::new();
+                for m in metrics.iter().copied().chain(plan.objective.iter().map(|c| c.metric)) {
+                    by.insert(m.name, seeds.iter().map(|c| c.summary.metric(m.name)).collect());
+                }
+                by
+            })
+            .collect();
+        let n = plan.strategies.len();
+        // beats[a][b]: a beats b on the objective (see the module doc).
+        let beats: Vec<Vec<bool>> =
+            (0..n).map(|a| (0..n).map(|b| a != b && decide(plan, &values, a, b) == Some(true)).collect()).collect();
+        let score: Vec<i64> =
+            (0..n).map(|a| (0..n).map(|b| i64::from(beats[a][b]) - i64::from(beats[b][a])).sum()).collect();
+        let primary = plan.objective[0];
+        let primary_mean = |s: usize| {
+            let xs: Vec<f64> = values[s][primary.metric.name].iter().flatten().copied().collect();
+            mean_ci(&xs).map_or(f64::NAN, |i| i.mean)
+        };
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_by(|&x, &y| {
+            score[y].cmp(&score[x]).then_with(|| {
+                let (a, b) = (primary_mean(x), primary_mean(y));
+                let by_primary = if primary.maximize { b.total_cmp(&a) } else { a.total_cmp(&b) };
+                by_primary.then_with(|| plan.strategy_name(x).cmp(plan.strategy_name(y)))
+            })
+        });
+        let base = plan.baseline;
+        let strategies: Vec<StrategyResult> = order
+            .iter()
+            .enumerate()
+            .map(|(rank, &s)| StrategyResult {
+                name: plan.strategy_name(s).to_string(),
+                rank: rank + 1,
+                score: score[s],
+                metrics: metrics
+                    .iter()
+                    .map(|m| {
+                        let xs: Vec<f64> = values[s][m.name].iter().flatten().copied().collect();
+                        (m.name.to_string(), mean_ci(&xs))
+                    })
+                    .collect(),
+                vs_baseline: metrics
+                    .iter()
+                    .map(|m| {
+                        let d = paired_difference(&values[s][m.name], &values[base][m.name]).map(|diff| Difference {
+                            diff,
+                            significant: diff.excludes_zero(),
+                            better: (m.better == catalog::Better::Higher) == (diff.mean > 0.0) && diff.mean != 0.0,
+                        });
+                        (m.name.to_string(), d)
+                    })
+                    .collect(),
+                attempts_per_request: attempts_shares(plan, &cells[s]),
+            })
+            .collect();
+        let winner = order.first().filter(|&&top| (0..n).all(|o| o == top || beats[top][o])).copied();
+        let verdict = verdict(plan, &values, &order, &beats, winner);
+        Comparison {
+            scenario: plan.scenario.name.clone(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            seeds: plan.seeds.clone(),
+            baseline: plan.strategy_name(base).to_string(),
+            swarms: plan.swarms.iter().map(|&s| plan.scenario.swarms[s].name.clone()).collect(),
+            objective: plan.objective.iter().map(ToString::to_string).collect(),
+            confidence: 0.95,
+            metrics: metrics.iter().map(|m| m.name.to_string()).collect(),
+            strategies,
+            winner: winner.map(|w| plan.strategy_name(w).to_string()),
+            verdict,
+        }
+    }
+
+    pub fn strategy(&self, name: &str) -> Option<&StrategyResult> {
+        self.strategies.iter().find(|s| s.name == name)
+    }
+}
+
+type Values<'a> = [BTreeMap<&'a str, Vec<Option<f64>>>];
+
+/// Some(true) if a beats b, Some(false) if b beats a, None for a tie.
+fn decide(plan: &Plan, values: &Values<'_>, a: usize, b: usize) -> Option<bool> {
+    plan.objective.iter().find_map(|c| {
+        let d = paired_difference(&values[a][c.metric.name], &values[b][c.metric.name])?;
+        d.excludes_zero().then(|| c.favours(d.mean))
+    })
+}
+
+/// Attempts-per-request shares over the swarms that took the compared strategy.
+fn attempts_shares(plan: &Plan, cells: &[Cell]) -> BTreeMap<String, f64> {
+    let mut totals: BTreeMap<String, u64> = BTreeMap::new();
+    for c in cells {
+        for &sw in &plan.swarms {
+            let name = &plan.scenario.swarms[sw].name;
+            for (k, v) in c.summary.swarms.get(name).map(|s| &s.attempts_per_request).into_iter().flatten() {
+                *totals.entry(k.clone()).or_default() += v;
+            }
+        }
+    }
+    let all: u64 = totals.values().sum();
+    totals.into_iter().map(|(k, v)| (k, if all == 0 { 0.0 } else { v as f64 / all as f64 })).collect()
+}
+
+/// A difference in a metric's own terms: percentage points, seconds, or plain.
+pub fn show_difference(unit: Unit, d: &Interval) -> String {
+    let hw = d.half_width();
+    match unit {
+        Unit::Ratio => format!("{:+.2} percentage points ± {:.2}", d.mean * 100.0, hw * 100.0),
+        Unit::Duration => format!("{:+.2} s ± {:.2}", d.mean, hw),
+        Unit::Number => format!("{:+.3} ± {:.3}", d.mean, hw),
+    }
+}
+
+/// The same, compact, for table cells: "+4.12pp ±1.30", "-12.5s ±3.1".
+pub fn show_difference_short(unit: Unit, d: &Interval) -> String {
+    let hw = d.half_width();
+    match unit {
+        Unit::Ratio => format!("{:+.2}pp ±{:.2}", d.mean * 100.0, hw * 100.0),
+        Unit::Duration => format!("{:+.1}s ±{:.1}", d.mean, hw),
+        Unit::Number if d.mean.abs() >= 100.0 => format!("{:+.0} ±{:.0}", d.mean, hw),
+        Unit::Number => format!("{:+.3} ±{:.3}", d.mean, hw),
+    }
+}
+
+fn verdict(plan: &Plan, values: &Values<'_>, order: &[usize], beats: &[Vec<bool>], winner: Option<usize>) -> String {
+    let name = |s: usize| plan.strategy_name(s).to_string();
+    let seeds = plan.seeds.len();
+    let mean = |s: usize, m: &str| {
+        let xs: Vec<f64> = values[s][m].iter().flatten().copied().collect();
+        mean_ci(&xs)
+    };
+    let top = order[0];
+    let runner_up = order[1];
+    if let Some(w) = winner {
+        // Explain the closest call: the runner-up, on the criterion that decided it.
+        let c = plan
+            .objective
+            .iter()
+            .find(|c| {
+                paired_difference(&values[w][c.metric.name], &values[runner_up][c.metric.name])
+                    .is_some_and(|d| d.excludes_zero())
+            })
+            .expect("a winner beat the runner-up on some criterion");
+        let m = c.metric;
+        let d = paired_difference(&values[w][m.name], &values[runner_up][m.name]).expect("decided above");
+        let (wv, rv) = (mean(w, m.name), mean(runner_up, m.name));
+        let show = |i: Option<Interval>| i.map_or("undefined".into(), |i| catalog::show(m.unit, i.mean));
+        return format!(
+            "{} wins: it beats every other strategy on the objective ({}). Against the runner-up {}, {} is {} vs {} ({}, 95% paired interval over {seeds} seeds).",
+            name(w),
+            plan.objective.iter().map(ToString::to_string).collect::<Vec<_>>().join(", then "),
+            name(runner_up),
+            m.name,
+            show(wv),
+            show(rv),
+            show_difference(m.unit, &d),
+        );
+    }
+    let ties: Vec<String> = order.iter().skip(1).filter(|&&o| !beats[top][o]).map(|&o| name(o)).collect();
+    format!(
+        "No single winner at 95% confidence over {seeds} seeds: {} ranks first, but the data cannot tell it apart from {} on the objective ({}). More seeds narrow the intervals.",
+        name(top),
+        ties.join(", "),
+        plan.objective.iter().map(ToString::to_string).collect::<Vec<_>>().join(", then "),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::compare::{Cell, Plan, Request};
+    use crate::metrics::summary::Summary;
+    use crate::metrics::{LatencyHist, Percentiles};
+    use crate::scenario::Scenario;
+
+    const TOML: &str = r#"
+[scenario]
+name = "rank"
+duration = "1m"
+[pool.gpu]
+[class.c]
+pool = "gpu"
+service = { dist = "constant", value = "1s" }
+[strategy.a]
+kind = "immediate"
+[strategy.b]
+kind = "immediate"
+[strategy.c]
+kind = "immediate"
+[swarm.s]
+class = "c"
+arrivals = { process = "poisson", rate = "1/s" }
+"#;
+
+    fn plan() -> Plan {
+        let sc = Scenario::parse(TOML, "rank.toml").expect("valid");
+        let req = Request { strategies: Some(vec!["a".into(), "b".into(), "c".into()]), ..Default::default() };
+        Plan::new(sc, &req).expect("plan")
+    }
+
+    /// Cells with the given per-seed success rates and completion p99 (seconds).
+    fn cells(success: &[f64], p99: &[f64]) -> Vec<Cell> {
+        success
+            .iter()
+            .zip(p99)
+            .map(|(&s, &p)| {
+                let mut summary = Summary::default();
+                summary.requests.offered = 1000;
+                summary.success_rate = s;
+                summary.completion_ms = Percentiles { count: 10, p99: p * 1e3, ..Default::default() };
+                Cell { summary, rows: Vec::new(), completion: LatencyHist::default() }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_clear_winner_is_named_with_its_margin() {
+        let p = plan();
+        let flat = [30.0; 5];
+        let all = vec![
+            cells(&[0.90, 0.92, 0.91, 0.93, 0.92], &flat),
+            cells(&[0.80, 0.81, 0.79, 0.82, 0.80], &flat),
+            cells(&[0.81, 0.80, 0.80, 0.81, 0.79], &flat),
+        ];
+        let c = Comparison::build(&p, &all);
+        assert_eq!(c.winner.as_deref(), Some("a"));
+        assert_eq!(c.strategies[0].name, "a");
+        assert_eq!(c.strategies[0].score, 2);
+        assert!(c.verdict.starts_with("a wins"), "{}", c.verdict);
+        // b and c tie: neither success rate nor completion p99 separates them.
+        assert_eq!((c.strategies[1].score, c.strategies[2].score), (-1, -1));
+        let b = c.strategy("b").expect("b");
+        assert!(b.vs_baseline["success_rate"].expect("paired").significant, "b vs the baseline a");
+    }
+
+    #[test]
+    fn a_tie_on_the_first_criterion_falls_through_to_the_next() {
+        let p = plan();
+        let same = [0.9, 0.91, 0.89, 0.9, 0.9];
+        let all = vec![
+            cells(&same, &[40.0, 41.0, 39.0, 40.0, 42.0]),
+            cells(&[0.9, 0.9, 0.9, 0.91, 0.89], &[30.0, 31.0, 29.0, 30.0, 30.0]),
+            cells(&same, &[40.0, 40.0, 41.0, 39.0, 41.0]),
+        ];
+        let c = Comparison::build(&p, &all);
+        assert_eq!(c.winner.as_deref(), Some("b"), "{}", c.verdict);
+    }
+
+    #[test]
+    fn indistinguishable_strategies_give_no_winner() {
+        let p = plan();
+        let flat = [30.0; 4];
+        let all = vec![
+            cells(&[0.90, 0.80, 0.95, 0.85], &flat),
+            cells(&[0.85, 0.90, 0.80, 0.95], &flat),
+            cells(&[0.80, 0.85, 0.90, 0.95], &flat),
+        ];
+        let c = Comparison::build(&p, &all);
+        assert_eq!(c.winner, None);
+        assert!(c.verdict.starts_with("No single winner"), "{}", c.verdict);
+        assert!(c.strategies.iter().all(|s| s.score == 0));
+    }
+}

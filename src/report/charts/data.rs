@@ -1,0 +1,261 @@
+//! From runs to figures: which charts a comparison and a single run get, and
+//! the series behind them.
+//!
+//! Colours follow the strategy's position in the comparison, so a strategy
+//! has the same colour in every chart. Time-series figures pool the seeds:
+//! a window's 503 rate is all 503s over all attempts in that window across
+//! seeds; levels (instances, offered load) are means over seeds.
+
+use std::io;
+use std::path::Path;
+
+use super::Chart;
+use super::figures::{Bars, Capacity, Cdf, Line, Panel, Shade, Shares, Stacked, TimeLines};
+use crate::compare::{Cell, Comparison, Plan};
+use crate::engine::Run;
+use crate::metrics::catalog::{self, Unit};
+use crate::metrics::{LatencyHist, Row};
+use crate::model::outcome::{Cause, Outcome};
+use crate::scenario::Scenario;
+
+fn minutes(t: crate::time::SimTime) -> f64 {
+    t.as_secs_f64() / 60.0
+}
+
+fn mid(r: &Row) -> f64 {
+    (minutes(r.start) + minutes(r.end)) / 2.0
+}
+
+fn len_s(r: &Row) -> f64 {
+    (r.end - r.start).as_secs_f64().max(f64::MIN_POSITIVE)
+}
+
+fn x_range(sc: &Scenario) -> (f64, f64) {
+    (sc.warmup.as_secs_f64() / 60.0, sc.duration.as_secs_f64() / 60.0)
+}
+
+fn shades(sc: &Scenario) -> Vec<Shade> {
+    sc.highlights().into_iter().map(|(a, b, label)| Shade { start: minutes(a), end: minutes(b), label }).collect()
+}
+
+/// Pooled 503 rate per window over several runs' rows.
+fn rate_503(runs: &[&[Row]]) -> Vec<(f64, f64)> {
+    let Some(first) = runs.first() else { return Vec::new() };
+    (0..first.len())
+        .filter_map(|w| {
+            let (mut s503, mut all) = (0u64, 0u64);
+            for rows in runs {
+                let c = &rows[w].counts;
+                all += c.attempts.iter().sum::<u64>();
+                s503 += Outcome::ALL.iter().filter(|o| o.is_503()).map(|o| c.attempts[o.index()]).sum::<u64>();
+            }
+            (all > 0).then(|| (mid(&first[w]), s503 as f64 / all as f64))
+        })
+        .collect()
+}
+
+/// Mean over runs of a per-window value.
+fn mean_per_window(runs: &[&[Row]], f: impl Fn(&Row) -> f64) -> Vec<(f64, f64)> {
+    let Some(first) = runs.first() else { return Vec::new() };
+    (0..first.len()).map(|w| (mid(&first[w]), runs.iter().map(|r| f(&r[w])).sum::<f64>() / runs.len() as f64)).collect()
+}
+
+fn capacity(title: String, sc: &Scenario, runs: &[&[Row]]) -> Capacity {
+    Capacity {
+        title,
+        x_range: x_range(sc),
+        offered: mean_per_window(runs, |r| r.counts.offered as f64 / len_s(r)),
+        ready: mean_per_window(runs, |r| r.pools.iter().map(|p| p.ready).sum()),
+        provisioning: mean_per_window(runs, |r| r.pools.iter().map(|p| p.provisioning).sum()),
+        shades: shades(sc),
+    }
+}
+
+fn causes(title: String, sc: &Scenario, runs: &[&[Row]]) -> Stacked {
+    let layers = Cause::ALL
+        .iter()
+        .enumerate()
+        .map(|(i, c)| Line {
+            label: c.name().to_string(),
+            color: i,
+            points: mean_per_window(runs, |r| r.counts.attempts[Outcome::Status503(*c).index()] as f64 / len_s(r)),
+        })
+        .filter(|l| l.points.iter().any(|p| p.1 > 0.0))
+        .collect();
+    Stacked { title, y_desc: "503 responses per second".into(), x_range: x_range(sc), layers, shades: shades(sc) }
+}
+
+/// CDF points at quantiles dense enough to show the tail.
+fn cdf_points(h: &LatencyHist) -> Vec<(f64, f64)> {
+    if h.count() == 0 {
+        return Vec::new();
+    }
+    let mut qs: Vec<f64> = (1..=200).map(|i| f64::from(i) / 200.0).collect();
+    qs.extend([0.991, 0.993, 0.995, 0.997, 0.999, 0.9995, 0.9999]);
+    qs.sort_by(f64::total_cmp);
+    qs.into_iter().map(|q| (h.quantile_us(q) as f64 / 1e6, q)).collect()
+}
+
+/// Every chart of a comparison, written into `dir`.
+pub fn comparison(
+    dir: &Path,
+    plan: &Plan,
+    cells: &[Vec<Cell>],
+    c: &Comparison,
+    detail: usize,
+) -> io::Result<Vec<Chart>> {
+    let sc = &plan.scenario;
+    let names: Vec<&str> = (0..plan.strategies.len()).map(|i| plan.strategy_name(i)).collect();
+    let rows = |s: usize| -> Vec<&[Row]> { cells[s].iter().map(|c| c.rows.as_slice()).collect() };
+    let seeds = plan.seeds.len();
+    let mut charts = Vec::new();
+
+    let lines =
+        (0..names.len()).map(|s| Line { label: names[s].to_string(), color: s, points: rate_503(&rows(s)) }).collect();
+    charts.push(Chart::render(
+        dir,
+        "compare-503-rate",
+        "503 rate over time",
+        &format!("Share of attempts answered 503, per window, pooled over {seeds} seeds. Shaded: chaos events and traffic surges."),
+        &TimeLines {
+            title: "503 rate over time, by strategy".into(),
+            y_desc: "503 rate".into(),
+            unit: Unit::Ratio,
+            x_range: x_range(sc),
+            lines,
+            shades: shades(sc),
+        },
+    )?);
+
+    let d = names[detail];
+    charts.push(Chart::render(
+        dir,
+        "compare-capacity",
+        "Offered load and GPU instances",
+        &format!("Strategy {d}, mean over seeds: the gap between the load rising and instances becoming ready is the autoscaling lag."),
+        &capacity(format!("Offered load and GPU instances ({d})"), sc, &rows(detail)),
+    )?);
+
+    let lines = (0..names.len())
+        .map(|s| {
+            let mut h = LatencyHist::default();
+            for cell in &cells[s] {
+                h.merge_from(&cell.completion);
+            }
+            Line { label: names[s].to_string(), color: s, points: cdf_points(&h) }
+        })
+        .collect();
+    charts.push(Chart::render(
+        dir,
+        "compare-completion-cdf",
+        "Completion time",
+        "Share of succeeded requests completed within a time (first send to success, retries included), all seeds pooled.",
+        &Cdf { title: "Completion time distribution, by strategy".into(), x_desc: "completion time (log scale)".into(), lines },
+    )?);
+
+    let order: Vec<usize> = (0..names.len()).collect();
+    let panel_metrics: Vec<&String> = c
+        .metrics
+        .iter()
+        .filter(|m| {
+            ["rate_503", "success_rate", "completion_p99", "bulk_success_rate", "amplification", "wasted_gpu_seconds"]
+                .contains(&m.as_str())
+        })
+        .collect();
+    let panels = panel_metrics
+        .iter()
+        .map(|m| Panel {
+            metric: (*m).clone(),
+            unit: catalog::info(m).map_or(Unit::Number, |i| i.unit),
+            bars: order
+                .iter()
+                .filter_map(|&s| {
+                    let i = c.strategy(names[s])?.metrics.get(*m).copied().flatten()?;
+                    Some((names[s].to_string(), s, i.mean, i.lo, i.hi))
+                })
+                .collect(),
+        })
+        .collect();
+    charts.push(Chart::render(
+        dir,
+        "compare-headline",
+        "Headline metrics",
+        &format!("Means over {seeds} seeds with 95% confidence intervals."),
+        &Bars { title: "Headline metrics (mean, 95% interval)".into(), panels },
+    )?);
+
+    let x_max = c.strategies.iter().map(|s| max_attempts(&s.attempts_per_request)).max().unwrap_or(1).max(2);
+    let lines = (0..names.len())
+        .filter_map(|s| {
+            let shares = &c.strategy(names[s])?.attempts_per_request;
+            let points = (1..=x_max)
+                .map(|k| {
+                    let key = if k >= 16 { "16+".to_string() } else { format!("{k:02}") };
+                    (f64::from(k), shares.get(&key).copied().unwrap_or(0.0))
+                })
+                .collect();
+            Some(Line { label: names[s].to_string(), color: s, points })
+        })
+        .collect();
+    charts.push(Chart::render(
+        dir,
+        "compare-attempts",
+        "Attempts per request",
+        "How many attempts the compared swarms' ended requests needed, pooled over seeds.",
+        &Shares { title: "Attempts per request, by strategy".into(), x_desc: "attempts".into(), x_max, lines },
+    )?);
+
+    charts.push(Chart::render(
+        dir,
+        "compare-causes",
+        "503s by cause",
+        &format!("Strategy {d}, mean over seeds."),
+        &causes(format!("503 responses by cause ({d})"), sc, &rows(detail)),
+    )?);
+    Ok(charts)
+}
+
+fn max_attempts(shares: &std::collections::BTreeMap<String, f64>) -> u32 {
+    shares
+        .iter()
+        .filter(|(_, n)| **n > 0.0)
+        .filter_map(|(k, _)| k.trim_end_matches('+').parse::<u32>().ok())
+        .max()
+        .unwrap_or(1)
+}
+
+/// The time-series charts of one run, written into `dir`.
+pub fn single_run(dir: &Path, sc: &Scenario, run: &Run) -> io::Result<Vec<Chart>> {
+    let rows: Vec<&[Row]> = vec![run.recorder.series.rows()];
+    let label = run.summary.strategy.clone();
+    Ok(vec![
+        Chart::render(
+            dir,
+            "run-503-rate",
+            "503 rate over time",
+            "Share of attempts answered 503, per window. Shaded: chaos events and traffic surges.",
+            &TimeLines {
+                title: "503 rate over time".into(),
+                y_desc: "503 rate".into(),
+                unit: Unit::Ratio,
+                x_range: x_range(sc),
+                lines: vec![Line { label, color: 0, points: rate_503(&rows) }],
+                shades: shades(sc),
+            },
+        )?,
+        Chart::render(
+            dir,
+            "run-capacity",
+            "Offered load and GPU instances",
+            "The gap between the load rising and instances becoming ready is the autoscaling lag.",
+            &capacity("Offered load and GPU instances".into(), sc, &rows),
+        )?,
+        Chart::render(
+            dir,
+            "run-causes",
+            "503s by cause",
+            "503 responses per second, by cause.",
+            &causes("503 responses by cause".into(), sc, &rows),
+        )?,
+    ])
+}

@@ -1,0 +1,120 @@
+//! Honest statistics over replications: means, Student-t confidence
+//! intervals, and paired differences.
+//!
+//! Each seed of a comparison is one independent replication, so a metric's
+//! values over seeds are i.i.d. and the t interval applies. Strategies run on
+//! the same seeds see the same traffic (common random numbers); their
+//! difference is therefore taken seed by seed (a paired comparison), which
+//! cancels the traffic's own variability and needs far fewer seeds than
+//! comparing two separate means.
+
+use serde::{Deserialize, Serialize};
+
+/// Two-sided 95% quantile of Student's t with `df` degrees of freedom (t at 0.975).
+pub fn t975(df: usize) -> f64 {
+    const T: [f64; 30] = [
+        12.706_205, 4.302_653, 3.182_446, 2.776_445, 2.570_582, 2.446_912, 2.364_624, 2.306_004, 2.262_157, 2.228_139,
+        2.200_985, 2.178_813, 2.160_369, 2.144_787, 2.131_450, 2.119_905, 2.109_816, 2.100_922, 2.093_024, 2.085_963,
+        2.079_614, 2.073_873, 2.068_658, 2.063_899, 2.059_539, 2.055_529, 2.051_831, 2.048_407, 2.045_230, 2.042_272,
+    ];
+    match df {
+        0 => f64::INFINITY,
+        1..=30 => T[df - 1],
+        _ => {
+            // Cornish-Fisher expansion around the normal quantile; error < 1e-5 for df > 30.
+            let z = 1.959_963_984_540_054_f64;
+            let n = df as f64;
+            z + (z.powi(3) + z) / (4.0 * n)
+                + (5.0 * z.powi(5) + 16.0 * z.powi(3) + 3.0 * z) / (96.0 * n * n)
+                + (3.0 * z.powi(7) + 19.0 * z.powi(5) + 17.0 * z.powi(3) - 15.0 * z) / (384.0 * n.powi(3))
+        }
+    }
+}
+
+/// A mean with its 95% confidence interval.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Interval {
+    pub mean: f64,
+    /// Lower and upper bound (equal to the mean when n < 2: no spread is known).
+    pub lo: f64,
+    pub hi: f64,
+    /// Replications that had a value.
+    pub n: usize,
+}
+
+impl Interval {
+    pub fn half_width(&self) -> f64 {
+        (self.hi - self.lo) / 2.0
+    }
+
+    /// True when the interval excludes zero (for a difference: significant at 5%).
+    pub fn excludes_zero(&self) -> bool {
+        self.n >= 2 && (self.lo > 0.0 || self.hi < 0.0)
+    }
+}
+
+/// Mean and 95% Student-t interval of `xs`; None when empty.
+pub fn mean_ci(xs: &[f64]) -> Option<Interval> {
+    let n = xs.len();
+    if n == 0 {
+        return None;
+    }
+    let mean = xs.iter().sum::<f64>() / n as f64;
+    if n == 1 {
+        return Some(Interval { mean, lo: mean, hi: mean, n });
+    }
+    let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+    let hw = t975(n - 1) * (var / n as f64).sqrt();
+    Some(Interval { mean, lo: mean - hw, hi: mean + hw, n })
+}
+
+/// The paired difference a − b over the replications where both have a value.
+pub fn paired_difference(a: &[Option<f64>], b: &[Option<f64>]) -> Option<Interval> {
+    let d: Vec<f64> = a.iter().zip(b).filter_map(|(x, y)| Some((*x)? - (*y)?)).collect();
+    mean_ci(&d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interval_matches_a_hand_computed_example() {
+        // mean 5, sample sd sqrt(32/7) = 2.13809, se = 0.755929, t(7) = 2.364624,
+        // half width 1.787489.
+        let i = mean_ci(&[2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0]).expect("non-empty");
+        assert_eq!(i.n, 8);
+        assert!((i.mean - 5.0).abs() < 1e-12);
+        assert!((i.lo - 3.212511).abs() < 1e-5, "{}", i.lo);
+        assert!((i.hi - 6.787489).abs() < 1e-5, "{}", i.hi);
+    }
+
+    #[test]
+    fn paired_difference_uses_seeds_where_both_have_values() {
+        let a = [Some(10.0), Some(12.0), None, Some(11.0)];
+        let b = [Some(9.0), Some(10.0), Some(5.0), Some(11.0)];
+        // Differences 1, 2, 0: mean 1, sd 1, se 0.57735, t(2) = 4.302653, hw 2.484138.
+        let d = paired_difference(&a, &b).expect("three pairs");
+        assert_eq!(d.n, 3);
+        assert!((d.mean - 1.0).abs() < 1e-12);
+        assert!((d.half_width() - 2.484_138).abs() < 1e-5, "{}", d.half_width());
+        assert!(!d.excludes_zero());
+    }
+
+    #[test]
+    fn t_quantiles_join_the_table_smoothly() {
+        assert!((t975(30) - 2.042272).abs() < 1e-6);
+        // Exact values: t(40) = 2.021075, t(120) = 1.979930.
+        assert!((t975(40) - 2.021075).abs() < 2e-5, "{}", t975(40));
+        assert!((t975(120) - 1.979930).abs() < 1e-5, "{}", t975(120));
+        assert!(t975(31) < t975(30));
+    }
+
+    #[test]
+    fn a_single_value_has_no_spread_and_nothing_is_significant() {
+        let i = mean_ci(&[3.0]).expect("one");
+        assert_eq!((i.lo, i.hi), (3.0, 3.0));
+        assert!(!i.excludes_zero());
+        assert_eq!(mean_ci(&[]), None);
+    }
+}
