@@ -4,11 +4,11 @@ use crate::arena::{Arena, Key};
 use crate::metrics::Recorder;
 use crate::metrics::summary::{EndState, EngineStats, Summary};
 use crate::model::autoscaler::Autoscaler;
-use crate::model::chaos::{self, Subject};
+use crate::model::chaos::{self, ChaosAction, ChaosEvent, Subject};
 use crate::model::gpu::{Pool, Stopped, Wake};
 use crate::model::proxy::Proxy;
 use crate::model::retry::RetryState;
-use crate::model::workload::{BulkProgress, OpenArrivals};
+use crate::model::workload::{BulkProgress, OpenArrivals, RateProfile};
 use crate::rng::{SimRng, Stream, StreamBase, stream};
 use crate::scenario::{ArrivalSpec, Scenario};
 use crate::time::{SimDuration, SimTime};
@@ -180,6 +180,17 @@ pub(super) struct ScalerMark {
     pub ready: u128,
 }
 
+/// The swarm's rate profile with its chaos traffic multipliers folded in.
+fn with_traffic_chaos(profile: &RateProfile, chaos: &[ChaosEvent], swarm: usize) -> RateProfile {
+    chaos.iter().fold(profile.clone(), |p, e| match e.action {
+        ChaosAction::Traffic { swarm: s, factor } if s == swarm => {
+            let (start, end) = e.window();
+            p.multiplied(start.as_secs_f64(), end.as_secs_f64(), factor)
+        }
+        _ => p,
+    })
+}
+
 pub(super) struct Sim<'a, T: Trace> {
     pub sc: &'a Scenario,
     pub seed: u64,
@@ -266,7 +277,7 @@ impl<'a, T: Trace> Sim<'a, T> {
             };
             match &spec.arrivals {
                 ArrivalSpec::Open { profile, spacing } => {
-                    let mut open = OpenArrivals::new(profile.clone(), *spacing);
+                    let mut open = OpenArrivals::new(with_traffic_chaos(profile, &sc.chaos, i), *spacing);
                     if let Some(t) = open.next(&mut state.rng)
                         && t < end
                     {

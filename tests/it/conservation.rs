@@ -196,3 +196,37 @@ strategy = "expo"
     assert_eq!(ended, s.requests.succeeded + s.requests.failed);
     assert_eq!(s.proxy.fetches, s.attempts.total, "one backend fetch per attempt (no VCL retries here)");
 }
+
+#[test]
+fn a_traffic_surge_multiplies_an_open_loop_swarms_arrivals() {
+    let toml = r#"
+[scenario]
+name = "traffic"
+duration = "30m"
+window = "10m"
+
+[pool.gpu]
+slots = 100
+
+[class.c]
+pool = "gpu"
+service = { dist = "constant", value = "1s" }
+
+[swarm.s]
+class = "c"
+arrivals = { process = "poisson", rate = "1/s" }
+
+[[chaos]]
+kind = "traffic"
+swarm = "s"
+factor = 3.0
+at = "10m"
+duration = "10m"
+"#;
+    let r = run(toml, 4);
+    let offered: Vec<u64> = r.recorder.series.rows().iter().map(|row| row.counts.offered).collect();
+    // Poisson counts of 600 and 1800 per window have sd ≈ 24.5 and 42.4: 5 sd apart from the other level.
+    assert!((offered[0] as f64 - 600.0).abs() < 5.0 * 24.5, "{offered:?}");
+    assert!((offered[1] as f64 - 1800.0).abs() < 5.0 * 42.4, "{offered:?}");
+    assert!((offered[2] as f64 - 600.0).abs() < 5.0 * 24.5, "{offered:?}");
+}
