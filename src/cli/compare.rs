@@ -8,10 +8,10 @@ use std::path::{Path, PathBuf};
 use super::{CompareArgs, Failure, progress};
 use crate::compare::{self, Comparison, Plan, Request};
 use crate::report;
-use crate::scenario::Scenario;
+use crate::scenario::{Override, Scenario};
 
-pub fn compare(args: &CompareArgs) -> Result<u8, Failure> {
-    let sc = Scenario::load(&args.scenario)?;
+pub fn compare(args: &CompareArgs, sets: &[Override]) -> Result<u8, Failure> {
+    let sc = Scenario::load_with(&args.scenario, sets)?;
     let req = Request {
         strategies: args.strategies.clone(),
         baseline: args.baseline.clone(),

@@ -13,6 +13,7 @@
 mod compare;
 mod progress;
 mod run;
+mod sweep;
 mod validate;
 
 use std::path::PathBuf;
@@ -34,6 +35,9 @@ pub const EXIT_USAGE: u8 = 2;
     after_help = "Exit codes: 0 ok, 1 an SLO threshold failed, 2 bad input or usage.\nDocs: docs/cli.md, docs/scenario-format.md"
 )]
 pub struct Cli {
+    /// Override a scenario key, checked like the file: --set pool.gpu.max_instances=40 (repeatable).
+    #[arg(long = "set", global = true, value_name = "KEY=VALUE")]
+    pub set: Vec<crate::scenario::Override>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -44,6 +48,10 @@ pub enum Command {
     Run(RunArgs),
     /// Run every strategy on the same seeds and compare them with statistics.
     Compare(CompareArgs),
+    /// Run a grid of parameter values × strategies × seeds (optionally one shard of it).
+    Sweep(SweepArgs),
+    /// Combine the part files of a sharded sweep into its results.
+    Merge(MergeArgs),
     /// Check scenario files without running them.
     Validate {
         /// Scenario files to check.
@@ -109,6 +117,58 @@ pub struct CompareArgs {
     pub quiet: bool,
 }
 
+#[derive(clap::Args, Debug)]
+pub struct SweepArgs {
+    /// The scenario file (TOML).
+    pub scenario: PathBuf,
+    /// A key and its values: KEY=V1,V2,... or KEY=A..B:STEP (repeatable; the grid is the product).
+    #[arg(long, required = true, value_name = "KEY=VALUES")]
+    pub vary: Vec<String>,
+    /// Strategies to run at every point, comma-separated (default: the file's own).
+    #[arg(long, value_delimiter = ',', value_name = "A,B,...")]
+    pub strategies: Option<Vec<String>>,
+    /// Swarms that take the strategy, comma-separated (default: all).
+    #[arg(long, value_delimiter = ',', value_name = "A,B,...")]
+    pub swarms: Option<Vec<String>>,
+    /// Seeds per point and strategy (default 5). Every point uses the same seeds.
+    #[arg(long, value_name = "N")]
+    pub seeds: Option<u32>,
+    /// Metrics to report, comma-separated (default: the headline metrics).
+    #[arg(long, value_delimiter = ',', value_name = "A,B,...")]
+    pub metrics: Option<Vec<String>>,
+    /// Threads to run on (default: every core). Results do not depend on it.
+    #[arg(long, value_name = "J")]
+    pub jobs: Option<usize>,
+    /// Run only shard I of N and write its part file (combine parts with `stampede merge`).
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+    /// Directory for the results (default: reports/<scenario-name>).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Also write sweep.json to PATH, or to stdout with "-".
+    #[arg(long, value_name = "PATH|-")]
+    pub json: Option<String>,
+    /// Print nothing but errors; no progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct MergeArgs {
+    /// The part files written by `stampede sweep --shard I/N`.
+    #[arg(required = true)]
+    pub parts: Vec<PathBuf>,
+    /// Directory for the results (default: reports/<scenario-name>).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Also write sweep.json to PATH, or to stdout with "-".
+    #[arg(long, value_name = "PATH|-")]
+    pub json: Option<String>,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
 /// An error that ends the program with a given exit code.
 #[derive(Debug)]
 pub struct Failure {
@@ -131,10 +191,13 @@ impl From<crate::scenario::ScenarioErrors> for Failure {
 /// Runs the command line; the binary's whole `main`.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    let sets = &cli.set;
     let result = match cli.command {
-        Command::Run(args) => run::run(&args),
-        Command::Compare(args) => compare::compare(&args),
-        Command::Validate { scenarios } => validate::validate(&scenarios),
+        Command::Run(args) => run::run(&args, sets),
+        Command::Compare(args) => compare::compare(&args, sets),
+        Command::Sweep(args) => sweep::sweep(&args, sets),
+        Command::Merge(args) => sweep::merge(&args),
+        Command::Validate { scenarios } => validate::validate(&scenarios, sets),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 use super::{EXIT_SLO, Failure, RunArgs};
 use crate::engine;
 use crate::report;
-use crate::scenario::Scenario;
+use crate::scenario::{Override, Scenario};
 
-pub fn run(args: &RunArgs) -> Result<u8, Failure> {
-    let mut sc = Scenario::load(&args.scenario)?;
+pub fn run(args: &RunArgs, sets: &[Override]) -> Result<u8, Failure> {
+    let mut sc = Scenario::load_with(&args.scenario, sets)?;
     if let Some(name) = &args.strategy {
         sc = sc.with_strategy(name).map_err(|e| Failure::usage(format!("--strategy: {e}")))?;
     }

@@ -3,12 +3,12 @@
 use std::path::PathBuf;
 
 use super::{EXIT_USAGE, Failure};
-use crate::scenario::Scenario;
+use crate::scenario::{Override, Scenario};
 
-pub fn validate(files: &[PathBuf]) -> Result<u8, Failure> {
+pub fn validate(files: &[PathBuf], sets: &[Override]) -> Result<u8, Failure> {
     let mut problems = Vec::new();
     for f in files {
-        match Scenario::load(f) {
+        match Scenario::load_with(f, sets) {
             Ok(sc) => eprintln!(
                 "ok: {} ({}: {} pool(s), {} class(es), {} swarm(s), {} strateg{}, {} chaos event(s))",
                 f.display(),

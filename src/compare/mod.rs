@@ -16,9 +16,6 @@ pub mod rank;
 
 pub use rank::{Comparison, Difference, StrategyResult};
 
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use objective::Criterion;
 
 use crate::engine::simulate;
@@ -120,31 +117,19 @@ pub struct Cell {
 pub fn run_cells(plan: &Plan, jobs: usize, tick: &(dyn Fn() + Sync)) -> Vec<Vec<Cell>> {
     let scenarios: Vec<Scenario> = (0..plan.strategies.len()).map(|i| plan.scenario_for(i)).collect();
     let n_seeds = plan.seeds.len();
-    let slots: Vec<Mutex<Option<Cell>>> = (0..plan.cells()).map(|_| Mutex::new(None)).collect();
-    let next = AtomicUsize::new(0);
-    std::thread::scope(|scope| {
-        for _ in 0..jobs.clamp(1, plan.cells()) {
-            scope.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    if i >= slots.len() {
-                        break;
-                    }
-                    let (s, k) = (i / n_seeds, i % n_seeds);
-                    let run = simulate(&scenarios[s], plan.seeds[k]);
-                    let cell = Cell {
-                        rows: run.recorder.series.rows().to_vec(),
-                        completion: run.recorder.completion(),
-                        summary: run.summary,
-                    };
-                    *slots[i].lock().expect("no panics while holding the lock") = Some(cell);
-                    tick();
-                }
-            });
-        }
-    });
-    let mut cells: Vec<Cell> =
-        slots.into_iter().map(|m| m.into_inner().expect("not poisoned").expect("every cell ran")).collect();
+    let mut cells = crate::parallel::map(
+        plan.cells(),
+        jobs,
+        |i| {
+            let run = simulate(&scenarios[i / n_seeds], plan.seeds[i % n_seeds]);
+            Cell {
+                rows: run.recorder.series.rows().to_vec(),
+                completion: run.recorder.completion(),
+                summary: run.summary,
+            }
+        },
+        tick,
+    );
     let mut out = Vec::with_capacity(plan.strategies.len());
     while !cells.is_empty() {
         let rest = cells.split_off(n_seeds);
@@ -155,6 +140,4 @@ pub fn run_cells(plan: &Plan, jobs: usize, tick: &(dyn Fn() + Sync)) -> Vec<Vec<
 }
 
 /// Threads to use by default: every core.
-pub fn default_jobs() -> usize {
-    std::thread::available_parallelism().map_or(1, std::num::NonZero::get)
-}
+pub use crate::parallel::default_jobs;

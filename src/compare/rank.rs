@@ -15,20 +15,6 @@ use super::{Cell, Plan};
 use crate::metrics::catalog::{self, MetricInfo, Unit};
 use crate::stats::{Interval, mean_ci, paired_difference};
 
-/// The metrics every comparison reports, in display order (bulk ones only when
-/// the scenario has bulk jobs); objective metrics not listed here are added.
-const HEADLINE: [&str; 9] = [
-    "rate_503",
-    "success_rate",
-    "completion_p50",
-    "completion_p99",
-    "bulk_success_rate",
-    "bulk_completion_p99",
-    "amplification",
-    "wasted_gpu_seconds",
-    "instance_seconds",
-];
-
 /// A strategy's paired difference against the baseline on one metric.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Difference {
@@ -77,11 +63,8 @@ impl Comparison {
     /// Builds the comparison from `cells[strategy][seed]`.
     pub fn build(plan: &Plan, cells: &[Vec<Cell>]) -> Comparison {
         let has_bulk = plan.scenario.swarms.iter().any(|s| s.bulk.is_some());
-        let mut metrics: Vec<&'static MetricInfo> = HEADLINE
-            .iter()
-            .filter(|m| has_bulk || !m.starts_with("bulk_"))
-            .map(|m| catalog::info(m).expect("catalogued"))
-            .collect();
+        let mut metrics: Vec<&'static MetricInfo> =
+            catalog::headline(has_bulk).into_iter().map(|m| catalog::info(m).expect("catalogued")).collect();
         for c in &plan.objective {
             if !metrics.contains(&c.metric) {
                 metrics.push(c.metric);

@@ -64,6 +64,25 @@ pub const METRICS: &[MetricInfo] = &[
     m("instance_seconds", Number, Lower, "instance-seconds paid for (provisioning included)"),
 ];
 
+/// The metrics comparisons and sweeps report by default, in display order;
+/// bulk-job metrics only when the scenario has bulk jobs.
+pub fn headline(has_bulk: bool) -> Vec<&'static str> {
+    [
+        "rate_503",
+        "success_rate",
+        "completion_p50",
+        "completion_p99",
+        "bulk_success_rate",
+        "bulk_completion_p99",
+        "amplification",
+        "wasted_gpu_seconds",
+        "instance_seconds",
+    ]
+    .into_iter()
+    .filter(|m| has_bulk || !m.starts_with("bulk_"))
+    .collect()
+}
+
 pub fn info(name: &str) -> Option<&'static MetricInfo> {
     METRICS.iter().find(|m| m.name == name)
 }

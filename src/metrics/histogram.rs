@@ -126,12 +126,57 @@ impl LatencyHist {
         self.max_ns = self.max_ns.max(other.max_ns);
     }
 
+    /// A lossless, portable form: HdrHistogram's V2 serialization (hex) plus
+    /// the exact fields kept beside it.
+    pub fn to_stored(&self) -> StoredHist {
+        use hdrhistogram::serialization::Serializer;
+        let mut bytes = Vec::new();
+        hdrhistogram::serialization::V2Serializer::new()
+            .serialize(&self.h, &mut bytes)
+            .expect("serializing into memory cannot fail");
+        StoredHist {
+            hdr: bytes.iter().map(|b| format!("{b:02x}")).collect(),
+            zeros: self.zeros,
+            sum_ns: self.sum_ns.to_string(),
+            max_ns: self.max_ns,
+        }
+    }
+
+    /// Rebuilds a histogram from [`LatencyHist::to_stored`].
+    pub fn from_stored(s: &StoredHist) -> Result<LatencyHist, String> {
+        if !s.hdr.len().is_multiple_of(2) || !s.hdr.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err("the histogram is not hex".into());
+        }
+        let bytes: Vec<u8> =
+            (0..s.hdr.len()).step_by(2).map(|i| u8::from_str_radix(&s.hdr[i..i + 2], 16).expect("checked")).collect();
+        let decoded: Histogram<u64> = hdrhistogram::serialization::Deserializer::new()
+            .deserialize(&mut bytes.as_slice())
+            .map_err(|e| format!("cannot decode the histogram: {e:?}"))?;
+        let mut h = LatencyHist::default();
+        h.h.add(&decoded).map_err(|e| format!("the histogram does not fit: {e:?}"))?;
+        h.zeros = s.zeros;
+        h.sum_ns = s.sum_ns.parse().map_err(|_| "sum_ns is not an integer".to_string())?;
+        h.max_ns = s.max_ns;
+        Ok(h)
+    }
+
     /// The union of two distributions (e.g. successful and failed attempts).
     pub fn merged(a: &LatencyHist, b: &LatencyHist) -> LatencyHist {
         let mut m = a.clone();
         m.merge_from(b);
         m
     }
+}
+
+/// A histogram in portable form (see [`LatencyHist::to_stored`]).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StoredHist {
+    /// HdrHistogram V2 serialization, hex-encoded.
+    pub hdr: String,
+    pub zeros: u64,
+    /// A u128 as decimal text (JSON numbers cannot hold it exactly).
+    pub sum_ns: String,
+    pub max_ns: u64,
 }
 
 /// Rounds to three decimals so JSON stays readable and stable.
@@ -170,6 +215,19 @@ mod tests {
             let capped = full.value_at_quantile(q).min(h.max().as_nanos().div_ceil(1000));
             assert_eq!(h.quantile_us(q), capped, "q = {q}");
         }
+    }
+
+    #[test]
+    fn the_stored_form_is_lossless() {
+        let mut h = LatencyHist::default();
+        for i in 0..5000u64 {
+            h.record(SimDuration::from_nanos(i * i * 997 % 90_000_000_000));
+        }
+        let back = LatencyHist::from_stored(&h.to_stored()).expect("decodes");
+        assert_eq!(back.percentiles(), h.percentiles());
+        assert_eq!((back.count(), back.zero_count(), back.max()), (h.count(), h.zero_count(), h.max()));
+        assert_eq!(back.histogram(), h.histogram());
+        assert!(LatencyHist::from_stored(&StoredHist { hdr: "zz".into(), ..h.to_stored() }).is_err());
     }
 
     #[test]

@@ -13,7 +13,7 @@ mod histogram;
 pub mod summary;
 mod timeseries;
 
-pub use histogram::{LatencyHist, Percentiles, round3};
+pub use histogram::{LatencyHist, Percentiles, StoredHist, round3};
 pub use timeseries::{PoolLevels, Row, TimeSeries, WindowCounts};
 
 use crate::model::outcome::{OUTCOME_COUNT, Outcome};

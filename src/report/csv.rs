@@ -81,3 +81,29 @@ pub fn write_comparison<W: Write>(mut w: W, c: &crate::compare::Comparison) -> i
     }
     Ok(())
 }
+
+/// `sweep.csv`: one row per (grid point, strategy): the axis values, then each
+/// metric's mean and 95% interval, then pooled completion percentiles.
+pub fn write_sweep<W: Write>(mut w: W, r: &crate::sweep::result::SweepResult) -> io::Result<()> {
+    let mut header: Vec<String> = r.axes.iter().map(|a| a.key.clone()).collect();
+    header.push("strategy".into());
+    for m in &r.metrics {
+        header.extend([format!("{m}_mean"), format!("{m}_lo"), format!("{m}_hi")]);
+    }
+    header.extend(["completion_pooled_p50_ms".into(), "completion_pooled_p99_ms".into()]);
+    writeln!(w, "{}", header.join(","))?;
+    for p in &r.points {
+        let mut row: Vec<String> = p.values.clone();
+        row.push(p.strategy.clone());
+        for m in &r.metrics {
+            match p.metrics.get(m).copied().flatten() {
+                Some(i) => row.extend([i.mean, i.lo, i.hi].map(|v| format!("{v}"))),
+                None => row.extend([String::new(), String::new(), String::new()]),
+            }
+        }
+        let c = &p.completion_pooled_ms;
+        row.extend([format!("{}", c.p50), format!("{}", c.p99)]);
+        writeln!(w, "{}", row.join(","))?;
+    }
+    Ok(())
+}

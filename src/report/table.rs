@@ -116,3 +116,24 @@ impl Table {
         out
     }
 }
+
+/// A sweep: one row per (grid point, strategy) with each metric's interval.
+pub fn sweep(r: &crate::sweep::result::SweepResult) -> Table {
+    let mut header: Vec<String> = r.axes.iter().map(|a| a.key.clone()).collect();
+    header.push("strategy".into());
+    header.extend(r.metrics.iter().map(|m| catalog::label(m).to_string()));
+    let rows = r
+        .points
+        .iter()
+        .map(|p| {
+            let mut row = p.values.clone();
+            row.push(p.strategy.clone());
+            row.extend(r.metrics.iter().map(|m| match p.metrics.get(m).copied().flatten() {
+                Some(i) => show_interval(unit(m), &i),
+                None => "-".into(),
+            }));
+            row
+        })
+        .collect();
+    Table { header, rows }
+}

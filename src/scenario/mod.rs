@@ -12,12 +12,14 @@
 //! docs/scenario-format.md.
 
 mod error;
+mod overrides;
 pub mod raw;
 mod resolve;
 pub mod source;
 pub mod units;
 
 pub use error::{ScenarioError, ScenarioErrors, did_you_mean};
+pub use overrides::Override;
 
 use std::path::Path;
 
@@ -50,7 +52,7 @@ pub struct Scenario {
     pub chaos: Vec<ChaosEvent>,
     pub slo: Vec<Threshold>,
     pub compare: CompareSpec,
-    /// The file as it was read (reports embed it).
+    /// The file as it was run, `--set` overrides applied (reports embed it).
     pub source_text: String,
     pub source_path: String,
 }
@@ -112,6 +114,11 @@ pub struct CompareSpec {
 impl Scenario {
     /// Loads and validates a scenario file.
     pub fn load(path: &Path) -> Result<Scenario, ScenarioErrors> {
+        Scenario::load_with(path, &[])
+    }
+
+    /// Loads a scenario file with `--set` overrides applied, and validates it.
+    pub fn load_with(path: &Path, overrides: &[Override]) -> Result<Scenario, ScenarioErrors> {
         let label = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|e| {
             ScenarioErrors(vec![ScenarioError {
@@ -123,12 +130,17 @@ impl Scenario {
                 help: None,
             }])
         })?;
-        Scenario::parse(&text, &label)
+        Scenario::parse_with(&text, &label, overrides)
     }
 
     /// Validates scenario text; `file` is the name used in error messages.
     pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioErrors> {
-        resolve::parse(text, file)
+        resolve::parse(text, file, &[])
+    }
+
+    /// Validates scenario text with `--set` overrides applied.
+    pub fn parse_with(text: &str, file: &str, overrides: &[Override]) -> Result<Scenario, ScenarioErrors> {
+        resolve::parse(text, file, overrides)
     }
 
     pub fn strategy_index(&self, name: &str) -> Option<usize> {

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use toml_edit::Document;
 
 use super::error::{ScenarioError, ScenarioErrors, did_you_mean};
+use super::overrides::Override;
 use super::raw::*;
 use super::source::{SourceMap, parse_path, render};
 use super::units::Timeout;
@@ -30,6 +31,7 @@ pub const BUILTIN_NONE: &str = "none";
 struct Ctx<'a> {
     file: &'a str,
     src: &'a SourceMap,
+    overrides: &'a [Override],
     errors: Vec<ScenarioError>,
 }
 
@@ -43,7 +45,20 @@ impl Ctx<'_> {
     }
 
     fn push(&mut self, path: &str, message: String, help: Option<String>) {
-        let pos = self.src.line_of(&parse_path(path));
+        let segs = parse_path(path);
+        // A value set on the command line is reported against its --set.
+        if let Some(o) = self.overrides.iter().find(|o| o.covers(&segs)) {
+            self.errors.push(ScenarioError {
+                file: o.to_string(),
+                line: None,
+                column: None,
+                key: path.to_string(),
+                message,
+                help,
+            });
+            return;
+        }
+        let pos = self.src.line_of(&segs);
         self.errors.push(ScenarioError {
             file: self.file.to_string(),
             line: pos.map(|p| p.0),
@@ -124,8 +139,8 @@ impl Ctx<'_> {
     }
 }
 
-/// Parses and resolves scenario text.
-pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioErrors> {
+/// Parses and resolves scenario text with `--set` overrides applied.
+pub fn parse(text: &str, file: &str, overrides: &[Override]) -> Result<Scenario, ScenarioErrors> {
     let doc: Document<String> = match text.to_string().parse() {
         Ok(d) => d,
         Err(e) => {
@@ -141,13 +156,72 @@ pub fn parse(text: &str, file: &str) -> Result<Scenario, ScenarioErrors> {
         }
     };
     let src = SourceMap::new(doc.clone());
-    let raw: RawScenario = match toml_edit::de::from_document(doc) {
-        Ok(r) => r,
-        Err(e) => return Err(ScenarioErrors(vec![serde_error(&src, file, &e)])),
+    let (raw, as_run) = if overrides.is_empty() {
+        match toml_edit::de::from_document::<RawScenario>(doc) {
+            Ok(r) => (r, text.to_string()),
+            Err(e) => return Err(ScenarioErrors(vec![serde_error(&src, file, &e)])),
+        }
+    } else {
+        let mut edited = doc.clone().into_mut();
+        for o in overrides {
+            o.apply(&mut edited).map_err(|e| ScenarioErrors(vec![override_error(o, e)]))?;
+        }
+        let as_run = edited.to_string();
+        match toml_edit::de::from_document::<RawScenario>(edited) {
+            Ok(r) => (r, as_run),
+            Err(e) => return Err(ScenarioErrors(vec![attribute(&doc, &src, file, overrides, &e)])),
+        }
     };
-    let mut cx = Ctx { file, src: &src, errors: Vec::new() };
-    let scenario = resolve(&mut cx, raw, text, file);
+    let mut cx = Ctx { file, src: &src, overrides, errors: Vec::new() };
+    let scenario = resolve(&mut cx, raw, &as_run, file);
     if cx.errors.is_empty() { Ok(scenario) } else { Err(ScenarioErrors(cx.errors)) }
+}
+
+fn override_error(o: &Override, message: String) -> ScenarioError {
+    ScenarioError { file: o.to_string(), line: None, column: None, key: render(&o.path), message, help: None }
+}
+
+/// A serde error of the document with overrides, which carries no span: if the
+/// file alone fails the same way it is the file's error (with its line);
+/// otherwise it belongs to the override that alone reproduces it.
+fn attribute(
+    doc: &Document<String>,
+    src: &SourceMap,
+    file: &str,
+    overrides: &[Override],
+    e: &toml_edit::de::Error,
+) -> ScenarioError {
+    if let Err(e0) = toml_edit::de::from_document::<RawScenario>(doc.clone())
+        && e0.message() == e.message()
+    {
+        return serde_error(src, file, &e0);
+    }
+    for o in overrides {
+        let mut one = doc.clone().into_mut();
+        if o.apply(&mut one).is_ok()
+            && let Err(ei) = toml_edit::de::from_document::<RawScenario>(one)
+            && ei.message() == e.message()
+        {
+            let (message, help, _) = rewrite(e.message());
+            return ScenarioError {
+                file: o.to_string(),
+                line: None,
+                column: None,
+                key: render(&o.path),
+                message,
+                help,
+            };
+        }
+    }
+    let (message, help, _) = rewrite(e.message());
+    ScenarioError {
+        file: format!("{file} with --set overrides"),
+        line: None,
+        column: None,
+        key: String::new(),
+        message,
+        help,
+    }
 }
 
 /// Rewrites a serde error in our terms: the key path, a did-you-mean for unknown keys and values.
@@ -155,18 +229,29 @@ fn serde_error(src: &SourceMap, file: &str, e: &toml_edit::de::Error) -> Scenari
     let span = e.span();
     let path = span.as_ref().map(|s| src.path_at(s.start)).unwrap_or_default();
     let (line, column) = span.map(|s| src.line_col(s.start)).unzip();
-    let msg = e.message().trim().to_string();
-    let quoted: Vec<&str> = msg.split('`').skip(1).step_by(2).collect();
     let mut key = render(&path);
-    let (message, help) = if let Some(rest) = msg.strip_prefix("unknown field ") {
-        let _ = rest;
+    let (message, help, missing) = rewrite(e.message());
+    if let Some(missing) = missing {
+        if !key.is_empty() {
+            key.push('.');
+        }
+        key.push_str(&missing);
+    }
+    ScenarioError { file: file.to_string(), line, column, key, message, help }
+}
+
+/// serde's message in our words: (message, help, the missing field if any).
+fn rewrite(msg: &str) -> (String, Option<String>, Option<String>) {
+    let msg = msg.trim().to_string();
+    let quoted: Vec<&str> = msg.split('`').skip(1).step_by(2).collect();
+    if msg.starts_with("unknown field ") {
         let unknown = quoted.first().copied().unwrap_or_default();
         let valid = &quoted[1.min(quoted.len())..];
         let mut help = format!("valid keys here: {}", valid.join(", "));
         if let Some(s) = did_you_mean(unknown, valid.iter().copied()) {
             help = format!("did you mean `{s}`? ({help})");
         }
-        (format!("unknown key `{unknown}`"), Some(help))
+        (format!("unknown key `{unknown}`"), Some(help), None)
     } else if msg.starts_with("unknown variant ") {
         let unknown = quoted.first().copied().unwrap_or_default();
         let valid = &quoted[1.min(quoted.len())..];
@@ -174,18 +259,18 @@ fn serde_error(src: &SourceMap, file: &str, e: &toml_edit::de::Error) -> Scenari
         if let Some(s) = did_you_mean(unknown, valid.iter().copied()) {
             help = format!("did you mean `{s}`? ({help})");
         }
-        (format!("unknown value `{unknown}`"), Some(help))
+        (format!("unknown value `{unknown}`"), Some(help), None)
     } else if msg.starts_with("missing field ") {
-        let missing = quoted.first().copied().unwrap_or_default();
-        if !key.is_empty() {
-            key.push('.');
-        }
-        key.push_str(missing);
-        ("is required but missing".to_string(), None)
+        let missing = quoted.first().copied().unwrap_or_default().to_string();
+        ("is required but missing".to_string(), None, Some(missing))
     } else {
-        (msg, None)
-    };
-    ScenarioError { file: file.to_string(), line, column, key, message, help }
+        // serde names Rust types; say what the file should contain.
+        let plain = msg
+            .replace("expected i64", "expected an integer")
+            .replace("expected u64", "expected an integer")
+            .replace("expected f64", "expected a number");
+        (plain, None, None)
+    }
 }
 
 fn resolve(cx: &mut Ctx<'_>, raw: RawScenario, text: &str, file: &str) -> Scenario {

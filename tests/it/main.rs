@@ -13,4 +13,5 @@ mod determinism;
 mod memory;
 mod proxy;
 mod support;
+mod sweep;
 mod theory;

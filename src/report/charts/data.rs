@@ -259,3 +259,106 @@ pub fn single_run(dir: &Path, sc: &Scenario, run: &Run) -> io::Result<Vec<Chart>
         )?,
     ])
 }
+
+/// The metrics a sweep charts, when it reports them.
+const SWEEP_CHARTED: [&str; 5] =
+    ["rate_503", "success_rate", "completion_p99", "bulk_success_rate", "instance_seconds"];
+
+/// Most series on one band chart; a larger grid is summarised by its first ones.
+const MAX_SERIES: usize = 12;
+
+/// The charts of a sweep, written into `dir`: each charted metric against the
+/// first varied key, and a heatmap over the first two keys when there are two.
+pub fn sweep(dir: &Path, sw: &crate::sweep::Sweep, r: &crate::sweep::result::SweepResult) -> io::Result<Vec<Chart>> {
+    use super::figures::{BandSeries, Bands, Heatmap};
+    let grid = &sw.grid;
+    let x_axis = &grid.axes[0];
+    let numeric = x_axis.numeric();
+    let x_of = |l: usize| if numeric { x_axis.levels[l].number.unwrap_or(l as f64) } else { l as f64 };
+    // Points sharing the levels of every axis but the first, in order.
+    let rest: usize = grid.axes[1..].iter().map(|a| a.levels.len()).product();
+    let mut charts = Vec::new();
+    for m in SWEEP_CHARTED.iter().filter(|m| r.metrics.iter().any(|x| x == *m)) {
+        let info = catalog::info(m).expect("catalogued");
+        let mut series = Vec::new();
+        for label in &r.strategies {
+            for o in 0..rest {
+                let points: Vec<(f64, f64, f64, f64)> = (0..x_axis.levels.len())
+                    .filter_map(|l| {
+                        let p = l * rest + o;
+                        let i = r.at(p, label)?.metrics.get(*m).copied().flatten()?;
+                        Some((x_of(l), i.mean, i.lo, i.hi))
+                    })
+                    .collect();
+                let others = grid.label(o).split(", ").skip(1).collect::<Vec<_>>().join(", ");
+                let name = match (r.strategies.len() > 1, others.is_empty()) {
+                    (true, true) => label.clone(),
+                    (true, false) => format!("{label}, {others}"),
+                    (false, true) => label.clone(),
+                    (false, false) => others,
+                };
+                series.push(BandSeries { label: name, color: series.len(), points });
+            }
+        }
+        let truncated = series.len() > MAX_SERIES;
+        series.truncate(MAX_SERIES);
+        let caption = format!(
+            "Mean over {} seeds with its 95% interval{}.",
+            r.seeds.len(),
+            if truncated { format!("; the first {MAX_SERIES} series of the grid are drawn") } else { String::new() }
+        );
+        charts.push(Chart::render(
+            dir,
+            &format!("sweep-{m}"),
+            &format!("{} against {}", catalog::label(m), x_axis.key),
+            &caption,
+            &Bands {
+                title: format!("{} against {}", catalog::label(m), x_axis.key),
+                x_desc: x_axis.key.clone(),
+                y_desc: catalog::label(m).to_string(),
+                unit: info.unit,
+                categories: (!numeric).then(|| x_axis.levels.iter().map(|l| l.text.clone()).collect()),
+                series,
+            },
+        )?);
+        if grid.axes.len() >= 2 {
+            let y_axis = &grid.axes[1];
+            let inner: usize = grid.axes[2..].iter().map(|a| a.levels.len()).product();
+            for label in &r.strategies {
+                let values: Vec<Vec<Option<f64>>> = (0..y_axis.levels.len())
+                    .map(|y| {
+                        (0..x_axis.levels.len())
+                            .map(|x| {
+                                let p = (x * y_axis.levels.len() + y) * inner;
+                                r.at(p, label)?.metrics.get(*m).copied().flatten().map(|i| i.mean)
+                            })
+                            .collect()
+                    })
+                    .collect();
+                let name = if r.strategies.len() > 1 {
+                    format!("sweep-heatmap-{m}-{label}")
+                } else {
+                    format!("sweep-heatmap-{m}")
+                };
+                let fixed = if grid.axes.len() > 2 { " (further keys at their first value)" } else { "" };
+                charts.push(Chart::render(
+                    dir,
+                    &name,
+                    &format!("{} over {} and {} ({label})", catalog::label(m), x_axis.key, y_axis.key),
+                    &format!("Mean over {} seeds{fixed}; darker is better.", r.seeds.len()),
+                    &Heatmap {
+                        title: format!("{} ({label})", catalog::label(m)),
+                        x_desc: x_axis.key.clone(),
+                        y_desc: y_axis.key.clone(),
+                        x_labels: x_axis.levels.iter().map(|l| l.text.clone()).collect(),
+                        y_labels: y_axis.levels.iter().map(|l| l.text.clone()).collect(),
+                        values,
+                        unit: info.unit,
+                        higher_is_better: info.better == catalog::Better::Higher,
+                    },
+                )?);
+            }
+        }
+    }
+    Ok(charts)
+}

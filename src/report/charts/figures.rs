@@ -409,3 +409,165 @@ impl Figure for Stacked {
         legend(&mut chart)
     }
 }
+
+/// One series of a band chart: (x, mean, low, high) points.
+#[derive(Clone, Debug)]
+pub struct BandSeries {
+    pub label: String,
+    pub color: usize,
+    pub points: Vec<(f64, f64, f64, f64)>,
+}
+
+/// A metric against a varied key: a line per series with its 95% band.
+#[derive(Debug)]
+pub struct Bands {
+    pub title: String,
+    pub x_desc: String,
+    pub y_desc: String,
+    pub unit: Unit,
+    /// Labels for a categorical x axis (positions 0, 1, …); None for a numeric one.
+    pub categories: Option<Vec<String>>,
+    pub series: Vec<BandSeries>,
+}
+
+impl Figure for Bands {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+        let xs = || self.series.iter().flat_map(|s| s.points.iter().map(|p| p.0));
+        let (lo, hi) = (xs().fold(f64::INFINITY, f64::min), xs().fold(f64::NEG_INFINITY, f64::max));
+        let (lo, hi) = if lo.is_finite() && hi > lo { (lo, hi) } else { (lo.min(0.0) - 0.5, hi.max(0.0) + 0.5) };
+        let pad = (hi - lo) * 0.05;
+        let top = y_top(self.series.iter().flat_map(|s| s.points.iter().map(|p| p.3.max(p.1))), 1e-9);
+        let top = if self.unit == Unit::Ratio { top.min(1.05) } else { top };
+        let mut chart = ChartBuilder::on(root)
+            .caption(&self.title, (FAMILY, 22))
+            .margin(14)
+            .x_label_area_size(45)
+            .y_label_area_size(75)
+            .build_cartesian_2d(lo - pad..hi + pad, 0.0..top)?;
+        let unit = self.unit;
+        let cats = self.categories.clone();
+        let n_labels = cats.as_ref().map_or(10, Vec::len);
+        chart
+            .configure_mesh()
+            .x_desc(&self.x_desc)
+            .y_desc(&self.y_desc)
+            .x_labels(n_labels)
+            .label_style((FAMILY, 14))
+            .axis_desc_style((FAMILY, 15))
+            .y_label_formatter(&|v| axis_value(unit, *v))
+            .x_label_formatter(&|v| match &cats {
+                Some(c) => {
+                    let k = v.round();
+                    if (v - k).abs() < 1e-6 && k >= 0.0 {
+                        c.get(k as usize).cloned().unwrap_or_default()
+                    } else {
+                        String::new()
+                    }
+                }
+                None => axis_value(Unit::Number, *v),
+            })
+            .light_line_style(BLACK.mix(0.05))
+            .draw()?;
+        for s in &self.series {
+            let c = color(s.color);
+            let mut band: Vec<(f64, f64)> = s.points.iter().map(|p| (p.0, p.3)).collect();
+            band.extend(s.points.iter().rev().map(|p| (p.0, p.2.max(0.0))));
+            chart.draw_series(std::iter::once(Polygon::new(band, c.mix(0.18).filled())))?;
+            chart
+                .draw_series(LineSeries::new(s.points.iter().map(|p| (p.0, p.1)), c.stroke_width(2)))?
+                .label(s.label.clone())
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(3)));
+            chart.draw_series(s.points.iter().map(|p| Circle::new((p.0, p.1), 4, c.filled())))?;
+        }
+        legend(&mut chart)
+    }
+}
+
+/// A metric over two varied keys.
+#[derive(Debug)]
+pub struct Heatmap {
+    pub title: String,
+    pub x_desc: String,
+    pub y_desc: String,
+    pub x_labels: Vec<String>,
+    pub y_labels: Vec<String>,
+    /// values[y][x]; None where the metric is undefined.
+    pub values: Vec<Vec<Option<f64>>>,
+    pub unit: Unit,
+    /// Colour good values dark when higher is better, and vice versa.
+    pub higher_is_better: bool,
+}
+
+/// A perceptually ordered ramp from light (bad) to dark (good).
+fn ramp(t: f64) -> RGBColor {
+    const STOPS: [(f64, f64, f64); 5] =
+        [(253.0, 231.0, 37.0), (94.0, 201.0, 98.0), (33.0, 145.0, 140.0), (59.0, 82.0, 139.0), (68.0, 1.0, 84.0)];
+    let t = t.clamp(0.0, 1.0) * (STOPS.len() - 1) as f64;
+    let i = (t.floor() as usize).min(STOPS.len() - 2);
+    let f = t - i as f64;
+    let mix = |a: f64, b: f64| (a + (b - a) * f).round() as u8;
+    let (a, b) = (STOPS[i], STOPS[i + 1]);
+    RGBColor(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
+}
+
+impl Figure for Heatmap {
+    fn size(&self) -> (u32, u32) {
+        (1000, (160 + 70 * self.y_labels.len() as u32).clamp(400, 900))
+    }
+
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+        let (nx, ny) = (self.x_labels.len() as i32, self.y_labels.len() as i32);
+        let defined = || self.values.iter().flatten().flatten().copied();
+        let (lo, hi) = (defined().fold(f64::INFINITY, f64::min), defined().fold(f64::NEG_INFINITY, f64::max));
+        let span = if hi > lo { hi - lo } else { 1.0 };
+        // Segmented ranges include their end: 0..n-1 gives n columns.
+        let mut chart = ChartBuilder::on(root)
+            .caption(&self.title, (FAMILY, 22))
+            .margin(14)
+            .x_label_area_size(50)
+            .y_label_area_size(110)
+            .build_cartesian_2d((0..(nx - 1).max(0)).into_segmented(), (0..(ny - 1).max(0)).into_segmented())?;
+        let (xl, yl) = (self.x_labels.clone(), self.y_labels.clone());
+        let name = |labels: &[String], v: &SegmentValue<i32>| match v {
+            SegmentValue::CenterOf(i) => labels.get(*i as usize).cloned().unwrap_or_default(),
+            _ => String::new(),
+        };
+        chart
+            .configure_mesh()
+            .disable_mesh()
+            .x_desc(&self.x_desc)
+            .y_desc(&self.y_desc)
+            .label_style((FAMILY, 14))
+            .axis_desc_style((FAMILY, 15))
+            .x_label_formatter(&|v| name(&xl, v))
+            .y_label_formatter(&|v| name(&yl, v))
+            .draw()?;
+        let goodness = |v: f64| {
+            let t = (v - lo) / span;
+            if self.higher_is_better { t } else { 1.0 - t }
+        };
+        for (y, row) in self.values.iter().enumerate() {
+            for (x, v) in row.iter().enumerate() {
+                let (x, y) = (x as i32, y as i32);
+                let fill = v.map_or(RGBColor(220, 220, 220), |v| ramp(goodness(v)));
+                let cell = [
+                    (SegmentValue::Exact(x), SegmentValue::Exact(y)),
+                    (SegmentValue::Exact(x + 1), SegmentValue::Exact(y + 1)),
+                ];
+                chart.draw_series(std::iter::once(Rectangle::new(cell, fill.filled())))?;
+                let text = v.map_or("-".to_string(), |v| catalog::show(self.unit, v));
+                let ink = if v.is_some_and(|v| goodness(v) > 0.45) { WHITE } else { BLACK };
+                let style = (FAMILY, 14).into_font().color(&ink).pos(plotters::style::text_anchor::Pos::new(
+                    plotters::style::text_anchor::HPos::Center,
+                    plotters::style::text_anchor::VPos::Center,
+                ));
+                chart.draw_series(std::iter::once(Text::new(
+                    text,
+                    (SegmentValue::CenterOf(x), SegmentValue::CenterOf(y)),
+                    style,
+                )))?;
+            }
+        }
+        Ok(())
+    }
+}

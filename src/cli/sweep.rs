@@ -1,0 +1,188 @@
+//! `stampede sweep` and `stampede merge`: parameter grids, on one machine or
+//! split into shards across many.
+
+use std::fs::{self, File};
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use super::{Failure, MergeArgs, SweepArgs, progress};
+use crate::metrics::catalog;
+use crate::report;
+use crate::scenario::{Override, Scenario};
+use crate::sweep::part::{self, Part, StoredCell};
+use crate::sweep::result::SweepResult;
+use crate::sweep::{self, Sweep, SweepError, SweepSpec};
+
+fn sweep_failure(e: SweepError) -> Failure {
+    Failure::usage(e.to_string())
+}
+
+pub fn sweep(args: &SweepArgs, sets: &[Override]) -> Result<u8, Failure> {
+    let text = fs::read_to_string(&args.scenario)
+        .map_err(|e| Failure::usage(format!("{}: cannot read the file: {e}", args.scenario.display())))?;
+    let file = args.scenario.display().to_string();
+    let base = Scenario::parse_with(&text, &file, sets)?;
+    let n = args.seeds.unwrap_or(sweep::DEFAULT_SEEDS);
+    if n == 0 {
+        return Err(Failure::usage("--seeds must be at least 1"));
+    }
+    let metrics = match &args.metrics {
+        Some(ms) => {
+            for m in ms {
+                catalog::lookup(m).map_err(|e| Failure::usage(format!("--metrics: {e}")))?;
+            }
+            ms.clone()
+        }
+        None => catalog::headline(base.swarms.iter().any(|s| s.bulk.is_some())).into_iter().map(String::from).collect(),
+    };
+    let spec = SweepSpec {
+        file,
+        scenario_text: text,
+        sets: sets.iter().map(|o| o.text.clone()).collect(),
+        vary: args.vary.clone(),
+        strategies: args.strategies.clone().unwrap_or_default(),
+        swarms: args.swarms.clone().unwrap_or_default(),
+        seeds: (0..u64::from(n)).map(|i| base.seed.wrapping_add(i)).collect(),
+        metrics,
+    };
+    let sw = Sweep::new(spec).map_err(sweep_failure)?;
+    let shard = args
+        .shard
+        .as_deref()
+        .map(sweep::parse_shard)
+        .transpose()
+        .map_err(|e| Failure::usage(format!("--shard {e}")))?;
+    let jobs = args.jobs.unwrap_or_else(crate::parallel::default_jobs);
+    if jobs == 0 {
+        return Err(Failure::usage("--jobs must be at least 1"));
+    }
+    let out = args.out.clone().unwrap_or_else(|| PathBuf::from("reports").join(&sw.base.name));
+    let cells: Vec<usize> = match shard {
+        Some((i, k)) => sw.shard(i, k),
+        None => (0..sw.cells()).collect(),
+    };
+    let started = std::time::Instant::now();
+    let bar = progress::bar(cells.len() as u64, "simulating", args.quiet);
+    let results = sw.run(&cells, jobs, &|| bar.inc(1));
+    bar.finish_and_clear();
+    let wall = started.elapsed().as_secs_f64();
+    if let Some(shard) = shard {
+        fs::create_dir_all(&out).map_err(|e| Failure::usage(format!("{}: {e}", out.display())))?;
+        let path = out.join(Part::file_name(shard));
+        let p = Part::new(sw.spec.clone(), shard, results);
+        let write = || -> io::Result<()> {
+            let mut w = BufWriter::new(File::create(&path)?);
+            serde_json::to_writer(&mut w, &p)?;
+            w.flush()
+        };
+        write().map_err(|e| Failure::usage(format!("{}: {e}", path.display())))?;
+        if !args.quiet {
+            let mut w = io::stdout().lock();
+            let said = writeln!(
+                w,
+                "shard {}/{}: {} of {} cells on {jobs} thread(s) in {} -> {}",
+                shard.0,
+                shard.1,
+                cells.len(),
+                sw.cells(),
+                crate::time::format_secs(wall),
+                path.display()
+            )
+            .and_then(|()| {
+                writeln!(w, "merge the parts with: stampede merge {}/sweep-part-*-of-{}.json", out.display(), shard.1)
+            });
+            said.map_err(|e| Failure::usage(format!("cannot print: {e}")))?;
+        }
+        return Ok(0);
+    }
+    finish(
+        &sw,
+        &results,
+        &out,
+        args.json.as_deref(),
+        args.quiet,
+        &format!("{} runs on {jobs} thread(s) in {}", cells.len(), crate::time::format_secs(wall)),
+    )
+}
+
+pub fn merge(args: &MergeArgs) -> Result<u8, Failure> {
+    let mut parts = Vec::new();
+    for p in &args.parts {
+        let name = p.display().to_string();
+        let text = fs::read_to_string(p).map_err(|e| Failure::usage(format!("{name}: cannot read the file: {e}")))?;
+        let part: Part =
+            serde_json::from_str(&text).map_err(|e| Failure::usage(format!("{name}: not a sweep part file: {e}")))?;
+        parts.push((name, part));
+    }
+    let (spec, cells) =
+        part::merge(parts, |spec| Sweep::new(spec.clone()).map(|s| s.cells()).map_err(|e| e.to_string()))
+            .map_err(Failure::usage)?;
+    let sw = Sweep::new(spec).map_err(sweep_failure)?;
+    let out = args.out.clone().unwrap_or_else(|| PathBuf::from("reports").join(&sw.base.name));
+    finish(
+        &sw,
+        &cells,
+        &out,
+        args.json.as_deref(),
+        args.quiet,
+        &format!("merged {} part(s), {} cells", args.parts.len(), cells.len()),
+    )
+}
+
+/// Aggregates all cells and writes sweep.json, sweep.csv and the charts;
+/// shared by an unsharded sweep and a merge, so both give the same files.
+fn finish(
+    sw: &Sweep,
+    cells: &[StoredCell],
+    out: &Path,
+    json: Option<&str>,
+    quiet: bool,
+    note: &str,
+) -> Result<u8, Failure> {
+    let r = SweepResult::build(sw, cells).map_err(Failure::usage)?;
+    let write = |dir: &Path| -> io::Result<()> {
+        fs::create_dir_all(dir)?;
+        write_json(BufWriter::new(File::create(dir.join("sweep.json"))?), &r)?;
+        let mut csv = BufWriter::new(File::create(dir.join("sweep.csv"))?);
+        report::csv::write_sweep(&mut csv, &r)?;
+        csv.flush()?;
+        report::charts::sweep(dir, sw, &r).map(|_| ())
+    };
+    write(out).map_err(|e| Failure::usage(format!("cannot write reports to {}: {e}", out.display())))?;
+    let to_stdout = json == Some("-");
+    if let Some(path) = json.filter(|p| *p != "-") {
+        let f = File::create(path).map_err(|e| Failure::usage(format!("--json {path}: {e}")))?;
+        write_json(BufWriter::new(f), &r).map_err(|e| Failure::usage(format!("--json {path}: {e}")))?;
+    }
+    if to_stdout {
+        write_json(io::stdout().lock(), &r).map_err(|e| Failure::usage(format!("stdout: {e}")))?;
+    }
+    if !quiet {
+        let print = |mut w: Box<dyn Write>| -> io::Result<()> {
+            writeln!(
+                w,
+                "stampede sweep · {} · {} point(s) × {} strateg{} × {} seeds",
+                r.scenario,
+                sw.grid.points(),
+                r.strategies.len(),
+                if r.strategies.len() == 1 { "y" } else { "ies" },
+                r.seeds.len()
+            )?;
+            writeln!(w, "  mean ± 95% half-width over seeds")?;
+            for line in report::table::sweep(&r).to_text().lines() {
+                writeln!(w, "  {line}")?;
+            }
+            writeln!(w)?;
+            writeln!(w, "{note}")?;
+            writeln!(w, "reports       {}/sweep.json, sweep.csv, sweep-*.png/svg", out.display())
+        };
+        let shown = if to_stdout { print(Box::new(io::stderr())) } else { print(Box::new(io::stdout())) };
+        shown.map_err(|e| Failure::usage(format!("cannot print: {e}")))?;
+    }
+    Ok(0)
+}
+
+fn write_json<W: Write>(mut w: W, r: &SweepResult) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut w, r)?;
+    writeln!(w)
+}

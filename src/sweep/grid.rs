@@ -1,0 +1,236 @@
+//! The parameter grid of a sweep: `--vary KEY=V1,V2,...` or `--vary KEY=A..B:STEP`.
+//!
+//! Each value becomes a `--set KEY=VALUE`, so every grid point is a scenario
+//! validated like any file. Ranges are inclusive and work on integers
+//! (`8..24:4`, step 1 by default), durations (`30s..3m:30s`) and plain numbers
+//! (`0.5..0.9:0.1`).
+
+use crate::scenario::Override;
+use crate::scenario::units::parse_duration;
+use crate::time::SimDuration;
+
+/// One value of an axis.
+#[derive(Clone, Debug)]
+pub struct Level {
+    /// As it goes into `--set` (and into tables and charts).
+    pub text: String,
+    /// Its position on a numeric axis (seconds for durations), if it has one.
+    pub number: Option<f64>,
+    pub set: Override,
+}
+
+/// One varied key and its values.
+#[derive(Clone, Debug)]
+pub struct Axis {
+    pub key: String,
+    pub levels: Vec<Level>,
+    /// The `--vary` argument as given.
+    pub spec: String,
+}
+
+/// Most values one axis may have (a typo like `1..100000` would otherwise run for hours).
+pub const MAX_LEVELS: usize = 1000;
+
+impl Axis {
+    pub fn parse(spec: &str) -> Result<Axis, String> {
+        let Some((key, values)) = spec.split_once('=') else {
+            return Err(format!("`{spec}`: expected KEY=V1,V2,... or KEY=A..B:STEP"));
+        };
+        let (key, values) = (key.trim(), values.trim());
+        let texts = if values.contains("..") {
+            range(values).map_err(|e| format!("`{spec}`: {e}"))?
+        } else {
+            values.split(',').map(|v| v.trim().to_string()).collect()
+        };
+        if texts.iter().any(String::is_empty) {
+            return Err(format!("`{spec}`: empty value in the list"));
+        }
+        if texts.len() > MAX_LEVELS {
+            return Err(format!("`{spec}`: {} values; at most {MAX_LEVELS} per key", texts.len()));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        if let Some(dup) = texts.iter().find(|t| !seen.insert(t.as_str())) {
+            return Err(format!("`{spec}`: the value `{dup}` is listed twice"));
+        }
+        let levels = texts
+            .into_iter()
+            .map(|text| {
+                let mut set: Override = format!("{key}={text}").parse().map_err(|e| format!("--vary {e}"))?;
+                set.flag = "--vary";
+                let number =
+                    text.parse::<f64>().ok().or_else(|| parse_duration(&text).ok().map(SimDuration::as_secs_f64));
+                Ok(Level { text, number, set })
+            })
+            .collect::<Result<Vec<_>, String>>()?;
+        Ok(Axis { key: key.to_string(), levels, spec: spec.to_string() })
+    }
+
+    /// True when every level sits on a numeric axis.
+    pub fn numeric(&self) -> bool {
+        self.levels.iter().all(|l| l.number.is_some())
+    }
+}
+
+/// Expands `A..B` or `A..B:STEP` into value texts.
+fn range(text: &str) -> Result<Vec<String>, String> {
+    let (span, step) = match text.split_once(':') {
+        Some((s, st)) => (s, Some(st.trim())),
+        None => (text, None),
+    };
+    let (a, b) = span.split_once("..").ok_or("expected A..B")?;
+    let (a, b) = (a.trim(), b.trim());
+    if let (Ok(lo), Ok(hi)) = (a.parse::<i64>(), b.parse::<i64>()) {
+        let st = match step {
+            None => 1,
+            Some(s) => s.parse::<i64>().map_err(|_| format!("step `{s}` is not an integer"))?,
+        };
+        if st <= 0 {
+            return Err("the step must be positive".into());
+        }
+        if hi < lo {
+            return Err(format!("{hi} is below {lo}"));
+        }
+        return Ok((lo..=hi).step_by(st as usize).map(|v| v.to_string()).collect());
+    }
+    if let (Ok(lo), Ok(hi)) = (parse_duration(a), parse_duration(b)) {
+        let st = parse_duration(step.ok_or("a duration range needs a step, e.g. 30s..3m:30s")?)?;
+        if st.is_zero() {
+            return Err("the step must be positive".into());
+        }
+        if hi < lo {
+            return Err(format!("{b} is below {a}"));
+        }
+        let n = (hi - lo).as_nanos() / st.as_nanos();
+        return Ok((0..=n).map(|i| show_duration(lo + st.saturating_mul(i))).collect());
+    }
+    if let (Ok(lo), Ok(hi)) = (a.parse::<f64>(), b.parse::<f64>()) {
+        let st: f64 = step
+            .ok_or("a decimal range needs a step, e.g. 0.5..0.9:0.1")?
+            .parse()
+            .map_err(|_| "the step is not a number")?;
+        if st.is_nan() || st <= 0.0 {
+            return Err("the step must be positive".into());
+        }
+        if hi < lo {
+            return Err(format!("{b} is below {a}"));
+        }
+        let n = ((hi - lo) / st + 1e-9).floor() as u64;
+        // Values from the index, not by accumulation, and rounded, so 0.1 steps stay clean.
+        return Ok((0..=n).map(|i| format!("{}", ((lo + i as f64 * st) * 1e9).round() / 1e9)).collect());
+    }
+    Err(format!("`{a}` and `{b}` are not both integers, durations or numbers"))
+}
+
+/// A duration as exact text: whole seconds ("90s"), else milliseconds, else nanoseconds.
+fn show_duration(d: SimDuration) -> String {
+    let ns = d.as_nanos();
+    if ns.is_multiple_of(1_000_000_000) {
+        format!("{}s", ns / 1_000_000_000)
+    } else if ns.is_multiple_of(1_000_000) {
+        format!("{}ms", ns / 1_000_000)
+    } else {
+        format!("{ns}ns")
+    }
+}
+
+/// The axes of a sweep and their product.
+#[derive(Clone, Debug)]
+pub struct Grid {
+    pub axes: Vec<Axis>,
+}
+
+impl Grid {
+    pub fn parse(specs: &[String]) -> Result<Grid, String> {
+        if specs.is_empty() {
+            return Err("a sweep needs at least one --vary KEY=VALUES".into());
+        }
+        let axes: Vec<Axis> = specs.iter().map(|s| Axis::parse(s)).collect::<Result<_, _>>()?;
+        for (i, a) in axes.iter().enumerate() {
+            if axes[..i].iter().any(|b| b.key == a.key) {
+                return Err(format!("`{}` is varied twice", a.key));
+            }
+        }
+        Ok(Grid { axes })
+    }
+
+    pub fn points(&self) -> usize {
+        self.axes.iter().map(|a| a.levels.len()).product()
+    }
+
+    /// The level index on each axis of point `p` (the last axis varies fastest).
+    pub fn coords(&self, mut p: usize) -> Vec<usize> {
+        let mut c = vec![0; self.axes.len()];
+        for (i, a) in self.axes.iter().enumerate().rev() {
+            c[i] = p % a.levels.len();
+            p /= a.levels.len();
+        }
+        c
+    }
+
+    /// The overrides that make point `p`.
+    pub fn overrides(&self, p: usize) -> Vec<Override> {
+        self.coords(p).iter().zip(&self.axes).map(|(&l, a)| a.levels[l].set.clone()).collect()
+    }
+
+    /// "key=value, key=value" for point `p`.
+    pub fn label(&self, p: usize) -> String {
+        self.coords(p)
+            .iter()
+            .zip(&self.axes)
+            .map(|(&l, a)| format!("{}={}", a.key, a.levels[l].text))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(spec: &str) -> Vec<String> {
+        Axis::parse(spec).expect(spec).levels.into_iter().map(|l| l.text).collect()
+    }
+
+    #[test]
+    fn lists_and_ranges_of_every_kind() {
+        assert_eq!(texts("pool.gpu.max_instances=8,16,32"), ["8", "16", "32"]);
+        assert_eq!(texts("pool.gpu.max_instances=8..20:4"), ["8", "12", "16", "20"]);
+        assert_eq!(texts("pool.gpu.slots=1..3"), ["1", "2", "3"]);
+        assert_eq!(texts("proxy.first_byte_timeout=30s..2m:30s"), ["30s", "60s", "90s", "120s"]);
+        assert_eq!(texts("pool.gpu.autoscaler.target=0.5..0.8:0.1"), ["0.5", "0.6", "0.7", "0.8"]);
+        assert_eq!(texts("proxy.director=round_robin,random"), ["round_robin", "random"]);
+    }
+
+    #[test]
+    fn numeric_positions_for_charts() {
+        let a = Axis::parse("proxy.first_byte_timeout=30s,1m").expect("ok");
+        assert_eq!(a.levels.iter().map(|l| l.number).collect::<Vec<_>>(), [Some(30.0), Some(60.0)]);
+        assert!(!Axis::parse("proxy.director=random,round_robin").expect("ok").numeric());
+    }
+
+    #[test]
+    fn the_grid_is_the_product_with_the_last_axis_fastest() {
+        let g = Grid::parse(&["a.x=1,2".into(), "a.y=10,20,30".into()]).expect("ok");
+        assert_eq!(g.points(), 6);
+        assert_eq!(g.coords(4), [1, 1]);
+        assert_eq!(g.label(4), "a.x=2, a.y=20");
+    }
+
+    #[test]
+    fn bad_specs_are_explained() {
+        for (spec, msg) in [
+            ("pool.gpu.slots", "expected KEY=V1,V2"),
+            ("pool.gpu.slots=1..5:0", "step must be positive"),
+            ("pool.gpu.slots=5..1", "below"),
+            ("proxy.first_byte_timeout=30s..2m", "needs a step"),
+            ("pool.gpu.slots=1..x", "not both integers"),
+            ("pool.gpu.slots=1,,2", "empty value"),
+            ("pool.gpu.slots=1,1", "listed twice"),
+            ("pool.gpu.slots=1..100000", "at most 1000"),
+        ] {
+            let e = Axis::parse(spec).expect_err(spec);
+            assert!(e.contains(msg), "{spec}: {e}");
+        }
+        assert!(Grid::parse(&["a.x=1".into(), "a.x=2".into()]).expect_err("twice").contains("varied twice"));
+    }
+}

@@ -1,0 +1,202 @@
+//! Parameter sweeps: a grid of scenario variants × strategies × seeds.
+//!
+//! Every (point, strategy, seed) cell has a fixed index; a cell's result
+//! depends on nothing but its index, so cells can run in any order, on any
+//! number of threads, or on different machines: `--shard I/N` runs the cells
+//! whose index is I−1 modulo N and writes them to a part file, and
+//! `stampede merge` puts parts together. All seeds are shared by all points
+//! (common random numbers), so differences between points are sharp.
+//!
+//! An unsharded sweep goes through the same stored form as a merged one
+//! ([`part::StoredCell`]), so the two give identical results by construction.
+
+pub mod grid;
+pub mod part;
+pub mod result;
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::simulate;
+use crate::scenario::{Override, Scenario, ScenarioErrors};
+use grid::Grid;
+use part::StoredCell;
+
+/// Seeds per (point, strategy) when neither the command line nor the file says.
+pub const DEFAULT_SEEDS: u32 = 5;
+
+/// Everything that defines a sweep: enough to run it again or merge its parts.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SweepSpec {
+    /// The scenario file as named on the command line.
+    pub file: String,
+    /// Its text, before overrides (merging does not need the file).
+    pub scenario_text: String,
+    /// `--set` overrides applied to every point.
+    pub sets: Vec<String>,
+    /// `--vary` specifications, in order.
+    pub vary: Vec<String>,
+    /// Strategies to run at every point; empty runs the file's own.
+    pub strategies: Vec<String>,
+    /// Swarms that take the strategy; empty means every swarm.
+    pub swarms: Vec<String>,
+    pub seeds: Vec<u64>,
+    /// Metrics reported, in order.
+    pub metrics: Vec<String>,
+}
+
+/// A sweep ready to run: every point's scenario validated.
+#[derive(Debug)]
+pub struct Sweep {
+    pub spec: SweepSpec,
+    pub grid: Grid,
+    /// `[point][strategy]`.
+    scenarios: Vec<Vec<Scenario>>,
+    /// Labels of the strategy dimension.
+    pub strategy_labels: Vec<String>,
+    /// The base scenario (overrides applied, no point values).
+    pub base: Scenario,
+}
+
+/// Why a sweep cannot run.
+#[derive(Debug)]
+pub enum SweepError {
+    Usage(String),
+    Scenario(ScenarioErrors),
+}
+
+impl std::fmt::Display for SweepError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SweepError::Usage(s) => f.write_str(s),
+            SweepError::Scenario(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl Sweep {
+    /// Validates the base scenario, every grid point and every strategy.
+    pub fn new(spec: SweepSpec) -> Result<Sweep, SweepError> {
+        let sets: Vec<Override> = spec
+            .sets
+            .iter()
+            .map(|s| s.parse().map_err(|e| SweepError::Usage(format!("--set {e}"))))
+            .collect::<Result<_, _>>()?;
+        let base = Scenario::parse_with(&spec.scenario_text, &spec.file, &sets).map_err(SweepError::Scenario)?;
+        let grid = Grid::parse(&spec.vary).map_err(|e| SweepError::Usage(format!("--vary {e}")))?;
+        if spec.seeds.is_empty() {
+            return Err(SweepError::Usage("a sweep needs at least one seed".into()));
+        }
+        let swarms: Vec<usize> = if spec.swarms.is_empty() {
+            (0..base.swarms.len()).collect()
+        } else {
+            spec.swarms
+                .iter()
+                .map(|s| base.find_swarm(s))
+                .collect::<Result<_, _>>()
+                .map_err(|e| SweepError::Usage(format!("--swarms: {e}")))?
+        };
+        for s in &spec.strategies {
+            base.find_strategy(s).map_err(|e| SweepError::Usage(format!("--strategies: {e}")))?;
+        }
+        let mut scenarios = Vec::with_capacity(grid.points());
+        for p in 0..grid.points() {
+            let mut all = sets.clone();
+            all.extend(grid.overrides(p));
+            let sc = Scenario::parse_with(&spec.scenario_text, &spec.file, &all).map_err(|e| {
+                // Name the grid point so the user knows which --vary value broke it.
+                let mut e = e;
+                for err in &mut e.0 {
+                    err.message = format!("{} (at grid point {})", err.message, grid.label(p));
+                }
+                SweepError::Scenario(e)
+            })?;
+            let variants = if spec.strategies.is_empty() {
+                vec![sc]
+            } else {
+                spec.strategies
+                    .iter()
+                    .map(|s| sc.clone().with_strategy_for(s, &swarms).map_err(SweepError::Usage))
+                    .collect::<Result<_, _>>()?
+            };
+            scenarios.push(variants);
+        }
+        let strategy_labels = if spec.strategies.is_empty() {
+            vec![base.common_strategy().unwrap_or("per-swarm").to_string()]
+        } else {
+            spec.strategies.clone()
+        };
+        Ok(Sweep { spec, grid, scenarios, strategy_labels, base })
+    }
+
+    pub fn strategies(&self) -> usize {
+        self.strategy_labels.len()
+    }
+
+    pub fn cells(&self) -> usize {
+        self.grid.points() * self.strategies() * self.spec.seeds.len()
+    }
+
+    /// (point, strategy, seed index) of cell `i`.
+    pub fn coords(&self, i: usize) -> (usize, usize, usize) {
+        let n = self.spec.seeds.len();
+        let s = self.strategies();
+        (i / (s * n), (i / n) % s, i % n)
+    }
+
+    /// The cells shard `index` of `count` runs (`index` is 1-based).
+    pub fn shard(&self, index: usize, count: usize) -> Vec<usize> {
+        (0..self.cells()).filter(|i| i % count == index - 1).collect()
+    }
+
+    /// Simulates one cell.
+    pub fn run_cell(&self, i: usize) -> StoredCell {
+        let (p, s, k) = self.coords(i);
+        let run = simulate(&self.scenarios[p][s], self.spec.seeds[k]);
+        StoredCell::new(i, run.summary, &run.recorder.completion())
+    }
+
+    /// Runs `cells` on `jobs` threads.
+    pub fn run(&self, cells: &[usize], jobs: usize, tick: &(dyn Fn() + Sync)) -> Vec<StoredCell> {
+        crate::parallel::map(cells.len(), jobs, |j| self.run_cell(cells[j]), tick)
+    }
+}
+
+/// Parses `I/N` (1 ≤ I ≤ N).
+pub fn parse_shard(text: &str) -> Result<(usize, usize), String> {
+    let err = || format!("`{text}`: expected I/N with 1 ≤ I ≤ N, e.g. 2/8");
+    let (i, n) = text.split_once('/').ok_or_else(err)?;
+    let (i, n): (usize, usize) = (i.trim().parse().map_err(|_| err())?, n.trim().parse().map_err(|_| err())?);
+    if i == 0 || n == 0 || i > n {
+        return Err(err());
+    }
+    Ok((i, n))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_partition_the_cells() {
+        let spec = SweepSpec {
+            file: "t.toml".into(),
+            scenario_text: "[scenario]\nname = \"t\"\nduration = \"1m\"\n[pool.gpu]\n[class.c]\npool = \"gpu\"\nservice = { dist = \"constant\", value = \"1s\" }\n[swarm.s]\nclass = \"c\"\narrivals = { process = \"poisson\", rate = \"1/s\" }\n".into(),
+            sets: vec![],
+            vary: vec!["pool.gpu.slots=1..5".into()],
+            strategies: vec![],
+            swarms: vec![],
+            seeds: vec![1, 2, 3],
+            metrics: vec![],
+        };
+        let sw = Sweep::new(spec).expect("valid");
+        assert_eq!(sw.cells(), 15);
+        let mut all: Vec<usize> = (1..=4).flat_map(|i| sw.shard(i, 4)).collect();
+        all.sort_unstable();
+        assert_eq!(all, (0..15).collect::<Vec<_>>());
+        assert_eq!(sw.coords(7), (2, 0, 1));
+        assert_eq!(parse_shard("2/8"), Ok((2, 8)));
+        for bad in ["0/3", "4/3", "3", "a/b"] {
+            assert!(parse_shard(bad).is_err(), "{bad}");
+        }
+    }
+}

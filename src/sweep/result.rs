@@ -1,0 +1,101 @@
+//! A sweep's results: per grid point and strategy, each metric's mean and 95%
+//! interval over seeds, and completion-time percentiles pooled over seeds
+//! (from the merged histograms).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::Sweep;
+use super::part::StoredCell;
+use crate::metrics::{LatencyHist, Percentiles};
+use crate::stats::{Interval, mean_ci};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AxisResult {
+    pub key: String,
+    pub values: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PointResult {
+    pub point: usize,
+    /// The level of each axis, in axis order.
+    pub values: Vec<String>,
+    pub strategy: String,
+    pub metrics: BTreeMap<String, Option<Interval>>,
+    /// Completion time over all seeds' requests together.
+    pub completion_pooled_ms: Percentiles,
+}
+
+/// `sweep.json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SweepResult {
+    pub scenario: String,
+    pub version: String,
+    pub axes: Vec<AxisResult>,
+    pub strategies: Vec<String>,
+    pub seeds: Vec<u64>,
+    pub metrics: Vec<String>,
+    /// Point-major, then strategy.
+    pub points: Vec<PointResult>,
+}
+
+impl SweepResult {
+    /// Aggregates every cell of `sweep` (in index order).
+    pub fn build(sweep: &Sweep, cells: &[StoredCell]) -> Result<SweepResult, String> {
+        if cells.len() != sweep.cells() || cells.iter().enumerate().any(|(i, c)| c.index != i) {
+            return Err(format!("expected cells 0..{} in order", sweep.cells()));
+        }
+        let n = sweep.spec.seeds.len();
+        let mut points = Vec::new();
+        for p in 0..sweep.grid.points() {
+            let coords = sweep.grid.coords(p);
+            for (s, label) in sweep.strategy_labels.iter().enumerate() {
+                let first = (p * sweep.strategies() + s) * n;
+                let group = &cells[first..first + n];
+                let metrics = sweep
+                    .spec
+                    .metrics
+                    .iter()
+                    .map(|m| {
+                        let xs: Vec<f64> = group.iter().filter_map(|c| c.summary.metric(m)).collect();
+                        (m.clone(), mean_ci(&xs))
+                    })
+                    .collect();
+                let mut pooled = LatencyHist::default();
+                for c in group {
+                    pooled.merge_from(
+                        &LatencyHist::from_stored(&c.completion).map_err(|e| format!("cell {}: {e}", c.index))?,
+                    );
+                }
+                points.push(PointResult {
+                    point: p,
+                    values: coords.iter().zip(&sweep.grid.axes).map(|(&l, a)| a.levels[l].text.clone()).collect(),
+                    strategy: label.clone(),
+                    metrics,
+                    completion_pooled_ms: pooled.percentiles(),
+                });
+            }
+        }
+        Ok(SweepResult {
+            scenario: sweep.base.name.clone(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            axes: sweep
+                .grid
+                .axes
+                .iter()
+                .map(|a| AxisResult { key: a.key.clone(), values: a.levels.iter().map(|l| l.text.clone()).collect() })
+                .collect(),
+            strategies: sweep.strategy_labels.clone(),
+            seeds: sweep.spec.seeds.clone(),
+            metrics: sweep.spec.metrics.clone(),
+            points,
+        })
+    }
+
+    /// The result at a grid point (by level indices) for a strategy.
+    pub fn at(&self, point: usize, strategy: &str) -> Option<&PointResult> {
+        self.points.iter().find(|r| r.point == point && r.strategy == strategy)
+    }
+}
