@@ -1,6 +1,6 @@
 //! `stampede sweep`, `stampede merge` and `--set`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn stampede(args: &[&str]) -> Output {
@@ -34,7 +34,7 @@ const GRID: [&str; 12] = [
     "3",
 ];
 
-fn sweep(out: &PathBuf, extra: &[&str]) -> Output {
+fn sweep(out: &Path, extra: &[&str]) -> Output {
     let mut args = vec!["sweep", "scenarios/mmc-erlang.toml", "--quiet", "--out", out.to_str().expect("utf8")];
     args.extend(GRID);
     args.extend(extra);
