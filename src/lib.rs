@@ -22,6 +22,7 @@ pub mod engine;
 pub mod metrics;
 pub mod model;
 pub mod parallel;
+pub mod plan;
 pub mod report;
 pub mod rng;
 pub mod scenario;

@@ -31,6 +31,120 @@ pub fn t975(df: usize) -> f64 {
     }
 }
 
+/// P(T ≤ t) for Student's t with `df` degrees of freedom, via the regularized
+/// incomplete beta function: P(|T| > t) = I_{df/(df+t²)}(df/2, 1/2).
+pub fn t_cdf(t: f64, df: usize) -> f64 {
+    let v = df as f64;
+    let tail = 0.5 * incomplete_beta(v / 2.0, 0.5, v / (v + t * t));
+    if t >= 0.0 { 1.0 - tail } else { tail }
+}
+
+/// The p-quantile of Student's t (0 < p < 1), by bisection on [`t_cdf`].
+pub fn t_quantile(p: f64, df: usize) -> f64 {
+    if df == 0 {
+        return f64::INFINITY;
+    }
+    let (mut lo, mut hi) = (-1e3, 1e3);
+    for _ in 0..200 {
+        let mid = (lo + hi) / 2.0;
+        if t_cdf(mid, df) < p {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    (lo + hi) / 2.0
+}
+
+/// I_x(a, b), by the continued fraction of Numerical Recipes (Lentz's method).
+fn incomplete_beta(a: f64, b: f64, x: f64) -> f64 {
+    if x <= 0.0 {
+        return 0.0;
+    }
+    if x >= 1.0 {
+        return 1.0;
+    }
+    let ln_front = ln_gamma(a + b) - ln_gamma(a) - ln_gamma(b) + a * x.ln() + b * (1.0 - x).ln();
+    let front = ln_front.exp();
+    // The continued fraction converges fast for x < (a+1)/(a+b+2); use symmetry otherwise.
+    if x < (a + 1.0) / (a + b + 2.0) {
+        front * beta_fraction(a, b, x) / a
+    } else {
+        1.0 - front * beta_fraction(b, a, 1.0 - x) / b
+    }
+}
+
+fn beta_fraction(a: f64, b: f64, x: f64) -> f64 {
+    const TINY: f64 = 1e-300;
+    let (qab, qap, qam) = (a + b, a + 1.0, a - 1.0);
+    let mut c = 1.0;
+    let mut d = 1.0 - qab * x / qap;
+    if d.abs() < TINY {
+        d = TINY;
+    }
+    d = 1.0 / d;
+    let mut h = d;
+    for m in 1..300 {
+        let m = f64::from(m);
+        let m2 = 2.0 * m;
+        let aa = m * (b - m) * x / ((qam + m2) * (a + m2));
+        d = 1.0 + aa * d;
+        d = if d.abs() < TINY { TINY } else { d };
+        c = 1.0 + aa / c;
+        c = if c.abs() < TINY { TINY } else { c };
+        d = 1.0 / d;
+        h *= d * c;
+        let aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2));
+        d = 1.0 + aa * d;
+        d = if d.abs() < TINY { TINY } else { d };
+        c = 1.0 + aa / c;
+        c = if c.abs() < TINY { TINY } else { c };
+        d = 1.0 / d;
+        let del = d * c;
+        h *= del;
+        if (del - 1.0).abs() < 1e-15 {
+            break;
+        }
+    }
+    h
+}
+
+/// ln Γ(x) for x > 0 (Lanczos, g = 7, n = 9).
+fn ln_gamma(x: f64) -> f64 {
+    const C: [f64; 9] = [
+        0.999_999_999_999_809_9,
+        676.520_368_121_885_1,
+        -1_259.139_216_722_402_8,
+        771.323_428_777_653_1,
+        -176.615_029_162_140_6,
+        12.507_343_278_686_905,
+        -0.138_571_095_265_720_12,
+        9.984_369_578_019_572e-6,
+        1.505_632_735_149_311_6e-7,
+    ];
+    if x < 0.5 {
+        // Reflection: Γ(x)Γ(1−x) = π / sin(πx).
+        return (std::f64::consts::PI / (std::f64::consts::PI * x).sin()).ln() - ln_gamma(1.0 - x);
+    }
+    let x = x - 1.0;
+    let t = x + 7.5;
+    let s = C[1..].iter().enumerate().fold(C[0], |acc, (i, c)| acc + c / (x + i as f64 + 1.0));
+    0.5 * (2.0 * std::f64::consts::PI).ln() + (x + 0.5) * t.ln() - t + s.ln()
+}
+
+/// The one-sided bound of a mean at `confidence`: the value the true mean is
+/// below (upper) or above (lower) with that confidence. None with fewer than 2 values.
+pub fn one_sided_bound(xs: &[f64], confidence: f64, upper: bool) -> Option<f64> {
+    let n = xs.len();
+    if n < 2 {
+        return None;
+    }
+    let mean = xs.iter().sum::<f64>() / n as f64;
+    let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+    let hw = t_quantile(confidence, n - 1) * (var / n as f64).sqrt();
+    Some(if upper { mean + hw } else { mean - hw })
+}
+
 /// A mean with its 95% confidence interval.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Interval {
@@ -108,6 +222,32 @@ mod tests {
         assert!((t975(40) - 2.021075).abs() < 2e-5, "{}", t975(40));
         assert!((t975(120) - 1.979930).abs() < 1e-5, "{}", t975(120));
         assert!(t975(31) < t975(30));
+    }
+
+    #[test]
+    fn the_general_quantile_agrees_with_the_table_and_known_values() {
+        for df in [1, 2, 5, 9, 30, 40, 120] {
+            assert!(
+                (t_quantile(0.975, df) - t975(df)).abs() < 2e-5,
+                "df {df}: {} vs {}",
+                t_quantile(0.975, df),
+                t975(df)
+            );
+        }
+        // One-sided 95% (t at 0.95): df 9 → 1.833113, df 4 → 2.131847; 99%, df 9 → 2.821438.
+        assert!((t_quantile(0.95, 9) - 1.833_113).abs() < 1e-5);
+        assert!((t_quantile(0.95, 4) - 2.131_847).abs() < 1e-5);
+        assert!((t_quantile(0.99, 9) - 2.821_438).abs() < 1e-5);
+        assert!((t_cdf(0.0, 7) - 0.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn one_sided_bounds_lie_on_the_requested_side() {
+        let xs = [2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0];
+        // mean 5, se 0.755929, t(0.95, 7) = 1.894579 → 5 ± 1.432160.
+        assert!((one_sided_bound(&xs, 0.95, true).expect("n>1") - 6.432_160).abs() < 1e-5);
+        assert!((one_sided_bound(&xs, 0.95, false).expect("n>1") - 3.567_840).abs() < 1e-5);
+        assert_eq!(one_sided_bound(&[1.0], 0.95, true), None);
     }
 
     #[test]

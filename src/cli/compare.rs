@@ -18,6 +18,11 @@ pub fn compare(args: &CompareArgs, sets: &[Override]) -> Result<u8, Failure> {
         seeds: args.seeds,
         swarms: args.swarms.clone(),
         objective: args.objective.clone(),
+        slos: args
+            .slo
+            .iter()
+            .map(|s| crate::slo::parse_inline(s).map_err(|e| Failure::usage(format!("--slo {e}"))))
+            .collect::<Result<_, _>>()?,
     };
     let plan = Plan::new(sc, &req).map_err(Failure::usage)?;
     let detail = match &args.detail {
@@ -57,7 +62,8 @@ pub fn compare(args: &CompareArgs, sets: &[Override]) -> Result<u8, Failure> {
         };
         shown.map_err(|e| Failure::usage(format!("cannot print the comparison: {e}")))?;
     }
-    Ok(0)
+    // Like k6 thresholds: fail when no option on the table meets the SLOs.
+    Ok(if !plan.slos.is_empty() && comparison.slo_met_by.is_empty() { super::EXIT_SLO } else { 0 })
 }
 
 fn write_json<W: Write>(mut w: W, c: &Comparison) -> io::Result<()> {

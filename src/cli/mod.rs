@@ -7,10 +7,11 @@
 //! | code | meaning |
 //! |------|---------|
 //! | 0 | success |
-//! | 1 | the run finished but an SLO threshold failed |
+//! | 1 | an SLO threshold failed (run), no strategy met them all (compare), or no value in the range did (plan) |
 //! | 2 | bad input: usage, scenario file, override, output path |
 
 mod compare;
+mod plan;
 mod progress;
 mod run;
 mod sweep;
@@ -52,6 +53,8 @@ pub enum Command {
     Sweep(SweepArgs),
     /// Combine the part files of a sharded sweep into its results.
     Merge(MergeArgs),
+    /// Find the smallest value of a key that meets every SLO, and what it costs.
+    Plan(PlanArgs),
     /// Check scenario files without running them.
     Validate {
         /// Scenario files to check.
@@ -106,6 +109,9 @@ pub struct CompareArgs {
     /// Strategy whose capacity and 503-cause charts are drawn (default: the baseline).
     #[arg(long, value_name = "NAME")]
     pub detail: Option<String>,
+    /// A threshold every strategy is judged against on its mean, e.g. "rate_503<0.01" (repeatable; adds to [slo]).
+    #[arg(long, value_name = "METRIC<VALUE")]
+    pub slo: Vec<String>,
     /// Directory for the report (default: reports/<scenario-name>).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -146,6 +152,39 @@ pub struct SweepArgs {
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Also write sweep.json to PATH, or to stdout with "-".
+    #[arg(long, value_name = "PATH|-")]
+    pub json: Option<String>,
+    /// Print nothing but errors; no progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct PlanArgs {
+    /// The scenario file (TOML).
+    pub scenario: PathBuf,
+    /// The key to size and its range: KEY=LOW..HIGH or KEY=LOW..HIGH:STEP (integers or durations).
+    #[arg(long, required = true, value_name = "KEY=LOW..HIGH")]
+    pub tune: String,
+    /// A threshold to meet, e.g. "rate_503<0.01" or "completion_p99<120s" (repeatable; adds to [slo]).
+    #[arg(long, value_name = "METRIC<VALUE")]
+    pub slo: Vec<String>,
+    /// Seeds per evaluated value (default 10).
+    #[arg(long, value_name = "N")]
+    pub seeds: Option<u32>,
+    /// Confidence of the one-sided bounds the decision uses (default 0.95).
+    #[arg(long, value_name = "P")]
+    pub confidence: Option<f64>,
+    /// Make every swarm use this strategy.
+    #[arg(long, value_name = "NAME")]
+    pub strategy: Option<String>,
+    /// Threads to run on (default: every core).
+    #[arg(long, value_name = "J")]
+    pub jobs: Option<usize>,
+    /// Directory for the results (default: reports/<scenario-name>).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Also write plan.json to PATH, or to stdout with "-".
     #[arg(long, value_name = "PATH|-")]
     pub json: Option<String>,
     /// Print nothing but errors; no progress bar.
@@ -197,6 +236,7 @@ pub fn main() -> ExitCode {
         Command::Compare(args) => compare::compare(&args, sets),
         Command::Sweep(args) => sweep::sweep(&args, sets),
         Command::Merge(args) => sweep::merge(&args),
+        Command::Plan(args) => plan::plan(&args, sets),
         Command::Validate { scenarios } => validate::validate(&scenarios, sets),
     };
     match result {

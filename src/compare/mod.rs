@@ -34,6 +34,8 @@ pub struct Request {
     pub seeds: Option<u32>,
     pub swarms: Option<Vec<String>>,
     pub objective: Option<Vec<String>>,
+    /// Thresholds besides the file's `[slo]`.
+    pub slos: Vec<crate::slo::Threshold>,
 }
 
 /// A resolved comparison: which strategies, on which seeds, applied to which swarms.
@@ -48,6 +50,9 @@ pub struct Plan {
     /// Swarms that take the compared strategy; the others keep their own.
     pub swarms: Vec<usize>,
     pub objective: Vec<Criterion>,
+    /// The file's `[slo]` and the command line's: each strategy is judged on
+    /// its mean over seeds.
+    pub slos: Vec<crate::slo::Threshold>,
 }
 
 impl Plan {
@@ -87,7 +92,9 @@ impl Plan {
             Some(items) => objective::parse(items)?,
             None => spec.objective.clone().unwrap_or_else(objective::default_objective),
         };
-        Ok(Plan { scenario, strategies, baseline, seeds, swarms, objective })
+        let mut slos = scenario.slo.clone();
+        slos.extend(req.slos.iter().cloned());
+        Ok(Plan { scenario, strategies, baseline, seeds, swarms, objective, slos })
     }
 
     pub fn strategy_name(&self, i: usize) -> &str {

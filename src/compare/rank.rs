@@ -38,6 +38,8 @@ pub struct StrategyResult {
     /// Share of ended requests of the compared swarms that took 1, 2, …
     /// attempts, pooled over seeds.
     pub attempts_per_request: BTreeMap<String, f64>,
+    /// Each SLO threshold judged on the mean over seeds.
+    pub slo: Vec<crate::metrics::summary::SloResult>,
 }
 
 /// The whole comparison, as `compare.json` holds it.
@@ -57,6 +59,9 @@ pub struct Comparison {
     pub strategies: Vec<StrategyResult>,
     pub winner: Option<String>,
     pub verdict: String,
+    /// Strategies that meet every SLO threshold (on their means); empty
+    /// when there are thresholds and none meets them all.
+    pub slo_met_by: Vec<String>,
 }
 
 impl Comparison {
@@ -127,8 +132,36 @@ impl Comparison {
                     })
                     .collect(),
                 attempts_per_request: attempts_shares(plan, &cells[s]),
+                slo: plan
+                    .slos
+                    .iter()
+                    .map(|t| {
+                        let xs: Vec<f64> = cells[s].iter().filter_map(|c| c.summary.metric(t.metric)).collect();
+                        // Undefined in some seed (no sample): the threshold is not met.
+                        let value = if xs.len() == cells[s].len() {
+                            mean_ci(&xs).map_or(f64::NAN, |i| i.mean)
+                        } else {
+                            f64::NAN
+                        };
+                        crate::metrics::summary::SloResult {
+                            metric: t.metric.to_string(),
+                            threshold: t.to_string(),
+                            value,
+                            passed: t.op.holds(value, t.limit),
+                        }
+                    })
+                    .collect(),
             })
             .collect();
+        let slo_met_by = if plan.slos.is_empty() {
+            Vec::new()
+        } else {
+            strategies
+                .iter()
+                .filter(|s: &&StrategyResult| s.slo.iter().all(|r| r.passed))
+                .map(|s| s.name.clone())
+                .collect()
+        };
         let winner = order.first().filter(|&&top| (0..n).all(|o| o == top || beats[top][o])).copied();
         let verdict = verdict(plan, &values, &order, &beats, winner);
         Comparison {
@@ -143,6 +176,7 @@ impl Comparison {
             strategies,
             winner: winner.map(|w| plan.strategy_name(w).to_string()),
             verdict,
+            slo_met_by,
         }
     }
 

@@ -104,6 +104,8 @@ impl<T: Trace> Sim<'_, T> {
             bb_deadline: self.now,
             bb_armed: false,
             session: false,
+            backend_sent: self.now,
+            last_chunk: self.now,
         });
         if let Some(timeout) = self.sc.swarms[r.swarm as usize].timeout {
             self.schedule(self.now + timeout, Event::ClientTimeout { att });

@@ -83,6 +83,7 @@ impl<T: Trace> Sim<'_, T> {
     fn await_first_byte(&mut self, att: Key, job: Key) {
         let a = self.attempts.get_mut(att).expect("live attempt");
         a.job = Some(job);
+        a.backend_sent = self.now;
         a.epoch += 1;
         a.phase = Phase::AwaitingFirstByte;
         let epoch = a.epoch;
@@ -101,7 +102,11 @@ impl<T: Trace> Sim<'_, T> {
             a.phase = Phase::Streaming;
             a.epoch += 1;
             a.bb_armed = false;
+            self.rec.first_byte(a.measured, self.now - a.backend_sent);
+        } else {
+            self.rec.chunk_gap(a.measured, self.now - a.last_chunk);
         }
+        a.last_chunk = self.now;
         let Some(bbt) = self.proxy.cfg.between_bytes_timeout else { return };
         a.bb_deadline = self.now + bbt;
         if !a.bb_armed {
@@ -115,6 +120,11 @@ impl<T: Trace> Sim<'_, T> {
     pub(super) fn on_response(&mut self, att: Key) {
         let Some(a) = self.attempts.get_mut(att) else { return };
         a.job = None;
+        match a.phase {
+            // A response in one piece: its first byte is its completion.
+            Phase::AwaitingFirstByte => self.rec.first_byte(a.measured, self.now - a.backend_sent),
+            _ => self.rec.chunk_gap(a.measured, self.now - a.last_chunk),
+        }
         self.release_conn(att);
         self.end_fetch(att, Outcome::Ok, None);
     }

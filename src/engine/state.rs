@@ -4,11 +4,11 @@ use crate::arena::{Arena, Key};
 use crate::metrics::Recorder;
 use crate::metrics::summary::{EndState, EngineStats, Summary};
 use crate::model::autoscaler::Autoscaler;
-use crate::model::chaos::{self, ChaosAction, ChaosEvent, Subject};
+use crate::model::chaos::{self, Subject};
 use crate::model::gpu::{Pool, Stopped, Wake};
 use crate::model::proxy::Proxy;
 use crate::model::retry::RetryState;
-use crate::model::workload::{BulkProgress, OpenArrivals, RateProfile};
+use crate::model::workload::{BulkProgress, OpenArrivals};
 use crate::rng::{SimRng, Stream, StreamBase, stream};
 use crate::scenario::{ArrivalSpec, Scenario};
 use crate::time::{SimDuration, SimTime};
@@ -135,6 +135,10 @@ pub(super) struct Attempt {
     pub bb_deadline: SimTime,
     pub bb_armed: bool,
     pub session: bool,
+    /// When the request went to the backend (first-byte time starts here).
+    pub backend_sent: SimTime,
+    /// When the last chunk of a streamed response arrived.
+    pub last_chunk: SimTime,
 }
 
 /// A bulk job in flight.
@@ -178,17 +182,6 @@ pub(super) struct ScalerMark {
     pub ready_slots: u128,
     pub queued: u128,
     pub ready: u128,
-}
-
-/// The swarm's rate profile with its chaos traffic multipliers folded in.
-fn with_traffic_chaos(profile: &RateProfile, chaos: &[ChaosEvent], swarm: usize) -> RateProfile {
-    chaos.iter().fold(profile.clone(), |p, e| match e.action {
-        ChaosAction::Traffic { swarm: s, factor } if s == swarm => {
-            let (start, end) = e.window();
-            p.multiplied(start.as_secs_f64(), end.as_secs_f64(), factor)
-        }
-        _ => p,
-    })
 }
 
 pub(super) struct Sim<'a, T: Trace> {
@@ -277,7 +270,7 @@ impl<'a, T: Trace> Sim<'a, T> {
             };
             match &spec.arrivals {
                 ArrivalSpec::Open { profile, spacing } => {
-                    let mut open = OpenArrivals::new(with_traffic_chaos(profile, &sc.chaos, i), *spacing);
+                    let mut open = OpenArrivals::new(chaos::traffic_profile(profile, &sc.chaos, i), *spacing);
                     if let Some(t) = open.next(&mut state.rng)
                         && t < end
                     {

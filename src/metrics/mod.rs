@@ -73,6 +73,11 @@ pub struct Recorder {
     pub latency_failed: LatencyHist,
     /// Time jobs spent in a backend queue before a slot (jobs starting after warmup).
     pub queue_wait: LatencyHist,
+    /// From sending a request to the backend to its first response byte
+    /// (what `first_byte_timeout` measures), for fetches that got one.
+    pub first_byte: LatencyHist,
+    /// Gaps between the chunks of streamed responses.
+    pub chunk_gap: LatencyHist,
     pub wasted_ns: u128,
     pub proxy_fetches: u64,
     pub proxy_retries: u64,
@@ -88,6 +93,8 @@ impl Recorder {
             latency_ok: LatencyHist::default(),
             latency_failed: LatencyHist::default(),
             queue_wait: LatencyHist::default(),
+            first_byte: LatencyHist::default(),
+            chunk_gap: LatencyHist::default(),
             wasted_ns: 0,
             proxy_fetches: 0,
             proxy_retries: 0,
@@ -196,6 +203,18 @@ impl Recorder {
     pub fn queue_wait(&mut self, now: SimTime, waited: SimDuration) {
         if now >= self.warmup {
             self.queue_wait.record(waited);
+        }
+    }
+
+    pub fn first_byte(&mut self, measured: bool, d: SimDuration) {
+        if measured {
+            self.first_byte.record(d);
+        }
+    }
+
+    pub fn chunk_gap(&mut self, measured: bool, d: SimDuration) {
+        if measured {
+            self.chunk_gap.record(d);
         }
     }
 

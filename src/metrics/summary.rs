@@ -116,6 +116,10 @@ pub struct Summary {
     pub latency_ok_ms: Percentiles,
     pub completion_ms: Percentiles,
     pub queue_wait_ms: Percentiles,
+    /// Backend time to first byte: request sent to the backend until its first response byte.
+    pub first_byte_ms: Percentiles,
+    /// Gaps between chunks of streamed responses.
+    pub chunk_gap_ms: Percentiles,
     /// How many ended requests took 1, 2, … attempts (the last bucket is "16 or more").
     pub attempts_per_request: BTreeMap<String, u64>,
     pub bulk_jobs: BulkJobs,
@@ -249,6 +253,8 @@ impl Summary {
             latency_ok_ms: rec.latency_ok.percentiles(),
             completion_ms: rec.completion().percentiles(),
             queue_wait_ms: rec.queue_wait.percentiles(),
+            first_byte_ms: rec.first_byte.percentiles(),
+            chunk_gap_ms: rec.chunk_gap.percentiles(),
             attempts_per_request,
             bulk_jobs: bulk(t, end.bulk_unfinished.iter().sum(), rec.bulk_completion().percentiles()),
             gpu: Gpu {
@@ -274,6 +280,7 @@ impl Summary {
         // Stored (rounded) fields, so a value can be recomputed from summary.json alone.
         let offered = self.requests.offered > 0;
         let (l, c, b) = (&self.latency_ms, &self.completion_ms, &self.bulk_jobs.completion_ms);
+        let (q, f) = (&self.queue_wait_ms, &self.first_byte_ms);
         match name {
             "rate_503" => (self.attempts.total > 0).then_some(self.rate_503),
             "success_rate" => offered.then_some(self.success_rate),
@@ -293,6 +300,10 @@ impl Summary {
             "bulk_completion_p50" => pct(b, b.p50),
             "bulk_completion_p99" => pct(b, b.p99),
             "bulk_completion_max" => pct(b, b.max),
+            "queue_wait_mean" => pct(q, q.mean),
+            "queue_wait_p99" => pct(q, q.p99),
+            "first_byte_p99" => pct(f, f.p99),
+            "first_byte_p999" => pct(f, f.p999),
             "wasted_gpu_seconds" => Some(self.gpu.wasted_seconds),
             "gpu_busy_seconds" => Some(self.gpu.busy_seconds),
             "instance_seconds" => Some(self.gpu.instance_seconds),

@@ -7,6 +7,7 @@
 //! at every boundary ([`boundaries`]). Overlapping windows compose: slowdowns
 //! multiply, stalls and maintenance windows nest.
 
+use crate::model::workload::RateProfile;
 use crate::time::{SimDuration, SimTime};
 
 /// What a chaos event does.
@@ -88,6 +89,22 @@ pub fn traffic_factor(events: &[ChaosEvent], swarm: usize, t: SimTime) -> f64 {
             _ => None,
         })
         .product()
+}
+
+/// An open-loop swarm's rate profile with its traffic multipliers folded in.
+pub fn traffic_profile(profile: &RateProfile, events: &[ChaosEvent], swarm: usize) -> RateProfile {
+    events.iter().fold(profile.clone(), |p, e| match e.action {
+        ChaosAction::Traffic { swarm: s, factor } if s == swarm => {
+            let (start, end) = e.window();
+            p.multiplied(start.as_secs_f64(), end.as_secs_f64(), factor)
+        }
+        _ => p,
+    })
+}
+
+/// The largest traffic factor active on `swarm` at any time.
+pub fn peak_traffic_factor(events: &[ChaosEvent], swarm: usize) -> f64 {
+    boundaries(events).iter().map(|&(t, _)| traffic_factor(events, swarm, t)).fold(1.0, f64::max)
 }
 
 /// Something whose condition may change at a boundary.

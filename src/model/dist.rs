@@ -99,6 +99,23 @@ impl DurationDist {
         }
     }
 
+    /// The coefficient of variation, sd / mean (1 for exponential).
+    pub fn cv(&self) -> f64 {
+        match self {
+            DurationDist::Constant(_) => 0.0,
+            DurationDist::Exponential { .. } => 1.0,
+            DurationDist::Uniform { low, high } => {
+                let (a, b) = (low.as_secs_f64(), high.as_secs_f64());
+                if a + b > 0.0 { (b - a) / (3f64.sqrt() * (a + b)) } else { 0.0 }
+            }
+            DurationDist::LogNormal { median, p99, .. } => {
+                let sigma = (p99.ln() - median.ln()) / Z99;
+                ((sigma * sigma).exp() - 1.0).sqrt()
+            }
+            DurationDist::Gamma { cv, .. } => *cv,
+        }
+    }
+
     /// The mean in seconds (used by reports and the queueing estimates).
     pub fn mean_secs(&self) -> f64 {
         match self {

@@ -8,6 +8,13 @@ pub fn comparison(plan: &Plan, c: &Comparison) -> String {
     let mut s = String::new();
     s.push_str(&format!("# Strategy comparison: {}\n\n", c.scenario));
     s.push_str(&format!("**Verdict.** {}\n\n", c.verdict));
+    if !plan.slos.is_empty() {
+        let met = if c.slo_met_by.is_empty() { "no strategy".to_string() } else { c.slo_met_by.join(", ") };
+        s.push_str(&format!(
+            "**SLOs** ({}) are met, on the mean over seeds, by: {met}.\n\n",
+            plan.slos.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
+        ));
+    }
     s.push_str(&setup_line(plan, c));
     s.push_str("\n\n## Results (mean ± 95% half-width over seeds)\n\n");
     s.push_str(&table::results(c).to_markdown());

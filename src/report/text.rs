@@ -110,6 +110,7 @@ pub fn print_summary<W: Write>(mut w: W, sc: &Scenario, s: &Summary) -> io::Resu
     latency_row(w, "latency 200", &s.latency_ok_ms, "successful attempts")?;
     latency_row(w, "completion", &s.completion_ms, "first send to success, retries included")?;
     latency_row(w, "queue wait", &s.queue_wait_ms, "backend queue before a GPU slot")?;
+    latency_row(w, "first byte", &s.first_byte_ms, "request sent to the backend until its first byte")?;
     let b = &s.bulk_jobs;
     if b.submitted > 0 {
         latency_row(w, "bulk jobs", &b.completion_ms, "submit to last image, completed jobs")?;
@@ -201,7 +202,13 @@ pub fn print_comparison<W: Write>(
     write!(w, "{}", indent(&table::differences(c).to_text()))?;
     writeln!(w, "  ~ = not statistically significant (the 95% interval contains 0); pp = percentage points")?;
     writeln!(w)?;
-    writeln!(w, "verdict       {}", c.verdict)
+    writeln!(w, "verdict       {}", c.verdict)?;
+    if !plan.slos.is_empty() {
+        let all: Vec<String> = plan.slos.iter().map(ToString::to_string).collect();
+        let met = if c.slo_met_by.is_empty() { "no strategy".to_string() } else { c.slo_met_by.join(", ") };
+        writeln!(w, "slo           {} · met by {met}", all.join(", "))?;
+    }
+    Ok(())
 }
 
 fn indent(text: &str) -> String {

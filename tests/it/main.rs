@@ -11,6 +11,7 @@ mod compare;
 mod conservation;
 mod determinism;
 mod memory;
+mod plan;
 mod proxy;
 mod support;
 mod sweep;

@@ -319,6 +319,7 @@ pub fn sweep(dir: &Path, sw: &crate::sweep::Sweep, r: &crate::sweep::result::Swe
                 unit: info.unit,
                 categories: (!numeric).then(|| x_axis.levels.iter().map(|l| l.text.clone()).collect()),
                 series,
+                threshold: None,
             },
         )?);
         if grid.axes.len() >= 2 {
@@ -360,5 +361,63 @@ pub fn sweep(dir: &Path, sw: &crate::sweep::Sweep, r: &crate::sweep::result::Swe
             }
         }
     }
+    Ok(charts)
+}
+
+/// The charts of a plan, written into `dir`: each SLO's metric against the
+/// tuned key with its limit, and the cost.
+pub fn plan(dir: &Path, r: &crate::plan::PlanResult, slos: &[crate::slo::Threshold]) -> io::Result<Vec<Chart>> {
+    use super::figures::{BandSeries, Bands};
+    let mut charts = Vec::new();
+    let key = &r.key;
+    for (k, t) in slos.iter().enumerate() {
+        let points = r
+            .evaluated
+            .iter()
+            .filter_map(|c| {
+                let i = c.slos.get(k)?.value?;
+                Some((c.number, i.mean, i.lo, i.hi))
+            })
+            .collect();
+        let info = catalog::info(t.metric).expect("thresholds name catalogued metrics");
+        charts.push(Chart::render(
+            dir,
+            &format!("plan-{}", t.metric),
+            &format!("{} against {key}", catalog::label(t.metric)),
+            &format!(
+                "Values the planner evaluated: mean over {} seeds with its 95% interval; dashed: the SLO.",
+                r.seeds.len()
+            ),
+            &Bands {
+                title: format!("{} against {key}", catalog::label(t.metric)),
+                x_desc: key.clone(),
+                y_desc: catalog::label(t.metric).to_string(),
+                unit: info.unit,
+                categories: None,
+                series: vec![BandSeries { label: "simulated".into(), color: 0, points }],
+                threshold: Some((t.limit, format!("SLO {t}"))),
+            },
+        )?);
+    }
+    let points = r
+        .evaluated
+        .iter()
+        .filter_map(|c| c.cost.map(|i| (c.number, i.mean / 3600.0, i.lo / 3600.0, i.hi / 3600.0)))
+        .collect();
+    charts.push(Chart::render(
+        dir,
+        "plan-cost",
+        &format!("Cost against {key}"),
+        "Instance-hours paid over the run (provisioning included), mean over seeds with its 95% interval.",
+        &Bands {
+            title: format!("Cost against {key}"),
+            x_desc: key.clone(),
+            y_desc: "instance-hours".into(),
+            unit: Unit::Number,
+            categories: None,
+            series: vec![BandSeries { label: "instance-hours".into(), color: 1, points }],
+            threshold: None,
+        },
+    )?);
     Ok(charts)
 }

@@ -428,6 +428,8 @@ pub struct Bands {
     /// Labels for a categorical x axis (positions 0, 1, …); None for a numeric one.
     pub categories: Option<Vec<String>>,
     pub series: Vec<BandSeries>,
+    /// A horizontal reference line (an SLO limit) and its label.
+    pub threshold: Option<(f64, String)>,
 }
 
 impl Figure for Bands {
@@ -436,7 +438,8 @@ impl Figure for Bands {
         let (lo, hi) = (xs().fold(f64::INFINITY, f64::min), xs().fold(f64::NEG_INFINITY, f64::max));
         let (lo, hi) = if lo.is_finite() && hi > lo { (lo, hi) } else { (lo.min(0.0) - 0.5, hi.max(0.0) + 0.5) };
         let pad = (hi - lo) * 0.05;
-        let top = y_top(self.series.iter().flat_map(|s| s.points.iter().map(|p| p.3.max(p.1))), 1e-9);
+        let limit = self.threshold.as_ref().map(|t| t.0);
+        let top = y_top(self.series.iter().flat_map(|s| s.points.iter().map(|p| p.3.max(p.1))).chain(limit), 1e-9);
         let top = if self.unit == Unit::Ratio { top.min(1.05) } else { top };
         let mut chart = ChartBuilder::on(root)
             .caption(&self.title, (FAMILY, 22))
@@ -478,6 +481,13 @@ impl Figure for Bands {
                 .label(s.label.clone())
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(3)));
             chart.draw_series(s.points.iter().map(|p| Circle::new((p.0, p.1), 4, c.filled())))?;
+        }
+        if let Some((y, label)) = &self.threshold {
+            let red = RGBColor(200, 30, 30);
+            chart
+                .draw_series(DashedLineSeries::new([(lo - pad, *y), (hi + pad, *y)], 10, 6, red.stroke_width(2)))?
+                .label(label.clone())
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], red.stroke_width(2)));
         }
         legend(&mut chart)
     }

@@ -16,7 +16,7 @@ use std::sync::Once;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-pub use data::{comparison, single_run, sweep};
+pub use data::{comparison, plan, single_run, sweep};
 
 /// The bundled font (DejaVu Sans; licence in assets/fonts/DejaVu-LICENSE).
 static FONT: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans.ttf");

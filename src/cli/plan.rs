@@ -1,0 +1,183 @@
+//! `stampede plan`: the smallest value of a key that meets every SLO, with
+//! its cost, theory's answer beside it, and recommended proxy timeouts.
+
+use std::fs::{self, File};
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use super::{EXIT_SLO, Failure, PlanArgs, progress};
+use crate::metrics::catalog;
+use crate::plan::{self, PlanError, PlanRequest, PlanResult};
+use crate::report;
+use crate::scenario::{Override, Scenario};
+use crate::slo::{self, Threshold};
+
+/// The file's [slo] thresholds plus the command line's.
+pub fn thresholds(sc: &Scenario, extra: &[String]) -> Result<Vec<Threshold>, Failure> {
+    let mut all = sc.slo.clone();
+    for s in extra {
+        all.push(slo::parse_inline(s).map_err(|e| Failure::usage(format!("--slo {e}")))?);
+    }
+    Ok(all)
+}
+
+pub fn plan(args: &PlanArgs, sets: &[Override]) -> Result<u8, Failure> {
+    let text = fs::read_to_string(&args.scenario)
+        .map_err(|e| Failure::usage(format!("{}: cannot read the file: {e}", args.scenario.display())))?;
+    let file = args.scenario.display().to_string();
+    let base = Scenario::parse_with(&text, &file, sets)?;
+    let slos = thresholds(&base, &args.slo)?;
+    let req = PlanRequest {
+        tune: args.tune.clone(),
+        slos: slos.clone(),
+        seeds: args.seeds.unwrap_or(plan::DEFAULT_SEEDS),
+        confidence: args.confidence.unwrap_or(0.95),
+        strategy: args.strategy.clone(),
+    };
+    let jobs = args.jobs.unwrap_or_else(crate::parallel::default_jobs);
+    if jobs == 0 {
+        return Err(Failure::usage("--jobs must be at least 1"));
+    }
+    let bar = progress::bar(0, "planning", args.quiet);
+    let result = plan::plan(&text, &file, sets, &req, jobs, &|| {
+        bar.inc_length(1);
+        bar.inc(1);
+    })
+    .map_err(|e| match e {
+        PlanError::Usage(s) => Failure::usage(s),
+        PlanError::Scenario(e) => Failure::from(e),
+    })?;
+    bar.finish_and_clear();
+    let out = args.out.clone().unwrap_or_else(|| PathBuf::from("reports").join(&base.name));
+    write_files(&out, &result, &slos)
+        .map_err(|e| Failure::usage(format!("cannot write reports to {}: {e}", out.display())))?;
+    let to_stdout = args.json.as_deref() == Some("-");
+    if let Some(path) = args.json.as_deref().filter(|p| *p != "-") {
+        let f = File::create(path).map_err(|e| Failure::usage(format!("--json {path}: {e}")))?;
+        write_json(BufWriter::new(f), &result).map_err(|e| Failure::usage(format!("--json {path}: {e}")))?;
+    }
+    if to_stdout {
+        write_json(io::stdout().lock(), &result).map_err(|e| Failure::usage(format!("stdout: {e}")))?;
+    }
+    if !args.quiet {
+        let shown = if to_stdout {
+            print(Box::new(io::stderr()), &result, &slos, &out)
+        } else {
+            print(Box::new(io::stdout()), &result, &slos, &out)
+        };
+        shown.map_err(|e| Failure::usage(format!("cannot print the plan: {e}")))?;
+    }
+    Ok(if result.recommendation.is_some() { 0 } else { EXIT_SLO })
+}
+
+fn write_json<W: Write>(mut w: W, r: &PlanResult) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut w, r)?;
+    writeln!(w)
+}
+
+fn write_files(dir: &Path, r: &PlanResult, slos: &[Threshold]) -> io::Result<()> {
+    fs::create_dir_all(dir)?;
+    write_json(BufWriter::new(File::create(dir.join("plan.json"))?), r)?;
+    if let Some(t) = &r.timeouts {
+        fs::write(dir.join("plan.vcl"), &t.vcl)?;
+    }
+    report::charts::plan(dir, r, slos).map(|_| ())
+}
+
+fn show(metric: &str, v: f64) -> String {
+    catalog::show(catalog::info(metric).map_or(catalog::Unit::Number, |m| m.unit), v)
+}
+
+fn print(mut w: Box<dyn Write>, r: &PlanResult, slos: &[Threshold], out: &Path) -> io::Result<()> {
+    writeln!(
+        w,
+        "stampede plan · {} · {} from {} to {} · {} seeds per value · {:.0}% confidence",
+        r.scenario,
+        r.key,
+        r.values.first().map_or("", String::as_str),
+        r.values.last().map_or("", String::as_str),
+        r.seeds.len(),
+        r.confidence * 100.0
+    )?;
+    writeln!(w, "  SLOs: {}", r.slos.join(", "))?;
+    writeln!(w)?;
+    let mut t = report::table::Table { header: vec!["value".into(), "result".into()], rows: Vec::new() };
+    t.header.extend(slos.iter().map(|s| format!("{} (bound)", catalog::label(s.metric))));
+    t.header.push("instance-hours".into());
+    for c in &r.evaluated {
+        let mut row = vec![c.value.clone(), if c.passed { "pass".into() } else { "FAIL".into() }];
+        for s in &c.slos {
+            row.push(match (s.value, s.bound) {
+                (Some(i), Some(b)) => format!(
+                    "{} ({}){}",
+                    report::table::show_interval(
+                        catalog::info(&s.metric).map_or(catalog::Unit::Number, |m| m.unit),
+                        &i
+                    ),
+                    show(&s.metric, b),
+                    if s.passed { "" } else { " ✗" }
+                ),
+                _ => "undefined ✗".into(),
+            });
+        }
+        row.push(c.cost.map_or("-".into(), |i| format!("{:.1} ±{:.1}", i.mean / 3600.0, i.half_width() / 3600.0)));
+        t.rows.push(row);
+    }
+    for line in t.to_text().lines() {
+        writeln!(w, "  {line}")?;
+    }
+    writeln!(w)?;
+    writeln!(w, "verdict       {}", r.verdict)?;
+    if let Some(rec) = &r.recommendation
+        && let Some(c) = r.evaluated.iter().find(|c| &c.value == rec)
+    {
+        let margins: Vec<String> = c
+            .slos
+            .iter()
+            .zip(slos)
+            .filter_map(|(s, t)| {
+                let b = s.bound?;
+                Some(format!("{} bound {} vs limit {}", t.metric, show(t.metric, b), show(t.metric, t.limit)))
+            })
+            .collect();
+        writeln!(w, "margins       {}", margins.join("; "))?;
+    }
+    match &r.theory {
+        Some(th) => {
+            writeln!(
+                w,
+                "theory        M/M/c at the peak load of pool {} ({:.1} Erlangs, mean service {}): {} = {}",
+                th.pool,
+                th.peak_load,
+                crate::time::format_secs(th.mean_service_s),
+                r.key,
+                th.value
+            )?;
+            for m in &th.mapped {
+                writeln!(w, "                using {m}")?;
+            }
+            for n in &r.theory_notes {
+                writeln!(w, "              - {n}")?;
+            }
+        }
+        None => writeln!(w, "theory        no queueing estimate: {} does not size a pool's servers", r.key)?,
+    }
+    if let Some(t) = &r.timeouts {
+        writeln!(w)?;
+        writeln!(
+            w,
+            "timeouts      first_byte_timeout {} · between_bytes_timeout {}",
+            crate::time::format_secs(t.first_byte_timeout_s),
+            crate::time::format_secs(t.between_bytes_timeout_s)
+        )?;
+        for b in &t.basis {
+            writeln!(w, "              - {b}")?;
+        }
+        writeln!(w)?;
+        for line in t.vcl.lines() {
+            writeln!(w, "  {line}")?;
+        }
+    }
+    writeln!(w)?;
+    writeln!(w, "reports       {}/plan.json, plan.vcl, plan-*.png/svg", out.display())
+}

@@ -1,0 +1,361 @@
+//! The capacity planner: the smallest value of one key that meets every SLO.
+//!
+//! The planner bisects over the values of the tuned key (an integer or
+//! duration range). It evaluates the highest value first — if even that fails,
+//! the SLOs cannot be met in the range — then the lowest, then halves the
+//! interval between a failing and a passing value until they are neighbours.
+//! This assumes that raising the key never makes an SLO worse (more instances,
+//! more slots, a longer timeout); for keys where that is not true, use
+//! `stampede sweep`.
+//!
+//! **Decision rule.** A candidate is run on N seeds. It meets a threshold
+//! `metric < limit` when the one-sided upper confidence bound of the metric's
+//! mean over the seeds (mean + t·s/√N, at the chosen confidence, 95% by
+//! default) is below the limit; `>` thresholds use the lower bound. A metric
+//! that is undefined in any seed (a p99 with no success) fails. So a
+//! recommendation meets the SLOs with that confidence, not just on average.
+
+pub mod erlang;
+pub mod vcl;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::engine::simulate;
+use crate::metrics::LatencyHist;
+use crate::scenario::{Override, Scenario, ScenarioErrors};
+use crate::slo::{Op, Threshold};
+use crate::stats::{Interval, mean_ci, one_sided_bound};
+use crate::sweep::grid::Axis;
+
+/// Seeds per candidate when the command line does not say.
+pub const DEFAULT_SEEDS: u32 = 10;
+
+/// What to plan.
+#[derive(Clone, Debug)]
+pub struct PlanRequest {
+    /// `KEY=LOW..HIGH[:STEP]`.
+    pub tune: String,
+    pub slos: Vec<Threshold>,
+    pub seeds: u32,
+    pub confidence: f64,
+    /// Make every swarm use this strategy.
+    pub strategy: Option<String>,
+}
+
+/// One threshold, judged at one candidate.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SloCheck {
+    pub threshold: String,
+    pub metric: String,
+    /// Mean and 95% interval over seeds (None if undefined in some seed).
+    pub value: Option<Interval>,
+    /// The one-sided bound the decision uses.
+    pub bound: Option<f64>,
+    pub passed: bool,
+}
+
+/// One evaluated value of the key.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Candidate {
+    pub value: String,
+    pub number: f64,
+    pub passed: bool,
+    pub slos: Vec<SloCheck>,
+    /// Instance-seconds paid, mean and 95% interval over seeds.
+    pub cost: Option<Interval>,
+    pub amplification: Option<Interval>,
+    pub wasted_gpu_seconds: Option<Interval>,
+}
+
+/// `plan.json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PlanResult {
+    pub scenario: String,
+    pub version: String,
+    pub key: String,
+    /// Every value the key may take, in order.
+    pub values: Vec<String>,
+    pub confidence: f64,
+    pub seeds: Vec<u64>,
+    pub slos: Vec<String>,
+    /// Candidates evaluated, in key order.
+    pub evaluated: Vec<Candidate>,
+    /// The smallest value meeting every SLO, if any in the range does.
+    pub recommendation: Option<String>,
+    pub verdict: String,
+    pub theory: Option<erlang::Estimate>,
+    /// Why the simulation and theory differ.
+    pub theory_notes: Vec<String>,
+    pub timeouts: Option<vcl::Timeouts>,
+}
+
+/// Why a plan cannot run.
+#[derive(Debug)]
+pub enum PlanError {
+    Usage(String),
+    Scenario(ScenarioErrors),
+}
+
+impl std::fmt::Display for PlanError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PlanError::Usage(s) => f.write_str(s),
+            PlanError::Scenario(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+/// One evaluation: the candidate and its runs' first-byte and chunk-gap histograms.
+struct Evaluated {
+    index: usize,
+    candidate: Candidate,
+    first_byte: LatencyHist,
+    chunk_gap: LatencyHist,
+}
+
+/// The scenario at one value of the key.
+fn scenario_at(
+    text: &str,
+    file: &str,
+    sets: &[Override],
+    axis: &Axis,
+    i: usize,
+    strategy: Option<&str>,
+) -> Result<Scenario, PlanError> {
+    let mut all = sets.to_vec();
+    all.push(axis.levels[i].set.clone());
+    let sc = Scenario::parse_with(text, file, &all).map_err(PlanError::Scenario)?;
+    match strategy {
+        Some(s) => sc.with_strategy(s).map_err(|e| PlanError::Usage(format!("--strategy: {e}"))),
+        None => Ok(sc),
+    }
+}
+
+/// Plans `req` for the scenario `text` (from `file`, with `sets` applied).
+pub fn plan(
+    text: &str,
+    file: &str,
+    sets: &[Override],
+    req: &PlanRequest,
+    jobs: usize,
+    tick: &(dyn Fn() + Sync),
+) -> Result<PlanResult, PlanError> {
+    let axis = Axis::parse(&req.tune).map_err(|e| PlanError::Usage(format!("--tune {e}")))?;
+    if !axis.numeric() || axis.levels.len() < 2 {
+        return Err(PlanError::Usage(format!(
+            "--tune `{}`: give a range of integers or durations, e.g. pool.gpu.max_instances=4..64",
+            req.tune
+        )));
+    }
+    if req.slos.is_empty() {
+        return Err(PlanError::Usage("nothing to plan for: give --slo \"metric<value\" or an [slo] section".into()));
+    }
+    if req.seeds < 2 {
+        return Err(PlanError::Usage("--seeds must be at least 2 (the decision needs a confidence bound)".into()));
+    }
+    if !(0.5..1.0).contains(&req.confidence) {
+        return Err(PlanError::Usage(format!("--confidence must be in [0.5, 1), got {}", req.confidence)));
+    }
+    let base = Scenario::parse_with(text, file, sets).map_err(PlanError::Scenario)?;
+    // Validate every value before simulating any.
+    for i in 0..axis.levels.len() {
+        scenario_at(text, file, sets, &axis, i, req.strategy.as_deref())?;
+    }
+    let seeds: Vec<u64> = (0..u64::from(req.seeds)).map(|k| base.seed.wrapping_add(k)).collect();
+    let mut done: BTreeMap<usize, Evaluated> = BTreeMap::new();
+    let mut evaluate = |i: usize| -> Result<bool, PlanError> {
+        if let Some(e) = done.get(&i) {
+            return Ok(e.candidate.passed);
+        }
+        let sc = scenario_at(text, file, sets, &axis, i, req.strategy.as_deref())?;
+        let runs = crate::parallel::map(seeds.len(), jobs, |k| simulate(&sc, seeds[k]), tick);
+        let ev = judge(i, &axis, &runs, req);
+        let passed = ev.candidate.passed;
+        done.insert(i, ev);
+        Ok(passed)
+    };
+    let n = axis.levels.len();
+    let recommendation = if !evaluate(n - 1)? {
+        None
+    } else if evaluate(0)? {
+        Some(0)
+    } else {
+        let (mut lo, mut hi) = (0, n - 1);
+        while hi - lo > 1 {
+            let mid = (lo + hi) / 2;
+            if evaluate(mid)? {
+                hi = mid;
+            } else {
+                lo = mid;
+            }
+        }
+        Some(hi)
+    };
+    let theory = erlang::estimate(&base, &axis.key, &req.slos);
+    let rec = recommendation.and_then(|i| done.get(&i));
+    let timeouts = rec.map(|e| {
+        let sc = scenario_at(text, file, sets, &axis, e.index, req.strategy.as_deref()).expect("validated above");
+        vcl::recommend(&sc, &axis.key, &axis.levels[e.index].text, &e.first_byte, &e.chunk_gap)
+    });
+    let theory_notes = match (&theory, rec) {
+        (Some(t), Some(e)) => explain(&base, &axis.key, t, e, &axis),
+        _ => Vec::new(),
+    };
+    let verdict = verdict(&axis, req, &done, recommendation);
+    Ok(PlanResult {
+        scenario: base.name.clone(),
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        key: axis.key.clone(),
+        values: axis.levels.iter().map(|l| l.text.clone()).collect(),
+        confidence: req.confidence,
+        seeds,
+        slos: req.slos.iter().map(ToString::to_string).collect(),
+        evaluated: done.values().map(|e| e.candidate.clone()).collect(),
+        recommendation: recommendation.map(|i| axis.levels[i].text.clone()),
+        verdict,
+        theory,
+        theory_notes,
+        timeouts,
+    })
+}
+
+/// Applies the decision rule to one candidate's runs.
+fn judge(index: usize, axis: &Axis, runs: &[crate::engine::Run], req: &PlanRequest) -> Evaluated {
+    let per_seed = |m: &str| -> Option<Vec<f64>> { runs.iter().map(|r| r.summary.metric(m)).collect() };
+    let interval = |m: &str| per_seed(m).and_then(|xs| mean_ci(&xs));
+    let slos: Vec<SloCheck> = req
+        .slos
+        .iter()
+        .map(|t| {
+            let upper = matches!(t.op, Op::Lt | Op::Le);
+            let xs = per_seed(t.metric);
+            let bound = xs.as_ref().and_then(|xs| one_sided_bound(xs, req.confidence, upper));
+            SloCheck {
+                threshold: t.to_string(),
+                metric: t.metric.to_string(),
+                value: xs.and_then(|xs| mean_ci(&xs)),
+                bound,
+                passed: bound.is_some_and(|b| t.op.holds(b, t.limit)),
+            }
+        })
+        .collect();
+    let mut first_byte = LatencyHist::default();
+    let mut chunk_gap = LatencyHist::default();
+    for r in runs {
+        first_byte.merge_from(&r.recorder.first_byte);
+        chunk_gap.merge_from(&r.recorder.chunk_gap);
+    }
+    let level = &axis.levels[index];
+    Evaluated {
+        index,
+        candidate: Candidate {
+            value: level.text.clone(),
+            number: level.number.unwrap_or(index as f64),
+            passed: slos.iter().all(|s| s.passed),
+            slos,
+            cost: interval("instance_seconds"),
+            amplification: interval("amplification"),
+            wasted_gpu_seconds: interval("wasted_gpu_seconds"),
+        },
+        first_byte,
+        chunk_gap,
+    }
+}
+
+fn verdict(axis: &Axis, req: &PlanRequest, done: &BTreeMap<usize, Evaluated>, rec: Option<usize>) -> String {
+    let conf = format!("{:.0}%", req.confidence * 100.0);
+    match rec {
+        Some(i) => {
+            let e = &done[&i];
+            let cost = e.candidate.cost.map_or(String::new(), |c| {
+                format!(
+                    ", costing {} instance-hours (± {:.1})",
+                    crate::metrics::round3(c.mean / 3600.0),
+                    c.half_width() / 3600.0
+                )
+            });
+            let below = if i == 0 {
+                format!(" It is the lowest value tried: {} may meet the SLOs too.", axis.key)
+            } else {
+                format!(" {} = {} does not.", axis.key, axis.levels[i - 1].text)
+            };
+            format!(
+                "{} = {} is the smallest value that meets every SLO with {conf} confidence over {} seeds{cost}.{below}",
+                axis.key, axis.levels[i].text, req.seeds
+            )
+        }
+        None => {
+            let last = axis.levels.len() - 1;
+            let failing: Vec<&str> =
+                done[&last].candidate.slos.iter().filter(|s| !s.passed).map(|s| s.threshold.as_str()).collect();
+            format!(
+                "Not attainable in the range: even {} = {} misses {} at {conf} confidence.",
+                axis.key,
+                axis.levels[last].text,
+                failing.join(", ")
+            )
+        }
+    }
+}
+
+/// Why the simulation's answer differs from theory's, from what the scenario contains.
+fn explain(sc: &Scenario, key: &str, t: &erlang::Estimate, e: &Evaluated, axis: &Axis) -> Vec<String> {
+    let sim = axis.levels[e.index].number.unwrap_or(0.0);
+    let diff = sim - f64::from(t.value);
+    let mut notes = vec![match diff.partial_cmp(&0.0) {
+        Some(std::cmp::Ordering::Greater) => format!("The simulation needs {diff} more than steady-state theory."),
+        Some(std::cmp::Ordering::Less) => format!("The simulation needs {} fewer than steady-state theory.", -diff),
+        _ => "The simulation agrees with steady-state theory.".to_string(),
+    }];
+    let pool = sc.pools.iter().find(|p| p.name == t.pool);
+    if let Some(p) = pool
+        && let Some(a) = &p.autoscaler
+        && key.ends_with("max_instances")
+    {
+        notes.push(format!(
+            "Autoscaling lag: instances are added at most every {} and serve only after a {} cold start; theory assumes the capacity is there when the peak arrives.",
+            a.interval, p.cold_start
+        ));
+    }
+    if let Some(amp) = e.candidate.amplification
+        && amp.mean > 1.005
+    {
+        notes.push(format!(
+            "Retries: {:.2} attempts per request at the recommendation; theory counts each request once.",
+            amp.mean
+        ));
+    }
+    if let Some(w) = e.candidate.wasted_gpu_seconds
+        && w.mean > 0.5
+    {
+        notes.push(format!(
+            "Abandoned work: {:.0} GPU-seconds went to results nobody received (cancel_on_abandon is {}).",
+            w.mean,
+            pool.is_some_and(|p| p.cancel_on_abandon)
+        ));
+    }
+    let cvs: Vec<f64> = sc.classes.iter().map(|c| c.service.cv()).collect();
+    if cvs.iter().any(|cv| (cv - 1.0).abs() > 0.05) {
+        notes.push(format!(
+            "Service times are not exponential (cv {}); queueing delay grows roughly with (1 + cv²)/2.",
+            cvs.iter().map(|c| format!("{c:.2}")).collect::<Vec<_>>().join(", ")
+        ));
+    }
+    if sc.swarms.iter().any(|s| !s.surges.is_empty()) || !sc.chaos.is_empty() {
+        notes.push(
+            "The peak does not last forever: queues absorb part of a short surge, which theory's steady state cannot."
+                .into(),
+        );
+    }
+    if pool.is_some_and(|p| p.initial_instances > 1 || key.contains("instances"))
+        && sc.proxy.director != crate::model::proxy::DirectorKind::LeastConnections
+    {
+        notes.push("Each instance queues its own work behind a director that does not look at load; theory has one shared queue.".into());
+    }
+    if !t.unmapped.is_empty() {
+        notes.push(format!("Theory cannot express {}; its answer ignores them.", t.unmapped.join(", ")));
+    }
+    notes
+}

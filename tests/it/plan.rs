@@ -1,0 +1,181 @@
+//! `stampede plan` against queueing theory, and its errors; SLO gating of compare.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use stampede::plan::{PlanRequest, plan};
+use stampede::slo;
+
+use crate::support::{erlang_b, erlang_c};
+
+fn stampede(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_stampede"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("the binary runs")
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("stampede-plan-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+/// One instance with `slots` servers: Poisson 9/s, exponential 1 s service, no
+/// timeouts, no retries, fixed capacity.
+fn mmc(queue: &str) -> String {
+    format!(
+        r#"
+[scenario]
+name = "theory"
+duration = "2h"
+warmup = "5m"
+
+[proxy]
+connect_timeout = "off"
+first_byte_timeout = "off"
+between_bytes_timeout = "off"
+
+[pool.gpu]
+slots = 10
+{queue}
+
+[class.job]
+pool = "gpu"
+service = {{ dist = "exponential", mean = "1s" }}
+
+[swarm.poisson]
+class = "job"
+arrivals = {{ process = "poisson", rate = "9/s" }}
+"#
+    )
+}
+
+fn answer(toml: &str, slo_text: &str) -> (u32, u32) {
+    let req = PlanRequest {
+        tune: "pool.gpu.slots=5..40".into(),
+        slos: vec![slo::parse_inline(slo_text).expect("slo")],
+        seeds: 10,
+        confidence: 0.95,
+        strategy: None,
+    };
+    let r = plan(toml, "theory.toml", &[], &req, 2, &|| {}).unwrap_or_else(|e| panic!("{e}"));
+    let sim: u32 = r.recommendation.expect("attainable").parse().expect("integer");
+    let theory = r.theory.expect("slots size the pool").value;
+    (sim, theory)
+}
+
+#[test]
+fn the_planner_finds_the_erlang_b_capacity_within_one_step() {
+    // A loss system: the smallest c with B(c, 9) < 5% is 14 (B(13, 9) = 0.0540).
+    let expected = (5..).find(|&c| erlang_b(c, 9.0) < 0.05).expect("exists");
+    assert_eq!(expected, 14);
+    let (sim, theory) = answer(&mmc("queue_limit = 0"), "rate_503<0.05");
+    assert_eq!(theory, expected);
+    assert!(sim == expected || sim == expected + 1, "planner chose {sim}, Erlang B says {expected}");
+}
+
+#[test]
+fn the_planner_finds_the_erlang_c_capacity_within_one_step() {
+    // An unlimited queue: the smallest c with Wq = C(c, 9)/(c − 9) < 0.5 s is 11.
+    let expected = (10..).find(|&c| erlang_c(c, 9.0) / (f64::from(c) - 9.0) < 0.5).expect("exists");
+    assert_eq!(expected, 11);
+    let (sim, theory) = answer(&mmc(""), "queue_wait_mean<0.5s");
+    assert_eq!(theory, expected);
+    assert!(sim == expected || sim == expected + 1, "planner chose {sim}, Erlang C says {expected}");
+}
+
+#[test]
+fn the_command_writes_the_plan_and_its_vcl_and_exits_1_when_out_of_reach() {
+    let out = scratch("cli");
+    let file = out.join("theory.toml");
+    std::fs::write(&file, mmc("queue_limit = 0")).expect("write");
+    let f = file.to_str().expect("utf8");
+    let dir = out.join("r");
+    let d = dir.to_str().expect("utf8");
+    let o =
+        stampede(&["plan", f, "--tune", "pool.gpu.slots=8..24", "--slo", "rate_503<0.05", "--seeds", "4", "--out", d]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    for part in ["verdict", "theory", "Erlang B", "backend gpu {", ".first_byte_timeout ="] {
+        assert!(stdout.contains(part), "`{part}` missing:\n{stdout}");
+    }
+    let vcl = std::fs::read_to_string(dir.join("plan.vcl")).expect("plan.vcl");
+    assert!(vcl.contains("backend gpu {") && vcl.trim_end().ends_with('}'));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("plan.json")).expect("json")).expect("json");
+    assert!(json["evaluated"].as_array().expect("list").len() >= 3);
+    for chart in ["plan-rate_503.png", "plan-cost.svg"] {
+        assert!(dir.join(chart).exists(), "{chart}");
+    }
+    // Below 2% blocking needs more than 12 slots: not in 2..12.
+    let o = stampede(&[
+        "plan",
+        f,
+        "--tune",
+        "pool.gpu.slots=2..12",
+        "--slo",
+        "rate_503<0.02",
+        "--seeds",
+        "3",
+        "--quiet",
+        "--out",
+        d,
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("plan.json")).expect("json")).expect("json");
+    assert!(json["recommendation"].is_null() && json["verdict"].as_str().expect("text").starts_with("Not attainable"));
+    let _ = std::fs::remove_dir_all(out);
+}
+
+#[test]
+fn bad_plan_input_exits_2_with_a_reason() {
+    for (args, expected) in [
+        (vec!["--tune", "pool.gpu.slots=2..12", "--slo", "rate_530<0.1"], "did you mean `rate_503`"),
+        (vec!["--tune", "pool.gpu.slots=2..12", "--slo", "rate_503=0.1"], "not a threshold"),
+        (vec!["--tune", "pool.gpu.slots=2..12", "--slo", "completion_p99<2"], "missing unit"),
+        (vec!["--tune", "pool.gpu.slots=2..12"], "nothing to plan for"),
+        (
+            vec!["--tune", "proxy.director=random,round_robin", "--slo", "rate_503<0.1"],
+            "range of integers or durations",
+        ),
+        (vec!["--tune", "pool.gpu.slotz=2..12", "--slo", "rate_503<0.1"], "unknown key `slotz`"),
+        (vec!["--tune", "pool.gpu.slots=2..12", "--slo", "rate_503<0.1", "--seeds", "1"], "at least 2"),
+        (vec!["--tune", "pool.gpu.slots=2..12", "--slo", "rate_503<0.1", "--confidence", "1.5"], "--confidence"),
+    ] {
+        let mut full = vec!["plan", "scenarios/mmc-erlang.toml", "--quiet"];
+        full.extend(args.iter());
+        let o = stampede(&full);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(expected), "{args:?}:\n{err}");
+    }
+}
+
+#[test]
+fn compare_exits_1_only_when_no_strategy_meets_the_slos() {
+    let out = scratch("cmp");
+    let d = out.to_str().expect("utf8");
+    // retry-storm's [slo]: only `none` meets it.
+    let o = stampede(&["compare", "scenarios/retry-storm.toml", "--seeds", "3", "--quiet", "--out", d]);
+    assert_eq!(o.status.code(), Some(0));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("compare.json")).expect("json")).expect("json");
+    assert_eq!(json["slo_met_by"], serde_json::json!(["none"]));
+    let o = stampede(&[
+        "compare",
+        "scenarios/retry-storm.toml",
+        "--seeds",
+        "3",
+        "--strategies",
+        "hammer,backoff",
+        "--quiet",
+        "--out",
+        d,
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let _ = std::fs::remove_dir_all(out);
+}
