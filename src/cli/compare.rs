@@ -3,8 +3,9 @@
 
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use super::output::writing;
 use super::{CompareArgs, Failure, progress};
 use crate::compare::{self, Comparison, Plan, Request};
 use crate::report;
@@ -38,49 +39,27 @@ pub fn compare(args: &CompareArgs, sets: &[Override]) -> Result<u8, Failure> {
         return Err(Failure::usage("--jobs must be at least 1"));
     }
     let started = std::time::Instant::now();
-    let bar = progress::bar(plan.cells() as u64, "simulating", args.quiet);
+    let bar = progress::bar(plan.cells() as u64, "simulating", args.output.quiet);
     let cells = compare::run_cells(&plan, jobs, &|| bar.inc(1));
     bar.finish_and_clear();
+    let wall = started.elapsed().as_secs_f64();
     let comparison = Comparison::build(&plan, &cells);
-    let out = args.out.clone().unwrap_or_else(|| PathBuf::from("reports").join(&plan.scenario.name));
-    write_files(&out, &plan, &cells, &comparison, detail)
-        .map_err(|e| Failure::usage(format!("cannot write reports to {}: {e}", out.display())))?;
-
-    let json_to_stdout = args.json.as_deref() == Some("-");
-    if let Some(path) = args.json.as_deref().filter(|p| *p != "-") {
-        let f = File::create(path).map_err(|e| Failure::usage(format!("--json {path}: {e}")))?;
-        write_json(BufWriter::new(f), &comparison).map_err(|e| Failure::usage(format!("--json {path}: {e}")))?;
-    }
-    if json_to_stdout {
-        write_json(io::stdout().lock(), &comparison).map_err(|e| Failure::usage(format!("stdout: {e}")))?;
-    }
-    if !args.quiet {
-        let shown = if json_to_stdout {
-            print_human(io::stderr().lock(), &plan, &comparison, &out, jobs, started.elapsed().as_secs_f64())
-        } else {
-            print_human(io::stdout().lock(), &plan, &comparison, &out, jobs, started.elapsed().as_secs_f64())
-        };
-        shown.map_err(|e| Failure::usage(format!("cannot print the comparison: {e}")))?;
-    }
+    let out = args.output.dir(&plan.scenario.name);
+    write_files(&out, &plan, &cells, &comparison, detail).map_err(writing(&out))?;
+    args.output.emit(&comparison)?;
+    args.output.human(|w| {
+        report::text::print_comparison(&mut *w, &plan, &comparison)?;
+        writeln!(w)?;
+        writeln!(w, "{} runs on {jobs} thread(s) in {}", plan.cells(), crate::time::format_secs(wall))?;
+        writeln!(w, "reports       {}/index.html (also report.md, compare.json, compare.csv, charts)", out.display())
+    })?;
     // Like k6 thresholds: fail when no option on the table meets the SLOs.
     Ok(if !plan.slos.is_empty() && comparison.slo_met_by.is_empty() { super::EXIT_SLO } else { 0 })
 }
 
-fn write_json<W: Write>(mut w: W, c: &Comparison) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut w, c)?;
-    writeln!(w)
-}
-
-fn print_human<W: Write>(mut w: W, plan: &Plan, c: &Comparison, out: &Path, jobs: usize, wall: f64) -> io::Result<()> {
-    report::text::print_comparison(&mut w, plan, c)?;
-    writeln!(w)?;
-    writeln!(w, "{} runs on {jobs} thread(s) in {}", plan.cells(), crate::time::format_secs(wall))?;
-    writeln!(w, "reports       {}/index.html (also report.md, compare.json, compare.csv, charts)", out.display())
-}
-
 fn write_files(dir: &Path, plan: &Plan, cells: &[Vec<compare::Cell>], c: &Comparison, detail: usize) -> io::Result<()> {
     fs::create_dir_all(dir)?;
-    write_json(BufWriter::new(File::create(dir.join("compare.json"))?), c)?;
+    report::write_json(BufWriter::new(File::create(dir.join("compare.json"))?), c)?;
     let mut csv = BufWriter::new(File::create(dir.join("compare.csv"))?);
     report::csv::write_comparison(&mut csv, c)?;
     csv.flush()?;

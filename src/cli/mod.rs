@@ -11,6 +11,7 @@
 //! | 2 | bad input: usage, scenario file, override, output path |
 
 mod compare;
+mod output;
 mod plan;
 mod progress;
 mod run;
@@ -21,6 +22,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+pub use output::OutputArgs;
 
 /// Exit code when an SLO threshold failed.
 pub const EXIT_SLO: u8 = 1;
@@ -73,15 +75,8 @@ pub struct RunArgs {
     /// Make every swarm use this strategy.
     #[arg(long)]
     pub strategy: Option<String>,
-    /// Also write the summary as JSON to PATH, or to stdout with "-".
-    #[arg(long, value_name = "PATH|-")]
-    pub json: Option<String>,
-    /// Directory for summary.json and timeseries.csv (default: reports/<scenario-name>).
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
-    /// Print no summary.
-    #[arg(long, short)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(clap::Args, Debug)]
@@ -112,15 +107,8 @@ pub struct CompareArgs {
     /// A threshold every strategy is judged against on its mean, e.g. "rate_503<0.01" (repeatable; adds to [slo]).
     #[arg(long, value_name = "METRIC<VALUE")]
     pub slo: Vec<String>,
-    /// Directory for the report (default: reports/<scenario-name>).
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
-    /// Also write compare.json to PATH, or to stdout with "-".
-    #[arg(long, value_name = "PATH|-")]
-    pub json: Option<String>,
-    /// Print nothing but errors; no progress bar.
-    #[arg(long, short)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(clap::Args, Debug)]
@@ -148,15 +136,8 @@ pub struct SweepArgs {
     /// Run only shard I of N and write its part file (combine parts with `stampede merge`).
     #[arg(long, value_name = "I/N")]
     pub shard: Option<String>,
-    /// Directory for the results (default: reports/<scenario-name>).
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
-    /// Also write sweep.json to PATH, or to stdout with "-".
-    #[arg(long, value_name = "PATH|-")]
-    pub json: Option<String>,
-    /// Print nothing but errors; no progress bar.
-    #[arg(long, short)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(clap::Args, Debug)]
@@ -181,15 +162,8 @@ pub struct PlanArgs {
     /// Threads to run on (default: every core).
     #[arg(long, value_name = "J")]
     pub jobs: Option<usize>,
-    /// Directory for the results (default: reports/<scenario-name>).
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
-    /// Also write plan.json to PATH, or to stdout with "-".
-    #[arg(long, value_name = "PATH|-")]
-    pub json: Option<String>,
-    /// Print nothing but errors; no progress bar.
-    #[arg(long, short)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 #[derive(clap::Args, Debug)]
@@ -197,15 +171,8 @@ pub struct MergeArgs {
     /// The part files written by `stampede sweep --shard I/N`.
     #[arg(required = true)]
     pub parts: Vec<PathBuf>,
-    /// Directory for the results (default: reports/<scenario-name>).
-    #[arg(long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
-    /// Also write sweep.json to PATH, or to stdout with "-".
-    #[arg(long, value_name = "PATH|-")]
-    pub json: Option<String>,
-    /// Print nothing but errors.
-    #[arg(long, short)]
-    pub quiet: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// An error that ends the program with a given exit code.

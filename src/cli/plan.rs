@@ -3,8 +3,9 @@
 
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use super::output::writing;
 use super::{EXIT_SLO, Failure, PlanArgs, progress};
 use crate::metrics::catalog;
 use crate::plan::{self, PlanError, PlanRequest, PlanResult};
@@ -38,7 +39,7 @@ pub fn plan(args: &PlanArgs, sets: &[Override]) -> Result<u8, Failure> {
     if jobs == 0 {
         return Err(Failure::usage("--jobs must be at least 1"));
     }
-    let bar = progress::bar(0, "planning", args.quiet);
+    let bar = progress::bar(0, "planning", args.output.quiet);
     let result = plan::plan(&text, &file, sets, &req, jobs, &|| {
         bar.inc_length(1);
         bar.inc(1);
@@ -48,36 +49,16 @@ pub fn plan(args: &PlanArgs, sets: &[Override]) -> Result<u8, Failure> {
         PlanError::Scenario(e) => Failure::from(e),
     })?;
     bar.finish_and_clear();
-    let out = args.out.clone().unwrap_or_else(|| PathBuf::from("reports").join(&base.name));
-    write_files(&out, &result, &slos)
-        .map_err(|e| Failure::usage(format!("cannot write reports to {}: {e}", out.display())))?;
-    let to_stdout = args.json.as_deref() == Some("-");
-    if let Some(path) = args.json.as_deref().filter(|p| *p != "-") {
-        let f = File::create(path).map_err(|e| Failure::usage(format!("--json {path}: {e}")))?;
-        write_json(BufWriter::new(f), &result).map_err(|e| Failure::usage(format!("--json {path}: {e}")))?;
-    }
-    if to_stdout {
-        write_json(io::stdout().lock(), &result).map_err(|e| Failure::usage(format!("stdout: {e}")))?;
-    }
-    if !args.quiet {
-        let shown = if to_stdout {
-            print(Box::new(io::stderr()), &result, &slos, &out)
-        } else {
-            print(Box::new(io::stdout()), &result, &slos, &out)
-        };
-        shown.map_err(|e| Failure::usage(format!("cannot print the plan: {e}")))?;
-    }
+    let out = args.output.dir(&base.name);
+    write_files(&out, &result, &slos).map_err(writing(&out))?;
+    args.output.emit(&result)?;
+    args.output.human(|w| print(w, &result, &slos, &out))?;
     Ok(if result.recommendation.is_some() { 0 } else { EXIT_SLO })
-}
-
-fn write_json<W: Write>(mut w: W, r: &PlanResult) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut w, r)?;
-    writeln!(w)
 }
 
 fn write_files(dir: &Path, r: &PlanResult, slos: &[Threshold]) -> io::Result<()> {
     fs::create_dir_all(dir)?;
-    write_json(BufWriter::new(File::create(dir.join("plan.json"))?), r)?;
+    report::write_json(BufWriter::new(File::create(dir.join("plan.json"))?), r)?;
     if let Some(t) = &r.timeouts {
         fs::write(dir.join("plan.vcl"), &t.vcl)?;
     }
@@ -88,7 +69,7 @@ fn show(metric: &str, v: f64) -> String {
     catalog::show(catalog::info(metric).map_or(catalog::Unit::Number, |m| m.unit), v)
 }
 
-fn print(mut w: Box<dyn Write>, r: &PlanResult, slos: &[Threshold], out: &Path) -> io::Result<()> {
+fn print(w: &mut dyn Write, r: &PlanResult, slos: &[Threshold], out: &Path) -> io::Result<()> {
     writeln!(
         w,
         "stampede plan · {} · {} from {} to {} · {} seeds per value · {:.0}% confidence",

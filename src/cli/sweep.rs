@@ -3,19 +3,16 @@
 
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use super::{Failure, MergeArgs, SweepArgs, progress};
+use super::output::writing;
+use super::{Failure, MergeArgs, OutputArgs, SweepArgs, progress};
 use crate::metrics::catalog;
 use crate::report;
 use crate::scenario::{Override, Scenario};
 use crate::sweep::part::{self, Part, StoredCell};
 use crate::sweep::result::SweepResult;
-use crate::sweep::{self, Sweep, SweepError, SweepSpec};
-
-fn sweep_failure(e: SweepError) -> Failure {
-    Failure::usage(e.to_string())
-}
+use crate::sweep::{self, Sweep, SweepSpec};
 
 pub fn sweep(args: &SweepArgs, sets: &[Override]) -> Result<u8, Failure> {
     let text = fs::read_to_string(&args.scenario)
@@ -45,7 +42,7 @@ pub fn sweep(args: &SweepArgs, sets: &[Override]) -> Result<u8, Failure> {
         seeds: (0..u64::from(n)).map(|i| base.seed.wrapping_add(i)).collect(),
         metrics,
     };
-    let sw = Sweep::new(spec).map_err(sweep_failure)?;
+    let sw = Sweep::new(spec).map_err(|e| Failure::usage(e.to_string()))?;
     let shard = args
         .shard
         .as_deref()
@@ -56,53 +53,47 @@ pub fn sweep(args: &SweepArgs, sets: &[Override]) -> Result<u8, Failure> {
     if jobs == 0 {
         return Err(Failure::usage("--jobs must be at least 1"));
     }
-    let out = args.out.clone().unwrap_or_else(|| PathBuf::from("reports").join(&sw.base.name));
+    let out = args.output.dir(&sw.base.name);
     let cells: Vec<usize> = match shard {
         Some((i, k)) => sw.shard(i, k),
         None => (0..sw.cells()).collect(),
     };
     let started = std::time::Instant::now();
-    let bar = progress::bar(cells.len() as u64, "simulating", args.quiet);
+    let bar = progress::bar(cells.len() as u64, "simulating", args.output.quiet);
     let results = sw.run(&cells, jobs, &|| bar.inc(1));
     bar.finish_and_clear();
-    let wall = started.elapsed().as_secs_f64();
-    if let Some(shard) = shard {
-        fs::create_dir_all(&out).map_err(|e| Failure::usage(format!("{}: {e}", out.display())))?;
-        let path = out.join(Part::file_name(shard));
-        let p = Part::new(sw.spec.clone(), shard, results);
-        let write = || -> io::Result<()> {
+    let wall = crate::time::format_secs(started.elapsed().as_secs_f64());
+    let Some(shard) = shard else {
+        return finish(
+            &sw,
+            &results,
+            &out,
+            &args.output,
+            &format!("{} runs on {jobs} thread(s) in {wall}", cells.len()),
+        );
+    };
+    let path = out.join(Part::file_name(shard));
+    let part = Part::new(sw.spec.clone(), shard, results);
+    fs::create_dir_all(&out)
+        .and_then(|()| {
             let mut w = BufWriter::new(File::create(&path)?);
-            serde_json::to_writer(&mut w, &p)?;
+            serde_json::to_writer(&mut w, &part)?;
             w.flush()
-        };
-        write().map_err(|e| Failure::usage(format!("{}: {e}", path.display())))?;
-        if !args.quiet {
-            let mut w = io::stdout().lock();
-            let said = writeln!(
-                w,
-                "shard {}/{}: {} of {} cells on {jobs} thread(s) in {} -> {}",
-                shard.0,
-                shard.1,
-                cells.len(),
-                sw.cells(),
-                crate::time::format_secs(wall),
-                path.display()
-            )
-            .and_then(|()| {
-                writeln!(w, "merge the parts with: stampede merge {}/sweep-part-*-of-{}.json", out.display(), shard.1)
-            });
-            said.map_err(|e| Failure::usage(format!("cannot print: {e}")))?;
-        }
-        return Ok(0);
-    }
-    finish(
-        &sw,
-        &results,
-        &out,
-        args.json.as_deref(),
-        args.quiet,
-        &format!("{} runs on {jobs} thread(s) in {}", cells.len(), crate::time::format_secs(wall)),
-    )
+        })
+        .map_err(writing(&out))?;
+    args.output.human(|w| {
+        writeln!(
+            w,
+            "shard {}/{}: {} of {} cells on {jobs} thread(s) in {wall} -> {}",
+            shard.0,
+            shard.1,
+            cells.len(),
+            sw.cells(),
+            path.display()
+        )?;
+        writeln!(w, "merge the parts with: stampede merge {}/sweep-part-*-of-{}.json", out.display(), shard.1)
+    })?;
+    Ok(0)
 }
 
 pub fn merge(args: &MergeArgs) -> Result<u8, Failure> {
@@ -117,72 +108,40 @@ pub fn merge(args: &MergeArgs) -> Result<u8, Failure> {
     let (spec, cells) =
         part::merge(parts, |spec| Sweep::new(spec.clone()).map(|s| s.cells()).map_err(|e| e.to_string()))
             .map_err(Failure::usage)?;
-    let sw = Sweep::new(spec).map_err(sweep_failure)?;
-    let out = args.out.clone().unwrap_or_else(|| PathBuf::from("reports").join(&sw.base.name));
-    finish(
-        &sw,
-        &cells,
-        &out,
-        args.json.as_deref(),
-        args.quiet,
-        &format!("merged {} part(s), {} cells", args.parts.len(), cells.len()),
-    )
+    let sw = Sweep::new(spec).map_err(|e| Failure::usage(e.to_string()))?;
+    let out = args.output.dir(&sw.base.name);
+    finish(&sw, &cells, &out, &args.output, &format!("merged {} part(s), {} cells", args.parts.len(), cells.len()))
 }
 
 /// Aggregates all cells and writes sweep.json, sweep.csv and the charts;
 /// shared by an unsharded sweep and a merge, so both give the same files.
-fn finish(
-    sw: &Sweep,
-    cells: &[StoredCell],
-    out: &Path,
-    json: Option<&str>,
-    quiet: bool,
-    note: &str,
-) -> Result<u8, Failure> {
+fn finish(sw: &Sweep, cells: &[StoredCell], out: &Path, output: &OutputArgs, note: &str) -> Result<u8, Failure> {
     let r = SweepResult::build(sw, cells).map_err(Failure::usage)?;
     let write = |dir: &Path| -> io::Result<()> {
         fs::create_dir_all(dir)?;
-        write_json(BufWriter::new(File::create(dir.join("sweep.json"))?), &r)?;
+        report::write_json(BufWriter::new(File::create(dir.join("sweep.json"))?), &r)?;
         let mut csv = BufWriter::new(File::create(dir.join("sweep.csv"))?);
         report::csv::write_sweep(&mut csv, &r)?;
         csv.flush()?;
         report::charts::sweep(dir, sw, &r).map(|_| ())
     };
-    write(out).map_err(|e| Failure::usage(format!("cannot write reports to {}: {e}", out.display())))?;
-    let to_stdout = json == Some("-");
-    if let Some(path) = json.filter(|p| *p != "-") {
-        let f = File::create(path).map_err(|e| Failure::usage(format!("--json {path}: {e}")))?;
-        write_json(BufWriter::new(f), &r).map_err(|e| Failure::usage(format!("--json {path}: {e}")))?;
-    }
-    if to_stdout {
-        write_json(io::stdout().lock(), &r).map_err(|e| Failure::usage(format!("stdout: {e}")))?;
-    }
-    if !quiet {
-        let print = |mut w: Box<dyn Write>| -> io::Result<()> {
-            writeln!(
-                w,
-                "stampede sweep · {} · {} point(s) × {} strateg{} × {} seeds",
-                r.scenario,
-                sw.grid.points(),
-                r.strategies.len(),
-                if r.strategies.len() == 1 { "y" } else { "ies" },
-                r.seeds.len()
-            )?;
-            writeln!(w, "  mean ± 95% half-width over seeds")?;
-            for line in report::table::sweep(&r).to_text().lines() {
-                writeln!(w, "  {line}")?;
-            }
-            writeln!(w)?;
-            writeln!(w, "{note}")?;
-            writeln!(w, "reports       {}/sweep.json, sweep.csv, sweep-*.png/svg", out.display())
-        };
-        let shown = if to_stdout { print(Box::new(io::stderr())) } else { print(Box::new(io::stdout())) };
-        shown.map_err(|e| Failure::usage(format!("cannot print: {e}")))?;
-    }
+    write(out).map_err(writing(out))?;
+    output.emit(&r)?;
+    output.human(|w| {
+        let plural = if r.strategies.len() == 1 { "y" } else { "ies" };
+        let (points, n_strategies, seeds) = (sw.grid.points(), r.strategies.len(), r.seeds.len());
+        writeln!(
+            w,
+            "stampede sweep · {} · {points} point(s) × {n_strategies} strateg{plural} × {seeds} seeds",
+            r.scenario
+        )?;
+        writeln!(w, "  mean ± 95% half-width over seeds")?;
+        for line in report::table::sweep(&r).to_text().lines() {
+            writeln!(w, "  {line}")?;
+        }
+        writeln!(w)?;
+        writeln!(w, "{note}")?;
+        writeln!(w, "reports       {}/sweep.json, sweep.csv, sweep-*.png/svg", out.display())
+    })?;
     Ok(0)
-}
-
-fn write_json<W: Write>(mut w: W, r: &SweepResult) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut w, r)?;
-    writeln!(w)
 }

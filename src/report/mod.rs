@@ -14,10 +14,9 @@ pub mod text;
 
 use std::io::{self, Write};
 
-use crate::metrics::summary::Summary;
-
-/// `summary.json`: pretty-printed, keys in a fixed order, newline-terminated.
-pub fn write_json<W: Write>(mut w: W, summary: &Summary) -> io::Result<()> {
-    serde_json::to_writer_pretty(&mut w, summary)?;
+/// JSON for people and programs: pretty-printed, keys in a fixed order,
+/// newline-terminated (summary.json, compare.json, sweep.json, plan.json).
+pub fn write_json<W: Write, T: serde::Serialize>(mut w: W, value: &T) -> io::Result<()> {
+    serde_json::to_writer_pretty(&mut w, value)?;
     writeln!(w)
 }

@@ -1,23 +1,8 @@
 //! The `stampede` binary: files written, output formats, exit codes.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use crate::support::{scratch, stampede};
 
-fn stampede(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_stampede"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("the binary runs")
-}
-
-/// A fresh directory under the system temp dir for one test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("stampede-it-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
-}
+use std::path::Path;
 
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
@@ -25,7 +10,7 @@ fn text(b: &[u8]) -> String {
 
 #[test]
 fn run_prints_a_summary_and_writes_summary_json_and_timeseries_csv() {
-    let out = scratch("run");
+    let out = scratch("cli-run");
     let o = stampede(&["run", "scenarios/playground-img2img.toml", "--out", out.to_str().expect("utf8")]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     let stdout = text(&o.stdout);
@@ -99,7 +84,7 @@ fn run_prints_a_summary_and_writes_summary_json_and_timeseries_csv() {
 
 #[test]
 fn json_to_stdout_moves_the_summary_to_stderr_and_quiet_silences_it() {
-    let out = scratch("json");
+    let out = scratch("cli-json");
     let o = stampede(&["run", "scenarios/mmc-erlang.toml", "--json", "-", "--out", out.to_str().expect("utf8")]);
     assert_eq!(o.status.code(), Some(0));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("stdout is only JSON");
@@ -117,7 +102,7 @@ fn json_to_stdout_moves_the_summary_to_stderr_and_quiet_silences_it() {
 
 #[test]
 fn a_failed_slo_exits_1_and_a_met_one_exits_0() {
-    let out = scratch("slo");
+    let out = scratch("cli-slo");
     let dir = out.to_str().expect("utf8");
     let o = stampede(&["run", "scenarios/retry-storm.toml", "--quiet", "--out", dir]);
     assert_eq!(o.status.code(), Some(1));
@@ -129,7 +114,7 @@ fn a_failed_slo_exits_1_and_a_met_one_exits_0() {
 
 #[test]
 fn bad_input_exits_2_with_the_file_line_and_key() {
-    let dir = scratch("bad");
+    let dir = scratch("cli-bad");
     let bad = dir.join("bad.toml");
     let good =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/mmc-erlang.toml")).expect("read");

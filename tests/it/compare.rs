@@ -1,31 +1,13 @@
 //! `stampede compare`: reproducible results, honest statistics, charts, a
 //! self-contained report, and the playground's story.
 
-use std::path::PathBuf;
-use std::process::Command;
-
 use stampede::compare::{Comparison, Plan, Request, run_cells};
 
-use crate::support::shipped;
-
-fn stampede(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_stampede"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("the binary runs")
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("stampede-cmp-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
-}
+use crate::support::{scratch, shipped, stampede, stderr};
 
 #[test]
 fn the_result_does_not_depend_on_the_number_of_threads() {
-    let dir = scratch("jobs");
+    let dir = scratch("compare-jobs");
     let mut outputs = Vec::new();
     for jobs in ["1", "4"] {
         let out = dir.join(jobs);
@@ -40,7 +22,7 @@ fn the_result_does_not_depend_on_the_number_of_threads() {
             "--out",
             out.to_str().expect("utf8"),
         ]);
-        assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
         outputs.push(std::fs::read(out.join("compare.json")).expect("compare.json"));
     }
     assert!(outputs[0] == outputs[1], "compare.json differs between --jobs 1 and --jobs 4");
@@ -64,10 +46,10 @@ fn check_svg(text: &str, name: &str) {
 
 #[test]
 fn compare_writes_valid_charts_and_a_self_contained_report() {
-    let out = scratch("report");
+    let out = scratch("compare-report");
     let dir = out.to_str().expect("utf8");
     let o = stampede(&["compare", "scenarios/varnish-defaults.toml", "--seeds", "3", "--out", dir]);
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(stdout.contains("verdict") && stdout.contains("difference from the baseline"), "{stdout}");
 
@@ -111,7 +93,7 @@ fn compare_writes_valid_charts_and_a_self_contained_report() {
 
 #[test]
 fn run_draws_its_time_series_charts() {
-    let out = scratch("run");
+    let out = scratch("compare-run");
     let o = stampede(&["run", "scenarios/varnish-defaults.toml", "--quiet", "--out", out.to_str().expect("utf8")]);
     assert_eq!(o.status.code(), Some(0));
     for name in ["run-503-rate", "run-capacity", "run-causes"] {
@@ -137,7 +119,7 @@ fn bad_compare_arguments_exit_2_with_a_reason() {
         full.extend(args.iter());
         let o = stampede(&full);
         assert_eq!(o.status.code(), Some(2), "{args:?}");
-        let err = String::from_utf8_lossy(&o.stderr);
+        let err = stderr(&o);
         assert!(err.contains(expected), "{args:?}: {err}");
     }
 }

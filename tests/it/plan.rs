@@ -1,27 +1,9 @@
 //! `stampede plan` against queueing theory, and its errors; SLO gating of compare.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
-
 use stampede::plan::{PlanRequest, plan};
 use stampede::slo;
 
-use crate::support::{erlang_b, erlang_c};
-
-fn stampede(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_stampede"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("the binary runs")
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("stampede-plan-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
-}
+use crate::support::{erlang_b, erlang_c, scratch, stampede, stderr};
 
 /// One instance with `slots` servers: Poisson 9/s, exponential 1 s service, no
 /// timeouts, no retries, fixed capacity.
@@ -89,7 +71,7 @@ fn the_planner_finds_the_erlang_c_capacity_within_one_step() {
 
 #[test]
 fn the_command_writes_the_plan_and_its_vcl_and_exits_1_when_out_of_reach() {
-    let out = scratch("cli");
+    let out = scratch("plan-cli");
     let file = out.join("theory.toml");
     std::fs::write(&file, mmc("queue_limit = 0")).expect("write");
     let f = file.to_str().expect("utf8");
@@ -97,7 +79,7 @@ fn the_command_writes_the_plan_and_its_vcl_and_exits_1_when_out_of_reach() {
     let d = dir.to_str().expect("utf8");
     let o =
         stampede(&["plan", f, "--tune", "pool.gpu.slots=8..24", "--slo", "rate_503<0.05", "--seeds", "4", "--out", d]);
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let stdout = String::from_utf8_lossy(&o.stdout);
     for part in ["verdict", "theory", "Erlang B", "backend gpu {", ".first_byte_timeout ="] {
         assert!(stdout.contains(part), "`{part}` missing:\n{stdout}");
@@ -150,14 +132,14 @@ fn bad_plan_input_exits_2_with_a_reason() {
         full.extend(args.iter());
         let o = stampede(&full);
         assert_eq!(o.status.code(), Some(2), "{args:?}");
-        let err = String::from_utf8_lossy(&o.stderr);
+        let err = stderr(&o);
         assert!(err.contains(expected), "{args:?}:\n{err}");
     }
 }
 
 #[test]
 fn compare_exits_1_only_when_no_strategy_meets_the_slos() {
-    let out = scratch("cmp");
+    let out = scratch("plan-cmp");
     let d = out.to_str().expect("utf8");
     // retry-storm's [slo]: only `none` meets it.
     let o = stampede(&["compare", "scenarios/retry-storm.toml", "--seeds", "3", "--quiet", "--out", d]);

@@ -1,22 +1,9 @@
 //! `stampede sweep`, `stampede merge` and `--set`.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use crate::support::{scratch, stampede, stderr};
 
-fn stampede(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_stampede"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("the binary runs")
-}
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("stampede-sweep-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
-}
+use std::path::Path;
+use std::process::Output;
 
 /// A small grid on mmc-erlang: 4 slot counts × 2 arrival rates × 2 strategies × 3 seeds.
 const GRID: [&str; 12] = [
@@ -43,9 +30,9 @@ fn sweep(out: &Path, extra: &[&str]) -> Output {
 
 #[test]
 fn a_two_key_sweep_writes_every_grid_point_and_a_heatmap() {
-    let out = scratch("grid");
+    let out = scratch("sweep-grid");
     let o = sweep(&out, &[]);
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("sweep.json")).expect("sweep.json")).expect("json");
     let points = json["points"].as_array().expect("points");
@@ -93,21 +80,21 @@ fn a_two_key_sweep_writes_every_grid_point_and_a_heatmap() {
 
 #[test]
 fn three_shards_merged_equal_the_unsharded_sweep_byte_for_byte() {
-    let full = scratch("full");
+    let full = scratch("sweep-full");
     assert_eq!(sweep(&full, &[]).status.code(), Some(0));
-    let parts = scratch("parts");
+    let parts = scratch("sweep-parts");
     for i in 1..=3 {
         let shard = format!("{i}/3");
         let o = sweep(&parts, &["--shard", &shard, "--jobs", "1"]);
-        assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     }
-    let merged = scratch("merged");
+    let merged = scratch("sweep-merged");
     let files: Vec<String> =
         (1..=3).map(|i| parts.join(format!("sweep-part-{i}-of-3.json")).display().to_string()).collect();
     let mut args = vec!["merge", "--quiet", "--out", merged.to_str().expect("utf8")];
     args.extend(files.iter().rev().map(String::as_str));
     let o = stampede(&args);
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     for f in ["sweep.json", "sweep.csv", "sweep-rate_503.svg", "sweep-heatmap-success_rate-none.svg"] {
         let a = std::fs::read(full.join(f)).expect(f);
         let b = std::fs::read(merged.join(f)).expect(f);
@@ -117,19 +104,15 @@ fn three_shards_merged_equal_the_unsharded_sweep_byte_for_byte() {
     // Parts that do not make one sweep are refused.
     let o = stampede(&["merge", &files[0], &files[1]]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("shard 3/3 is missing"));
+    assert!(stderr(&o).contains("shard 3/3 is missing"));
     let o = stampede(&["merge", &files[0], &files[0], &files[2]]);
-    assert!(String::from_utf8_lossy(&o.stderr).contains("given twice"));
-    let other = scratch("other");
+    assert!(stderr(&o).contains("given twice"));
+    let other = scratch("sweep-other");
     assert_eq!(sweep(&other, &["--shard", "2/3", "--set", "scenario.seed=9"]).status.code(), Some(0));
     let odd = other.join("sweep-part-2-of-3.json").display().to_string();
     let o = stampede(&["merge", &files[0], &odd, &files[2]]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(
-        String::from_utf8_lossy(&o.stderr).contains("describes a different sweep"),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    assert!(stderr(&o).contains("describes a different sweep"), "{}", stderr(&o));
     for d in [full, parts, merged, other] {
         let _ = std::fs::remove_dir_all(d);
     }
@@ -137,7 +120,7 @@ fn three_shards_merged_equal_the_unsharded_sweep_byte_for_byte() {
 
 #[test]
 fn bad_set_and_vary_input_exits_2_with_a_reason() {
-    let out = scratch("bad");
+    let out = scratch("sweep-bad");
     let dir = out.to_str().expect("utf8");
     for (args, expected) in [
         (
@@ -170,7 +153,7 @@ fn bad_set_and_vary_input_exits_2_with_a_reason() {
         full.extend(["--out", dir]);
         let o = stampede(&full);
         assert_eq!(o.status.code(), Some(2), "{args:?}");
-        let err = String::from_utf8_lossy(&o.stderr);
+        let err = stderr(&o);
         assert!(err.contains(expected), "{args:?}:\n{err}");
     }
     let _ = std::fs::remove_dir_all(out);
@@ -178,7 +161,7 @@ fn bad_set_and_vary_input_exits_2_with_a_reason() {
 
 #[test]
 fn a_set_value_is_used_and_recorded_in_the_scenario_as_run() {
-    let out = scratch("set");
+    let out = scratch("sweep-set");
     let o = stampede(&[
         "run",
         "scenarios/mmc-erlang.toml",
@@ -190,7 +173,7 @@ fn a_set_value_is_used_and_recorded_in_the_scenario_as_run() {
         "--out",
         out.to_str().expect("utf8"),
     ]);
-    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let v: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).expect("json")).expect("json");
     assert_eq!(v["duration_s"], 1800.0);
