@@ -3,37 +3,7 @@
 use stampede::plan::{PlanRequest, plan};
 use stampede::slo;
 
-use crate::support::{erlang_b, erlang_c, scratch, stampede, stderr};
-
-/// One instance with `slots` servers: Poisson 9/s, exponential 1 s service, no
-/// timeouts, no retries, fixed capacity.
-fn mmc(queue: &str) -> String {
-    format!(
-        r#"
-[scenario]
-name = "theory"
-duration = "2h"
-warmup = "5m"
-
-[proxy]
-connect_timeout = "off"
-first_byte_timeout = "off"
-between_bytes_timeout = "off"
-
-[pool.gpu]
-slots = 10
-{queue}
-
-[class.job]
-pool = "gpu"
-service = {{ dist = "exponential", mean = "1s" }}
-
-[swarm.poisson]
-class = "job"
-arrivals = {{ process = "poisson", rate = "9/s" }}
-"#
-    )
-}
+use crate::support::{erlang_b, erlang_c, mmc, scratch, stampede, stderr};
 
 fn answer(toml: &str, slo_text: &str) -> (u32, u32) {
     let req = PlanRequest {
@@ -54,7 +24,7 @@ fn the_planner_finds_the_erlang_b_capacity_within_one_step() {
     // A loss system: the smallest c with B(c, 9) < 5% is 14 (B(13, 9) = 0.0540).
     let expected = (5..).find(|&c| erlang_b(c, 9.0) < 0.05).expect("exists");
     assert_eq!(expected, 14);
-    let (sim, theory) = answer(&mmc("queue_limit = 0"), "rate_503<0.05");
+    let (sim, theory) = answer(&mmc(10, 9.0, Some(0), 2.0), "rate_503<0.05");
     assert_eq!(theory, expected);
     assert!(sim == expected || sim == expected + 1, "planner chose {sim}, Erlang B says {expected}");
 }
@@ -64,7 +34,7 @@ fn the_planner_finds_the_erlang_c_capacity_within_one_step() {
     // An unlimited queue: the smallest c with Wq = C(c, 9)/(c − 9) < 0.5 s is 11.
     let expected = (10..).find(|&c| erlang_c(c, 9.0) / (f64::from(c) - 9.0) < 0.5).expect("exists");
     assert_eq!(expected, 11);
-    let (sim, theory) = answer(&mmc(""), "queue_wait_mean<0.5s");
+    let (sim, theory) = answer(&mmc(10, 9.0, None, 2.0), "queue_wait_mean<0.5s");
     assert_eq!(theory, expected);
     assert!(sim == expected || sim == expected + 1, "planner chose {sim}, Erlang C says {expected}");
 }
@@ -73,7 +43,7 @@ fn the_planner_finds_the_erlang_c_capacity_within_one_step() {
 fn the_command_writes_the_plan_and_its_vcl_and_exits_1_when_out_of_reach() {
     let out = scratch("plan-cli");
     let file = out.join("theory.toml");
-    std::fs::write(&file, mmc("queue_limit = 0")).expect("write");
+    std::fs::write(&file, mmc(10, 9.0, Some(0), 2.0)).expect("write");
     let f = file.to_str().expect("utf8");
     let dir = out.join("r");
     let d = dir.to_str().expect("utf8");

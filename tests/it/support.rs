@@ -30,6 +30,38 @@ pub fn stampede(args: &[&str]) -> std::process::Output {
         .expect("the binary runs")
 }
 
+/// An M/M/c scenario: c slots, arrival rate `lambda`/s, service mean 1 s,
+/// `queue_limit` places beyond the slots (None = unlimited).
+pub fn mmc(c: u32, lambda: f64, queue_limit: Option<u32>, hours: f64) -> String {
+    let queue = queue_limit.map_or(String::new(), |q| format!("queue_limit = {q}"));
+    format!(
+        r#"
+[scenario]
+name = "mmc"
+duration = "{hours}h"
+warmup = "5m"
+window = "{hours}h"
+
+[proxy]
+connect_timeout = "off"
+first_byte_timeout = "off"
+between_bytes_timeout = "off"
+
+[pool.gpu]
+slots = {c}
+{queue}
+
+[class.job]
+pool = "gpu"
+service = {{ dist = "exponential", mean = "1s" }}
+
+[swarm.poisson]
+class = "job"
+arrivals = {{ process = "poisson", rate = "{lambda}/s" }}
+"#
+    )
+}
+
 /// A fresh, empty directory under the system temp dir, unique to this test run.
 pub fn scratch(name: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("stampede-it-{}-{name}", std::process::id()));

@@ -7,41 +7,9 @@
 //! to lie in the 99.9% Student-t interval of their mean, and that interval to be
 //! narrow enough to catch a wrong model.
 
-use crate::support::{erlang_b, erlang_c, mmck_blocking, over, replications};
+use crate::support::{erlang_b, erlang_c, mmc, mmck_blocking, over, replications};
 
 const REPS: u64 = 10;
-
-/// An M/M/c scenario: c slots, arrival rate `lambda`/s, service mean 1 s,
-/// `queue_limit` places beyond the slots (None = unlimited).
-fn mmc(c: u32, lambda: f64, queue_limit: Option<u32>, hours: f64) -> String {
-    let queue = queue_limit.map_or(String::new(), |q| format!("queue_limit = {q}"));
-    format!(
-        r#"
-[scenario]
-name = "mmc"
-duration = "{hours}h"
-warmup = "5m"
-window = "{hours}h"
-
-[proxy]
-connect_timeout = "off"
-first_byte_timeout = "off"
-between_bytes_timeout = "off"
-
-[pool.gpu]
-slots = {c}
-{queue}
-
-[class.job]
-pool = "gpu"
-service = {{ dist = "exponential", mean = "1s" }}
-
-[swarm.poisson]
-class = "job"
-arrivals = {{ process = "poisson", rate = "{lambda}/s" }}
-"#
-    )
-}
 
 /// Fraction of offered requests the backend turned away (queue full).
 fn blocking(run: &stampede::engine::Run) -> f64 {
