@@ -78,6 +78,13 @@ fn draw_shades<'a, DB: DrawingBackend + 'a>(
     Ok(())
 }
 
+/// The frame every full-size figure shares: title, margin, axis label room.
+fn frame<'a, 'b, DB: DrawingBackend>(root: &'a DrawingArea<DB, Shift>, title: &'b str) -> ChartBuilder<'a, 'b, DB> {
+    let mut b = ChartBuilder::on(root);
+    b.caption(title, (FAMILY, 22)).margin(14).x_label_area_size(45).y_label_area_size(70);
+    b
+}
+
 fn legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(chart: &mut ChartContext<'a, DB, CT>) -> DrawResult<DB> {
     chart
         .configure_series_labels()
@@ -103,12 +110,7 @@ impl Figure for TimeLines {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
         let top = y_top(self.lines.iter().flat_map(|l| l.points.iter().map(|p| p.1)), 0.01);
         let top = if self.unit == Unit::Ratio { top.min(1.0) } else { top };
-        let mut chart = ChartBuilder::on(root)
-            .caption(&self.title, (FAMILY, 22))
-            .margin(14)
-            .x_label_area_size(45)
-            .y_label_area_size(70)
-            .build_cartesian_2d(self.x_range.0..self.x_range.1, 0.0..top)?;
+        let mut chart = frame(root, &self.title).build_cartesian_2d(self.x_range.0..self.x_range.1, 0.0..top)?;
         let unit = self.unit;
         chart
             .configure_mesh()
@@ -147,11 +149,7 @@ impl Figure for Capacity {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
         let top = y_top(self.offered.iter().map(|p| p.1), 1.0);
         let inst = y_top(self.ready.iter().chain(&self.provisioning).map(|p| p.1), 2.0);
-        let mut chart = ChartBuilder::on(root)
-            .caption(&self.title, (FAMILY, 22))
-            .margin(14)
-            .x_label_area_size(45)
-            .y_label_area_size(70)
+        let mut chart = frame(root, &self.title)
             .right_y_label_area_size(70)
             .build_cartesian_2d(self.x_range.0..self.x_range.1, 0.0..top)?
             .set_secondary_coord(self.x_range.0..self.x_range.1, 0.0..inst);
@@ -208,12 +206,7 @@ impl Figure for Cdf {
         let lo = xs().fold(f64::INFINITY, f64::min);
         let hi = xs().fold(0.0_f64, f64::max);
         let (lo, hi) = if lo.is_finite() && hi > lo { (lo * 0.8, hi * 1.25) } else { (0.1, 10.0) };
-        let mut chart = ChartBuilder::on(root)
-            .caption(&self.title, (FAMILY, 22))
-            .margin(14)
-            .x_label_area_size(45)
-            .y_label_area_size(70)
-            .build_cartesian_2d((lo..hi).log_scale(), 0.0..1.0)?;
+        let mut chart = frame(root, &self.title).build_cartesian_2d((lo..hi).log_scale(), 0.0..1.0)?;
         chart
             .configure_mesh()
             .x_desc(&self.x_desc)
@@ -323,12 +316,7 @@ impl Figure for Shares {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
         let top = y_top(self.lines.iter().flat_map(|l| l.points.iter().map(|p| p.1)), 0.05).min(1.0);
         let x_max = f64::from(self.x_max);
-        let mut chart = ChartBuilder::on(root)
-            .caption(&self.title, (FAMILY, 22))
-            .margin(14)
-            .x_label_area_size(45)
-            .y_label_area_size(70)
-            .build_cartesian_2d(0.5..x_max + 0.5, 0.0..top)?;
+        let mut chart = frame(root, &self.title).build_cartesian_2d(0.5..x_max + 0.5, 0.0..top)?;
         let last = self.x_max;
         chart
             .configure_mesh()
@@ -382,12 +370,7 @@ impl Figure for Stacked {
             tops.push(l.points.iter().enumerate().map(|(i, &(x, y))| (x, y + below.map_or(0.0, |b| b[i].1))).collect());
         }
         let top = y_top(tops.last().into_iter().flatten().map(|p| p.1), 0.01);
-        let mut chart = ChartBuilder::on(root)
-            .caption(&self.title, (FAMILY, 22))
-            .margin(14)
-            .x_label_area_size(45)
-            .y_label_area_size(70)
-            .build_cartesian_2d(self.x_range.0..self.x_range.1, 0.0..top)?;
+        let mut chart = frame(root, &self.title).build_cartesian_2d(self.x_range.0..self.x_range.1, 0.0..top)?;
         chart
             .configure_mesh()
             .x_desc("simulated time (minutes)")
@@ -441,12 +424,8 @@ impl Figure for Bands {
         let limit = self.threshold.as_ref().map(|t| t.0);
         let top = y_top(self.series.iter().flat_map(|s| s.points.iter().map(|p| p.3.max(p.1))).chain(limit), 1e-9);
         let top = if self.unit == Unit::Ratio { top.min(1.05) } else { top };
-        let mut chart = ChartBuilder::on(root)
-            .caption(&self.title, (FAMILY, 22))
-            .margin(14)
-            .x_label_area_size(45)
-            .y_label_area_size(75)
-            .build_cartesian_2d(lo - pad..hi + pad, 0.0..top)?;
+        let mut chart =
+            frame(root, &self.title).y_label_area_size(75).build_cartesian_2d(lo - pad..hi + pad, 0.0..top)?;
         let unit = self.unit;
         let cats = self.categories.clone();
         let n_labels = cats.as_ref().map_or(10, Vec::len);
@@ -531,9 +510,7 @@ impl Figure for Heatmap {
         let (lo, hi) = (defined().fold(f64::INFINITY, f64::min), defined().fold(f64::NEG_INFINITY, f64::max));
         let span = if hi > lo { hi - lo } else { 1.0 };
         // Segmented ranges include their end: 0..n-1 gives n columns.
-        let mut chart = ChartBuilder::on(root)
-            .caption(&self.title, (FAMILY, 22))
-            .margin(14)
+        let mut chart = frame(root, &self.title)
             .x_label_area_size(50)
             .y_label_area_size(110)
             .build_cartesian_2d((0..(nx - 1).max(0)).into_segmented(), (0..(ny - 1).max(0)).into_segmented())?;
