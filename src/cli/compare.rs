@@ -34,10 +34,7 @@ pub fn compare(args: &CompareArgs, sets: &[Override]) -> Result<u8, Failure> {
             .ok_or_else(|| Failure::usage(format!("--detail: `{name}` is not among the compared strategies")))?,
         None => plan.baseline,
     };
-    let jobs = args.jobs.unwrap_or_else(compare::default_jobs);
-    if jobs == 0 {
-        return Err(Failure::usage("--jobs must be at least 1"));
-    }
+    let jobs = super::jobs(args.jobs);
     let started = std::time::Instant::now();
     let bar = progress::bar(plan.cells() as u64, "simulating", args.output.quiet);
     let cells = compare::run_cells(&plan, jobs, &|| bar.inc(1));

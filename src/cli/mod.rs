@@ -87,11 +87,11 @@ pub struct CompareArgs {
     #[arg(long, value_delimiter = ',', value_name = "A,B,...")]
     pub strategies: Option<Vec<String>>,
     /// Seeds per strategy (default: [compare] seeds, else 10). Seeds are scenario.seed, +1, +2, ...
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = at_least(2))]
     pub seeds: Option<u32>,
     /// Threads to run on (default: every core). Results do not depend on it.
-    #[arg(long, value_name = "J")]
-    pub jobs: Option<usize>,
+    #[arg(long, value_name = "J", value_parser = at_least(1))]
+    pub jobs: Option<u32>,
     /// The strategy differences are measured against (default: [compare] baseline, else the first).
     #[arg(long, value_name = "NAME")]
     pub baseline: Option<String>,
@@ -125,14 +125,14 @@ pub struct SweepArgs {
     #[arg(long, value_delimiter = ',', value_name = "A,B,...")]
     pub swarms: Option<Vec<String>>,
     /// Seeds per point and strategy (default 5). Every point uses the same seeds.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = at_least(2))]
     pub seeds: Option<u32>,
     /// Metrics to report, comma-separated (default: the headline metrics).
     #[arg(long, value_delimiter = ',', value_name = "A,B,...")]
     pub metrics: Option<Vec<String>>,
     /// Threads to run on (default: every core). Results do not depend on it.
-    #[arg(long, value_name = "J")]
-    pub jobs: Option<usize>,
+    #[arg(long, value_name = "J", value_parser = at_least(1))]
+    pub jobs: Option<u32>,
     /// Run only shard I of N and write its part file (combine parts with `stampede merge`).
     #[arg(long, value_name = "I/N")]
     pub shard: Option<String>,
@@ -151,7 +151,7 @@ pub struct PlanArgs {
     #[arg(long, value_name = "METRIC<VALUE")]
     pub slo: Vec<String>,
     /// Seeds per evaluated value (default 10).
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = at_least(2))]
     pub seeds: Option<u32>,
     /// Confidence of the one-sided bounds the decision uses (default 0.95).
     #[arg(long, value_name = "P")]
@@ -159,9 +159,9 @@ pub struct PlanArgs {
     /// Make every swarm use this strategy.
     #[arg(long, value_name = "NAME")]
     pub strategy: Option<String>,
-    /// Threads to run on (default: every core).
-    #[arg(long, value_name = "J")]
-    pub jobs: Option<usize>,
+    /// Threads to run on (default: every core). Results do not depend on it.
+    #[arg(long, value_name = "J", value_parser = at_least(1))]
+    pub jobs: Option<u32>,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -173,6 +173,21 @@ pub struct MergeArgs {
     pub parts: Vec<PathBuf>,
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+/// A count with a floor: `--jobs 0` or `--seeds 1` is refused with the reason.
+/// (Confidence intervals need two seeds; a run needs a thread.)
+fn at_least(min: u32) -> impl Fn(&str) -> Result<u32, String> + Clone + Send + Sync + 'static {
+    move |s| match s.parse::<u32>() {
+        Ok(n) if n >= min => Ok(n),
+        Ok(n) => Err(format!("must be at least {min}, got {n}")),
+        Err(e) => Err(format!("expected a whole number: {e}")),
+    }
+}
+
+/// The threads to run on: `--jobs`, else every core.
+fn jobs(arg: Option<u32>) -> usize {
+    arg.map_or_else(crate::parallel::default_jobs, |j| j as usize)
 }
 
 /// An error that ends the program with a given exit code.

@@ -35,16 +35,10 @@ pub fn plan(args: &PlanArgs, sets: &[Override]) -> Result<u8, Failure> {
         confidence: args.confidence.unwrap_or(0.95),
         strategy: args.strategy.clone(),
     };
-    let jobs = args.jobs.unwrap_or_else(crate::parallel::default_jobs);
-    if jobs == 0 {
-        return Err(Failure::usage("--jobs must be at least 1"));
-    }
-    let bar = progress::bar(0, "planning", args.output.quiet);
-    let result = plan::plan(&text, &file, sets, &req, jobs, &|| {
-        bar.inc_length(1);
-        bar.inc(1);
-    })
-    .map_err(|e| match e {
+    let jobs = super::jobs(args.jobs);
+    // Bisection decides as it goes how many values it evaluates: count runs.
+    let bar = progress::counter("planning", "runs", args.output.quiet);
+    let result = plan::plan(&text, &file, sets, &req, jobs, &|| bar.inc(1)).map_err(|e| match e {
         PlanError::Usage(s) => Failure::usage(s),
         PlanError::Scenario(e) => Failure::from(e),
     })?;

@@ -31,9 +31,7 @@ pub fn run(args: &RunArgs, sets: &[Override]) -> Result<u8, Failure> {
 /// Writes summary.json, timeseries.csv and the run's charts into `dir`.
 pub fn write_reports(dir: &Path, sc: &Scenario, run: &engine::Run) -> io::Result<()> {
     fs::create_dir_all(dir)?;
-    let mut f = BufWriter::new(File::create(dir.join("summary.json"))?);
-    report::write_json(&mut f, &run.summary)?;
-    f.flush()?;
+    report::write_json(BufWriter::new(File::create(dir.join("summary.json"))?), &run.summary)?;
     let mut f = BufWriter::new(File::create(dir.join("timeseries.csv"))?);
     report::csv::write_timeseries(&mut f, sc, run.recorder.series.rows())?;
     f.flush()?;

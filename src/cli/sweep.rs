@@ -20,9 +20,6 @@ pub fn sweep(args: &SweepArgs, sets: &[Override]) -> Result<u8, Failure> {
     let file = args.scenario.display().to_string();
     let base = Scenario::parse_with(&text, &file, sets)?;
     let n = args.seeds.unwrap_or(sweep::DEFAULT_SEEDS);
-    if n == 0 {
-        return Err(Failure::usage("--seeds must be at least 1"));
-    }
     let metrics = match &args.metrics {
         Some(ms) => {
             for m in ms {
@@ -49,10 +46,7 @@ pub fn sweep(args: &SweepArgs, sets: &[Override]) -> Result<u8, Failure> {
         .map(sweep::parse_shard)
         .transpose()
         .map_err(|e| Failure::usage(format!("--shard {e}")))?;
-    let jobs = args.jobs.unwrap_or_else(crate::parallel::default_jobs);
-    if jobs == 0 {
-        return Err(Failure::usage("--jobs must be at least 1"));
-    }
+    let jobs = super::jobs(args.jobs);
     let out = args.output.dir(&sw.base.name);
     let cells: Vec<usize> = match shard {
         Some((i, k)) => sw.shard(i, k),

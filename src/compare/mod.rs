@@ -145,6 +145,3 @@ pub fn run_cells(plan: &Plan, jobs: usize, tick: &(dyn Fn() + Sync)) -> Vec<Vec<
     }
     out
 }
-
-/// Threads to use by default: every core.
-pub use crate::parallel::default_jobs;

@@ -18,5 +18,7 @@ use std::io::{self, Write};
 /// newline-terminated (summary.json, compare.json, sweep.json, plan.json).
 pub fn write_json<W: Write, T: serde::Serialize>(mut w: W, value: &T) -> io::Result<()> {
     serde_json::to_writer_pretty(&mut w, value)?;
-    writeln!(w)
+    writeln!(w)?;
+    // A BufWriter dropped unflushed would swallow the error of its last write.
+    w.flush()
 }

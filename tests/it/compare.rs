@@ -110,10 +110,10 @@ fn bad_compare_arguments_exit_2_with_a_reason() {
         (vec!["--strategies", "stepped,nope"], "unknown strategy `nope`"),
         (vec!["--strategies", "stepped"], "at least two strategies"),
         (vec!["--baseline", "none", "--strategies", "stepped,immediate"], "not among the compared strategies"),
-        (vec!["--seeds", "1"], "at least 2 seeds"),
+        (vec!["--seeds", "1"], "must be at least 2, got 1"),
         (vec!["--objective", "max bulk_sucess_rate"], "did you mean `bulk_success_rate`"),
         (vec!["--swarms", "bluk"], "did you mean `bulk`"),
-        (vec!["--jobs", "0"], "--jobs must be at least 1"),
+        (vec!["--jobs", "0"], "must be at least 1, got 0"),
     ] {
         let mut full = vec!["compare", "scenarios/playground-img2img.toml", "--quiet"];
         full.extend(args.iter());
