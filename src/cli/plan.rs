@@ -135,7 +135,11 @@ fn print(w: &mut dyn Write, r: &PlanResult, slos: &[Threshold], out: &Path) -> i
                 writeln!(w, "              - {n}")?;
             }
         }
-        None => writeln!(w, "theory        no queueing estimate: {} does not size a pool's servers", r.key)?,
+        None => {
+            for why in &r.theory_notes {
+                writeln!(w, "theory        no queueing estimate: {why}")?;
+            }
+        }
     }
     if let Some(t) = &r.timeouts {
         writeln!(w)?;

@@ -36,7 +36,8 @@ pub struct Estimate {
     /// Peak offered load in Erlangs (busy servers needed on average).
     pub peak_load: f64,
     pub mean_service_s: f64,
-    /// Servers one unit of the tuned key adds (slots per instance, or 1 for slots).
+    /// Servers one unit of the tuned key adds: slots per instance when sizing
+    /// instances; instances (an autoscaled pool's maximum) when sizing slots.
     pub servers_per_unit: u32,
     /// The smallest value of the tuned key that theory says meets the mapped SLOs.
     pub value: u32,
@@ -46,7 +47,7 @@ pub struct Estimate {
     pub unmapped: Vec<String>,
 }
 
-/// Which pool a key sizes, and how many servers one unit of it is.
+/// Which pool a key sizes, and how many servers one unit of it adds.
 fn sized_pool(sc: &Scenario, key: &str) -> Option<(usize, u32)> {
     let mut parts = key.split('.');
     if parts.next()? != "pool" {
@@ -58,9 +59,12 @@ fn sized_pool(sc: &Scenario, key: &str) -> Option<(usize, u32)> {
         return None;
     }
     let p = sc.pools.iter().position(|p| p.name == name)?;
+    let cfg = &sc.pools[p];
     match field {
-        "slots" => Some((p, 1)),
-        "min_instances" | "initial_instances" | "max_instances" => Some((p, sc.pools[p].slots)),
+        // A slot more on every instance: as many instances as serve at the
+        // peak in steady state (an autoscaled pool's ceiling).
+        "slots" => Some((p, if cfg.autoscaler.is_some() { cfg.max_instances } else { cfg.initial_instances })),
+        "min_instances" | "initial_instances" | "max_instances" => Some((p, cfg.slots)),
         _ => None,
     }
 }
@@ -92,19 +96,19 @@ fn peak_load(sc: &Scenario, pool: usize) -> (f64, f64) {
     (load, if rate > 0.0 { load / rate } else { 0.0 })
 }
 
-/// The smallest server count c ≥ a meeting `ok`, searched up to 100 a + 100.
-fn smallest(a: f64, ok: impl Fn(u32) -> bool) -> Option<u32> {
-    let start = a.floor() as u32 + 1;
+/// The smallest server count from `start` meeting `ok`, searched up to
+/// 100 × start or start + 100, whichever is larger.
+fn smallest(start: u32, ok: impl Fn(u32) -> bool) -> Option<u32> {
     (start..=start.saturating_mul(100).max(start + 100)).find(|&c| ok(c))
 }
 
-/// Theory's answer for sizing `key`, when the key sizes a pool.
-pub fn estimate(sc: &Scenario, key: &str, slos: &[Threshold]) -> Option<Estimate> {
-    let (pool, per_unit) = sized_pool(sc, key)?;
+/// Theory's answer for sizing `key`, or why there is none.
+pub fn estimate(sc: &Scenario, key: &str, slos: &[Threshold]) -> Result<Estimate, String> {
+    let (pool, per_unit) = sized_pool(sc, key).ok_or_else(|| format!("{key} does not size a pool's servers"))?;
     let cfg = &sc.pools[pool];
     let (a, mean_s) = peak_load(sc, pool);
     if a <= 0.0 || mean_s <= 0.0 {
-        return None;
+        return Err(format!("pool {} has no offered load", cfg.name));
     }
     let mu = 1.0 / mean_s;
     let loss = cfg.queue_limit == Some(0);
@@ -122,8 +126,9 @@ pub fn estimate(sc: &Scenario, key: &str, slos: &[Threshold]) -> Option<Estimate
         let below = matches!(t.op, Op::Lt | Op::Le);
         match (t.metric, below) {
             ("rate_503", true) | ("failure_rate", true) if p503(1).is_some() => {
+                let finite = if cfg.queue_limit.is_some() && !loss { " (the queue limit is ignored)" } else { "" };
                 mapped.push(format!(
-                    "{t}: {}",
+                    "{t}: {}{finite}",
                     if loss { "Erlang B blocking" } else { "Erlang C P(wait > first_byte_timeout − mean service)" }
                 ));
                 tests.push(Box::new(move |c| p503(c).is_some_and(|p| p < limit)));
@@ -143,8 +148,18 @@ pub fn estimate(sc: &Scenario, key: &str, slos: &[Threshold]) -> Option<Estimate
             _ => unmapped.push(t.to_string()),
         }
     }
-    let c = smallest(a, |c| tests.iter().all(|ok| ok(c)))?;
-    Some(Estimate {
+    if tests.is_empty() {
+        return Err(format!(
+            "none of {} maps to M/M/c (it can express rate_503, failure_rate and success_rate \
+             with a first-byte timeout or no backend queue, queue_wait_mean and queue_wait_p99)",
+            unmapped.join(", ")
+        ));
+    }
+    // A loss system may meet a loose limit below the load; a queue needs c > a to be stable.
+    let start = if loss { 1 } else { a.floor() as u32 + 1 };
+    let c = smallest(start, |c| tests.iter().all(|ok| ok(c)))
+        .ok_or_else(|| format!("no server count up to 100× the peak load meets {}", mapped.join("; ")))?;
+    Ok(Estimate {
         pool: cfg.name.clone(),
         peak_load: a,
         mean_service_s: mean_s,
@@ -189,6 +204,41 @@ arrivals = { process = "spike", base = "2/s", peak = "9/s", start = "10m", lengt
         assert!((e.peak_load - 18.0).abs() < 1e-9);
         assert_eq!(e.value, 28);
         assert!(erlang_b(28, 18.0) < 0.01 && erlang_b(27, 18.0) >= 0.01);
-        assert!(estimate(&sc, "proxy.first_byte_timeout", &slo).is_none());
+        assert!(estimate(&sc, "proxy.first_byte_timeout", &slo).is_err());
+        // Only SLOs theory cannot express: no answer rather than a made-up one.
+        let p99 = [crate::slo::parse("completion_p99", "< 5s").expect("slo")];
+        assert!(estimate(&sc, "pool.gpu.initial_instances", &p99).expect_err("unmapped").contains("completion_p99"));
+        // A loose limit is met below the load itself: B(c, 18) < 50% from c = 10.
+        let loose = [crate::slo::parse("rate_503", "< 50%").expect("slo")];
+        let e = estimate(&sc, "pool.gpu.initial_instances", &loose).expect("sizable");
+        assert_eq!(e.value, (1..).find(|&c| erlang_b(c, 18.0) < 0.5).expect("exists"));
+        assert!(e.value < 18);
+    }
+
+    #[test]
+    fn a_slot_more_per_instance_adds_a_server_on_every_instance() {
+        let toml = r#"
+[scenario]
+name = "s"
+duration = "1h"
+[pool.gpu]
+slots = 1
+queue_limit = 0
+min_instances = 2
+initial_instances = 2
+max_instances = 2
+[class.c]
+pool = "gpu"
+service = { dist = "exponential", mean = "1s" }
+[swarm.s]
+class = "c"
+arrivals = { process = "poisson", rate = "9/s" }
+"#;
+        let sc = Scenario::parse(toml, "s.toml").expect("valid");
+        let slo = [crate::slo::parse("rate_503", "< 5%").expect("slo")];
+        let e = estimate(&sc, "pool.gpu.slots", &slo).expect("sizable");
+        // 14 servers (B(14, 9) < 5%) on 2 instances: 7 slots each.
+        assert_eq!(e.servers_per_unit, 2);
+        assert_eq!(e.value, 7);
     }
 }

@@ -86,7 +86,7 @@ pub struct PlanResult {
     pub recommendation: Option<String>,
     pub verdict: String,
     pub theory: Option<erlang::Estimate>,
-    /// Why the simulation and theory differ.
+    /// Why the simulation and theory differ (or, without theory, why it has no answer).
     pub theory_notes: Vec<String>,
     pub timeouts: Option<vcl::Timeouts>,
 }
@@ -143,9 +143,11 @@ pub fn plan(
     tick: &(dyn Fn() + Sync),
 ) -> Result<PlanResult, PlanError> {
     let axis = Axis::parse(&req.tune).map_err(|e| PlanError::Usage(format!("--tune {e}")))?;
-    if !axis.numeric() || axis.levels.len() < 2 {
+    // Bisection needs values in increasing order: a range, or a sorted list.
+    let increasing = axis.levels.windows(2).all(|w| w[0].number < w[1].number);
+    if !axis.numeric() || axis.levels.len() < 2 || !increasing {
         return Err(PlanError::Usage(format!(
-            "--tune `{}`: give a range of integers or durations, e.g. pool.gpu.max_instances=4..64",
+            "--tune `{}`: give increasing numbers or durations, e.g. the range pool.gpu.max_instances=4..64",
             req.tune
         )));
     }
@@ -200,9 +202,11 @@ pub fn plan(
         vcl::recommend(&sc, &axis.key, &axis.levels[e.index].text, &e.first_byte, &e.chunk_gap)
     });
     let theory_notes = match (&theory, rec) {
-        (Some(t), Some(e)) => explain(&base, &axis.key, t, e, &axis),
-        _ => Vec::new(),
+        (Ok(t), Some(e)) => explain(&base, t, e, &axis),
+        (Ok(_), None) => Vec::new(),
+        (Err(why), _) => vec![why.clone()],
     };
+    let theory = theory.ok();
     let verdict = verdict(&axis, req, &done, recommendation);
     Ok(PlanResult {
         scenario: base.name.clone(),
@@ -301,7 +305,8 @@ fn verdict(axis: &Axis, req: &PlanRequest, done: &BTreeMap<usize, Evaluated>, re
 }
 
 /// Why the simulation's answer differs from theory's, from what the scenario contains.
-fn explain(sc: &Scenario, key: &str, t: &erlang::Estimate, e: &Evaluated, axis: &Axis) -> Vec<String> {
+fn explain(sc: &Scenario, t: &erlang::Estimate, e: &Evaluated, axis: &Axis) -> Vec<String> {
+    let key = axis.key.as_str();
     let sim = axis.levels[e.index].number.unwrap_or(0.0);
     let diff = sim - f64::from(t.value);
     let mut notes = vec![match diff.partial_cmp(&0.0) {
@@ -312,7 +317,6 @@ fn explain(sc: &Scenario, key: &str, t: &erlang::Estimate, e: &Evaluated, axis: 
     let pool = sc.pools.iter().find(|p| p.name == t.pool);
     if let Some(p) = pool
         && let Some(a) = &p.autoscaler
-        && key.ends_with("max_instances")
     {
         notes.push(format!(
             "Autoscaling lag: instances are added at most every {} and serve only after a {} cold start; theory assumes the capacity is there when the peak arrives.",

@@ -1,9 +1,9 @@
 //! The parameter grid of a sweep: `--vary KEY=V1,V2,...` or `--vary KEY=A..B:STEP`.
 //!
 //! Each value becomes a `--set KEY=VALUE`, so every grid point is a scenario
-//! validated like any file. Ranges are inclusive and work on integers
-//! (`8..24:4`, step 1 by default), durations (`30s..3m:30s`) and plain numbers
-//! (`0.5..0.9:0.1`).
+//! validated like any file. Ranges are inclusive, their end must lie on a step,
+//! and they work on integers (`8..24:4`, step 1 by default), durations
+//! (`30s..3m:30s`) and plain numbers (`0.5..0.9:0.1`).
 
 use crate::scenario::Override;
 use crate::scenario::units::parse_duration;
@@ -79,18 +79,18 @@ fn range(text: &str) -> Result<Vec<String>, String> {
     };
     let (a, b) = span.split_once("..").ok_or("expected A..B")?;
     let (a, b) = (a.trim(), b.trim());
-    if let (Ok(lo), Ok(hi)) = (a.parse::<i64>(), b.parse::<i64>()) {
-        let st = match step {
-            None => 1,
-            Some(s) => s.parse::<i64>().map_err(|_| format!("step `{s}` is not an integer"))?,
-        };
+    // Integer ends with an integer step (or none); a decimal step makes a decimal range.
+    let int_step = step.map_or(Some(1), |s| s.parse::<i64>().ok());
+    if let (Ok(lo), Ok(hi), Some(st)) = (a.parse::<i64>(), b.parse::<i64>(), int_step) {
         if st <= 0 {
             return Err("the step must be positive".into());
         }
         if hi < lo {
             return Err(format!("{hi} is below {lo}"));
         }
-        return Ok((lo..=hi).step_by(st as usize).map(|v| v.to_string()).collect());
+        let st = st.unsigned_abs();
+        let n = steps_to_end(u128::from(hi.abs_diff(lo)), u128::from(st), b)? as u64;
+        return Ok((0..=n).map(|i| (i128::from(lo) + i128::from(i * st)).to_string()).collect());
     }
     if let (Ok(lo), Ok(hi)) = (parse_duration(a), parse_duration(b)) {
         let st = parse_duration(step.ok_or("a duration range needs a step, e.g. 30s..3m:30s")?)?;
@@ -100,8 +100,8 @@ fn range(text: &str) -> Result<Vec<String>, String> {
         if hi < lo {
             return Err(format!("{b} is below {a}"));
         }
-        let n = (hi - lo).as_nanos() / st.as_nanos();
-        return Ok((0..=n).map(|i| show_duration(lo + st.saturating_mul(i))).collect());
+        let n = steps_to_end(u128::from((hi - lo).as_nanos()), u128::from(st.as_nanos()), b)?;
+        return Ok((0..=n as u64).map(|i| show_duration(lo + st.saturating_mul(i))).collect());
     }
     if let (Ok(lo), Ok(hi)) = (a.parse::<f64>(), b.parse::<f64>()) {
         let st: f64 = step
@@ -114,11 +114,37 @@ fn range(text: &str) -> Result<Vec<String>, String> {
         if hi < lo {
             return Err(format!("{b} is below {a}"));
         }
-        let n = ((hi - lo) / st + 1e-9).floor() as u64;
+        let steps = (hi - lo) / st;
+        let n = steps.round();
+        if (steps - n).abs() > 1e-6 {
+            return Err(format!("{b} is not a whole number of steps of {st} from {a}"));
+        }
+        if n >= MAX_LEVELS as f64 {
+            return Err(format!("{} values; at most {MAX_LEVELS} per key", n + 1.0));
+        }
+        let n = n as u64;
         // Values from the index, not by accumulation, and rounded, so 0.1 steps stay clean.
         return Ok((0..=n).map(|i| format!("{}", ((lo + i as f64 * st) * 1e9).round() / 1e9)).collect());
     }
     Err(format!("`{a}` and `{b}` are not both integers, durations or numbers"))
+}
+
+/// The number of steps from a range's start to its end, checked before any
+/// value is built: the end must lie on a step (else the range would silently
+/// stop short of it), and the count must stay within [`MAX_LEVELS`].
+fn steps_to_end(span: u128, step: u128, end: &str) -> Result<u128, String> {
+    if !span.is_multiple_of(step) {
+        let below = span / step * step;
+        return Err(format!(
+            "{end} is not a whole number of steps from the start; the last value would be {} short of it",
+            span - below
+        ));
+    }
+    let n = span / step;
+    if n >= MAX_LEVELS as u128 {
+        return Err(format!("{} values; at most {MAX_LEVELS} per key", n + 1));
+    }
+    Ok(n)
 }
 
 /// A duration as exact text: whole seconds ("90s"), else milliseconds, else nanoseconds.
@@ -227,6 +253,11 @@ mod tests {
             ("pool.gpu.slots=1,,2", "empty value"),
             ("pool.gpu.slots=1,1", "listed twice"),
             ("pool.gpu.slots=1..100000", "at most 1000"),
+            ("pool.gpu.slots=1..2000000000", "at most 1000"),
+            ("pool.gpu.slots=8..30:4", "not a whole number of steps"),
+            ("proxy.first_byte_timeout=30s..100s:30s", "not a whole number of steps"),
+            ("pool.gpu.autoscaler.target=0.5..0.85:0.1", "not a whole number of steps"),
+            ("pool.gpu.autoscaler.target=0..1000:0.1", "at most 1000"),
         ] {
             let e = Axis::parse(spec).expect_err(spec);
             assert!(e.contains(msg), "{spec}: {e}");

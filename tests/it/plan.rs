@@ -92,8 +92,10 @@ fn bad_plan_input_exits_2_with_a_reason() {
         (vec!["--tune", "pool.gpu.slots=2..12"], "nothing to plan for"),
         (
             vec!["--tune", "proxy.director=random,round_robin", "--slo", "rate_503<0.1"],
-            "range of integers or durations",
+            "give increasing numbers or durations",
         ),
+        (vec!["--tune", "pool.gpu.slots=14,10,12", "--slo", "rate_503<0.1"], "give increasing numbers or durations"),
+        (vec!["--tune", "pool.gpu.slots=2..13:2", "--slo", "rate_503<0.1"], "not a whole number of steps"),
         (vec!["--tune", "pool.gpu.slotz=2..12", "--slo", "rate_503<0.1"], "unknown key `slotz`"),
         (vec!["--tune", "pool.gpu.slots=2..12", "--slo", "rate_503<0.1", "--seeds", "1"], "at least 2"),
         (vec!["--tune", "pool.gpu.slots=2..12", "--slo", "rate_503<0.1", "--confidence", "1.5"], "--confidence"),
