@@ -92,7 +92,7 @@ pub struct CompareArgs {
     /// Threads to run on (default: every core). Results do not depend on it.
     #[arg(long, value_name = "J", value_parser = at_least(1))]
     pub jobs: Option<u32>,
-    /// The strategy differences are measured against (default: [compare] baseline, else the first).
+    /// The strategy differences are measured against (default: [compare] baseline if compared, else the first).
     #[arg(long, value_name = "NAME")]
     pub baseline: Option<String>,
     /// Swarms that take the compared strategy, comma-separated (default: [compare] swarms, else all).

@@ -71,9 +71,12 @@ impl Plan {
         if let Some(dup) = strategies.iter().find(|s| !seen.insert(**s)) {
             return Err(format!("strategy `{}` is listed twice", scenario.strategies[*dup].name));
         }
-        let baseline_idx = match &req.baseline {
-            Some(name) => scenario.find_strategy(name)?,
-            None => spec.baseline.unwrap_or(strategies[0]),
+        let baseline_idx = match (&req.baseline, spec.baseline) {
+            (Some(name), _) => scenario.find_strategy(name)?,
+            // The file's baseline belongs to the file's list: a --strategies
+            // list without it is measured against its own first entry.
+            (None, Some(b)) if req.strategies.is_none() || strategies.contains(&b) => b,
+            (None, _) => strategies[0],
         };
         let baseline = strategies.iter().position(|&s| s == baseline_idx).ok_or_else(|| {
             format!("the baseline `{}` is not among the compared strategies", scenario.strategies[baseline_idx].name)

@@ -97,12 +97,15 @@ fn set(item: &mut Item, path: &[Seg], value: Item) -> Result<(), String> {
             Item::ArrayOfTables(a) => {
                 let n = a.len();
                 let t = a.get_mut(*i).ok_or_else(|| format!("index [{i}] is out of range: there are {n} entries"))?;
-                let mut holder = Item::Table(std::mem::take(t));
-                let result = set(&mut holder, rest, value);
-                if let Item::Table(back) = holder {
-                    *t = back;
-                }
-                result
+                let mut holder = Item::Table(t.clone());
+                set(&mut holder, rest, value)?;
+                // Replacing the whole entry gives an inline table: store it as a table.
+                *t = match holder {
+                    Item::Table(back) => back,
+                    Item::Value(Value::InlineTable(inline)) => inline.into_table(),
+                    _ => return Err(format!("[{i}]: an entry of this list must be a table {{ ... }}")),
+                };
+                Ok(())
             }
             Item::Value(Value::Array(a)) => {
                 let n = a.len();
@@ -161,6 +164,14 @@ mod tests {
         let d: DocumentMut = out.parse().expect("valid");
         assert_eq!(d["chaos"][0]["at"].as_str(), Some("5m"));
         assert_eq!(d["swarm"]["s"]["arrivals"]["rate"].as_str(), Some("3/s"));
+        // A whole entry replaced by an inline table.
+        let out = apply(doc, &["chaos[0]={ kind = \"stall\", pool = \"gpu\", at = \"2m\", length = \"1m\" }"]);
+        let d: DocumentMut = out.parse().expect("valid");
+        assert_eq!(d["chaos"][0]["kind"].as_str(), Some("stall"));
+        assert_eq!(d["chaos"][0]["length"].as_str(), Some("1m"));
+        let o: Override = "chaos[0]=7".parse().expect("syntax ok");
+        let mut d: DocumentMut = doc.parse().expect("valid");
+        assert!(o.apply(&mut d).expect_err("not a table").contains("must be a table"));
     }
 
     #[test]

@@ -46,8 +46,9 @@ impl Ctx<'_> {
 
     fn push(&mut self, path: &str, message: String, help: Option<String>) {
         let segs = parse_path(path);
-        // A value set on the command line is reported against its --set.
-        if let Some(o) = self.overrides.iter().find(|o| o.covers(&segs)) {
+        // A value set on the command line is reported against the --set that
+        // took effect: the last one covering the key.
+        if let Some(o) = self.overrides.iter().rev().find(|o| o.covers(&segs)) {
             self.errors.push(ScenarioError {
                 file: o.to_string(),
                 line: None,

@@ -76,6 +76,10 @@ pub fn merge(
                 spec_difference(&first.spec, &p.spec)
             ));
         }
+        let (i, n) = p.shard;
+        if i == 0 || n == 0 || i > n {
+            return Err(format!("{name}: shard {i}/{n} is not a shard (expected I/N with 1 ≤ I ≤ N)"));
+        }
         if p.shard.1 != first.shard.1 {
             return Err(format!(
                 "{name}: shard {}/{} does not belong to a split into {}",

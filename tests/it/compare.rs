@@ -160,3 +160,17 @@ fn confidence_intervals_come_from_the_seeds() {
     assert_eq!(c.strategy("none").expect("none").metrics["success_rate"], Some(expected));
     assert_eq!(expected.n, 5);
 }
+
+#[test]
+fn the_files_baseline_applies_only_when_it_is_compared() {
+    let plan_for = |strategies: Option<&[&str]>| {
+        let req =
+            Request { strategies: strategies.map(|s| s.iter().map(|n| n.to_string()).collect()), ..Default::default() };
+        let plan = Plan::new(shipped("playground-img2img.toml"), &req).expect("plan");
+        plan.strategy_name(plan.baseline).to_string()
+    };
+    // playground's [compare] baseline is `immediate`.
+    assert_eq!(plan_for(None), "immediate");
+    assert_eq!(plan_for(Some(&["stepped", "immediate"])), "immediate");
+    assert_eq!(plan_for(Some(&["stepped", "none"])), "stepped");
+}

@@ -113,6 +113,14 @@ fn three_shards_merged_equal_the_unsharded_sweep_byte_for_byte() {
     let o = stampede(&["merge", &files[0], &odd, &files[2]]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("describes a different sweep"), "{}", stderr(&o));
+    // A hand-edited part with an impossible shard number is refused, not a panic.
+    let text = std::fs::read_to_string(&files[0]).expect("part");
+    assert!(text.contains("\"shard\":[1,3]"), "part files store their shard as [I,N]");
+    let bad = other.join("bad-part.json");
+    std::fs::write(&bad, text.replace("\"shard\":[1,3]", "\"shard\":[0,3]")).expect("write");
+    let o = stampede(&["merge", bad.to_str().expect("utf8"), &files[1], &files[2]]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("is not a shard"), "{}", stderr(&o));
     for d in [full, parts, merged, other] {
         let _ = std::fs::remove_dir_all(d);
     }
@@ -133,6 +141,11 @@ fn bad_set_and_vary_input_exits_2_with_a_reason() {
         ),
         (vec!["run", "scenarios/mmc-erlang.toml", "--set", "proxy.first_byte_timeout=60"], "expected a duration"),
         (vec!["run", "scenarios/mmc-erlang.toml", "--set", "pool.gpu.slots"], "expected KEY=VALUE"),
+        (
+            // The override that took effect is the one blamed.
+            vec!["run", "scenarios/mmc-erlang.toml", "--set", "pool.gpu.slots=4", "--set", "pool.gpu.slots=0"],
+            "--set pool.gpu.slots=0: pool.gpu.slots: must be at least 1",
+        ),
         (vec!["sweep", "scenarios/mmc-erlang.toml", "--vary", "pool.gpu.slots=4..1"], "below"),
         (
             vec!["sweep", "scenarios/mmc-erlang.toml", "--vary", "pool.gpu.slots=a,b"],
