@@ -19,11 +19,7 @@ pub fn compare(args: &CompareArgs, sets: &[Override]) -> Result<u8, Failure> {
         seeds: args.seeds,
         swarms: args.swarms.clone(),
         objective: args.objective.clone(),
-        slos: args
-            .slo
-            .iter()
-            .map(|s| crate::slo::parse_inline(s).map_err(|e| Failure::usage(format!("--slo {e}"))))
-            .collect::<Result<_, _>>()?,
+        slos: super::inline_slos(&args.slo)?,
     };
     let plan = Plan::new(sc, &req).map_err(Failure::usage)?;
     let detail = match &args.detail {
@@ -60,7 +56,7 @@ fn write_files(dir: &Path, plan: &Plan, cells: &[Vec<compare::Cell>], c: &Compar
     let mut csv = BufWriter::new(File::create(dir.join("compare.csv"))?);
     report::csv::write_comparison(&mut csv, c)?;
     csv.flush()?;
-    fs::write(dir.join("report.md"), report::markdown::comparison(plan, c))?;
     let charts = report::charts::comparison(dir, plan, cells, c, detail)?;
+    fs::write(dir.join("report.md"), report::markdown::comparison(plan, c, &charts))?;
     fs::write(dir.join("index.html"), report::html::comparison(plan, c, &charts))
 }

@@ -185,6 +185,11 @@ fn at_least(min: u32) -> impl Fn(&str) -> Result<u32, String> + Clone + Send + S
     }
 }
 
+/// The thresholds given with `--slo` (they add to the file's `[slo]`).
+fn inline_slos(args: &[String]) -> Result<Vec<crate::slo::Threshold>, Failure> {
+    args.iter().map(|s| crate::slo::parse_inline(s).map_err(|e| Failure::usage(format!("--slo {e}")))).collect()
+}
+
 /// The threads to run on: `--jobs`, else every core.
 fn jobs(arg: Option<u32>) -> usize {
     arg.map_or_else(crate::parallel::default_jobs, |j| j as usize)

@@ -11,23 +11,15 @@ use crate::metrics::catalog;
 use crate::plan::{self, PlanError, PlanRequest, PlanResult};
 use crate::report;
 use crate::scenario::{Override, Scenario};
-use crate::slo::{self, Threshold};
-
-/// The file's [slo] thresholds plus the command line's.
-pub fn thresholds(sc: &Scenario, extra: &[String]) -> Result<Vec<Threshold>, Failure> {
-    let mut all = sc.slo.clone();
-    for s in extra {
-        all.push(slo::parse_inline(s).map_err(|e| Failure::usage(format!("--slo {e}")))?);
-    }
-    Ok(all)
-}
+use crate::slo::Threshold;
 
 pub fn plan(args: &PlanArgs, sets: &[Override]) -> Result<u8, Failure> {
     let text = fs::read_to_string(&args.scenario)
         .map_err(|e| Failure::usage(format!("{}: cannot read the file: {e}", args.scenario.display())))?;
     let file = args.scenario.display().to_string();
     let base = Scenario::parse_with(&text, &file, sets)?;
-    let slos = thresholds(&base, &args.slo)?;
+    let mut slos = base.slo.clone();
+    slos.extend(super::inline_slos(&args.slo)?);
     let req = PlanRequest {
         tune: args.tune.clone(),
         slos: slos.clone(),
@@ -60,7 +52,7 @@ fn write_files(dir: &Path, r: &PlanResult, slos: &[Threshold]) -> io::Result<()>
 }
 
 fn show(metric: &str, v: f64) -> String {
-    catalog::show(catalog::info(metric).map_or(catalog::Unit::Number, |m| m.unit), v)
+    catalog::show(catalog::unit(metric), v)
 }
 
 fn print(w: &mut dyn Write, r: &PlanResult, slos: &[Threshold], out: &Path) -> io::Result<()> {
@@ -85,10 +77,7 @@ fn print(w: &mut dyn Write, r: &PlanResult, slos: &[Threshold], out: &Path) -> i
             row.push(match (s.value, s.bound) {
                 (Some(i), Some(b)) => format!(
                     "{} ({}){}",
-                    report::table::show_interval(
-                        catalog::info(&s.metric).map_or(catalog::Unit::Number, |m| m.unit),
-                        &i
-                    ),
+                    report::table::show_interval(catalog::unit(&s.metric), &i),
                     show(&s.metric, b),
                     if s.passed { "" } else { " ✗" }
                 ),

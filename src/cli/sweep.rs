@@ -99,10 +99,7 @@ pub fn merge(args: &MergeArgs) -> Result<u8, Failure> {
             serde_json::from_str(&text).map_err(|e| Failure::usage(format!("{name}: not a sweep part file: {e}")))?;
         parts.push((name, part));
     }
-    let (spec, cells) =
-        part::merge(parts, |spec| Sweep::new(spec.clone()).map(|s| s.cells()).map_err(|e| e.to_string()))
-            .map_err(Failure::usage)?;
-    let sw = Sweep::new(spec).map_err(|e| Failure::usage(e.to_string()))?;
+    let (sw, cells) = part::merge(parts).map_err(Failure::usage)?;
     let out = args.output.dir(&sw.base.name);
     finish(&sw, &cells, &out, &args.output, &format!("merged {} part(s), {} cells", args.parts.len(), cells.len()))
 }

@@ -80,7 +80,7 @@ impl Comparison {
             .iter()
             .map(|seeds| {
                 let mut by: BTreeMap<&str, Vec<Option<f64>>> = BTreeMap::new();
-                for m in metrics.iter().copied().chain(plan.objective.iter().map(|c| c.metric)) {
+                for m in &metrics {
                     by.insert(m.name, seeds.iter().map(|c| c.summary.metric(m.name)).collect());
                 }
                 by
@@ -93,14 +93,16 @@ impl Comparison {
         let score: Vec<i64> =
             (0..n).map(|a| (0..n).map(|b| i64::from(beats[a][b]) - i64::from(beats[b][a])).sum()).collect();
         let primary = plan.objective[0];
-        let primary_mean = |s: usize| {
-            let xs: Vec<f64> = values[s][primary.metric.name].iter().flatten().copied().collect();
-            mean_ci(&xs).map_or(f64::NAN, |i| i.mean)
-        };
+        let primary_mean: Vec<f64> = (0..n)
+            .map(|s| {
+                let xs: Vec<f64> = values[s][primary.metric.name].iter().flatten().copied().collect();
+                mean_ci(&xs).map_or(f64::NAN, |i| i.mean)
+            })
+            .collect();
         let mut order: Vec<usize> = (0..n).collect();
         order.sort_by(|&x, &y| {
             score[y].cmp(&score[x]).then_with(|| {
-                let (a, b) = (primary_mean(x), primary_mean(y));
+                let (a, b) = (primary_mean[x], primary_mean[y]);
                 let by_primary = if primary.maximize { b.total_cmp(&a) } else { a.total_cmp(&b) };
                 by_primary.then_with(|| plan.strategy_name(x).cmp(plan.strategy_name(y)))
             })

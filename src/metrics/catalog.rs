@@ -91,6 +91,11 @@ pub fn info(name: &str) -> Option<&'static MetricInfo> {
     METRICS.iter().find(|m| m.name == name)
 }
 
+/// A metric's unit; an uncatalogued name is shown as a plain number.
+pub fn unit(name: &str) -> Unit {
+    info(name).map_or(Number, |m| m.unit)
+}
+
 pub fn names() -> impl Iterator<Item = &'static str> {
     METRICS.iter().map(|m| m.name)
 }
@@ -136,12 +141,29 @@ pub fn show(unit: Unit, v: f64) -> String {
         Duration => crate::time::format_secs(v),
         Number => {
             if v.abs() >= 1000.0 {
-                crate::report::text::thousands(v.round().abs() as u64)
+                let sign = if v < 0.0 { "-" } else { "" };
+                format!("{sign}{}", crate::report::text::thousands(v.round().abs() as u64))
             } else if v.abs() >= 100.0 {
                 format!("{v:.0}")
             } else {
                 format!("{v:.3}")
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_show_in_their_unit_with_their_sign() {
+        assert_eq!(show(Ratio, 0.0123), "1.23%");
+        assert_eq!(show(Number, 1500.4), "1,500");
+        assert_eq!(show(Number, -1500.4), "-1,500");
+        assert_eq!(show(Number, -2.5), "-2.500");
+        assert_eq!(show(Number, f64::NAN), "undefined");
+        assert_eq!(unit("completion_p99"), Duration);
+        assert_eq!(unit("no_such_metric"), Number);
     }
 }

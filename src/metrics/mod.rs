@@ -47,8 +47,13 @@ impl Counts {
         self.attempts[o.index()]
     }
     pub fn status_503(&self) -> u64 {
-        Outcome::ALL.iter().filter(|o| o.is_503()).map(|o| self.count(*o)).sum()
+        status_503(&self.attempts)
     }
+}
+
+/// The 503s among attempt counts indexed by [`Outcome::index`].
+pub fn status_503(attempts: &[u64; OUTCOME_COUNT]) -> u64 {
+    Outcome::ALL.iter().filter(|o| o.is_503()).map(|o| attempts[o.index()]).sum()
 }
 
 /// Per-swarm measurements.

@@ -19,6 +19,15 @@ pub struct WindowCounts {
     pub attempts: [u64; OUTCOME_COUNT],
 }
 
+impl WindowCounts {
+    pub fn attempts_total(&self) -> u64 {
+        self.attempts.iter().sum()
+    }
+    pub fn status_503(&self) -> u64 {
+        super::status_503(&self.attempts)
+    }
+}
+
 /// Time-averaged levels of one pool over one window.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PoolLevels {

@@ -1,4 +1,6 @@
-//! `timeseries.csv`: one row per window, counters then pool levels.
+//! The CSV files: `timeseries.csv` (one row per window, counters then pool
+//! levels), `compare.csv` (one row per strategy and metric) and `sweep.csv`
+//! (one row per grid point, strategy and metric).
 
 use std::io::{self, Write};
 
@@ -23,16 +25,14 @@ pub fn write_timeseries<W: Write>(mut w: W, sc: &Scenario, rows: &[Row]) -> io::
     writeln!(w, "{}", header(sc).join(","))?;
     for r in rows {
         let c = &r.counts;
-        let attempts: u64 = c.attempts.iter().sum();
-        let s503: u64 = Outcome::ALL.iter().filter(|o| o.is_503()).map(|o| c.attempts[o.index()]).sum();
         write!(
             w,
             "{},{},{},{},{},{},{}",
             r.start.as_secs_f64(),
             r.end.as_secs_f64(),
             c.offered,
-            attempts,
-            s503,
+            c.attempts_total(),
+            c.status_503(),
             c.succeeded,
             c.failed
         )?;

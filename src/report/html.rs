@@ -63,13 +63,8 @@ pub fn comparison(plan: &Plan, c: &Comparison, charts: &[Chart]) -> String {
     }
     let class = if c.winner.is_some() { "verdict" } else { "verdict none" };
     s.push_str(&format!("<p class=\"{class}\">{}</p>", escape(&c.verdict)));
-    if !plan.slos.is_empty() {
-        let met = if c.slo_met_by.is_empty() { "no strategy".to_string() } else { c.slo_met_by.join(", ") };
-        s.push_str(&format!(
-            "<p class=\"setup\">SLOs ({}) met, on the mean over seeds, by: <b>{}</b>.</p>",
-            escape(&plan.slos.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")),
-            escape(&met)
-        ));
+    if let Some(slo) = markdown::slo_line(plan, c) {
+        s.push_str(&format!("<p class=\"setup\">{}</p>", escape(&slo)));
     }
     s.push_str(&format!("<p class=\"setup\">{}</p>", escape(&markdown::setup_line(plan, c).replace('`', ""))));
     s.push_str("<h2>Results</h2><p class=\"legend\">Mean ± 95% half-width over seeds, in rank order.</p>");

@@ -2,18 +2,15 @@
 //! capacity-planning documents. Chart images are linked, not embedded.
 
 use crate::compare::{Comparison, Plan};
+use crate::report::charts::Chart;
 use crate::report::table;
 
-pub fn comparison(plan: &Plan, c: &Comparison) -> String {
+pub fn comparison(plan: &Plan, c: &Comparison, charts: &[Chart]) -> String {
     let mut s = String::new();
     s.push_str(&format!("# Strategy comparison: {}\n\n", c.scenario));
     s.push_str(&format!("**Verdict.** {}\n\n", c.verdict));
-    if !plan.slos.is_empty() {
-        let met = if c.slo_met_by.is_empty() { "no strategy".to_string() } else { c.slo_met_by.join(", ") };
-        s.push_str(&format!(
-            "**SLOs** ({}) are met, on the mean over seeds, by: {met}.\n\n",
-            plan.slos.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
-        ));
+    if let Some(slo) = slo_line(plan, c) {
+        s.push_str(&format!("{slo}\n\n"));
     }
     s.push_str(&setup_line(plan, c));
     s.push_str("\n\n## Results (mean ± 95% half-width over seeds)\n\n");
@@ -21,21 +18,21 @@ pub fn comparison(plan: &Plan, c: &Comparison) -> String {
     s.push_str(&format!("\n## Difference from the baseline `{}` (paired by seed)\n\n", c.baseline));
     s.push_str(&table::differences(c).to_markdown());
     s.push_str(&format!("\n{}\n\n## Charts\n\n", LEGEND));
-    for (file, title) in CHARTS {
-        s.push_str(&format!("![{title}]({file}.png)\n\n"));
+    for chart in charts {
+        s.push_str(&format!("![{}]({}.png)\n\n", chart.title, chart.name));
     }
     s
 }
 
-/// The charts of a comparison, by file stem, in report order.
-pub const CHARTS: [(&str, &str); 6] = [
-    ("compare-503-rate", "503 rate over time"),
-    ("compare-capacity", "Offered load and GPU instances"),
-    ("compare-completion-cdf", "Completion time distribution"),
-    ("compare-headline", "Headline metrics"),
-    ("compare-attempts", "Attempts per request"),
-    ("compare-causes", "503s by cause"),
-];
+/// Which strategies meet the SLOs, when there are any.
+pub fn slo_line(plan: &Plan, c: &Comparison) -> Option<String> {
+    if plan.slos.is_empty() {
+        return None;
+    }
+    let met = if c.slo_met_by.is_empty() { "no strategy".to_string() } else { c.slo_met_by.join(", ") };
+    let all: Vec<String> = plan.slos.iter().map(ToString::to_string).collect();
+    Some(format!("SLOs ({}) are met, on the mean over seeds, by: {met}.", all.join(", ")))
+}
 
 pub const LEGEND: &str = "`~` marks a difference whose 95% interval contains zero: not statistically significant. \
 pp = percentage points. Each strategy ran on the same seeds, so differences are paired seed by seed.";

@@ -1,9 +1,10 @@
 //! Turning a run into things people and programs read.
 //!
-//! One function per format, each generic over `W: Write` so it can go to a
-//! file, stdout or a test buffer: [`text::print_summary`] for people,
-//! [`write_json`] for programs, [`csv::write_timeseries`] for spreadsheets and
-//! charts. Where files go on disk is decided by the CLI.
+//! One module per format: `text` for the terminal, [`write_json`] for
+//! programs, `csv` for spreadsheets, `markdown` and `html` for documents,
+//! `charts` for PNG/SVG figures, `table` for the tables several of them share.
+//! Writers are generic over `W: Write` so they can go to a file, stdout or a
+//! test buffer; where files go on disk is decided by the CLI.
 
 pub mod charts;
 pub mod csv;

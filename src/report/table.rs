@@ -1,5 +1,6 @@
-//! The comparison table, as cells: one builder, rendered as aligned text for
-//! the terminal and as Markdown for report.md.
+//! Tables as cells — a comparison's results and differences, a sweep's points —
+//! built once and rendered as aligned text for the terminal, Markdown for
+//! report.md, or HTML (by `html`).
 
 use crate::compare::{Comparison, rank::show_difference_short};
 use crate::metrics::catalog::{self, Unit};
@@ -10,10 +11,6 @@ use crate::stats::Interval;
 pub struct Table {
     pub header: Vec<String>,
     pub rows: Vec<Vec<String>>,
-}
-
-fn unit(metric: &str) -> Unit {
-    catalog::info(metric).map_or(Unit::Number, |m| m.unit)
 }
 
 /// "49.31% ±0.82", "4m02s ±12.3s", "2.334 ±0.012".
@@ -35,7 +32,7 @@ pub fn results(c: &Comparison) -> Table {
         .map(|s| {
             let mut row = vec![s.rank.to_string(), s.name.clone()];
             row.extend(c.metrics.iter().map(|m| match s.metrics.get(m).copied().flatten() {
-                Some(i) => show_interval(unit(m), &i),
+                Some(i) => show_interval(catalog::unit(m), &i),
                 None => "-".into(),
             }));
             row
@@ -57,7 +54,11 @@ pub fn differences(c: &Comparison) -> Table {
             let mut row = vec![s.name.clone()];
             row.extend(c.metrics.iter().map(|m| match s.vs_baseline.get(m).copied().flatten() {
                 Some(d) => {
-                    format!("{}{}", show_difference_short(unit(m), &d.diff), if d.significant { "" } else { " ~" })
+                    format!(
+                        "{}{}",
+                        show_difference_short(catalog::unit(m), &d.diff),
+                        if d.significant { "" } else { " ~" }
+                    )
                 }
                 None => "-".into(),
             }));
@@ -129,7 +130,7 @@ pub fn sweep(r: &crate::sweep::result::SweepResult) -> Table {
             let mut row = p.values.clone();
             row.push(p.strategy.clone());
             row.extend(r.metrics.iter().map(|m| match p.metrics.get(m).copied().flatten() {
-                Some(i) => show_interval(unit(m), &i),
+                Some(i) => show_interval(catalog::unit(m), &i),
                 None => "-".into(),
             }));
             row

@@ -3,7 +3,6 @@
 use std::io::{self, Write};
 
 use crate::metrics::Percentiles;
-use crate::metrics::catalog::Unit;
 use crate::metrics::summary::Summary;
 use crate::model::outcome::Cause;
 use crate::scenario::Scenario;
@@ -177,7 +176,7 @@ pub fn print_summary<W: Write>(mut w: W, sc: &Scenario, s: &Summary) -> io::Resu
         writeln!(w)?;
         writeln!(w, "slo")?;
         for r in &s.slo {
-            let unit = crate::metrics::catalog::info(&r.metric).map_or(Unit::Number, |m| m.unit);
+            let unit = crate::metrics::catalog::unit(&r.metric);
             let shown = crate::metrics::catalog::show(unit, r.value);
             writeln!(w, "  {} {:<40} measured {}", if r.passed { "pass" } else { "FAIL" }, r.threshold, shown)?;
         }
@@ -203,10 +202,8 @@ pub fn print_comparison<W: Write>(
     writeln!(w, "  ~ = not statistically significant (the 95% interval contains 0); pp = percentage points")?;
     writeln!(w)?;
     writeln!(w, "verdict       {}", c.verdict)?;
-    if !plan.slos.is_empty() {
-        let all: Vec<String> = plan.slos.iter().map(ToString::to_string).collect();
-        let met = if c.slo_met_by.is_empty() { "no strategy".to_string() } else { c.slo_met_by.join(", ") };
-        writeln!(w, "slo           {} · met by {met}", all.join(", "))?;
+    if let Some(slo) = markdown::slo_line(plan, c) {
+        writeln!(w, "slo           {slo}")?;
     }
     Ok(())
 }

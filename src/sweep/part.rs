@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::SweepSpec;
+use super::{Sweep, SweepSpec};
 use crate::metrics::summary::Summary;
 use crate::metrics::{LatencyHist, StoredHist};
 
@@ -51,12 +51,9 @@ impl Part {
     }
 }
 
-/// Checks that `parts` form one complete sweep and returns its spec and all
-/// cells in index order. `total` gives the number of cells the spec implies.
-pub fn merge(
-    parts: Vec<(String, Part)>,
-    total: impl Fn(&SweepSpec) -> Result<usize, String>,
-) -> Result<(SweepSpec, Vec<StoredCell>), String> {
+/// Checks that `parts` form one complete sweep and returns the sweep
+/// (validated again from its spec) and all cells in index order.
+pub fn merge(parts: Vec<(String, Part)>) -> Result<(Sweep, Vec<StoredCell>), String> {
     let Some((first_name, first)) = parts.first() else {
         return Err("nothing to merge: give the part files".into());
     };
@@ -97,8 +94,8 @@ pub fn merge(
     if let Some(missing) = seen.iter().position(|s| !s) {
         return Err(format!("shard {}/{count} is missing", missing + 1));
     }
-    let spec = first.spec.clone();
-    let total = total(&spec)?;
+    let sweep = Sweep::new(first.spec.clone()).map_err(|e| e.to_string())?;
+    let total = sweep.cells();
     let mut cells: Vec<Option<StoredCell>> = vec![None; total];
     for (name, p) in parts {
         for c in p.cells {
@@ -116,7 +113,7 @@ pub fn merge(
         .enumerate()
         .map(|(i, c)| c.ok_or_else(|| format!("cell {i} is missing: a part file is incomplete")))
         .collect::<Result<Vec<_>, _>>()?;
-    Ok((spec, cells))
+    Ok((sweep, cells))
 }
 
 fn spec_difference(a: &SweepSpec, b: &SweepSpec) -> &'static str {

@@ -1,5 +1,5 @@
-//! From runs to figures: which charts a comparison and a single run get, and
-//! the series behind them.
+//! From results to figures: which charts a single run, a comparison, a sweep
+//! and a plan get, and the series behind them.
 //!
 //! Colours follow the strategy's position in the comparison, so a strategy
 //! has the same colour in every chart. Time-series figures pool the seeds:
@@ -46,8 +46,8 @@ fn rate_503(runs: &[&[Row]]) -> Vec<(f64, f64)> {
             let (mut s503, mut all) = (0u64, 0u64);
             for rows in runs {
                 let c = &rows[w].counts;
-                all += c.attempts.iter().sum::<u64>();
-                s503 += Outcome::ALL.iter().filter(|o| o.is_503()).map(|o| c.attempts[o.index()]).sum::<u64>();
+                all += c.attempts_total();
+                s503 += c.status_503();
             }
             (all > 0).then(|| (mid(&first[w]), s503 as f64 / all as f64))
         })
@@ -153,7 +153,6 @@ pub fn comparison(
         &Cdf { title: "Completion time distribution, by strategy".into(), x_desc: "completion time (log scale)".into(), lines },
     )?);
 
-    let order: Vec<usize> = (0..names.len()).collect();
     let panel_metrics: Vec<&String> = c
         .metrics
         .iter()
@@ -166,10 +165,9 @@ pub fn comparison(
         .iter()
         .map(|m| Panel {
             metric: (*m).clone(),
-            unit: catalog::info(m).map_or(Unit::Number, |i| i.unit),
-            bars: order
-                .iter()
-                .filter_map(|&s| {
+            unit: catalog::unit(m),
+            bars: (0..names.len())
+                .filter_map(|s| {
                     let i = c.strategy(names[s])?.metrics.get(*m).copied().flatten()?;
                     Some((names[s].to_string(), s, i.mean, i.lo, i.hi))
                 })
