@@ -10,6 +10,7 @@ mod cli;
 mod compare;
 mod conservation;
 mod determinism;
+mod docs;
 mod memory;
 mod plan;
 mod proxy;

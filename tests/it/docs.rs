@@ -1,0 +1,37 @@
+//! The docs keep up with the code: every metric name and every flag is documented.
+
+use clap::CommandFactory;
+use stampede::cli::Cli;
+use stampede::metrics::catalog;
+
+fn read(path: &str) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+#[test]
+fn every_metric_name_is_in_metrics_md() {
+    let doc = read("docs/metrics.md");
+    let missing: Vec<&str> = catalog::names().filter(|n| !doc.contains(&format!("`{n}`"))).collect();
+    assert!(missing.is_empty(), "docs/metrics.md lacks {missing:?}");
+}
+
+#[test]
+fn every_command_and_flag_is_in_cli_md() {
+    let doc = read("docs/cli.md");
+    let mut missing = Vec::new();
+    for cmd in Cli::command().get_subcommands() {
+        let name = cmd.get_name();
+        if !doc.contains(&format!("stampede {name}")) {
+            missing.push(format!("stampede {name}"));
+        }
+        for arg in cmd.get_arguments() {
+            if let Some(long) = arg.get_long()
+                && !["help", "version"].contains(&long)
+                && !doc.contains(&format!("--{long}"))
+            {
+                missing.push(format!("stampede {name} --{long}"));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "docs/cli.md lacks {missing:?}");
+}
