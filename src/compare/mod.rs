@@ -127,7 +127,7 @@ pub struct Cell {
 pub fn run_cells(plan: &Plan, jobs: usize, tick: &(dyn Fn() + Sync)) -> Vec<Vec<Cell>> {
     let scenarios: Vec<Scenario> = (0..plan.strategies.len()).map(|i| plan.scenario_for(i)).collect();
     let n_seeds = plan.seeds.len();
-    let mut cells = crate::parallel::map(
+    let cells = crate::parallel::map(
         plan.cells(),
         jobs,
         |i| {
@@ -140,11 +140,6 @@ pub fn run_cells(plan: &Plan, jobs: usize, tick: &(dyn Fn() + Sync)) -> Vec<Vec<
         },
         tick,
     );
-    let mut out = Vec::with_capacity(plan.strategies.len());
-    while !cells.is_empty() {
-        let rest = cells.split_off(n_seeds);
-        out.push(cells);
-        cells = rest;
-    }
-    out
+    let mut cells = cells.into_iter();
+    (0..plan.strategies.len()).map(|_| cells.by_ref().take(n_seeds).collect()).collect()
 }

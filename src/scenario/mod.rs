@@ -149,26 +149,12 @@ impl Scenario {
 
     /// The index of a strategy, or a message listing the defined ones.
     pub fn find_strategy(&self, name: &str) -> Result<usize, String> {
-        self.strategy_index(name).ok_or_else(|| {
-            let names: Vec<&str> = self.strategies.iter().map(|s| s.name.as_str()).collect();
-            let mut msg = format!("unknown strategy `{name}`; the scenario defines: {}", names.join(", "));
-            if let Some(s) = did_you_mean(name, names.iter().copied()) {
-                msg.push_str(&format!(" (did you mean `{s}`?)"));
-            }
-            msg
-        })
+        find_named("strategy", name, self.strategies.iter().map(|s| s.name.as_str()))
     }
 
     /// The index of a swarm, or a message listing the defined ones.
     pub fn find_swarm(&self, name: &str) -> Result<usize, String> {
-        self.swarms.iter().position(|s| s.name == name).ok_or_else(|| {
-            let names: Vec<&str> = self.swarms.iter().map(|s| s.name.as_str()).collect();
-            let mut msg = format!("unknown swarm `{name}`; the scenario defines: {}", names.join(", "));
-            if let Some(s) = did_you_mean(name, names.iter().copied()) {
-                msg.push_str(&format!(" (did you mean `{s}`?)"));
-            }
-            msg
-        })
+        find_named("swarm", name, self.swarms.iter().map(|s| s.name.as_str()))
     }
 
     /// Makes every swarm use the named strategy (`--strategy`).
@@ -211,4 +197,16 @@ impl Scenario {
     pub fn end(&self) -> SimTime {
         SimTime::ZERO + self.duration
     }
+}
+
+/// The position of `name` among `names`, or a message listing them with a suggestion.
+fn find_named<'a>(what: &str, name: &str, names: impl Iterator<Item = &'a str> + Clone) -> Result<usize, String> {
+    names.clone().position(|n| n == name).ok_or_else(|| {
+        let all: Vec<&str> = names.clone().collect();
+        let mut msg = format!("unknown {what} `{name}`; the scenario defines: {}", all.join(", "));
+        if let Some(s) = did_you_mean(name, names) {
+            msg.push_str(&format!(" (did you mean `{s}`?)"));
+        }
+        msg
+    })
 }
