@@ -359,7 +359,8 @@ fn explain(sc: &Scenario, t: &erlang::Estimate, e: &Evaluated, axis: &Axis) -> V
         notes.push("Each instance queues its own work behind a director that does not look at load; theory has one shared queue.".into());
     }
     if !t.unmapped.is_empty() {
-        notes.push(format!("Theory cannot express {}; its answer ignores them.", t.unmapped.join(", ")));
+        let them = if t.unmapped.len() == 1 { "it" } else { "them" };
+        notes.push(format!("Theory cannot express {}; its answer ignores {them}.", t.unmapped.join(", ")));
     }
     notes
 }
