@@ -11,6 +11,7 @@ mod compare;
 mod conservation;
 mod determinism;
 mod docs;
+mod golden;
 mod memory;
 mod plan;
 mod proxy;
