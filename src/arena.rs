@@ -20,6 +20,10 @@ impl Key {
     pub fn from_bits(bits: u64) -> Key {
         Key { idx: bits as u32, generation: (bits >> 32) as u32 }
     }
+    /// The slot the key names (unique among the live keys of one arena).
+    pub fn slot(self) -> usize {
+        self.idx as usize
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -192,7 +192,7 @@ pub struct Pool {
 
 impl Pool {
     /// A pool with its initial instances already ready at t = 0.
-    pub fn new(cfg: PoolConfig) -> (Pool, Vec<Key>) {
+    pub fn new(cfg: PoolConfig) -> Pool {
         let mut pool = Pool {
             cfg,
             instances: Arena::new(),
@@ -202,14 +202,16 @@ impl Pool {
             maintenance: 0,
             gauges: PoolGauges::default(),
         };
-        let ready = (0..pool.cfg.initial_instances)
-            .map(|_| {
-                let (k, _) = pool.add_instance(SimTime::ZERO);
-                pool.mark_ready(SimTime::ZERO, k);
-                k
-            })
-            .collect();
-        (pool, ready)
+        for _ in 0..pool.cfg.initial_instances {
+            let (k, _) = pool.add_instance(SimTime::ZERO);
+            pool.mark_ready(SimTime::ZERO, k);
+        }
+        pool
+    }
+
+    /// Instances that are ready, in the order they were added.
+    pub fn ready_instances(&self) -> impl Iterator<Item = Key> + '_ {
+        self.instances.iter().filter(|(_, i)| i.state == InstanceState::Ready).map(|(k, _)| k)
     }
 
     pub fn state(&self, inst: Key) -> Option<InstanceState> {
@@ -631,6 +633,11 @@ mod tests {
             autoscaler: None,
         }
     }
+    fn new_pool(c: PoolConfig) -> (Pool, Vec<Key>) {
+        let p = Pool::new(c);
+        let ready = p.ready_instances().collect();
+        (p, ready)
+    }
     fn t(s: u64) -> SimTime {
         SimTime::ZERO + SimDuration::from_secs(s)
     }
@@ -640,7 +647,7 @@ mod tests {
 
     #[test]
     fn slots_then_queue_then_rejection() {
-        let (mut p, inst) = Pool::new(cfg(1, Some(1), false));
+        let (mut p, inst) = new_pool(cfg(1, Some(1), false));
         let i = inst[0];
         assert!(
             matches!(p.submit(t(0), i, d(10), 1, 1), Admit::Started { wake: Some(Wake { at, .. }), .. } if at == t(10))
@@ -651,7 +658,7 @@ mod tests {
 
     #[test]
     fn completion_promotes_the_queued_job_and_reports_its_wait() {
-        let (mut p, inst) = Pool::new(cfg(1, None, false));
+        let (mut p, inst) = new_pool(cfg(1, None, false));
         let Admit::Started { job, wake: Some(w) } = p.submit(t(0), inst[0], d(10), 1, 1) else { panic!("start") };
         p.submit(t(4), inst[0], d(5), 1, 2);
         let m = p.on_milestone(w.at, job, w.epoch).expect("fresh");
@@ -662,7 +669,7 @@ mod tests {
 
     #[test]
     fn a_new_instance_is_not_ready_before_its_cold_start() {
-        let (mut p, _) = Pool::new(cfg(1, None, false));
+        let (mut p, _) = new_pool(cfg(1, None, false));
         let (k, ready_at) = p.add_instance(t(100));
         assert_eq!(ready_at, t(220));
         assert_eq!(p.state(k), Some(InstanceState::Provisioning));
@@ -675,7 +682,7 @@ mod tests {
     #[test]
     fn abandoned_work_keeps_running_unless_cancellation_is_on() {
         for cancel in [false, true] {
-            let (mut p, inst) = Pool::new(cfg(1, None, cancel));
+            let (mut p, inst) = new_pool(cfg(1, None, cancel));
             let Admit::Started { job, wake: Some(w) } = p.submit(t(0), inst[0], d(90), 1, 7) else { panic!() };
             let a = p.abandon(t(60), job).expect("live");
             if cancel {
@@ -692,7 +699,7 @@ mod tests {
 
     #[test]
     fn slowdown_and_stall_stretch_the_remaining_work() {
-        let (mut p, inst) = Pool::new(cfg(1, None, false));
+        let (mut p, inst) = new_pool(cfg(1, None, false));
         let Admit::Started { job, .. } = p.submit(t(0), inst[0], d(10), 1, 1) else { panic!() };
         let mut wakes = Vec::new();
         p.set_speed(t(4), 2.0, 0, &mut wakes); // 6 s of work left, at half speed
@@ -708,7 +715,7 @@ mod tests {
 
     #[test]
     fn streamed_job_hits_evenly_spaced_milestones() {
-        let (mut p, inst) = Pool::new(cfg(1, None, false));
+        let (mut p, inst) = new_pool(cfg(1, None, false));
         let Admit::Started { job, wake: Some(mut w) } = p.submit(t(0), inst[0], d(12), 4, 1) else { panic!() };
         let mut times = vec![w.at];
         loop {
@@ -724,7 +731,7 @@ mod tests {
 
     #[test]
     fn killing_loses_the_jobs_and_the_instance_stops_billing() {
-        let (mut p, inst) = Pool::new(cfg(1, None, false));
+        let (mut p, inst) = new_pool(cfg(1, None, false));
         p.submit(t(0), inst[0], d(10), 1, 1);
         p.submit(t(0), inst[0], d(10), 1, 2);
         let mut lost = Vec::new();
@@ -737,7 +744,7 @@ mod tests {
 
     #[test]
     fn a_draining_instance_stops_after_its_last_job() {
-        let (mut p, inst) = Pool::new(cfg(1, None, false));
+        let (mut p, inst) = new_pool(cfg(1, None, false));
         let Admit::Started { job, wake: Some(w) } = p.submit(t(0), inst[0], d(10), 1, 1) else { panic!() };
         assert!(!p.retire(t(1), inst[0]));
         assert_eq!(p.gauges.billed.value(), 1);

@@ -232,6 +232,32 @@ mod tests {
         }
     }
 
+    fn millis(jitter: Jitter) -> Vec<u64> {
+        let b = Backoff::Exponential { base: s(1), multiplier: 2.0, cap: s(20), jitter };
+        let mut r = rng();
+        b.delays(&mut r).take(6).map(|d| d.as_nanos() / 1_000_000).collect()
+    }
+
+    #[test]
+    fn jittered_sequences_are_pinned_for_a_seed() {
+        // Full: uniform(0, expo(n)), expo = 1, 2, 4, 8, 16, 20 s.
+        assert_eq!(millis(Jitter::Full), [587, 1585, 3906, 2941, 15484, 12567]);
+        // Equal: expo(n)/2 + uniform(0, expo(n)/2) — the same draws as above, halved and shifted.
+        assert_eq!(millis(Jitter::Equal), [793, 1792, 3953, 5470, 15742, 16283]);
+        // Decorrelated: min(20 s, uniform(1 s, 3 · previous)), from previous = 1 s.
+        assert_eq!(millis(Jitter::Decorrelated), [2175, 5380, 15786, 18043, 20000, 20000]);
+    }
+
+    #[test]
+    fn equal_jitter_is_half_of_expo_plus_half_of_full_jitter_on_the_same_draws() {
+        let (full, equal) = (millis(Jitter::Full), millis(Jitter::Equal));
+        for n in 0..6 {
+            let e = Backoff::expo(s(1), 2.0, s(20), n as u32).as_nanos() / 1_000_000;
+            let want = e / 2 + full[n] / 2;
+            assert!(equal[n].abs_diff(want) <= 1, "retry {n}: equal {} vs {want}", equal[n]);
+        }
+    }
+
     #[test]
     fn stepped_draws_each_wait_from_its_range_and_repeats_the_last() {
         let ranges = vec![(s(2), s(5)), (s(8), s(15)), (s(20), s(40))];

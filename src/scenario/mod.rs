@@ -25,11 +25,9 @@ use std::path::Path;
 
 use crate::compare::objective::Criterion;
 use crate::model::chaos::ChaosEvent;
-use crate::model::dist::DurationDist;
+pub use crate::model::client::{ArrivalSpec, ClassSpec, StrategySpec, SwarmSpec};
 use crate::model::gpu::PoolConfig;
 use crate::model::proxy::ProxyConfig;
-use crate::model::retry::RetryPolicy;
-use crate::model::workload::{BulkSpec, ClosedLoop, RateProfile, Spacing};
 use crate::slo::Threshold;
 use crate::time::{SimDuration, SimTime};
 
@@ -55,48 +53,6 @@ pub struct Scenario {
     /// The file as it was run, `--set` overrides applied (reports embed it).
     pub source_text: String,
     pub source_path: String,
-}
-
-/// A kind of job (txt2img, img2img…): which pool serves it and how long it takes.
-#[derive(Clone, Debug)]
-pub struct ClassSpec {
-    pub name: String,
-    pub pool: usize,
-    pub service: DurationDist,
-    /// The response arrives in this many evenly spaced chunks (1 = all at completion).
-    pub chunks: u32,
-}
-
-/// A named retry strategy.
-#[derive(Clone, Debug)]
-pub struct StrategySpec {
-    pub name: String,
-    pub policy: RetryPolicy,
-}
-
-/// How a swarm's requests arrive.
-#[derive(Clone, Debug)]
-pub enum ArrivalSpec {
-    Open { profile: RateProfile, spacing: Spacing },
-    Closed(ClosedLoop),
-}
-
-/// A population of clients.
-#[derive(Clone, Debug)]
-pub struct SwarmSpec {
-    pub name: String,
-    /// Stable id derived from the name: the root of the swarm's random streams.
-    pub id: u64,
-    /// (class index, cumulative probability), last entry 1.0.
-    pub mix: Vec<(usize, f64)>,
-    pub arrivals: ArrivalSpec,
-    pub bulk: Option<BulkSpec>,
-    /// Per-attempt client timeout.
-    pub timeout: Option<SimDuration>,
-    pub strategy: usize,
-    /// Windows in which the arrival profile surges, with their shape
-    /// ("spike", "ramp"), for charts.
-    pub surges: Vec<(SimTime, SimTime, &'static str)>,
 }
 
 /// The `[compare]` section: defaults for `stampede compare`.

@@ -14,20 +14,33 @@
 //! * a connection slot is held for the whole fetch, body included;
 //! * a sick backend is skipped by the director; no healthy backend: 503;
 //! * the proxy retries on its own only where VCL says so, at most `max_retries`.
+//!
+//! The rules of one fetch (phases, timeouts, VCL retries, which Retry-After a
+//! client gets, the hand-over of a connection to a waiting fetch) are in
+//! [`fetch`], probing in [`probe`]; both reach the world only through
+//! [`ProxyCx`]: the simulator answers a submission from its backend model at
+//! once, a live proxy over a socket later, and the rules work either way.
 
 mod director;
+mod fetch;
 mod health;
+mod probe;
 
 pub use director::DirectorKind;
+pub use fetch::{BackendEvent, Phase, ProxyTimer, on_backend, on_request, on_timer};
 pub use health::{Health, ProbeConfig};
+pub use probe::{deregister, on_probe_answer, register};
 
 use std::collections::VecDeque;
 
-use crate::arena::Key;
+use crate::arena::{Arena, Key};
+use crate::model::client::{AttemptRef, JobSpec, Response};
+use crate::model::context::Env;
 use crate::model::outcome::{Cause, OutcomeSet};
 use crate::rng::SimRng;
-use crate::time::SimDuration;
+use crate::time::{SimDuration, SimTime};
 use director::{Candidate, Director};
+use fetch::Fetch;
 
 /// Varnish 7.6's backend wait queue.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -88,6 +101,10 @@ struct Member {
     conns: u32,
     health: Health,
     waiters: VecDeque<u64>,
+    /// Probes sent so far, and the last one answered or timed out: an answer
+    /// to an older probe than that is stale.
+    probes_sent: u32,
+    probes_done: u32,
 }
 
 impl Candidate for Member {
@@ -101,22 +118,77 @@ impl Candidate for Member {
 
 #[derive(Debug, Default)]
 struct Backend {
+    /// In registration order: the order the director walks.
     members: Vec<Member>,
+    /// Position + 1 of each instance in `members` by its key's slot (0: not a
+    /// member), so that a fetch finds its backend without a search.
+    position: Vec<u32>,
     director: Director,
+}
+
+impl Backend {
+    fn find(&self, instance: Key) -> Option<usize> {
+        let i = (*self.position.get(instance.slot())? as usize).checked_sub(1)?;
+        (self.members[i].instance == instance).then_some(i)
+    }
+
+    fn reindex(&mut self) {
+        self.position.iter_mut().for_each(|p| *p = 0);
+        for (i, m) in self.members.iter().enumerate() {
+            let slot = m.instance.slot();
+            if self.position.len() <= slot {
+                self.position.resize(slot + 1, 0);
+            }
+            self.position[slot] = i as u32 + 1;
+        }
+    }
+}
+
+/// The world as the proxy sees it.
+pub trait ProxyCx: Env {
+    fn proxy(&mut self) -> &mut Proxy;
+    fn wake(&mut self, at: SimTime, timer: ProxyTimer);
+    /// Connects to backend instance `inst` of `pool` and sends it the request
+    /// of fetch `fetch`. The backend's answers come back as [`on_backend`]
+    /// (possibly before this returns); if none comes, the connect times out.
+    fn submit(&mut self, fetch: u64, pool: usize, inst: Key, job: JobSpec);
+    /// Stops waiting for backend job `job` of `pool` (closes its connection).
+    fn abandon(&mut self, pool: usize, job: u64);
+    /// Sends health probe number `seq` to an instance; the answer comes back
+    /// as [`on_probe_answer`] (possibly before this returns), or never.
+    fn probe(&mut self, pool: usize, inst: Key, seq: u32);
+    /// Answers the client's attempt.
+    fn respond(&mut self, to: AttemptRef, response: Response);
 }
 
 /// The proxy's live state.
 #[derive(Debug)]
 pub struct Proxy {
     pub cfg: ProxyConfig,
+    /// The pool each job class is routed to (the URL-to-backend rule of the VCL).
+    routes: Vec<u16>,
     backends: Vec<Backend>,
     sessions: u32,
     rng: SimRng,
+    fetches: Arena<Fetch>,
 }
 
 impl Proxy {
-    pub fn new(cfg: ProxyConfig, pools: usize, rng: SimRng) -> Self {
-        Proxy { cfg, backends: (0..pools).map(|_| Backend::default()).collect(), sessions: 0, rng }
+    /// A proxy in front of `pools` pools; class `c` is routed to pool `routes[c]`.
+    pub fn new(cfg: ProxyConfig, routes: Vec<usize>, pools: usize, rng: SimRng) -> Self {
+        Proxy {
+            cfg,
+            routes: routes.into_iter().map(|p| p as u16).collect(),
+            backends: (0..pools).map(|_| Backend::default()).collect(),
+            sessions: 0,
+            rng,
+            fetches: Arena::new(),
+        }
+    }
+
+    /// The most fetches ever in flight at once.
+    pub fn fetch_high_water(&self) -> usize {
+        self.fetches.high_water()
     }
 
     /// A client connects. False when `max_sessions` are open (connection refused).
@@ -137,18 +209,21 @@ impl Proxy {
     }
 
     /// Adds an instance to the pool's director.
-    pub fn register(&mut self, pool: usize, instance: Key) {
+    pub fn add_backend(&mut self, pool: usize, instance: Key) {
         let health = self.cfg.probe.as_ref().map_or_else(Health::always, Health::new);
-        self.backends[pool].members.push(Member { instance, conns: 0, health, waiters: VecDeque::new() });
+        let m = Member { instance, conns: 0, health, waiters: VecDeque::new(), probes_sent: 0, probes_done: 0 };
+        let b = &mut self.backends[pool];
+        b.members.push(m);
+        b.reindex();
     }
 
     /// Removes an instance; returns the fetches that were waiting on it.
-    pub fn deregister(&mut self, pool: usize, instance: Key) -> Vec<u64> {
-        let members = &mut self.backends[pool].members;
-        match members.iter().position(|m| m.instance == instance) {
-            Some(i) => members.remove(i).waiters.into(),
-            None => Vec::new(),
-        }
+    pub fn remove_backend(&mut self, pool: usize, instance: Key) -> Vec<u64> {
+        let b = &mut self.backends[pool];
+        let Some(i) = b.find(instance) else { return Vec::new() };
+        let m = b.members.remove(i);
+        b.reindex();
+        m.waiters.into()
     }
 
     pub fn is_member(&self, pool: usize, instance: Key) -> bool {
@@ -156,11 +231,13 @@ impl Proxy {
     }
 
     fn member(&self, pool: usize, instance: Key) -> Option<&Member> {
-        self.backends[pool].members.iter().find(|m| m.instance == instance)
+        let b = &self.backends[pool];
+        b.find(instance).map(|i| &b.members[i])
     }
 
     fn member_mut(&mut self, pool: usize, instance: Key) -> Option<&mut Member> {
-        self.backends[pool].members.iter_mut().find(|m| m.instance == instance)
+        let b = &mut self.backends[pool];
+        b.find(instance).map(|i| &mut b.members[i])
     }
 
     /// Picks an instance for a fetch and takes a connection slot (or a place in
@@ -203,15 +280,31 @@ impl Proxy {
         }
     }
 
-    /// Records a probe. When the instance turns sick, its waiters are returned:
-    /// they fail at once.
-    pub fn probe_result(&mut self, pool: usize, instance: Key, good: bool) -> Vec<u64> {
+    /// Numbers a new probe of `instance` (None if it is not a backend).
+    pub fn next_probe(&mut self, pool: usize, instance: Key) -> Option<u32> {
+        let m = self.member_mut(pool, instance)?;
+        m.probes_sent += 1;
+        Some(m.probes_sent)
+    }
+
+    /// Whether probe `seq` has been answered or timed out.
+    pub fn probe_settled(&self, pool: usize, instance: Key, seq: u32) -> bool {
+        self.member(pool, instance).is_none_or(|m| m.probes_done >= seq)
+    }
+
+    /// Settles probe `seq` with its result, unless it is older than one
+    /// already settled (a stale answer). Returns the fetches waiting on the
+    /// instance when it turned sick: they fail at once.
+    pub fn settle_probe(&mut self, pool: usize, instance: Key, seq: u32, good: bool) -> Vec<u64> {
         match self.member_mut(pool, instance) {
-            Some(m) => match m.health.record(good) {
-                Some(false) => m.waiters.drain(..).collect(),
-                _ => Vec::new(),
-            },
-            None => Vec::new(),
+            Some(m) if seq > m.probes_done => {
+                m.probes_done = seq;
+                match m.health.record(good) {
+                    Some(false) => m.waiters.drain(..).collect(),
+                    _ => Vec::new(),
+                }
+            }
+            _ => Vec::new(),
         }
     }
 
@@ -238,9 +331,9 @@ mod tests {
     }
 
     fn proxy(cfg: ProxyConfig, instances: &[Key]) -> Proxy {
-        let mut p = Proxy::new(cfg, 1, stream(1, Stream::Proxy));
+        let mut p = Proxy::new(cfg, vec![0], 1, stream(1, Stream::Proxy));
         for &k in instances {
-            p.register(0, k);
+            p.add_backend(0, k);
         }
         p
     }
@@ -294,7 +387,8 @@ mod tests {
         assert_eq!(p.route(0, 3), Route::Wait(k[0]));
         let mut failed = Vec::new();
         for _ in 0..6 {
-            failed.extend(p.probe_result(0, k[0], false));
+            let seq = p.next_probe(0, k[0]).expect("a backend");
+            failed.extend(p.settle_probe(0, k[0], seq, false));
         }
         assert_eq!(failed, [3]);
         assert_eq!(p.healthy_count(0), 1);
@@ -321,3 +415,6 @@ mod tests {
         assert!(p.open_session());
     }
 }
+
+#[cfg(test)]
+mod rules_tests;

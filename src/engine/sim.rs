@@ -1,0 +1,316 @@
+//! The simulator: the event list, the main loop, and the models' contexts
+//! implemented over them.
+
+use crate::arena::Key;
+use crate::metrics::Recorder;
+use crate::metrics::summary::{EndState, EngineStats, Summary};
+use crate::model::backend::{self, Backend, BackendCx, BackendTimer};
+use crate::model::chaos;
+use crate::model::client::{self, AttemptRef, ClientConfig, ClientCx, ClientTimer, Clients, JobSpec, Response};
+use crate::model::context::{Env, Observe, RequestId, Trace};
+use crate::model::gpu::ProbeAnswer;
+use crate::model::outcome::Outcome;
+use crate::model::proxy::{self, BackendEvent, Proxy, ProxyCx, ProxyTimer};
+use crate::rng::{Stream, stream};
+use crate::scenario::Scenario;
+use crate::time::{SimDuration, SimTime};
+
+use super::queue::EventQueue;
+use super::{HighWater, Run};
+
+/// Everything that can happen: a model's timer, or an open-loop arrival
+/// (which lives in its swarm's lane of the queue).
+#[derive(Copy, Clone, Debug)]
+pub(super) enum Event {
+    Arrival { swarm: u16 },
+    Client(ClientTimer),
+    Proxy(ProxyTimer),
+    Backend(BackendTimer),
+}
+
+/// Where the models' observations go: the run's measurements and the trace.
+pub(super) struct Observers<'t, T: Trace> {
+    rec: Recorder,
+    trace: &'t mut T,
+}
+
+pub(super) struct Sim<'a, T: Trace> {
+    sc: &'a Scenario,
+    seed: u64,
+    now: SimTime,
+    end: SimTime,
+    queue: EventQueue<Event>,
+    clients: Clients<'a>,
+    proxy: Proxy,
+    backend: Backend<'a>,
+    obs: Observers<'a, T>,
+    events: u64,
+    peak_events: usize,
+    series_started: bool,
+    /// The next instant at which the time series has work to do (warmup end,
+    /// then each window boundary): one comparison per event instead of a call.
+    series_mark: SimTime,
+}
+
+impl<'a, T: Trace> Sim<'a, T> {
+    pub fn new(sc: &'a Scenario, seed: u64, trace: &'a mut T) -> Self {
+        let warmup = SimTime::ZERO + sc.warmup;
+        let clients =
+            ClientConfig { swarms: &sc.swarms, classes: &sc.classes, strategies: &sc.strategies, chaos: &sc.chaos };
+        let routes = sc.classes.iter().map(|c| c.pool).collect();
+        let chunks = sc.classes.iter().map(|c| c.chunks).collect();
+        let mut sim = Sim {
+            sc,
+            seed,
+            now: SimTime::ZERO,
+            end: sc.end(),
+            queue: EventQueue::new(),
+            clients: Clients::new(clients, seed),
+            proxy: Proxy::new(sc.proxy.clone(), routes, sc.pools.len(), stream(seed, Stream::Proxy)),
+            backend: Backend::new(&sc.pools, chunks, &sc.chaos, seed),
+            obs: Observers { rec: Recorder::new(warmup, sc.window, sc.swarms.len(), sc.pools.len()), trace },
+            events: 0,
+            peak_events: 0,
+            series_started: false,
+            series_mark: warmup,
+        };
+        backend::start(&mut sim);
+        client::start(&mut sim);
+        for (t, subject) in chaos::boundaries(&sc.chaos) {
+            if let Some(timer) = client::chaos_timer(subject) {
+                sim.queue.push(t, Event::Client(timer));
+            } else if let Some(timer) = backend::chaos_timer(subject) {
+                sim.queue.push(t, Event::Backend(timer));
+            }
+        }
+        sim
+    }
+
+    #[inline(always)]
+    fn schedule(&mut self, at: SimTime, ev: Event) {
+        if at < self.end {
+            self.queue.push(at.max(self.now), ev);
+        }
+    }
+
+    pub fn run(&mut self) {
+        let warmup = self.obs.rec.warmup();
+        while let Some((t, ev)) = self.queue.pop() {
+            if t >= self.end {
+                break;
+            }
+            if t >= self.series_mark {
+                self.advance_series(t, warmup);
+            }
+            self.now = t;
+            self.events += 1;
+            self.peak_events = self.peak_events.max(self.queue.len());
+            match ev {
+                Event::Arrival { swarm } => client::on_arrival(self, swarm as usize),
+                Event::Client(timer) => client::on_timer(self, timer),
+                Event::Proxy(timer) => proxy::on_timer(self, timer),
+                Event::Backend(timer) => backend::on_timer(self, timer),
+            }
+        }
+        self.now = self.end;
+    }
+
+    /// Closes every time-series window that ends at or before `t`.
+    fn advance_series(&mut self, t: SimTime, warmup: SimTime) {
+        let rec = &mut self.obs.rec;
+        if !self.series_started {
+            if t < warmup {
+                return;
+            }
+            let gauges: Vec<_> = self.backend.pools.iter().map(|p| &p.gauges).collect();
+            rec.series.begin(warmup, &gauges);
+            self.series_started = true;
+        }
+        while rec.series.next_boundary() <= t {
+            let b = rec.series.next_boundary();
+            let gauges: Vec<_> = self.backend.pools.iter().map(|p| &p.gauges).collect();
+            rec.series.close(b, &gauges);
+        }
+        self.series_mark = rec.series.next_boundary();
+    }
+
+    /// Closes the books at the end of the run.
+    pub fn finish(mut self, wall_seconds: f64) -> Run {
+        let warmup = self.obs.rec.warmup();
+        self.advance_series(self.end, warmup);
+        let gauges: Vec<_> = self.backend.pools.iter().map(|p| &p.gauges).collect();
+        if self.obs.rec.series.current_start() < self.end {
+            // The last window is shorter than the others.
+            self.obs.rec.series.close(self.end, &gauges);
+        }
+        let pool_areas = self.obs.rec.series.pool_totals(self.end, &gauges);
+        backend::finish(&mut self);
+        let engine = EngineStats {
+            events: self.events,
+            wall_seconds,
+            events_per_second: if wall_seconds > 0.0 { (self.events as f64 / wall_seconds).round() } else { 0.0 },
+        };
+        let state = EndState {
+            unfinished: self.clients.unfinished(),
+            bulk_unfinished: self.clients.bulk_unfinished(),
+            pool_areas,
+            measured_seconds: (self.end - warmup).as_secs_f64(),
+            engine,
+        };
+        let summary = Summary::build(self.sc, self.seed, &self.obs.rec, &state);
+        let high_water = HighWater {
+            requests: self.clients.request_high_water(),
+            attempts: self.proxy.fetch_high_water(),
+            bulk_jobs: self.clients.bulk_high_water(),
+            backend_jobs: self.backend.job_high_water(),
+            pending_events: self.peak_events,
+        };
+        Run { summary, recorder: self.obs.rec, high_water }
+    }
+}
+
+impl<'a, T: Trace> Env for Sim<'a, T> {
+    type Obs = Observers<'a, T>;
+    #[inline(always)]
+    fn now(&self) -> SimTime {
+        self.now
+    }
+    #[inline(always)]
+    fn obs(&mut self) -> &mut Self::Obs {
+        &mut self.obs
+    }
+}
+
+impl<'a, T: Trace> ClientCx<'a> for Sim<'a, T> {
+    #[inline(always)]
+    fn clients(&mut self) -> &mut Clients<'a> {
+        &mut self.clients
+    }
+    #[inline(always)]
+    fn wake(&mut self, at: SimTime, timer: ClientTimer) {
+        self.schedule(at, Event::Client(timer));
+    }
+    #[inline(always)]
+    fn wake_arrival(&mut self, swarm: usize, at: SimTime) {
+        // A swarm has one pending arrival at a time: it lives in the swarm's lane.
+        if at < self.end {
+            self.queue.push_lane(swarm, at.max(self.now), Event::Arrival { swarm: swarm as u16 });
+        }
+    }
+    #[inline(always)]
+    fn send(&mut self, from: AttemptRef, job: JobSpec) {
+        proxy::on_request(self, from, job);
+    }
+}
+
+impl<T: Trace> ProxyCx for Sim<'_, T> {
+    #[inline(always)]
+    fn proxy(&mut self) -> &mut Proxy {
+        &mut self.proxy
+    }
+    #[inline(always)]
+    fn wake(&mut self, at: SimTime, timer: ProxyTimer) {
+        self.schedule(at, Event::Proxy(timer));
+    }
+    #[inline(always)]
+    fn submit(&mut self, fetch: u64, pool: usize, inst: Key, job: JobSpec) {
+        backend::submit(self, pool, inst, job.class as usize, job.work, fetch);
+    }
+    #[inline(always)]
+    fn abandon(&mut self, pool: usize, job: u64) {
+        backend::abandon(self, pool, Key::from_bits(job));
+    }
+    #[inline(always)]
+    fn probe(&mut self, pool: usize, inst: Key, seq: u32) {
+        // A probe that gets no answer simply never comes back.
+        match self.backend.probe_answer(pool, inst) {
+            ProbeAnswer::Good => proxy::on_probe_answer(self, pool, inst, seq, true),
+            ProbeAnswer::Bad => proxy::on_probe_answer(self, pool, inst, seq, false),
+            ProbeAnswer::NoAnswer => {}
+        }
+    }
+    #[inline(always)]
+    fn respond(&mut self, to: AttemptRef, response: Response) {
+        client::on_response(self, to, response);
+    }
+}
+
+impl<'a, T: Trace> BackendCx<'a> for Sim<'a, T> {
+    #[inline(always)]
+    fn backend(&mut self) -> &mut Backend<'a> {
+        &mut self.backend
+    }
+    #[inline(always)]
+    fn wake(&mut self, at: SimTime, timer: BackendTimer) {
+        self.schedule(at, Event::Backend(timer));
+    }
+    #[inline(always)]
+    fn deliver(&mut self, fetch: u64, event: BackendEvent) {
+        proxy::on_backend(self, Key::from_bits(fetch), event);
+    }
+    #[inline(always)]
+    fn instance_up(&mut self, pool: usize, inst: Key) {
+        proxy::register(self, pool, inst);
+    }
+    #[inline(always)]
+    fn instance_gone(&mut self, pool: usize, inst: Key) {
+        proxy::deregister(self, pool, inst);
+    }
+}
+
+impl<T: Trace> Observe for Observers<'_, T> {
+    #[inline(always)]
+    fn is_measured(&self, offered_at: SimTime) -> bool {
+        self.rec.is_measured(offered_at)
+    }
+    #[inline(always)]
+    fn offered(&mut self, id: RequestId, measured: bool, class: usize, work: SimDuration, now: SimTime) {
+        self.rec.offered(id.swarm, measured);
+        self.trace.offered(id, now, class, work);
+    }
+    #[inline(always)]
+    fn attempt_sent(&mut self, id: RequestId, attempt: u32, now: SimTime) {
+        self.trace.attempt_sent(id, attempt, now);
+    }
+    #[inline(always)]
+    fn attempt(&mut self, swarm: usize, measured: bool, outcome: Outcome, latency: SimDuration) {
+        self.rec.attempt(swarm, measured, outcome, latency);
+    }
+    #[inline(always)]
+    fn request_done(&mut self, swarm: usize, measured: bool, succeeded: bool, attempts: u32, completion: SimDuration) {
+        self.rec.request_done(swarm, measured, succeeded, attempts, completion);
+    }
+    #[inline(always)]
+    fn bulk_submitted(&mut self, swarm: usize, measured: bool) {
+        self.rec.bulk_submitted(swarm, measured);
+    }
+    #[inline(always)]
+    fn bulk_done(&mut self, swarm: usize, measured: bool, succeeded: bool, completion: SimDuration) {
+        self.rec.bulk_done(swarm, measured, succeeded, completion);
+    }
+    #[inline(always)]
+    fn fetch(&mut self, measured: bool, retry: bool) {
+        self.rec.fetch(measured, retry);
+    }
+    #[inline(always)]
+    fn first_byte(&mut self, measured: bool, d: SimDuration) {
+        self.rec.first_byte(measured, d);
+    }
+    #[inline(always)]
+    fn chunk_gap(&mut self, measured: bool, d: SimDuration) {
+        self.rec.chunk_gap(measured, d);
+    }
+    #[inline(always)]
+    fn job_started(&mut self, pool: usize, instance: u64, now: SimTime, waited: SimDuration) {
+        self.rec.queue_wait(now, waited);
+        self.trace.job_started(pool, instance, now);
+    }
+    #[inline(always)]
+    fn wasted(&mut self, start: SimTime, end: SimTime) {
+        self.rec.wasted(start, end);
+    }
+    #[inline(always)]
+    fn instance_added(&mut self, pool: usize, instance: u64, at: SimTime, ready_at: SimTime) {
+        self.trace.instance_added(pool, instance, at, ready_at);
+    }
+}

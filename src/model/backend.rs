@@ -1,0 +1,424 @@
+//! The backend and its control plane: the GPU pools, their autoscalers and
+//! the chaos that strikes them.
+//!
+//! [`crate::model::gpu`] is the bookkeeping of one pool (slots, queues, jobs,
+//! cold starts). This module owns the rules around it: what a submitted job
+//! gets back, when a milestone reaches the fetch waiting for it, which work
+//! counts as wasted, how the autoscaler reads its metric and acts, and what
+//! chaos does to a pool. It reaches the world only through [`BackendCx`]: the
+//! simulator delivers answers to its proxy model; a live backend would write
+//! them to a socket.
+
+use crate::arena::Key;
+use crate::model::autoscaler::{Autoscaler, Observation, ScaleMetric};
+use crate::model::chaos::{self, ChaosAction, ChaosEvent, Subject};
+use crate::model::context::{Env, Observe};
+use crate::model::gpu::{Admit, InstanceState, Pool, PoolConfig, ProbeAnswer, Promoted, QueueFullStatus, Reject};
+use crate::model::gpu::{Stopped, Wake};
+use crate::model::outcome::{Cause, Outcome};
+use crate::model::proxy::BackendEvent;
+use crate::rng::{SimRng, Stream, stream};
+use crate::time::{SimDuration, SimTime};
+
+/// Timers the backend asks for.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum BackendTimer {
+    /// A running job's next chunk or its completion.
+    Milestone {
+        pool: u16,
+        job: Key,
+        epoch: u32,
+    },
+    /// A new instance's cold start is over.
+    InstanceReady {
+        pool: u16,
+        inst: Key,
+    },
+    /// A killed instance leaves the proxy's backend list.
+    Deregister {
+        pool: u16,
+        inst: Key,
+    },
+    Autoscale {
+        pool: u16,
+    },
+    /// A chaos window on the pool starts or ends.
+    PoolCondition {
+        pool: u16,
+    },
+    /// Chaos event number `event` (a kill) fires.
+    Kill {
+        event: u32,
+    },
+}
+
+/// The world as the backend sees it.
+pub trait BackendCx<'a>: Env {
+    fn backend(&mut self) -> &mut Backend<'a>;
+    fn wake(&mut self, at: SimTime, timer: BackendTimer);
+    /// Tells the fetch that submitted a job (its token) what happened to it.
+    fn deliver(&mut self, fetch: u64, event: BackendEvent);
+    /// An instance is ready to serve: the proxy may send it work.
+    fn instance_up(&mut self, pool: usize, inst: Key);
+    /// An instance is gone from the proxy's point of view (retired or dead).
+    fn instance_gone(&mut self, pool: usize, inst: Key);
+}
+
+/// Gauge integrals at the autoscaler's last evaluation.
+#[derive(Copy, Clone, Debug, Default)]
+struct ScalerMark {
+    busy: u128,
+    ready_slots: u128,
+    queued: u128,
+    ready: u128,
+}
+
+/// The backend's live state.
+#[derive(Debug)]
+pub struct Backend<'a> {
+    pub pools: Vec<Pool>,
+    scalers: Vec<Option<(Autoscaler, ScalerMark)>>,
+    rngs: Vec<SimRng>,
+    chaos: &'a [ChaosEvent],
+    /// How many chunks each job class's response comes in.
+    chunks: Vec<u32>,
+    scratch_wakes: Vec<Wake>,
+    scratch_lost: Vec<Stopped>,
+}
+
+impl<'a> Backend<'a> {
+    /// The pools with their initial instances ready; `chunks[c]` is job class c's chunk count.
+    pub fn new(pools: &[PoolConfig], chunks: Vec<u32>, chaos: &'a [ChaosEvent], seed: u64) -> Self {
+        Backend {
+            pools: pools.iter().map(|cfg| Pool::new(cfg.clone())).collect(),
+            scalers: pools
+                .iter()
+                .map(|p| p.autoscaler.clone().map(|a| (Autoscaler::new(a), ScalerMark::default())))
+                .collect(),
+            rngs: (0..pools.len()).map(|i| stream(seed, Stream::Pool { pool: i as u64 })).collect(),
+            chaos,
+            chunks,
+            scratch_wakes: Vec::new(),
+            scratch_lost: Vec::new(),
+        }
+    }
+
+    /// Whether a health probe sent now to `inst` would get its 200.
+    pub fn probe_answer(&self, pool: usize, inst: Key) -> ProbeAnswer {
+        self.pools[pool].probe_answer(inst)
+    }
+
+    /// The most jobs ever alive at once, over all pools.
+    pub fn job_high_water(&self) -> usize {
+        self.pools.iter().map(Pool::job_high_water).sum()
+    }
+}
+
+/// Announces the initial instances and starts the autoscalers.
+pub fn start<'a, C: BackendCx<'a>>(cx: &mut C) {
+    for pool in 0..cx.backend().pools.len() {
+        let ready: Vec<Key> = cx.backend().pools[pool].ready_instances().collect();
+        for inst in ready {
+            cx.instance_up(pool, inst);
+        }
+        if let Some((a, _)) = &cx.backend().scalers[pool] {
+            let at = SimTime::ZERO + a.cfg.interval;
+            cx.wake(at, BackendTimer::Autoscale { pool: pool as u16 });
+        }
+    }
+}
+
+/// Dispatches a backend timer.
+pub fn on_timer<'a, C: BackendCx<'a>>(cx: &mut C, timer: BackendTimer) {
+    match timer {
+        BackendTimer::Milestone { pool, job, epoch } => on_milestone(cx, pool as usize, job, epoch),
+        BackendTimer::InstanceReady { pool, inst } => {
+            let now = cx.now();
+            if cx.backend().pools[pool as usize].mark_ready(now, inst) {
+                cx.instance_up(pool as usize, inst);
+            }
+        }
+        BackendTimer::Deregister { pool, inst } => {
+            cx.instance_gone(pool as usize, inst);
+            cx.backend().pools[pool as usize].forget_dead(inst);
+        }
+        BackendTimer::Autoscale { pool } => on_autoscale(cx, pool as usize),
+        BackendTimer::PoolCondition { pool } => on_pool_condition(cx, pool as usize),
+        BackendTimer::Kill { event } => on_kill(cx, event as usize),
+    }
+}
+
+/// The timer for a chaos boundary, if its subject is the backend's.
+pub fn chaos_timer(subject: Subject) -> Option<BackendTimer> {
+    match subject {
+        Subject::Pool(p) => Some(BackendTimer::PoolCondition { pool: p as u16 }),
+        Subject::Kill(e) => Some(BackendTimer::Kill { event: e as u32 }),
+        Subject::Swarm(_) => None,
+    }
+}
+
+/// A request for a job of `class` with `work` nominal GPU time reaches
+/// instance `inst`; the submitting fetch (`token`) hears what happened.
+pub fn submit<'a, C: BackendCx<'a>>(cx: &mut C, pool: usize, inst: Key, class: usize, work: SimDuration, token: u64) {
+    let now = cx.now();
+    let b = cx.backend();
+    let chunks = b.chunks[class];
+    let p = &mut b.pools[pool];
+    // The backend's own errors carry its own Retry-After.
+    let retry_after = p.cfg.retry_after;
+    let queue_full = match p.cfg.queue_full_status {
+        QueueFullStatus::S503 => Outcome::Status503(Cause::BackendQueueFull),
+        QueueFullStatus::S429 => Outcome::Status429,
+    };
+    match p.submit(now, inst, work, chunks, token) {
+        // The host is gone: nothing answers, the connect times out.
+        Admit::Rejected(Reject::Dead) => {}
+        Admit::Rejected(Reject::Maintenance) => {
+            let outcome = Outcome::Status503(Cause::Maintenance);
+            cx.deliver(token, BackendEvent::Refused { outcome, retry_after });
+        }
+        Admit::Rejected(Reject::QueueFull) => {
+            cx.deliver(token, BackendEvent::Refused { outcome: queue_full, retry_after });
+        }
+        Admit::Started { job, wake } => {
+            cx.obs().job_started(pool, inst.to_bits(), now, SimDuration::ZERO);
+            if let Some(w) = wake {
+                schedule_wake(cx, pool, w);
+            }
+            cx.deliver(token, BackendEvent::Accepted { job: job.to_bits() });
+        }
+        Admit::Queued { job } => cx.deliver(token, BackendEvent::Accepted { job: job.to_bits() }),
+    }
+}
+
+/// The fetch waiting for `job` gave up. Without `cancel_on_abandon` the job
+/// runs on (its result will be wasted); with it, it stops now.
+pub fn abandon<'a, C: BackendCx<'a>>(cx: &mut C, pool: usize, job: Key) {
+    let now = cx.now();
+    let Some(ab) = cx.backend().pools[pool].abandon(now, job) else { return };
+    if let Some(started) = ab.stopped.and_then(|s| s.started_at) {
+        cx.obs().wasted(started, now);
+    }
+    if let Some(p) = ab.promoted {
+        job_promoted(cx, pool, p);
+    }
+}
+
+fn schedule_wake<'a, C: BackendCx<'a>>(cx: &mut C, pool: usize, w: Wake) {
+    cx.wake(w.at, BackendTimer::Milestone { pool: pool as u16, job: w.job, epoch: w.epoch });
+}
+
+/// A queued job got a slot.
+fn job_promoted<'a, C: BackendCx<'a>>(cx: &mut C, pool: usize, p: Promoted) {
+    let now = cx.now();
+    cx.obs().job_started(pool, p.instance.to_bits(), now, p.queued_for);
+    if let Some(w) = p.wake {
+        schedule_wake(cx, pool, w);
+    }
+}
+
+fn on_milestone<'a, C: BackendCx<'a>>(cx: &mut C, pool: usize, job: Key, epoch: u32) {
+    let now = cx.now();
+    let Some(m) = cx.backend().pools[pool].on_milestone(now, job, epoch) else { return };
+    if let Some(next) = m.next {
+        schedule_wake(cx, pool, next);
+    }
+    if let Some(p) = m.promoted {
+        job_promoted(cx, pool, p);
+    }
+    match m.token {
+        Some(fetch) if m.complete => cx.deliver(fetch, BackendEvent::Complete { started_at: m.started_at }),
+        Some(fetch) => cx.deliver(fetch, BackendEvent::Chunk),
+        // Nobody waits for this job any more: its GPU time was wasted.
+        None if m.complete => cx.obs().wasted(m.started_at, now),
+        None => {}
+    }
+}
+
+fn on_autoscale<'a, C: BackendCx<'a>>(cx: &mut C, pool: usize) {
+    let now = cx.now();
+    let b = cx.backend();
+    let Some((scaler, mark)) = b.scalers[pool].as_mut() else { return };
+    let p = &b.pools[pool];
+    let g = &p.gauges;
+    let now_mark = ScalerMark {
+        busy: g.busy_slots.area_until(now),
+        ready_slots: g.ready_slots.area_until(now),
+        queued: g.queued.area_until(now),
+        ready: g.ready.area_until(now),
+    };
+    let ratio = |a: u128, b: u128| if b == 0 { None } else { Some(a as f64 / b as f64) };
+    let metric = match scaler.cfg.metric {
+        ScaleMetric::Utilization => ratio(now_mark.busy - mark.busy, now_mark.ready_slots - mark.ready_slots),
+        ScaleMetric::QueueDepth => ratio(now_mark.queued - mark.queued, now_mark.ready - mark.ready),
+    };
+    *mark = now_mark;
+    let obs = Observation { ready: p.ready_count(), provisioning: p.provisioning_count(), metric };
+    let delta = scaler.evaluate(now, obs, p.cfg.min_instances, p.cfg.max_instances);
+    let interval = scaler.cfg.interval;
+    if delta > 0 {
+        for _ in 0..delta {
+            let (inst, ready_at) = cx.backend().pools[pool].add_instance(now);
+            cx.obs().instance_added(pool, inst.to_bits(), now, ready_at);
+            cx.wake(ready_at, BackendTimer::InstanceReady { pool: pool as u16, inst });
+        }
+    } else if delta < 0 {
+        let retired = cx.backend().pools[pool].pick_for_removal(delta.unsigned_abs() as u32);
+        for inst in retired {
+            if cx.backend().pools[pool].state(inst) == Some(InstanceState::Ready) {
+                cx.instance_gone(pool, inst);
+            }
+            cx.backend().pools[pool].retire(now, inst);
+        }
+    }
+    cx.wake(now + interval, BackendTimer::Autoscale { pool: pool as u16 });
+}
+
+/// A chaos window on `pool` starts or ends: apply the pool's new condition.
+fn on_pool_condition<'a, C: BackendCx<'a>>(cx: &mut C, pool: usize) {
+    let now = cx.now();
+    let b = cx.backend();
+    let c = chaos::pool_condition(b.chaos, pool, now);
+    let p = &mut b.pools[pool];
+    if c.slow != p.slow() || c.stalls != p.stalls() {
+        let mut wakes = std::mem::take(&mut b.scratch_wakes);
+        b.pools[pool].set_speed(now, c.slow, c.stalls, &mut wakes);
+        for w in wakes.drain(..) {
+            schedule_wake(cx, pool, w);
+        }
+        cx.backend().scratch_wakes = wakes;
+    }
+    cx.backend().pools[pool].set_maintenance(c.maintenance);
+}
+
+/// A kill: instances die with their jobs, and leave the proxy's list after
+/// the pool's deregister delay.
+fn on_kill<'a, C: BackendCx<'a>>(cx: &mut C, event: usize) {
+    let now = cx.now();
+    let b = cx.backend();
+    let ChaosAction::Kill { pool, count } = b.chaos[event].action else { return };
+    let mut lost = std::mem::take(&mut b.scratch_lost);
+    let killed = b.pools[pool].kill(now, count, &mut b.rngs[pool], &mut lost);
+    for job in lost.drain(..) {
+        if let Some(started) = job.started_at {
+            cx.obs().wasted(started, now);
+        }
+    }
+    let b = cx.backend();
+    b.scratch_lost = lost;
+    let delay = b.pools[pool].cfg.deregister_delay;
+    for inst in killed {
+        cx.wake(now + delay, BackendTimer::Deregister { pool: pool as u16, inst });
+    }
+}
+
+/// Closes the books at the end of a run: work still running for nobody was wasted.
+pub fn finish<'a, C: BackendCx<'a>>(cx: &mut C) {
+    let now = cx.now();
+    let started: Vec<SimTime> = cx.backend().pools.iter().flat_map(Pool::orphans_running).collect();
+    for s in started {
+        cx.obs().wasted(s, now);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::gpu::PoolConfig;
+    use crate::model::testkit::{Base, test_env};
+
+    struct Cx<'a> {
+        base: Base,
+        backend: Backend<'a>,
+        timers: Vec<(SimTime, BackendTimer)>,
+        delivered: Vec<(u64, BackendEvent)>,
+        up: Vec<Key>,
+    }
+    test_env!(Cx<'_>);
+
+    impl<'a> BackendCx<'a> for Cx<'a> {
+        fn backend(&mut self) -> &mut Backend<'a> {
+            &mut self.backend
+        }
+        fn wake(&mut self, at: SimTime, timer: BackendTimer) {
+            self.timers.push((at, timer));
+        }
+        fn deliver(&mut self, fetch: u64, event: BackendEvent) {
+            self.delivered.push((fetch, event));
+        }
+        fn instance_up(&mut self, _pool: usize, inst: Key) {
+            self.up.push(inst);
+        }
+        fn instance_gone(&mut self, _pool: usize, _inst: Key) {}
+    }
+
+    fn pool(queue_limit: Option<u32>) -> PoolConfig {
+        PoolConfig {
+            name: "gpu".into(),
+            slots: 1,
+            queue_limit,
+            queue_full_status: QueueFullStatus::S503,
+            retry_after: Some(SimDuration::from_secs(30)),
+            min_instances: 1,
+            max_instances: 1,
+            initial_instances: 1,
+            cold_start: SimDuration::ZERO,
+            cancel_on_abandon: false,
+            deregister_delay: SimDuration::from_secs(30),
+            autoscaler: None,
+        }
+    }
+
+    fn secs(s: u64) -> SimTime {
+        SimTime::ZERO + SimDuration::from_secs(s)
+    }
+
+    fn cx(cfg: PoolConfig) -> Cx<'static> {
+        let mut c = Cx {
+            base: Base::default(),
+            backend: Backend::new(&[cfg], vec![1], &[], 1),
+            timers: Vec::new(),
+            delivered: Vec::new(),
+            up: Vec::new(),
+        };
+        start(&mut c);
+        c
+    }
+
+    fn fire_next_milestone(c: &mut Cx<'_>) {
+        let (at, t) = c.timers.remove(0);
+        c.base.now = at;
+        on_timer(c, t);
+    }
+
+    #[test]
+    fn a_job_nobody_waits_for_runs_on_and_its_gpu_time_is_wasted() {
+        let mut c = cx(pool(None));
+        let inst = c.up[0];
+        submit(&mut c, 0, inst, 0, SimDuration::from_secs(10), 1);
+        let Some(&(1, BackendEvent::Accepted { job })) = c.delivered.first() else { panic!("accepted") };
+        c.base.at_secs(4);
+        abandon(&mut c, 0, Key::from_bits(job));
+        assert!(c.base.seen.wasted.is_empty(), "still running: not wasted yet");
+        fire_next_milestone(&mut c);
+        assert_eq!(c.base.seen.wasted, [(secs(0), secs(10))]);
+        assert_eq!(c.delivered.len(), 1, "nothing delivered for an abandoned job");
+    }
+
+    #[test]
+    fn a_full_queue_answers_503_with_the_pools_own_retry_after_and_a_promoted_job_reports_its_wait() {
+        let mut c = cx(pool(Some(1)));
+        let inst = c.up[0];
+        for token in 1..=3 {
+            submit(&mut c, 0, inst, 0, SimDuration::from_secs(10), token);
+        }
+        let refused = BackendEvent::Refused {
+            outcome: Outcome::Status503(Cause::BackendQueueFull),
+            retry_after: Some(SimDuration::from_secs(30)),
+        };
+        assert_eq!(c.delivered[2], (3, refused));
+        fire_next_milestone(&mut c);
+        assert_eq!(c.delivered[3], (1, BackendEvent::Complete { started_at: secs(0) }));
+        assert_eq!(c.base.seen.started, [(0, SimDuration::ZERO), (0, SimDuration::from_secs(10))]);
+    }
+}

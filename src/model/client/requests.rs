@@ -1,0 +1,207 @@
+//! Logical requests and their attempts: offer, send, time out, retry, end;
+//! bulk jobs of many images.
+
+use crate::arena::Key;
+use crate::model::context::{Observe, RequestId};
+use crate::model::outcome::Outcome;
+use crate::model::retry::{Decision, RetryState};
+use crate::model::workload::{BulkProgress, BulkStep};
+use crate::rng::{SimRng, Stream, stream};
+use crate::time::{SimDuration, SimTime};
+
+use super::users::user_cycle_done;
+use super::{AttemptRef, Bulk, ClientCx, ClientTimer, JobSpec, Origin, Request, Response};
+
+/// An open-loop swarm's arrival: offer its work and draw the next arrival.
+pub fn on_arrival<'a, C: ClientCx<'a>>(cx: &mut C, swarm: usize) {
+    let s = &mut cx.clients().swarms[swarm];
+    let seq = s.arrivals;
+    s.arrivals += 1;
+    begin_work(cx, swarm, 0, seq, None);
+    let s = &mut cx.clients().swarms[swarm];
+    if let Some(next) = s.open.as_mut().and_then(|o| o.next(&mut s.rng)) {
+        cx.wake_arrival(swarm, next);
+    }
+}
+
+/// One unit of a swarm's work: a request, or a bulk job of many.
+/// `source` is 0 for open-loop arrivals and user + 1 for closed-loop users.
+pub(super) fn begin_work<'a, C: ClientCx<'a>>(cx: &mut C, swarm: usize, source: u64, seq: u64, user: Option<u32>) {
+    let now = cx.now();
+    let c = cx.clients();
+    let spec = &c.cfg.swarms[swarm];
+    let Some(bulk) = spec.bulk else {
+        start_request(cx, swarm, source, seq, 0, None, Origin::Single { user });
+        return;
+    };
+    let mut rng = stream(c.seed, Stream::Bulk { swarm: spec.id, source, seq });
+    let class = pick_class(&spec.mix, &mut rng);
+    let measured = cx.obs().is_measured(now);
+    cx.obs().bulk_submitted(swarm, measured);
+    let mut progress = BulkProgress::new(bulk);
+    let first = progress.start();
+    let b = cx.clients().bulks.insert(Bulk {
+        swarm: swarm as u16,
+        class: class as u16,
+        progress,
+        submitted: now,
+        measured,
+        user,
+        source,
+        seq,
+    });
+    for image in first {
+        start_request(cx, swarm, source, seq, u64::from(image), Some(class), Origin::Bulk(b));
+    }
+}
+
+fn start_request<'a, C: ClientCx<'a>>(
+    cx: &mut C,
+    swarm: usize,
+    source: u64,
+    seq: u64,
+    image: u64,
+    class: Option<usize>,
+    origin: Origin,
+) {
+    let now = cx.now();
+    let c = cx.clients();
+    let cfg = c.cfg;
+    let mut rng = c.swarms[swarm].requests.derive([source, seq, image]);
+    let class = class.unwrap_or_else(|| pick_class(&cfg.swarms[swarm].mix, &mut rng));
+    let work = cfg.classes[class].service.sample(&mut rng);
+    let measured = cx.obs().is_measured(now);
+    let id = RequestId { swarm, source, seq, image };
+    cx.obs().offered(id, measured, class, work, now);
+    let req = cx.clients().requests.insert(Request {
+        id,
+        swarm: swarm as u16,
+        class: class as u16,
+        work,
+        rng,
+        retry: RetryState::default(),
+        first_sent: now,
+        sent_at: now,
+        waiting: false,
+        measured,
+        origin,
+    });
+    send_attempt(cx, req);
+}
+
+/// Sends the next attempt of `req`.
+pub fn send_attempt<'a, C: ClientCx<'a>>(cx: &mut C, req: Key) {
+    let now = cx.now();
+    let c = cx.clients();
+    let cfg = c.cfg;
+    let Some(r) = c.requests.get_mut(req) else { return };
+    r.retry.attempts += 1;
+    r.sent_at = now;
+    r.waiting = true;
+    let (id, attempt, swarm) = (r.id, r.retry.attempts, r.swarm as usize);
+    let job = JobSpec { class: r.class, work: r.work, measured: r.measured };
+    cx.obs().attempt_sent(id, attempt, now);
+    if let Some(timeout) = cfg.swarms[swarm].timeout {
+        cx.wake(now + timeout, ClientTimer::Timeout { req, attempt });
+    }
+    cx.send(AttemptRef { req, attempt }, job);
+}
+
+/// Takes `at` off the wire if the client still listens for it (it is the
+/// request's current attempt and has not ended yet); returns the attempt's
+/// swarm, whether it is measured, and when it was sent.
+fn take_current<'a, C: ClientCx<'a>>(cx: &mut C, at: AttemptRef) -> Option<(usize, bool, SimTime)> {
+    match cx.clients().requests.get_mut(at.req) {
+        Some(r) if r.waiting && r.retry.attempts == at.attempt => {
+            r.waiting = false;
+            Some((r.swarm as usize, r.measured, r.sent_at))
+        }
+        _ => None,
+    }
+}
+
+/// The client's own timeout for attempt `at` fired. The proxy does not
+/// notice: its fetch goes on until it ends by itself.
+pub fn on_timeout<'a, C: ClientCx<'a>>(cx: &mut C, at: AttemptRef) {
+    if let Some(current) = take_current(cx, at) {
+        attempt_ended(cx, at.req, current, Outcome::ClientTimeout, None);
+    }
+}
+
+/// The answer to attempt `at` arrived.
+// Inlined: callers pass a known variant, so the match folds away.
+#[inline(always)]
+pub fn on_response<'a, C: ClientCx<'a>>(cx: &mut C, at: AttemptRef, r: Response) {
+    if let Some(current) = take_current(cx, at) {
+        attempt_ended(cx, at.req, current, r.outcome, r.retry_after);
+    } else if let Some(started) = r.work_started {
+        // Nobody takes this result any more: the GPU time behind it was wasted.
+        let now = cx.now();
+        cx.obs().wasted(started, now);
+    }
+}
+
+/// The current attempt of `req` ended with `outcome`: succeed, retry or give up.
+fn attempt_ended<'a, C: ClientCx<'a>>(
+    cx: &mut C,
+    req: Key,
+    (swarm, measured, sent_at): (usize, bool, SimTime),
+    outcome: Outcome,
+    retry_after: Option<SimDuration>,
+) {
+    let now = cx.now();
+    cx.obs().attempt(swarm, measured, outcome, now - sent_at);
+    let c = cx.clients();
+    c.policies[swarm].on_outcome(now, outcome);
+    if outcome == Outcome::Ok {
+        finish_request(cx, req, true);
+        return;
+    }
+    let r = c.requests.get_mut(req).expect("live request");
+    match c.policies[swarm].on_failure(&mut r.retry, outcome, retry_after, &mut r.rng) {
+        Decision::RetryAfter(delay) => cx.wake(now + delay, ClientTimer::Send { req }),
+        Decision::NotRetryable | Decision::Exhausted => finish_request(cx, req, false),
+    }
+}
+
+fn finish_request<'a, C: ClientCx<'a>>(cx: &mut C, req: Key, succeeded: bool) {
+    let now = cx.now();
+    let r = cx.clients().requests.remove(req).expect("live request");
+    let swarm = r.swarm as usize;
+    cx.obs().request_done(swarm, r.measured, succeeded, r.retry.attempts, now - r.first_sent);
+    match r.origin {
+        Origin::Bulk(b) => bulk_image_done(cx, b, succeeded),
+        Origin::Single { user: Some(u) } => user_cycle_done(cx, swarm, u),
+        Origin::Single { user: None } => {}
+    }
+}
+
+fn bulk_image_done<'a, C: ClientCx<'a>>(cx: &mut C, b: Key, succeeded: bool) {
+    let now = cx.now();
+    let bulk = cx.clients().bulks.get_mut(b).expect("live bulk job");
+    match bulk.progress.image_done(succeeded) {
+        BulkStep::Send(image) => {
+            let (swarm, source, seq, class) = (bulk.swarm as usize, bulk.source, bulk.seq, bulk.class as usize);
+            start_request(cx, swarm, source, seq, u64::from(image), Some(class), Origin::Bulk(b));
+        }
+        BulkStep::Wait => {}
+        BulkStep::Done { succeeded } => {
+            let bulk = cx.clients().bulks.remove(b).expect("live bulk job");
+            let swarm = bulk.swarm as usize;
+            cx.obs().bulk_done(swarm, bulk.measured, succeeded, now - bulk.submitted);
+            if let Some(u) = bulk.user {
+                user_cycle_done(cx, swarm, u);
+            }
+        }
+    }
+}
+
+/// Draws a class from a cumulative mix; a single-class mix draws nothing.
+fn pick_class(mix: &[(usize, f64)], rng: &mut SimRng) -> usize {
+    use rand::RngExt;
+    if let [(only, _)] = mix {
+        return *only;
+    }
+    let u: f64 = rng.random();
+    mix.iter().find(|(_, cum)| u < *cum).or(mix.last()).map_or(0, |(c, _)| *c)
+}

@@ -1,0 +1,129 @@
+//! The client rules, driven by hand through a recording context.
+
+use super::*;
+use crate::model::outcome::Cause;
+use crate::model::testkit::{Base, test_env};
+use crate::scenario::Scenario;
+
+struct Cx<'a> {
+    base: Base,
+    clients: Clients<'a>,
+    timers: Vec<(SimTime, ClientTimer)>,
+    arrivals: Vec<(usize, SimTime)>,
+    sent: Vec<(AttemptRef, JobSpec)>,
+}
+test_env!(Cx<'_>);
+
+impl<'a> ClientCx<'a> for Cx<'a> {
+    fn clients(&mut self) -> &mut Clients<'a> {
+        &mut self.clients
+    }
+    fn wake(&mut self, at: SimTime, timer: ClientTimer) {
+        self.timers.push((at, timer));
+    }
+    fn wake_arrival(&mut self, swarm: usize, at: SimTime) {
+        self.arrivals.push((swarm, at));
+    }
+    fn send(&mut self, from: AttemptRef, job: JobSpec) {
+        self.sent.push((from, job));
+    }
+}
+
+/// One open-loop swarm with a 10 s client timeout and `strategy`.
+fn scenario(strategy: &str) -> Scenario {
+    let text = format!(
+        r#"
+[scenario]
+name = "t"
+duration = "1h"
+[pool.gpu]
+slots = 1
+[class.job]
+pool = "gpu"
+service = {{ dist = "constant", value = "5s" }}
+[strategy.s]
+{strategy}
+[swarm.web]
+class = "job"
+arrivals = {{ process = "constant", rate = "1/s" }}
+timeout = "10s"
+strategy = "s"
+"#
+    );
+    Scenario::parse(&text, "t.toml").unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn cx(sc: &Scenario) -> Cx<'_> {
+    let cfg = ClientConfig { swarms: &sc.swarms, classes: &sc.classes, strategies: &sc.strategies, chaos: &sc.chaos };
+    Cx {
+        base: Base::default(),
+        clients: Clients::new(cfg, 1),
+        timers: Vec::new(),
+        arrivals: Vec::new(),
+        sent: Vec::new(),
+    }
+}
+
+fn secs(s: u64) -> SimTime {
+    SimTime::ZERO + SimDuration::from_secs(s)
+}
+
+#[test]
+fn an_arrival_sends_its_first_attempt_arms_the_client_timeout_and_draws_the_next_arrival() {
+    let sc = scenario(r#"kind = "none""#);
+    let mut c = cx(&sc);
+    start(&mut c);
+    assert_eq!(c.arrivals, [(0, secs(1))], "evenly spaced at 1/s");
+    c.base.at_secs(1);
+    on_arrival(&mut c, 0);
+    assert_eq!(c.sent.len(), 1);
+    let (at, job) = c.sent[0];
+    assert_eq!((at.attempt, job.work), (1, SimDuration::from_secs(5)));
+    assert_eq!(c.timers, [(secs(11), ClientTimer::Timeout { req: at.req, attempt: 1 })]);
+    assert_eq!(c.arrivals.last(), Some(&(0, secs(2))));
+}
+
+#[test]
+fn an_answer_after_the_client_gave_up_counts_as_wasted_work() {
+    let sc = scenario(r#"kind = "none""#);
+    let mut c = cx(&sc);
+    on_arrival(&mut c, 0);
+    let (at, _) = c.sent[0];
+    c.base.at_secs(10);
+    on_timeout(&mut c, at);
+    assert_eq!(c.base.seen.attempts, [(0, Outcome::ClientTimeout, SimDuration::from_secs(10))]);
+    assert_eq!(c.base.seen.done, [(0, false, 1)]);
+    c.base.at_secs(30);
+    let late = Response { outcome: Outcome::Ok, retry_after: None, work_started: Some(secs(20)) };
+    on_response(&mut c, at, late);
+    assert_eq!(c.base.seen.wasted, [(secs(20), secs(30))]);
+    assert_eq!(c.base.seen.attempts.len(), 1, "the late answer is not an attempt outcome");
+}
+
+#[test]
+fn a_failed_attempt_is_retried_after_its_backoff_and_an_answer_to_an_old_attempt_is_ignored() {
+    let sc = scenario(
+        r#"kind = "fixed"
+delay = "2s"
+max_attempts = 3"#,
+    );
+    let mut c = cx(&sc);
+    on_arrival(&mut c, 0);
+    let (first, _) = c.sent[0];
+    c.base.at_secs(1);
+    on_response(&mut c, first, Response::failed(Outcome::Status503(Cause::Busy), Some(SimDuration::from_secs(5))));
+    assert_eq!(c.timers.last(), Some(&(secs(3), ClientTimer::Send { req: first.req })), "Retry-After not honoured");
+    c.base.at_secs(3);
+    on_timer(&mut c, ClientTimer::Send { req: first.req });
+    let (second, _) = c.sent[1];
+    assert_eq!(second, AttemptRef { req: first.req, attempt: 2 });
+    // The first attempt's timeout and a duplicate answer to it are stale.
+    on_timeout(&mut c, first);
+    on_response(&mut c, first, Response::failed(Outcome::Status429, None));
+    assert_eq!(c.base.seen.attempts.len(), 1);
+    c.base.at_secs(9);
+    let ok = Response { outcome: Outcome::Ok, retry_after: None, work_started: Some(secs(4)) };
+    on_response(&mut c, second, ok);
+    assert_eq!(c.base.seen.done, [(0, true, 2)]);
+    assert!(c.base.seen.wasted.is_empty());
+}

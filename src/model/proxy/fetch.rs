@@ -1,0 +1,380 @@
+//! The proxy side of an attempt: a backend fetch.
+//!
+//! A fetch is routed by the director, takes a connection slot (or waits for
+//! one), connects, hands the job to the backend and waits for the first byte and
+//! then for each further chunk. It ends with a response, or with a synthetic
+//! 503 whose cause says which rule fired; VCL may retry it on another instance.
+//! The client's own timeout does not end a fetch: Varnish only notices a gone
+//! client when it writes the response, so the fetch holds its connection slot
+//! (and the backend keeps working) until it ends by itself.
+//!
+//! Timers are never cancelled: each carries the fetch's epoch, bumped at every
+//! phase change, and a timer whose epoch is stale does nothing.
+
+use crate::arena::Key;
+use crate::model::client::{AttemptRef, JobSpec, Response};
+use crate::model::context::Observe;
+use crate::model::outcome::{Cause, Outcome, SYNTHETIC_RETRY_AFTER};
+use crate::time::{SimDuration, SimTime};
+
+use super::probe;
+use super::{ProxyCx, Route};
+
+/// Where a fetch stands.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Phase {
+    Routing,
+    /// In the instance's wait queue for a connection slot.
+    Waiting,
+    Connecting,
+    AwaitingFirstByte,
+    Streaming,
+}
+
+/// One backend fetch.
+#[derive(Debug)]
+pub(super) struct Fetch {
+    client: AttemptRef,
+    pool: u16,
+    job: JobSpec,
+    /// Bumped whenever the fetch changes phase, to invalidate older timers.
+    epoch: u32,
+    phase: Phase,
+    inst: Option<Key>,
+    holds_conn: bool,
+    /// The backend's handle of the job, once it took it.
+    backend_job: Option<u64>,
+    /// VCL retries so far.
+    retries: u32,
+    bb_deadline: SimTime,
+    bb_armed: bool,
+    /// When the request went to the backend (first-byte time starts here).
+    backend_sent: SimTime,
+    /// When the last chunk of a streamed response arrived.
+    last_chunk: SimTime,
+}
+
+/// Timers the proxy asks for.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ProxyTimer {
+    ConnectTimeout {
+        fetch: Key,
+        epoch: u32,
+    },
+    WaitTimeout {
+        fetch: Key,
+        epoch: u32,
+    },
+    FirstByteTimeout {
+        fetch: Key,
+        epoch: u32,
+    },
+    BetweenBytes {
+        fetch: Key,
+        epoch: u32,
+    },
+    /// Time to probe an instance.
+    Probe {
+        pool: u16,
+        inst: Key,
+    },
+    /// Probe `seq` got no answer within the probe timeout.
+    ProbeTimeout {
+        pool: u16,
+        inst: Key,
+        seq: u32,
+    },
+}
+
+/// What a backend tells the fetch that submitted a job to it.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum BackendEvent {
+    /// The backend took the job (it runs or waits for a slot); `job` names it.
+    Accepted { job: u64 },
+    /// The backend answered at once with its own error: a 503 (queue full,
+    /// maintenance) or a 429, with its own Retry-After.
+    Refused { outcome: Outcome, retry_after: Option<SimDuration> },
+    /// A chunk of the response (not the last).
+    Chunk,
+    /// The last chunk: the response is complete. The job began running at `started_at`.
+    Complete { started_at: SimTime },
+}
+
+/// Dispatches a proxy timer.
+pub fn on_timer<C: ProxyCx>(cx: &mut C, timer: ProxyTimer) {
+    match timer {
+        ProxyTimer::ConnectTimeout { fetch, epoch } => {
+            if current(cx, fetch, epoch, Phase::Connecting) {
+                fetch_failed(cx, fetch, Cause::ConnectTimeout, None);
+            }
+        }
+        ProxyTimer::WaitTimeout { fetch, epoch } => {
+            if current(cx, fetch, epoch, Phase::Waiting) {
+                let p = cx.proxy();
+                let f = p.fetches.get(fetch).expect("current");
+                let (pool, inst) = (f.pool as usize, f.inst.expect("waiting on an instance"));
+                p.cancel_wait(pool, inst, fetch.to_bits());
+                fetch_failed(cx, fetch, Cause::Busy, None);
+            }
+        }
+        ProxyTimer::FirstByteTimeout { fetch, epoch } => {
+            if current(cx, fetch, epoch, Phase::AwaitingFirstByte) {
+                abandon_job(cx, fetch);
+                fetch_failed(cx, fetch, Cause::FirstByteTimeout, None);
+            }
+        }
+        ProxyTimer::BetweenBytes { fetch, epoch } => on_between_bytes(cx, fetch, epoch),
+        ProxyTimer::Probe { pool, inst } => probe::on_probe(cx, pool as usize, inst),
+        ProxyTimer::ProbeTimeout { pool, inst, seq } => probe::on_probe_timeout(cx, pool as usize, inst, seq),
+    }
+}
+
+/// A client's attempt arrives: open a session and start a fetch.
+pub fn on_request<C: ProxyCx>(cx: &mut C, from: AttemptRef, job: JobSpec) {
+    let now = cx.now();
+    let p = cx.proxy();
+    if !p.open_session() {
+        cx.respond(from, Response::failed(Outcome::ConnectError, None));
+        return;
+    }
+    let pool = p.routes[job.class as usize];
+    let fetch = p.fetches.insert(Fetch {
+        client: from,
+        pool,
+        job,
+        epoch: 0,
+        phase: Phase::Routing,
+        inst: None,
+        holds_conn: false,
+        backend_job: None,
+        retries: 0,
+        bb_deadline: now,
+        bb_armed: false,
+        backend_sent: now,
+        last_chunk: now,
+    });
+    start_fetch(cx, fetch, false);
+}
+
+/// Routes a fetch (again, when `retry` is a VCL retry).
+fn start_fetch<C: ProxyCx>(cx: &mut C, fetch: Key, retry: bool) {
+    let now = cx.now();
+    let f = cx.proxy().fetches.get_mut(fetch).expect("live fetch");
+    f.epoch += 1;
+    f.phase = Phase::Routing;
+    f.inst = None;
+    let (pool, measured) = (f.pool as usize, f.job.measured);
+    cx.obs().fetch(measured, retry);
+    let p = cx.proxy();
+    match p.route(pool, fetch.to_bits()) {
+        Route::Fail(cause) => fetch_failed(cx, fetch, cause, None),
+        Route::Wait(inst) => {
+            let timeout = p.cfg.wait.map_or(SimDuration::MAX, |w| w.timeout);
+            let f = p.fetches.get_mut(fetch).expect("live fetch");
+            f.phase = Phase::Waiting;
+            f.inst = Some(inst);
+            let epoch = f.epoch;
+            cx.wake(now + timeout, ProxyTimer::WaitTimeout { fetch, epoch });
+        }
+        Route::Connect(inst) => {
+            let f = p.fetches.get_mut(fetch).expect("live fetch");
+            f.inst = Some(inst);
+            f.holds_conn = true;
+            connect(cx, fetch);
+        }
+    }
+}
+
+/// The fetch holds a connection slot: connect and hand the job to the backend.
+fn connect<C: ProxyCx>(cx: &mut C, fetch: Key) {
+    let now = cx.now();
+    let f = cx.proxy().fetches.get_mut(fetch).expect("live fetch");
+    f.epoch += 1;
+    f.phase = Phase::Connecting;
+    let (epoch, pool, inst, job) = (f.epoch, f.pool as usize, f.inst.expect("routed"), f.job);
+    cx.submit(fetch.to_bits(), pool, inst, job);
+    // An answer may have come already; if not, the connect can time out (a
+    // dead host never answers the SYN).
+    if current(cx, fetch, epoch, Phase::Connecting)
+        && let Some(t) = cx.proxy().cfg.connect_timeout
+    {
+        cx.wake(now + t, ProxyTimer::ConnectTimeout { fetch, epoch });
+    }
+}
+
+/// The backend answered fetch `fetch`.
+// Inlined: callers pass a known variant, so the match folds away.
+#[inline(always)]
+pub fn on_backend<C: ProxyCx>(cx: &mut C, fetch: Key, event: BackendEvent) {
+    match event {
+        BackendEvent::Accepted { job } => await_first_byte(cx, fetch, job),
+        BackendEvent::Refused { outcome, retry_after } => {
+            // An answer for a phase the fetch has left does nothing (live engines only).
+            if !cx.proxy().fetches.get(fetch).is_some_and(|f| f.phase == Phase::Connecting) {
+                return;
+            }
+            match outcome {
+                Outcome::Status503(cause) => fetch_failed(cx, fetch, cause, retry_after),
+                other => {
+                    release_conn(cx, fetch);
+                    end_fetch(cx, fetch, Response::failed(other, retry_after));
+                }
+            }
+        }
+        BackendEvent::Chunk => on_chunk(cx, fetch),
+        BackendEvent::Complete { started_at } => on_complete(cx, fetch, started_at),
+    }
+}
+
+/// The backend took the job: wait for its first byte.
+fn await_first_byte<C: ProxyCx>(cx: &mut C, fetch: Key, job: u64) {
+    let now = cx.now();
+    let p = cx.proxy();
+    let timeout = p.cfg.first_byte_timeout;
+    let Some(f) = p.fetches.get_mut(fetch).filter(|f| f.phase == Phase::Connecting) else { return };
+    f.backend_job = Some(job);
+    f.backend_sent = now;
+    f.epoch += 1;
+    f.phase = Phase::AwaitingFirstByte;
+    let epoch = f.epoch;
+    if let Some(t) = timeout {
+        cx.wake(now + t, ProxyTimer::FirstByteTimeout { fetch, epoch });
+    }
+}
+
+/// A chunk of the response arrived (not the last one).
+fn on_chunk<C: ProxyCx>(cx: &mut C, fetch: Key) {
+    let now = cx.now();
+    let p = cx.proxy();
+    let bbt = p.cfg.between_bytes_timeout;
+    let Some(f) = p.fetches.get_mut(fetch) else { return };
+    if !matches!(f.phase, Phase::AwaitingFirstByte | Phase::Streaming) {
+        return;
+    }
+    let (measured, gap) = if f.phase == Phase::AwaitingFirstByte {
+        f.phase = Phase::Streaming;
+        f.epoch += 1;
+        f.bb_armed = false;
+        (f.job.measured, Err(now - f.backend_sent))
+    } else {
+        (f.job.measured, Ok(now - f.last_chunk))
+    };
+    f.last_chunk = now;
+    let rearm = bbt.map(|bbt| {
+        f.bb_deadline = now + bbt;
+        let arm = !f.bb_armed;
+        f.bb_armed = true;
+        (arm, f.bb_deadline, f.epoch)
+    });
+    match gap {
+        Err(first_byte) => cx.obs().first_byte(measured, first_byte),
+        Ok(gap) => cx.obs().chunk_gap(measured, gap),
+    }
+    if let Some((true, deadline, epoch)) = rearm {
+        cx.wake(deadline, ProxyTimer::BetweenBytes { fetch, epoch });
+    }
+}
+
+/// The last chunk arrived: the response is complete.
+fn on_complete<C: ProxyCx>(cx: &mut C, fetch: Key, started_at: SimTime) {
+    let now = cx.now();
+    let Some(f) = cx.proxy().fetches.get_mut(fetch) else { return };
+    f.backend_job = None;
+    let measured = f.job.measured;
+    match f.phase {
+        // A response in one piece: its first byte is its completion.
+        Phase::AwaitingFirstByte => {
+            let d = now - f.backend_sent;
+            cx.obs().first_byte(measured, d);
+        }
+        _ => {
+            let d = now - f.last_chunk;
+            cx.obs().chunk_gap(measured, d);
+        }
+    }
+    release_conn(cx, fetch);
+    let ok = Response { outcome: Outcome::Ok, retry_after: None, work_started: Some(started_at) };
+    end_fetch(cx, fetch, ok);
+}
+
+fn current<C: ProxyCx>(cx: &mut C, fetch: Key, epoch: u32, phase: Phase) -> bool {
+    cx.proxy().fetches.get(fetch).is_some_and(|f| f.epoch == epoch && f.phase == phase)
+}
+
+fn on_between_bytes<C: ProxyCx>(cx: &mut C, fetch: Key, epoch: u32) {
+    if !current(cx, fetch, epoch, Phase::Streaming) {
+        return;
+    }
+    let now = cx.now();
+    let f = cx.proxy().fetches.get(fetch).expect("current");
+    if now < f.bb_deadline {
+        // A chunk came meanwhile: re-arm for the new deadline.
+        let deadline = f.bb_deadline;
+        cx.wake(deadline, ProxyTimer::BetweenBytes { fetch, epoch });
+        return;
+    }
+    abandon_job(cx, fetch);
+    fetch_failed(cx, fetch, Cause::BetweenBytesTimeout, None);
+}
+
+/// The proxy stops waiting for the backend job of `fetch`.
+fn abandon_job<C: ProxyCx>(cx: &mut C, fetch: Key) {
+    let f = cx.proxy().fetches.get_mut(fetch).expect("live fetch");
+    let Some(job) = f.backend_job.take() else { return };
+    let pool = f.pool as usize;
+    cx.abandon(pool, job);
+}
+
+/// Fails the fetch with a 503 of `cause`: VCL retries it if told to, otherwise
+/// the client gets the 503 — with Varnish's `Retry-After: 5` when the proxy
+/// made it up, with the backend's own Retry-After when the backend sent it.
+fn fetch_failed<C: ProxyCx>(cx: &mut C, fetch: Key, cause: Cause, backend_retry_after: Option<SimDuration>) {
+    release_conn(cx, fetch);
+    let p = cx.proxy();
+    let f = p.fetches.get_mut(fetch).expect("live fetch");
+    if p.cfg.retry_on.contains(Outcome::Status503(cause)) && f.retries < p.cfg.max_retries {
+        f.retries += 1;
+        start_fetch(cx, fetch, true);
+        return;
+    }
+    let retry_after = if cause.is_synthetic() { Some(SYNTHETIC_RETRY_AFTER) } else { backend_retry_after };
+    end_fetch(cx, fetch, Response::failed(Outcome::Status503(cause), retry_after));
+}
+
+/// Gives back the connection slot; a fetch waiting for one takes it over.
+fn release_conn<C: ProxyCx>(cx: &mut C, fetch: Key) {
+    let p = cx.proxy();
+    let f = p.fetches.get_mut(fetch).expect("live fetch");
+    if !f.holds_conn {
+        return;
+    }
+    f.holds_conn = false;
+    let (pool, inst) = (f.pool as usize, f.inst.expect("held a connection"));
+    if let Some(bits) = p.release(pool, inst) {
+        let waiter = Key::from_bits(bits);
+        let w = p.fetches.get_mut(waiter).expect("waiters are live fetches");
+        w.holds_conn = true;
+        w.epoch += 1; // cancels its wait timeout
+        connect(cx, waiter);
+    }
+}
+
+/// The fetch is over: the client gets its answer (it may have stopped
+/// listening), the session closes.
+fn end_fetch<C: ProxyCx>(cx: &mut C, fetch: Key, response: Response) {
+    let p = cx.proxy();
+    let client = p.fetches.get(fetch).expect("live fetch").client;
+    p.close_session();
+    cx.respond(client, response);
+    cx.proxy().fetches.remove(fetch);
+}
+
+/// Fails every fetch in `waiters` (their instance went sick or away).
+pub(super) fn fail_waiters<C: ProxyCx>(cx: &mut C, waiters: Vec<u64>) {
+    for bits in waiters {
+        let fetch = Key::from_bits(bits);
+        if cx.proxy().fetches.get(fetch).is_some_and(|f| f.phase == Phase::Waiting) {
+            fetch_failed(cx, fetch, Cause::Unhealthy, None);
+        }
+    }
+}
