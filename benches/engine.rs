@@ -21,15 +21,17 @@ fn load(name: &str) -> Scenario {
 
 fn bench_scenario(c: &mut Criterion, file: &str) {
     let sc = load(file);
-    let probe = simulate(&sc, sc.seed);
+    let probe = simulate(&sc, sc.seed).expect("the run finishes");
     let events = probe.summary.engine.events;
     let requests = probe.summary.requests.offered;
     let mut g = c.benchmark_group(sc.name.clone());
     g.sample_size(20).measurement_time(Duration::from_secs(8)).warm_up_time(Duration::from_secs(2));
     g.throughput(Throughput::Elements(events));
-    g.bench_function("events", |b| b.iter(|| black_box(simulate(black_box(&sc), sc.seed))));
+    g.bench_function("events", |b| b.iter(|| black_box(simulate(black_box(&sc), sc.seed).expect("the run finishes"))));
     g.throughput(Throughput::Elements(requests));
-    g.bench_function("requests", |b| b.iter(|| black_box(simulate(black_box(&sc), sc.seed))));
+    g.bench_function("requests", |b| {
+        b.iter(|| black_box(simulate(black_box(&sc), sc.seed).expect("the run finishes")))
+    });
     g.finish();
 }
 

@@ -33,7 +33,8 @@ pub fn compare(args: &CompareArgs, sets: &[Override]) -> Result<u8, Failure> {
     let jobs = super::jobs(args.jobs);
     let started = std::time::Instant::now();
     let bar = progress::bar(plan.cells() as u64, "simulating", args.output.quiet);
-    let cells = compare::run_cells(&plan, jobs, &|| bar.inc(1));
+    let cells = compare::run_cells(&plan, jobs, &|| bar.inc(1))
+        .map_err(|e| Failure::usage(format!("{}: {e}", args.scenario.display())))?;
     bar.finish_and_clear();
     let wall = started.elapsed().as_secs_f64();
     let comparison = Comparison::build(&plan, &cells);

@@ -16,7 +16,7 @@ pub fn run(args: &RunArgs, sets: &[Override]) -> Result<u8, Failure> {
         sc = sc.with_strategy(name).map_err(|e| Failure::usage(format!("--strategy: {e}")))?;
     }
     let seed = args.seed.unwrap_or(sc.seed);
-    let run = engine::simulate(&sc, seed);
+    let run = engine::simulate(&sc, seed).map_err(|e| Failure::usage(format!("{}: {e}", args.scenario.display())))?;
     let out = args.output.dir(&sc.name);
     write_reports(&out, &sc, &run).map_err(writing(&out))?;
     args.output.emit(&run.summary)?;

@@ -54,7 +54,9 @@ pub fn sweep(args: &SweepArgs, sets: &[Override]) -> Result<u8, Failure> {
     };
     let started = std::time::Instant::now();
     let bar = progress::bar(cells.len() as u64, "simulating", args.output.quiet);
-    let results = sw.run(&cells, jobs, &|| bar.inc(1));
+    let results = sw
+        .run(&cells, jobs, &|| bar.inc(1))
+        .map_err(|e| Failure::usage(format!("{}: {e}", args.scenario.display())))?;
     bar.finish_and_clear();
     let wall = crate::time::format_secs(started.elapsed().as_secs_f64());
     let Some(shard) = shard else {

@@ -18,7 +18,7 @@ pub use rank::{Comparison, Difference, StrategyResult};
 
 use objective::Criterion;
 
-use crate::engine::simulate;
+use crate::engine::{Stalled, simulate};
 use crate::metrics::summary::Summary;
 use crate::metrics::{LatencyHist, Row};
 use crate::scenario::Scenario;
@@ -123,23 +123,24 @@ pub struct Cell {
 }
 
 /// Runs every (strategy, seed) cell on `jobs` threads; `tick` is called after
-/// each cell. Returns the cells as `[strategy][seed]`.
-pub fn run_cells(plan: &Plan, jobs: usize, tick: &(dyn Fn() + Sync)) -> Vec<Vec<Cell>> {
+/// each cell. Returns the cells as `[strategy][seed]`, or the first run that
+/// stalled.
+pub fn run_cells(plan: &Plan, jobs: usize, tick: &(dyn Fn() + Sync)) -> Result<Vec<Vec<Cell>>, Stalled> {
     let scenarios: Vec<Scenario> = (0..plan.strategies.len()).map(|i| plan.scenario_for(i)).collect();
     let n_seeds = plan.seeds.len();
     let cells = crate::parallel::map(
         plan.cells(),
         jobs,
         |i| {
-            let run = simulate(&scenarios[i / n_seeds], plan.seeds[i % n_seeds]);
-            Cell {
+            let run = simulate(&scenarios[i / n_seeds], plan.seeds[i % n_seeds])?;
+            Ok(Cell {
                 rows: run.recorder.series.rows().to_vec(),
                 completion: run.recorder.completion(),
                 summary: run.summary,
-            }
+            })
         },
         tick,
     );
-    let mut cells = cells.into_iter();
-    (0..plan.strategies.len()).map(|_| cells.by_ref().take(n_seeds).collect()).collect()
+    let mut cells = cells.into_iter().collect::<Result<Vec<_>, Stalled>>()?.into_iter();
+    Ok((0..plan.strategies.len()).map(|_| cells.by_ref().take(n_seeds).collect()).collect())
 }

@@ -11,8 +11,11 @@
 //! Timers are never cancelled: a timer event carries the epoch of what it was
 //! set for and the model ignores it when stale.
 
+mod progress;
 mod queue;
 mod sim;
+
+pub use progress::{MAX_EVENTS_PER_MILLISECOND, Stalled};
 
 pub use queue::EventQueue;
 
@@ -43,13 +46,14 @@ pub struct HighWater {
     pub pending_events: usize,
 }
 
-/// Simulates `scenario` with `seed`.
-pub fn simulate(scenario: &Scenario, seed: u64) -> Run {
+/// Simulates `scenario` with `seed`. Fails only when simulated time stops
+/// advancing (see [`Stalled`]).
+pub fn simulate(scenario: &Scenario, seed: u64) -> Result<Run, Stalled> {
     simulate_traced(scenario, seed, &mut NoTrace)
 }
 
 /// Simulates `scenario` with `seed`, reporting to `trace`.
-pub fn simulate_traced<T: Trace>(scenario: &Scenario, seed: u64, trace: &mut T) -> Run {
+pub fn simulate_traced<T: Trace>(scenario: &Scenario, seed: u64, trace: &mut T) -> Result<Run, Stalled> {
     let started = std::time::Instant::now();
     let mut sim = sim::Sim::new(scenario, seed, trace);
     sim.run();

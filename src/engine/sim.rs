@@ -15,8 +15,9 @@ use crate::rng::{Stream, stream};
 use crate::scenario::Scenario;
 use crate::time::{SimDuration, SimTime};
 
+use super::progress::{Guard, Subject};
 use super::queue::EventQueue;
-use super::{HighWater, Run};
+use super::{HighWater, Run, Stalled};
 
 /// Everything that can happen: a model's timer, or an open-loop arrival
 /// (which lives in its swarm's lane of the queue).
@@ -46,6 +47,7 @@ pub(super) struct Sim<'a, T: Trace> {
     obs: Observers<'a, T>,
     events: u64,
     peak_events: usize,
+    guard: Guard,
     series_started: bool,
     /// The next instant at which the time series has work to do (warmup end,
     /// then each window boundary): one comparison per event instead of a call.
@@ -71,6 +73,7 @@ impl<'a, T: Trace> Sim<'a, T> {
             obs: Observers { rec: Recorder::new(warmup, sc.window, sc.swarms.len(), sc.pools.len()), trace },
             events: 0,
             peak_events: 0,
+            guard: Guard::default(),
             series_started: false,
             series_mark: warmup,
         };
@@ -105,6 +108,9 @@ impl<'a, T: Trace> Sim<'a, T> {
             self.now = t;
             self.events += 1;
             self.peak_events = self.peak_events.max(self.queue.len());
+            if self.guard.count(t) && self.looping(t, &ev) {
+                break;
+            }
             match ev {
                 Event::Arrival { swarm } => client::on_arrival(self, swarm as usize),
                 Event::Client(timer) => client::on_timer(self, timer),
@@ -113,6 +119,60 @@ impl<'a, T: Trace> Sim<'a, T> {
             }
         }
         self.now = self.end;
+    }
+
+    /// Simulated time is not advancing: tally who the events are about, and
+    /// say when enough are in to name the loop.
+    #[cold]
+    fn looping(&mut self, t: SimTime, ev: &Event) -> bool {
+        if !self.guard.tripped() {
+            self.guard.trip(t);
+        }
+        let subject = match *ev {
+            Event::Arrival { swarm } => Subject::Arrivals(swarm as usize),
+            Event::Client(ClientTimer::UserWake { swarm, .. }) => Subject::Users(swarm as usize),
+            Event::Client(ClientTimer::Send { req } | ClientTimer::Timeout { req, .. }) => {
+                self.clients.swarm_of(req).map_or(Subject::Other, Subject::Retries)
+            }
+            Event::Proxy(ProxyTimer::Probe { pool, .. } | ProxyTimer::ProbeTimeout { pool, .. }) => {
+                Subject::Pool(pool as usize)
+            }
+            Event::Backend(
+                BackendTimer::Milestone { pool, .. }
+                | BackendTimer::InstanceReady { pool, .. }
+                | BackendTimer::Deregister { pool, .. }
+                | BackendTimer::Autoscale { pool }
+                | BackendTimer::PoolCondition { pool },
+            ) => Subject::Pool(pool as usize),
+            _ => Subject::Other,
+        };
+        self.guard.tally(subject)
+    }
+
+    /// What a loop is, in the scenario's terms.
+    fn describe(sc: &Scenario, s: Subject) -> String {
+        match s {
+            Subject::Arrivals(i) => format!(
+                "open-loop swarm `{}` arrives faster than the clock's nanosecond resolution (check its rate and \
+                 traffic factors)",
+                sc.swarms[i].name
+            ),
+            Subject::Users(i) => format!(
+                "closed-loop swarm `{}`: its users loop without simulated time passing (zero think time while \
+                 every answer takes no time, e.g. an instant 503 or a zero service time)",
+                sc.swarms[i].name
+            ),
+            Subject::Retries(i) => format!(
+                "swarm `{}` retries without simulated time passing (no backoff while every attempt fails at once)",
+                sc.swarms[i].name
+            ),
+            Subject::Pool(p) => format!(
+                "pool `{}`: its jobs, probes or autoscaler run without simulated time passing (a zero service \
+                 time or a timer interval of nanoseconds)",
+                sc.pools[p].name
+            ),
+            Subject::Other => "events repeat without simulated time passing".to_string(),
+        }
     }
 
     /// Closes every time-series window that ends at or before `t`.
@@ -135,7 +195,10 @@ impl<'a, T: Trace> Sim<'a, T> {
     }
 
     /// Closes the books at the end of the run.
-    pub fn finish(mut self, wall_seconds: f64) -> Run {
+    pub fn finish(mut self, wall_seconds: f64) -> Result<Run, Stalled> {
+        if let Some(stalled) = self.guard.stalled(self.seed, |s| Self::describe(self.sc, s)) {
+            return Err(stalled);
+        }
         let warmup = self.obs.rec.warmup();
         self.advance_series(self.end, warmup);
         let gauges: Vec<_> = self.backend.pools.iter().map(|p| &p.gauges).collect();
@@ -165,7 +228,7 @@ impl<'a, T: Trace> Sim<'a, T> {
             backend_jobs: self.backend.job_high_water(),
             pending_events: self.peak_events,
         };
-        Run { summary, recorder: self.obs.rec, high_water }
+        Ok(Run { summary, recorder: self.obs.rec, high_water })
     }
 }
 

@@ -172,7 +172,10 @@ pub fn plan(
             return Ok(e.candidate.passed);
         }
         let sc = scenario_at(text, file, sets, &axis, i, req.strategy.as_deref())?;
-        let runs = crate::parallel::map(seeds.len(), jobs, |k| simulate(&sc, seeds[k]), tick);
+        let runs = crate::parallel::map(seeds.len(), jobs, |k| simulate(&sc, seeds[k]), tick)
+            .into_iter()
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| PlanError::Usage(format!("{file}: {e}")))?;
         let ev = judge(i, &axis, &runs, req);
         let passed = ev.candidate.passed;
         done.insert(i, ev);

@@ -16,7 +16,7 @@ pub mod result;
 
 use serde::{Deserialize, Serialize};
 
-use crate::engine::simulate;
+use crate::engine::{Stalled, simulate};
 use crate::scenario::{Override, Scenario, ScenarioErrors};
 use grid::Grid;
 use part::StoredCell;
@@ -149,15 +149,15 @@ impl Sweep {
     }
 
     /// Simulates one cell.
-    pub fn run_cell(&self, i: usize) -> StoredCell {
+    pub fn run_cell(&self, i: usize) -> Result<StoredCell, Stalled> {
         let (p, s, k) = self.coords(i);
-        let run = simulate(&self.scenarios[p][s], self.spec.seeds[k]);
-        StoredCell::new(i, run.summary, &run.recorder.completion())
+        let run = simulate(&self.scenarios[p][s], self.spec.seeds[k])?;
+        Ok(StoredCell::new(i, run.summary, &run.recorder.completion()))
     }
 
-    /// Runs `cells` on `jobs` threads.
-    pub fn run(&self, cells: &[usize], jobs: usize, tick: &(dyn Fn() + Sync)) -> Vec<StoredCell> {
-        crate::parallel::map(cells.len(), jobs, |j| self.run_cell(cells[j]), tick)
+    /// Runs `cells` on `jobs` threads; fails with the first run that stalled.
+    pub fn run(&self, cells: &[usize], jobs: usize, tick: &(dyn Fn() + Sync)) -> Result<Vec<StoredCell>, Stalled> {
+        crate::parallel::map(cells.len(), jobs, |j| self.run_cell(cells[j]), tick).into_iter().collect()
     }
 }
 

@@ -35,7 +35,7 @@ strategy = "s"
 "#
     );
     let mut t = AttemptTimes::default();
-    let run = simulate_traced(&scenario(&toml), 21, &mut t);
+    let run = simulate_traced(&scenario(&toml), 21, &mut t).expect("the run finishes");
     assert_eq!(run.summary.requests.unfinished, 0);
     assert!(run.summary.attempts.causes["unhealthy"] == run.summary.attempts.total, "every attempt fails at once");
     let all = t.gaps();

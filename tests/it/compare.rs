@@ -130,7 +130,7 @@ fn on_the_playground_stepped_backoff_saves_more_bulk_jobs_than_immediate_retries
     // the rest of the traffic keeps its own, 20 seeds.
     let sc = shipped("playground-img2img.toml");
     let plan = Plan::new(sc, &Request::default()).expect("the file's [compare] is valid");
-    let cells = run_cells(&plan, 2, &|| {});
+    let cells = run_cells(&plan, 2, &|| {}).expect("the run finishes");
     let c = Comparison::build(&plan, &cells);
     let stepped = c.strategy("stepped").expect("compared");
     let d = stepped.vs_baseline["bulk_success_rate"].expect("bulk jobs ran");
@@ -152,7 +152,7 @@ fn confidence_intervals_come_from_the_seeds() {
     let sc = shipped("retry-storm.toml");
     let req = Request { seeds: Some(5), ..Default::default() };
     let plan = Plan::new(sc, &req).expect("plan");
-    let cells = run_cells(&plan, 1, &|| {});
+    let cells = run_cells(&plan, 1, &|| {}).expect("the run finishes");
     let c = Comparison::build(&plan, &cells);
     let s = plan.strategies.iter().position(|&i| plan.scenario.strategies[i].name == "none").expect("none");
     let xs: Vec<f64> = cells[s].iter().map(|cell| cell.summary.success_rate).collect();

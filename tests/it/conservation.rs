@@ -15,12 +15,12 @@ fn runs() -> Vec<(Scenario, Run)> {
             .into_iter()
             .map(|f| {
                 let sc = shipped(f);
-                let r = simulate(&sc, sc.seed);
+                let r = simulate(&sc, sc.seed).expect("the run finishes");
                 (sc, r)
             })
             .collect();
     let sc = crate::support::scenario(CLOSED_BULK);
-    let r = simulate(&sc, 5);
+    let r = simulate(&sc, 5).expect("the run finishes");
     v.push((sc, r));
     v
 }

@@ -23,10 +23,10 @@ fn json_without_wall_time(s: &Summary) -> Vec<u8> {
 fn the_same_seed_gives_byte_identical_summaries_and_another_seed_does_not() {
     for file in ["playground-img2img.toml", "varnish-defaults.toml", "retry-storm.toml"] {
         let sc = shipped(file);
-        let a = json_without_wall_time(&simulate(&sc, 17).summary);
-        let b = json_without_wall_time(&simulate(&sc, 17).summary);
+        let a = json_without_wall_time(&simulate(&sc, 17).expect("the run finishes").summary);
+        let b = json_without_wall_time(&simulate(&sc, 17).expect("the run finishes").summary);
         assert!(a == b, "{file}: two runs of seed 17 differ");
-        let c = json_without_wall_time(&simulate(&sc, 18).summary);
+        let c = json_without_wall_time(&simulate(&sc, 18).expect("the run finishes").summary);
         assert!(a != c, "{file}: seeds 17 and 18 gave the same summary");
     }
 }
@@ -50,7 +50,7 @@ fn two_strategies_on_one_seed_see_the_same_traffic_and_the_same_jobs() {
     for strategy in ["immediate", "none"] {
         let sc = base.clone().with_strategy(strategy).expect("defined");
         let mut t = Offers::default();
-        simulate_traced(&sc, 9, &mut t);
+        simulate_traced(&sc, 9, &mut t).expect("the run finishes");
         offers.push(t.by_id);
     }
     let (a, b) = (&offers[0], &offers[1]);

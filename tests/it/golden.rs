@@ -24,7 +24,7 @@ fn fnv64(bytes: &[u8]) -> u64 {
 
 fn golden_text(name: &str, seed: u64) -> String {
     let sc = shipped(&format!("{name}.toml"));
-    let run = simulate(&sc, seed);
+    let run = simulate(&sc, seed).expect("the run finishes");
     let mut summary = run.summary.clone();
     summary.engine.wall_seconds = 0.0;
     summary.engine.events_per_second = 0.0;

@@ -14,6 +14,7 @@ mod docs;
 mod golden;
 mod memory;
 mod plan;
+mod progress;
 mod proxy;
 mod support;
 mod sweep;

@@ -14,7 +14,7 @@ use crate::support::shipped;
 fn high_water(file: &str, duration: &str) -> HighWater {
     let mut sc = shipped(file);
     sc.duration = stampede::scenario::units::parse_duration(duration).expect("duration");
-    simulate(&sc, 7).high_water
+    simulate(&sc, 7).expect("the run finishes").high_water
 }
 
 fn assert_flat(file: &str, short: &str, long: &str) {

@@ -132,7 +132,7 @@ class = "c"
 arrivals = { process = "ramp", from = "0.1/s", to = "2/s", start = "2m", length = "10m" }
 "#;
     let mut t = Lifecycle::default();
-    simulate_traced(&scenario(toml), 4, &mut t);
+    simulate_traced(&scenario(toml), 4, &mut t).expect("the run finishes");
     assert!(t.ready_at.len() >= 3, "the autoscaler started instances: {}", t.ready_at.len());
     for (inst, added) in &t.added_at {
         assert_eq!(t.ready_at[inst] - *added, stampede::time::SimDuration::from_secs(180), "cold start");
@@ -241,7 +241,7 @@ at = "1m"
 duration = "1m"
 "#;
     let mut t = crate::support::AttemptTimes::default();
-    let s = simulate_traced(&scenario(toml), 3, &mut t).summary;
+    let s = simulate_traced(&scenario(toml), 3, &mut t).expect("the run finishes").summary;
     assert!(s.attempts.causes["maintenance"] > 50, "{:?}", s.attempts.causes);
     assert_eq!(s.attempts.causes["unhealthy"], 0, "without a probe the proxy never marks it sick");
     // The backend's own 503 carries its Retry-After (7 s), not the proxy's 5 s,

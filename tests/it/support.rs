@@ -12,7 +12,7 @@ pub fn scenario(toml: &str) -> Scenario {
 }
 
 pub fn run(toml: &str, seed: u64) -> Run {
-    simulate(&scenario(toml), seed)
+    simulate(&scenario(toml), seed).expect("the run finishes")
 }
 
 /// Loads a file from scenarios/.
@@ -148,7 +148,7 @@ impl Estimate {
 /// Runs `toml` with seeds 1..=reps.
 pub fn replications(toml: &str, reps: u64) -> Vec<Run> {
     let sc = scenario(toml);
-    (1..=reps).map(|seed| simulate(&sc, seed)).collect()
+    (1..=reps).map(|seed| simulate(&sc, seed).expect("the run finishes")).collect()
 }
 
 /// The estimate of `metric` over replications.

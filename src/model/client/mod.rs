@@ -255,6 +255,11 @@ impl<'a> Clients<'a> {
         v
     }
 
+    /// The swarm a live request belongs to.
+    pub fn swarm_of(&self, req: Key) -> Option<usize> {
+        self.requests.get(req).map(|r| r.swarm as usize)
+    }
+
     /// The most requests ever in flight at once.
     pub fn request_high_water(&self) -> usize {
         self.requests.high_water()

@@ -213,8 +213,12 @@ impl Proxy {
         let health = self.cfg.probe.as_ref().map_or_else(Health::always, Health::new);
         let m = Member { instance, conns: 0, health, waiters: VecDeque::new(), probes_sent: 0, probes_done: 0 };
         let b = &mut self.backends[pool];
+        let slot = instance.slot();
+        if b.position.len() <= slot {
+            b.position.resize(slot + 1, 0);
+        }
         b.members.push(m);
-        b.reindex();
+        b.position[slot] = b.members.len() as u32;
     }
 
     /// Removes an instance; returns the fetches that were waiting on it.
