@@ -38,7 +38,7 @@ pub const EXIT_USAGE: u8 = 2;
     after_help = "Exit codes: 0 ok, 1 an SLO threshold failed, 2 bad input or usage.\nDocs: docs/cli.md, docs/scenario-format.md"
 )]
 pub struct Cli {
-    /// Override a scenario key, checked like the file: --set pool.gpu.max_instances=40 (repeatable).
+    /// Override a scenario key, checked like the file: --set proxy.first_byte_timeout=90s (repeatable).
     #[arg(long = "set", global = true, value_name = "KEY=VALUE")]
     pub set: Vec<crate::scenario::Override>,
     /// Run scenarios estimated at more events than the documented limit (runs may take long).
@@ -66,6 +66,8 @@ pub enum Command {
         #[arg(required = true)]
         scenarios: Vec<PathBuf>,
     },
+    /// Print the JSON Schema of the scenario format (for editors).
+    Schema,
 }
 
 #[derive(clap::Args, Debug)]
@@ -188,6 +190,14 @@ fn at_least(min: u32) -> impl Fn(&str) -> Result<u32, String> + Clone + Send + S
     }
 }
 
+/// `stampede schema`: the scenario format's JSON Schema on stdout.
+fn schema() -> Result<u8, Failure> {
+    let text = serde_json::to_string_pretty(&crate::scenario::schema::json_schema())
+        .map_err(|e| Failure::usage(format!("cannot write the schema: {e}")))?;
+    OutputArgs::default().human(|w| writeln!(w, "{text}"))?;
+    Ok(0)
+}
+
 /// A seed count: at least 2 (intervals), at most the documented limit.
 fn seeds(s: &str) -> Result<u32, String> {
     let n = s.parse::<u64>().map_err(|e| format!("expected a whole number: {e}"))?;
@@ -281,6 +291,7 @@ pub fn main() -> ExitCode {
         Command::Merge(args) => sweep::merge(&args),
         Command::Plan(args) => plan::plan(&args, g),
         Command::Validate { scenarios } => validate::validate(&scenarios, g),
+        Command::Schema => schema(),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -16,6 +16,7 @@ pub mod limits;
 mod overrides;
 pub mod raw;
 mod resolve;
+pub mod schema;
 pub mod source;
 pub mod units;
 pub mod value;

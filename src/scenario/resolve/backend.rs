@@ -220,7 +220,7 @@ pub fn resolve_pool(cx: &mut Ctx<'_>, name: &str, p: &RawPool) -> PoolConfig {
     }
 }
 
-const DISTS: [&str; 5] = ["constant", "exponential", "uniform", "lognormal", "gamma"];
+pub const DISTS: [&str; 5] = ["constant", "exponential", "uniform", "lognormal", "gamma"];
 
 pub fn resolve_dist(cx: &mut Ctx<'_>, base: &str, d: &RawDist) -> Option<DurationDist> {
     let path = |k: &str| format!("{base}.{k}");

@@ -17,7 +17,7 @@ use crate::scenario::units::Dur;
 use crate::scenario::{ArrivalSpec, StrategySpec, SwarmSpec};
 use crate::time::{SimDuration, SimTime};
 
-const KINDS: [&str; 5] = ["none", "immediate", "fixed", "exponential", "stepped"];
+pub const KINDS: [&str; 5] = ["none", "immediate", "fixed", "exponential", "stepped"];
 
 pub fn resolve_strategy(cx: &mut Ctx<'_>, name: &str, s: &RawStrategy) -> StrategySpec {
     let base = format!("strategy.{name}");
@@ -144,7 +144,7 @@ pub fn resolve_strategy(cx: &mut Ctx<'_>, name: &str, s: &RawStrategy) -> Strate
     }
 }
 
-const PROCESSES: [&str; 6] = ["poisson", "constant", "ramp", "spike", "steps", "closed"];
+pub const PROCESSES: [&str; 6] = ["poisson", "constant", "ramp", "spike", "steps", "closed"];
 
 fn resolve_arrivals(cx: &mut Ctx<'_>, base: &str, a: &RawArrivals) -> Option<ArrivalSpec> {
     let path = |k: &str| format!("{base}.{k}");
@@ -361,7 +361,7 @@ fn surge_windows(a: &RawArrivals) -> Vec<(SimTime, SimTime, &'static str)> {
     }
 }
 
-const CHAOS_KINDS: [&str; 5] = ["kill", "stall", "slow", "maintenance", "traffic"];
+pub const CHAOS_KINDS: [&str; 5] = ["kill", "stall", "slow", "maintenance", "traffic"];
 
 pub fn resolve_chaos(
     cx: &mut Ctx<'_>,

@@ -16,6 +16,8 @@ use std::collections::BTreeMap;
 
 use toml_edit::Document;
 
+pub use backend::DISTS;
+pub use clients::{CHAOS_KINDS, KINDS, PROCESSES};
 pub use ctx::Ctx;
 
 use super::error::{ScenarioError, ScenarioErrors};
