@@ -43,6 +43,9 @@ pub const MAX_SWARMS: usize = (RUN_MEMORY_BUDGET / 4 / BYTES_PER_SWARM) as usize
 /// Users of one closed-loop swarm: a quarter of the run budget.
 pub const MAX_USERS: u32 = (RUN_MEMORY_BUDGET / 4 / BYTES_PER_USER) as u32;
 pub const WHY_MAX_USERS: &str = "each user keeps a request in flight (about 512 bytes); the limit keeps a swarm within a quarter of the 1 GiB run budget";
+/// Jobs that may wait in unlimited backend queues at once: a quarter of the
+/// run budget at the cost of a live request.
+pub const MAX_BACKLOG: u64 = RUN_MEMORY_BUDGET / 4 / BYTES_PER_USER;
 /// Time series of one run: an eighth of the run budget.
 pub const TIMESERIES_BUDGET: u64 = RUN_MEMORY_BUDGET / 8;
 
@@ -128,7 +131,8 @@ pub fn bytes_per_kept_run(sc: &Scenario) -> u64 {
     hist + rows(sc) * row_bytes(sc.pools.len())
 }
 
-/// Checks the limits that need the whole scenario; called by `resolve`.
+/// Checks the limits that need the whole scenario; called by `resolve`, also
+/// when other problems were found (so indices may point nowhere: use `get`).
 pub fn check(cx: &mut Ctx<'_>, sc: &Scenario) {
     if sc.name.chars().count() > MAX_NAME_LEN {
         cx.error_help(
@@ -169,6 +173,7 @@ pub fn check(cx: &mut Ctx<'_>, sc: &Scenario) {
             "each swarm keeps its own histograms (about 512 KiB); the limit keeps them within a quarter of the 1 GiB run budget",
         );
     }
+    check_users_and_backlog(cx, sc);
     for (i, s) in sc.swarms.iter().enumerate() {
         if let ArrivalSpec::Open { profile, .. } = &s.arrivals {
             let peak = traffic_profile(profile, &sc.chaos, i).peak_until(sc.duration.as_secs_f64());
@@ -182,6 +187,71 @@ pub fn check(cx: &mut Ctx<'_>, sc: &Scenario) {
                     "arrivals closer than 1 µs are below the resolution of the latency histograms",
                 );
             }
+        }
+    }
+}
+
+/// Closed loops multiplied by chaos traffic factors stay within the users
+/// limit; pools with an unlimited queue are not offered so much more work
+/// than they can do that the jobs left waiting at the end exceed the budget.
+fn check_users_and_backlog(cx: &mut Ctx<'_>, sc: &Scenario) {
+    let secs = sc.duration.as_secs_f64();
+    let mut work = vec![0.0; sc.pools.len()];
+    let mut jobs = vec![0.0; sc.pools.len()];
+    for (i, s) in sc.swarms.iter().enumerate() {
+        let images = s.bulk.as_ref().map_or(1.0, |b| f64::from(b.images));
+        match &s.arrivals {
+            ArrivalSpec::Closed(c) => {
+                let users = f64::from(c.users) * peak_traffic_factor(&sc.chaos, i);
+                if users > f64::from(MAX_USERS) {
+                    cx.error_help(
+                        &format!("swarm.{}.arrivals.users", s.name),
+                        format!(
+                            "{} users at the peak of the chaos traffic factors; the limit is {MAX_USERS}",
+                            show(users)
+                        ),
+                        WHY_MAX_USERS,
+                    );
+                }
+            }
+            ArrivalSpec::Open { profile, .. } => {
+                let offered = traffic_profile(profile, &sc.chaos, i).integral(0.0, secs) * images;
+                let mut prev = 0.0;
+                for &(class, cumulative) in &s.mix {
+                    let c = &sc.classes[class];
+                    let n = offered * (cumulative - prev);
+                    prev = cumulative;
+                    // A class whose pool did not resolve has been reported already.
+                    if let (Some(j), Some(w)) = (jobs.get_mut(c.pool), work.get_mut(c.pool)) {
+                        *j += n;
+                        *w += n * c.service.mean_secs();
+                    }
+                }
+            }
+        }
+    }
+    for (p, pool) in sc.pools.iter().enumerate() {
+        if pool.queue_limit.is_some() || jobs[p] == 0.0 {
+            continue;
+        }
+        // A lower bound on the jobs still waiting at the end: the work offered
+        // beyond what every slot of the largest pool can do, in jobs.
+        let capacity = f64::from(pool.max_instances) * f64::from(pool.slots) * secs;
+        let mean = work[p] / jobs[p];
+        let backlog = if mean > 0.0 { (work[p] - capacity) / mean } else { 0.0 };
+        if backlog > MAX_BACKLOG as f64 {
+            cx.error_help(
+                &format!("pool.{}", pool.name),
+                format!(
+                    "is offered {} GPU-seconds of work but can do {} in the run: with an unlimited queue at least {} jobs would wait at the end; the limit is {MAX_BACKLOG}",
+                    show(work[p]),
+                    show(capacity),
+                    show(backlog)
+                ),
+                format!(
+                    "set queue_limit (a backend answers 503 when it is full) or add capacity; each waiting job costs about {BYTES_PER_USER} bytes of the 1 GiB run budget"
+                ),
+            );
         }
     }
 }

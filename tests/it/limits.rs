@@ -43,6 +43,29 @@ fn counts_that_would_exhaust_memory_are_refused_with_the_limit() {
 }
 
 #[test]
+fn an_overloaded_pool_with_an_unlimited_queue_is_refused_before_it_fills_memory() {
+    // 9e5 requests/s of 1 s work on 10 slots: the queue would hold billions.
+    let e = refused(&["swarm.poisson.arrivals.rate=900000/s"]);
+    assert_has(&e, &["pool.gpu: is offered 6.480e9 GPU-seconds of work but can do 7.200e4", "set queue_limit"]);
+    // With a queue limit the backend answers 503 instead: no backlog.
+    let text = std::fs::read_to_string("scenarios/mmc-erlang.toml").expect("read");
+    let sets: Vec<Override> = ["swarm.poisson.arrivals.rate=900000/s", "pool.gpu.queue_limit=10"]
+        .iter()
+        .map(|s| s.parse().expect("ok"))
+        .collect();
+    Scenario::parse_with(&text, "mmc.toml", &sets).unwrap_or_else(|e| panic!("{e}"));
+}
+
+#[test]
+fn a_traffic_factor_cannot_multiply_a_closed_loop_past_the_users_limit() {
+    let sets = [
+        "swarm.poisson.arrivals={ process = \"closed\", users = 1000, think = { dist = \"constant\", value = \"1s\" } }",
+        "chaos=[{ kind = \"traffic\", swarm = \"poisson\", at = \"10m\", duration = \"1m\", factor = 1e6 }]",
+    ];
+    assert_has(&refused(&sets), &["swarm.poisson.arrivals.users: 1.000e9 users at the peak", "the limit is 524288"]);
+}
+
+#[test]
 fn ten_thousand_swarms_are_refused() {
     let mut text = std::fs::read_to_string("scenarios/mmc-erlang.toml").expect("read");
     for i in 0..(limits::MAX_SWARMS + 1) {
@@ -136,7 +159,7 @@ fn the_event_estimate_covers_what_shipped_scenarios_do() {
 
 #[test]
 fn runs_estimated_beyond_the_event_limit_are_refused_unless_no_limits() {
-    let sets = ["--set", "swarm.poisson.arrivals.rate=900000/s"];
+    let sets = ["--set", "swarm.poisson.arrivals.rate=900000/s", "--set", "pool.gpu.queue_limit=10"];
     let o = stampede(&[&["validate", "scenarios/mmc-erlang.toml"][..], &sets].concat());
     assert_eq!(o.status.code(), Some(2));
     assert_has(&stderr(&o), &["one run is estimated at", "the limit is 1e9", "--no-limits"]);
@@ -231,4 +254,26 @@ fn unused_sections_and_zero_timeouts_are_warned_about_not_refused() {
     let o = stampede(&["validate", "scenarios/mmc-erlang.toml", "--set", "proxy.connect_timeout=0s"]);
     assert_eq!(o.status.code(), Some(0));
     assert_has(&stderr(&o), &["warning: --set proxy.connect_timeout=0s: proxy.connect_timeout: is 0s"]);
+}
+
+#[test]
+fn limits_are_checked_without_panicking_when_a_class_has_no_pool() {
+    // Found by tests/it/fuzz.rs: the backlog check ran on a class whose pool
+    // did not resolve.
+    let text = r#"
+[scenario]
+name = "nopool"
+duration = "10m"
+[class.c]
+pool = "gpu"
+service = { dist = "constant", value = "1s" }
+[swarm.s]
+class = "c"
+arrivals = { process = "poisson", rate = "5/s" }
+"#;
+    let e = Scenario::parse(text, "nopool.toml").expect_err("no pool").to_string();
+    assert_has(
+        &e,
+        &["pool: the scenario defines no GPU pool", "class.c.pool: refers to pool `gpu`, which is not defined"],
+    );
 }

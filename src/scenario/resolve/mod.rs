@@ -120,8 +120,8 @@ fn blame_overrides(text: &str, file: &str, overrides: &[Override], errors: Vec<S
                 }
                 _ => {
                     let all: Vec<String> = overrides.iter().map(Override::to_string).collect();
-                    e.help =
-                        Some(format!("the file alone does not have this problem: it comes from {}", all.join(", ")));
+                    let why = format!("the file alone does not have this problem: it comes from {}", all.join(", "));
+                    e.help = Some(e.help.map_or(why.clone(), |h| format!("{h}\n  {why}")));
                 }
             }
             e
