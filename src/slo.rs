@@ -74,17 +74,39 @@ pub fn parse(metric: &str, condition: &str) -> Result<Threshold, String> {
     };
     let v = rest.trim();
     let limit = match unit {
-        Unit::Ratio => match v.strip_suffix('%') {
-            Some(p) => p.trim().parse::<f64>().map(|x| x / 100.0).map_err(|_| format!("`{v}` is not a percentage")),
-            None => v.parse::<f64>().map_err(|_| format!("`{v}` is not a fraction such as 0.01 or 1%")),
-        }
-        .and_then(|x| {
-            if (0.0..=1.0).contains(&x) { Ok(x) } else { Err(format!("{metric} is a fraction; `{v}` is outside 0..1")) }
-        })?,
+        Unit::Ratio => parse_ratio(metric, v)?,
         Unit::Duration => parse_duration(v)?.as_secs_f64(),
         Unit::Number => v.parse::<f64>().map_err(|_| format!("`{v}` is not a number"))?,
     };
     Ok(Threshold { metric: name, unit, op, limit, text: v.to_string() })
+}
+
+/// Parses a ratio: a percentage (`1%`, `99.5%`, up to `100%`) or a bare
+/// fraction below 1 (`0.01`). A bare number of 1 or more is refused: `1`
+/// could mean 100% or 1%, and `5` can only be a percentage without its sign.
+pub fn parse_ratio(metric: &str, v: &str) -> Result<f64, String> {
+    if let Some(p) = v.strip_suffix('%') {
+        let x: f64 = p.trim().parse().map_err(|_| format!("`{v}` is not a percentage such as 1% or 99.5%"))?;
+        return if (0.0..=100.0).contains(&x) {
+            Ok(x / 100.0)
+        } else {
+            Err(format!("{metric} is a ratio; `{v}` is outside 0%..100%"))
+        };
+    }
+    let x: f64 = v.parse().map_err(|_| format!("`{v}` is not a fraction such as 0.01 or a percentage such as 1%"))?;
+    if (0.0..1.0).contains(&x) {
+        Ok(x)
+    } else if (1.0..=100.0).contains(&x) {
+        Err(format!(
+            "{metric} is a ratio: a bare number must be a fraction below 1; for `{v}` write {x}% (or {} for {}%)",
+            x / 100.0,
+            x
+        ))
+    } else {
+        Err(format!(
+            "{metric} is a ratio; `{v}` is outside 0..1 (write a fraction such as 0.01 or a percentage such as 1%)"
+        ))
+    }
 }
 
 /// Parses the command-line form `metric<value` (also `<=`, `>`, `>=`).
@@ -113,7 +135,11 @@ mod tests {
     fn explains_what_is_wrong() {
         assert!(parse("rate_530", "<0.1").expect_err("typo").contains("did you mean `rate_503`"));
         assert!(parse("rate_503", "0.1").expect_err("no op").contains("must start with"));
-        assert!(parse("rate_503", "< 5").expect_err("range").contains("outside 0..1"));
+        assert!(parse("rate_503", "< 5").expect_err("range").contains("write 5%"));
+        assert!(parse("rate_503", "< 1").expect_err("ambiguous").contains("a bare number must be a fraction below 1"));
+        assert!(parse("rate_503", "< 250").expect_err("range").contains("outside 0..1"));
+        assert!(parse("rate_503", "< 101%").expect_err("range").contains("outside 0%..100%"));
+        assert_eq!(parse("success_rate", ">= 100%").expect("ok").limit, 1.0);
         assert!(parse("completion_p99", "< 120").expect_err("unit").contains("missing unit"));
         assert!(parse_inline("rate_503").expect_err("no op").contains("not a threshold"));
     }

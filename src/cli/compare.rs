@@ -6,13 +6,16 @@ use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
 use super::output::writing;
-use super::{CompareArgs, Failure, progress};
+use super::{CompareArgs, Failure, Global, progress};
 use crate::compare::{self, Comparison, Plan, Request};
 use crate::report;
-use crate::scenario::{Override, Scenario};
+use crate::scenario::limits;
 
-pub fn compare(args: &CompareArgs, sets: &[Override]) -> Result<u8, Failure> {
-    let sc = Scenario::load_with(&args.scenario, sets)?;
+pub fn compare(args: &CompareArgs, g: Global<'_>) -> Result<u8, Failure> {
+    // The estimate counts the most attempts of any strategy, so it covers
+    // whichever strategy a swarm is given.
+    let sc = g.load(&args.scenario)?;
+    super::warn(&sc, args.output.quiet);
     let req = Request {
         strategies: args.strategies.clone(),
         baseline: args.baseline.clone(),
@@ -22,6 +25,7 @@ pub fn compare(args: &CompareArgs, sets: &[Override]) -> Result<u8, Failure> {
         slos: super::inline_slos(&args.slo)?,
     };
     let plan = Plan::new(sc, &req).map_err(Failure::usage)?;
+    limits::check_kept_runs(&plan.scenario, plan.cells()).map_err(Failure::usage)?;
     let detail = match &args.detail {
         Some(name) => plan
             .strategies

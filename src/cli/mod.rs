@@ -38,9 +38,12 @@ pub const EXIT_USAGE: u8 = 2;
     after_help = "Exit codes: 0 ok, 1 an SLO threshold failed, 2 bad input or usage.\nDocs: docs/cli.md, docs/scenario-format.md"
 )]
 pub struct Cli {
-    /// Override a scenario key, checked like the file: --set pool.gpu.max_instances=40 (repeatable).
+    /// Override a scenario key, checked like the file: --set proxy.first_byte_timeout=90s (repeatable).
     #[arg(long = "set", global = true, value_name = "KEY=VALUE")]
     pub set: Vec<crate::scenario::Override>,
+    /// Run scenarios estimated at more events than the documented limit (runs may take long).
+    #[arg(long = "no-limits", global = true)]
+    pub no_limits: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -63,6 +66,8 @@ pub enum Command {
         #[arg(required = true)]
         scenarios: Vec<PathBuf>,
     },
+    /// Print the JSON Schema of the scenario format (for editors).
+    Schema,
 }
 
 #[derive(clap::Args, Debug)]
@@ -87,7 +92,7 @@ pub struct CompareArgs {
     #[arg(long, value_delimiter = ',', value_name = "A,B,...")]
     pub strategies: Option<Vec<String>>,
     /// Seeds per strategy (default: [compare] seeds, else 10). Seeds are scenario.seed, +1, +2, ...
-    #[arg(long, value_name = "N", value_parser = at_least(2))]
+    #[arg(long, value_name = "N", value_parser = seeds)]
     pub seeds: Option<u32>,
     /// Threads to run on (default: every core). Results do not depend on it.
     #[arg(long, value_name = "J", value_parser = at_least(1))]
@@ -125,7 +130,7 @@ pub struct SweepArgs {
     #[arg(long, value_delimiter = ',', value_name = "A,B,...")]
     pub swarms: Option<Vec<String>>,
     /// Seeds per point and strategy (default 5). Every point uses the same seeds.
-    #[arg(long, value_name = "N", value_parser = at_least(2))]
+    #[arg(long, value_name = "N", value_parser = seeds)]
     pub seeds: Option<u32>,
     /// Metrics to report, comma-separated (default: the headline metrics).
     #[arg(long, value_delimiter = ',', value_name = "A,B,...")]
@@ -151,7 +156,7 @@ pub struct PlanArgs {
     #[arg(long, value_name = "METRIC<VALUE")]
     pub slo: Vec<String>,
     /// Seeds per evaluated value (default 10).
-    #[arg(long, value_name = "N", value_parser = at_least(2))]
+    #[arg(long, value_name = "N", value_parser = seeds)]
     pub seeds: Option<u32>,
     /// Confidence of the one-sided bounds the decision uses (default 0.95).
     #[arg(long, value_name = "P")]
@@ -182,6 +187,67 @@ fn at_least(min: u32) -> impl Fn(&str) -> Result<u32, String> + Clone + Send + S
         Ok(n) if n >= min => Ok(n),
         Ok(n) => Err(format!("must be at least {min}, got {n}")),
         Err(e) => Err(format!("expected a whole number: {e}")),
+    }
+}
+
+/// `stampede schema`: the scenario format's JSON Schema on stdout.
+fn schema() -> Result<u8, Failure> {
+    let text = serde_json::to_string_pretty(&crate::scenario::schema::json_schema())
+        .map_err(|e| Failure::usage(format!("cannot write the schema: {e}")))?;
+    OutputArgs::default().human(|w| writeln!(w, "{text}"))?;
+    Ok(0)
+}
+
+/// A seed count: at least 2 (intervals), at most the documented limit.
+fn seeds(s: &str) -> Result<u32, String> {
+    let n = s.parse::<u64>().map_err(|e| format!("expected a whole number: {e}"))?;
+    if n < 2 {
+        return Err(format!("must be at least 2, got {n}"));
+    }
+    crate::scenario::limits::check_seeds("--seeds", n)?;
+    Ok(n as u32)
+}
+
+/// What every command takes besides its own flags.
+#[derive(Clone, Copy, Debug)]
+pub struct Global<'a> {
+    pub sets: &'a [crate::scenario::Override],
+    pub no_limits: bool,
+}
+
+impl Global<'_> {
+    /// Loads a scenario file as every command does: overrides applied, the
+    /// event estimate checked (unless `--no-limits`).
+    fn load(&self, path: &std::path::Path) -> Result<crate::scenario::Scenario, Failure> {
+        let sc = crate::scenario::Scenario::load_with(path, self.sets)?;
+        self.check(&sc)?;
+        Ok(sc)
+    }
+
+    /// Reads a scenario file's text (sweep and plan parse it again per point).
+    fn read(&self, path: &std::path::Path) -> Result<String, Failure> {
+        Ok(crate::scenario::read_text(path)?)
+    }
+
+    /// The event estimate of one run, unless `--no-limits`.
+    fn check(&self, sc: &crate::scenario::Scenario) -> Result<(), Failure> {
+        if self.no_limits { Ok(()) } else { Ok(sc.check_events()?) }
+    }
+}
+
+/// Prints a scenario's warnings on stderr (unless `quiet`).
+fn warn(sc: &crate::scenario::Scenario, quiet: bool) {
+    if quiet {
+        return;
+    }
+    for w in &sc.warnings {
+        for (i, line) in w.to_string().lines().enumerate() {
+            if i == 0 {
+                eprintln!("warning: {line}");
+            } else {
+                eprintln!("{line}");
+            }
+        }
     }
 }
 
@@ -217,14 +283,15 @@ impl From<crate::scenario::ScenarioErrors> for Failure {
 /// Runs the command line; the binary's whole `main`.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let sets = &cli.set;
+    let g = Global { sets: &cli.set, no_limits: cli.no_limits };
     let result = match cli.command {
-        Command::Run(args) => run::run(&args, sets),
-        Command::Compare(args) => compare::compare(&args, sets),
-        Command::Sweep(args) => sweep::sweep(&args, sets),
+        Command::Run(args) => run::run(&args, g),
+        Command::Compare(args) => compare::compare(&args, g),
+        Command::Sweep(args) => sweep::sweep(&args, g),
         Command::Merge(args) => sweep::merge(&args),
-        Command::Plan(args) => plan::plan(&args, sets),
-        Command::Validate { scenarios } => validate::validate(&scenarios, sets),
+        Command::Plan(args) => plan::plan(&args, g),
+        Command::Validate { scenarios } => validate::validate(&scenarios, g),
+        Command::Schema => schema(),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -6,18 +6,19 @@ use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
 use super::output::writing;
-use super::{EXIT_SLO, Failure, PlanArgs, progress};
+use super::{EXIT_SLO, Failure, Global, PlanArgs, progress};
 use crate::metrics::catalog;
 use crate::plan::{self, PlanError, PlanRequest, PlanResult};
 use crate::report;
-use crate::scenario::{Override, Scenario};
+use crate::scenario::Scenario;
 use crate::slo::Threshold;
 
-pub fn plan(args: &PlanArgs, sets: &[Override]) -> Result<u8, Failure> {
-    let text = fs::read_to_string(&args.scenario)
-        .map_err(|e| Failure::usage(format!("{}: cannot read the file: {e}", args.scenario.display())))?;
+pub fn plan(args: &PlanArgs, g: Global<'_>) -> Result<u8, Failure> {
+    let sets = g.sets;
+    let text = g.read(&args.scenario)?;
     let file = args.scenario.display().to_string();
     let base = Scenario::parse_with(&text, &file, sets)?;
+    super::warn(&base, args.output.quiet);
     let mut slos = base.slo.clone();
     slos.extend(super::inline_slos(&args.slo)?);
     let req = PlanRequest {
@@ -26,6 +27,7 @@ pub fn plan(args: &PlanArgs, sets: &[Override]) -> Result<u8, Failure> {
         seeds: args.seeds.unwrap_or(plan::DEFAULT_SEEDS),
         confidence: args.confidence.unwrap_or(0.95),
         strategy: args.strategy.clone(),
+        no_limits: g.no_limits,
     };
     let jobs = super::jobs(args.jobs);
     // Bisection decides as it goes how many values it evaluates: count runs.

@@ -5,13 +5,14 @@ use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
 use super::output::writing;
-use super::{EXIT_SLO, Failure, RunArgs};
+use super::{EXIT_SLO, Failure, Global, RunArgs};
 use crate::engine;
 use crate::report;
-use crate::scenario::{Override, Scenario};
+use crate::scenario::Scenario;
 
-pub fn run(args: &RunArgs, sets: &[Override]) -> Result<u8, Failure> {
-    let mut sc = Scenario::load_with(&args.scenario, sets)?;
+pub fn run(args: &RunArgs, g: Global<'_>) -> Result<u8, Failure> {
+    let mut sc = g.load(&args.scenario)?;
+    super::warn(&sc, args.output.quiet);
     if let Some(name) = &args.strategy {
         sc = sc.with_strategy(name).map_err(|e| Failure::usage(format!("--strategy: {e}")))?;
     }

@@ -6,20 +6,34 @@ use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
 use super::output::writing;
-use super::{Failure, MergeArgs, OutputArgs, SweepArgs, progress};
+use super::{Failure, Global, MergeArgs, OutputArgs, SweepArgs, progress};
 use crate::metrics::catalog;
 use crate::report;
-use crate::scenario::{Override, Scenario};
+use crate::scenario::{Scenario, limits};
 use crate::sweep::part::{self, Part, StoredCell};
 use crate::sweep::result::SweepResult;
 use crate::sweep::{self, Sweep, SweepSpec};
 
-pub fn sweep(args: &SweepArgs, sets: &[Override]) -> Result<u8, Failure> {
-    let text = fs::read_to_string(&args.scenario)
-        .map_err(|e| Failure::usage(format!("{}: cannot read the file: {e}", args.scenario.display())))?;
+pub fn sweep(args: &SweepArgs, g: Global<'_>) -> Result<u8, Failure> {
+    let sets = g.sets;
+    let text = g.read(&args.scenario)?;
     let file = args.scenario.display().to_string();
     let base = Scenario::parse_with(&text, &file, sets)?;
+    super::warn(&base, args.output.quiet);
     let n = args.seeds.unwrap_or(sweep::DEFAULT_SEEDS);
+    // The grid's size before any point is validated: a typo in a range must not
+    // make the validation itself run for hours.
+    let grid = sweep::grid::Grid::parse(&args.vary).map_err(|e| Failure::usage(format!("--vary {e}")))?;
+    let strategies = args.strategies.as_ref().map_or(1, Vec::len).max(1);
+    let cells = grid.points().saturating_mul(strategies).saturating_mul(n as usize);
+    if cells > limits::MAX_CELLS {
+        return Err(Failure::usage(format!(
+            "the sweep has {cells} runs ({} point(s) × {strategies} strateg{} × {n} seeds); the limit is {} runs",
+            grid.points(),
+            if strategies == 1 { "y" } else { "ies" },
+            limits::MAX_CELLS
+        )));
+    }
     let metrics = match &args.metrics {
         Some(ms) => {
             for m in ms {
@@ -40,6 +54,9 @@ pub fn sweep(args: &SweepArgs, sets: &[Override]) -> Result<u8, Failure> {
         metrics,
     };
     let sw = Sweep::new(spec).map_err(|e| Failure::usage(e.to_string()))?;
+    for (p, sc) in sw.point_scenarios() {
+        g.check(sc).map_err(|f| Failure::usage(format!("{} (at grid point {})", f.message, sw.grid.label(p))))?;
+    }
     let shard = args
         .shard
         .as_deref()

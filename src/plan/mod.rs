@@ -42,6 +42,8 @@ pub struct PlanRequest {
     pub confidence: f64,
     /// Make every swarm use this strategy.
     pub strategy: Option<String>,
+    /// Skip the estimate of events per run (`--no-limits`).
+    pub no_limits: bool,
 }
 
 /// One threshold, judged at one candidate.
@@ -142,7 +144,7 @@ pub fn plan(
     jobs: usize,
     tick: &(dyn Fn() + Sync),
 ) -> Result<PlanResult, PlanError> {
-    let axis = Axis::parse(&req.tune).map_err(|e| PlanError::Usage(format!("--tune {e}")))?;
+    let axis = Axis::parse_as(&req.tune, "--tune").map_err(|e| PlanError::Usage(format!("--tune {e}")))?;
     // Bisection needs values in increasing order: a range, or a sorted list.
     let increasing = axis.levels.windows(2).all(|w| w[0].number < w[1].number);
     if !axis.numeric() || axis.levels.len() < 2 || !increasing {
@@ -163,7 +165,10 @@ pub fn plan(
     let base = Scenario::parse_with(text, file, sets).map_err(PlanError::Scenario)?;
     // Validate every value before simulating any.
     for i in 0..axis.levels.len() {
-        scenario_at(text, file, sets, &axis, i, req.strategy.as_deref())?;
+        let sc = scenario_at(text, file, sets, &axis, i, req.strategy.as_deref())?;
+        if !req.no_limits {
+            sc.check_events().map_err(PlanError::Scenario)?;
+        }
     }
     let seeds: Vec<u64> = (0..u64::from(req.seeds)).map(|k| base.seed.wrapping_add(k)).collect();
     let mut done: BTreeMap<usize, Evaluated> = BTreeMap::new();

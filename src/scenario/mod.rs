@@ -12,11 +12,14 @@
 //! docs/scenario-format.md.
 
 mod error;
+pub mod limits;
 mod overrides;
 pub mod raw;
 mod resolve;
+pub mod schema;
 pub mod source;
 pub mod units;
+pub mod value;
 
 pub use error::{ScenarioError, ScenarioErrors, did_you_mean};
 pub use overrides::Override;
@@ -53,6 +56,9 @@ pub struct Scenario {
     /// The file as it was run, `--set` overrides applied (reports embed it).
     pub source_text: String,
     pub source_path: String,
+    /// Things that are allowed but probably not meant (an unused pool, a zero
+    /// timeout); commands print them on stderr.
+    pub warnings: Vec<ScenarioError>,
 }
 
 /// The `[compare]` section: defaults for `stampede compare`.
@@ -76,16 +82,7 @@ impl Scenario {
     /// Loads a scenario file with `--set` overrides applied, and validates it.
     pub fn load_with(path: &Path, overrides: &[Override]) -> Result<Scenario, ScenarioErrors> {
         let label = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            ScenarioErrors(vec![ScenarioError {
-                file: label.clone(),
-                line: None,
-                column: None,
-                key: String::new(),
-                message: format!("cannot read the file: {e}"),
-                help: None,
-            }])
-        })?;
+        let text = read_text(path)?;
         Scenario::parse_with(&text, &label, overrides)
     }
 
@@ -97,6 +94,21 @@ impl Scenario {
     /// Validates scenario text with `--set` overrides applied.
     pub fn parse_with(text: &str, file: &str, overrides: &[Override]) -> Result<Scenario, ScenarioErrors> {
         resolve::parse(text, file, overrides)
+    }
+
+    /// The events one run is estimated to produce; refused beyond the
+    /// documented limit unless the caller lifts it (`--no-limits`).
+    pub fn check_events(&self) -> Result<(), ScenarioErrors> {
+        limits::check_events(self).map_err(|message| {
+            ScenarioErrors(vec![ScenarioError {
+                file: self.source_path.clone(),
+                line: None,
+                column: None,
+                key: String::new(),
+                message,
+                help: None,
+            }])
+        })
     }
 
     pub fn strategy_index(&self, name: &str) -> Option<usize> {
@@ -153,6 +165,34 @@ impl Scenario {
     pub fn end(&self) -> SimTime {
         SimTime::ZERO + self.duration
     }
+}
+
+/// Reads a scenario file as UTF-8 text; invalid UTF-8 is reported with the
+/// line, column and byte offset of the first bad byte.
+pub fn read_text(path: &Path) -> Result<String, ScenarioErrors> {
+    let label = path.display().to_string();
+    let error = |line: Option<usize>, column: Option<usize>, message: String| {
+        ScenarioErrors(vec![ScenarioError {
+            file: label.clone(),
+            line,
+            column,
+            key: String::new(),
+            message,
+            help: None,
+        }])
+    };
+    let bytes = std::fs::read(path).map_err(|e| error(None, None, format!("cannot read the file: {e}")))?;
+    String::from_utf8(bytes).map_err(|e| {
+        let at = e.utf8_error().valid_up_to();
+        let bytes = e.as_bytes();
+        let valid = std::str::from_utf8(&bytes[..at]).unwrap_or_default();
+        let (line, column) = source::line_col(valid, at);
+        error(
+            Some(line),
+            Some(column),
+            format!("the file is not UTF-8 text: invalid byte 0x{:02x} at byte offset {at}", bytes[at]),
+        )
+    })
 }
 
 /// The position of `name` among `names`, or a message listing them with a suggestion.

@@ -1,22 +1,29 @@
 //! The scenario file's shape, exactly as written (serde).
 //!
-//! Everything here mirrors the TOML one to one, with unknown keys denied and
-//! units parsed, but nothing cross-checked: a `pool = "gpu"` is still a string.
-//! `resolve` turns this into the typed [`Scenario`](super::Scenario).
+//! Everything here mirrors the TOML one to one, with unknown keys denied, but
+//! nothing cross-checked: a `pool = "gpu"` is still a string. Every leaf is a
+//! [`Val`] that never fails the deserializer (its conversion error is kept and
+//! reported by `resolve`), and every key is optional here (`resolve` says which
+//! are required), so that all the problems of a file are found in one run.
 //! Variant-dependent tables (a distribution, an arrival process, a strategy, a
 //! chaos event) are flat structs with a kind tag, so that a key that belongs to
 //! another kind gets a message naming the kind instead of serde's generic one.
+//! `expecting` names each table as the file writes it, never a Rust type.
 
 use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
 use super::units::{Dur, Rate, Timeout};
+use super::value::{Names, Val};
 
-#[derive(Deserialize, Debug, Clone)]
-#[serde(deny_unknown_fields)]
+/// An optional leaf value.
+pub type V<T> = Option<Val<T>>;
+
+#[derive(Deserialize, Debug, Clone, Default)]
+#[serde(deny_unknown_fields, expecting = "a scenario file: tables such as [scenario], [pool.<name>], [swarm.<name>]")]
 pub struct RawScenario {
-    pub scenario: RawMeta,
+    pub scenario: Option<RawMeta>,
     #[serde(default)]
     pub proxy: RawProxy,
     #[serde(default)]
@@ -30,175 +37,174 @@ pub struct RawScenario {
     #[serde(default)]
     pub chaos: Vec<RawChaos>,
     #[serde(default)]
-    pub slo: BTreeMap<String, String>,
+    pub slo: BTreeMap<String, Val<String>>,
     #[serde(default)]
     pub compare: Option<RawCompare>,
 }
 
-#[derive(Deserialize, Debug, Clone)]
-#[serde(deny_unknown_fields)]
+#[derive(Deserialize, Debug, Clone, Default)]
+#[serde(deny_unknown_fields, expecting = "the [scenario] table (name, duration, ...)")]
 pub struct RawMeta {
-    pub name: String,
-    #[serde(default)]
-    pub description: String,
-    pub duration: Dur,
-    pub warmup: Option<Dur>,
-    pub seed: Option<i64>,
-    pub window: Option<Dur>,
+    pub name: V<String>,
+    pub description: V<String>,
+    pub duration: V<Dur>,
+    pub warmup: V<Dur>,
+    pub seed: V<i64>,
+    pub window: V<Dur>,
 }
 
 #[derive(Deserialize, Debug, Clone, Default)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "the [proxy] table (first_byte_timeout, max_connections, ...)")]
 pub struct RawProxy {
-    pub connect_timeout: Option<Timeout>,
-    pub first_byte_timeout: Option<Timeout>,
-    pub between_bytes_timeout: Option<Timeout>,
-    pub max_connections: Option<i64>,
-    pub wait_limit: Option<i64>,
-    pub wait_timeout: Option<Dur>,
-    pub director: Option<String>,
-    pub max_sessions: Option<i64>,
-    pub retry_on: Option<Vec<String>>,
-    pub max_retries: Option<i64>,
+    pub connect_timeout: V<Timeout>,
+    pub first_byte_timeout: V<Timeout>,
+    pub between_bytes_timeout: V<Timeout>,
+    pub max_connections: V<i64>,
+    pub wait_limit: V<i64>,
+    pub wait_timeout: V<Dur>,
+    pub director: V<String>,
+    pub max_sessions: V<i64>,
+    pub retry_on: V<Names>,
+    pub max_retries: V<i64>,
     pub probe: Option<RawProbe>,
 }
 
 #[derive(Deserialize, Debug, Clone, Default)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "the [proxy.probe] table (interval, timeout, window, ...)")]
 pub struct RawProbe {
-    pub interval: Option<Dur>,
-    pub timeout: Option<Dur>,
-    pub window: Option<i64>,
-    pub threshold: Option<i64>,
-    pub initial: Option<i64>,
-}
-
-#[derive(Deserialize, Debug, Clone)]
-#[serde(deny_unknown_fields)]
-pub struct RawPool {
-    pub slots: Option<i64>,
-    pub queue_limit: Option<i64>,
-    pub queue_full_status: Option<i64>,
-    pub retry_after: Option<Dur>,
-    pub min_instances: Option<i64>,
-    pub max_instances: Option<i64>,
-    pub initial_instances: Option<i64>,
-    pub cold_start: Option<Dur>,
-    pub cancel_on_abandon: Option<bool>,
-    pub deregister_delay: Option<Dur>,
-    pub autoscaler: Option<RawAutoscaler>,
-}
-
-#[derive(Deserialize, Debug, Clone)]
-#[serde(deny_unknown_fields)]
-pub struct RawAutoscaler {
-    pub metric: Option<String>,
-    pub target: Option<f64>,
-    pub interval: Option<Dur>,
-    pub max_step_up: Option<i64>,
-    pub max_step_down: Option<i64>,
-    pub cooldown: Option<Dur>,
-    pub tolerance: Option<f64>,
-}
-
-/// A duration distribution: `{ dist = "lognormal", median = "4s", p99 = "12s" }`.
-#[derive(Deserialize, Debug, Clone)]
-#[serde(deny_unknown_fields)]
-pub struct RawDist {
-    pub dist: String,
-    pub value: Option<Dur>,
-    pub mean: Option<Dur>,
-    pub low: Option<Dur>,
-    pub high: Option<Dur>,
-    pub median: Option<Dur>,
-    pub p99: Option<Dur>,
-    pub cv: Option<f64>,
-}
-
-#[derive(Deserialize, Debug, Clone)]
-#[serde(deny_unknown_fields)]
-pub struct RawClass {
-    pub pool: String,
-    pub service: RawDist,
-    pub chunks: Option<i64>,
-}
-
-#[derive(Deserialize, Debug, Clone)]
-#[serde(deny_unknown_fields)]
-pub struct RawStrategy {
-    pub kind: String,
-    pub max_attempts: Option<i64>,
-    pub retry_on: Option<Vec<String>>,
-    pub honor_retry_after: Option<bool>,
-    pub delay: Option<Dur>,
-    pub base: Option<Dur>,
-    pub multiplier: Option<f64>,
-    pub cap: Option<Dur>,
-    pub jitter: Option<String>,
-    pub ranges: Option<Vec<(Dur, Dur)>>,
-}
-
-#[derive(Deserialize, Debug, Clone)]
-#[serde(deny_unknown_fields)]
-pub struct RawSwarm {
-    pub class: Option<String>,
-    pub mix: Option<BTreeMap<String, f64>>,
-    pub arrivals: RawArrivals,
-    pub bulk: Option<RawBulk>,
-    pub timeout: Option<Timeout>,
-    pub strategy: Option<String>,
-}
-
-#[derive(Deserialize, Debug, Clone)]
-#[serde(deny_unknown_fields)]
-pub struct RawArrivals {
-    pub process: String,
-    pub spacing: Option<String>,
-    pub rate: Option<Rate>,
-    pub from: Option<Rate>,
-    pub to: Option<Rate>,
-    pub base: Option<Rate>,
-    pub peak: Option<Rate>,
-    pub start: Option<Dur>,
-    pub length: Option<Dur>,
-    pub steps: Option<Vec<RawStep>>,
-    pub users: Option<i64>,
-    pub think: Option<RawDist>,
-}
-
-#[derive(Deserialize, Debug, Clone)]
-#[serde(deny_unknown_fields)]
-pub struct RawStep {
-    pub at: Dur,
-    pub rate: Rate,
-}
-
-#[derive(Deserialize, Debug, Clone)]
-#[serde(deny_unknown_fields)]
-pub struct RawBulk {
-    pub images: i64,
-    pub parallelism: Option<i64>,
-    pub on_failure: Option<String>,
-}
-
-#[derive(Deserialize, Debug, Clone)]
-#[serde(deny_unknown_fields)]
-pub struct RawChaos {
-    pub kind: String,
-    pub at: Dur,
-    pub duration: Option<Dur>,
-    pub pool: Option<String>,
-    pub swarm: Option<String>,
-    pub count: Option<i64>,
-    pub factor: Option<f64>,
+    pub interval: V<Dur>,
+    pub timeout: V<Dur>,
+    pub window: V<i64>,
+    pub threshold: V<i64>,
+    pub initial: V<i64>,
 }
 
 #[derive(Deserialize, Debug, Clone, Default)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, expecting = "a [pool.<name>] table (slots, min_instances, ...)")]
+pub struct RawPool {
+    pub slots: V<i64>,
+    pub queue_limit: V<i64>,
+    pub queue_full_status: V<i64>,
+    pub retry_after: V<Dur>,
+    pub min_instances: V<i64>,
+    pub max_instances: V<i64>,
+    pub initial_instances: V<i64>,
+    pub cold_start: V<Dur>,
+    pub cancel_on_abandon: V<bool>,
+    pub deregister_delay: V<Dur>,
+    pub autoscaler: Option<RawAutoscaler>,
+}
+
+#[derive(Deserialize, Debug, Clone, Default)]
+#[serde(deny_unknown_fields, expecting = "a [pool.<name>.autoscaler] table (metric, target, interval, ...)")]
+pub struct RawAutoscaler {
+    pub metric: V<String>,
+    pub target: V<f64>,
+    pub interval: V<Dur>,
+    pub max_step_up: V<i64>,
+    pub max_step_down: V<i64>,
+    pub cooldown: V<Dur>,
+    pub tolerance: V<f64>,
+}
+
+/// A duration distribution: `{ dist = "lognormal", median = "4s", p99 = "12s" }`.
+#[derive(Deserialize, Debug, Clone, Default)]
+#[serde(deny_unknown_fields, expecting = "a distribution table such as { dist = \"constant\", value = \"1s\" }")]
+pub struct RawDist {
+    pub dist: V<String>,
+    pub value: V<Dur>,
+    pub mean: V<Dur>,
+    pub low: V<Dur>,
+    pub high: V<Dur>,
+    pub median: V<Dur>,
+    pub p99: V<Dur>,
+    pub cv: V<f64>,
+}
+
+#[derive(Deserialize, Debug, Clone, Default)]
+#[serde(deny_unknown_fields, expecting = "a [class.<name>] table (pool, service, chunks)")]
+pub struct RawClass {
+    pub pool: V<String>,
+    pub service: Option<RawDist>,
+    pub chunks: V<i64>,
+}
+
+#[derive(Deserialize, Debug, Clone, Default)]
+#[serde(deny_unknown_fields, expecting = "a [strategy.<name>] table (kind, max_attempts, ...)")]
+pub struct RawStrategy {
+    pub kind: V<String>,
+    pub max_attempts: V<i64>,
+    pub retry_on: V<Names>,
+    pub honor_retry_after: V<bool>,
+    pub delay: V<Dur>,
+    pub base: V<Dur>,
+    pub multiplier: V<f64>,
+    pub cap: V<Dur>,
+    pub jitter: V<String>,
+    pub ranges: V<Vec<(Dur, Dur)>>,
+}
+
+#[derive(Deserialize, Debug, Clone, Default)]
+#[serde(deny_unknown_fields, expecting = "a [swarm.<name>] table (class or mix, arrivals, ...)")]
+pub struct RawSwarm {
+    pub class: V<String>,
+    pub mix: V<BTreeMap<String, f64>>,
+    pub arrivals: Option<RawArrivals>,
+    pub bulk: Option<RawBulk>,
+    pub timeout: V<Timeout>,
+    pub strategy: V<String>,
+}
+
+#[derive(Deserialize, Debug, Clone, Default)]
+#[serde(deny_unknown_fields, expecting = "an arrivals table such as { process = \"poisson\", rate = \"5/s\" }")]
+pub struct RawArrivals {
+    pub process: V<String>,
+    pub spacing: V<String>,
+    pub rate: V<Rate>,
+    pub from: V<Rate>,
+    pub to: V<Rate>,
+    pub base: V<Rate>,
+    pub peak: V<Rate>,
+    pub start: V<Dur>,
+    pub length: V<Dur>,
+    pub steps: Option<Vec<RawStep>>,
+    pub users: V<i64>,
+    pub think: Option<RawDist>,
+}
+
+#[derive(Deserialize, Debug, Clone, Default)]
+#[serde(deny_unknown_fields, expecting = "a step table such as { at = \"10m\", rate = \"5/s\" }")]
+pub struct RawStep {
+    pub at: V<Dur>,
+    pub rate: V<Rate>,
+}
+
+#[derive(Deserialize, Debug, Clone, Default)]
+#[serde(deny_unknown_fields, expecting = "a bulk table such as { images = 40, parallelism = 4 }")]
+pub struct RawBulk {
+    pub images: V<i64>,
+    pub parallelism: V<i64>,
+    pub on_failure: V<String>,
+}
+
+#[derive(Deserialize, Debug, Clone, Default)]
+#[serde(deny_unknown_fields, expecting = "a [[chaos]] entry (kind, at, ...)")]
+pub struct RawChaos {
+    pub kind: V<String>,
+    pub at: V<Dur>,
+    pub duration: V<Dur>,
+    pub pool: V<String>,
+    pub swarm: V<String>,
+    pub count: V<i64>,
+    pub factor: V<f64>,
+}
+
+#[derive(Deserialize, Debug, Clone, Default)]
+#[serde(deny_unknown_fields, expecting = "the [compare] table (strategies, baseline, seeds, ...)")]
 pub struct RawCompare {
-    pub strategies: Option<Vec<String>>,
-    pub baseline: Option<String>,
-    pub seeds: Option<i64>,
-    pub swarms: Option<Vec<String>>,
-    pub objective: Option<Vec<String>>,
+    pub strategies: V<Vec<String>>,
+    pub baseline: V<String>,
+    pub seeds: V<i64>,
+    pub swarms: V<Vec<String>>,
+    pub objective: V<Vec<String>>,
 }

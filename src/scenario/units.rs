@@ -2,22 +2,33 @@
 //! and rates (`"12/s"`, `"300/min"`).
 //!
 //! Units are always explicit: a bare `90` is rejected, because nobody can tell
-//! whether it meant seconds or milliseconds. The serde wrappers here fail inside
-//! the deserializer, so the error carries the span (and so the line) of the value.
-
-use std::fmt;
-
-use serde::Deserialize;
-use serde::de::{self, Deserializer, Visitor};
+//! whether it meant seconds or milliseconds. Exactly the documented syntax is
+//! accepted (docs/scenario-format.md, Units): a spelling that is not documented
+//! (`"5sec"`, `"5 s"`, `"1h1h"`) is refused rather than guessed at.
 
 use crate::time::SimDuration;
 
 /// What a duration looks like, for error messages.
 pub const DURATION_HINT: &str = "a duration such as \"250ms\", \"90s\", \"2m30s\" or \"1h\"";
+/// What a timeout looks like, for error messages.
+pub const TIMEOUT_HINT: &str = "a duration such as \"60s\", or \"off\"";
 /// What a rate looks like, for error messages.
 pub const RATE_HINT: &str = "a rate such as \"12/s\", \"300/min\" or \"1000/h\"";
 
+/// Duration units, largest first, with their length in seconds. In a compound
+/// duration each unit appears at most once and in this order (`"1h30m"`).
+const DURATION_UNITS: [(&str, f64); 8] =
+    [("d", 86_400.0), ("h", 3600.0), ("m", 60.0), ("s", 1.0), ("ms", 1e-3), ("us", 1e-6), ("µs", 1e-6), ("ns", 1e-9)];
+
+/// The longest duration a file may write: longer is certainly a typo, and
+/// nanoseconds in a u64 reach only 584 years.
+const MAX_DURATION_SECS: f64 = 1e9;
+
 /// Parses `"250ms"`, `"90s"`, `"2m30s"`, `"1.5h"`, `"2m 30s"`, `"0"`.
+///
+/// A component is a decimal number (`3`, `3.5`; not `3.` or `.5`) followed at
+/// once by a unit; components may be separated by one space and must use
+/// units in decreasing order, each once. `"0"` alone needs no unit.
 pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
     let s = text.trim();
     if s.is_empty() {
@@ -26,55 +37,86 @@ pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
     if s == "0" {
         return Ok(SimDuration::ZERO);
     }
+    let bad = |why: String| Err(format!("invalid duration `{text}`: {why}; expected {DURATION_HINT}"));
     let mut rest = s;
     let mut total = 0.0_f64;
+    // Index into DURATION_UNITS of the last unit used: the next must be smaller.
+    let mut last: Option<usize> = None;
     while !rest.is_empty() {
         let num_len = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
-        if num_len == 0 {
-            return Err(format!("invalid duration `{text}`: expected a number before `{rest}`; {DURATION_HINT}"));
+        let num = &rest[..num_len];
+        if num.is_empty() {
+            return bad(format!("expected a number before `{rest}`"));
         }
-        let number: f64 = rest[..num_len]
-            .parse()
-            .map_err(|_| format!("invalid duration `{text}`: `{}` is not a number", &rest[..num_len]))?;
-        rest = rest[num_len..].trim_start();
+        let well_formed = match num.split_once('.') {
+            None => true,
+            Some((int, frac)) => !int.is_empty() && !frac.is_empty() && !frac.contains('.'),
+        };
+        let Some(number) = num.parse::<f64>().ok().filter(|_| well_formed) else {
+            return bad(format!("`{num}` is not a number"));
+        };
+        rest = &rest[num_len..];
         let unit_len = rest.find(|c: char| c.is_ascii_digit() || c == '.' || c.is_whitespace()).unwrap_or(rest.len());
         let unit = &rest[..unit_len];
-        let scale = match unit {
-            "ns" => 1e-9,
-            "us" | "µs" => 1e-6,
-            "ms" => 1e-3,
-            "s" | "sec" => 1.0,
-            "m" | "min" => 60.0,
-            "h" => 3600.0,
-            "d" => 86_400.0,
-            "" => return Err(format!("invalid duration `{text}`: missing unit after `{}`; {DURATION_HINT}", number)),
-            other => {
-                return Err(format!(
-                    "invalid duration `{text}`: unknown unit `{other}` (use ns, us, ms, s, m, h or d)"
-                ));
-            }
+        if unit.is_empty() {
+            return if rest.starts_with(' ') {
+                bad(format!("no space between a number and its unit (write `{number}{}`)", rest.trim_start()))
+            } else {
+                bad(format!("missing unit after `{num}`"))
+            };
+        }
+        let Some(i) = DURATION_UNITS.iter().position(|(u, _)| *u == unit) else {
+            return bad(format!("unknown unit `{unit}` (use d, h, m, s, ms, us or ns)"));
         };
-        total += number * scale;
-        rest = rest[unit_len..].trim_start();
+        // us and µs are one unit.
+        let rank = if unit == "µs" { i - 1 } else { i };
+        if last.is_some_and(|l| rank <= l) {
+            return bad(format!("`{unit}` comes after a unit no larger than it; write each unit once, largest first"));
+        }
+        last = Some(rank);
+        total += number * DURATION_UNITS[i].1;
+        rest = &rest[unit_len..];
+        // One space may separate components ("2m 30s"), not end the text.
+        if let Some(r) = rest.strip_prefix(' ') {
+            if r.is_empty() || r.starts_with(' ') {
+                return bad("stray spaces".into());
+            }
+            rest = r;
+        }
     }
-    if !total.is_finite() || total > 1e9 {
-        return Err(format!("invalid duration `{text}`: too large"));
+    if !total.is_finite() || total > MAX_DURATION_SECS {
+        return Err(format!("invalid duration `{text}`: longer than {MAX_DURATION_SECS:e} seconds (31 years)"));
     }
     Ok(SimDuration::from_secs_f64(total))
 }
 
+/// Parses a timeout: a duration, or `"off"`.
+pub fn parse_timeout(text: &str) -> Result<Timeout, String> {
+    match text.trim() {
+        "off" => Ok(Timeout(None)),
+        other => parse_duration(other).map(|d| Timeout(Some(d))).map_err(|e| format!("{e}, or \"off\"")),
+    }
+}
+
 /// Parses `"12/s"`, `"300/min"`, `"0.5/s"`, `"1000/h"` into events per second.
+///
+/// The number is a decimal (an exponent such as `1e3` is allowed); the unit
+/// is `s`, `min` (or `m`) or `h`, right after the `/`.
 pub fn parse_rate(text: &str) -> Result<f64, String> {
     let s = text.trim();
     let Some((num, unit)) = s.split_once('/') else {
         return Err(format!("invalid rate `{text}`: expected {RATE_HINT}"));
     };
-    let number: f64 =
-        num.trim().parse().map_err(|_| format!("invalid rate `{text}`: `{}` is not a number", num.trim()))?;
-    let per_secs = match unit.trim() {
-        "s" | "sec" | "second" => 1.0,
-        "m" | "min" | "minute" => 60.0,
-        "h" | "hour" => 3600.0,
+    let decimal = !num.is_empty() && num.chars().all(|c| c.is_ascii_digit() || ".eE+-".contains(c));
+    let number: f64 = num
+        .parse()
+        .ok()
+        .filter(|_| decimal)
+        .ok_or_else(|| format!("invalid rate `{text}`: `{num}` is not a number; expected {RATE_HINT}"))?;
+    let per_secs = match unit {
+        "s" => 1.0,
+        "m" | "min" => 60.0,
+        "h" => 3600.0,
         other => return Err(format!("invalid rate `{text}`: unknown unit `/{other}` (use /s, /min or /h)")),
     };
     if !number.is_finite() || number < 0.0 {
@@ -95,39 +137,6 @@ pub struct Timeout(pub Option<SimDuration>);
 #[derive(Copy, Clone, Debug, PartialEq)]
 pub struct Rate(pub f64);
 
-struct StrVisitor<F>(&'static str, F);
-
-impl<'de, T, F: Fn(&str) -> Result<T, String>> Visitor<'de> for StrVisitor<F> {
-    type Value = T;
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.0)
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<T, E> {
-        (self.1)(v).map_err(E::custom)
-    }
-}
-
-impl<'de> Deserialize<'de> for Dur {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_str(StrVisitor(DURATION_HINT, |s: &str| parse_duration(s).map(Dur)))
-    }
-}
-
-impl<'de> Deserialize<'de> for Timeout {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_str(StrVisitor("a duration such as \"60s\", or \"off\"", |s: &str| match s.trim() {
-            "off" | "none" => Ok(Timeout(None)),
-            other => parse_duration(other).map(|d| Timeout(Some(d))),
-        }))
-    }
-}
-
-impl<'de> Deserialize<'de> for Rate {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_str(StrVisitor(RATE_HINT, |s: &str| parse_rate(s).map(Rate)))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,30 +151,55 @@ mod tests {
         assert_eq!(secs("90s"), 90.0);
         assert_eq!(secs("2m30s"), 150.0);
         assert_eq!(secs("2m 30s"), 150.0);
-        assert_eq!(secs("10 s"), 10.0);
         assert_eq!(secs("1h"), 3600.0);
+        assert_eq!(secs("1.5h"), 5400.0);
         assert_eq!(secs("3.5s"), 3.5);
+        assert_eq!(secs("1d2h"), 93_600.0);
         assert_eq!(secs("0"), 0.0);
         assert_eq!(parse_duration("1500us").expect("us").as_nanos(), 1_500_000);
+        assert_eq!(parse_duration("1500µs").expect("µs").as_nanos(), 1_500_000);
     }
 
     #[test]
     fn durations_without_unit_or_with_unknown_unit_are_rejected() {
         assert!(parse_duration("90").expect_err("bare").contains("missing unit"));
         assert!(parse_duration("5x").expect_err("x").contains("unknown unit `x`"));
-        assert!(parse_duration("10 mins").expect_err("mins").contains("unknown unit `mins`"));
+        assert!(parse_duration("10 mins").expect_err("mins").contains("no space"));
         assert!(parse_duration("").expect_err("empty").contains("empty"));
         assert!(parse_duration("s").expect_err("no number").contains("expected a number"));
         assert!(parse_duration("1..2s").expect_err("dots").contains("not a number"));
     }
 
     #[test]
+    fn undocumented_duration_spellings_are_refused() {
+        for (text, why) in [
+            ("1h1h", "write each unit once"),
+            ("30s2m", "write each unit once"),
+            ("5 s", "no space between a number and its unit"),
+            ("3.s", "not a number"),
+            (".5s", "`.5` is not a number"),
+            ("5sec", "unknown unit `sec`"),
+            ("5min", "unknown unit `min`"),
+            ("2m  30s", "stray spaces"),
+            ("1e3s", "unknown unit `e`"),
+        ] {
+            let e = parse_duration(text).expect_err(text);
+            assert!(e.contains(why), "{text}: {e}");
+        }
+    }
+
+    #[test]
     fn rates_in_each_unit() {
         assert_eq!(parse_rate("12/s"), Ok(12.0));
         assert_eq!(parse_rate("300/min"), Ok(5.0));
+        assert_eq!(parse_rate("300/m"), Ok(5.0));
         assert_eq!(parse_rate("3600/h"), Ok(1.0));
+        assert_eq!(parse_rate("1e3/s"), Ok(1000.0));
         assert!(parse_rate("12").expect_err("no unit").contains("expected a rate"));
         assert!(parse_rate("-1/s").expect_err("negative").contains("non-negative"));
         assert!(parse_rate("2/day").expect_err("unit").contains("unknown unit"));
+        assert!(parse_rate("2/sec").expect_err("unit").contains("unknown unit `/sec`"));
+        assert!(parse_rate("inf/s").expect_err("inf").contains("not a number"));
+        assert!(parse_rate("1e400/s").expect_err("overflow").contains("non-negative number"));
     }
 }

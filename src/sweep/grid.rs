@@ -32,7 +32,14 @@ pub struct Axis {
 pub const MAX_LEVELS: usize = 1000;
 
 impl Axis {
+    /// Parses a `--vary` specification.
     pub fn parse(spec: &str) -> Result<Axis, String> {
+        Axis::parse_as(spec, "--vary")
+    }
+
+    /// Parses a specification given with `flag` (`--vary` or `--tune`), which
+    /// messages about its values name.
+    pub fn parse_as(spec: &str, flag: &'static str) -> Result<Axis, String> {
         let Some((key, values)) = spec.split_once('=') else {
             return Err(format!("`{spec}`: expected KEY=V1,V2,... or KEY=A..B:STEP"));
         };
@@ -55,8 +62,8 @@ impl Axis {
         let levels = texts
             .into_iter()
             .map(|text| {
-                let mut set: Override = format!("{key}={text}").parse().map_err(|e| format!("--vary {e}"))?;
-                set.flag = "--vary";
+                let mut set: Override = format!("{key}={text}").parse().map_err(|e| format!("{flag} {e}"))?;
+                set.flag = flag;
                 let number =
                     text.parse::<f64>().ok().or_else(|| parse_duration(&text).ok().map(SimDuration::as_secs_f64));
                 Ok(Level { text, number, set })
@@ -89,7 +96,7 @@ fn range(text: &str) -> Result<Vec<String>, String> {
             return Err(format!("{hi} is below {lo}"));
         }
         let st = st.unsigned_abs();
-        let n = steps_to_end(u128::from(hi.abs_diff(lo)), u128::from(st), b)? as u64;
+        let n = steps_to_end(u128::from(hi.abs_diff(lo)), u128::from(st), b, &|x| x.to_string())? as u64;
         return Ok((0..=n).map(|i| (i128::from(lo) + i128::from(i * st)).to_string()).collect());
     }
     if let (Ok(lo), Ok(hi)) = (parse_duration(a), parse_duration(b)) {
@@ -100,7 +107,8 @@ fn range(text: &str) -> Result<Vec<String>, String> {
         if hi < lo {
             return Err(format!("{b} is below {a}"));
         }
-        let n = steps_to_end(u128::from((hi - lo).as_nanos()), u128::from(st.as_nanos()), b)?;
+        let show = |ns: u128| SimDuration::from_nanos(ns as u64).to_string();
+        let n = steps_to_end(u128::from((hi - lo).as_nanos()), u128::from(st.as_nanos()), b, &show)?;
         return Ok((0..=n as u64).map(|i| show_duration(lo + st.saturating_mul(i))).collect());
     }
     if let (Ok(lo), Ok(hi)) = (a.parse::<f64>(), b.parse::<f64>()) {
@@ -132,12 +140,13 @@ fn range(text: &str) -> Result<Vec<String>, String> {
 /// The number of steps from a range's start to its end, checked before any
 /// value is built: the end must lie on a step (else the range would silently
 /// stop short of it), and the count must stay within [`MAX_LEVELS`].
-fn steps_to_end(span: u128, step: u128, end: &str) -> Result<u128, String> {
+/// `show` writes an amount in the range's unit.
+fn steps_to_end(span: u128, step: u128, end: &str, show: &dyn Fn(u128) -> String) -> Result<u128, String> {
     if !span.is_multiple_of(step) {
         let below = span / step * step;
         return Err(format!(
             "{end} is not a whole number of steps from the start; the last value would be {} short of it",
-            span - below
+            show(span - below)
         ));
     }
     let n = span / step;
@@ -175,6 +184,17 @@ impl Grid {
             if axes[..i].iter().any(|b| b.key == a.key) {
                 return Err(format!("`{}` is varied twice", a.key));
             }
+        }
+        let sizes: Vec<usize> = axes.iter().map(|a| a.levels.len()).collect();
+        let points = sizes.iter().try_fold(1usize, |n, &k| n.checked_mul(k));
+        if points.is_none_or(|p| p > crate::scenario::limits::MAX_CELLS) {
+            let product: Vec<String> = sizes.iter().map(ToString::to_string).collect();
+            return Err(format!(
+                "the grid has {} points ({}); the limit is {} runs in all",
+                points.map_or("too many".into(), |p| p.to_string()),
+                product.join(" × "),
+                crate::scenario::limits::MAX_CELLS
+            ));
         }
         Ok(Grid { axes })
     }
@@ -256,6 +276,7 @@ mod tests {
             ("pool.gpu.slots=1..2000000000", "at most 1000"),
             ("pool.gpu.slots=8..30:4", "not a whole number of steps"),
             ("proxy.first_byte_timeout=30s..100s:30s", "not a whole number of steps"),
+            ("pool.a100.cold_start=1m..4m:100s", "would be 1m20s short of it"),
             ("pool.gpu.autoscaler.target=0.5..0.85:0.1", "not a whole number of steps"),
             ("pool.gpu.autoscaler.target=0..1000:0.1", "at most 1000"),
         ] {
@@ -263,5 +284,8 @@ mod tests {
             assert!(e.contains(msg), "{spec}: {e}");
         }
         assert!(Grid::parse(&["a.x=1".into(), "a.x=2".into()]).expect_err("twice").contains("varied twice"));
+        let big = ["a.x=1..1000", "a.y=1..1000", "a.z=1..1000"].map(String::from);
+        let e = Grid::parse(&big).expect_err("1e9 points");
+        assert!(e.contains("1000000000 points (1000 × 1000 × 1000); the limit is 100000 runs"), "{e}");
     }
 }

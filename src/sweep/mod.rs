@@ -128,6 +128,11 @@ impl Sweep {
         Ok(Sweep { spec, grid, scenarios, strategy_labels, base })
     }
 
+    /// Every grid point's scenario (its first strategy variant), with the point's index.
+    pub fn point_scenarios(&self) -> impl Iterator<Item = (usize, &Scenario)> {
+        self.scenarios.iter().enumerate().filter_map(|(p, v)| v.first().map(|sc| (p, sc)))
+    }
+
     pub fn strategies(&self) -> usize {
         self.strategy_labels.len()
     }

@@ -1,7 +1,7 @@
 //! Every kind of bad input gets a message naming the file, the key and the
 //! line, with a suggestion where one is likely to help.
 
-use stampede::scenario::{Scenario, ScenarioError};
+use stampede::scenario::{Scenario, ScenarioError, ScenarioErrors};
 
 /// A valid scenario; each test breaks one thing in it.
 const BASE: &str = r#"[scenario]
@@ -114,7 +114,7 @@ fn unknown_values_list_the_choices() {
 fn wrong_units_are_explained() {
     expect("duration = \"10m\"", "duration = \"600\"", "scenario.duration", 3, &["missing unit", "\"90s\""]);
     expect("duration = \"10m\"", "duration = 600", "scenario.duration", 3, &["integer", "duration"]);
-    expect("duration = \"10m\"", "duration = \"10 mins\"", "scenario.duration", 3, &["unknown unit `mins`"]);
+    expect("duration = \"10m\"", "duration = \"10mins\"", "scenario.duration", 3, &["unknown unit `mins`"]);
     expect("rate = \"2/s\"", "rate = \"2\"", "swarm.web.arrivals.rate", 29, &["expected a rate", "\"12/s\""]);
     expect("rate = \"2/s\"", "rate = \"2/day\"", "swarm.web.arrivals.rate", 29, &["unknown unit `/day`"]);
 }
@@ -181,7 +181,7 @@ fn missing_and_misplaced_keys_name_the_kind() {
         "service = { dist = \"gamma\"",
         "class.img2img.pool",
         18,
-        &["required but missing"],
+        &["is required (the pool that serves this class)"],
     );
     expect(
         "cap = \"30s\"",
@@ -219,4 +219,135 @@ fn all_problems_are_reported_at_once() {
 fn a_missing_file_is_an_error_not_a_panic() {
     let e = Scenario::load(std::path::Path::new("does/not/exist.toml")).expect_err("missing");
     assert!(e.to_string().starts_with("does/not/exist.toml: cannot read the file"), "{e}");
+}
+
+#[test]
+fn every_value_error_in_a_file_is_reported_in_one_run() {
+    let broken = BASE
+        .replacen("max_instances = 4", "max_instances = 4\ncold_start = \"240\"", 1)
+        .replacen("rate = \"2/s\"", "rate = \"5\"", 1)
+        .replacen("strategy = \"backoff\"", "strategy = \"retry\"", 1)
+        .replacen("slots = 2", "slots = \"2\"", 1)
+        .replacen("cv = 0.5", "cv = \"0.5\"", 1);
+    let errs = Scenario::parse(&broken, "bad.toml").expect_err("five problems").0;
+    let got: Vec<(String, Option<usize>)> = errs.iter().map(|e| (e.key.clone(), e.line)).collect();
+    assert_eq!(
+        got,
+        [
+            ("pool.gpu.slots".to_string(), Some(10)),
+            ("pool.gpu.cold_start".to_string(), Some(13)),
+            ("class.img2img.service.cv".to_string(), Some(21)),
+            ("swarm.web.arrivals.rate".to_string(), Some(30)),
+            ("swarm.web.strategy".to_string(), Some(31)),
+        ],
+        "{errs:#?}"
+    );
+    let text = ScenarioErrors(errs).to_string();
+    for f in [
+        "bad.toml:10:1: pool.gpu.slots: expected an integer, found the string \"2\" (write it without quotes)",
+        "bad.toml:13:1: pool.gpu.cold_start: invalid duration `240`: missing unit",
+        "cv: expected a number, found the string \"0.5\"",
+        "swarm.web.arrivals.rate: invalid rate `5`",
+        "swarm.web.strategy: refers to strategy `retry`, which is not defined",
+    ] {
+        assert!(text.contains(f), "`{f}` missing from:\n{text}");
+    }
+}
+
+#[test]
+fn unknown_keys_in_several_tables_are_reported_together() {
+    let broken = BASE.replacen("slots = 2", "slot = 2", 1).replacen("cap = \"30s\"", "cap = \"30s\"\nbsae = \"1s\"", 1);
+    let keys: Vec<String> =
+        Scenario::parse(&broken, "bad.toml").expect_err("two").0.into_iter().map(|e| e.key).collect();
+    assert_eq!(keys, ["pool.gpu.slot", "strategy.backoff.bsae"]);
+}
+
+#[test]
+fn shape_errors_speak_of_tables_not_rust_types() {
+    let e = errors("[scenario]", "[[scenario]]");
+    let text = ScenarioErrors(e).to_string();
+    assert!(text.starts_with("bad.toml:1:3: scenario: expected the [scenario] table"), "{text}");
+    assert!(text.contains("found a list of tables") && text.contains("write [name] for a table"), "{text}");
+    let no_proxy = BASE.replacen("[proxy]\nfirst_byte_timeout = \"60s\"\ndirector = \"round_robin\"\n", "", 1);
+    let text = Scenario::parse(&format!("proxy = [1, 2]\n{no_proxy}"), "bad.toml").expect_err("a list").to_string();
+    assert!(text.contains("bad.toml:1:1: proxy: expected the [proxy] table"), "{text}");
+    assert!(text.contains("found a list"), "{text}");
+    for (from, to) in [
+        ("service = { dist = \"gamma\", mean = \"8s\", cv = 0.5 }", "service = \"8s\""),
+        ("arrivals = { process = \"poisson\", rate = \"2/s\" }", "arrivals = 5"),
+        ("[pool.gpu]", "[pool.gpu.autoscaler]\ntarget = 0.5\n[pool.gpu]"),
+    ] {
+        let text = ScenarioErrors(errors(from, to)).to_string();
+        for leak in ["Raw", "struct", "StoredHist", "i64", "f64"] {
+            assert!(!text.contains(leak), "`{leak}` leaks into:\n{text}");
+        }
+    }
+}
+
+#[test]
+fn duplicate_keys_are_named() {
+    let e = errors("slots = 2", "slots = 2\nslots = 3");
+    assert!(e[0].to_string().starts_with("bad.toml:11:1: invalid TOML: duplicate key `slots`"), "{}", e[0]);
+}
+
+#[test]
+fn invalid_utf8_names_the_line_and_byte_offset() {
+    let dir = crate::support::scratch("bad-utf8");
+    let path = dir.join("latin1.toml");
+    let mut bytes = BASE.as_bytes().to_vec();
+    let at = BASE.find("base").expect("name") + 2;
+    bytes[at] = 0xe9;
+    std::fs::write(&path, bytes).expect("write");
+    let e = Scenario::load(&path).expect_err("latin-1").to_string();
+    assert!(e.contains(":2:11: the file is not UTF-8 text: invalid byte 0xe9 at byte offset 21"), "{e}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn proxy_retry_on_takes_a_single_string_as_documented() {
+    let sc = Scenario::parse(&BASE.replacen("director", "retry_on = \"503\"\ndirector", 1), "ok.toml")
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(!sc.proxy.retry_on.is_empty());
+    expect(
+        "director = \"round_robin\"",
+        "director = \"round_robin\"\nretry_on = \"busyy\"",
+        "proxy.retry_on",
+        8,
+        &["unknown cause `busyy`", "did you mean `busy`?"],
+    );
+}
+
+#[test]
+fn a_gamma_cv_too_large_to_draw_from_says_so() {
+    expect(
+        "cv = 0.5",
+        "cv = 1e200",
+        "class.img2img.service.cv",
+        20,
+        &["1e200 is above the limit of 10", "shape is 1/cv²"],
+    );
+}
+
+#[test]
+fn only_documented_duration_spellings_are_accepted() {
+    for (spelling, why) in [
+        ("1h1h", "write each unit once"),
+        ("5 s", "no space between a number and its unit"),
+        ("3.s", "`3.` is not a number"),
+        ("5sec", "unknown unit `sec`"),
+        ("5min", "unknown unit `min`"),
+    ] {
+        expect("duration = \"10m\"", &format!("duration = \"{spelling}\""), "scenario.duration", 3, &[why]);
+    }
+}
+
+#[test]
+fn ratios_above_one_and_a_bare_one_are_refused() {
+    let slo = |cond: &str| format!("strategy = \"backoff\"\n\n[slo]\nrate_503 = \"{cond}\"\n");
+    let bare_one = ["a bare number must be a fraction below 1", "write 1%"];
+    expect("strategy = \"backoff\"\n", &slo("< 1"), "slo.rate_503", 33, &bare_one);
+    expect("strategy = \"backoff\"\n", &slo("< 5"), "slo.rate_503", 33, &["write 5%"]);
+    let sc = Scenario::parse(&format!("{BASE}\n[slo]\nrate_503 = \"< 100%\"\nsuccess_rate = \">= 0.99\"\n"), "ok.toml")
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(sc.slo.iter().map(|t| t.limit).collect::<Vec<_>>(), [1.0, 0.99]);
 }

@@ -157,3 +157,16 @@ fn validate_accepts_every_shipped_scenario() {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     assert_eq!(text(&o.stderr).matches("ok: ").count(), files.len());
 }
+
+#[test]
+fn schema_prints_a_json_schema_that_describes_every_section() {
+    let o = stampede(&["schema"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("stdout is JSON");
+    assert_eq!(v["$schema"], "http://json-schema.org/draft-07/schema#");
+    for section in ["scenario", "proxy", "pool", "class", "strategy", "swarm", "chaos", "slo", "compare"] {
+        assert!(v["properties"][section].is_object(), "no {section}");
+    }
+    let kinds = &v["properties"]["strategy"]["additionalProperties"]["properties"]["kind"]["enum"];
+    assert_eq!(kinds, &serde_json::json!(["none", "immediate", "fixed", "exponential", "stepped"]));
+}

@@ -89,7 +89,7 @@ at = "15m"
 duration = "5m"
 "#;
 
-fn check_summary(s: &Summary, name: &str) {
+pub fn check_summary(s: &Summary, name: &str) {
     let r = &s.requests;
     assert_eq!(r.offered, r.succeeded + r.failed + r.unfinished, "{name}: offered = succeeded + failed + unfinished");
     let a = &s.attempts;

@@ -12,6 +12,7 @@ fn answer(toml: &str, slo_text: &str) -> (u32, u32) {
         seeds: 10,
         confidence: 0.95,
         strategy: None,
+        no_limits: false,
     };
     let r = plan(toml, "theory.toml", &[], &req, 2, &|| {}).unwrap_or_else(|e| panic!("{e}"));
     let sim: u32 = r.recommendation.expect("attainable").parse().expect("integer");

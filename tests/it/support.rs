@@ -188,3 +188,26 @@ fn the_formulas_reproduce_the_guides_reference_values() {
     assert!((erlang_c(10, 9.0) - 0.668732).abs() < 5e-7);
     assert!((mmck_blocking(10, 15, 9.0) - 0.061259).abs() < 5e-7);
 }
+
+/// A property-test runner with a fixed seed, so the suite is deterministic.
+/// `STAMPEDE_FUZZ_CASES` raises the number of cases and `STAMPEDE_FUZZ_SEED`
+/// picks another seed for longer runs (docs/architecture.md, Fuzzing).
+pub fn fuzz_runner(default_cases: u32) -> proptest::test_runner::TestRunner {
+    use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
+    let env = |name: &str| std::env::var(name).ok().and_then(|v| v.parse::<u64>().ok());
+    let cases = env("STAMPEDE_FUZZ_CASES").map_or(default_cases, |c| c as u32);
+    let config = Config { cases, failure_persistence: None, ..Config::default() };
+    let rng = match env("STAMPEDE_FUZZ_SEED") {
+        Some(seed) => TestRng::from_seed(RngAlgorithm::ChaCha, &seed_bytes(seed)),
+        None => TestRng::deterministic_rng(RngAlgorithm::ChaCha),
+    };
+    TestRunner::new_with_rng(config, rng)
+}
+
+fn seed_bytes(seed: u64) -> [u8; 32] {
+    let mut b = [0u8; 32];
+    for (i, chunk) in b.chunks_mut(8).enumerate() {
+        chunk.copy_from_slice(&seed.wrapping_add(i as u64).to_le_bytes());
+    }
+    b
+}

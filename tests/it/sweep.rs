@@ -149,7 +149,7 @@ fn bad_set_and_vary_input_exits_2_with_a_reason() {
         (vec!["sweep", "scenarios/mmc-erlang.toml", "--vary", "pool.gpu.slots=4..1"], "below"),
         (
             vec!["sweep", "scenarios/mmc-erlang.toml", "--vary", "pool.gpu.slots=a,b"],
-            "--vary pool.gpu.slots=a: pool.gpu.slots: invalid type: string \"a\", expected an integer",
+            "--vary pool.gpu.slots=a: pool.gpu.slots: expected an integer, found the string \"a\"",
         ),
         (
             vec!["sweep", "scenarios/mmc-erlang.toml", "--vary", "pool.gpu.slots=0..2"],

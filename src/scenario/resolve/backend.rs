@@ -1,0 +1,280 @@
+//! The backend side of a scenario: the proxy, the GPU pools, the job classes
+//! and their service-time distributions.
+
+use std::collections::BTreeMap;
+
+use super::ctx::Ctx;
+use crate::model::autoscaler::{AutoscalerConfig, ScaleMetric};
+use crate::model::dist::DurationDist;
+use crate::model::gpu::{PoolConfig, QueueFullStatus};
+use crate::model::outcome::{Cause, Outcome, OutcomeSet};
+use crate::model::proxy::{DirectorKind, ProbeConfig, ProxyConfig, WaitQueue};
+use crate::scenario::ClassSpec;
+use crate::scenario::error::did_you_mean;
+use crate::scenario::limits;
+use crate::scenario::raw::{RawClass, RawDist, RawPool, RawProxy};
+use crate::scenario::units::Timeout;
+use crate::time::SimDuration;
+
+pub fn resolve_proxy(cx: &mut Ctx<'_>, p: &RawProxy) -> ProxyConfig {
+    let d = ProxyConfig::default();
+    let max_connections = p.max_connections.as_ref().map(|_| cx.int("proxy.max_connections", &p.max_connections, 1, 1));
+    let wait_limit = cx.int("proxy.wait_limit", &p.wait_limit, 0, 0);
+    let wait_timeout = cx.get("proxy.wait_timeout", &p.wait_timeout).map_or(SimDuration::ZERO, |w| w.0);
+    let wait = match (wait_limit > 0, !wait_timeout.is_zero()) {
+        (true, true) => Some(WaitQueue { limit: wait_limit, timeout: wait_timeout }),
+        (false, false) => None,
+        (true, false) => {
+            cx.error_help(
+                "proxy.wait_limit",
+                "is set but wait_timeout is not",
+                "Varnish queues fetches only when wait_limit and wait_timeout are both > 0",
+            );
+            None
+        }
+        (false, true) => {
+            cx.error_help(
+                "proxy.wait_timeout",
+                "is set but wait_limit is not",
+                "Varnish queues fetches only when wait_limit and wait_timeout are both > 0",
+            );
+            None
+        }
+    };
+    if wait.is_some() && max_connections.is_none() {
+        cx.error_help(
+            "proxy.wait_limit",
+            "has no effect without max_connections",
+            "the wait queue holds fetches only when an instance is at max_connections",
+        );
+    }
+    let director = match cx.choose("proxy.director", &p.director, &DirectorKind::NAMES) {
+        Some(1) => DirectorKind::Random,
+        Some(2) => DirectorKind::LeastConnections,
+        _ => DirectorKind::RoundRobin,
+    };
+    let mut retry_on = OutcomeSet::EMPTY;
+    for (i, name) in cx.get("proxy.retry_on", &p.retry_on).map(|n| n.0).unwrap_or_default().iter().enumerate() {
+        let path = if matches!(&p.retry_on, Some(v) if matches!(&v.0, Ok(n) if n.0.len() == 1)) {
+            "proxy.retry_on".to_string()
+        } else {
+            format!("proxy.retry_on[{i}]")
+        };
+        match OutcomeSet::parse_entry(name) {
+            Some(set)
+                if !set.contains(Outcome::Status429)
+                    && !set.contains(Outcome::ClientTimeout)
+                    && !set.contains(Outcome::ConnectError) =>
+            {
+                retry_on = retry_on.union(set);
+            }
+            Some(_) => cx.error_help(
+                &path,
+                format!("the proxy cannot retry `{name}`"),
+                "VCL retries backend fetches: list 503 causes (or \"503\" for all)",
+            ),
+            None => {
+                let names: Vec<&str> = Cause::ALL.iter().map(|c| c.name()).chain(["503"]).collect();
+                let mut help = format!("expected one of: {}", names.join(", "));
+                if let Some(s) = did_you_mean(name, names.iter().copied()) {
+                    help = format!("did you mean `{s}`? ({help})");
+                }
+                cx.error_help(&path, format!("unknown cause `{name}`"), help);
+            }
+        }
+    }
+    let probe = p.probe.as_ref().map(|pr| {
+        let dflt = ProbeConfig::default();
+        let window = cx.int_in("proxy.probe.window", &pr.window, dflt.window, 1, 64, "Varnish keeps at most 64 probes");
+        let threshold = cx.int("proxy.probe.threshold", &pr.threshold, dflt.threshold, 1);
+        if threshold > window {
+            cx.error("proxy.probe.threshold", format!("({threshold}) cannot exceed the window ({window})"));
+        }
+        let initial = cx.int("proxy.probe.initial", &pr.initial, threshold.saturating_sub(1), 0);
+        if initial > window {
+            cx.error("proxy.probe.initial", format!("({initial}) cannot exceed the window ({window})"));
+        }
+        let interval = cx.get("proxy.probe.interval", &pr.interval).map_or(dflt.interval, |d| d.0);
+        limits::min_interval(cx, "proxy.probe.interval", interval, limits::MIN_PROBE_INTERVAL);
+        let timeout = cx_dur(cx, "proxy.probe.timeout", &pr.timeout, dflt.timeout);
+        ProbeConfig { interval, timeout: cx.positive("proxy.probe.timeout", timeout), window, threshold, initial }
+    });
+    let timeout =
+        |cx: &mut Ctx<'_>, key: &str, t: &Option<crate::scenario::value::Val<Timeout>>, dflt: Option<SimDuration>| {
+            let t = cx.get(&format!("proxy.{key}"), t).map_or(dflt, |t| t.0);
+            if t.is_some_and(SimDuration::is_zero) {
+                cx.warn(
+                    &format!("proxy.{key}"),
+                    "is 0s: every fetch fails at once with this timeout",
+                    Some("write \"off\" for no timeout, or a duration such as \"60s\"".into()),
+                );
+            }
+            t
+        };
+    ProxyConfig {
+        connect_timeout: timeout(cx, "connect_timeout", &p.connect_timeout, d.connect_timeout),
+        first_byte_timeout: timeout(cx, "first_byte_timeout", &p.first_byte_timeout, d.first_byte_timeout),
+        between_bytes_timeout: timeout(cx, "between_bytes_timeout", &p.between_bytes_timeout, d.between_bytes_timeout),
+        max_connections,
+        wait,
+        director,
+        probe,
+        retry_on,
+        max_retries: cx.int_in(
+            "proxy.max_retries",
+            &p.max_retries,
+            d.max_retries,
+            0,
+            limits::MAX_ATTEMPTS,
+            limits::WHY_MAX_ATTEMPTS,
+        ),
+        max_sessions: p.max_sessions.as_ref().map(|_| cx.int("proxy.max_sessions", &p.max_sessions, 1, 1)),
+    }
+}
+
+/// A duration leaf with a default.
+fn cx_dur(
+    cx: &mut Ctx<'_>,
+    path: &str,
+    v: &crate::scenario::raw::V<crate::scenario::units::Dur>,
+    dflt: SimDuration,
+) -> SimDuration {
+    cx.get(path, v).map_or(dflt, |d| d.0)
+}
+
+pub fn resolve_pool(cx: &mut Ctx<'_>, name: &str, p: &RawPool) -> PoolConfig {
+    let base = format!("pool.{name}");
+    let path = |k: &str| format!("{base}.{k}");
+    let slots = cx.int_in(&path("slots"), &p.slots, 1, 1, limits::MAX_SLOTS, limits::WHY_MAX_SLOTS);
+    let queue_limit = p.queue_limit.as_ref().map(|_| cx.int(&path("queue_limit"), &p.queue_limit, 0, 0));
+    let queue_full_status = match cx.get(&path("queue_full_status"), &p.queue_full_status) {
+        None | Some(503) => QueueFullStatus::S503,
+        Some(429) => QueueFullStatus::S429,
+        Some(x) => {
+            cx.error(&path("queue_full_status"), format!("must be 503 or 429, got {x}"));
+            QueueFullStatus::S503
+        }
+    };
+    let (maxi, why) = (limits::MAX_INSTANCES, limits::WHY_MAX_INSTANCES);
+    let min = cx.int_in(&path("min_instances"), &p.min_instances, 1, 0, maxi, why);
+    let initial = cx.int_in(&path("initial_instances"), &p.initial_instances, min, 0, maxi, why);
+    let max = cx.int_in(&path("max_instances"), &p.max_instances, min.max(initial).max(1), 1, maxi, why);
+    if min > max {
+        cx.error(&path("min_instances"), format!("({min}) is greater than max_instances ({max})"));
+    } else if initial < min || initial > max {
+        cx.error(
+            &path("initial_instances"),
+            format!("({initial}) must lie between min_instances ({min}) and max_instances ({max})"),
+        );
+    }
+    let autoscaler = p.autoscaler.as_ref().map(|a| {
+        let ap = |k: &str| format!("{base}.autoscaler.{k}");
+        let metric = match cx.choose(&ap("metric"), &a.metric, &["utilization", "queue_depth"]) {
+            Some(1) => ScaleMetric::QueueDepth,
+            _ => ScaleMetric::Utilization,
+        };
+        let target = cx
+            .required(&ap("target"), &a.target, "(the metric value the autoscaler steers to, e.g. 0.7)")
+            .unwrap_or(1.0);
+        if !(target > 0.0 && target.is_finite()) {
+            cx.error(&ap("target"), format!("must be greater than zero, got {target}"));
+        } else if metric == ScaleMetric::Utilization && target > 1.0 {
+            cx.error(&ap("target"), format!("utilization is a fraction of slots; {target} is above 1"));
+        }
+        let tolerance = cx.get(&ap("tolerance"), &a.tolerance).unwrap_or(0.1);
+        if !(0.0..1.0).contains(&tolerance) {
+            cx.error(&ap("tolerance"), format!("must be in [0, 1), got {tolerance}"));
+        }
+        if p.cold_start.is_none() {
+            cx.error_help(
+                &path("cold_start"),
+                "is required when the pool has an autoscaler",
+                "how long a new instance takes to serve, e.g. \"3m\"",
+            );
+        }
+        let interval = cx_dur(cx, &ap("interval"), &a.interval, SimDuration::from_secs(30));
+        limits::min_interval(cx, &ap("interval"), interval, limits::MIN_AUTOSCALER_INTERVAL);
+        AutoscalerConfig {
+            metric,
+            target,
+            interval,
+            max_step_up: cx.int_in(&ap("max_step_up"), &a.max_step_up, 4, 1, maxi, why),
+            max_step_down: cx.int_in(&ap("max_step_down"), &a.max_step_down, 1, 1, maxi, why),
+            cooldown: cx_dur(cx, &ap("cooldown"), &a.cooldown, SimDuration::from_secs(300)),
+            tolerance,
+        }
+    });
+    PoolConfig {
+        name: name.to_string(),
+        slots,
+        queue_limit,
+        queue_full_status,
+        retry_after: cx.get(&path("retry_after"), &p.retry_after).map(|d| d.0),
+        min_instances: min,
+        max_instances: max,
+        initial_instances: initial,
+        cold_start: cx_dur(cx, &path("cold_start"), &p.cold_start, SimDuration::ZERO),
+        cancel_on_abandon: cx.get(&path("cancel_on_abandon"), &p.cancel_on_abandon).unwrap_or(false),
+        deregister_delay: cx_dur(cx, &path("deregister_delay"), &p.deregister_delay, SimDuration::from_secs(30)),
+        autoscaler,
+    }
+}
+
+pub const DISTS: [&str; 5] = ["constant", "exponential", "uniform", "lognormal", "gamma"];
+
+pub fn resolve_dist(cx: &mut Ctx<'_>, base: &str, d: &RawDist) -> Option<DurationDist> {
+    let path = |k: &str| format!("{base}.{k}");
+    let name = cx.required(&path("dist"), &d.dist, &format!("(one of {})", DISTS.join(", ")))?;
+    let kind = cx.choice(&path("dist"), &name, &DISTS)?;
+    let why = format!("for dist = \"{name}\"");
+    let fields = [
+        ("value", d.value.is_some(), kind == 0),
+        ("mean", d.mean.is_some(), kind == 1 || kind == 4),
+        ("low", d.low.is_some(), kind == 2),
+        ("high", d.high.is_some(), kind == 2),
+        ("median", d.median.is_some(), kind == 3),
+        ("p99", d.p99.is_some(), kind == 3),
+        ("cv", d.cv.is_some(), kind == 4),
+    ];
+    let stray: Vec<(&str, bool)> = fields.iter().filter(|f| !f.2).map(|f| (f.0, f.1)).collect();
+    cx.not_for(base, "dist", &name, &stray);
+    let made = match kind {
+        0 => cx.required(&path("value"), &d.value, &why).map(|v| Ok(DurationDist::Constant(v.0))),
+        1 => cx.required(&path("mean"), &d.mean, &why).map(|m| DurationDist::exponential(m.0)),
+        2 => match (cx.required(&path("low"), &d.low, &why), cx.required(&path("high"), &d.high, &why)) {
+            (Some(l), Some(h)) => Some(DurationDist::uniform(l.0, h.0)),
+            _ => None,
+        },
+        3 => match (cx.required(&path("median"), &d.median, &why), cx.required(&path("p99"), &d.p99, &why)) {
+            (Some(m), Some(p)) => Some(DurationDist::lognormal(m.0, p.0)),
+            _ => None,
+        },
+        _ => match (cx.required(&path("mean"), &d.mean, &why), cx.required(&path("cv"), &d.cv, &why)) {
+            (Some(_), Some(cv)) if cv > limits::MAX_GAMMA_CV => {
+                cx.error_help(
+                    &path("cv"),
+                    format!("{} is above the limit of {}", limits::show_number(cv), limits::MAX_GAMMA_CV),
+                    limits::WHY_MAX_GAMMA_CV,
+                );
+                None
+            }
+            (Some(m), Some(cv)) => Some(DurationDist::gamma(m.0, cv)),
+            _ => None,
+        },
+    }?;
+    made.map_err(|e| cx.error(base, e)).ok()
+}
+
+pub fn resolve_class(cx: &mut Ctx<'_>, name: &str, c: &RawClass, pools: &BTreeMap<String, RawPool>) -> ClassSpec {
+    let base = format!("class.{name}");
+    let pool = cx
+        .required(&format!("{base}.pool"), &c.pool, "(the pool that serves this class)")
+        .and_then(|p| cx.reference(&format!("{base}.pool"), "pool", &p, pools))
+        .unwrap_or(0);
+    let service = cx
+        .table(&format!("{base}.service"), &c.service, "(the GPU time of one job, a distribution)")
+        .and_then(|s| resolve_dist(cx, &format!("{base}.service"), s))
+        .unwrap_or(DurationDist::Constant(SimDuration::from_secs(1)));
+    let chunks = cx.int_in(&format!("{base}.chunks"), &c.chunks, 1, 1, limits::MAX_CHUNKS, limits::WHY_MAX_CHUNKS);
+    ClassSpec { name: name.to_string(), pool, service, chunks }
+}

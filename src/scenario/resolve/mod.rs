@@ -1,0 +1,316 @@
+//! From scenario text to a typed, validated [`Scenario`].
+//!
+//! Steps: parse the TOML (keeping spans), apply the `--set` overrides, read
+//! the document's shape with serde ([`shape`]), then resolve names into
+//! indices and check every constraint ([`backend`], [`clients`], limits).
+//! Every check names the key path it is about and problems are collected,
+//! never returned at the first one; the key path finds the line, or the
+//! override that wrote the key ([`ctx`]).
+
+mod backend;
+mod clients;
+mod ctx;
+mod shape;
+
+use std::collections::BTreeMap;
+
+use toml_edit::Document;
+
+pub use backend::DISTS;
+pub use clients::{CHAOS_KINDS, KINDS, PROCESSES};
+pub use ctx::Ctx;
+
+use super::error::{ScenarioError, ScenarioErrors};
+use super::overrides::Override;
+use super::raw::*;
+use super::source::{SourceMap, parse_path};
+use super::{CompareSpec, Scenario, limits};
+use crate::model::chaos::ChaosEvent;
+use crate::slo;
+use crate::time::{SimDuration, SimTime};
+use backend::{resolve_class, resolve_pool, resolve_proxy};
+use clients::{resolve_chaos, resolve_strategy, resolve_swarm};
+
+/// The name of the always-available strategy that never retries.
+pub const BUILTIN_NONE: &str = "none";
+
+/// Parses and resolves scenario text with `--set` overrides applied.
+pub fn parse(text: &str, file: &str, overrides: &[Override]) -> Result<Scenario, ScenarioErrors> {
+    let doc = parse_toml(text, file)?;
+    let src = SourceMap::new(doc.clone());
+    let mut cx = Ctx::new(file, &src, overrides);
+    let mut edited = doc.clone().into_mut();
+    for o in overrides {
+        if let Err(e) = o.apply(&mut edited) {
+            cx.errors.push(ScenarioError {
+                file: o.to_string(),
+                line: None,
+                column: None,
+                key: e.key,
+                message: e.message,
+                help: e.help,
+            });
+        }
+    }
+    if !cx.errors.is_empty() {
+        return Err(ScenarioErrors(cx.errors));
+    }
+    let as_run = if overrides.is_empty() { text.to_string() } else { edited.to_string() };
+    let scenario = shape::deserialize_all(&mut cx, &as_run).map(|raw| resolve(&mut cx, raw, &as_run, file));
+    // In file order: lines first, then what the overrides wrote.
+    cx.errors.sort_by_key(|e| (e.line.is_none(), e.line, e.column));
+    match scenario {
+        Some(mut sc) if cx.errors.is_empty() => {
+            sc.warnings = cx.warnings;
+            Ok(sc)
+        }
+        _ if overrides.is_empty() => Err(ScenarioErrors(cx.errors)),
+        _ => Err(ScenarioErrors(blame_overrides(text, file, overrides, cx.errors))),
+    }
+}
+
+/// Parses TOML text, with the line and column of a syntax error.
+fn parse_toml(text: &str, file: &str) -> Result<Document<String>, ScenarioErrors> {
+    text.to_string().parse().map_err(|e: toml_edit::TomlError| {
+        let (line, column) = e.span().map(|s| super::source::line_col(text, s.start)).unzip();
+        let mut message = format!("invalid TOML: {}", e.message().trim());
+        // toml_edit says "duplicate key" without naming it: the span does.
+        if message.contains("duplicate key")
+            && let Some(span) = e.span()
+        {
+            let key = text.get(span.clone()).unwrap_or_default().trim();
+            if !key.is_empty() && !message.contains(key) {
+                message = format!("invalid TOML: duplicate key `{key}`");
+            }
+        }
+        ScenarioErrors(vec![ScenarioError {
+            file: file.to_string(),
+            line,
+            column,
+            key: String::new(),
+            message,
+            help: None,
+        }])
+    })
+}
+
+/// Errors of a document with overrides that the file alone does not have come
+/// from the overrides, even when they name another key (`--set
+/// strategy.s.kind=exponential` makes `strategy.s.base` required): they are
+/// reported against the override that shares most of their key path.
+fn blame_overrides(text: &str, file: &str, overrides: &[Override], errors: Vec<ScenarioError>) -> Vec<ScenarioError> {
+    let alone = match parse(text, file, &[]) {
+        Ok(_) => Vec::new(),
+        Err(e) => e.0,
+    };
+    errors
+        .into_iter()
+        .map(|mut e| {
+            let from_file = e.line.is_some() || e.file == file;
+            if !from_file || alone.iter().any(|a| a.key == e.key && a.message == e.message) {
+                return e;
+            }
+            let segs = parse_path(&e.key);
+            let best = overrides.iter().rev().max_by_key(|o| o.shared_prefix(&segs));
+            match best {
+                Some(o) if o.shared_prefix(&segs) > 0 => {
+                    e.file = o.to_string();
+                    e.line = None;
+                    e.column = None;
+                }
+                _ => {
+                    let all: Vec<String> = overrides.iter().map(Override::to_string).collect();
+                    let why = format!("the file alone does not have this problem: it comes from {}", all.join(", "));
+                    e.help = Some(e.help.map_or(why.clone(), |h| format!("{h}\n  {why}")));
+                }
+            }
+            e
+        })
+        .collect()
+}
+
+fn resolve(cx: &mut Ctx<'_>, raw: RawScenario, text: &str, file: &str) -> Scenario {
+    let m = match &raw.scenario {
+        Some(m) => m.clone(),
+        None => {
+            cx.error_help("scenario", "the [scenario] table is missing", "add [scenario] with a name and a duration");
+            RawMeta::default()
+        }
+    };
+    let name = cx.required("scenario.name", &m.name, "(it names the report directory)").unwrap_or_default();
+    if m.name.as_ref().is_some_and(|n| n.0.is_ok()) {
+        if name.trim().is_empty() {
+            cx.error("scenario.name", "must not be empty");
+        } else if !name.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c)) || name.starts_with('.') {
+            cx.error_help(
+                "scenario.name",
+                format!("`{name}` cannot name a report directory"),
+                "use letters, digits, '-', '_' and '.' only",
+            );
+        }
+    }
+    let known = cx.required("scenario.duration", &m.duration, "(the simulated time, e.g. \"1h\")").map(|d| d.0);
+    let duration = known.map_or(SimDuration::from_secs(1), |d| cx.positive("scenario.duration", d));
+    let warmup = cx.get("scenario.warmup", &m.warmup).map_or(SimDuration::ZERO, |w| w.0);
+    if warmup >= duration && known.is_some_and(|d| !d.is_zero()) {
+        cx.error("scenario.warmup", format!("({warmup}) must be shorter than the duration ({duration})"));
+    }
+    let window = cx.get("scenario.window", &m.window).map_or(SimDuration::from_secs(10), |w| w.0);
+    let window = cx.positive("scenario.window", window);
+    let seed = match cx.get("scenario.seed", &m.seed) {
+        None => 1,
+        Some(s) if s < 0 => {
+            cx.error("scenario.seed", format!("must not be negative, got {s}"));
+            1
+        }
+        Some(s) => s as u64,
+    };
+
+    let proxy = resolve_proxy(cx, &raw.proxy);
+    let pools: Vec<_> = raw.pool.iter().map(|(name, p)| resolve_pool(cx, name, p)).collect();
+    if pools.is_empty() {
+        cx.error_help("pool", "the scenario defines no GPU pool", "add e.g. [pool.gpu] with slots and instance counts");
+    }
+    let classes: Vec<_> = raw.class.iter().map(|(name, c)| resolve_class(cx, name, c, &raw.pool)).collect();
+    if classes.is_empty() {
+        cx.error_help(
+            "class",
+            "the scenario defines no job class",
+            "add e.g. [class.txt2img] with a pool and a service time",
+        );
+    }
+
+    let mut strategy_map = raw.strategy.clone();
+    if !strategy_map.contains_key(BUILTIN_NONE) {
+        let none = RawStrategy { kind: Some(super::value::Val::ok("none".into())), ..RawStrategy::default() };
+        strategy_map.insert(BUILTIN_NONE.to_string(), none);
+    }
+    let strategies: Vec<_> = strategy_map.iter().map(|(name, s)| resolve_strategy(cx, name, s)).collect();
+
+    // Without a valid duration, no event can be said to start after the end.
+    let end = if known.is_some() { SimTime::ZERO + duration } else { SimTime::NEVER };
+    let swarms: Vec<_> =
+        raw.swarm.iter().map(|(name, s)| resolve_swarm(cx, name, s, &raw.class, &strategy_map)).collect();
+    if swarms.is_empty() {
+        cx.error_help(
+            "swarm",
+            "the scenario defines no client swarm",
+            "add e.g. [swarm.web] with arrivals and a class",
+        );
+    }
+    let chaos: Vec<ChaosEvent> =
+        raw.chaos.iter().enumerate().filter_map(|(i, c)| resolve_chaos(cx, i, c, &raw.pool, &raw.swarm, end)).collect();
+
+    let mut thresholds = Vec::new();
+    for (metric, cond) in &raw.slo {
+        let path = format!("slo.{metric}");
+        if let Some(cond) = cx.get(&path, &Some(cond.clone())) {
+            match slo::parse(metric, &cond) {
+                Ok(t) => thresholds.push(t),
+                Err(e) => cx.error(&path, e),
+            }
+        }
+    }
+
+    let compare =
+        raw.compare.as_ref().map_or_else(CompareSpec::default, |c| resolve_compare(cx, c, &strategy_map, &raw.swarm));
+
+    let sc = Scenario {
+        name,
+        description: cx.get("scenario.description", &m.description).unwrap_or_default(),
+        duration,
+        warmup,
+        seed,
+        window,
+        proxy,
+        pools,
+        classes,
+        strategies,
+        swarms,
+        chaos,
+        slo: thresholds,
+        compare,
+        source_text: text.to_string(),
+        source_path: file.to_string(),
+        warnings: Vec::new(),
+    };
+    if known.is_some() {
+        limits::check(cx, &sc);
+    }
+    warn_unused(cx, &sc, &raw);
+    sc
+}
+
+/// Pools no class uses, classes no swarm sends, strategies no swarm or
+/// comparison uses: probably a typo or a leftover, so say so (not an error).
+fn warn_unused(cx: &mut Ctx<'_>, sc: &Scenario, raw: &RawScenario) {
+    for (i, p) in sc.pools.iter().enumerate() {
+        if !sc.classes.iter().any(|c| c.pool == i) {
+            cx.warn(&format!("pool.{}", p.name), "no class uses this pool", None);
+        }
+    }
+    for (i, c) in sc.classes.iter().enumerate() {
+        if !sc.swarms.iter().any(|s| s.mix.iter().any(|&(k, _)| k == i)) {
+            cx.warn(&format!("class.{}", c.name), "no swarm sends this class", None);
+        }
+    }
+    // Without a [compare] list, `stampede compare` compares every strategy:
+    // then each one has a use.
+    if sc.compare.strategies.is_empty() {
+        return;
+    }
+    for (i, s) in sc.strategies.iter().enumerate() {
+        let used = sc.compare.strategies.contains(&i) || sc.swarms.iter().any(|w| w.strategy == i);
+        if raw.strategy.contains_key(&s.name) && !used {
+            cx.warn(
+                &format!("strategy.{}", s.name),
+                "no swarm uses this strategy and [compare] strategies does not list it",
+                Some("only --strategy can still use it".into()),
+            );
+        }
+    }
+}
+
+fn resolve_compare(
+    cx: &mut Ctx<'_>,
+    c: &RawCompare,
+    strategies: &BTreeMap<String, RawStrategy>,
+    swarm_names: &BTreeMap<String, RawSwarm>,
+) -> CompareSpec {
+    let list: Vec<usize> = cx
+        .get("compare.strategies", &c.strategies)
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| cx.reference(&format!("compare.strategies[{i}]"), "strategy", s, strategies))
+        .collect();
+    let baseline = cx
+        .get("compare.baseline", &c.baseline)
+        .and_then(|b| cx.reference("compare.baseline", "strategy", &b, strategies));
+    if let Some(b) = baseline
+        && !list.is_empty()
+        && !list.contains(&b)
+    {
+        cx.error("compare.baseline", "must be one of compare.strategies");
+    }
+    let seeds = c.seeds.as_ref().map(|_| cx.int_in("compare.seeds", &c.seeds, 2, 2, limits::MAX_SEEDS, WHY_SEEDS));
+    let swarms = cx
+        .get("compare.swarms", &c.swarms)
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| cx.reference(&format!("compare.swarms[{i}]"), "swarm", s, swarm_names))
+        .collect();
+    let objective =
+        cx.get("compare.objective", &c.objective).and_then(|o| match crate::compare::objective::parse(&o) {
+            Ok(o) => Some(o),
+            Err(e) => {
+                cx.error("compare.objective", e);
+                None
+            }
+        });
+    CompareSpec { strategies: list, baseline, seeds, swarms, objective }
+}
+
+const WHY_SEEDS: &str =
+    "intervals narrow as 1/√N: 1000 seeds are already 10× narrower than 10, and each seed is a whole run";

@@ -1,0 +1,355 @@
+//! The scenario format as data: one description of every key, from which
+//! `stampede schema` prints a JSON Schema for editors.
+//!
+//! The description is checked against the parser, not kept in step by hand: a
+//! test asks the deserializer which keys each table accepts (its message for
+//! an unknown key lists them) and compares them with the description, both
+//! ways, and checks that docs/scenario-format.md names every key.
+
+use serde_json::{Map, Value, json};
+
+use super::limits;
+use super::resolve::{CHAOS_KINDS, DISTS, KINDS, PROCESSES};
+use crate::model::outcome::OutcomeSet;
+use crate::model::proxy::DirectorKind;
+use crate::model::retry::Jitter;
+
+/// The type of a key's value.
+#[derive(Debug, Clone, Copy)]
+pub enum Ty {
+    Duration,
+    Timeout,
+    Rate,
+    /// An integer in `min..=max`.
+    Int(i64, i64),
+    /// A number above this open lower bound.
+    Number(f64),
+    /// A number in [0, 1).
+    Fraction,
+    /// An HTTP status the backend may answer with.
+    Status(&'static [i64]),
+    Bool,
+    Str,
+    /// One of these names.
+    Choice(&'static [&'static str]),
+    /// One outcome name, or a list of them.
+    Outcomes,
+    /// A name that refers to a section (a pool, a class, …).
+    Name(&'static str),
+    /// A list of names of a section.
+    Names(&'static str),
+    /// `[low, high]` durations.
+    Ranges,
+    /// A table of class name → share.
+    Shares,
+    /// A list of conditions such as "max success_rate".
+    Criteria,
+    Table(&'static [Key]),
+    /// Named entries, each a table.
+    Named(&'static [Key]),
+    /// A list of tables.
+    List(&'static [Key]),
+    /// Metric name → condition.
+    Conditions,
+}
+
+/// One key of a table.
+#[derive(Debug, Clone, Copy)]
+pub struct Key {
+    pub name: &'static str,
+    pub ty: Ty,
+    pub required: bool,
+    pub doc: &'static str,
+}
+
+const fn k(name: &'static str, ty: Ty, doc: &'static str) -> Key {
+    Key { name, ty, required: false, doc }
+}
+
+const fn req(name: &'static str, ty: Ty, doc: &'static str) -> Key {
+    Key { name, ty, required: true, doc }
+}
+
+const U32: i64 = u32::MAX as i64;
+const INSTANCES: i64 = limits::MAX_INSTANCES as i64;
+const ATTEMPTS: i64 = limits::MAX_ATTEMPTS as i64;
+const IMAGES: i64 = limits::MAX_IMAGES as i64;
+
+const META: &[Key] = &[
+    req("name", Ty::Str, "names the report directory; letters, digits, '-', '_', '.'; at most 100 characters"),
+    k("description", Ty::Str, "its first line is printed above the summary"),
+    req("duration", Ty::Duration, "simulated time"),
+    k("warmup", Ty::Duration, "requests offered before this are left out of every statistic"),
+    k("seed", Ty::Int(0, i64::MAX), "root of every random stream"),
+    k("window", Ty::Duration, "width of one time-series row (default 10s)"),
+];
+
+const PROBE: &[Key] = &[
+    k("interval", Ty::Duration, "time between probes of one instance (default 5s, at least 10ms)"),
+    k("timeout", Ty::Duration, "a probe without an answer counts as bad after this (default 2s)"),
+    k("window", Ty::Int(1, 64), "how many recent probes are remembered (default 8)"),
+    k("threshold", Ty::Int(1, 64), "healthy while at least this many of them were good (default 3)"),
+    k("initial", Ty::Int(0, 64), "good probes assumed at registration (default threshold - 1)"),
+];
+
+const PROXY: &[Key] = &[
+    k("connect_timeout", Ty::Timeout, "a connect to a dead host fails after this (default 3.5s)"),
+    k("first_byte_timeout", Ty::Timeout, "from sending the request to the first response byte (default 60s)"),
+    k("between_bytes_timeout", Ty::Timeout, "longest gap between chunks of a streamed response (default 60s)"),
+    k("max_connections", Ty::Int(1, U32), "per backend instance; beyond it a fetch fails at once as busy"),
+    k("wait_limit", Ty::Int(0, U32), "Varnish 7.6 wait queue length (with wait_timeout and max_connections)"),
+    k("wait_timeout", Ty::Duration, "longest wait in the wait queue"),
+    k("director", Ty::Choice(&DirectorKind::NAMES), "how an instance is chosen (default round_robin)"),
+    k("max_sessions", Ty::Int(1, U32), "concurrent client connections"),
+    k("retry_on", Ty::Outcomes, "503 causes VCL retries (\"503\" for all)"),
+    k("max_retries", Ty::Int(0, ATTEMPTS), "VCL retries per client attempt (default 4)"),
+    k("probe", Ty::Table(PROBE), "health probes; the table's presence turns them on"),
+];
+
+const AUTOSCALER: &[Key] = &[
+    k("metric", Ty::Choice(&["utilization", "queue_depth"]), "what the autoscaler steers (default utilization)"),
+    req("target", Ty::Number(0.0), "the value to steer to (at most 1 for utilization)"),
+    k("interval", Ty::Duration, "time between evaluations (default 30s, at least 1s)"),
+    k("max_step_up", Ty::Int(1, INSTANCES), "most instances started per evaluation (default 4)"),
+    k("max_step_down", Ty::Int(1, INSTANCES), "most instances retired per evaluation (default 1)"),
+    k("cooldown", Ty::Duration, "no scale-down until this long after the last scaling (default 5m)"),
+    k("tolerance", Ty::Fraction, "no change while metric/target is within 1 ± tolerance (default 0.1)"),
+];
+
+const POOL: &[Key] = &[
+    k("slots", Ty::Int(1, limits::MAX_SLOTS as i64), "jobs one instance runs at once (default 1)"),
+    k("queue_limit", Ty::Int(0, U32), "jobs one instance queues beyond its slots (default unlimited)"),
+    k("queue_full_status", Ty::Status(&[503, 429]), "the backend's answer when its queue is full (default 503)"),
+    k("retry_after", Ty::Duration, "Retry-After on the backend's own 503/429"),
+    k("min_instances", Ty::Int(0, INSTANCES), "the autoscaler's floor (default 1)"),
+    k("max_instances", Ty::Int(1, INSTANCES), "the autoscaler's ceiling"),
+    k("initial_instances", Ty::Int(0, INSTANCES), "instances ready at t = 0 (default min_instances)"),
+    k("cold_start", Ty::Duration, "from a scale-up decision until the instance serves; required with an autoscaler"),
+    k("cancel_on_abandon", Ty::Bool, "the backend stops a job when the proxy gives up on it (default false)"),
+    k("deregister_delay", Ty::Duration, "a killed instance stays in the proxy's list this long (default 30s)"),
+    k("autoscaler", Ty::Table(AUTOSCALER), "without it the pool keeps its initial size"),
+];
+
+const DIST: &[Key] = &[
+    req("dist", Ty::Choice(&DISTS), "the distribution"),
+    k("value", Ty::Duration, "constant: the value"),
+    k("mean", Ty::Duration, "exponential, gamma: the mean"),
+    k("low", Ty::Duration, "uniform: the low end"),
+    k("high", Ty::Duration, "uniform: the high end"),
+    k("median", Ty::Duration, "lognormal: the median"),
+    k("p99", Ty::Duration, "lognormal: the 99th percentile"),
+    k("cv", Ty::Number(0.0), "gamma: coefficient of variation, at most 10"),
+];
+
+const CLASS: &[Key] = &[
+    req("pool", Ty::Name("pool"), "the pool that serves this class"),
+    req("service", Ty::Table(DIST), "GPU time of one job"),
+    k("chunks", Ty::Int(1, limits::MAX_CHUNKS as i64), "the response arrives in this many chunks (default 1)"),
+];
+
+const STRATEGY: &[Key] = &[
+    req("kind", Ty::Choice(&KINDS), "the retry strategy"),
+    k("max_attempts", Ty::Int(1, ATTEMPTS), "attempts in all, the first included"),
+    k("retry_on", Ty::Outcomes, "outcomes that are retried"),
+    k("honor_retry_after", Ty::Bool, "wait at least the response's Retry-After (default false)"),
+    k("delay", Ty::Duration, "fixed: the wait before every retry"),
+    k("base", Ty::Duration, "exponential: the first wait (at least 1ms)"),
+    k("multiplier", Ty::Number(0.0), "exponential: growth per retry, at least 1 (default 2)"),
+    k("cap", Ty::Duration, "exponential: the longest wait"),
+    k("jitter", Ty::Choice(&Jitter::NAMES), "exponential: jitter (default none)"),
+    k("ranges", Ty::Ranges, "stepped: retry n waits uniform(low_n, high_n); the last range repeats"),
+];
+
+const STEP: &[Key] = &[req("at", Ty::Duration, "when the step starts"), req("rate", Ty::Rate, "the rate from then on")];
+
+const ARRIVALS: &[Key] = &[
+    req("process", Ty::Choice(&PROCESSES), "the arrival process"),
+    k("spacing", Ty::Choice(&["poisson", "uniform"]), "ramp, spike, steps: random or evenly spaced arrivals"),
+    k("rate", Ty::Rate, "poisson, constant: the rate"),
+    k("from", Ty::Rate, "ramp: the starting rate"),
+    k("to", Ty::Rate, "ramp: the final rate"),
+    k("base", Ty::Rate, "spike: the rate outside the spike"),
+    k("peak", Ty::Rate, "spike: the rate during the spike"),
+    k("start", Ty::Duration, "ramp, spike: when it starts"),
+    k("length", Ty::Duration, "ramp, spike: how long it lasts"),
+    k("steps", Ty::List(STEP), "steps: piecewise-constant rates"),
+    k("users", Ty::Int(1, limits::MAX_USERS as i64), "closed: the number of users"),
+    k("think", Ty::Table(DIST), "closed: think time between requests"),
+];
+
+const BULK: &[Key] = &[
+    req("images", Ty::Int(1, IMAGES), "requests in one job"),
+    k("parallelism", Ty::Int(1, IMAGES), "images in flight at once (default 1)"),
+    k("on_failure", Ty::Choice(&["continue", "abort"]), "after an image failed for good (default continue)"),
+];
+
+const SWARM: &[Key] = &[
+    k("class", Ty::Name("class"), "every request is of this class (or give mix)"),
+    k("mix", Ty::Shares, "class name → share; shares add up to 1"),
+    req("arrivals", Ty::Table(ARRIVALS), "the arrival process"),
+    k("bulk", Ty::Table(BULK), "each arrival is a bulk job"),
+    k("timeout", Ty::Timeout, "per-attempt client timeout"),
+    k("strategy", Ty::Name("strategy"), "the retry strategy (default none)"),
+];
+
+const CHAOS: &[Key] = &[
+    req("kind", Ty::Choice(&CHAOS_KINDS), "what happens"),
+    req("at", Ty::Duration, "when it starts"),
+    k("duration", Ty::Duration, "how long it lasts (all but kill)"),
+    k("pool", Ty::Name("pool"), "kill, stall, slow, maintenance: the pool it hits"),
+    k("swarm", Ty::Name("swarm"), "traffic: the swarm whose traffic changes"),
+    k("count", Ty::Int(1, INSTANCES), "kill: ready instances that die"),
+    k("factor", Ty::Number(0.0), "slow: times slower; traffic: rate or users multiplied"),
+];
+
+const COMPARE: &[Key] = &[
+    k("strategies", Ty::Names("strategy"), "the strategies to compare"),
+    k("baseline", Ty::Name("strategy"), "differences are measured against it"),
+    k("seeds", Ty::Int(2, limits::MAX_SEEDS as i64), "replications per strategy (default 10)"),
+    k("swarms", Ty::Names("swarm"), "swarms that take the compared strategy"),
+    k("objective", Ty::Criteria, "ranking criteria such as \"max bulk_success_rate\""),
+];
+
+/// The whole file.
+pub const SCENARIO: &[Key] = &[
+    req("scenario", Ty::Table(META), "the experiment"),
+    k("proxy", Ty::Table(PROXY), "the Varnish-like reverse proxy"),
+    req("pool", Ty::Named(POOL), "GPU pools by name"),
+    req("class", Ty::Named(CLASS), "job classes by name"),
+    k("strategy", Ty::Named(STRATEGY), "client retry strategies by name"),
+    req("swarm", Ty::Named(SWARM), "client swarms by name"),
+    k("chaos", Ty::List(CHAOS), "fault and traffic events"),
+    k("slo", Ty::Conditions, "thresholds: metric = \"< value\""),
+    k("compare", Ty::Table(COMPARE), "defaults for stampede compare"),
+];
+
+const DURATION_PATTERN: &str = r"^(0|([0-9]+(\.[0-9]+)?(d|h|m|s|ms|us|µs|ns) ?)+)$";
+const RATE_PATTERN: &str = r"^[0-9.eE+-]+/(s|m|min|h)$";
+
+/// The JSON Schema (draft-07) of the scenario format.
+pub fn json_schema() -> Value {
+    let mut root = table(SCENARIO, "A stampede scenario: docs/scenario-format.md");
+    let obj = root.as_object_mut().expect("a table is an object");
+    obj.insert("$schema".into(), json!("http://json-schema.org/draft-07/schema#"));
+    obj.insert("title".into(), json!("stampede scenario"));
+    root
+}
+
+fn table(keys: &[Key], doc: &str) -> Value {
+    let mut props = Map::new();
+    for key in keys {
+        let mut v = value(key.ty);
+        if let Some(o) = v.as_object_mut() {
+            o.insert("description".into(), json!(key.doc));
+        }
+        props.insert(key.name.into(), v);
+    }
+    let required: Vec<&str> = keys.iter().filter(|k| k.required).map(|k| k.name).collect();
+    json!({ "type": "object", "description": doc, "properties": props, "required": required, "additionalProperties": false })
+}
+
+fn value(ty: Ty) -> Value {
+    match ty {
+        Ty::Duration => json!({ "type": "string", "pattern": DURATION_PATTERN, "examples": ["250ms", "90s", "2m30s"] }),
+        Ty::Timeout => json!({ "anyOf": [value(Ty::Duration), { "const": "off" }] }),
+        Ty::Rate => json!({ "type": "string", "pattern": RATE_PATTERN, "examples": ["12/s", "300/min"] }),
+        Ty::Int(min, max) => json!({ "type": "integer", "minimum": min, "maximum": max }),
+        Ty::Number(above) => json!({ "type": "number", "exclusiveMinimum": above }),
+        Ty::Fraction => json!({ "type": "number", "minimum": 0, "exclusiveMaximum": 1 }),
+        Ty::Status(codes) => json!({ "type": "integer", "enum": codes }),
+        Ty::Bool => json!({ "type": "boolean" }),
+        Ty::Str | Ty::Name(_) => json!({ "type": "string" }),
+        Ty::Choice(names) => json!({ "type": "string", "enum": names }),
+        Ty::Outcomes => {
+            let names = OutcomeSet::entry_names();
+            json!({ "anyOf": [{ "type": "string", "enum": names }, { "type": "array", "items": { "type": "string", "enum": names } }] })
+        }
+        Ty::Names(_) | Ty::Criteria => json!({ "type": "array", "items": { "type": "string" } }),
+        Ty::Ranges => {
+            json!({ "type": "array", "minItems": 1, "items": { "type": "array", "items": value(Ty::Duration), "minItems": 2, "maxItems": 2 } })
+        }
+        Ty::Shares => {
+            json!({ "type": "object", "additionalProperties": { "type": "number", "exclusiveMinimum": 0, "maximum": 1 } })
+        }
+        Ty::Table(keys) => table(keys, ""),
+        Ty::Named(keys) => json!({ "type": "object", "additionalProperties": table(keys, "") }),
+        Ty::List(keys) => json!({ "type": "array", "items": table(keys, "") }),
+        Ty::Conditions => {
+            json!({ "type": "object", "additionalProperties": { "type": "string", "pattern": "^\\s*(<|<=|>|>=)" } })
+        }
+    }
+}
+
+/// Every table of the format as a TOML header path (`pool.x.autoscaler`,
+/// `[[chaos]]`), with its keys: what the drift test probes.
+pub fn tables() -> Vec<(String, bool, &'static [Key])> {
+    let mut out = vec![(String::new(), false, SCENARIO)];
+    walk(SCENARIO, "", &mut out);
+    out
+}
+
+fn walk(keys: &'static [Key], prefix: &str, out: &mut Vec<(String, bool, &'static [Key])>) {
+    for key in keys {
+        let path = if prefix.is_empty() { key.name.to_string() } else { format!("{prefix}.{}", key.name) };
+        let (path, list, inner) = match key.ty {
+            Ty::Table(t) => (path, false, t),
+            Ty::Named(t) => (format!("{path}.x"), false, t),
+            Ty::List(t) => (path, true, t),
+            _ => continue,
+        };
+        out.push((path.clone(), list, inner));
+        walk(inner, &path, out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::raw::RawScenario;
+
+    /// The keys the deserializer accepts in the table at `path`, from its
+    /// message about an unknown key.
+    fn accepted(path: &str, list: bool) -> Vec<String> {
+        let doc = match (path.is_empty(), list) {
+            (true, _) => "zz_unknown = 1\n".to_string(),
+            (false, true) => format!("[[{path}]]\nzz_unknown = 1\n"),
+            (false, false) => format!("[{path}]\nzz_unknown = 1\n"),
+        };
+        let e = toml_edit::de::from_str::<RawScenario>(&doc).expect_err(&doc).message().to_string();
+        assert!(e.starts_with("unknown field `zz_unknown`"), "{path}: {e}");
+        let mut names: Vec<String> = e.split('`').skip(3).step_by(2).map(String::from).collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn the_schema_lists_exactly_the_keys_the_parser_accepts() {
+        for (path, list, keys) in tables() {
+            let mut described: Vec<String> = keys.iter().map(|k| k.name.to_string()).collect();
+            described.sort();
+            assert_eq!(described, accepted(&path, list), "table `{path}`");
+        }
+    }
+
+    #[test]
+    fn every_key_is_documented() {
+        let doc = std::fs::read_to_string("docs/scenario-format.md").expect("docs");
+        for (path, _, keys) in tables() {
+            for key in keys {
+                // Keys in backticks, sections by their header (`[pool.<name>]`, `[proxy.probe]`).
+                let forms = [format!("`{}`", key.name), format!("[{}", key.name), format!(".{}]", key.name)];
+                let shown = if path.is_empty() { &forms[1..2] } else { &forms[..] };
+                assert!(shown.iter().any(|f| doc.contains(f)), "docs/scenario-format.md lacks {shown:?} ({path})");
+            }
+        }
+    }
+
+    #[test]
+    fn the_schema_is_draft_07_json_with_limits_from_the_code() {
+        let s = json_schema();
+        assert_eq!(s["$schema"], "http://json-schema.org/draft-07/schema#");
+        let slots = &s["properties"]["pool"]["additionalProperties"]["properties"]["slots"];
+        assert_eq!(slots["maximum"], limits::MAX_SLOTS);
+        assert_eq!(s["required"], json!(["scenario", "pool", "class", "swarm"]));
+    }
+}
