@@ -128,7 +128,8 @@ impl Comparison {
                         let d = paired_difference(&values[s][m.name], &values[base][m.name]).map(|diff| Difference {
                             diff,
                             significant: diff.excludes_zero(),
-                            better: (m.better == catalog::Better::Higher) == (diff.mean > 0.0) && diff.mean != 0.0,
+                            better: diff.direction() != 0.0
+                                && (m.better == catalog::Better::Higher) == (diff.direction() > 0.0),
                         });
                         (m.name.to_string(), d)
                     })
@@ -193,7 +194,7 @@ type Values<'a> = [BTreeMap<&'a str, Vec<Option<f64>>>];
 fn decide(plan: &Plan, values: &Values<'_>, a: usize, b: usize) -> Option<bool> {
     plan.objective.iter().find_map(|c| {
         let d = paired_difference(&values[a][c.metric.name], &values[b][c.metric.name])?;
-        d.excludes_zero().then(|| c.favours(d.mean))
+        d.excludes_zero().then(|| c.favours(d.direction()))
     })
 }
 
@@ -212,8 +213,21 @@ fn attempts_shares(plan: &Plan, cells: &[Cell]) -> BTreeMap<String, f64> {
     totals.into_iter().map(|(k, v)| (k, if all == 0 { 0.0 } else { v as f64 / all as f64 })).collect()
 }
 
+/// A difference that is not a finite number: one side is infinite (a
+/// percentile that counts failures) in seeds where the other is not.
+fn show_unbounded(d: &Interval) -> Option<String> {
+    (!d.mean.is_finite()).then(|| match d.mean {
+        m if m > 0.0 => "+∞".to_string(),
+        m if m < 0.0 => "-∞".to_string(),
+        _ => "undefined".to_string(),
+    })
+}
+
 /// A difference in a metric's own terms: percentage points, seconds, or plain.
 pub fn show_difference(unit: Unit, d: &Interval) -> String {
+    if let Some(s) = show_unbounded(d) {
+        return format!("{s} (infinite on one side only in some seeds; significance by sign test)");
+    }
     let hw = d.half_width();
     match unit {
         Unit::Ratio => format!("{:+.2} percentage points ± {:.2}", d.mean * 100.0, hw * 100.0),
@@ -224,6 +238,9 @@ pub fn show_difference(unit: Unit, d: &Interval) -> String {
 
 /// The same, compact, for table cells: "+4.12pp ±1.30", "-12.5s ±3.1".
 pub fn show_difference_short(unit: Unit, d: &Interval) -> String {
+    if let Some(s) = show_unbounded(d) {
+        return s;
+    }
     let hw = d.half_width();
     match unit {
         Unit::Ratio => format!("{:+.2}pp ±{:.2}", d.mean * 100.0, hw * 100.0),
@@ -317,8 +334,8 @@ arrivals = { process = "poisson", rate = "1/s" }
             .map(|(&s, &p)| {
                 let mut summary = Summary::default();
                 summary.requests.offered = 1000;
-                summary.success_rate = s;
-                summary.completion_ms = Percentiles { count: 10, p99: p * 1e3, ..Default::default() };
+                summary.success_rate = Some(s);
+                summary.completion_ms = Percentiles { count: 10, p99: Some(p * 1e3), ..Default::default() };
                 Cell { summary, rows: Vec::new(), completion: LatencyHist::default() }
             })
             .collect()

@@ -14,6 +14,8 @@ mod docs;
 mod memory;
 mod plan;
 mod proxy;
+mod slo;
 mod support;
 mod sweep;
 mod theory;
+mod undefined;
