@@ -20,6 +20,7 @@ pub fn compare(args: &CompareArgs, sets: &[Override]) -> Result<u8, Failure> {
         swarms: args.swarms.clone(),
         objective: args.objective.clone(),
         slos: super::inline_slos(&args.slo)?,
+        score_all: args.score == super::Score::All,
     };
     let plan = Plan::new(sc, &req).map_err(Failure::usage)?;
     let detail = match &args.detail {

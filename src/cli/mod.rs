@@ -79,6 +79,15 @@ pub struct RunArgs {
     pub output: OutputArgs,
 }
 
+/// Whose requests a comparison's metrics and scores cover.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Score {
+    /// The swarms that take the compared strategy (`--swarms`).
+    Compared,
+    /// Every swarm.
+    All,
+}
+
 #[derive(clap::Args, Debug)]
 pub struct CompareArgs {
     /// The scenario file (TOML).
@@ -98,6 +107,9 @@ pub struct CompareArgs {
     /// Swarms that take the compared strategy, comma-separated (default: [compare] swarms, else all).
     #[arg(long, value_delimiter = ',', value_name = "A,B,...")]
     pub swarms: Option<Vec<String>>,
+    /// Whose requests metrics and scores cover: the swarms that take the strategy, or all.
+    #[arg(long, value_enum, default_value_t = Score::Compared)]
+    pub score: Score,
     /// Ranking objective, comma-separated criteria such as "max bulk_success_rate,min completion_p99".
     #[arg(long, value_delimiter = ',', value_name = "CRITERIA")]
     pub objective: Option<Vec<String>>,
@@ -124,6 +136,9 @@ pub struct SweepArgs {
     /// Swarms that take the strategy, comma-separated (default: all).
     #[arg(long, value_delimiter = ',', value_name = "A,B,...")]
     pub swarms: Option<Vec<String>>,
+    /// Whose requests metrics cover: the --swarms ones, or all.
+    #[arg(long, value_enum, default_value_t = Score::Compared)]
+    pub score: Score,
     /// Seeds per point and strategy (default 5). Every point uses the same seeds.
     #[arg(long, value_name = "N", value_parser = at_least(2))]
     pub seeds: Option<u32>,

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Cell, Plan};
 use crate::metrics::catalog::{self, MetricInfo, Unit};
+use crate::metrics::summary::is_pool_wide;
 use crate::stats::{Interval, mean_ci, paired_difference};
 
 /// A strategy's paired difference against the baseline on one metric.
@@ -51,6 +52,11 @@ pub struct Comparison {
     pub baseline: String,
     /// Swarms that took the compared strategy.
     pub swarms: Vec<String>,
+    /// Swarms whose requests the metrics and scores cover.
+    pub scored_swarms: Vec<String>,
+    /// Reported metrics that are recorded per pool and so cover every swarm
+    /// whatever `scored_swarms` says (empty when every swarm is scored).
+    pub pool_wide: Vec<String>,
     pub objective: Vec<String>,
     pub confidence: f64,
     /// Metrics reported, in display order.
@@ -81,7 +87,7 @@ impl Comparison {
             .map(|seeds| {
                 let mut by: BTreeMap<&str, Vec<Option<f64>>> = BTreeMap::new();
                 for m in &metrics {
-                    by.insert(m.name, seeds.iter().map(|c| c.summary.metric(m.name)).collect());
+                    by.insert(m.name, seeds.iter().map(|c| c.scored.metric(m.name)).collect());
                 }
                 by
             })
@@ -173,6 +179,12 @@ impl Comparison {
             seeds: plan.seeds.clone(),
             baseline: plan.strategy_name(base).to_string(),
             swarms: plan.swarms.iter().map(|&s| plan.scenario.swarms[s].name.clone()).collect(),
+            scored_swarms: plan.scored.iter().map(|&s| plan.scenario.swarms[s].name.clone()).collect(),
+            pool_wide: if plan.scored.len() < plan.scenario.swarms.len() {
+                metrics.iter().filter(|m| is_pool_wide(m.name)).map(|m| m.name.to_string()).collect()
+            } else {
+                Vec::new()
+            },
             objective: plan.objective.iter().map(ToString::to_string).collect(),
             confidence: 0.95,
             metrics: metrics.iter().map(|m| m.name.to_string()).collect(),
@@ -336,7 +348,7 @@ arrivals = { process = "poisson", rate = "1/s" }
                 summary.requests.offered = 1000;
                 summary.success_rate = Some(s);
                 summary.completion_ms = Percentiles { count: 10, p99: Some(p * 1e3), ..Default::default() };
-                Cell { summary, rows: Vec::new(), completion: LatencyHist::default() }
+                Cell { scored: summary.clone(), summary, rows: Vec::new(), completion: LatencyHist::default() }
             })
             .collect()
     }

@@ -134,6 +134,11 @@ impl Recorder {
         merge_all(self.swarms.iter().map(|s| &s.completion))
     }
 
+    /// Request completion time over the swarms `swarms` (indices).
+    pub fn completion_of(&self, swarms: &[usize]) -> LatencyHist {
+        merge_all(swarms.iter().map(|&i| &self.swarms[i].completion))
+    }
+
     /// Bulk job completion time over all swarms (merged as [`Recorder::completion`]).
     pub fn bulk_completion(&self) -> LatencyHist {
         merge_all(self.swarms.iter().map(|s| &s.bulk_completion))

@@ -169,6 +169,14 @@ fn buckets(counts: &[u64; 16]) -> BTreeMap<String, u64> {
         .collect()
 }
 
+/// True for the metrics recorded per pool rather than per swarm — attempt
+/// latency, queue wait, time to first byte, GPU and instance time — which a
+/// [`Summary::scoped`] summary cannot restrict to some swarms.
+pub fn is_pool_wide(metric: &str) -> bool {
+    ["latency_", "queue_wait_", "first_byte_"].iter().any(|p| metric.starts_with(p))
+        || matches!(metric, "wasted_gpu_seconds" | "gpu_busy_seconds" | "instance_seconds")
+}
+
 /// What the engine knows at the end of a run that the recorder does not.
 #[derive(Clone, Debug, Default)]
 pub struct EndState {
@@ -310,16 +318,17 @@ impl Summary {
         };
         let all: Vec<usize> = (0..sc.swarms.len()).collect();
         s.set_requests(sc, rec, &all, |i| (end.unfinished[i], end.bulk_unfinished[i]));
+        s.slo = s.check(&sc.slo);
         s
     }
 
     /// This summary with its request-level numbers — requests, attempts,
-    /// rates, goodput, completion, attempts per request, bulk jobs, swarms,
-    /// SLOs — restricted to `swarms` (indices into `sc.swarms`), from the
-    /// recorder of the same run. Pool-level numbers (attempt latency, queue
-    /// wait, first byte, chunk gaps, GPU, proxy) are recorded per pool, not per
-    /// swarm, and keep covering every swarm. Scoping to every swarm gives the
-    /// summary back unchanged.
+    /// rates, goodput, completion, attempts per request, bulk jobs, swarms —
+    /// restricted to `swarms` (indices into `sc.swarms`), from the recorder of
+    /// the same run. Pool-level numbers (see [`is_pool_wide`]) are recorded
+    /// per pool, not per swarm, and keep covering every swarm; so do the SLO
+    /// results, which are about the whole service. Scoping to every swarm
+    /// gives the summary back unchanged.
     pub fn scoped(&self, sc: &Scenario, rec: &Recorder, swarms: &[usize]) -> Summary {
         let mut s = self.clone();
         let left = |i: usize| {
@@ -358,7 +367,6 @@ impl Summary {
         self.completion_all_ms = whole.completion_all_ms;
         self.attempts_per_request = whole.attempts_per_request;
         self.bulk_jobs = whole.bulk_jobs.unwrap_or_default();
-        self.slo = self.check(&sc.slo);
     }
 
     /// The value of a named metric (durations in seconds, ratios as

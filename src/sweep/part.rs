@@ -123,8 +123,8 @@ fn spec_difference(a: &SweepSpec, b: &SweepSpec) -> &'static str {
         "--set differs"
     } else if a.vary != b.vary {
         "--vary differs"
-    } else if a.strategies != b.strategies || a.swarms != b.swarms {
-        "--strategies or --swarms differs"
+    } else if a.strategies != b.strategies || a.swarms != b.swarms || a.score_all != b.score_all {
+        "--strategies, --swarms or --score differs"
     } else if a.seeds != b.seeds {
         "the seeds differ"
     } else {

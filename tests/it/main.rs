@@ -14,6 +14,7 @@ mod docs;
 mod memory;
 mod plan;
 mod proxy;
+mod scope;
 mod slo;
 mod support;
 mod sweep;
