@@ -13,6 +13,7 @@ mod determinism;
 mod docs;
 mod memory;
 mod plan;
+mod plan_timeouts;
 mod proxy;
 mod scope;
 mod slo;
