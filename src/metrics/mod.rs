@@ -10,6 +10,7 @@
 
 pub mod catalog;
 pub mod completion_all;
+pub mod consistency;
 pub mod extended;
 mod histogram;
 pub mod summary;

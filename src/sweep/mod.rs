@@ -135,6 +135,11 @@ impl Sweep {
         Ok(Sweep { spec, grid, scenarios, strategy_labels, base, scored })
     }
 
+    /// The scenario of grid point `point` (first strategy variant).
+    pub fn scenario_at(&self, point: usize) -> &Scenario {
+        &self.scenarios[point][0]
+    }
+
     pub fn strategies(&self) -> usize {
         self.strategy_labels.len()
     }

@@ -12,6 +12,7 @@ mod conservation;
 mod determinism;
 mod docs;
 mod memory;
+mod merge_validation;
 mod plan;
 mod plan_timeouts;
 mod proxy;
