@@ -169,7 +169,8 @@ pub fn one_sided_bound(xs: &[f64], confidence: f64, upper: bool) -> Option<f64> 
 pub struct Interval {
     #[serde(with = "crate::metrics::extended::float")]
     pub mean: f64,
-    /// Lower and upper bound (equal to the mean when n < 2: no spread is known).
+    /// Lower and upper bound: −∞ and +∞ when n = 1 (one value says nothing
+    /// about the spread); equal to the mean when the mean is infinite (exact).
     #[serde(with = "crate::metrics::extended::float")]
     pub lo: f64,
     #[serde(with = "crate::metrics::extended::float")]
@@ -216,7 +217,7 @@ pub fn mean_ci(xs: &[f64]) -> Option<Interval> {
         return Some(Interval { mean: m, lo: m, hi: m, n });
     }
     let (mean, se) = mean_and_se(xs);
-    let hw = se.map_or(0.0, |se| t_quantile(0.975, n - 1) * se);
+    let hw = se.map_or(f64::INFINITY, |se| t_quantile(0.975, n - 1) * se);
     Some(Interval { mean, lo: mean - hw, hi: mean + hw, n })
 }
 
@@ -359,7 +360,7 @@ mod tests {
     #[test]
     fn a_single_value_has_no_spread_and_nothing_is_significant() {
         let i = mean_ci(&[3.0]).expect("one");
-        assert_eq!((i.lo, i.hi), (3.0, 3.0));
+        assert_eq!((i.lo, i.hi), (f64::NEG_INFINITY, f64::INFINITY), "one value bounds nothing, not ±0");
         assert!(!i.excludes_zero());
         assert_eq!(mean_ci(&[]), None);
     }

@@ -102,7 +102,9 @@ impl Comparison {
         let primary_mean: Vec<f64> = (0..n)
             .map(|s| {
                 let xs: Vec<f64> = values[s][primary.metric.name].iter().flatten().copied().collect();
-                mean_ci(&xs).map_or(f64::NAN, |i| i.mean)
+                // Undefined sorts last whichever way is better, like an infinite value.
+                let worst = if primary.maximize { f64::NEG_INFINITY } else { f64::INFINITY };
+                mean_ci(&xs).map_or(worst, |i| if i.mean.is_nan() { worst } else { i.mean })
             })
             .collect();
         let mut order: Vec<usize> = (0..n).collect();
@@ -222,7 +224,18 @@ fn attempts_shares(plan: &Plan, cells: &[Cell]) -> BTreeMap<String, f64> {
         }
     }
     let all: u64 = totals.values().sum();
-    totals.into_iter().map(|(k, v)| (k, if all == 0 { 0.0 } else { v as f64 / all as f64 })).collect()
+    // No ended request: no shares at all, rather than shares of 0.
+    if all == 0 {
+        return BTreeMap::new();
+    }
+    totals.into_iter().map(|(k, v)| (k, v as f64 / all as f64)).collect()
+}
+
+/// The half-width of `d` scaled and with `digits` decimals; "∞" when a
+/// single pair bounds nothing.
+fn half_width(d: &Interval, digits: usize, scale: f64) -> String {
+    let hw = d.half_width();
+    if hw.is_finite() { format!("{:.*}", digits, hw * scale) } else { "∞".into() }
 }
 
 /// A difference that is not a finite number: one side is infinite (a
@@ -240,11 +253,11 @@ pub fn show_difference(unit: Unit, d: &Interval) -> String {
     if let Some(s) = show_unbounded(d) {
         return format!("{s} (infinite on one side only in some seeds; significance by sign test)");
     }
-    let hw = d.half_width();
+    let hw = |digits: usize, scale: f64| half_width(d, digits, scale);
     match unit {
-        Unit::Ratio => format!("{:+.2} percentage points ± {:.2}", d.mean * 100.0, hw * 100.0),
-        Unit::Duration => format!("{:+.2} s ± {:.2}", d.mean, hw),
-        Unit::Number => format!("{:+.3} ± {:.3}", d.mean, hw),
+        Unit::Ratio => format!("{:+.2} percentage points ± {}", d.mean * 100.0, hw(2, 100.0)),
+        Unit::Duration => format!("{:+.2} s ± {}", d.mean, hw(2, 1.0)),
+        Unit::Number => format!("{:+.3} ± {}", d.mean, hw(3, 1.0)),
     }
 }
 
@@ -253,12 +266,12 @@ pub fn show_difference_short(unit: Unit, d: &Interval) -> String {
     if let Some(s) = show_unbounded(d) {
         return s;
     }
-    let hw = d.half_width();
+    let hw = |digits: usize, scale: f64| half_width(d, digits, scale);
     match unit {
-        Unit::Ratio => format!("{:+.2}pp ±{:.2}", d.mean * 100.0, hw * 100.0),
-        Unit::Duration => format!("{:+.1}s ±{:.1}", d.mean, hw),
-        Unit::Number if d.mean.abs() >= 100.0 => format!("{:+.0} ±{:.0}", d.mean, hw),
-        Unit::Number => format!("{:+.3} ±{:.3}", d.mean, hw),
+        Unit::Ratio => format!("{:+.2}pp ±{}", d.mean * 100.0, hw(2, 100.0)),
+        Unit::Duration => format!("{:+.1}s ±{}", d.mean, hw(1, 1.0)),
+        Unit::Number if d.mean.abs() >= 100.0 => format!("{:+.0} ±{}", d.mean, hw(0, 1.0)),
+        Unit::Number => format!("{:+.3} ±{}", d.mean, hw(3, 1.0)),
     }
 }
 
@@ -384,6 +397,18 @@ arrivals = { process = "poisson", rate = "1/s" }
         ];
         let c = Comparison::build(&p, &all);
         assert_eq!(c.winner.as_deref(), Some("b"), "{}", c.verdict);
+    }
+
+    #[test]
+    fn no_ended_request_gives_no_attempt_shares_and_one_pair_no_bound() {
+        let p = plan();
+        let flat = [30.0; 3];
+        let all = vec![cells(&[0.9, 0.8, 0.7], &flat), cells(&[0.9, 0.8, 0.7], &flat), cells(&[0.9, 0.8, 0.7], &flat)];
+        let c = Comparison::build(&p, &all);
+        assert!(c.strategies.iter().all(|s| s.attempts_per_request.is_empty()), "no shares of 0 without requests");
+        let one = paired_difference(&[Some(2.0)], &[Some(1.0)]).expect("a pair");
+        assert_eq!(show_difference_short(Unit::Duration, &one), "+1.0s ±∞");
+        assert_eq!(show_difference(Unit::Ratio, &one), "+100.00 percentage points ± ∞");
     }
 
     #[test]

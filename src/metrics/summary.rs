@@ -138,7 +138,7 @@ pub struct Summary {
     pub first_byte_ms: Percentiles,
     /// Gaps between chunks of streamed responses.
     pub chunk_gap_ms: Percentiles,
-    /// How many ended requests took 1, 2, … attempts (the last bucket is "16 or more").
+    /// How many ended requests took 1, 2, … attempts (the last bucket, "15+", is 15 or more).
     pub attempts_per_request: BTreeMap<String, u64>,
     pub bulk_jobs: BulkJobs,
     pub gpu: Gpu,
@@ -158,7 +158,7 @@ fn r9(x: f64) -> f64 {
     (x * 1e9).round() / 1e9
 }
 
-/// Attempts-per-request counts keyed "01".."15" and "16+".
+/// Attempts-per-request counts keyed "01".."14" and "15+" (15 or more).
 fn buckets(counts: &[u64; 16]) -> BTreeMap<String, u64> {
     let n = counts.len();
     counts

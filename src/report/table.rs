@@ -21,7 +21,8 @@ pub fn show_interval(unit: Unit, i: &Interval) -> String {
     }
     let hw = i.half_width();
     match unit {
-        Unit::Ratio => format!("{:.2}% ±{:.2}", i.mean * 100.0, hw * 100.0),
+        Unit::Ratio if hw.is_finite() => format!("{:.2}% ±{:.2}", i.mean * 100.0, hw * 100.0),
+        Unit::Ratio => format!("{:.2}% ±∞", i.mean * 100.0),
         _ => format!("{} ±{}", catalog::show(unit, i.mean), catalog::show(unit, hw)),
     }
 }
