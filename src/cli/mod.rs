@@ -162,7 +162,7 @@ pub struct PlanArgs {
     /// The key to size and its range: KEY=LOW..HIGH or KEY=LOW..HIGH:STEP (integers or durations).
     #[arg(long, required = true, value_name = "KEY=LOW..HIGH")]
     pub tune: String,
-    /// A threshold to meet, e.g. "rate_503<0.01" or "completion_p99<120s" (repeatable; adds to [slo]).
+    /// A threshold to meet, e.g. "rate_503<0.01" or "completion_all_p99<120s" (repeatable; adds to [slo]).
     #[arg(long, value_name = "METRIC<VALUE")]
     pub slo: Vec<String>,
     /// Seeds per evaluated value (default 10).
