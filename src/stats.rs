@@ -7,6 +7,17 @@
 //! difference is therefore taken seed by seed (a paired comparison), which
 //! cancels the traffic's own variability and needs far fewer seeds than
 //! comparing two separate means.
+//!
+//! **Infinite values.** Percentiles that count failures as never completing
+//! (`completion_all_*`) are +∞ in a seed where too many requests failed. The
+//! mean of a quantity that is infinite with positive probability is infinite,
+//! and one seed shows the probability is positive, so a mean with an infinite
+//! value is that infinity exactly (its interval is the point). A paired
+//! difference with an infinite term (one strategy never completes where the
+//! other does) has no t interval; it gets the distribution-free interval for
+//! the *median* difference from order statistics (the sign test inverted),
+//! at least 95% confident, which handles infinite terms. Both infinite counts
+//! as no difference.
 
 use serde::{Deserialize, Serialize};
 
@@ -132,33 +143,67 @@ fn ln_gamma(x: f64) -> f64 {
     0.5 * (2.0 * std::f64::consts::PI).ln() + (x + 0.5) * t.ln() - t + s.ln()
 }
 
+/// The mean of values of which some are infinite (then it is ±∞, or NaN when
+/// both infinities occur); None when every value is finite.
+fn infinite_mean(xs: &[f64]) -> Option<f64> {
+    xs.iter().any(|x| x.is_infinite()).then(|| xs.iter().sum::<f64>())
+}
+
 /// The one-sided bound of a mean at `confidence`: the value the true mean is
-/// below (upper) or above (lower) with that confidence. None with fewer than 2 values.
+/// below (upper) or above (lower) with that confidence. None with fewer than 2
+/// values; an infinite mean is its own bound.
 pub fn one_sided_bound(xs: &[f64], confidence: f64, upper: bool) -> Option<f64> {
+    if xs.len() >= 2
+        && let Some(m) = infinite_mean(xs)
+    {
+        return Some(m);
+    }
     let (mean, se) = mean_and_se(xs);
     let hw = t_quantile(confidence, xs.len() - 1) * se?;
     Some(if upper { mean + hw } else { mean - hw })
 }
 
-/// A mean with its 95% confidence interval.
+/// A mean with its 95% confidence interval. Infinite values are written as
+/// `"inf"` / `"-inf"` in JSON, undefined ones (NaN) as null.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Interval {
+    #[serde(with = "crate::metrics::extended::float")]
     pub mean: f64,
-    /// Lower and upper bound (equal to the mean when n < 2: no spread is known).
+    /// Lower and upper bound: −∞ and +∞ when n = 1 (one value says nothing
+    /// about the spread); equal to the mean when the mean is infinite (exact).
+    #[serde(with = "crate::metrics::extended::float")]
     pub lo: f64,
+    #[serde(with = "crate::metrics::extended::float")]
     pub hi: f64,
     /// Replications that had a value.
     pub n: usize,
 }
 
 impl Interval {
+    /// Half the width; 0 for a point (an infinite mean included).
     pub fn half_width(&self) -> f64 {
-        (self.hi - self.lo) / 2.0
+        if self.lo == self.hi { 0.0 } else { (self.hi - self.lo) / 2.0 }
     }
 
     /// True when the interval excludes zero (for a difference: significant at 5%).
     pub fn excludes_zero(&self) -> bool {
         self.n >= 2 && (self.lo > 0.0 || self.hi < 0.0)
+    }
+
+    /// The sign the data supports: +1 or −1 when the interval excludes zero,
+    /// otherwise the sign of the mean (0 for a zero or undefined mean).
+    pub fn direction(&self) -> f64 {
+        if self.lo > 0.0 {
+            1.0
+        } else if self.hi < 0.0 {
+            -1.0
+        } else if self.mean > 0.0 {
+            1.0
+        } else if self.mean < 0.0 {
+            -1.0
+        } else {
+            0.0
+        }
     }
 }
 
@@ -168,15 +213,52 @@ pub fn mean_ci(xs: &[f64]) -> Option<Interval> {
     if n == 0 {
         return None;
     }
+    if let Some(m) = infinite_mean(xs) {
+        return Some(Interval { mean: m, lo: m, hi: m, n });
+    }
     let (mean, se) = mean_and_se(xs);
-    let hw = se.map_or(0.0, |se| t_quantile(0.975, n - 1) * se);
+    let hw = se.map_or(f64::INFINITY, |se| t_quantile(0.975, n - 1) * se);
     Some(Interval { mean, lo: mean - hw, hi: mean + hw, n })
 }
 
-/// The paired difference a − b over the replications where both have a value.
+/// The paired difference a − b over the replications where both have a
+/// value: a t interval of the mean difference, or, when some difference is
+/// infinite, the order-statistic interval of the median difference (see the
+/// module doc). Equal values, infinite ones included, differ by 0.
 pub fn paired_difference(a: &[Option<f64>], b: &[Option<f64>]) -> Option<Interval> {
-    let d: Vec<f64> = a.iter().zip(b).filter_map(|(x, y)| Some((*x)? - (*y)?)).collect();
-    mean_ci(&d)
+    let d: Vec<f64> =
+        a.iter().zip(b).filter_map(|(x, y)| Some(if (*x)? == (*y)? { 0.0 } else { (*x)? - (*y)? })).collect();
+    if d.is_empty() || d.iter().all(|x| x.is_finite()) {
+        return mean_ci(&d);
+    }
+    let mut sorted = d.clone();
+    sorted.sort_by(f64::total_cmp);
+    let n = sorted.len();
+    let mean = infinite_mean(&d).expect("an infinite difference");
+    let (lo, hi) = match median_interval_rank(n, 0.95) {
+        Some(k) => (sorted[k - 1], sorted[n - k]),
+        None => (f64::NEG_INFINITY, f64::INFINITY),
+    };
+    Some(Interval { mean, lo, hi, n })
+}
+
+/// The largest k ≥ 1 such that [x₍ₖ₎, x₍ₙ₊₁₋ₖ₎] covers the median with at
+/// least `confidence`: 2·P(Binomial(n, ½) ≤ k − 1) ≤ 1 − confidence. None when
+/// n is too small for any (n < 6 at 95%).
+fn median_interval_rank(n: usize, confidence: f64) -> Option<usize> {
+    let alpha = (1.0 - confidence) / 2.0;
+    let ln_half_n = n as f64 * 0.5f64.ln();
+    let ln_choose = |i: usize| ln_gamma(n as f64 + 1.0) - ln_gamma(i as f64 + 1.0) - ln_gamma((n - i) as f64 + 1.0);
+    let mut cdf = 0.0;
+    let mut k = None;
+    for i in 0..n.div_ceil(2) {
+        cdf += (ln_choose(i) + ln_half_n).exp();
+        if cdf > alpha {
+            break;
+        }
+        k = Some(i + 1);
+    }
+    k
 }
 
 #[cfg(test)]
@@ -240,9 +322,45 @@ mod tests {
     }
 
     #[test]
+    fn order_statistic_ranks_match_the_binomial_tables() {
+        // P(Bin(n, ½) ≤ k − 1) ≤ 0.025: n = 6 → k = 1 (1/64), n = 10 → 2 (11/1024),
+        // n = 20 → 6 (P(X ≤ 5) = 0.0207), n = 5 → none (1/32 > 0.025).
+        assert_eq!(median_interval_rank(5, 0.95), None);
+        assert_eq!(median_interval_rank(6, 0.95), Some(1));
+        assert_eq!(median_interval_rank(10, 0.95), Some(2));
+        assert_eq!(median_interval_rank(20, 0.95), Some(6));
+    }
+
+    #[test]
+    fn infinite_values_give_an_infinite_mean_and_a_sign_based_difference() {
+        let inf = f64::INFINITY;
+        let m = mean_ci(&[1.0, inf, 3.0]).expect("values");
+        assert_eq!((m.mean, m.lo, m.hi, m.half_width()), (inf, inf, inf, 0.0));
+        assert_eq!(one_sided_bound(&[1.0, inf], 0.95, true), Some(inf));
+        assert_eq!(one_sided_bound(&[1.0, inf], 0.95, false), Some(inf));
+        // Both infinite in every seed: no difference.
+        let both = paired_difference(&[Some(inf); 4], &[Some(inf); 4]).expect("pairs");
+        assert_eq!((both.mean, both.excludes_zero()), (0.0, false));
+        // a never completes in 9 of 10 seeds where b does, ties in the tenth: a is worse.
+        let a: Vec<Option<f64>> = (0..10).map(|i| Some(if i < 9 { inf } else { 5.0 })).collect();
+        let b = vec![Some(5.0); 10];
+        let d = paired_difference(&a, &b).expect("pairs");
+        assert_eq!(d.mean, inf);
+        assert!(d.excludes_zero() && d.direction() > 0.0, "{d:?}");
+        // Mixed directions: the interval spans zero and the mean is undefined.
+        let mixed: Vec<Option<f64>> = (0..10).map(|i| Some(if i < 5 { inf } else { 1.0 })).collect();
+        let rev: Vec<Option<f64>> = (0..10).map(|i| Some(if i < 5 { 1.0 } else { inf })).collect();
+        let d = paired_difference(&mixed, &rev).expect("pairs");
+        assert!(d.mean.is_nan() && !d.excludes_zero(), "{d:?}");
+        // Too few seeds for any interval.
+        let d = paired_difference(&[Some(inf); 3], &[Some(1.0); 3]).expect("pairs");
+        assert!(!d.excludes_zero(), "{d:?}");
+    }
+
+    #[test]
     fn a_single_value_has_no_spread_and_nothing_is_significant() {
         let i = mean_ci(&[3.0]).expect("one");
-        assert_eq!((i.lo, i.hi), (3.0, 3.0));
+        assert_eq!((i.lo, i.hi), (f64::NEG_INFINITY, f64::INFINITY), "one value bounds nothing, not ±0");
         assert!(!i.excludes_zero());
         assert_eq!(mean_ci(&[]), None);
     }

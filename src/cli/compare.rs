@@ -23,6 +23,7 @@ pub fn compare(args: &CompareArgs, g: Global<'_>) -> Result<u8, Failure> {
         swarms: args.swarms.clone(),
         objective: args.objective.clone(),
         slos: super::inline_slos(&args.slo)?,
+        score_all: args.score == super::Score::All,
     };
     let plan = Plan::new(sc, &req).map_err(Failure::usage)?;
     limits::check_kept_runs(&plan.scenario, plan.cells()).map_err(Failure::usage)?;

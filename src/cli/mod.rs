@@ -84,6 +84,15 @@ pub struct RunArgs {
     pub output: OutputArgs,
 }
 
+/// Whose requests a comparison's metrics and scores cover.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Score {
+    /// The swarms that take the compared strategy (`--swarms`).
+    Compared,
+    /// Every swarm.
+    All,
+}
+
 #[derive(clap::Args, Debug)]
 pub struct CompareArgs {
     /// The scenario file (TOML).
@@ -103,6 +112,9 @@ pub struct CompareArgs {
     /// Swarms that take the compared strategy, comma-separated (default: [compare] swarms, else all).
     #[arg(long, value_delimiter = ',', value_name = "A,B,...")]
     pub swarms: Option<Vec<String>>,
+    /// Whose requests metrics and scores cover: the swarms that take the strategy, or all.
+    #[arg(long, value_enum, default_value_t = Score::Compared)]
+    pub score: Score,
     /// Ranking objective, comma-separated criteria such as "max bulk_success_rate,min completion_p99".
     #[arg(long, value_delimiter = ',', value_name = "CRITERIA")]
     pub objective: Option<Vec<String>>,
@@ -129,6 +141,9 @@ pub struct SweepArgs {
     /// Swarms that take the strategy, comma-separated (default: all).
     #[arg(long, value_delimiter = ',', value_name = "A,B,...")]
     pub swarms: Option<Vec<String>>,
+    /// Whose requests metrics cover: the --swarms ones, or all.
+    #[arg(long, value_enum, default_value_t = Score::Compared)]
+    pub score: Score,
     /// Seeds per point and strategy (default 5). Every point uses the same seeds.
     #[arg(long, value_name = "N", value_parser = seeds)]
     pub seeds: Option<u32>,
@@ -152,7 +167,7 @@ pub struct PlanArgs {
     /// The key to size and its range: KEY=LOW..HIGH or KEY=LOW..HIGH:STEP (integers or durations).
     #[arg(long, required = true, value_name = "KEY=LOW..HIGH")]
     pub tune: String,
-    /// A threshold to meet, e.g. "rate_503<0.01" or "completion_p99<120s" (repeatable; adds to [slo]).
+    /// A threshold to meet, e.g. "rate_503<0.01" or "completion_all_p99<120s" (repeatable; adds to [slo]).
     #[arg(long, value_name = "METRIC<VALUE")]
     pub slo: Vec<String>,
     /// Seeds per evaluated value (default 10).

@@ -50,6 +50,7 @@ pub fn sweep(args: &SweepArgs, g: Global<'_>) -> Result<u8, Failure> {
         vary: args.vary.clone(),
         strategies: args.strategies.clone().unwrap_or_default(),
         swarms: args.swarms.clone().unwrap_or_default(),
+        score_all: args.score == super::Score::All,
         seeds: (0..u64::from(n)).map(|i| base.seed.wrapping_add(i)).collect(),
         metrics,
     };
@@ -146,6 +147,14 @@ fn finish(sw: &Sweep, cells: &[StoredCell], out: &Path, output: &OutputArgs, not
             r.scenario
         )?;
         writeln!(w, "  mean ± 95% half-width over seeds")?;
+        if r.scored_swarms.len() < sw.base.swarms.len() {
+            let pool = if r.pool_wide.is_empty() {
+                String::new()
+            } else {
+                format!("; {} are per pool and cover every swarm", r.pool_wide.join(", "))
+            };
+            writeln!(w, "  metrics cover swarm(s) {} only{pool}", r.scored_swarms.join(", "))?;
+        }
         for line in report::table::sweep(&r).to_text().lines() {
             writeln!(w, "  {line}")?;
         }

@@ -10,6 +10,14 @@
 //! The (strategy, seed) cells run in parallel on a pool of threads, each cell
 //! stored in its own slot, so the result does not depend on the number of
 //! threads or the order in which they finish.
+//!
+//! **What a score covers.** When only some swarms take the compared strategy
+//! (`--swarms`), metrics and ranking are computed over those swarms' requests
+//! by default (`--score compared`): a strategy for free users is judged on
+//! the free users' requests. Metrics recorded per pool (attempt latency, queue
+//! wait, first byte, GPU and instance time) cannot be split by swarm and stay
+//! pool-wide; the report names them. SLO thresholds describe the service and
+//! are judged over every swarm. `--score all` scores every swarm's requests.
 
 pub mod objective;
 pub mod rank;
@@ -36,6 +44,8 @@ pub struct Request {
     pub objective: Option<Vec<String>>,
     /// Thresholds besides the file's `[slo]`.
     pub slos: Vec<crate::slo::Threshold>,
+    /// Score every swarm's requests, not only the compared swarms'.
+    pub score_all: bool,
 }
 
 /// A resolved comparison: which strategies, on which seeds, applied to which swarms.
@@ -49,6 +59,9 @@ pub struct Plan {
     pub seeds: Vec<u64>,
     /// Swarms that take the compared strategy; the others keep their own.
     pub swarms: Vec<usize>,
+    /// Swarms whose requests the metrics and scores cover: `swarms`, or every
+    /// swarm with `--score all`.
+    pub scored: Vec<usize>,
     pub objective: Vec<Criterion>,
     /// The file's `[slo]` and the command line's: each strategy is judged on
     /// its mean over seeds.
@@ -97,7 +110,8 @@ impl Plan {
         };
         let mut slos = scenario.slo.clone();
         slos.extend(req.slos.iter().cloned());
-        Ok(Plan { scenario, strategies, baseline, seeds, swarms, objective, slos })
+        let scored = if req.score_all { (0..scenario.swarms.len()).collect() } else { swarms.clone() };
+        Ok(Plan { scenario, strategies, baseline, seeds, swarms, scored, objective, slos })
     }
 
     pub fn strategy_name(&self, i: usize) -> &str {
@@ -117,9 +131,28 @@ impl Plan {
 /// What one (strategy, seed) run leaves behind for statistics and charts.
 #[derive(Clone, Debug)]
 pub struct Cell {
+    /// The run over every swarm: SLOs are judged on it.
     pub summary: Summary,
+    /// The run restricted to the scored swarms ([`Summary::scoped`]):
+    /// metrics and ranking come from it. Equal to `summary` when every swarm
+    /// is scored.
+    pub scored: Summary,
+    /// Pool-wide time series.
     pub rows: Vec<Row>,
+    /// Completion times of the scored swarms' succeeded requests.
     pub completion: LatencyHist,
+}
+
+impl Cell {
+    /// The cell of `run`, scored over the swarms `scored` of `sc`.
+    pub fn new(sc: &Scenario, run: crate::engine::Run, scored: &[usize]) -> Cell {
+        Cell {
+            scored: run.summary.scoped(sc, &run.recorder, scored),
+            rows: run.recorder.series.rows().to_vec(),
+            completion: run.recorder.completion_of(scored),
+            summary: run.summary,
+        }
+    }
 }
 
 /// Runs every (strategy, seed) cell on `jobs` threads; `tick` is called after
@@ -132,12 +165,8 @@ pub fn run_cells(plan: &Plan, jobs: usize, tick: &(dyn Fn() + Sync)) -> Result<V
         plan.cells(),
         jobs,
         |i| {
-            let run = simulate(&scenarios[i / n_seeds], plan.seeds[i % n_seeds])?;
-            Ok(Cell {
-                rows: run.recorder.series.rows().to_vec(),
-                completion: run.recorder.completion(),
-                summary: run.summary,
-            })
+            let sc = &scenarios[i / n_seeds];
+            Ok(Cell::new(sc, simulate(sc, plan.seeds[i % n_seeds])?, &plan.scored))
         },
         tick,
     );

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{Cell, Plan};
 use crate::metrics::catalog::{self, MetricInfo, Unit};
+use crate::metrics::summary::is_pool_wide;
 use crate::stats::{Interval, mean_ci, paired_difference};
 
 /// A strategy's paired difference against the baseline on one metric.
@@ -51,6 +52,11 @@ pub struct Comparison {
     pub baseline: String,
     /// Swarms that took the compared strategy.
     pub swarms: Vec<String>,
+    /// Swarms whose requests the metrics and scores cover.
+    pub scored_swarms: Vec<String>,
+    /// Reported metrics that are recorded per pool and so cover every swarm
+    /// whatever `scored_swarms` says (empty when every swarm is scored).
+    pub pool_wide: Vec<String>,
     pub objective: Vec<String>,
     pub confidence: f64,
     /// Metrics reported, in display order.
@@ -81,7 +87,7 @@ impl Comparison {
             .map(|seeds| {
                 let mut by: BTreeMap<&str, Vec<Option<f64>>> = BTreeMap::new();
                 for m in &metrics {
-                    by.insert(m.name, seeds.iter().map(|c| c.summary.metric(m.name)).collect());
+                    by.insert(m.name, seeds.iter().map(|c| c.scored.metric(m.name)).collect());
                 }
                 by
             })
@@ -96,7 +102,9 @@ impl Comparison {
         let primary_mean: Vec<f64> = (0..n)
             .map(|s| {
                 let xs: Vec<f64> = values[s][primary.metric.name].iter().flatten().copied().collect();
-                mean_ci(&xs).map_or(f64::NAN, |i| i.mean)
+                // Undefined sorts last whichever way is better, like an infinite value.
+                let worst = if primary.maximize { f64::NEG_INFINITY } else { f64::INFINITY };
+                mean_ci(&xs).map_or(worst, |i| if i.mean.is_nan() { worst } else { i.mean })
             })
             .collect();
         let mut order: Vec<usize> = (0..n).collect();
@@ -128,7 +136,8 @@ impl Comparison {
                         let d = paired_difference(&values[s][m.name], &values[base][m.name]).map(|diff| Difference {
                             diff,
                             significant: diff.excludes_zero(),
-                            better: (m.better == catalog::Better::Higher) == (diff.mean > 0.0) && diff.mean != 0.0,
+                            better: diff.direction() != 0.0
+                                && (m.better == catalog::Better::Higher) == (diff.direction() > 0.0),
                         });
                         (m.name.to_string(), d)
                     })
@@ -172,6 +181,12 @@ impl Comparison {
             seeds: plan.seeds.clone(),
             baseline: plan.strategy_name(base).to_string(),
             swarms: plan.swarms.iter().map(|&s| plan.scenario.swarms[s].name.clone()).collect(),
+            scored_swarms: plan.scored.iter().map(|&s| plan.scenario.swarms[s].name.clone()).collect(),
+            pool_wide: if plan.scored.len() < plan.scenario.swarms.len() {
+                metrics.iter().filter(|m| is_pool_wide(m.name)).map(|m| m.name.to_string()).collect()
+            } else {
+                Vec::new()
+            },
             objective: plan.objective.iter().map(ToString::to_string).collect(),
             confidence: 0.95,
             metrics: metrics.iter().map(|m| m.name.to_string()).collect(),
@@ -193,7 +208,7 @@ type Values<'a> = [BTreeMap<&'a str, Vec<Option<f64>>>];
 fn decide(plan: &Plan, values: &Values<'_>, a: usize, b: usize) -> Option<bool> {
     plan.objective.iter().find_map(|c| {
         let d = paired_difference(&values[a][c.metric.name], &values[b][c.metric.name])?;
-        d.excludes_zero().then(|| c.favours(d.mean))
+        d.excludes_zero().then(|| c.favours(d.direction()))
     })
 }
 
@@ -209,27 +224,54 @@ fn attempts_shares(plan: &Plan, cells: &[Cell]) -> BTreeMap<String, f64> {
         }
     }
     let all: u64 = totals.values().sum();
-    totals.into_iter().map(|(k, v)| (k, if all == 0 { 0.0 } else { v as f64 / all as f64 })).collect()
+    // No ended request: no shares at all, rather than shares of 0.
+    if all == 0 {
+        return BTreeMap::new();
+    }
+    totals.into_iter().map(|(k, v)| (k, v as f64 / all as f64)).collect()
+}
+
+/// The half-width of `d` scaled and with `digits` decimals; "∞" when a
+/// single pair bounds nothing.
+fn half_width(d: &Interval, digits: usize, scale: f64) -> String {
+    let hw = d.half_width();
+    if hw.is_finite() { format!("{:.*}", digits, hw * scale) } else { "∞".into() }
+}
+
+/// A difference that is not a finite number: one side is infinite (a
+/// percentile that counts failures) in seeds where the other is not.
+fn show_unbounded(d: &Interval) -> Option<String> {
+    (!d.mean.is_finite()).then(|| match d.mean {
+        m if m > 0.0 => "+∞".to_string(),
+        m if m < 0.0 => "-∞".to_string(),
+        _ => "undefined".to_string(),
+    })
 }
 
 /// A difference in a metric's own terms: percentage points, seconds, or plain.
 pub fn show_difference(unit: Unit, d: &Interval) -> String {
-    let hw = d.half_width();
+    if let Some(s) = show_unbounded(d) {
+        return format!("{s} (infinite on one side only in some seeds; significance by sign test)");
+    }
+    let hw = |digits: usize, scale: f64| half_width(d, digits, scale);
     match unit {
-        Unit::Ratio => format!("{:+.2} percentage points ± {:.2}", d.mean * 100.0, hw * 100.0),
-        Unit::Duration => format!("{:+.2} s ± {:.2}", d.mean, hw),
-        Unit::Number => format!("{:+.3} ± {:.3}", d.mean, hw),
+        Unit::Ratio => format!("{:+.2} percentage points ± {}", d.mean * 100.0, hw(2, 100.0)),
+        Unit::Duration => format!("{:+.2} s ± {}", d.mean, hw(2, 1.0)),
+        Unit::Number => format!("{:+.3} ± {}", d.mean, hw(3, 1.0)),
     }
 }
 
 /// The same, compact, for table cells: "+4.12pp ±1.30", "-12.5s ±3.1".
 pub fn show_difference_short(unit: Unit, d: &Interval) -> String {
-    let hw = d.half_width();
+    if let Some(s) = show_unbounded(d) {
+        return s;
+    }
+    let hw = |digits: usize, scale: f64| half_width(d, digits, scale);
     match unit {
-        Unit::Ratio => format!("{:+.2}pp ±{:.2}", d.mean * 100.0, hw * 100.0),
-        Unit::Duration => format!("{:+.1}s ±{:.1}", d.mean, hw),
-        Unit::Number if d.mean.abs() >= 100.0 => format!("{:+.0} ±{:.0}", d.mean, hw),
-        Unit::Number => format!("{:+.3} ±{:.3}", d.mean, hw),
+        Unit::Ratio => format!("{:+.2}pp ±{}", d.mean * 100.0, hw(2, 100.0)),
+        Unit::Duration => format!("{:+.1}s ±{}", d.mean, hw(1, 1.0)),
+        Unit::Number if d.mean.abs() >= 100.0 => format!("{:+.0} ±{}", d.mean, hw(0, 1.0)),
+        Unit::Number => format!("{:+.3} ±{}", d.mean, hw(3, 1.0)),
     }
 }
 
@@ -317,9 +359,9 @@ arrivals = { process = "poisson", rate = "1/s" }
             .map(|(&s, &p)| {
                 let mut summary = Summary::default();
                 summary.requests.offered = 1000;
-                summary.success_rate = s;
-                summary.completion_ms = Percentiles { count: 10, p99: p * 1e3, ..Default::default() };
-                Cell { summary, rows: Vec::new(), completion: LatencyHist::default() }
+                summary.success_rate = Some(s);
+                summary.completion_ms = Percentiles { count: 10, p99: Some(p * 1e3), ..Default::default() };
+                Cell { scored: summary.clone(), summary, rows: Vec::new(), completion: LatencyHist::default() }
             })
             .collect()
     }
@@ -355,6 +397,18 @@ arrivals = { process = "poisson", rate = "1/s" }
         ];
         let c = Comparison::build(&p, &all);
         assert_eq!(c.winner.as_deref(), Some("b"), "{}", c.verdict);
+    }
+
+    #[test]
+    fn no_ended_request_gives_no_attempt_shares_and_one_pair_no_bound() {
+        let p = plan();
+        let flat = [30.0; 3];
+        let all = vec![cells(&[0.9, 0.8, 0.7], &flat), cells(&[0.9, 0.8, 0.7], &flat), cells(&[0.9, 0.8, 0.7], &flat)];
+        let c = Comparison::build(&p, &all);
+        assert!(c.strategies.iter().all(|s| s.attempts_per_request.is_empty()), "no shares of 0 without requests");
+        let one = paired_difference(&[Some(2.0)], &[Some(1.0)]).expect("a pair");
+        assert_eq!(show_difference_short(Unit::Duration, &one), "+1.0s ±∞");
+        assert_eq!(show_difference(Unit::Ratio, &one), "+100.00 percentage points ± ∞");
     }
 
     #[test]

@@ -45,6 +45,7 @@ pub const METRICS: &[MetricInfo] = &[
     m("success_rate", Ratio, Higher, "succeeded requests / offered requests"),
     m("failure_rate", Ratio, Lower, "failed requests / offered requests"),
     m("amplification", Number, Lower, "attempts per offered request"),
+    m("goodput", Number, Higher, "succeeded requests per second of measured time"),
     m("latency_p50", Duration, Lower, "attempt latency, median"),
     m("latency_p90", Duration, Lower, "attempt latency, 90th percentile"),
     m("latency_p99", Duration, Lower, "attempt latency, 99th percentile"),
@@ -55,10 +56,36 @@ pub const METRICS: &[MetricInfo] = &[
     m("completion_p99", Duration, Lower, "request completion time, 99th percentile"),
     m("completion_p999", Duration, Lower, "request completion time, 99.9th percentile"),
     m("completion_max", Duration, Lower, "request completion time, maximum"),
+    m("completion_all_p50", Duration, Lower, "completion time of every offered request, failures as never, median"),
+    m(
+        "completion_all_p90",
+        Duration,
+        Lower,
+        "completion time of every offered request, failures as never, 90th percentile",
+    ),
+    m(
+        "completion_all_p99",
+        Duration,
+        Lower,
+        "completion time of every offered request, failures as never, 99th percentile",
+    ),
+    m(
+        "completion_all_p999",
+        Duration,
+        Lower,
+        "completion time of every offered request, failures as never, 99.9th percentile",
+    ),
     m("bulk_success_rate", Ratio, Higher, "completed bulk jobs / submitted bulk jobs"),
     m("bulk_completion_p50", Duration, Lower, "bulk job completion time, median"),
     m("bulk_completion_p99", Duration, Lower, "bulk job completion time, 99th percentile"),
     m("bulk_completion_max", Duration, Lower, "bulk job completion time, maximum"),
+    m("bulk_completion_all_p50", Duration, Lower, "completion time of every bulk job, failures as never, median"),
+    m(
+        "bulk_completion_all_p99",
+        Duration,
+        Lower,
+        "completion time of every bulk job, failures as never, 99th percentile",
+    ),
     m("queue_wait_mean", Duration, Lower, "time a job waits in a backend queue, mean"),
     m("queue_wait_p99", Duration, Lower, "time a job waits in a backend queue, 99th percentile"),
     m("first_byte_p99", Duration, Lower, "backend time to first byte, 99th percentile"),
@@ -107,9 +134,14 @@ pub fn label(name: &str) -> &str {
         "success_rate" => "success",
         "failure_rate" => "failed",
         "amplification" => "attempts/req",
+        "goodput" => "goodput/s",
         "completion_p50" => "compl p50",
         "completion_p90" => "compl p90",
         "completion_p99" => "compl p99",
+        "completion_all_p50" => "all p50",
+        "completion_all_p90" => "all p90",
+        "completion_all_p99" => "all p99",
+        "completion_all_p999" => "all p99.9",
         "bulk_success_rate" => "bulk ok",
         "bulk_completion_p50" => "bulk p50",
         "bulk_completion_p99" => "bulk p99",
@@ -131,10 +163,15 @@ pub fn lookup(name: &str) -> Result<&'static MetricInfo, String> {
     })
 }
 
-/// Formats a metric value for people: percentages, durations or numbers.
+/// Formats a metric value for people: percentages, durations or numbers;
+/// "∞" for a percentile that counts failures and falls among them, and
+/// "undefined" for a value without data.
 pub fn show(unit: Unit, v: f64) -> String {
-    if !v.is_finite() {
+    if v.is_nan() {
         return "undefined".into();
+    }
+    if v.is_infinite() {
+        return if v > 0.0 { "∞" } else { "-∞" }.into();
     }
     match unit {
         Ratio => format!("{:.2}%", v * 100.0),
@@ -163,6 +200,7 @@ mod tests {
         assert_eq!(show(Number, -1500.4), "-1,500");
         assert_eq!(show(Number, -2.5), "-2.500");
         assert_eq!(show(Number, f64::NAN), "undefined");
+        assert_eq!(show(Duration, f64::INFINITY), "∞");
         assert_eq!(unit("completion_p99"), Duration);
         assert_eq!(unit("no_such_metric"), Number);
     }

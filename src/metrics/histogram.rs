@@ -1,12 +1,19 @@
 //! Latency histograms: HdrHistogram in microseconds, plus exact sums for means.
+//!
+//! Quantiles come from the histogram's buckets; the mean and the maximum are
+//! exact. Every value a report shows is derived in nanoseconds and rounded to
+//! milliseconds by one function ([`ns_to_ms`]), so rounding can never put a
+//! percentile above the maximum or a mean outside [min, max]. Durations beyond
+//! the histogram's range are clamped to its top *and counted*: a percentile
+//! that falls among them is undefined rather than silently too small.
 
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 
 use crate::time::SimDuration;
 
-/// Three significant digits from 1 µs to about 11 days.
-const HIGHEST_US: u64 = 1_000_000_000_000;
+/// Three significant digits from 1 µs to about 11.6 days.
+pub const HIGHEST_US: u64 = 1_000_000_000_000;
 
 /// A latency distribution recorded as it happens (constant memory).
 #[derive(Clone, Debug)]
@@ -14,7 +21,10 @@ pub struct LatencyHist {
     h: Histogram<u64>,
     /// Zero durations (immediate 503s, jobs that start at once) are common and
     /// are counted here, then added to the histogram when it is read.
+    /// Anything above zero is recorded in whole microseconds rounded up.
     zeros: u64,
+    /// Durations above [`HIGHEST_US`]: recorded at the top of the range.
+    saturated: u64,
     sum_ns: u128,
     /// The exact largest duration: the histogram only knows its bucket.
     max_ns: u64,
@@ -25,29 +35,55 @@ impl Default for LatencyHist {
         LatencyHist {
             h: Histogram::new_with_bounds(1, HIGHEST_US, 3).expect("valid bounds"),
             zeros: 0,
+            saturated: 0,
             sum_ns: 0,
             max_ns: 0,
         }
     }
 }
 
-/// Percentiles in milliseconds, as reports show them.
+/// Percentiles in milliseconds, as reports show them. Every field but `count`
+/// is None (JSON null) when there is no sample; a percentile is also None when
+/// it falls among durations beyond the histogram's range (`saturated`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Percentiles {
     pub count: u64,
-    pub mean: f64,
-    pub p50: f64,
-    pub p90: f64,
-    pub p99: f64,
-    pub p999: f64,
-    pub max: f64,
+    pub mean: Option<f64>,
+    pub p50: Option<f64>,
+    pub p90: Option<f64>,
+    pub p99: Option<f64>,
+    pub p999: Option<f64>,
+    pub max: Option<f64>,
+    /// Durations above the histogram's range (about 11.6 days); only written when some were.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub saturated: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
+/// Nanoseconds to milliseconds with three decimals: the one rounding every
+/// reported duration goes through, so the order of values is kept.
+pub fn ns_to_ms(ns: u64) -> f64 {
+    round3(ns as f64 / 1e6)
+}
+
+/// The rank (1-based) of quantile `q` among `n` values: HdrHistogram's rule,
+/// the smallest rank reaching max(1, ⌈q·n⌉).
+pub fn rank_of(q: f64, n: u64) -> u64 {
+    ((q.clamp(0.0, 1.0) * n as f64).ceil() as u64).clamp(1, n.max(1))
 }
 
 impl LatencyHist {
     pub fn record(&mut self, d: SimDuration) {
-        let us = d.as_micros();
+        // Rounded up, so the top of a value's bucket is never below the value.
+        let us = d.as_nanos().div_ceil(1_000);
         if us == 0 {
             self.zeros += 1;
+        } else if us > HIGHEST_US {
+            self.saturated += 1;
+            self.h.saturating_record(HIGHEST_US);
         } else {
             self.h.saturating_record(us);
         }
@@ -59,17 +95,26 @@ impl LatencyHist {
         self.h.len() + self.zeros
     }
 
-    /// How many recorded durations were below one microsecond.
+    /// How many recorded durations were zero.
     pub fn zero_count(&self) -> u64 {
         self.zeros
     }
 
-    /// Exact mean in seconds (from the sum, not the buckets).
+    /// How many recorded durations were beyond the histogram's range.
+    pub fn saturated_count(&self) -> u64 {
+        self.saturated
+    }
+
+    /// Exact mean in nanoseconds, None without samples. Computed as the
+    /// integer quotient plus the fraction, so it never leaves [min, max].
+    pub fn mean_ns(&self) -> Option<f64> {
+        let n = u128::from(self.count());
+        (n > 0).then(|| (self.sum_ns / n) as f64 + (self.sum_ns % n) as f64 / n as f64)
+    }
+
+    /// Exact mean in seconds (0 without samples; see [`LatencyHist::mean_ns`]).
     pub fn mean_secs(&self) -> f64 {
-        match self.count() {
-            0 => 0.0,
-            n => self.sum_ns as f64 / 1e9 / n as f64,
-        }
+        self.mean_ns().map_or(0.0, |ns| ns / 1e9)
     }
 
     /// The whole distribution as one HdrHistogram (for CDF charts and lossless merging).
@@ -81,20 +126,41 @@ impl LatencyHist {
         h
     }
 
-    /// The value in microseconds at quantile `q` (0 < q ≤ 1), with HdrHistogram's
-    /// rule — the smallest value whose cumulative count reaches max(1, ⌈q·n⌉) —
-    /// applied to zeros and histogram together, without copying the histogram.
-    /// HdrHistogram answers with the top of the value's bucket; that is capped
-    /// at the exact maximum so a quantile never exceeds the largest value seen.
-    pub fn quantile_us(&self, q: f64) -> u64 {
-        let rank = ((q.min(1.0) * self.count() as f64).ceil() as u64).max(1);
+    /// The value in nanoseconds at rank `rank` (1-based, at most the count)
+    /// — zeros first, then the histogram — as the top of its bucket capped at
+    /// the exact maximum. None without samples, or when the rank falls among
+    /// saturated durations (their value is only known to exceed the range).
+    pub fn value_at_rank_ns(&self, rank: u64) -> Option<u64> {
+        let n = self.count();
+        if n == 0 {
+            return None;
+        }
+        let rank = rank.clamp(1, n);
         if rank <= self.zeros {
-            return 0;
+            return Some(0);
+        }
+        if rank > n - self.saturated {
+            return None;
         }
         let rest = self.h.len() as f64;
         // A quantile whose ceiling lands exactly on the remaining rank.
-        let v = self.h.value_at_quantile(((rank - self.zeros) as f64 - 0.5) / rest);
-        v.min(self.max_ns.div_ceil(1_000))
+        let us = self.h.value_at_quantile(((rank - self.zeros) as f64 - 0.5) / rest);
+        Some(us.saturating_mul(1_000).min(self.max_ns))
+    }
+
+    /// The value in nanoseconds at quantile `q` (see [`LatencyHist::value_at_rank_ns`]).
+    pub fn quantile_ns(&self, q: f64) -> Option<u64> {
+        self.value_at_rank_ns(rank_of(q, self.count()))
+    }
+
+    /// The value in microseconds at quantile `q` (0 < q ≤ 1), never above the
+    /// maximum; a saturated quantile gives the top of the range (for charts).
+    pub fn quantile_us(&self, q: f64) -> u64 {
+        match self.quantile_ns(q) {
+            Some(ns) => ns / 1_000,
+            None if self.count() == 0 => 0,
+            None => HIGHEST_US,
+        }
     }
 
     /// The exact largest duration recorded.
@@ -103,27 +169,41 @@ impl LatencyHist {
     }
 
     pub fn percentiles(&self) -> Percentiles {
-        if self.count() == 0 {
-            return Percentiles::default();
-        }
-        let ms = |q: f64| self.quantile_us(q) as f64 / 1e3;
+        let ms = |q: f64| self.quantile_ns(q).map(ns_to_ms);
+        let count = self.count();
         Percentiles {
-            count: self.count(),
-            mean: round3(self.mean_secs() * 1e3),
+            count,
+            mean: self.mean_ns().map(|ns| round3(ns / 1e6)),
             p50: ms(0.50),
             p90: ms(0.90),
             p99: ms(0.99),
             p999: ms(0.999),
-            max: round3(self.max_ns as f64 / 1e6),
+            max: (count > 0).then(|| ns_to_ms(self.max_ns)),
+            saturated: self.saturated,
         }
     }
 
     /// Adds another distribution to this one (lossless).
+    ///
+    /// # Panics
+    /// When a count or the sum overflows; [`LatencyHist::try_merge_from`]
+    /// reports that instead, for histograms read from files.
     pub fn merge_from(&mut self, other: &LatencyHist) {
-        self.h.add(&other.h).expect("same bounds");
-        self.zeros += other.zeros;
-        self.sum_ns += other.sum_ns;
+        self.try_merge_from(other).expect("histogram counts fit in u64");
+    }
+
+    /// Adds another distribution to this one, or explains why the sum does not fit.
+    pub fn try_merge_from(&mut self, other: &LatencyHist) -> Result<(), String> {
+        let overflow = || "the pooled histogram's count overflows".to_string();
+        let count = |h: &LatencyHist| h.h.len().checked_add(h.zeros);
+        count(self).zip(count(other)).and_then(|(a, b)| a.checked_add(b)).ok_or_else(overflow)?;
+        let zeros = self.zeros.checked_add(other.zeros).ok_or_else(overflow)?;
+        let saturated = self.saturated.checked_add(other.saturated).ok_or_else(overflow)?;
+        let sum = self.sum_ns.checked_add(other.sum_ns).ok_or_else(overflow)?;
+        self.h.add(&other.h).map_err(|e| format!("the histograms do not add up: {e:?}"))?;
+        (self.zeros, self.saturated, self.sum_ns) = (zeros, saturated, sum);
         self.max_ns = self.max_ns.max(other.max_ns);
+        Ok(())
     }
 
     /// A lossless, portable form: HdrHistogram's V2 serialization (hex) plus
@@ -137,26 +217,61 @@ impl LatencyHist {
         StoredHist {
             hdr: bytes.iter().map(|b| format!("{b:02x}")).collect(),
             zeros: self.zeros,
+            saturated: self.saturated,
             sum_ns: self.sum_ns.to_string(),
             max_ns: self.max_ns,
         }
     }
 
-    /// Rebuilds a histogram from [`LatencyHist::to_stored`].
+    /// Rebuilds a histogram from [`LatencyHist::to_stored`], checking that it
+    /// is one this program could have written: the header's length and
+    /// bounds, counts that fit, and exact fields that agree with the buckets.
+    /// Nothing is allocated from an unchecked size.
     pub fn from_stored(s: &StoredHist) -> Result<LatencyHist, String> {
         if !s.hdr.len().is_multiple_of(2) || !s.hdr.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err("the histogram is not hex".into());
         }
         let bytes: Vec<u8> =
             (0..s.hdr.len()).step_by(2).map(|i| u8::from_str_radix(&s.hdr[i..i + 2], 16).expect("checked")).collect();
+        check_header(&bytes)?;
         let decoded: Histogram<u64> = hdrhistogram::serialization::Deserializer::new()
             .deserialize(&mut bytes.as_slice())
             .map_err(|e| format!("cannot decode the histogram: {e:?}"))?;
+        let mut total: u64 = 0;
+        let mut top_us = 0;
+        for v in decoded.iter_recorded() {
+            total = total.checked_add(v.count_at_value()).ok_or("the histogram's counts overflow")?;
+            top_us = v.value_iterated_to();
+        }
+        if total != decoded.len() {
+            return Err("the histogram's counts overflow".into());
+        }
+        let count = total.checked_add(s.zeros).ok_or("zeros + the histogram's count overflows")?;
+        if s.saturated > total {
+            return Err(format!("saturated = {} exceeds the histogram's count {total}", s.saturated));
+        }
+        let sum_ns: u128 = s.sum_ns.parse().map_err(|_| "sum_ns is not a non-negative integer".to_string())?;
+        // The exact fields must fit the buckets: the maximum lies in the top
+        // bucket, and the sum between count × 0 and count × maximum.
+        if count == 0 && (s.max_ns != 0 || sum_ns != 0) {
+            return Err("an empty histogram has a non-zero max_ns or sum_ns".into());
+        }
+        if total > 0 {
+            let top = decoded.lowest_equivalent(top_us);
+            let max_us = s.max_ns.div_ceil(1_000);
+            let in_top = if s.saturated > 0 { max_us > HIGHEST_US } else { decoded.equivalent(max_us, top) };
+            if !in_top {
+                return Err(format!("max_ns = {} does not lie in the histogram's top bucket", s.max_ns));
+            }
+        } else if s.max_ns > 0 {
+            return Err(format!("max_ns = {} but every recorded duration is zero", s.max_ns));
+        }
+        if sum_ns > u128::from(count) * u128::from(s.max_ns) {
+            return Err(format!("sum_ns = {sum_ns} exceeds count × max_ns"));
+        }
         let mut h = LatencyHist::default();
         h.h.add(&decoded).map_err(|e| format!("the histogram does not fit: {e:?}"))?;
-        h.zeros = s.zeros;
-        h.sum_ns = s.sum_ns.parse().map_err(|_| "sum_ns is not an integer".to_string())?;
-        h.max_ns = s.max_ns;
+        (h.zeros, h.saturated, h.sum_ns, h.max_ns) = (s.zeros, s.saturated, sum_ns, s.max_ns);
         Ok(h)
     }
 
@@ -168,12 +283,51 @@ impl LatencyHist {
     }
 }
 
+/// HdrHistogram V2's header: cookie, payload length, normalizing offset,
+/// significant digits, lowest and highest trackable value, conversion ratio.
+const V2_HEADER: usize = 40;
+/// The cookie of V2 with 8-byte counters, uncompressed: what `V2Serializer` writes.
+const V2_COOKIE: u32 = 0x1c84_9313;
+
+/// Refuses a serialized histogram whose header this program did not write
+/// (before the decoder allocates anything from it).
+fn check_header(b: &[u8]) -> Result<(), String> {
+    if b.len() < V2_HEADER {
+        return Err(format!("the histogram is {} bytes, shorter than its {V2_HEADER}-byte header", b.len()));
+    }
+    let u32_at = |i: usize| u32::from_be_bytes(b[i..i + 4].try_into().expect("4 bytes"));
+    let u64_at = |i: usize| u64::from_be_bytes(b[i..i + 8].try_into().expect("8 bytes"));
+    if u32_at(0) != V2_COOKIE {
+        return Err(format!(
+            "the histogram has cookie {:#010x}, expected {V2_COOKIE:#010x} (uncompressed V2)",
+            u32_at(0)
+        ));
+    }
+    let payload = u32_at(4) as usize;
+    if payload != b.len() - V2_HEADER {
+        return Err(format!(
+            "the histogram's header announces {payload} payload bytes but {} follow",
+            b.len() - V2_HEADER
+        ));
+    }
+    let (offset, digits, low, high) = (u32_at(8), u32_at(12), u64_at(16), u64_at(24));
+    if offset != 0 || digits != 3 || low != 1 || high != HIGHEST_US || f64::from_bits(u64_at(32)) != 1.0 {
+        return Err(format!(
+            "the histogram's header (digits {digits}, range {low}..{high}, offset {offset}) is not stampede's (3, 1..{HIGHEST_US}, 0)"
+        ));
+    }
+    Ok(())
+}
+
 /// A histogram in portable form (see [`LatencyHist::to_stored`]).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StoredHist {
     /// HdrHistogram V2 serialization, hex-encoded.
     pub hdr: String,
     pub zeros: u64,
+    /// Durations beyond the range (recorded at its top).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub saturated: u64,
     /// A u128 as decimal text (JSON numbers cannot hold it exactly).
     pub sum_ns: String,
     pub max_ns: u64,
@@ -187,6 +341,7 @@ pub fn round3(x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rand::{RngExt, SeedableRng};
 
     #[test]
     fn percentiles_are_in_milliseconds_and_mean_is_exact() {
@@ -196,10 +351,93 @@ mod tests {
         }
         let p = h.percentiles();
         assert_eq!(p.count, 100);
-        assert_eq!(p.mean, 50.5);
-        assert!((p.p50 - 50.0).abs() <= 0.05, "{}", p.p50);
-        assert_eq!(p.max, 100.0, "the maximum is exact");
+        assert_eq!(p.mean, Some(50.5));
+        assert!((p.p50.expect("p50") - 50.0).abs() <= 0.05, "{:?}", p.p50);
+        assert_eq!(p.max, Some(100.0), "the maximum is exact");
         assert!(p.p999 <= p.max, "no quantile above the maximum");
+    }
+
+    #[test]
+    fn no_samples_give_undefined_not_zero() {
+        let p = LatencyHist::default().percentiles();
+        assert_eq!(p, Percentiles::default());
+        assert_eq!((p.mean, p.p50, p.max), (None, None, None));
+        let json = serde_json::to_string(&p).expect("json");
+        assert!(json.contains("\"p99\":null") && json.contains("\"mean\":null"), "{json}");
+    }
+
+    /// The maximum was rounded to the nearest microsecond while the cap on
+    /// percentiles was rounded up: a p99 of 583754.225 ms against a max of
+    /// 583754.224 ms.
+    #[test]
+    fn percentile_never_exceeds_max_after_rounding_to_milliseconds() {
+        let mut h = LatencyHist::default();
+        h.record(SimDuration::from_nanos(583_754_224_400));
+        for ms in 1..200 {
+            h.record(SimDuration::from_millis(ms * 1000));
+        }
+        let p = h.percentiles();
+        assert_eq!(p.max, Some(583_754.224));
+        assert_eq!(p.p999, p.max, "the top percentile is capped at the max, in the units shown");
+    }
+
+    fn check_order(p: &Percentiles, min_ms: f64, what: &str) {
+        let ps = [p.p50, p.p90, p.p99, p.p999];
+        let defined: Vec<f64> = ps.iter().flatten().copied().collect();
+        // Undefined percentiles (saturated) are the top ones, never in between.
+        assert!(ps.iter().skip_while(|x| x.is_some()).all(Option::is_none), "{what}: {p:?}");
+        assert!(defined.windows(2).all(|w| w[0] <= w[1]), "{what}: percentiles out of order {p:?}");
+        let max = p.max.expect("max");
+        assert!(defined.iter().all(|&v| v <= max && v >= min_ms), "{what}: a percentile outside [min, max] {p:?}");
+        let mean = p.mean.expect("mean");
+        assert!(mean >= min_ms && mean <= max, "{what}: mean {mean} outside [{min_ms}, {max}]");
+    }
+
+    #[test]
+    fn percentiles_are_ordered_and_within_min_and_max_for_random_histograms() {
+        let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(8_4);
+        for case in 0..3000 {
+            let n = rng.random_range(1..400);
+            // Scales from nanoseconds to beyond the histogram's range.
+            let scale = 10u64.pow(rng.random_range(0..19u32));
+            let mut h = LatencyHist::default();
+            let mut min = u64::MAX;
+            for _ in 0..n {
+                let d = match rng.random_range(0..10) {
+                    0 => 0,
+                    1 => scale,
+                    _ => rng.random_range(0..=scale),
+                };
+                min = min.min(d);
+                h.record(SimDuration::from_nanos(d));
+            }
+            let what = format!("case {case} (n {n}, scale {scale} ns)");
+            let p = h.percentiles();
+            check_order(&p, ns_to_ms(min), &what);
+            let back = LatencyHist::from_stored(&h.to_stored()).unwrap_or_else(|e| panic!("{what}: {e}"));
+            assert_eq!(back.percentiles(), p, "{what}: the stored form is lossless");
+            let mut merged = back;
+            merged.merge_from(&h);
+            check_order(&merged.percentiles(), ns_to_ms(min), &format!("{what}, merged with itself"));
+        }
+    }
+
+    #[test]
+    fn durations_beyond_the_range_are_counted_and_their_percentiles_undefined() {
+        let mut h = LatencyHist::default();
+        for _ in 0..98 {
+            h.record(SimDuration::from_secs(1));
+        }
+        let twenty_days = SimDuration::from_secs(20 * 86_400);
+        h.record(twenty_days);
+        h.record(twenty_days);
+        let p = h.percentiles();
+        assert_eq!(p.saturated, 2);
+        assert!((p.p90.expect("p90") - 1000.0).abs() <= 1.0, "{:?}: 1 s within its bucket", p.p90);
+        assert_eq!((p.p99, p.p999), (None, None), "p99 falls among the saturated durations");
+        assert_eq!(p.max, Some(twenty_days.as_secs_f64() * 1e3), "the maximum stays exact");
+        let back = LatencyHist::from_stored(&h.to_stored()).expect("decodes");
+        assert_eq!(back.percentiles(), p);
     }
 
     #[test]
@@ -212,8 +450,8 @@ mod tests {
         }
         let full = h.histogram();
         for q in [0.001, 0.2, 0.333, 0.334, 0.5, 0.9, 0.99, 0.999, 1.0] {
-            let capped = full.value_at_quantile(q).min(h.max().as_nanos().div_ceil(1000));
-            assert_eq!(h.quantile_us(q), capped, "q = {q}");
+            let capped = (full.value_at_quantile(q) * 1000).min(h.max().as_nanos());
+            assert_eq!(h.quantile_ns(q), Some(capped), "q = {q}");
         }
     }
 
@@ -230,11 +468,55 @@ mod tests {
         assert!(LatencyHist::from_stored(&StoredHist { hdr: "zz".into(), ..h.to_stored() }).is_err());
     }
 
+    fn sample() -> LatencyHist {
+        let mut h = LatencyHist::default();
+        for ms in [3, 5, 8, 13, 21] {
+            h.record(SimDuration::from_millis(ms));
+        }
+        h
+    }
+
+    /// Replaces the bytes at `at` of the serialized histogram.
+    fn patched(s: &StoredHist, at: usize, bytes: &[u8]) -> StoredHist {
+        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let mut hdr = s.hdr.clone();
+        hdr.replace_range(2 * at..2 * (at + bytes.len()), &hex);
+        StoredHist { hdr, ..s.clone() }
+    }
+
+    #[test]
+    fn a_corrupt_stored_histogram_is_refused_before_allocating() {
+        let s = sample().to_stored();
+        let err = |s: StoredHist| LatencyHist::from_stored(&s).expect_err("corrupt");
+        assert!(err(patched(&s, 4, &[0xff; 4])).contains("announces 4294967295 payload bytes"));
+        assert!(err(patched(&s, 12, &[0, 0, 0, 5])).contains("is not stampede's"));
+        assert!(err(patched(&s, 24, &[0x7f; 8])).contains("is not stampede's"));
+        assert!(err(patched(&s, 0, &[0x1c, 0x84, 0x93, 0x14])).contains("cookie"), "compressed V2 is refused");
+        assert!(err(StoredHist { hdr: s.hdr[..60].into(), ..s.clone() }).contains("shorter than"));
+        assert!(err(StoredHist { zeros: u64::MAX, ..s.clone() }).contains("overflows"));
+        assert!(err(StoredHist { saturated: 6, ..s.clone() }).contains("saturated"));
+        assert!(err(StoredHist { max_ns: 1_000_000_000, ..s.clone() }).contains("top bucket"));
+        assert!(err(StoredHist { sum_ns: "999999999999".into(), ..s.clone() }).contains("exceeds count × max_ns"));
+        assert!(err(StoredHist { sum_ns: "-5".into(), ..s.clone() }).contains("sum_ns"));
+        assert!(LatencyHist::from_stored(&s).is_ok());
+    }
+
+    #[test]
+    fn pooling_reports_an_overflow_instead_of_wrapping() {
+        let mut a = sample();
+        a.zeros = u64::MAX - 20;
+        let mut b = sample();
+        b.zeros = 100;
+        let err = a.try_merge_from(&b).expect_err("overflow");
+        assert!(err.contains("overflows"), "{err}");
+        assert_eq!(a.zeros, u64::MAX - 20, "nothing changed");
+    }
+
     #[test]
     fn zero_latency_is_recorded() {
         let mut h = LatencyHist::default();
         h.record(SimDuration::ZERO);
         assert_eq!(h.count(), 1);
-        assert_eq!(h.percentiles().max, 0.0);
+        assert_eq!(h.percentiles().max, Some(0.0));
     }
 }

@@ -9,11 +9,15 @@
 //! Pool-level figures (GPU busy time, instance-seconds) cover [warmup, end].
 
 pub mod catalog;
+pub mod completion_all;
+pub mod consistency;
+pub mod extended;
 mod histogram;
 pub mod summary;
 mod timeseries;
 
-pub use histogram::{LatencyHist, Percentiles, StoredHist, round3};
+pub use completion_all::CompletionAll;
+pub use histogram::{HIGHEST_US, LatencyHist, Percentiles, StoredHist, ns_to_ms, rank_of, round3};
 pub use timeseries::{PoolLevels, Row, TimeSeries, WindowCounts};
 
 use crate::model::outcome::{OUTCOME_COUNT, Outcome};
@@ -48,6 +52,18 @@ impl Counts {
     }
     pub fn status_503(&self) -> u64 {
         status_503(&self.attempts)
+    }
+    /// Adds another swarm's counts to these.
+    pub fn add(&mut self, o: &Counts) {
+        self.offered += o.offered;
+        self.succeeded += o.succeeded;
+        self.failed += o.failed;
+        for (a, b) in self.attempts.iter_mut().zip(&o.attempts) {
+            *a += b;
+        }
+        self.bulk_submitted += o.bulk_submitted;
+        self.bulk_completed += o.bulk_completed;
+        self.bulk_failed += o.bulk_failed;
     }
 }
 
@@ -117,6 +133,11 @@ impl Recorder {
     /// recorded once; the total is their merge.
     pub fn completion(&self) -> LatencyHist {
         merge_all(self.swarms.iter().map(|s| &s.completion))
+    }
+
+    /// Request completion time over the swarms `swarms` (indices).
+    pub fn completion_of(&self, swarms: &[usize]) -> LatencyHist {
+        merge_all(swarms.iter().map(|&i| &self.swarms[i].completion))
     }
 
     /// Bulk job completion time over all swarms (merged as [`Recorder::completion`]).

@@ -9,7 +9,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Counts, Percentiles, Recorder, round3};
+use super::completion_all::CompletionAll;
+use super::{Counts, LatencyHist, Percentiles, Recorder, round3};
 use crate::model::outcome::{Cause, Outcome};
 use crate::scenario::Scenario;
 use crate::slo::Threshold;
@@ -40,16 +41,19 @@ pub struct BulkJobs {
     pub completed: u64,
     pub failed: u64,
     pub unfinished: u64,
-    pub success_rate: f64,
+    /// completed / submitted; null without jobs.
+    pub success_rate: Option<f64>,
     pub completion_ms: Percentiles,
+    /// Every submitted job; failed and unfinished ones count as never completing.
+    pub completion_all_ms: CompletionAll,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct PoolSummary {
     pub busy_seconds: f64,
     pub instance_seconds: f64,
-    /// Busy slot time / slot time on ready instances.
-    pub utilization: f64,
+    /// Busy slot time / slot time on ready instances; null when no instance was ready.
+    pub utilization: Option<f64>,
     pub ready_mean: f64,
     pub provisioning_mean: f64,
     pub queued_mean: f64,
@@ -76,10 +80,12 @@ pub struct SwarmSummary {
     pub attempts_per_request: BTreeMap<String, u64>,
     pub requests: Requests,
     pub attempts: u64,
-    pub rate_503: f64,
-    pub success_rate: f64,
-    pub amplification: f64,
+    pub rate_503: Option<f64>,
+    pub success_rate: Option<f64>,
+    pub amplification: Option<f64>,
+    pub goodput: Option<f64>,
     pub completion_ms: Percentiles,
+    pub completion_all_ms: CompletionAll,
     pub bulk_jobs: Option<BulkJobs>,
 }
 
@@ -87,6 +93,9 @@ pub struct SwarmSummary {
 pub struct SloResult {
     pub metric: String,
     pub threshold: String,
+    /// The measured value: NaN (JSON null) when undefined, +∞ (`"inf"`) for a
+    /// percentile that counts failures and falls among them.
+    #[serde(with = "super::extended::float")]
     pub value: f64,
     pub passed: bool,
 }
@@ -105,22 +114,31 @@ pub struct Summary {
     pub seed: u64,
     /// The strategy every swarm used, or "per-swarm" when they differ.
     pub strategy: String,
+    /// When set, the request-level numbers cover only these swarms (see
+    /// [`Summary::scoped`]); pool-level numbers always cover every swarm.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<Vec<String>>,
     pub duration_s: f64,
     pub warmup_s: f64,
     pub requests: Requests,
     pub attempts: Attempts,
-    pub rate_503: f64,
-    pub success_rate: f64,
-    pub amplification: f64,
+    /// Each ratio is null when its denominator is zero.
+    pub rate_503: Option<f64>,
+    pub success_rate: Option<f64>,
+    pub amplification: Option<f64>,
+    /// Succeeded requests per second of measured time.
+    pub goodput: Option<f64>,
     pub latency_ms: Percentiles,
     pub latency_ok_ms: Percentiles,
     pub completion_ms: Percentiles,
+    /// Every offered request; failed and unfinished ones count as never completing.
+    pub completion_all_ms: CompletionAll,
     pub queue_wait_ms: Percentiles,
     /// Backend time to first byte: request sent to the backend until its first response byte.
     pub first_byte_ms: Percentiles,
     /// Gaps between chunks of streamed responses.
     pub chunk_gap_ms: Percentiles,
-    /// How many ended requests took 1, 2, … attempts (the last bucket is "16 or more").
+    /// How many ended requests took 1, 2, … attempts (the last bucket, "15+", is 15 or more).
     pub attempts_per_request: BTreeMap<String, u64>,
     pub bulk_jobs: BulkJobs,
     pub gpu: Gpu,
@@ -130,8 +148,9 @@ pub struct Summary {
     pub engine: EngineStats,
 }
 
-fn ratio(a: u64, b: u64) -> f64 {
-    if b == 0 { 0.0 } else { a as f64 / b as f64 }
+/// a / b, or None when b is zero (a rate with no denominator is undefined, not 0).
+fn ratio(a: u64, b: u64) -> Option<f64> {
+    (b > 0).then(|| r9(a as f64 / b as f64))
 }
 
 /// Rounds ratios to 9 decimals: enough for any rate, and stable text.
@@ -139,22 +158,7 @@ fn r9(x: f64) -> f64 {
     (x * 1e9).round() / 1e9
 }
 
-fn requests(c: &Counts, unfinished: u64) -> Requests {
-    Requests { offered: c.offered, succeeded: c.succeeded, failed: c.failed, unfinished }
-}
-
-fn bulk(c: &Counts, unfinished: u64, completion: Percentiles) -> BulkJobs {
-    BulkJobs {
-        submitted: c.bulk_submitted,
-        completed: c.bulk_completed,
-        failed: c.bulk_failed,
-        unfinished,
-        success_rate: r9(ratio(c.bulk_completed, c.bulk_submitted)),
-        completion_ms: completion,
-    }
-}
-
-/// Attempts-per-request counts keyed "01".."15" and "16+".
+/// Attempts-per-request counts keyed "01".."14" and "15+" (15 or more).
 fn buckets(counts: &[u64; 16]) -> BTreeMap<String, u64> {
     let n = counts.len();
     counts
@@ -163,6 +167,14 @@ fn buckets(counts: &[u64; 16]) -> BTreeMap<String, u64> {
         .skip(1)
         .map(|(k, v)| (if k == n - 1 { format!("{k}+") } else { format!("{k:02}") }, *v))
         .collect()
+}
+
+/// True for the metrics recorded per pool rather than per swarm — attempt
+/// latency, queue wait, time to first byte, GPU and instance time — which a
+/// [`Summary::scoped`] summary cannot restrict to some swarms.
+pub fn is_pool_wide(metric: &str) -> bool {
+    ["latency_", "queue_wait_", "first_byte_"].iter().any(|p| metric.starts_with(p))
+        || matches!(metric, "wasted_gpu_seconds" | "gpu_busy_seconds" | "instance_seconds")
 }
 
 /// What the engine knows at the end of a run that the recorder does not.
@@ -178,11 +190,92 @@ pub struct EndState {
     pub engine: EngineStats,
 }
 
+/// The request-level measurements of a set of swarms, summed and merged.
+#[derive(Clone, Debug, Default)]
+struct Group {
+    counts: Counts,
+    unfinished: u64,
+    bulk_unfinished: u64,
+    attempts_per_request: [u64; 16],
+    completion: LatencyHist,
+    bulk_completion: LatencyHist,
+}
+
+impl Group {
+    /// Adds swarm `i` of the recorder, with its unfinished requests and bulk jobs.
+    fn add(&mut self, rec: &Recorder, i: usize, unfinished: u64, bulk_unfinished: u64) {
+        let m = &rec.swarms[i];
+        self.counts.add(&m.counts);
+        self.unfinished += unfinished;
+        self.bulk_unfinished += bulk_unfinished;
+        for (a, b) in self.attempts_per_request.iter_mut().zip(&m.attempts_per_request) {
+            *a += b;
+        }
+        self.completion.merge_from(&m.completion);
+        self.bulk_completion.merge_from(&m.bulk_completion);
+    }
+
+    fn requests(&self) -> Requests {
+        let c = &self.counts;
+        Requests { offered: c.offered, succeeded: c.succeeded, failed: c.failed, unfinished: self.unfinished }
+    }
+
+    fn attempts(&self) -> Attempts {
+        let c = &self.counts;
+        Attempts {
+            total: c.attempts_total(),
+            ok: c.count(Outcome::Ok),
+            status_503: c.status_503(),
+            status_429: c.count(Outcome::Status429),
+            client_timeout: c.count(Outcome::ClientTimeout),
+            connect_error: c.count(Outcome::ConnectError),
+            causes: Cause::ALL.iter().map(|k| (k.name().to_string(), c.count(Outcome::Status503(*k)))).collect(),
+        }
+    }
+
+    /// Requests that did not succeed within the run.
+    fn not_completed(&self) -> u64 {
+        self.counts.failed + self.unfinished
+    }
+
+    fn goodput(&self, measured_seconds: f64) -> Option<f64> {
+        (measured_seconds > 0.0).then(|| r9(self.counts.succeeded as f64 / measured_seconds))
+    }
+
+    fn bulk(&self) -> BulkJobs {
+        let c = &self.counts;
+        BulkJobs {
+            submitted: c.bulk_submitted,
+            completed: c.bulk_completed,
+            failed: c.bulk_failed,
+            unfinished: self.bulk_unfinished,
+            success_rate: ratio(c.bulk_completed, c.bulk_submitted),
+            completion_ms: self.bulk_completion.percentiles(),
+            completion_all_ms: CompletionAll::new(&self.bulk_completion, c.bulk_failed + self.bulk_unfinished),
+        }
+    }
+
+    fn swarm(&self, strategy: &str, has_bulk: bool, measured_seconds: f64) -> SwarmSummary {
+        let c = &self.counts;
+        let attempts = c.attempts_total();
+        SwarmSummary {
+            strategy: strategy.to_string(),
+            attempts_per_request: buckets(&self.attempts_per_request),
+            requests: self.requests(),
+            attempts,
+            rate_503: ratio(c.status_503(), attempts),
+            success_rate: ratio(c.succeeded, c.offered),
+            amplification: ratio(attempts, c.offered),
+            goodput: self.goodput(measured_seconds),
+            completion_ms: self.completion.percentiles(),
+            completion_all_ms: CompletionAll::new(&self.completion, self.not_completed()),
+            bulk_jobs: has_bulk.then(|| self.bulk()),
+        }
+    }
+}
+
 impl Summary {
     pub fn build(sc: &Scenario, seed: u64, rec: &Recorder, end: &EndState) -> Summary {
-        let t = &rec.totals;
-        let total = t.attempts_total();
-        let causes = Cause::ALL.iter().map(|c| (c.name().to_string(), t.count(Outcome::Status503(*c)))).collect();
         let mut pools = BTreeMap::new();
         let (mut busy, mut billed) = (0.0, 0.0);
         let span = end.measured_seconds.max(f64::MIN_POSITIVE);
@@ -194,69 +287,25 @@ impl Summary {
                 PoolSummary {
                     busy_seconds: round3(a[0]),
                     instance_seconds: round3(a[1]),
-                    utilization: r9(if a[2] > 0.0 { a[0] / a[2] } else { 0.0 }),
+                    utilization: (a[2] > 0.0).then(|| r9(a[0] / a[2])),
                     ready_mean: round3(a[3] / span),
                     provisioning_mean: round3(a[4] / span),
                     queued_mean: round3(a[5] / span),
                 },
             );
         }
-        let swarms = sc
-            .swarms
-            .iter()
-            .enumerate()
-            .map(|(i, s)| {
-                let m = &rec.swarms[i];
-                let c = &m.counts;
-                let attempts = c.attempts_total();
-                let summary = SwarmSummary {
-                    strategy: sc.strategies[s.strategy].name.clone(),
-                    attempts_per_request: buckets(&m.attempts_per_request),
-                    requests: requests(c, end.unfinished[i]),
-                    attempts,
-                    rate_503: r9(ratio(c.status_503(), attempts)),
-                    success_rate: r9(ratio(c.succeeded, c.offered)),
-                    amplification: r9(ratio(attempts, c.offered)),
-                    completion_ms: m.completion.percentiles(),
-                    bulk_jobs: s.bulk.map(|_| bulk(c, end.bulk_unfinished[i], m.bulk_completion.percentiles())),
-                };
-                (s.name.clone(), summary)
-            })
-            .collect();
-        let mut all = [0u64; 16];
-        for m in &rec.swarms {
-            for (a, b) in all.iter_mut().zip(&m.attempts_per_request) {
-                *a += b;
-            }
-        }
-        let attempts_per_request = buckets(&all);
         let mut s = Summary {
             scenario: sc.name.clone(),
             seed,
             strategy: sc.common_strategy().unwrap_or("per-swarm").to_string(),
+            scope: None,
             duration_s: sc.duration.as_secs_f64(),
             warmup_s: sc.warmup.as_secs_f64(),
-            requests: requests(t, end.unfinished.iter().sum()),
-            attempts: Attempts {
-                total,
-                ok: t.count(Outcome::Ok),
-                status_503: t.status_503(),
-                status_429: t.count(Outcome::Status429),
-                client_timeout: t.count(Outcome::ClientTimeout),
-                connect_error: t.count(Outcome::ConnectError),
-                causes,
-            },
-            rate_503: r9(ratio(t.status_503(), total)),
-            success_rate: r9(ratio(t.succeeded, t.offered)),
-            amplification: r9(ratio(total, t.offered)),
             latency_ms: rec.latency().percentiles(),
             latency_ok_ms: rec.latency_ok.percentiles(),
-            completion_ms: rec.completion().percentiles(),
             queue_wait_ms: rec.queue_wait.percentiles(),
             first_byte_ms: rec.first_byte.percentiles(),
             chunk_gap_ms: rec.chunk_gap.percentiles(),
-            attempts_per_request,
-            bulk_jobs: bulk(t, end.bulk_unfinished.iter().sum(), rec.bulk_completion().percentiles()),
             gpu: Gpu {
                 busy_seconds: round3(busy),
                 wasted_seconds: round3(rec.wasted_ns as f64 / 1e9),
@@ -264,53 +313,109 @@ impl Summary {
                 pools,
             },
             proxy: ProxyStats { fetches: rec.proxy_fetches, retries: rec.proxy_retries },
-            swarms,
-            slo: Vec::new(),
             engine: end.engine.clone(),
+            ..Summary::default()
         };
+        let all: Vec<usize> = (0..sc.swarms.len()).collect();
+        s.set_requests(sc, rec, &all, |i| (end.unfinished[i], end.bulk_unfinished[i]));
         s.slo = s.check(&sc.slo);
         s
     }
 
+    /// This summary with its request-level numbers — requests, attempts,
+    /// rates, goodput, completion, attempts per request, bulk jobs, swarms —
+    /// restricted to `swarms` (indices into `sc.swarms`), from the recorder of
+    /// the same run. Pool-level numbers (see [`is_pool_wide`]) are recorded
+    /// per pool, not per swarm, and keep covering every swarm; so do the SLO
+    /// results, which are about the whole service. Scoping to every swarm
+    /// gives the summary back unchanged.
+    pub fn scoped(&self, sc: &Scenario, rec: &Recorder, swarms: &[usize]) -> Summary {
+        let mut s = self.clone();
+        let left = |i: usize| {
+            let sw = &self.swarms[&sc.swarms[i].name];
+            (sw.requests.unfinished, sw.bulk_jobs.as_ref().map_or(0, |b| b.unfinished))
+        };
+        s.set_requests(sc, rec, swarms, left);
+        let every = swarms.len() == sc.swarms.len() && (0..sc.swarms.len()).all(|i| swarms.contains(&i));
+        s.scope = (!every).then(|| swarms.iter().map(|&i| sc.swarms[i].name.clone()).collect());
+        s
+    }
+
+    /// Fills the request-level fields from the swarms `swarms`; `left(i)` is
+    /// swarm i's (unfinished requests, unfinished bulk jobs).
+    fn set_requests(&mut self, sc: &Scenario, rec: &Recorder, swarms: &[usize], left: impl Fn(usize) -> (u64, u64)) {
+        let measured = self.duration_s - self.warmup_s;
+        let mut total = Group::default();
+        self.swarms.clear();
+        for &i in swarms {
+            let (unfinished, bulk_unfinished) = left(i);
+            let mut one = Group::default();
+            one.add(rec, i, unfinished, bulk_unfinished);
+            let cfg = &sc.swarms[i];
+            let strategy = &sc.strategies[cfg.strategy].name;
+            self.swarms.insert(cfg.name.clone(), one.swarm(strategy, cfg.bulk.is_some(), measured));
+            total.add(rec, i, unfinished, bulk_unfinished);
+        }
+        let whole = total.swarm("", true, measured);
+        self.requests = whole.requests;
+        self.attempts = total.attempts();
+        self.rate_503 = whole.rate_503;
+        self.success_rate = whole.success_rate;
+        self.amplification = whole.amplification;
+        self.goodput = whole.goodput;
+        self.completion_ms = whole.completion_ms;
+        self.completion_all_ms = whole.completion_all_ms;
+        self.attempts_per_request = whole.attempts_per_request;
+        self.bulk_jobs = whole.bulk_jobs.unwrap_or_default();
+    }
+
     /// The value of a named metric (durations in seconds, ratios as
     /// fractions), or None when it is undefined in this run: a percentile with
-    /// no sample, a rate with no denominator.
+    /// no sample (or beyond the histogram's range), a rate with no
+    /// denominator. Percentiles that count failures are +∞ when they fall
+    /// among the failures.
     pub fn metric(&self, name: &str) -> Option<f64> {
-        let pct = |p: &Percentiles, v: f64| (p.count > 0).then_some(v / 1e3);
+        let secs = |ms: Option<f64>| ms.map(|v| v / 1e3);
         // Stored (rounded) fields, so a value can be recomputed from summary.json alone.
-        let offered = self.requests.offered > 0;
-        let (l, c, b) = (&self.latency_ms, &self.completion_ms, &self.bulk_jobs.completion_ms);
+        let (l, c, a, b) = (&self.latency_ms, &self.completion_ms, &self.completion_all_ms, &self.bulk_jobs);
         let (q, f) = (&self.queue_wait_ms, &self.first_byte_ms);
+        let (bc, ba) = (&b.completion_ms, &b.completion_all_ms);
         match name {
-            "rate_503" => (self.attempts.total > 0).then_some(self.rate_503),
-            "success_rate" => offered.then_some(self.success_rate),
-            "failure_rate" => offered.then(|| r9(ratio(self.requests.failed, self.requests.offered))),
-            "amplification" => offered.then_some(self.amplification),
-            "latency_p50" => pct(l, l.p50),
-            "latency_p90" => pct(l, l.p90),
-            "latency_p99" => pct(l, l.p99),
-            "latency_p999" => pct(l, l.p999),
-            "latency_max" => pct(l, l.max),
-            "completion_p50" => pct(c, c.p50),
-            "completion_p90" => pct(c, c.p90),
-            "completion_p99" => pct(c, c.p99),
-            "completion_p999" => pct(c, c.p999),
-            "completion_max" => pct(c, c.max),
-            "bulk_success_rate" => (self.bulk_jobs.submitted > 0).then_some(self.bulk_jobs.success_rate),
-            "bulk_completion_p50" => pct(b, b.p50),
-            "bulk_completion_p99" => pct(b, b.p99),
-            "bulk_completion_max" => pct(b, b.max),
-            "queue_wait_mean" => pct(q, q.mean),
-            "queue_wait_p99" => pct(q, q.p99),
-            "first_byte_p99" => pct(f, f.p99),
-            "first_byte_p999" => pct(f, f.p999),
+            "rate_503" => self.rate_503,
+            "success_rate" => self.success_rate,
+            "failure_rate" => ratio(self.requests.failed, self.requests.offered),
+            "amplification" => self.amplification,
+            "goodput" => self.goodput,
+            "latency_p50" => secs(l.p50),
+            "latency_p90" => secs(l.p90),
+            "latency_p99" => secs(l.p99),
+            "latency_p999" => secs(l.p999),
+            "latency_max" => secs(l.max),
+            "completion_p50" => secs(c.p50),
+            "completion_p90" => secs(c.p90),
+            "completion_p99" => secs(c.p99),
+            "completion_p999" => secs(c.p999),
+            "completion_max" => secs(c.max),
+            "completion_all_p50" => secs(a.p50),
+            "completion_all_p90" => secs(a.p90),
+            "completion_all_p99" => secs(a.p99),
+            "completion_all_p999" => secs(a.p999),
+            "bulk_success_rate" => b.success_rate,
+            "bulk_completion_p50" => secs(bc.p50),
+            "bulk_completion_p99" => secs(bc.p99),
+            "bulk_completion_max" => secs(bc.max),
+            "bulk_completion_all_p50" => secs(ba.p50),
+            "bulk_completion_all_p99" => secs(ba.p99),
+            "queue_wait_mean" => secs(q.mean),
+            "queue_wait_p99" => secs(q.p99),
+            "first_byte_p99" => secs(f.p99),
+            "first_byte_p999" => secs(f.p999),
             "wasted_gpu_seconds" => Some(self.gpu.wasted_seconds),
             "gpu_busy_seconds" => Some(self.gpu.busy_seconds),
             "instance_seconds" => Some(self.gpu.instance_seconds),
             _ => None,
         }
     }
-
     /// Evaluates thresholds against this summary.
     pub fn check(&self, thresholds: &[Threshold]) -> Vec<SloResult> {
         thresholds

@@ -36,8 +36,8 @@ pub struct PoolLevels {
     pub billed: f64,
     pub queued: f64,
     pub busy_slots: f64,
-    /// Busy slots / slots on ready instances (0 when nothing was ready).
-    pub utilization: f64,
+    /// Busy slots / slots on ready instances; None when nothing was ready.
+    pub utilization: Option<f64>,
 }
 
 /// One row of the time series.
@@ -159,7 +159,7 @@ impl TimeSeries {
                     billed: avg(now.billed, m.billed),
                     queued: avg(now.queued, m.queued),
                     busy_slots: avg(now.busy, m.busy),
-                    utilization: if slots == 0 { 0.0 } else { (now.busy - m.busy) as f64 / slots as f64 },
+                    utilization: (slots > 0).then(|| (now.busy - m.busy) as f64 / slots as f64),
                 };
                 *m = now;
                 lv

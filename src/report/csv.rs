@@ -40,10 +40,12 @@ pub fn write_timeseries<W: Write>(mut w: W, sc: &Scenario, rows: &[Row]) -> io::
             write!(w, ",{}", c.attempts[i])?;
         }
         for p in &r.pools {
+            // An empty cell: no instance was ready, so utilization is undefined.
+            let utilization = p.utilization.map_or(String::new(), |u| format!("{u:.6}"));
             write!(
                 w,
-                ",{:.4},{:.4},{:.4},{:.4},{:.4},{:.6}",
-                p.ready, p.provisioning, p.billed, p.queued, p.busy_slots, p.utilization
+                ",{:.4},{:.4},{:.4},{:.4},{:.4},{utilization}",
+                p.ready, p.provisioning, p.billed, p.queued, p.busy_slots
             )?;
         }
         writeln!(w)?;
@@ -51,11 +53,17 @@ pub fn write_timeseries<W: Write>(mut w: W, sc: &Scenario, rows: &[Row]) -> io::
     Ok(())
 }
 
+/// A number as a CSV cell: `inf` / `-inf` for infinities (percentiles that
+/// count failures), empty when undefined.
+fn number(v: f64) -> String {
+    if v.is_nan() { String::new() } else { format!("{v}") }
+}
+
 /// `compare.csv`: one row per (strategy, metric), with the interval and the
 /// paired difference against the baseline.
 pub fn write_comparison<W: Write>(mut w: W, c: &crate::compare::Comparison) -> io::Result<()> {
     writeln!(w, "strategy,rank,score,metric,mean,lo,hi,n,diff_mean,diff_lo,diff_hi,significant,better")?;
-    let num = |x: Option<f64>| x.map_or(String::new(), |v| format!("{v}"));
+    let num = |x: Option<f64>| x.map_or(String::new(), number);
     for s in &c.strategies {
         for m in &c.metrics {
             let i = s.metrics.get(m).copied().flatten();
@@ -97,12 +105,12 @@ pub fn write_sweep<W: Write>(mut w: W, r: &crate::sweep::result::SweepResult) ->
         row.push(p.strategy.clone());
         for m in &r.metrics {
             match p.metrics.get(m).copied().flatten() {
-                Some(i) => row.extend([i.mean, i.lo, i.hi].map(|v| format!("{v}"))),
+                Some(i) => row.extend([i.mean, i.lo, i.hi].map(number)),
                 None => row.extend([String::new(), String::new(), String::new()]),
             }
         }
         let c = &p.completion_pooled_ms;
-        row.extend([format!("{}", c.p50), format!("{}", c.p99)]);
+        row.extend([c.p50, c.p99].map(|v| v.map_or(String::new(), number)));
         writeln!(w, "{}", row.join(","))?;
     }
     Ok(())

@@ -31,7 +31,8 @@ pub fn slo_line(plan: &Plan, c: &Comparison) -> Option<String> {
     }
     let met = if c.slo_met_by.is_empty() { "no strategy".to_string() } else { c.slo_met_by.join(", ") };
     let all: Vec<String> = plan.slos.iter().map(ToString::to_string).collect();
-    Some(format!("SLOs ({}) are met, on the mean over seeds, by: {met}.", all.join(", ")))
+    let over = if c.scored_swarms.len() < plan.scenario.swarms.len() { ", over every swarm" } else { "" };
+    Some(format!("SLOs ({}) are met{over}, on the mean over seeds, by: {met}.", all.join(", ")))
 }
 
 pub const LEGEND: &str = "`~` marks a difference whose 95% interval contains zero: not statistically significant. \
@@ -50,4 +51,18 @@ pub fn setup_line(plan: &Plan, c: &Comparison) -> String {
         c.objective.join(", then "),
         c.version,
     ) + if plan.swarms.len() < plan.scenario.swarms.len() { " Other swarms keep their own strategies." } else { "" }
+        + &score_line(plan, c)
+}
+
+/// Which swarms' requests the scores cover, and which metrics cannot be restricted.
+fn score_line(plan: &Plan, c: &Comparison) -> String {
+    let quoted = |v: &[String]| v.iter().map(|s| format!("`{s}`")).collect::<Vec<_>>().join(", ");
+    if c.scored_swarms.len() == plan.scenario.swarms.len() {
+        return if plan.swarms.len() < plan.scenario.swarms.len() { " Scores cover every swarm." } else { "" }.into();
+    }
+    let mut line = format!(" Scores cover swarm(s) {} only", quoted(&c.scored_swarms));
+    if !c.pool_wide.is_empty() {
+        line.push_str(&format!("; {} are per pool and cover every swarm", quoted(&c.pool_wide)));
+    }
+    line + "."
 }

@@ -15,9 +15,14 @@ pub struct Table {
 
 /// "49.31% ±0.82", "4m02s ±12.3s", "2.334 ±0.012".
 pub fn show_interval(unit: Unit, i: &Interval) -> String {
+    if !i.mean.is_finite() {
+        // An infinite mean is exact (a percentile counting failures): no ±.
+        return catalog::show(unit, i.mean);
+    }
     let hw = i.half_width();
     match unit {
-        Unit::Ratio => format!("{:.2}% ±{:.2}", i.mean * 100.0, hw * 100.0),
+        Unit::Ratio if hw.is_finite() => format!("{:.2}% ±{:.2}", i.mean * 100.0, hw * 100.0),
+        Unit::Ratio => format!("{:.2}% ±∞", i.mean * 100.0),
         _ => format!("{} ±{}", catalog::show(unit, i.mean), catalog::show(unit, hw)),
     }
 }

@@ -2,8 +2,8 @@
 
 use std::io::{self, Write};
 
-use crate::metrics::Percentiles;
 use crate::metrics::summary::Summary;
+use crate::metrics::{CompletionAll, Percentiles};
 use crate::model::outcome::Cause;
 use crate::scenario::Scenario;
 use crate::time::format_secs;
@@ -25,12 +25,32 @@ fn pct(x: f64) -> String {
     format!("{:.2}%", x * 100.0)
 }
 
+/// A rate that is undefined without a denominator.
+fn pct_or_undefined(x: Option<f64>) -> String {
+    x.map_or("undefined".into(), pct)
+}
+
 fn share(a: u64, b: u64) -> String {
     if b == 0 { "-".into() } else { pct(a as f64 / b as f64) }
 }
 
-fn ms(x: f64) -> String {
-    format_secs(x / 1e3)
+/// Milliseconds as a duration; "∞" for a percentile that counts failures, "-" when undefined.
+fn ms(x: Option<f64>) -> String {
+    match x {
+        Some(v) if v.is_infinite() => "∞".into(),
+        Some(v) => format_secs(v / 1e3),
+        None => "-".into(),
+    }
+}
+
+/// Percentiles over every offered request, failures as never completing.
+fn all_row<W: Write>(w: &mut W, label: &str, c: &CompletionAll, note: &str) -> io::Result<()> {
+    if c.count == 0 {
+        return writeln!(w, "  {label:<14}{:>9}  {note}", "none");
+    }
+    let cols = [None, c.p50, c.p90, c.p99, c.p999, None];
+    let cells: String = cols.iter().map(|&v| format!("{:>9}", ms(v))).collect();
+    writeln!(w, "  {label:<14}{cells}  {note}")
 }
 
 fn latency_row<W: Write>(w: &mut W, label: &str, p: &Percentiles, note: &str) -> io::Result<()> {
@@ -82,9 +102,9 @@ pub fn print_summary<W: Write>(mut w: W, sc: &Scenario, s: &Summary) -> io::Resu
     let a = &s.attempts;
     writeln!(
         w,
-        "attempts      {} in all · {:.3} per request · proxy fetches {} (VCL retries {})",
+        "attempts      {} in all · {} per request · proxy fetches {} (VCL retries {})",
         thousands(a.total),
-        s.amplification,
+        s.amplification.map_or("undefined".into(), |x| format!("{x:.3}")),
         thousands(s.proxy.fetches),
         thousands(s.proxy.retries)
     )?;
@@ -108,6 +128,7 @@ pub fn print_summary<W: Write>(mut w: W, sc: &Scenario, s: &Summary) -> io::Resu
     latency_row(w, "latency", &s.latency_ms, "every attempt")?;
     latency_row(w, "latency 200", &s.latency_ok_ms, "successful attempts")?;
     latency_row(w, "completion", &s.completion_ms, "first send to success, retries included")?;
+    all_row(w, "completion all", &s.completion_all_ms, "every offered request; failed or unfinished = ∞")?;
     latency_row(w, "queue wait", &s.queue_wait_ms, "backend queue before a GPU slot")?;
     latency_row(w, "first byte", &s.first_byte_ms, "request sent to the backend until its first byte")?;
     let b = &s.bulk_jobs;
@@ -146,7 +167,7 @@ pub fn print_summary<W: Write>(mut w: W, sc: &Scenario, s: &Summary) -> io::Resu
             w,
             "  pool {:<9}utilization {} · ready {:.1} avg · provisioning {:.1} avg · queued {:.1} avg",
             name,
-            pct(p.utilization),
+            pct_or_undefined(p.utilization),
             p.ready_mean,
             p.provisioning_mean,
             p.queued_mean
@@ -162,13 +183,13 @@ pub fn print_summary<W: Write>(mut w: W, sc: &Scenario, s: &Summary) -> io::Resu
     for (name, sw) in &s.swarms {
         writeln!(
             w,
-            "  {:<12}{:>10}{:>10}{:>10}{:>8.2}{:>10}  {}",
+            "  {:<12}{:>10}{:>10}{:>10}{:>8}{:>10}  {}",
             name,
             thousands(sw.requests.offered),
-            pct(sw.success_rate),
-            pct(sw.rate_503),
-            sw.amplification,
-            if sw.completion_ms.count > 0 { ms(sw.completion_ms.p99) } else { "-".into() },
+            sw.success_rate.map_or("-".into(), pct),
+            sw.rate_503.map_or("-".into(), pct),
+            sw.amplification.map_or("-".into(), |x| format!("{x:.2}")),
+            ms(sw.completion_ms.p99),
             sw.strategy
         )?;
     }

@@ -39,6 +39,9 @@ pub struct SweepSpec {
     pub strategies: Vec<String>,
     /// Swarms that take the strategy; empty means every swarm.
     pub swarms: Vec<String>,
+    /// Score every swarm's requests even when `swarms` names some (`--score all`).
+    #[serde(default)]
+    pub score_all: bool,
     pub seeds: Vec<u64>,
     /// Metrics reported, in order.
     pub metrics: Vec<String>,
@@ -53,6 +56,9 @@ pub struct Sweep {
     scenarios: Vec<Vec<Scenario>>,
     /// Labels of the strategy dimension.
     pub strategy_labels: Vec<String>,
+    /// Swarms whose requests the metrics cover: the `--swarms` ones unless
+    /// `--score all`, as in a comparison (pool-level metrics cover every swarm).
+    pub scored: Vec<usize>,
     /// The base scenario (overrides applied, no point values).
     pub base: Scenario,
 }
@@ -125,7 +131,13 @@ impl Sweep {
         } else {
             spec.strategies.clone()
         };
-        Ok(Sweep { spec, grid, scenarios, strategy_labels, base })
+        let scored = if spec.score_all { (0..base.swarms.len()).collect() } else { swarms };
+        Ok(Sweep { spec, grid, scenarios, strategy_labels, base, scored })
+    }
+
+    /// The scenario of grid point `point` (first strategy variant).
+    pub fn scenario_at(&self, point: usize) -> &Scenario {
+        &self.scenarios[point][0]
     }
 
     /// Every grid point's scenario (its first strategy variant), with the point's index.
@@ -156,8 +168,10 @@ impl Sweep {
     /// Simulates one cell.
     pub fn run_cell(&self, i: usize) -> Result<StoredCell, Stalled> {
         let (p, s, k) = self.coords(i);
-        let run = simulate(&self.scenarios[p][s], self.spec.seeds[k])?;
-        Ok(StoredCell::new(i, run.summary, &run.recorder.completion()))
+        let sc = &self.scenarios[p][s];
+        let run = simulate(sc, self.spec.seeds[k])?;
+        let summary = run.summary.scoped(sc, &run.recorder, &self.scored);
+        Ok(StoredCell::new(i, summary, &run.recorder.completion_of(&self.scored)))
     }
 
     /// Runs `cells` on `jobs` threads; fails with the first run that stalled.
@@ -190,6 +204,7 @@ mod tests {
             vary: vec!["pool.gpu.slots=1..5".into()],
             strategies: vec![],
             swarms: vec![],
+            score_all: false,
             seeds: vec![1, 2, 3],
             metrics: vec![],
         };

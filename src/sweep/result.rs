@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Sweep;
 use super::part::StoredCell;
+use crate::metrics::summary::is_pool_wide;
 use crate::metrics::{LatencyHist, Percentiles};
 use crate::stats::{Interval, mean_ci};
 
@@ -37,6 +38,11 @@ pub struct SweepResult {
     pub strategies: Vec<String>,
     pub seeds: Vec<u64>,
     pub metrics: Vec<String>,
+    /// Swarms whose requests the metrics cover.
+    pub scored_swarms: Vec<String>,
+    /// Reported metrics recorded per pool, which cover every swarm whatever
+    /// `scored_swarms` says (empty when every swarm is scored).
+    pub pool_wide: Vec<String>,
     /// Point-major, then strategy.
     pub points: Vec<PointResult>,
 }
@@ -90,6 +96,12 @@ impl SweepResult {
             strategies: sweep.strategy_labels.clone(),
             seeds: sweep.spec.seeds.clone(),
             metrics: sweep.spec.metrics.clone(),
+            scored_swarms: sweep.scored.iter().map(|&i| sweep.base.swarms[i].name.clone()).collect(),
+            pool_wide: if sweep.scored.len() < sweep.base.swarms.len() {
+                sweep.spec.metrics.iter().filter(|m| is_pool_wide(m)).cloned().collect()
+            } else {
+                Vec::new()
+            },
             points,
         })
     }

@@ -16,6 +16,28 @@ fn every_metric_name_is_in_metrics_md() {
 }
 
 #[test]
+fn every_metric_says_which_requests_it_sees() {
+    let doc = read("docs/metrics.md");
+    let header = "| metric | unit | better | sees | meaning |";
+    assert!(doc.contains(header), "the metric table has a `sees` column");
+    for n in catalog::names() {
+        let row =
+            doc.lines().find(|l| l.starts_with(&format!("| `{n}` |"))).unwrap_or_else(|| panic!("no row for {n}"));
+        let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+        assert!(cells.len() == 7 && !cells[4].is_empty(), "{n}: {row}");
+    }
+}
+
+#[test]
+fn attempts_per_request_buckets_are_the_documented_ones() {
+    let run = stampede::engine::simulate(&crate::support::shipped("mmc-erlang.toml"), 1).expect("the run finishes");
+    let keys: Vec<&str> = run.summary.attempts_per_request.keys().map(String::as_str).collect();
+    let expected: Vec<String> = (1..=14).map(|k| format!("{k:02}")).chain(["15+".to_string()]).collect();
+    assert_eq!(keys, expected);
+    assert!(read("docs/metrics.md").contains("`attempts_per_request.{01..14, 15+}`"));
+}
+
+#[test]
 fn every_command_and_flag_is_in_cli_md() {
     let doc = read("docs/cli.md");
     let mut missing = Vec::new();

@@ -1,0 +1,36 @@
+//! Latency SLOs that count failed requests: a storm in which most requests
+//! fail must not pass a completion-time threshold because the few that
+//! succeed are fast.
+
+use crate::support::shipped;
+
+use stampede::engine::simulate;
+
+#[test]
+fn latency_slo_fails_when_most_requests_fail_even_though_successes_are_fast() {
+    let sc = shipped("retry-storm.toml");
+    let s = simulate(&sc, sc.seed).expect("the run finishes").summary;
+    let success = s.success_rate.expect("requests offered");
+    assert!(success < 0.5, "the storm: {success}");
+    // The successes-only p99 looks healthy: the failures are not in its sample.
+    assert!(s.metric("completion_p99").expect("successes") < 30.0);
+    // Counting failures as never completing, 90% of requests did not complete in any time.
+    assert_eq!(s.metric("completion_all_p90"), Some(f64::INFINITY));
+    let slo = s.slo.iter().find(|r| r.metric == "completion_all_p90").expect("the shipped [slo] uses it");
+    assert!(!slo.passed && slo.value.is_infinite(), "{slo:?}");
+    // Goodput is what got through: successes per measured second.
+    let measured = s.duration_s - s.warmup_s;
+    let goodput = s.goodput.expect("measured time");
+    assert!((goodput - s.requests.succeeded as f64 / measured).abs() < 1e-6, "{goodput}");
+}
+
+#[test]
+fn without_retries_the_storm_ends_and_the_latency_slo_passes() {
+    let sc = shipped("retry-storm.toml").with_strategy("none").expect("strategy");
+    let s = simulate(&sc, sc.seed).expect("the run finishes").summary;
+    let p90 = s.metric("completion_all_p90").expect("defined");
+    assert!(p90.is_finite() && p90 < 30.0, "{p90}");
+    // The all-request p90 is at least the successes-only one of the same rank.
+    assert!(p90 >= s.metric("completion_p50").expect("successes"));
+    assert!(s.slo_passed(), "{:?}", s.slo);
+}
