@@ -119,6 +119,7 @@ impl Plan {
 pub struct Cell {
     pub summary: Summary,
     pub rows: Vec<Row>,
+    /// Completion times of the compared swarms' requests (for their CDF).
     pub completion: LatencyHist,
 }
 
@@ -132,11 +133,11 @@ pub fn run_cells(plan: &Plan, jobs: usize, tick: &(dyn Fn() + Sync)) -> Vec<Vec<
         jobs,
         |i| {
             let run = simulate(&scenarios[i / n_seeds], plan.seeds[i % n_seeds]);
-            Cell {
-                rows: run.recorder.series.rows().to_vec(),
-                completion: run.recorder.completion(),
-                summary: run.summary,
+            let mut completion = LatencyHist::default();
+            for &s in &plan.swarms {
+                completion.merge_from(&run.recorder.swarms[s].completion);
             }
+            Cell { rows: run.recorder.series.rows().to_vec(), completion, summary: run.summary }
         },
         tick,
     );

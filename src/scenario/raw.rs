@@ -87,6 +87,7 @@ pub struct RawPool {
     pub cancel_on_abandon: Option<bool>,
     pub deregister_delay: Option<Dur>,
     pub autoscaler: Option<RawAutoscaler>,
+    pub price_per_hour: Option<f64>,
 }
 
 #[derive(Deserialize, Debug, Clone)]

@@ -302,6 +302,7 @@ fn resolve(cx: &mut Ctx<'_>, raw: RawScenario, text: &str, file: &str) -> Scenar
 
     let proxy = resolve_proxy(cx, &raw.proxy);
     let pools: Vec<PoolConfig> = raw.pool.iter().map(|(name, p)| resolve_pool(cx, name, p)).collect();
+    let prices = raw.pool.iter().map(|(name, p)| resolve_price(cx, name, p.price_per_hour)).collect();
     if pools.is_empty() {
         cx.error_help("pool", "the scenario defines no GPU pool", "add e.g. [pool.gpu] with slots and instance counts");
     }
@@ -374,6 +375,7 @@ fn resolve(cx: &mut Ctx<'_>, raw: RawScenario, text: &str, file: &str) -> Scenar
         chaos,
         slo: thresholds,
         compare,
+        prices,
         source_text: text.to_string(),
         source_path: file.to_string(),
     }
@@ -481,6 +483,17 @@ fn resolve_proxy(cx: &mut Ctx<'_>, p: &RawProxy) -> ProxyConfig {
         retry_on,
         max_retries: cx.int("proxy.max_retries", p.max_retries, d.max_retries, 0),
         max_sessions: p.max_sessions.map(|_| cx.int("proxy.max_sessions", p.max_sessions, 1, 1)),
+    }
+}
+
+/// `pool.<name>.price_per_hour`: reports only (cost in money), never the simulation.
+fn resolve_price(cx: &mut Ctx<'_>, name: &str, price: Option<f64>) -> Option<f64> {
+    let p = price?;
+    if p.is_finite() && p >= 0.0 {
+        Some(p)
+    } else {
+        cx.error(&format!("pool.{name}.price_per_hour"), format!("must be a number >= 0, got {p}"));
+        None
     }
 }
 
