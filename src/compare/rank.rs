@@ -42,6 +42,8 @@ pub struct StrategyResult {
     pub metrics: BTreeMap<String, Option<Interval>>,
     /// Each metric's value in each seed, in seed order (null: undefined).
     pub per_seed: BTreeMap<String, Vec<Option<f64>>>,
+    /// Cost in money over seeds (`pool.<name>.price_per_hour`); null without prices.
+    pub cost: Option<Interval>,
     pub vs_baseline: BTreeMap<String, Option<Difference>>,
     /// Share of ended requests of the compared swarms that took 1, 2, …
     /// attempts, pooled over seeds.
@@ -150,6 +152,11 @@ impl Comparison {
                     })
                     .collect(),
                 per_seed: metrics.iter().map(|m| (m.name.to_string(), values[s][m.name].clone())).collect(),
+                cost: cells[s]
+                    .iter()
+                    .map(|c| plan.scenario.cost(&c.summary.gpu))
+                    .collect::<Option<Vec<f64>>>()
+                    .and_then(|xs| mean_ci(&xs)),
                 vs_baseline: metrics
                     .iter()
                     .map(|m| {

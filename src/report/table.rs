@@ -130,6 +130,10 @@ pub fn results(c: &Comparison, slos: &[Threshold]) -> Table {
     if !slos.is_empty() {
         t.header.push("SLOs met".into());
     }
+    let priced = c.strategies.iter().any(|s| s.cost.is_some());
+    if priced {
+        t.header.push("cost".into());
+    }
     for s in &c.strategies {
         let mut row = vec![s.rank.to_string(), s.name.clone()];
         row.extend(c.metrics.iter().map(|m| {
@@ -138,6 +142,9 @@ pub fn results(c: &Comparison, slos: &[Threshold]) -> Table {
         }));
         if !slos.is_empty() {
             row.push(of(seeds_meeting_all(slos, |m| s.per_seed.get(m).cloned())));
+        }
+        if priced {
+            row.push(s.cost.as_ref().map_or("-".into(), units::money_interval));
         }
         t.rows.push(row);
     }

@@ -36,3 +36,30 @@ fn a_negative_price_is_refused_naming_the_key() {
     let err = stderr(&o);
     assert!(err.contains("pool.gpu.price_per_hour") && err.contains("must be a number >= 0"), "{err}");
 }
+
+#[test]
+fn compare_shows_each_strategys_cost_when_pools_have_a_price() {
+    let out = scratch("cost-compare");
+    let o = stampede(&[
+        "compare",
+        "scenarios/retry-storm.toml",
+        "--seeds",
+        "2",
+        "--set",
+        "scenario.duration=12m",
+        "--set",
+        "pool.gpu.price_per_hour=3",
+        "--out",
+        out.to_str().expect("utf8"),
+    ]);
+    assert!(matches!(o.status.code(), Some(0 | 1)), "{}", stderr(&o));
+    let c: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("compare.json")).expect("json")).expect("json");
+    for s in c["strategies"].as_array().expect("strategies") {
+        let hours = s["metrics"]["instance_seconds"]["mean"].as_f64().expect("instance-seconds") / 3600.0;
+        let cost = s["cost"]["mean"].as_f64().expect("a cost with a price");
+        assert!((cost - 3.0 * hours).abs() < 1e-6 * cost.max(1.0), "{cost} vs 3 × {hours}");
+    }
+    assert!(String::from_utf8_lossy(&o.stdout).contains("cost"));
+    let _ = std::fs::remove_dir_all(out);
+}

@@ -12,6 +12,7 @@ mod conservation;
 mod cost;
 mod determinism;
 mod docs;
+mod install;
 mod memory;
 mod plan;
 mod proxy;

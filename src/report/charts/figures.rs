@@ -34,6 +34,16 @@ pub(super) fn y_top(values: impl Iterator<Item = f64>, floor: f64) -> f64 {
     (m * 1.12).max(floor)
 }
 
+/// `v` with as few decimals as show it exactly (up to 3): time axes in hours
+/// tick at 0.5, which "{:.0}" would print as "0 0 1 1".
+pub fn exact(v: f64) -> String {
+    let d = (0..3).find(|&d| {
+        let f = 10f64.powi(d);
+        ((v * f).round() - v * f).abs() < 1e-6
+    });
+    format!("{:.*}", d.unwrap_or(3) as usize, v)
+}
+
 /// A percentage with as few decimals as show `v` exactly (up to 4): axis
 /// ticks are round numbers, so 0..1% gets "0.2%", "0.4%" rather than the
 /// "0% 0% 1% 1%" a fixed "{:.0}%" prints.
@@ -176,7 +186,7 @@ impl Figure for TimeLines {
             .label_style((FAMILY, 14))
             .axis_desc_style((FAMILY, 15))
             .y_label_formatter(&|v| tick(unit, top, *v))
-            .x_label_formatter(&|v| format!("{v:.0}"))
+            .x_label_formatter(&|v| exact(*v))
             .light_line_style(BLACK.mix(0.05))
             .draw()?;
         draw_shades(&mut chart, &self.shades, top)?;
@@ -218,7 +228,8 @@ impl Figure for Capacity {
             .y_desc("offered load (requests/s)")
             .label_style((FAMILY, 14))
             .axis_desc_style((FAMILY, 15))
-            .x_label_formatter(&|v| format!("{v:.0}"))
+            .y_label_formatter(&|v| tick(Unit::Number, top, *v))
+            .x_label_formatter(&|v| exact(*v))
             .light_line_style(BLACK.mix(0.05))
             .draw()?;
         chart
@@ -367,7 +378,8 @@ impl Figure for Stacked {
             .y_desc(&self.y_desc)
             .label_style((FAMILY, 14))
             .axis_desc_style((FAMILY, 15))
-            .x_label_formatter(&|v| format!("{v:.0}"))
+            .y_label_formatter(&|v| tick(Unit::Number, top, *v))
+            .x_label_formatter(&|v| exact(*v))
             .light_line_style(BLACK.mix(0.05))
             .draw()?;
         draw_shades(&mut chart, &self.shades, top)?;
@@ -439,6 +451,7 @@ mod tests {
         }
         assert_eq!(integer_tick(2.5), "");
         assert_eq!(duration_tick(6.0), "6s");
+        assert_eq!((exact(0.5), exact(1.0), exact(12.25)), ("0.5".into(), "1".into(), "12.25".into()));
         assert_eq!(duration_tick(90.0), format_secs(90.0));
     }
 }
