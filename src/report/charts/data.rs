@@ -383,6 +383,16 @@ mod tests {
     }
 
     #[test]
+    fn long_runs_have_a_time_axis_in_hours() {
+        let short = scenario();
+        assert_eq!(time_unit(&short), (60.0, "simulated time (minutes)"));
+        let mut long = scenario();
+        long.duration = crate::time::SimDuration::from_secs(6 * 3600);
+        assert_eq!(time_unit(&long), (3600.0, "simulated time (hours)"));
+        assert_eq!(x_range(&long).1, 6.0);
+    }
+
+    #[test]
     fn the_causes_chart_shows_429s() {
         let r = rows(Some(Outcome::Status429));
         let s = causes("t".into(), &scenario(), &[r.as_slice()]);

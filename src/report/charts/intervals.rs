@@ -6,7 +6,7 @@ use plotters::coord::Shift;
 use plotters::coord::ranged1d::SegmentValue;
 use plotters::prelude::*;
 
-use super::figures::{duration_tick, frame, integer_tick, integer_ticks, legend, tick, y_top};
+use super::figures::{duration_tick, frame, integer_tick, integer_ticks, legend_at, tick, y_top};
 use super::{FAMILY, Figure, color};
 use crate::metrics::catalog::Unit;
 
@@ -215,6 +215,9 @@ impl Figure for Bands {
                 .label(label.clone())
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], red.stroke_width(2)));
         }
-        legend(&mut chart)
+        // Keep the legend off the data: values high on the right push it down.
+        let right = lo + (hi - lo) * 0.66;
+        let high = self.series.iter().flat_map(|s| &s.points).filter(|p| p.0 >= right).any(|p| p.1 > top * 0.6);
+        legend_at(&mut chart, if high { SeriesLabelPosition::LowerRight } else { SeriesLabelPosition::UpperRight })
     }
 }
