@@ -1,14 +1,13 @@
 //! `stampede compare`: every strategy on the same seeds, with statistics, a
 //! verdict, charts and a self-contained HTML report.
 
-use std::fs::{self, File};
-use std::io::{self, BufWriter, Write};
-use std::path::Path;
+use std::io::{self, Write};
 
 use super::output::writing;
 use super::{CompareArgs, Failure, Global, progress};
 use crate::compare::{self, Comparison, Plan, Request};
 use crate::report;
+use crate::report::folder::ReportDir;
 use crate::scenario::limits;
 
 pub fn compare(args: &CompareArgs, g: Global<'_>) -> Result<u8, Failure> {
@@ -43,26 +42,36 @@ pub fn compare(args: &CompareArgs, g: Global<'_>) -> Result<u8, Failure> {
     bar.finish_and_clear();
     let wall = started.elapsed().as_secs_f64();
     let comparison = Comparison::build(&plan, &cells);
-    let out = args.output.dir(&plan.scenario.name);
-    write_files(&out, &plan, &cells, &comparison, detail).map_err(writing(&out))?;
+    let dir = args.output.open(&plan.scenario.name, "compare")?;
+    write_files(&dir, &plan, &cells, &comparison, detail).map_err(writing(dir.path()))?;
+    args.output.note_strays(&dir);
     args.output.emit(&comparison)?;
     args.output.human(|w| {
         report::text::print_comparison(&mut *w, &plan, &comparison)?;
         writeln!(w)?;
         writeln!(w, "{} runs on {jobs} thread(s) in {}", plan.cells(), crate::time::format_secs(wall))?;
-        writeln!(w, "reports       {}/index.html (also report.md, compare.json, compare.csv, charts)", out.display())
+        writeln!(
+            w,
+            "reports       {}/index.html (also report.md, compare.json, compare.csv, charts)",
+            dir.path().display()
+        )
     })?;
     // Like k6 thresholds: fail when no option on the table meets the SLOs.
     Ok(if !plan.slos.is_empty() && comparison.slo_met_by.is_empty() { super::EXIT_SLO } else { 0 })
 }
 
-fn write_files(dir: &Path, plan: &Plan, cells: &[Vec<compare::Cell>], c: &Comparison, detail: usize) -> io::Result<()> {
-    fs::create_dir_all(dir)?;
-    report::write_json(BufWriter::new(File::create(dir.join("compare.json"))?), c)?;
-    let mut csv = BufWriter::new(File::create(dir.join("compare.csv"))?);
+fn write_files(
+    dir: &ReportDir,
+    plan: &Plan,
+    cells: &[Vec<compare::Cell>],
+    c: &Comparison,
+    detail: usize,
+) -> io::Result<()> {
+    report::write_json(dir.create("compare.json")?, c)?;
+    let mut csv = dir.create("compare.csv")?;
     report::csv::write_comparison(&mut csv, c)?;
     csv.flush()?;
     let charts = report::charts::comparison(dir, plan, cells, c, detail)?;
-    fs::write(dir.join("report.md"), report::markdown::comparison(plan, c, &charts))?;
-    fs::write(dir.join("index.html"), report::html::comparison(plan, c, &charts))
+    dir.write("report.md", report::markdown::comparison(plan, c, &charts))?;
+    dir.write("index.html", report::html::comparison(plan, c, &charts))
 }

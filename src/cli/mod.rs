@@ -11,6 +11,7 @@
 //! | 2 | bad input: usage, scenario file, override, output path |
 
 mod compare;
+mod docs;
 mod output;
 mod plan;
 mod progress;
@@ -35,7 +36,7 @@ pub const EXIT_USAGE: u8 = 2;
     version,
     about = "Simulate swarms of clients, a Varnish-like proxy and an autoscaled GPU pool; measure 503s and completion times",
     long_about = None,
-    after_help = "Exit codes: 0 ok, 1 an SLO threshold failed, 2 bad input or usage.\nDocs: docs/cli.md, docs/scenario-format.md"
+    after_help = "Exit codes: 0 ok, 1 an SLO threshold failed, 2 bad input or usage.\nDocs: `stampede docs` lists them; `stampede docs cli` prints every command and flag."
 )]
 pub struct Cli {
     /// Override a scenario key, checked like the file: --set proxy.first_byte_timeout=90s (repeatable).
@@ -68,6 +69,16 @@ pub enum Command {
     },
     /// Print the JSON Schema of the scenario format (for editors).
     Schema,
+    /// Print a document (cli, scenario-format, metrics, …); without a topic, list them.
+    Docs {
+        /// The document to print.
+        topic: Option<String>,
+    },
+    /// Print a shell completion script: bash, zsh, fish, elvish or powershell.
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(clap::Args, Debug)]
@@ -307,6 +318,8 @@ pub fn main() -> ExitCode {
         Command::Plan(args) => plan::plan(&args, g),
         Command::Validate { scenarios } => validate::validate(&scenarios, g),
         Command::Schema => schema(),
+        Command::Docs { topic } => docs::docs(topic.as_deref()),
+        Command::Completions { shell } => docs::completions(shell),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -8,11 +8,12 @@ use serde::Serialize;
 
 use super::Failure;
 use crate::report;
+use crate::report::folder::ReportDir;
 
 /// The output flags every command that reports shares.
 #[derive(clap::Args, Debug, Clone, Default)]
 pub struct OutputArgs {
-    /// Directory for the reports (default: reports/<scenario-name>).
+    /// Folder for the command's reports (default: reports/<scenario-name>/<command>).
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Also write the results as JSON to PATH, or to stdout with "-".
@@ -24,9 +25,29 @@ pub struct OutputArgs {
 }
 
 impl OutputArgs {
-    /// The report directory for a scenario.
-    pub fn dir(&self, scenario: &str) -> PathBuf {
-        self.out.clone().unwrap_or_else(|| PathBuf::from("reports").join(scenario))
+    /// The report folder of `command` for a scenario: `--out`, else
+    /// `reports/<scenario>/<command>`.
+    pub fn dir(&self, scenario: &str, command: &str) -> PathBuf {
+        self.out.clone().unwrap_or_else(|| PathBuf::from("reports").join(scenario).join(command))
+    }
+
+    /// Opens the report folder of `command`, replacing what the last command
+    /// wrote there (see [`report::folder`]).
+    pub fn open(&self, scenario: &str, command: &str) -> Result<ReportDir, Failure> {
+        let dir = self.dir(scenario, command);
+        ReportDir::open(&dir, command).map_err(writing(&dir))
+    }
+
+    /// Warns (unless `--quiet`) about report-like files the command left in place.
+    pub fn note_strays(&self, dir: &ReportDir) {
+        let strays = dir.strays();
+        if !self.quiet && !strays.is_empty() {
+            eprintln!(
+                "note: {} also holds {} from an earlier stampede (not in its manifest, left in place)",
+                dir.path().display(),
+                strays.join(", ")
+            );
+        }
     }
 
     fn json_to_stdout(&self) -> bool {

@@ -1,15 +1,14 @@
 //! `stampede plan`: the smallest value of a key that meets every SLO, with
 //! its cost, theory's answer beside it, and recommended proxy timeouts.
 
-use std::fs::{self, File};
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 use std::path::Path;
 
 use super::output::writing;
 use super::{EXIT_SLO, Failure, Global, PlanArgs, progress};
-use crate::metrics::catalog;
 use crate::plan::{self, PlanError, PlanRequest, PlanResult};
-use crate::report;
+use crate::report::folder::ReportDir;
+use crate::report::{self, units};
 use crate::scenario::Scenario;
 use crate::slo::Threshold;
 
@@ -37,24 +36,25 @@ pub fn plan(args: &PlanArgs, g: Global<'_>) -> Result<u8, Failure> {
         PlanError::Scenario(e) => Failure::from(e),
     })?;
     bar.finish_and_clear();
-    let out = args.output.dir(&base.name);
-    write_files(&out, &result, &slos).map_err(writing(&out))?;
+    let dir = args.output.open(&base.name, "plan")?;
+    write_files(&dir, &base, &result, &slos).map_err(writing(dir.path()))?;
+    args.output.note_strays(&dir);
     args.output.emit(&result)?;
-    args.output.human(|w| print(w, &result, &slos, &out))?;
+    args.output.human(|w| print(w, &result, &slos, dir.path()))?;
     Ok(if result.recommendation.is_some() { 0 } else { EXIT_SLO })
 }
 
-fn write_files(dir: &Path, r: &PlanResult, slos: &[Threshold]) -> io::Result<()> {
-    fs::create_dir_all(dir)?;
-    report::write_json(BufWriter::new(File::create(dir.join("plan.json"))?), r)?;
+fn write_files(dir: &ReportDir, base: &Scenario, r: &PlanResult, slos: &[Threshold]) -> io::Result<()> {
+    report::write_json(dir.create("plan.json")?, r)?;
     if let Some(t) = &r.timeouts {
-        fs::write(dir.join("plan.vcl"), &t.vcl)?;
+        dir.write("plan.vcl", &t.vcl)?;
     }
-    report::charts::plan(dir, r, slos).map(|_| ())
+    let charts = report::charts::plan(dir, r, slos)?;
+    dir.write("index.html", report::html::plan(base, r, slos, &charts))
 }
 
 fn show(metric: &str, v: f64) -> String {
-    catalog::show(catalog::unit(metric), v)
+    units::value(metric, v)
 }
 
 fn print(w: &mut dyn Write, r: &PlanResult, slos: &[Threshold], out: &Path) -> io::Result<()> {
@@ -70,27 +70,18 @@ fn print(w: &mut dyn Write, r: &PlanResult, slos: &[Threshold], out: &Path) -> i
     )?;
     writeln!(w, "  SLOs: {}", r.slos.join(", "))?;
     writeln!(w)?;
-    let mut t = report::table::Table { header: vec!["value".into(), "result".into()], rows: Vec::new() };
-    t.header.extend(slos.iter().map(|s| format!("{} (bound)", catalog::label(s.metric))));
-    t.header.push("instance-hours".into());
-    for c in &r.evaluated {
-        let mut row = vec![c.value.clone(), if c.passed { "pass".into() } else { "FAIL".into() }];
-        for s in &c.slos {
-            row.push(match (s.value, s.bound) {
-                (Some(i), Some(b)) => format!(
-                    "{} ({}){}",
-                    report::table::show_interval(catalog::unit(&s.metric), &i),
-                    show(&s.metric, b),
-                    if s.passed { "" } else { " ✗" }
-                ),
-                _ => "undefined ✗".into(),
-            });
-        }
-        row.push(c.cost.map_or("-".into(), |i| format!("{:.1} ±{:.1}", i.mean / 3600.0, i.half_width() / 3600.0)));
-        t.rows.push(row);
-    }
+    let seeds = r.seeds.len();
+    let t = report::table::plan(r, slos);
     for line in t.to_text().lines() {
-        writeln!(w, "  {line}")?;
+        writeln!(w, "{}", if line.is_empty() { String::new() } else { format!("  {line}") })?;
+    }
+    writeln!(
+        w,
+        "  mean ± 95% half-width over seeds (bound: the one-sided {:.0}% bound the decision uses); k/{seeds}: seeds meeting the SLO",
+        r.confidence * 100.0
+    )?;
+    if t.has_split() {
+        writeln!(w, "  {}", report::spread::SPLIT_NOTE)?;
     }
     writeln!(w)?;
     writeln!(w, "verdict       {}", r.verdict)?;
@@ -149,5 +140,5 @@ fn print(w: &mut dyn Write, r: &PlanResult, slos: &[Threshold], out: &Path) -> i
         }
     }
     writeln!(w)?;
-    writeln!(w, "reports       {}/plan.json, plan.vcl, plan-*.png/svg", out.display())
+    writeln!(w, "reports       {}/index.html (also plan.json, plan.vcl, plan-*.png/svg)", out.display())
 }

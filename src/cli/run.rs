@@ -1,13 +1,12 @@
 //! `stampede run`: one scenario, one seed, a summary and report files.
 
-use std::fs::{self, File};
-use std::io::{self, BufWriter, Write};
-use std::path::Path;
+use std::io::{self, Write};
 
 use super::output::writing;
 use super::{EXIT_SLO, Failure, Global, RunArgs};
 use crate::engine;
 use crate::report;
+use crate::report::folder::ReportDir;
 use crate::scenario::Scenario;
 
 pub fn run(args: &RunArgs, g: Global<'_>) -> Result<u8, Failure> {
@@ -18,23 +17,28 @@ pub fn run(args: &RunArgs, g: Global<'_>) -> Result<u8, Failure> {
     }
     let seed = args.seed.unwrap_or(sc.seed);
     let run = engine::simulate(&sc, seed).map_err(|e| Failure::usage(format!("{}: {e}", args.scenario.display())))?;
-    let out = args.output.dir(&sc.name);
-    write_reports(&out, &sc, &run).map_err(writing(&out))?;
+    let dir = args.output.open(&sc.name, "run")?;
+    write_reports(&dir, &sc, &run).map_err(writing(dir.path()))?;
+    args.output.note_strays(&dir);
     args.output.emit(&run.summary)?;
     args.output.human(|w| {
         report::text::print_summary(&mut *w, &sc, &run.summary)?;
         writeln!(w)?;
-        writeln!(w, "reports       {}/{{summary.json, timeseries.csv, run-*.png, run-*.svg}}", out.display())
+        writeln!(
+            w,
+            "reports       {}/index.html (also summary.json, timeseries.csv, run-*.png/svg)",
+            dir.path().display()
+        )
     })?;
     Ok(if run.summary.slo_passed() { 0 } else { EXIT_SLO })
 }
 
-/// Writes summary.json, timeseries.csv and the run's charts into `dir`.
-pub fn write_reports(dir: &Path, sc: &Scenario, run: &engine::Run) -> io::Result<()> {
-    fs::create_dir_all(dir)?;
-    report::write_json(BufWriter::new(File::create(dir.join("summary.json"))?), &run.summary)?;
-    let mut f = BufWriter::new(File::create(dir.join("timeseries.csv"))?);
+/// Writes summary.json, timeseries.csv, the run's charts and index.html into `dir`.
+pub fn write_reports(dir: &ReportDir, sc: &Scenario, run: &engine::Run) -> io::Result<()> {
+    report::write_json(dir.create("summary.json")?, &run.summary)?;
+    let mut f = dir.create("timeseries.csv")?;
     report::csv::write_timeseries(&mut f, sc, run.recorder.series.rows())?;
     f.flush()?;
-    report::charts::single_run(dir, sc, run).map(|_| ())
+    let charts = report::charts::single_run(dir, sc, run)?;
+    dir.write("index.html", report::html::run(sc, &run.summary, &charts))
 }

@@ -3,12 +3,12 @@
 
 use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
-use std::path::Path;
 
 use super::output::writing;
 use super::{Failure, Global, MergeArgs, OutputArgs, SweepArgs, progress};
 use crate::metrics::catalog;
 use crate::report;
+use crate::report::folder::ReportDir;
 use crate::scenario::{Scenario, limits};
 use crate::sweep::part::{self, Part, StoredCell};
 use crate::sweep::result::SweepResult;
@@ -65,7 +65,6 @@ pub fn sweep(args: &SweepArgs, g: Global<'_>) -> Result<u8, Failure> {
         .transpose()
         .map_err(|e| Failure::usage(format!("--shard {e}")))?;
     let jobs = super::jobs(args.jobs);
-    let out = args.output.dir(&sw.base.name);
     let cells: Vec<usize> = match shard {
         Some((i, k)) => sw.shard(i, k),
         None => (0..sw.cells()).collect(),
@@ -78,14 +77,11 @@ pub fn sweep(args: &SweepArgs, g: Global<'_>) -> Result<u8, Failure> {
     bar.finish_and_clear();
     let wall = crate::time::format_secs(started.elapsed().as_secs_f64());
     let Some(shard) = shard else {
-        return finish(
-            &sw,
-            &results,
-            &out,
-            &args.output,
-            &format!("{} runs on {jobs} thread(s) in {wall}", cells.len()),
-        );
+        return finish(&sw, &results, &args.output, &format!("{} runs on {jobs} thread(s) in {wall}", cells.len()));
     };
+    // Shards share one folder and write only their own part file: no
+    // manifest, nothing removed (docs/cli.md, "Report folders").
+    let out = args.output.dir(&sw.base.name, "sweep-parts");
     let path = out.join(Part::file_name(shard));
     let part = Part::new(sw.spec.clone(), shard, results);
     fs::create_dir_all(&out)
@@ -120,23 +116,25 @@ pub fn merge(args: &MergeArgs) -> Result<u8, Failure> {
         parts.push((name, part));
     }
     let (sw, cells) = part::merge(parts).map_err(Failure::usage)?;
-    let out = args.output.dir(&sw.base.name);
-    finish(&sw, &cells, &out, &args.output, &format!("merged {} part(s), {} cells", args.parts.len(), cells.len()))
+    finish(&sw, &cells, &args.output, &format!("merged {} part(s), {} cells", args.parts.len(), cells.len()))
 }
 
 /// Aggregates all cells and writes sweep.json, sweep.csv and the charts;
 /// shared by an unsharded sweep and a merge, so both give the same files.
-fn finish(sw: &Sweep, cells: &[StoredCell], out: &Path, output: &OutputArgs, note: &str) -> Result<u8, Failure> {
+fn finish(sw: &Sweep, cells: &[StoredCell], output: &OutputArgs, note: &str) -> Result<u8, Failure> {
     let r = SweepResult::build(sw, cells).map_err(Failure::usage)?;
-    let write = |dir: &Path| -> io::Result<()> {
-        fs::create_dir_all(dir)?;
-        report::write_json(BufWriter::new(File::create(dir.join("sweep.json"))?), &r)?;
-        let mut csv = BufWriter::new(File::create(dir.join("sweep.csv"))?);
+    let write = |dir: &ReportDir| -> io::Result<()> {
+        report::write_json(dir.create("sweep.json")?, &r)?;
+        let mut csv = dir.create("sweep.csv")?;
         report::csv::write_sweep(&mut csv, &r)?;
         csv.flush()?;
-        report::charts::sweep(dir, sw, &r).map(|_| ())
+        let charts = report::charts::sweep(dir, sw, &r)?;
+        dir.write("index.html", report::html::sweep(sw, &r, &charts))
     };
-    write(out).map_err(writing(out))?;
+    let dir = output.open(&sw.base.name, "sweep")?;
+    write(&dir).map_err(writing(dir.path()))?;
+    output.note_strays(&dir);
+    let out = dir.path();
     output.emit(&r)?;
     output.human(|w| {
         let plural = if r.strategies.len() == 1 { "y" } else { "ies" };
@@ -155,12 +153,19 @@ fn finish(sw: &Sweep, cells: &[StoredCell], out: &Path, output: &OutputArgs, not
             };
             writeln!(w, "  metrics cover swarm(s) {} only{pool}", r.scored_swarms.join(", "))?;
         }
-        for line in report::table::sweep(&r).to_text().lines() {
-            writeln!(w, "  {line}")?;
+        let table = report::table::sweep(&r);
+        for line in table.to_text().lines() {
+            writeln!(w, "{}", if line.is_empty() { String::new() } else { format!("  {line}") })?;
+        }
+        if table.has_split() {
+            writeln!(w, "  {}", report::spread::SPLIT_NOTE)?;
+        }
+        if !r.slos.is_empty() {
+            writeln!(w, "  SLOs met: seeds meeting all of {}", r.slos.join(", "))?;
         }
         writeln!(w)?;
         writeln!(w, "{note}")?;
-        writeln!(w, "reports       {}/sweep.json, sweep.csv, sweep-*.png/svg", out.display())
+        writeln!(w, "reports       {}/index.html (also sweep.json, sweep.csv, sweep-*.png/svg)", out.display())
     })?;
     Ok(0)
 }

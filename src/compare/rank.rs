@@ -3,16 +3,21 @@
 //!
 //! Ranking is pairwise and significance-aware: A beats B on the first criterion
 //! of the objective where their paired difference excludes zero at 95%; if none
-//! does, they tie. A strategy's score is its wins minus its losses. A *winner*
-//! is only named when one strategy beats every other one; otherwise the verdict
-//! says which strategies the data cannot tell apart.
+//! does, they tie. A strategy's rank is one plus the number of strategies that
+//! beat it, so strategies the data cannot separate share a rank, and a rank
+//! never claims more than the pairwise results say. The score (wins minus
+//! losses) orders strategies within a rank. A *winner* is only named when one
+//! strategy beats every other one; otherwise the verdict says which strategies
+//! the data cannot tell apart. Every pairwise result is kept ([`Pair`]), so
+//! reports can show what the verdict rests on.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::objective::Criterion;
 use super::{Cell, Plan};
-use crate::metrics::catalog::{self, MetricInfo, Unit};
+use crate::metrics::catalog::{self, MetricInfo};
 use crate::metrics::summary::is_pool_wide;
 use crate::stats::{Interval, mean_ci, paired_difference};
 
@@ -31,16 +36,34 @@ pub struct Difference {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StrategyResult {
     pub name: String,
+    /// One plus the number of strategies that beat this one: ties share a rank.
     pub rank: usize,
     /// Pairwise wins minus losses on the objective.
     pub score: i64,
     pub metrics: BTreeMap<String, Option<Interval>>,
+    /// Each metric's value in each seed, in seed order (null: undefined).
+    pub per_seed: BTreeMap<String, Vec<Option<f64>>>,
+    /// Cost in money over seeds (`pool.<name>.price_per_hour`); null without prices.
+    pub cost: Option<Interval>,
     pub vs_baseline: BTreeMap<String, Option<Difference>>,
     /// Share of ended requests of the compared swarms that took 1, 2, …
     /// attempts, pooled over seeds.
     pub attempts_per_request: BTreeMap<String, f64>,
     /// Each SLO threshold judged on the mean over seeds.
     pub slo: Vec<crate::metrics::summary::SloResult>,
+}
+
+/// How two strategies compare on the objective.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Pair {
+    pub a: String,
+    pub b: String,
+    /// The strategy that is better, or null when the data cannot tell them apart.
+    pub better: Option<String>,
+    /// The criterion that decided (for a tie: the first criterion).
+    pub metric: String,
+    /// a − b on that metric, paired by seed (null: no seed has both values).
+    pub diff: Option<Interval>,
 }
 
 /// The whole comparison, as `compare.json` holds it.
@@ -63,6 +86,8 @@ pub struct Comparison {
     pub metrics: Vec<String>,
     /// In rank order.
     pub strategies: Vec<StrategyResult>,
+    /// Every pair of strategies, in display order: what the ranks and the verdict rest on.
+    pub pairwise: Vec<Pair>,
     pub winner: Option<String>,
     pub verdict: String,
     /// Strategies that meet every SLO threshold (on their means); empty
@@ -76,9 +101,13 @@ impl Comparison {
         let has_bulk = plan.scenario.swarms.iter().any(|s| s.bulk.is_some());
         let mut metrics: Vec<&'static MetricInfo> =
             catalog::headline(has_bulk).into_iter().map(|m| catalog::info(m).expect("catalogued")).collect();
-        for c in &plan.objective {
-            if !metrics.contains(&c.metric) {
-                metrics.push(c.metric);
+        // The objective's and the SLOs' metrics too: reports show their
+        // per-seed values and count the seeds that meet each SLO.
+        let extra =
+            plan.objective.iter().map(|c| c.metric).chain(plan.slos.iter().filter_map(|t| catalog::info(t.metric)));
+        for m in extra {
+            if !metrics.contains(&m) {
+                metrics.push(m);
             }
         }
         // values[strategy][metric][seed]
@@ -107,9 +136,10 @@ impl Comparison {
                 mean_ci(&xs).map_or(worst, |i| if i.mean.is_nan() { worst } else { i.mean })
             })
             .collect();
+        let rank: Vec<usize> = (0..n).map(|a| 1 + (0..n).filter(|&b| beats[b][a]).count()).collect();
         let mut order: Vec<usize> = (0..n).collect();
         order.sort_by(|&x, &y| {
-            score[y].cmp(&score[x]).then_with(|| {
+            rank[x].cmp(&rank[y]).then(score[y].cmp(&score[x])).then_with(|| {
                 let (a, b) = (primary_mean[x], primary_mean[y]);
                 let by_primary = if primary.maximize { b.total_cmp(&a) } else { a.total_cmp(&b) };
                 by_primary.then_with(|| plan.strategy_name(x).cmp(plan.strategy_name(y)))
@@ -118,18 +148,23 @@ impl Comparison {
         let base = plan.baseline;
         let strategies: Vec<StrategyResult> = order
             .iter()
-            .enumerate()
-            .map(|(rank, &s)| StrategyResult {
+            .map(|&s| StrategyResult {
                 name: plan.strategy_name(s).to_string(),
-                rank: rank + 1,
+                rank: rank[s],
                 score: score[s],
                 metrics: metrics
                     .iter()
                     .map(|m| {
                         let xs: Vec<f64> = values[s][m.name].iter().flatten().copied().collect();
-                        (m.name.to_string(), mean_ci(&xs))
+                        (m.name.to_string(), mean_ci(&xs).map(|i| crate::report::spread::clamp(m.name, &i)))
                     })
                     .collect(),
+                per_seed: metrics.iter().map(|m| (m.name.to_string(), values[s][m.name].clone())).collect(),
+                cost: cells[s]
+                    .iter()
+                    .map(|c| plan.scenario.cost(&c.summary.gpu))
+                    .collect::<Option<Vec<f64>>>()
+                    .and_then(|xs| mean_ci(&xs)),
                 vs_baseline: metrics
                     .iter()
                     .map(|m| {
@@ -174,7 +209,13 @@ impl Comparison {
                 .collect()
         };
         let winner = order.first().filter(|&&top| (0..n).all(|o| o == top || beats[top][o])).copied();
-        let verdict = verdict(plan, &values, &order, &beats, winner);
+        let verdict = verdict(plan, &order, &beats, &rank, winner, &values);
+        let pairwise = order
+            .iter()
+            .enumerate()
+            .flat_map(|(i, &a)| order[i + 1..].iter().map(move |&b| (a, b)))
+            .map(|(a, b)| pair(plan, &values, a, b))
+            .collect();
         Comparison {
             scenario: plan.scenario.name.clone(),
             version: env!("CARGO_PKG_VERSION").to_string(),
@@ -191,6 +232,7 @@ impl Comparison {
             confidence: 0.95,
             metrics: metrics.iter().map(|m| m.name.to_string()).collect(),
             strategies,
+            pairwise,
             winner: winner.map(|w| plan.strategy_name(w).to_string()),
             verdict,
             slo_met_by,
@@ -206,10 +248,33 @@ type Values<'a> = [BTreeMap<&'a str, Vec<Option<f64>>>];
 
 /// Some(true) if a beats b, Some(false) if b beats a, None for a tie.
 fn decide(plan: &Plan, values: &Values<'_>, a: usize, b: usize) -> Option<bool> {
+    deciding(plan, values, a, b).map(|(c, d)| c.favours(d.direction()))
+}
+
+/// The first criterion whose paired difference a − b excludes zero, with it.
+fn deciding(plan: &Plan, values: &Values<'_>, a: usize, b: usize) -> Option<(Criterion, Interval)> {
     plan.objective.iter().find_map(|c| {
         let d = paired_difference(&values[a][c.metric.name], &values[b][c.metric.name])?;
-        d.excludes_zero().then(|| c.favours(d.direction()))
+        d.excludes_zero().then_some((*c, d))
     })
+}
+
+/// The pairwise result of a and b, for reports.
+fn pair(plan: &Plan, values: &Values<'_>, a: usize, b: usize) -> Pair {
+    let (better, metric, diff) = match deciding(plan, values, a, b) {
+        Some((c, d)) => (Some(if c.favours(d.mean) { a } else { b }), c.metric.name, Some(d)),
+        None => {
+            let first = plan.objective[0].metric.name;
+            (None, first, paired_difference(&values[a][first], &values[b][first]))
+        }
+    };
+    Pair {
+        a: plan.strategy_name(a).to_string(),
+        b: plan.strategy_name(b).to_string(),
+        better: better.map(|s| plan.strategy_name(s).to_string()),
+        metric: metric.to_string(),
+        diff,
+    }
 }
 
 /// Attempts-per-request shares over the swarms that took the compared strategy.
@@ -231,91 +296,66 @@ fn attempts_shares(plan: &Plan, cells: &[Cell]) -> BTreeMap<String, f64> {
     totals.into_iter().map(|(k, v)| (k, v as f64 / all as f64)).collect()
 }
 
-/// The half-width of `d` scaled and with `digits` decimals; "∞" when a
-/// single pair bounds nothing.
-fn half_width(d: &Interval, digits: usize, scale: f64) -> String {
-    let hw = d.half_width();
-    if hw.is_finite() { format!("{:.*}", digits, hw * scale) } else { "∞".into() }
-}
-
-/// A difference that is not a finite number: one side is infinite (a
-/// percentile that counts failures) in seeds where the other is not.
-fn show_unbounded(d: &Interval) -> Option<String> {
-    (!d.mean.is_finite()).then(|| match d.mean {
-        m if m > 0.0 => "+∞".to_string(),
-        m if m < 0.0 => "-∞".to_string(),
-        _ => "undefined".to_string(),
-    })
-}
-
-/// A difference in a metric's own terms: percentage points, seconds, or plain.
-pub fn show_difference(unit: Unit, d: &Interval) -> String {
-    if let Some(s) = show_unbounded(d) {
-        return format!("{s} (infinite on one side only in some seeds; significance by sign test)");
-    }
-    let hw = |digits: usize, scale: f64| half_width(d, digits, scale);
-    match unit {
-        Unit::Ratio => format!("{:+.2} percentage points ± {}", d.mean * 100.0, hw(2, 100.0)),
-        Unit::Duration => format!("{:+.2} s ± {}", d.mean, hw(2, 1.0)),
-        Unit::Number => format!("{:+.3} ± {}", d.mean, hw(3, 1.0)),
-    }
-}
-
-/// The same, compact, for table cells: "+4.12pp ±1.30", "-12.5s ±3.1".
-pub fn show_difference_short(unit: Unit, d: &Interval) -> String {
-    if let Some(s) = show_unbounded(d) {
-        return s;
-    }
-    let hw = |digits: usize, scale: f64| half_width(d, digits, scale);
-    match unit {
-        Unit::Ratio => format!("{:+.2}pp ±{}", d.mean * 100.0, hw(2, 100.0)),
-        Unit::Duration => format!("{:+.1}s ±{}", d.mean, hw(1, 1.0)),
-        Unit::Number if d.mean.abs() >= 100.0 => format!("{:+.0} ±{}", d.mean, hw(0, 1.0)),
-        Unit::Number => format!("{:+.3} ±{}", d.mean, hw(3, 1.0)),
-    }
-}
-
-fn verdict(plan: &Plan, values: &Values<'_>, order: &[usize], beats: &[Vec<bool>], winner: Option<usize>) -> String {
+fn verdict(
+    plan: &Plan,
+    order: &[usize],
+    beats: &[Vec<bool>],
+    rank: &[usize],
+    winner: Option<usize>,
+    values: &Values<'_>,
+) -> String {
     let name = |s: usize| plan.strategy_name(s).to_string();
+    let list = |xs: &[usize]| xs.iter().map(|&s| name(s)).collect::<Vec<_>>().join(", ");
     let seeds = plan.seeds.len();
+    let objective = plan.objective.iter().map(ToString::to_string).collect::<Vec<_>>().join(", then ");
     let mean = |s: usize, m: &str| {
         let xs: Vec<f64> = values[s][m].iter().flatten().copied().collect();
         mean_ci(&xs)
     };
     let top = order[0];
-    let runner_up = order[1];
     if let Some(w) = winner {
         // Explain the closest call: the runner-up, on the criterion that decided it.
-        let c = plan
-            .objective
-            .iter()
-            .find(|c| {
-                paired_difference(&values[w][c.metric.name], &values[runner_up][c.metric.name])
-                    .is_some_and(|d| d.excludes_zero())
-            })
-            .expect("a winner beat the runner-up on some criterion");
+        let runner_up = order[1];
+        let (c, d) = deciding(plan, values, w, runner_up).expect("a winner beat the runner-up on some criterion");
         let m = c.metric;
-        let d = paired_difference(&values[w][m.name], &values[runner_up][m.name]).expect("decided above");
-        let (wv, rv) = (mean(w, m.name), mean(runner_up, m.name));
-        let show = |i: Option<Interval>| i.map_or("undefined".into(), |i| catalog::show(m.unit, i.mean));
+        let show = |i: Option<Interval>| i.map_or("undefined".into(), |i| crate::report::units::value(m.name, i.mean));
         return format!(
-            "{} wins: it beats every other strategy on the objective ({}). Against the runner-up {}, {} is {} vs {} ({}, 95% paired interval over {seeds} seeds).",
+            "{} wins: it beats every other strategy on the objective ({objective}). Against the runner-up {}, {} is {} vs {} ({}, 95% paired interval over {seeds} seeds).",
             name(w),
-            plan.objective.iter().map(ToString::to_string).collect::<Vec<_>>().join(", then "),
             name(runner_up),
             m.name,
-            show(wv),
-            show(rv),
-            show_difference(m.unit, &d),
+            show(mean(w, m.name)),
+            show(mean(runner_up, m.name)),
+            crate::report::units::difference(m.name, &d),
         );
     }
-    let ties: Vec<String> = order.iter().skip(1).filter(|&&o| !beats[top][o]).map(|&o| name(o)).collect();
-    format!(
-        "No single winner at 95% confidence over {seeds} seeds: {} ranks first, but the data cannot tell it apart from {} on the objective ({}). More seeds narrow the intervals.",
-        name(top),
-        ties.join(", "),
-        plan.objective.iter().map(ToString::to_string).collect::<Vec<_>>().join(", then "),
-    )
+    let firsts: Vec<usize> = order.iter().copied().filter(|&s| rank[s] == 1).collect();
+    let mut text = if firsts.len() > 1 {
+        format!(
+            "No single winner at 95% confidence over {seeds} seeds: {} share rank 1, since no strategy beats any of them on the objective ({objective}).",
+            list(&firsts)
+        )
+    } else {
+        format!(
+            "No single winner at 95% confidence over {seeds} seeds: {} ranks first, since no strategy beats it on the objective ({objective}).",
+            name(top)
+        )
+    };
+    // Lower-ranked strategies that the first cannot be told apart from:
+    // ranked lower because another strategy beats them, not the first.
+    let unbeaten: Vec<usize> = order.iter().copied().filter(|&o| rank[o] > 1 && !beats[top][o]).collect();
+    if !unbeaten.is_empty() {
+        let by: Vec<String> = unbeaten
+            .iter()
+            .map(|&o| {
+                let who: Vec<usize> = order.iter().copied().filter(|&b| beats[b][o]).collect();
+                format!("{} (rank {}, beaten by {})", name(o), rank[o], list(&who))
+            })
+            .collect();
+        text.push_str(&format!(" {} does not beat {} either; see the pairwise results.", name(top), by.join(", ")));
+    }
+    text.push_str(" More seeds narrow the intervals.");
+    text
 }
 
 #[cfg(test)]
@@ -380,8 +420,12 @@ arrivals = { process = "poisson", rate = "1/s" }
         assert_eq!(c.strategies[0].name, "a");
         assert_eq!(c.strategies[0].score, 2);
         assert!(c.verdict.starts_with("a wins"), "{}", c.verdict);
-        // b and c tie: neither success rate nor completion p99 separates them.
+        // b and c tie: neither success rate nor completion p99 separates them,
+        // so they share rank 2.
         assert_eq!((c.strategies[1].score, c.strategies[2].score), (-1, -1));
+        assert_eq!((c.strategies[1].rank, c.strategies[2].rank), (2, 2));
+        assert_eq!(c.pairwise.len(), 3);
+        assert!(c.pairwise.iter().any(|p| p.better.is_none() && p.metric == "success_rate"));
         let b = c.strategy("b").expect("b");
         assert!(b.vs_baseline["success_rate"].expect("paired").significant, "b vs the baseline a");
     }
@@ -407,8 +451,8 @@ arrivals = { process = "poisson", rate = "1/s" }
         let c = Comparison::build(&p, &all);
         assert!(c.strategies.iter().all(|s| s.attempts_per_request.is_empty()), "no shares of 0 without requests");
         let one = paired_difference(&[Some(2.0)], &[Some(1.0)]).expect("a pair");
-        assert_eq!(show_difference_short(Unit::Duration, &one), "+1.0s ±∞");
-        assert_eq!(show_difference(Unit::Ratio, &one), "+100.00 percentage points ± ∞");
+        assert_eq!(crate::report::units::difference("completion_p99", &one), "+1.00s ±∞");
+        assert_eq!(crate::report::units::difference("rate_503", &one), "+100.00pp ±∞");
     }
 
     #[test]
@@ -424,5 +468,27 @@ arrivals = { process = "poisson", rate = "1/s" }
         assert_eq!(c.winner, None);
         assert!(c.verdict.starts_with("No single winner"), "{}", c.verdict);
         assert!(c.strategies.iter().all(|s| s.score == 0));
+        assert!(c.strategies.iter().all(|s| s.rank == 1), "ties share a rank");
+    }
+
+    #[test]
+    fn ranks_never_separate_strategies_the_verdict_cannot_tell_apart() {
+        // a beats b; c is noisy: neither a nor b can be told from c.
+        let p = plan();
+        let flat = [30.0; 5];
+        let all = vec![
+            cells(&[0.90, 0.92, 0.91, 0.93, 0.92], &flat),
+            cells(&[0.80, 0.81, 0.79, 0.82, 0.80], &flat),
+            cells(&[0.70, 0.99, 0.80, 0.95, 0.85], &flat),
+        ];
+        let c = Comparison::build(&p, &all);
+        let rank = |n: &str| c.strategy(n).expect(n).rank;
+        assert_eq!((rank("a"), rank("c"), rank("b")), (1, 1, 2), "{}", c.verdict);
+        assert!(c.verdict.contains("a, c share rank 1"), "{}", c.verdict);
+        // The verdict's "cannot tell apart" is a pairwise tie in the data.
+        let ac = c.pairwise.iter().find(|p| p.a == "a" && p.b == "c" || p.a == "c" && p.b == "a").expect("a-c");
+        assert_eq!(ac.better, None);
+        let ab = c.pairwise.iter().find(|p| p.a == "a" && p.b == "b").expect("a-b");
+        assert_eq!(ab.better.as_deref(), Some("a"));
     }
 }

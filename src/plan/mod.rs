@@ -51,8 +51,13 @@ pub struct PlanRequest {
 pub struct SloCheck {
     pub threshold: String,
     pub metric: String,
-    /// Mean and 95% interval over seeds (None if undefined in some seed).
+    /// Mean and 95% interval over seeds, clipped to the metric's range
+    /// (None if undefined in some seed).
     pub value: Option<Interval>,
+    /// The metric in each seed (null: undefined).
+    pub per_seed: Vec<Option<f64>>,
+    /// Seeds whose own value meets the threshold.
+    pub seeds_met: usize,
     /// The one-sided bound the decision uses.
     pub bound: Option<f64>,
     pub passed: bool,
@@ -67,6 +72,10 @@ pub struct Candidate {
     pub slos: Vec<SloCheck>,
     /// Instance-seconds paid, mean and 95% interval over seeds.
     pub cost: Option<Interval>,
+    /// Instance-seconds paid in each seed.
+    pub cost_per_seed: Vec<f64>,
+    /// Cost in money (`pool.<name>.price_per_hour`), mean and 95% interval; null without prices.
+    pub money: Option<Interval>,
     pub amplification: Option<Interval>,
     pub wasted_gpu_seconds: Option<Interval>,
 }
@@ -266,10 +275,13 @@ fn judge(sc: &Scenario, index: usize, axis: &Axis, runs: &[crate::engine::Run], 
             let upper = matches!(t.op, Op::Lt | Op::Le);
             let xs = per_seed(t.metric);
             let bound = xs.as_ref().and_then(|xs| one_sided_bound(xs, req.confidence, upper));
+            let each: Vec<Option<f64>> = runs.iter().map(|r| r.summary.metric(t.metric)).collect();
             SloCheck {
                 threshold: t.to_string(),
                 metric: t.metric.to_string(),
-                value: xs.and_then(|xs| mean_ci(&xs)),
+                value: xs.and_then(|xs| mean_ci(&xs)).map(|i| crate::report::spread::clamp(t.metric, &i)),
+                seeds_met: crate::report::spread::seeds_meeting(t, &each).0,
+                per_seed: each,
                 bound,
                 passed: bound.is_some_and(|b| t.op.holds(b, t.limit)),
             }
@@ -288,6 +300,12 @@ fn judge(sc: &Scenario, index: usize, axis: &Axis, runs: &[crate::engine::Run], 
             passed: slos.iter().all(|s| s.passed),
             slos,
             cost: interval("instance_seconds"),
+            cost_per_seed: runs.iter().map(|r| r.summary.gpu.instance_seconds).collect(),
+            money: runs
+                .iter()
+                .map(|r| sc.cost(&r.summary.gpu))
+                .collect::<Option<Vec<f64>>>()
+                .and_then(|xs| mean_ci(&xs)),
             amplification: interval("amplification"),
             wasted_gpu_seconds: interval("wasted_gpu_seconds"),
         },
@@ -315,11 +333,7 @@ fn verdict(axis: &Axis, req: &PlanRequest, done: &BTreeMap<usize, Evaluated>, re
         Some(i) => {
             let e = &done[&i];
             let cost = e.candidate.cost.map_or(String::new(), |c| {
-                format!(
-                    ", costing {} instance-hours (± {:.1})",
-                    crate::metrics::round3(c.mean / 3600.0),
-                    c.half_width() / 3600.0
-                )
+                format!(", costing {} instance-hours", crate::report::units::interval("instance_seconds", &c))
             });
             let below = if i == 0 {
                 format!(" It is the lowest value tried: {} may meet the SLOs too.", axis.key)

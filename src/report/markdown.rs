@@ -13,11 +13,17 @@ pub fn comparison(plan: &Plan, c: &Comparison, charts: &[Chart]) -> String {
         s.push_str(&format!("{slo}\n\n"));
     }
     s.push_str(&setup_line(plan, c));
-    s.push_str("\n\n## Results (mean ± 95% half-width over seeds)\n\n");
-    s.push_str(&table::results(c).to_markdown());
+    s.push_str("\n\n## Results (mean ± 95% half-width over seeds; ties share a rank)\n\n");
+    let results = table::results(c, &plan.slos);
+    s.push_str(&results.to_markdown());
+    if results.has_split() {
+        s.push_str(&format!("\n{}.\n", crate::report::spread::SPLIT_NOTE));
+    }
     s.push_str(&format!("\n## Difference from the baseline `{}` (paired by seed)\n\n", c.baseline));
     s.push_str(&table::differences(c).to_markdown());
-    s.push_str(&format!("\n{}\n\n## Charts\n\n", LEGEND));
+    s.push_str(&format!("\n{}\n\n## Pairwise results\n\n", LEGEND));
+    s.push_str(&table::pairwise(c).to_markdown());
+    s.push_str(&format!("\n{PAIRWISE}\n\n## Charts\n\n"));
     for chart in charts {
         s.push_str(&format!("![{}]({}.png)\n\n", chart.title, chart.name));
     }
@@ -34,6 +40,9 @@ pub fn slo_line(plan: &Plan, c: &Comparison) -> Option<String> {
     let over = if c.scored_swarms.len() < plan.scenario.swarms.len() { ", over every swarm" } else { "" };
     Some(format!("SLOs ({}) are met{over}, on the mean over seeds, by: {met}.", all.join(", ")))
 }
+
+pub const PAIRWISE: &str = "A strategy is better than another on the first objective criterion whose paired 95% interval excludes zero; \
+a strategy's rank is one plus the number of strategies better than it, so strategies the data cannot tell apart share a rank.";
 
 pub const LEGEND: &str = "`~` marks a difference whose 95% interval contains zero: not statistically significant. \
 pp = percentage points. Each strategy ran on the same seeds, so differences are paired seed by seed.";

@@ -4,14 +4,17 @@
 //! programs, `csv` for spreadsheets, `markdown` and `html` for documents,
 //! `charts` for PNG/SVG figures, `table` for the tables several of them share.
 //! Writers are generic over `W: Write` so they can go to a file, stdout or a
-//! test buffer; where files go on disk is decided by the CLI.
+//! test buffer; `folder` decides which files a report folder holds.
 
 pub mod charts;
 pub mod csv;
+pub mod folder;
 pub mod html;
 pub mod markdown;
+pub mod spread;
 pub mod table;
 pub mod text;
+pub mod units;
 
 use std::io::{self, Write};
 

@@ -5,6 +5,7 @@ use std::io::{self, Write};
 use crate::metrics::summary::Summary;
 use crate::metrics::{CompletionAll, Percentiles};
 use crate::model::outcome::Cause;
+use crate::report::units;
 use crate::scenario::Scenario;
 use crate::time::format_secs;
 
@@ -154,13 +155,14 @@ pub fn print_summary<W: Write>(mut w: W, sc: &Scenario, s: &Summary) -> io::Resu
     } else {
         String::new()
     };
+    let cost = sc.cost(g).map_or(String::new(), |c| format!(" · cost {}", units::money(c)));
     writeln!(
         w,
-        "gpu           busy {} · wasted {}{} · instance time {}",
-        format_secs(g.busy_seconds),
-        format_secs(g.wasted_seconds),
+        "gpu           instance-hours {}{cost} · GPU-hours busy {}, wasted {}{}",
+        units::hours(g.instance_seconds),
+        units::hours(g.busy_seconds),
+        units::hours(g.wasted_seconds),
         wasted,
-        format_secs(g.instance_seconds)
     )?;
     for (name, p) in &g.pools {
         writeln!(
@@ -197,8 +199,7 @@ pub fn print_summary<W: Write>(mut w: W, sc: &Scenario, s: &Summary) -> io::Resu
         writeln!(w)?;
         writeln!(w, "slo")?;
         for r in &s.slo {
-            let unit = crate::metrics::catalog::unit(&r.metric);
-            let shown = crate::metrics::catalog::show(unit, r.value);
+            let shown = units::value(&r.metric, r.value);
             writeln!(w, "  {} {:<40} measured {}", if r.passed { "pass" } else { "FAIL" }, r.threshold, shown)?;
         }
     }
@@ -215,12 +216,22 @@ pub fn print_comparison<W: Write>(
     writeln!(w, "stampede compare · {}", c.scenario)?;
     writeln!(w, "  {}", markdown::setup_line(plan, c).replace('`', ""))?;
     writeln!(w)?;
-    writeln!(w, "results (mean ± 95% half-width over seeds)")?;
-    write!(w, "{}", indent(&table::results(c).to_text()))?;
+    writeln!(w, "results (mean ± 95% half-width over seeds; ties share a rank)")?;
+    let results = table::results(c, &plan.slos);
+    write!(w, "{}", indent(&results.to_text()))?;
+    if results.has_split() {
+        writeln!(w, "  {}", crate::report::spread::SPLIT_NOTE)?;
+    }
     writeln!(w)?;
     writeln!(w, "difference from the baseline {} (paired by seed)", c.baseline)?;
     write!(w, "{}", indent(&table::differences(c).to_text()))?;
     writeln!(w, "  ~ = not statistically significant (the 95% interval contains 0); pp = percentage points")?;
+    writeln!(w)?;
+    writeln!(
+        w,
+        "pairwise: the first objective criterion whose paired 95% interval excludes 0 decides; tie: none does"
+    )?;
+    write!(w, "{}", indent(&table::pairwise(c).to_text()))?;
     writeln!(w)?;
     writeln!(w, "verdict       {}", c.verdict)?;
     if let Some(slo) = markdown::slo_line(plan, c) {
@@ -230,7 +241,7 @@ pub fn print_comparison<W: Write>(
 }
 
 fn indent(text: &str) -> String {
-    text.lines().map(|l| format!("  {l}\n")).collect()
+    text.lines().map(|l| if l.is_empty() { "\n".to_string() } else { format!("  {l}\n") }).collect()
 }
 
 #[cfg(test)]

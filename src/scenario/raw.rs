@@ -93,6 +93,7 @@ pub struct RawPool {
     pub cancel_on_abandon: V<bool>,
     pub deregister_delay: V<Dur>,
     pub autoscaler: Option<RawAutoscaler>,
+    pub price_per_hour: V<f64>,
 }
 
 #[derive(Deserialize, Debug, Clone, Default)]

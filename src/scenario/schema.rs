@@ -128,6 +128,7 @@ const POOL: &[Key] = &[
     k("cancel_on_abandon", Ty::Bool, "the backend stops a job when the proxy gives up on it (default false)"),
     k("deregister_delay", Ty::Duration, "a killed instance stays in the proxy's list this long (default 30s)"),
     k("autoscaler", Ty::Table(AUTOSCALER), "without it the pool keeps its initial size"),
+    k("price_per_hour", Ty::Number(0.0), "what one instance costs per hour, for reports in money (default none)"),
 ];
 
 const DIST: &[Key] = &[

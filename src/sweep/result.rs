@@ -1,6 +1,7 @@
 //! A sweep's results: per grid point and strategy, each metric's mean and 95%
-//! interval over seeds, and completion-time percentiles pooled over seeds
-//! (from the merged histograms).
+//! interval over seeds (clipped to the metric's range), each seed's value, the
+//! seeds that meet the scenario's SLOs, the cost where pools have a price, and
+//! completion-time percentiles pooled over seeds (from the merged histograms).
 
 use std::collections::BTreeMap;
 
@@ -10,6 +11,7 @@ use super::Sweep;
 use super::part::StoredCell;
 use crate::metrics::summary::is_pool_wide;
 use crate::metrics::{LatencyHist, Percentiles};
+use crate::report::spread;
 use crate::stats::{Interval, mean_ci};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -25,6 +27,12 @@ pub struct PointResult {
     pub values: Vec<String>,
     pub strategy: String,
     pub metrics: BTreeMap<String, Option<Interval>>,
+    /// Each metric's value in each seed, in seed order (null: undefined).
+    pub per_seed: BTreeMap<String, Vec<Option<f64>>>,
+    /// Seeds that meet every threshold of the scenario's `[slo]`.
+    pub slos_met: usize,
+    /// Cost in money (`pool.<name>.price_per_hour`), mean and 95% interval; null without prices.
+    pub cost: Option<Interval>,
     /// Completion time over all seeds' requests together.
     pub completion_pooled_ms: Percentiles,
 }
@@ -43,6 +51,8 @@ pub struct SweepResult {
     /// Reported metrics recorded per pool, which cover every swarm whatever
     /// `scored_swarms` says (empty when every swarm is scored).
     pub pool_wide: Vec<String>,
+    /// The scenario's `[slo]` thresholds that `slos_met` counts.
+    pub slos: Vec<String>,
     /// Point-major, then strategy.
     pub points: Vec<PointResult>,
 }
@@ -60,15 +70,30 @@ impl SweepResult {
             for (s, label) in sweep.strategy_labels.iter().enumerate() {
                 let first = (p * sweep.strategies() + s) * n;
                 let group = &cells[first..first + n];
-                let metrics = sweep
+                let per_seed: BTreeMap<String, Vec<Option<f64>>> = sweep
                     .spec
                     .metrics
                     .iter()
-                    .map(|m| {
-                        let xs: Vec<f64> = group.iter().filter_map(|c| c.summary.metric(m)).collect();
-                        (m.clone(), mean_ci(&xs))
+                    .map(|m| (m.clone(), group.iter().map(|c| c.summary.metric(m)).collect()))
+                    .collect();
+                let metrics = per_seed
+                    .iter()
+                    .map(|(m, v)| {
+                        let xs: Vec<f64> = v.iter().flatten().copied().collect();
+                        (m.clone(), mean_ci(&xs).map(|i| spread::clamp(m, &i)))
                     })
                     .collect();
+                let slos_met = group
+                    .iter()
+                    .filter(|c| {
+                        sweep
+                            .base
+                            .slo
+                            .iter()
+                            .all(|t| c.summary.metric(t.metric).is_some_and(|v| t.op.holds(v, t.limit)))
+                    })
+                    .count();
+                let costs: Option<Vec<f64>> = group.iter().map(|c| sweep.base.cost(&c.summary.gpu)).collect();
                 let mut pooled = LatencyHist::default();
                 for c in group {
                     pooled.merge_from(
@@ -80,6 +105,9 @@ impl SweepResult {
                     values: coords.iter().zip(&sweep.grid.axes).map(|(&l, a)| a.levels[l].text.clone()).collect(),
                     strategy: label.clone(),
                     metrics,
+                    per_seed,
+                    slos_met,
+                    cost: costs.and_then(|xs| mean_ci(&xs)).map(|i| spread::clamp("instance_seconds", &i)),
                     completion_pooled_ms: pooled.percentiles(),
                 });
             }
@@ -102,6 +130,7 @@ impl SweepResult {
             } else {
                 Vec::new()
             },
+            slos: sweep.base.slo.iter().map(ToString::to_string).collect(),
             points,
         })
     }

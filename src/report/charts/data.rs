@@ -1,29 +1,54 @@
-//! From results to figures: which charts a single run, a comparison, a sweep
-//! and a plan get, and the series behind them.
+//! From runs to figures: which charts a single run and a comparison get, and
+//! the series behind them (sweeps and plans: [`super::grid`]).
 //!
 //! Colours follow the strategy's position in the comparison, so a strategy
 //! has the same colour in every chart. Time-series figures pool the seeds:
 //! a window's 503 rate is all 503s over all attempts in that window across
-//! seeds; levels (instances, offered load) are means over seeds.
+//! seeds; levels (instances, offered load) are means over seeds. Time runs in
+//! minutes, or in hours for runs longer than [`HOURS_ABOVE`]. A comparison's
+//! completion CDF and headline bars cover the compared swarms only: the
+//! swarms that keep their own strategy would otherwise dilute the difference.
 
 use std::io;
-use std::path::Path;
 
 use super::Chart;
-use super::figures::{Bars, Capacity, Cdf, Line, Panel, Shade, Shares, Stacked, TimeLines};
+use super::figures::{Capacity, Cdf, Line, Shade, Shares, Stacked, TimeLines};
+use super::intervals::{Bar, Bars, Panel};
 use crate::compare::{Cell, Comparison, Plan};
 use crate::engine::Run;
 use crate::metrics::catalog::{self, Unit};
 use crate::metrics::{LatencyHist, Row};
 use crate::model::outcome::{Cause, Outcome};
+use crate::report::folder::ReportDir;
+use crate::report::{spread, units};
 use crate::scenario::Scenario;
 
-fn minutes(t: crate::time::SimTime) -> f64 {
-    t.as_secs_f64() / 60.0
+/// Runs longer than this have a time axis in hours.
+pub const HOURS_ABOVE: f64 = 3.0 * 3600.0;
+
+/// The time axis of a scenario: seconds per unit and its description.
+fn time_unit(sc: &Scenario) -> (f64, &'static str) {
+    if sc.duration.as_secs_f64() > HOURS_ABOVE {
+        (3600.0, "simulated time (hours)")
+    } else {
+        (60.0, "simulated time (minutes)")
+    }
 }
 
-fn mid(r: &Row) -> f64 {
-    (minutes(r.start) + minutes(r.end)) / 2.0
+/// Points over time: window midpoints in the scenario's time unit.
+#[derive(Clone, Copy)]
+struct Clock(f64);
+
+impl Clock {
+    fn of(sc: &Scenario) -> Clock {
+        Clock(time_unit(sc).0)
+    }
+    fn at(self, t: crate::time::SimTime) -> f64 {
+        t.as_secs_f64() / self.0
+    }
+    fn mid(self, r: &Row) -> f64 {
+        (self.at(r.start) + self.at(r.end)) / 2.0
+    }
 }
 
 fn len_s(r: &Row) -> f64 {
@@ -31,15 +56,21 @@ fn len_s(r: &Row) -> f64 {
 }
 
 fn x_range(sc: &Scenario) -> (f64, f64) {
-    (sc.warmup.as_secs_f64() / 60.0, sc.duration.as_secs_f64() / 60.0)
+    let u = time_unit(sc).0;
+    (sc.warmup.as_secs_f64() / u, sc.duration.as_secs_f64() / u)
+}
+
+fn x_desc(sc: &Scenario) -> String {
+    time_unit(sc).1.to_string()
 }
 
 fn shades(sc: &Scenario) -> Vec<Shade> {
-    sc.highlights().into_iter().map(|(a, b, label)| Shade { start: minutes(a), end: minutes(b), label }).collect()
+    let c = Clock::of(sc);
+    sc.highlights().into_iter().map(|(a, b, label)| Shade { start: c.at(a), end: c.at(b), label }).collect()
 }
 
 /// Pooled 503 rate per window over several runs' rows.
-fn rate_503(runs: &[&[Row]]) -> Vec<(f64, f64)> {
+fn rate_503(c: Clock, runs: &[&[Row]]) -> Vec<(f64, f64)> {
     let Some(first) = runs.first() else { return Vec::new() };
     (0..first.len())
         .filter_map(|w| {
@@ -49,40 +80,58 @@ fn rate_503(runs: &[&[Row]]) -> Vec<(f64, f64)> {
                 all += c.attempts_total();
                 s503 += c.status_503();
             }
-            (all > 0).then(|| (mid(&first[w]), s503 as f64 / all as f64))
+            (all > 0).then(|| (c.mid(&first[w]), s503 as f64 / all as f64))
         })
         .collect()
 }
 
 /// Mean over runs of a per-window value.
-fn mean_per_window(runs: &[&[Row]], f: impl Fn(&Row) -> f64) -> Vec<(f64, f64)> {
+fn mean_per_window(c: Clock, runs: &[&[Row]], f: impl Fn(&Row) -> f64) -> Vec<(f64, f64)> {
     let Some(first) = runs.first() else { return Vec::new() };
-    (0..first.len()).map(|w| (mid(&first[w]), runs.iter().map(|r| f(&r[w])).sum::<f64>() / runs.len() as f64)).collect()
+    (0..first.len())
+        .map(|w| (c.mid(&first[w]), runs.iter().map(|r| f(&r[w])).sum::<f64>() / runs.len() as f64))
+        .collect()
 }
 
 fn capacity(title: String, sc: &Scenario, runs: &[&[Row]]) -> Capacity {
+    let c = Clock::of(sc);
     Capacity {
         title,
+        x_desc: x_desc(sc),
         x_range: x_range(sc),
-        offered: mean_per_window(runs, |r| r.counts.offered as f64 / len_s(r)),
-        ready: mean_per_window(runs, |r| r.pools.iter().map(|p| p.ready).sum()),
-        provisioning: mean_per_window(runs, |r| r.pools.iter().map(|p| p.provisioning).sum()),
+        offered: mean_per_window(c, runs, |r| r.counts.offered as f64 / len_s(r)),
+        ready: mean_per_window(c, runs, |r| r.pools.iter().map(|p| p.ready).sum()),
+        provisioning: mean_per_window(c, runs, |r| r.pools.iter().map(|p| p.provisioning).sum()),
         shades: shades(sc),
     }
 }
 
+/// Refusals per second by cause: every 503 cause and 429s (a backend queue
+/// that answers 429), stacked; causes that never occur are left out.
 fn causes(title: String, sc: &Scenario, runs: &[&[Row]]) -> Stacked {
-    let layers = Cause::ALL
+    let c = Clock::of(sc);
+    let outcomes = Cause::ALL
         .iter()
+        .map(|cause| (cause.name().to_string(), Outcome::Status503(*cause)))
+        .chain(std::iter::once(("429 (queue full)".to_string(), Outcome::Status429)));
+    let layers = outcomes
         .enumerate()
-        .map(|(i, c)| Line {
-            label: c.name().to_string(),
+        .map(|(i, (label, o))| Line {
+            label,
             color: i,
-            points: mean_per_window(runs, |r| r.counts.attempts[Outcome::Status503(*c).index()] as f64 / len_s(r)),
+            points: mean_per_window(c, runs, |r| r.counts.attempts[o.index()] as f64 / len_s(r)),
         })
         .filter(|l| l.points.iter().any(|p| p.1 > 0.0))
         .collect();
-    Stacked { title, y_desc: "503 responses per second".into(), x_range: x_range(sc), layers, shades: shades(sc) }
+    Stacked {
+        title,
+        x_desc: x_desc(sc),
+        y_desc: "503 and 429 responses per second".into(),
+        x_range: x_range(sc),
+        layers,
+        empty: "no 503 or 429 responses".into(),
+        shades: shades(sc),
+    }
 }
 
 /// CDF points at quantiles dense enough to show the tail.
@@ -96,29 +145,51 @@ fn cdf_points(h: &LatencyHist) -> Vec<(f64, f64)> {
     qs.into_iter().map(|q| (h.quantile_us(q) as f64 / 1e6, q)).collect()
 }
 
+/// A headline metric in one seed, over the swarms the comparison scores
+/// (the cell's scoped summary; pool-wide metrics as they are).
+fn compared(cell: &Cell, metric: &str) -> Option<f64> {
+    cell.scored.metric(metric)
+}
+
+/// Metrics the headline chart shows, and whether each is per swarm.
+const HEADLINE: [(&str, bool); 6] = [
+    ("rate_503", true),
+    ("success_rate", true),
+    ("completion_p99", true),
+    ("bulk_success_rate", true),
+    ("amplification", true),
+    ("wasted_gpu_seconds", false),
+];
+
 /// Every chart of a comparison, written into `dir`.
 pub fn comparison(
-    dir: &Path,
+    dir: &ReportDir,
     plan: &Plan,
     cells: &[Vec<Cell>],
     c: &Comparison,
     detail: usize,
 ) -> io::Result<Vec<Chart>> {
     let sc = &plan.scenario;
+    let clock = Clock::of(sc);
     let names: Vec<&str> = (0..plan.strategies.len()).map(|i| plan.strategy_name(i)).collect();
     let rows = |s: usize| -> Vec<&[Row]> { cells[s].iter().map(|c| c.rows.as_slice()).collect() };
     let seeds = plan.seeds.len();
+    let swarms = c.swarms.join(", ");
+    let all_swarms = plan.swarms.len() == sc.swarms.len();
+    let scope = if all_swarms { String::new() } else { format!(" of swarm(s) {swarms}") };
     let mut charts = Vec::new();
 
-    let lines =
-        (0..names.len()).map(|s| Line { label: names[s].to_string(), color: s, points: rate_503(&rows(s)) }).collect();
+    let lines = (0..names.len())
+        .map(|s| Line { label: names[s].to_string(), color: s, points: rate_503(clock, &rows(s)) })
+        .collect();
     charts.push(Chart::render(
         dir,
         "compare-503-rate",
         "503 rate over time",
-        &format!("Share of attempts answered 503, per window, pooled over {seeds} seeds. Shaded: chaos events and traffic surges."),
+        &format!("Share of all swarms' attempts answered 503, per window, pooled over {seeds} seeds. Shaded: chaos events and traffic surges."),
         &TimeLines {
             title: "503 rate over time, by strategy".into(),
+            x_desc: x_desc(sc),
             y_desc: "503 rate".into(),
             unit: Unit::Ratio,
             x_range: x_range(sc),
@@ -149,49 +220,52 @@ pub fn comparison(
         dir,
         "compare-completion-cdf",
         "Completion time",
-        "Share of succeeded requests completed within a time (first send to success, retries included), all seeds pooled.",
-        &Cdf { title: "Completion time distribution, by strategy".into(), x_desc: "completion time (log scale)".into(), lines },
+        &format!("Share of the succeeded requests of swarm(s) {swarms} (those that took the compared strategy) completed within a time (first send to success, retries included), all seeds pooled."),
+        &Cdf { title: format!("Completion time{scope}, by strategy"), x_desc: "completion time (log scale)".into(), lines },
     )?);
 
-    let panel_metrics: Vec<&String> = c
-        .metrics
+    let panels = HEADLINE
         .iter()
-        .filter(|m| {
-            ["rate_503", "success_rate", "completion_p99", "bulk_success_rate", "amplification", "wasted_gpu_seconds"]
-                .contains(&m.as_str())
-        })
-        .collect();
-    let panels = panel_metrics
-        .iter()
-        .map(|m| Panel {
-            metric: (*m).clone(),
-            unit: catalog::unit(m),
-            bars: (0..names.len())
+        .filter(|(m, _)| c.metrics.iter().any(|x| x == m))
+        .map(|&(m, per_swarm)| {
+            let hours = units::scale(m) == units::Scale::Hours;
+            let shown = |v: f64| if hours { v / 3600.0 } else { v };
+            let bars = (0..names.len())
                 .filter_map(|s| {
-                    let i = c.strategy(names[s])?.metrics.get(*m).copied().flatten()?;
-                    Some((names[s].to_string(), s, i.mean, i.lo, i.hi))
+                    let seeds: Vec<Option<f64>> = cells[s].iter().map(|cell| compared(cell, m)).collect();
+                    let xs: Vec<f64> = seeds.iter().flatten().copied().collect();
+                    let i = spread::clamp(m, &crate::stats::mean_ci(&xs)?);
+                    Some(Bar {
+                        label: names[s].to_string(),
+                        color: s,
+                        mean: shown(i.mean),
+                        lo: shown(i.lo),
+                        hi: shown(i.hi),
+                        seeds: xs.into_iter().map(shown).collect(),
+                    })
                 })
-                .collect(),
+                .collect();
+            let label = units::label(m);
+            Panel {
+                title: if per_swarm || all_swarms { label } else { format!("{label} (whole pool)") },
+                unit: if hours { Unit::Number } else { catalog::unit(m) },
+                bars,
+            }
         })
         .collect();
     charts.push(Chart::render(
         dir,
         "compare-headline",
         "Headline metrics",
-        &format!("Means over {seeds} seeds with 95% confidence intervals."),
-        &Bars { title: "Headline metrics (mean, 95% interval)".into(), panels },
+        &format!("Swarm(s) {swarms}: means over {seeds} seeds with 95% confidence intervals; circles: each seed. Wasted GPU time is the whole pool's."),
+        &Bars { title: format!("Headline metrics{scope} (mean, 95% interval, seeds)"), panels },
     )?);
 
     let x_max = c.strategies.iter().map(|s| max_attempts(&s.attempts_per_request)).max().unwrap_or(1).max(2);
     let lines = (0..names.len())
         .filter_map(|s| {
             let shares = &c.strategy(names[s])?.attempts_per_request;
-            let points = (1..=x_max)
-                .map(|k| {
-                    let key = if k >= 16 { "16+".to_string() } else { format!("{k:02}") };
-                    (f64::from(k), shares.get(&key).copied().unwrap_or(0.0))
-                })
-                .collect();
+            let points = (1..=x_max).map(|k| (f64::from(k), share_of(shares, k))).collect();
             Some(Line { label: names[s].to_string(), color: s, points })
         })
         .collect();
@@ -199,18 +273,25 @@ pub fn comparison(
         dir,
         "compare-attempts",
         "Attempts per request",
-        "How many attempts the compared swarms' ended requests needed, pooled over seeds.",
-        &Shares { title: "Attempts per request, by strategy".into(), x_desc: "attempts".into(), x_max, lines },
+        &format!("How many attempts the ended requests of swarm(s) {swarms} needed, pooled over seeds."),
+        &Shares { title: format!("Attempts per request{scope}, by strategy"), x_desc: "attempts".into(), x_max, lines },
     )?);
 
     charts.push(Chart::render(
         dir,
         "compare-causes",
-        "503s by cause",
-        &format!("Strategy {d}, mean over seeds."),
-        &causes(format!("503 responses by cause ({d})"), sc, &rows(detail)),
+        "503s and 429s by cause",
+        &format!("Strategy {d}, every swarm, mean over seeds."),
+        &causes(format!("503 and 429 responses by cause ({d})"), sc, &rows(detail)),
     )?);
     Ok(charts)
+}
+
+/// The share of requests that took `k` attempts; the summary's last bucket,
+/// "15+", holds 15 or more.
+fn share_of(shares: &std::collections::BTreeMap<String, f64>, k: u32) -> f64 {
+    let key = if k >= 15 { "15+".to_string() } else { format!("{k:02}") };
+    shares.get(&key).copied().unwrap_or(0.0)
 }
 
 fn max_attempts(shares: &std::collections::BTreeMap<String, f64>) -> u32 {
@@ -223,7 +304,7 @@ fn max_attempts(shares: &std::collections::BTreeMap<String, f64>) -> u32 {
 }
 
 /// The time-series charts of one run, written into `dir`.
-pub fn single_run(dir: &Path, sc: &Scenario, run: &Run) -> io::Result<Vec<Chart>> {
+pub fn single_run(dir: &ReportDir, sc: &Scenario, run: &Run) -> io::Result<Vec<Chart>> {
     let rows: Vec<&[Row]> = vec![run.recorder.series.rows()];
     let label = run.summary.strategy.clone();
     Ok(vec![
@@ -234,10 +315,11 @@ pub fn single_run(dir: &Path, sc: &Scenario, run: &Run) -> io::Result<Vec<Chart>
             "Share of attempts answered 503, per window. Shaded: chaos events and traffic surges.",
             &TimeLines {
                 title: "503 rate over time".into(),
+                x_desc: x_desc(sc),
                 y_desc: "503 rate".into(),
                 unit: Unit::Ratio,
                 x_range: x_range(sc),
-                lines: vec![Line { label, color: 0, points: rate_503(&rows) }],
+                lines: vec![Line { label, color: 0, points: rate_503(Clock::of(sc), &rows) }],
                 shades: shades(sc),
             },
         )?,
@@ -251,171 +333,82 @@ pub fn single_run(dir: &Path, sc: &Scenario, run: &Run) -> io::Result<Vec<Chart>
         Chart::render(
             dir,
             "run-causes",
-            "503s by cause",
-            "503 responses per second, by cause.",
-            &causes("503 responses by cause".into(), sc, &rows),
+            "503s and 429s by cause",
+            "503 and 429 responses per second, by cause.",
+            &causes("503 and 429 responses by cause".into(), sc, &rows),
         )?,
     ])
 }
 
-/// The metrics a sweep charts, when it reports them.
-const SWEEP_CHARTED: [&str; 5] =
-    ["rate_503", "success_rate", "completion_p99", "bulk_success_rate", "instance_seconds"];
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// Most series on one band chart; a larger grid is summarised by its first ones.
-const MAX_SERIES: usize = 12;
-
-/// The charts of a sweep, written into `dir`: each charted metric against the
-/// first varied key, and a heatmap over the first two keys when there are two.
-pub fn sweep(dir: &Path, sw: &crate::sweep::Sweep, r: &crate::sweep::result::SweepResult) -> io::Result<Vec<Chart>> {
-    use super::figures::{BandSeries, Bands, Heatmap};
-    let grid = &sw.grid;
-    let x_axis = &grid.axes[0];
-    let numeric = x_axis.numeric();
-    let x_of = |l: usize| if numeric { x_axis.levels[l].number.unwrap_or(l as f64) } else { l as f64 };
-    // Points sharing the levels of every axis but the first, in order.
-    let rest: usize = grid.axes[1..].iter().map(|a| a.levels.len()).product();
-    let mut charts = Vec::new();
-    for m in SWEEP_CHARTED.iter().filter(|m| r.metrics.iter().any(|x| x == *m)) {
-        let info = catalog::info(m).expect("catalogued");
-        let mut series = Vec::new();
-        for label in &r.strategies {
-            for o in 0..rest {
-                let points: Vec<(f64, f64, f64, f64)> = (0..x_axis.levels.len())
-                    .filter_map(|l| {
-                        let p = l * rest + o;
-                        let i = r.at(p, label)?.metrics.get(*m).copied().flatten()?;
-                        Some((x_of(l), i.mean, i.lo, i.hi))
-                    })
-                    .collect();
-                let others = grid.label(o).split(", ").skip(1).collect::<Vec<_>>().join(", ");
-                let name = match (r.strategies.len() > 1, others.is_empty()) {
-                    (true, true) => label.clone(),
-                    (true, false) => format!("{label}, {others}"),
-                    (false, true) => label.clone(),
-                    (false, false) => others,
-                };
-                series.push(BandSeries { label: name, color: series.len(), points });
-            }
-        }
-        let truncated = series.len() > MAX_SERIES;
-        series.truncate(MAX_SERIES);
-        let caption = format!(
-            "Mean over {} seeds with its 95% interval{}.",
-            r.seeds.len(),
-            if truncated { format!("; the first {MAX_SERIES} series of the grid are drawn") } else { String::new() }
-        );
-        charts.push(Chart::render(
-            dir,
-            &format!("sweep-{m}"),
-            &format!("{} against {}", catalog::label(m), x_axis.key),
-            &caption,
-            &Bands {
-                title: format!("{} against {}", catalog::label(m), x_axis.key),
-                x_desc: x_axis.key.clone(),
-                y_desc: catalog::label(m).to_string(),
-                unit: info.unit,
-                categories: (!numeric).then(|| x_axis.levels.iter().map(|l| l.text.clone()).collect()),
-                series,
-                threshold: None,
-            },
-        )?);
-        if grid.axes.len() >= 2 {
-            let y_axis = &grid.axes[1];
-            let inner: usize = grid.axes[2..].iter().map(|a| a.levels.len()).product();
-            for label in &r.strategies {
-                let values: Vec<Vec<Option<f64>>> = (0..y_axis.levels.len())
-                    .map(|y| {
-                        (0..x_axis.levels.len())
-                            .map(|x| {
-                                let p = (x * y_axis.levels.len() + y) * inner;
-                                r.at(p, label)?.metrics.get(*m).copied().flatten().map(|i| i.mean)
-                            })
-                            .collect()
-                    })
-                    .collect();
-                let name = if r.strategies.len() > 1 {
-                    format!("sweep-heatmap-{m}-{label}")
-                } else {
-                    format!("sweep-heatmap-{m}")
-                };
-                let fixed = if grid.axes.len() > 2 { " (further keys at their first value)" } else { "" };
-                charts.push(Chart::render(
-                    dir,
-                    &name,
-                    &format!("{} over {} and {} ({label})", catalog::label(m), x_axis.key, y_axis.key),
-                    &format!("Mean over {} seeds{fixed}; darker is better.", r.seeds.len()),
-                    &Heatmap {
-                        title: format!("{} ({label})", catalog::label(m)),
-                        x_desc: x_axis.key.clone(),
-                        y_desc: y_axis.key.clone(),
-                        x_labels: x_axis.levels.iter().map(|l| l.text.clone()).collect(),
-                        y_labels: y_axis.levels.iter().map(|l| l.text.clone()).collect(),
-                        values,
-                        unit: info.unit,
-                        higher_is_better: info.better == catalog::Better::Higher,
-                    },
-                )?);
-            }
-        }
+    #[test]
+    fn the_last_attempts_bucket_is_15_or_more_as_the_summary_writes_it() {
+        let shares: std::collections::BTreeMap<String, f64> =
+            [("01".to_string(), 0.5), ("14".to_string(), 0.2), ("15+".to_string(), 0.3)].into();
+        assert_eq!((share_of(&shares, 14), share_of(&shares, 15)), (0.2, 0.3));
+        assert_eq!(max_attempts(&shares), 15);
     }
-    Ok(charts)
-}
+    use crate::time::SimTime;
 
-/// The charts of a plan, written into `dir`: each SLO's metric against the
-/// tuned key with its limit, and the cost.
-pub fn plan(dir: &Path, r: &crate::plan::PlanResult, slos: &[crate::slo::Threshold]) -> io::Result<Vec<Chart>> {
-    use super::figures::{BandSeries, Bands};
-    let mut charts = Vec::new();
-    let key = &r.key;
-    for (k, t) in slos.iter().enumerate() {
-        let points = r
-            .evaluated
-            .iter()
-            .filter_map(|c| {
-                let i = c.slos.get(k)?.value?;
-                Some((c.number, i.mean, i.lo, i.hi))
+    fn rows(outcome: Option<Outcome>) -> Vec<Row> {
+        (0..6)
+            .map(|i| {
+                let mut r = Row {
+                    start: SimTime::from_nanos(i * 60_000_000_000),
+                    end: SimTime::from_nanos((i + 1) * 60_000_000_000),
+                    counts: Default::default(),
+                    pools: Vec::new(),
+                };
+                if let Some(o) = outcome {
+                    r.counts.attempts[o.index()] = 30;
+                }
+                r
             })
-            .collect();
-        let info = catalog::info(t.metric).expect("thresholds name catalogued metrics");
-        charts.push(Chart::render(
-            dir,
-            &format!("plan-{}", t.metric),
-            &format!("{} against {key}", catalog::label(t.metric)),
-            &format!(
-                "Values the planner evaluated: mean over {} seeds with its 95% interval; dashed: the SLO.",
-                r.seeds.len()
-            ),
-            &Bands {
-                title: format!("{} against {key}", catalog::label(t.metric)),
-                x_desc: key.clone(),
-                y_desc: catalog::label(t.metric).to_string(),
-                unit: info.unit,
-                categories: None,
-                series: vec![BandSeries { label: "simulated".into(), color: 0, points }],
-                threshold: Some((t.limit, format!("SLO {t}"))),
-            },
-        )?);
+            .collect()
     }
-    let points = r
-        .evaluated
-        .iter()
-        .filter_map(|c| c.cost.map(|i| (c.number, i.mean / 3600.0, i.lo / 3600.0, i.hi / 3600.0)))
-        .collect();
-    charts.push(Chart::render(
-        dir,
-        "plan-cost",
-        &format!("Cost against {key}"),
-        "Instance-hours paid over the run (provisioning included), mean over seeds with its 95% interval.",
-        &Bands {
-            title: format!("Cost against {key}"),
-            x_desc: key.clone(),
-            y_desc: "instance-hours".into(),
-            unit: Unit::Number,
-            categories: None,
-            series: vec![BandSeries { label: "instance-hours".into(), color: 1, points }],
-            threshold: None,
-        },
-    )?);
-    Ok(charts)
+
+    fn scenario() -> Scenario {
+        Scenario::parse(
+            "[scenario]\nname = \"c\"\nduration = \"6m\"\n[pool.gpu]\nqueue_limit = 1\nqueue_full_status = 429\n[class.c]\npool = \"gpu\"\nservice = { dist = \"constant\", value = \"1s\" }\n[swarm.s]\nclass = \"c\"\narrivals = { process = \"poisson\", rate = \"1/s\" }\n",
+            "c.toml",
+        )
+        .expect("valid")
+    }
+
+    #[test]
+    fn long_runs_have_a_time_axis_in_hours() {
+        let short = scenario();
+        assert_eq!(time_unit(&short), (60.0, "simulated time (minutes)"));
+        let mut long = scenario();
+        long.duration = crate::time::SimDuration::from_secs(6 * 3600);
+        assert_eq!(time_unit(&long), (3600.0, "simulated time (hours)"));
+        assert_eq!(x_range(&long).1, 6.0);
+    }
+
+    #[test]
+    fn the_causes_chart_shows_429s() {
+        let r = rows(Some(Outcome::Status429));
+        let s = causes("t".into(), &scenario(), &[r.as_slice()]);
+        assert_eq!(s.layers.iter().map(|l| l.label.as_str()).collect::<Vec<_>>(), ["429 (queue full)"]);
+        assert!((s.layers[0].points[0].1 - 0.5).abs() < 1e-12, "30 per minute is 0.5/s");
+    }
+
+    #[test]
+    fn the_causes_chart_without_refusals_says_so_instead_of_an_empty_legend() {
+        let r = rows(None);
+        let s = causes("t".into(), &scenario(), &[r.as_slice()]);
+        assert!(s.layers.is_empty());
+        let mut svg = String::new();
+        super::super::register_font();
+        {
+            use plotters::prelude::*;
+            let root = SVGBackend::with_string(&mut svg, (1000, 480)).into_drawing_area();
+            super::super::Figure::draw(&s, &root).expect("draws");
+            root.present().expect("presents");
+        }
+        assert!(svg.contains("no 503 or 429 responses"), "the chart says why it is empty");
+    }
 }

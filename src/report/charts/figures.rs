@@ -1,12 +1,14 @@
-//! The figures: plain data in, a plotters drawing out.
+//! The figures over simulated time and shares: plain data in, a plotters
+//! drawing out, and the axis helpers every figure shares. Figures of values
+//! with intervals are in [`super::intervals`], heatmaps in [`super::heatmap`].
 
 use plotters::coord::Shift;
-use plotters::coord::ranged1d::SegmentValue;
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{FAMILY, Figure, color};
-use crate::metrics::catalog::{self, Unit};
+use crate::metrics::catalog::Unit;
 use crate::time::format_secs;
 
 type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
@@ -27,19 +29,51 @@ pub struct Shade {
     pub label: String,
 }
 
-fn y_top(values: impl Iterator<Item = f64>, floor: f64) -> f64 {
+pub(super) fn y_top(values: impl Iterator<Item = f64>, floor: f64) -> f64 {
     let m = values.filter(|v| v.is_finite()).fold(0.0_f64, f64::max);
     (m * 1.12).max(floor)
 }
 
-fn axis_value(unit: Unit, v: f64) -> String {
+/// `v` with as few decimals as show it exactly (up to 3): time axes in hours
+/// tick at 0.5, which "{:.0}" would print as "0 0 1 1".
+pub fn exact(v: f64) -> String {
+    let d = (0..3).find(|&d| {
+        let f = 10f64.powi(d);
+        ((v * f).round() - v * f).abs() < 1e-6
+    });
+    format!("{:.*}", d.unwrap_or(3) as usize, v)
+}
+
+/// A percentage with as few decimals as show `v` exactly (up to 4): axis
+/// ticks are round numbers, so 0..1% gets "0.2%", "0.4%" rather than the
+/// "0% 0% 1% 1%" a fixed "{:.0}%" prints.
+pub fn percent(v: f64) -> String {
+    let pct = v * 100.0;
+    let d = (0..4).find(|&d| {
+        let f = 10f64.powi(d);
+        ((pct * f).round() - pct * f).abs() < 1e-6
+    });
+    format!("{:.*}%", d.unwrap_or(4) as usize, pct)
+}
+
+/// A duration tick without trailing zeros: "6s", "50s", "1m30s", "250ms".
+pub fn duration_tick(v: f64) -> String {
+    let s = format_secs(v);
+    match s.strip_suffix('s').and_then(|n| n.parse::<f64>().ok()) {
+        Some(n) if !s.ends_with("ms") && n.fract() == 0.0 => format!("{n:.0}s"),
+        _ => s,
+    }
+}
+
+/// A tick label in a metric's unit, precise enough for an axis up to `top`.
+pub fn tick(unit: Unit, top: f64, v: f64) -> String {
     match unit {
-        Unit::Ratio => format!("{:.0}%", v * 100.0),
-        Unit::Duration => format_secs(v),
+        Unit::Ratio => percent(v),
+        Unit::Duration => duration_tick(v),
         Unit::Number => {
             if v.abs() >= 10_000.0 {
                 format!("{:.0}k", v / 1000.0)
-            } else if v.abs() >= 10.0 || v == 0.0 {
+            } else if top >= 10.0 || v == 0.0 {
                 format!("{v:.0}")
             } else {
                 format!("{v:.1}")
@@ -48,23 +82,42 @@ fn axis_value(unit: Unit, v: f64) -> String {
     }
 }
 
+/// A tick label for a count (instances): integers only, blank in between.
+pub fn integer_tick(v: f64) -> String {
+    let k = v.round();
+    if (v - k).abs() < 1e-6 { format!("{k:.0}") } else { String::new() }
+}
+
+/// How many ticks an axis of counts up to `top` needs for every one to be an integer.
+pub fn integer_ticks(top: f64) -> usize {
+    (top.floor() as usize + 1).clamp(2, 11)
+}
+
+/// The offered-load area of capacity charts.
+const LOAD: RGBColor = RGBColor(150, 150, 150);
+
+/// Shading of chaos events and surges: a hue no series uses.
+const SHADE: RGBColor = RGBColor(240, 200, 40);
+const SHADE_INK: RGBColor = RGBColor(140, 100, 0);
+// The load area is grey (equal channels); the shade has a hue, so the two never look alike.
+const _: () = assert!(LOAD.0 == LOAD.1 && LOAD.1 == LOAD.2 && SHADE.0 != SHADE.2);
+
 /// Draws the shaded windows on a chart whose y axis runs from 0 to `top`.
 fn draw_shades<'a, DB: DrawingBackend + 'a>(
     chart: &mut ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
     shades: &[Shade],
     top: f64,
 ) -> DrawResult<DB> {
-    let grey = RGBColor(120, 120, 120);
     for (i, s) in shades.iter().enumerate() {
         if s.end > s.start {
             chart.draw_series(std::iter::once(Rectangle::new(
                 [(s.start, 0.0), (s.end, top)],
-                grey.mix(0.12).filled(),
+                SHADE.mix(0.22).filled(),
             )))?;
         } else {
             chart.draw_series(std::iter::once(PathElement::new(
                 vec![(s.start, 0.0), (s.start, top)],
-                grey.mix(0.6).stroke_width(2),
+                SHADE.mix(0.9).stroke_width(2),
             )))?;
         }
         // Stagger labels so neighbouring windows stay readable.
@@ -72,24 +125,29 @@ fn draw_shades<'a, DB: DrawingBackend + 'a>(
         chart.draw_series(std::iter::once(Text::new(
             s.label.clone(),
             (s.start, y),
-            (FAMILY, 13).into_font().color(&grey),
+            (FAMILY, 13).into_font().color(&SHADE_INK),
         )))?;
     }
     Ok(())
 }
 
 /// The frame every full-size figure shares: title, margin, axis label room.
-fn frame<'a, 'b, DB: DrawingBackend>(root: &'a DrawingArea<DB, Shift>, title: &'b str) -> ChartBuilder<'a, 'b, DB> {
+pub(super) fn frame<'a, 'b, DB: DrawingBackend>(
+    root: &'a DrawingArea<DB, Shift>,
+    title: &'b str,
+) -> ChartBuilder<'a, 'b, DB> {
     let mut b = ChartBuilder::on(root);
     b.caption(title, (FAMILY, 22)).margin(14).x_label_area_size(45).y_label_area_size(70);
     b
 }
 
-fn legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(chart: &mut ChartContext<'a, DB, CT>) -> DrawResult<DB> {
+pub(super) fn legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
+    chart: &mut ChartContext<'a, DB, CT>,
+) -> DrawResult<DB> {
     legend_at(chart, SeriesLabelPosition::UpperRight)
 }
 
-fn legend_at<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
+pub(super) fn legend_at<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
     chart: &mut ChartContext<'a, DB, CT>,
     at: SeriesLabelPosition,
 ) -> DrawResult<DB> {
@@ -106,6 +164,8 @@ fn legend_at<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
 #[derive(Debug)]
 pub struct TimeLines {
     pub title: String,
+    /// "simulated time (minutes)" or "(hours)": the unit of `x_range` and the points.
+    pub x_desc: String,
     pub y_desc: String,
     pub unit: Unit,
     pub x_range: (f64, f64),
@@ -121,12 +181,12 @@ impl Figure for TimeLines {
         let unit = self.unit;
         chart
             .configure_mesh()
-            .x_desc("simulated time (minutes)")
+            .x_desc(&self.x_desc)
             .y_desc(&self.y_desc)
             .label_style((FAMILY, 14))
             .axis_desc_style((FAMILY, 15))
-            .y_label_formatter(&|v| axis_value(unit, *v))
-            .x_label_formatter(&|v| format!("{v:.0}"))
+            .y_label_formatter(&|v| tick(unit, top, *v))
+            .x_label_formatter(&|v| exact(*v))
             .light_line_style(BLACK.mix(0.05))
             .draw()?;
         draw_shades(&mut chart, &self.shades, top)?;
@@ -145,6 +205,7 @@ impl Figure for TimeLines {
 #[derive(Debug)]
 pub struct Capacity {
     pub title: String,
+    pub x_desc: String,
     pub x_range: (f64, f64),
     pub offered: Vec<(f64, f64)>,
     pub ready: Vec<(f64, f64)>,
@@ -155,28 +216,32 @@ pub struct Capacity {
 impl Figure for Capacity {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
         let top = y_top(self.offered.iter().map(|p| p.1), 1.0);
-        let inst = y_top(self.ready.iter().chain(&self.provisioning).map(|p| p.1), 2.0);
+        // Whole instances at the top, so every tick is an integer.
+        let inst = y_top(self.ready.iter().chain(&self.provisioning).map(|p| p.1), 2.0).ceil();
         let mut chart = frame(root, &self.title)
             .right_y_label_area_size(70)
             .build_cartesian_2d(self.x_range.0..self.x_range.1, 0.0..top)?
             .set_secondary_coord(self.x_range.0..self.x_range.1, 0.0..inst);
         chart
             .configure_mesh()
-            .x_desc("simulated time (minutes)")
+            .x_desc(&self.x_desc)
             .y_desc("offered load (requests/s)")
             .label_style((FAMILY, 14))
             .axis_desc_style((FAMILY, 15))
-            .x_label_formatter(&|v| format!("{v:.0}"))
+            .y_label_formatter(&|v| tick(Unit::Number, top, *v))
+            .x_label_formatter(&|v| exact(*v))
             .light_line_style(BLACK.mix(0.05))
             .draw()?;
         chart
             .configure_secondary_axes()
             .y_desc("GPU instances")
+            .y_labels(integer_ticks(inst))
+            .y_label_formatter(&|v| integer_tick(*v))
             .label_style((FAMILY, 14))
             .axis_desc_style((FAMILY, 15))
             .draw()?;
         draw_shades(&mut chart, &self.shades, top)?;
-        let load = RGBColor(150, 150, 150);
+        let load = LOAD;
         chart
             .draw_series(AreaSeries::new(self.offered.iter().copied(), 0.0, load.mix(0.25)).border_style(load))?
             .label("offered load (left)")
@@ -221,7 +286,7 @@ impl Figure for Cdf {
             .label_style((FAMILY, 14))
             .axis_desc_style((FAMILY, 15))
             .x_label_formatter(&|v| format_secs(*v))
-            .y_label_formatter(&|v| format!("{:.0}%", v * 100.0))
+            .y_label_formatter(&|v| percent(*v))
             .light_line_style(BLACK.mix(0.05))
             .draw()?;
         for l in &self.lines {
@@ -233,75 +298,6 @@ impl Figure for Cdf {
         }
         // A CDF climbs to the upper right: keep the legend out of its way.
         legend_at(&mut chart, SeriesLabelPosition::LowerRight)
-    }
-}
-
-/// One panel of bars with 95% error bars.
-#[derive(Clone, Debug)]
-pub struct Panel {
-    pub metric: String,
-    pub unit: Unit,
-    /// (label, colour, mean, low, high).
-    pub bars: Vec<(String, usize, f64, f64, f64)>,
-}
-
-/// Headline metrics, a panel each.
-#[derive(Debug)]
-pub struct Bars {
-    pub title: String,
-    pub panels: Vec<Panel>,
-}
-
-impl Figure for Bars {
-    fn size(&self) -> (u32, u32) {
-        (1200, 60 + 330 * self.panels.len().div_ceil(3) as u32)
-    }
-
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
-        let area = root.titled(&self.title, (FAMILY, 22))?;
-        let cells = area.split_evenly((self.panels.len().div_ceil(3), 3));
-        for (panel, cell) in self.panels.iter().zip(cells) {
-            let n = panel.bars.len() as i32;
-            let top = y_top(panel.bars.iter().map(|b| b.4.max(b.2)), 1e-9);
-            let unit = panel.unit;
-            let labels: Vec<String> = panel.bars.iter().map(|b| b.0.clone()).collect();
-            let mut chart = ChartBuilder::on(&cell)
-                .caption(catalog::label(&panel.metric), (FAMILY, 17))
-                .margin(10)
-                .x_label_area_size(30)
-                .y_label_area_size(62)
-                // A segmented range includes its end: 0..n-1 gives n bars.
-                .build_cartesian_2d((0..(n - 1).max(1)).into_segmented(), 0.0..top)?;
-            chart
-                .configure_mesh()
-                .disable_x_mesh()
-                .label_style((FAMILY, 13))
-                .y_label_formatter(&|v| axis_value(unit, *v))
-                .x_label_formatter(&|v| match v {
-                    SegmentValue::CenterOf(i) => labels.get(*i as usize).cloned().unwrap_or_default(),
-                    _ => String::new(),
-                })
-                .light_line_style(BLACK.mix(0.05))
-                .draw()?;
-            for (i, (_, c, mean, lo, hi)) in panel.bars.iter().enumerate() {
-                let i = i as i32;
-                let mut bar = Rectangle::new(
-                    [(SegmentValue::Exact(i), 0.0), (SegmentValue::Exact(i + 1), *mean)],
-                    color(*c).mix(0.75).filled(),
-                );
-                bar.set_margin(0, 0, 12, 12);
-                chart.draw_series(std::iter::once(bar))?;
-                chart.draw_series(std::iter::once(ErrorBar::new_vertical(
-                    SegmentValue::CenterOf(i),
-                    lo.max(0.0),
-                    *mean,
-                    *hi,
-                    BLACK.stroke_width(2),
-                    14,
-                )))?;
-            }
-        }
-        Ok(())
     }
 }
 
@@ -337,7 +333,7 @@ impl Figure for Shares {
                     format!("{k:.0}")
                 }
             })
-            .y_label_formatter(&|v| format!("{:.0}%", v * 100.0))
+            .y_label_formatter(&|v| percent(*v))
             .light_line_style(BLACK.mix(0.05))
             .draw()?;
         for l in &self.lines {
@@ -356,10 +352,13 @@ impl Figure for Shares {
 #[derive(Debug)]
 pub struct Stacked {
     pub title: String,
+    pub x_desc: String,
     pub y_desc: String,
     pub x_range: (f64, f64),
     /// Layers on a shared x grid, bottom first.
     pub layers: Vec<Line>,
+    /// What to print when there are no layers.
+    pub empty: String,
     pub shades: Vec<Shade>,
 }
 
@@ -375,11 +374,12 @@ impl Figure for Stacked {
         let mut chart = frame(root, &self.title).build_cartesian_2d(self.x_range.0..self.x_range.1, 0.0..top)?;
         chart
             .configure_mesh()
-            .x_desc("simulated time (minutes)")
+            .x_desc(&self.x_desc)
             .y_desc(&self.y_desc)
             .label_style((FAMILY, 14))
             .axis_desc_style((FAMILY, 15))
-            .x_label_formatter(&|v| format!("{v:.0}"))
+            .y_label_formatter(&|v| tick(Unit::Number, top, *v))
+            .x_label_formatter(&|v| exact(*v))
             .light_line_style(BLACK.mix(0.05))
             .draw()?;
         draw_shades(&mut chart, &self.shades, top)?;
@@ -391,172 +391,67 @@ impl Figure for Stacked {
                 .label(l.label.clone())
                 .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 18, y + 5)], c.filled()));
         }
-        legend(&mut chart)
-    }
-}
-
-/// One series of a band chart: (x, mean, low, high) points.
-#[derive(Clone, Debug)]
-pub struct BandSeries {
-    pub label: String,
-    pub color: usize,
-    pub points: Vec<(f64, f64, f64, f64)>,
-}
-
-/// A metric against a varied key: a line per series with its 95% band.
-#[derive(Debug)]
-pub struct Bands {
-    pub title: String,
-    pub x_desc: String,
-    pub y_desc: String,
-    pub unit: Unit,
-    /// Labels for a categorical x axis (positions 0, 1, …); None for a numeric one.
-    pub categories: Option<Vec<String>>,
-    pub series: Vec<BandSeries>,
-    /// A horizontal reference line (an SLO limit) and its label.
-    pub threshold: Option<(f64, String)>,
-}
-
-impl Figure for Bands {
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
-        let xs = || self.series.iter().flat_map(|s| s.points.iter().map(|p| p.0));
-        let (lo, hi) = (xs().fold(f64::INFINITY, f64::min), xs().fold(f64::NEG_INFINITY, f64::max));
-        let (lo, hi) = if lo.is_finite() && hi > lo { (lo, hi) } else { (lo.min(0.0) - 0.5, hi.max(0.0) + 0.5) };
-        let pad = (hi - lo) * 0.05;
-        let limit = self.threshold.as_ref().map(|t| t.0);
-        let top = y_top(self.series.iter().flat_map(|s| s.points.iter().map(|p| p.3.max(p.1))).chain(limit), 1e-9);
-        let top = if self.unit == Unit::Ratio { top.min(1.05) } else { top };
-        let mut chart =
-            frame(root, &self.title).y_label_area_size(75).build_cartesian_2d(lo - pad..hi + pad, 0.0..top)?;
-        let unit = self.unit;
-        let cats = self.categories.clone();
-        let n_labels = cats.as_ref().map_or(10, Vec::len);
-        chart
-            .configure_mesh()
-            .x_desc(&self.x_desc)
-            .y_desc(&self.y_desc)
-            .x_labels(n_labels)
-            .label_style((FAMILY, 14))
-            .axis_desc_style((FAMILY, 15))
-            .y_label_formatter(&|v| axis_value(unit, *v))
-            .x_label_formatter(&|v| match &cats {
-                Some(c) => {
-                    let k = v.round();
-                    if (v - k).abs() < 1e-6 && k >= 0.0 {
-                        c.get(k as usize).cloned().unwrap_or_default()
-                    } else {
-                        String::new()
-                    }
-                }
-                None => axis_value(Unit::Number, *v),
-            })
-            .light_line_style(BLACK.mix(0.05))
-            .draw()?;
-        for s in &self.series {
-            let c = color(s.color);
-            let mut band: Vec<(f64, f64)> = s.points.iter().map(|p| (p.0, p.3)).collect();
-            band.extend(s.points.iter().rev().map(|p| (p.0, p.2.max(0.0))));
-            chart.draw_series(std::iter::once(Polygon::new(band, c.mix(0.18).filled())))?;
-            chart
-                .draw_series(LineSeries::new(s.points.iter().map(|p| (p.0, p.1)), c.stroke_width(2)))?
-                .label(s.label.clone())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(3)));
-            chart.draw_series(s.points.iter().map(|p| Circle::new((p.0, p.1), 4, c.filled())))?;
-        }
-        if let Some((y, label)) = &self.threshold {
-            let red = RGBColor(200, 30, 30);
-            chart
-                .draw_series(DashedLineSeries::new([(lo - pad, *y), (hi + pad, *y)], 10, 6, red.stroke_width(2)))?
-                .label(label.clone())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], red.stroke_width(2)));
+        if self.layers.is_empty() {
+            // Nothing to stack: say so instead of an empty legend box.
+            let style = (FAMILY, 18).into_font().color(&BLACK.mix(0.6)).pos(Pos::new(HPos::Center, VPos::Center));
+            let x = (self.x_range.0 + self.x_range.1) / 2.0;
+            chart.draw_series(std::iter::once(Text::new(self.empty.clone(), (x, top / 2.0), style)))?;
+            return Ok(());
         }
         legend(&mut chart)
     }
 }
 
-/// A metric over two varied keys.
-#[derive(Debug)]
-pub struct Heatmap {
-    pub title: String,
-    pub x_desc: String,
-    pub y_desc: String,
-    pub x_labels: Vec<String>,
-    pub y_labels: Vec<String>,
-    /// values[y][x]; None where the metric is undefined.
-    pub values: Vec<Vec<Option<f64>>>,
-    pub unit: Unit,
-    /// Colour good values dark when higher is better, and vice versa.
-    pub higher_is_better: bool,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use plotters::coord::ranged1d::Ranged;
 
-/// A perceptually ordered ramp from light (bad) to dark (good).
-fn ramp(t: f64) -> RGBColor {
-    const STOPS: [(f64, f64, f64); 5] =
-        [(253.0, 231.0, 37.0), (94.0, 201.0, 98.0), (33.0, 145.0, 140.0), (59.0, 82.0, 139.0), (68.0, 1.0, 84.0)];
-    let t = t.clamp(0.0, 1.0) * (STOPS.len() - 1) as f64;
-    let i = (t.floor() as usize).min(STOPS.len() - 2);
-    let f = t - i as f64;
-    let mix = |a: f64, b: f64| (a + (b - a) * f).round() as u8;
-    let (a, b) = (STOPS[i], STOPS[i + 1]);
-    RGBColor(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
-}
-
-impl Figure for Heatmap {
-    fn size(&self) -> (u32, u32) {
-        (1000, (160 + 70 * self.y_labels.len() as u32).clamp(400, 900))
+    /// The labels plotters would put on a y axis from 0 to `top`.
+    fn labels(unit: Unit, top: f64) -> Vec<String> {
+        let axis: RangedCoordf64 = (0.0..top).into();
+        axis.key_points(10).into_iter().map(|v: f64| tick(unit, top, v)).collect()
     }
 
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
-        let (nx, ny) = (self.x_labels.len() as i32, self.y_labels.len() as i32);
-        let defined = || self.values.iter().flatten().flatten().copied();
-        let (lo, hi) = (defined().fold(f64::INFINITY, f64::min), defined().fold(f64::NEG_INFINITY, f64::max));
-        let span = if hi > lo { hi - lo } else { 1.0 };
-        // Segmented ranges include their end: 0..n-1 gives n columns.
-        let mut chart = frame(root, &self.title)
-            .x_label_area_size(50)
-            .y_label_area_size(110)
-            .build_cartesian_2d((0..(nx - 1).max(0)).into_segmented(), (0..(ny - 1).max(0)).into_segmented())?;
-        let (xl, yl) = (self.x_labels.clone(), self.y_labels.clone());
-        let name = |labels: &[String], v: &SegmentValue<i32>| match v {
-            SegmentValue::CenterOf(i) => labels.get(*i as usize).cloned().unwrap_or_default(),
-            _ => String::new(),
-        };
-        chart
-            .configure_mesh()
-            .disable_mesh()
-            .x_desc(&self.x_desc)
-            .y_desc(&self.y_desc)
-            .label_style((FAMILY, 14))
-            .axis_desc_style((FAMILY, 15))
-            .x_label_formatter(&|v| name(&xl, v))
-            .y_label_formatter(&|v| name(&yl, v))
-            .draw()?;
-        let goodness = |v: f64| {
-            let t = (v - lo) / span;
-            if self.higher_is_better { t } else { 1.0 - t }
-        };
-        for (y, row) in self.values.iter().enumerate() {
-            for (x, v) in row.iter().enumerate() {
-                let (x, y) = (x as i32, y as i32);
-                let fill = v.map_or(RGBColor(220, 220, 220), |v| ramp(goodness(v)));
-                let cell = [
-                    (SegmentValue::Exact(x), SegmentValue::Exact(y)),
-                    (SegmentValue::Exact(x + 1), SegmentValue::Exact(y + 1)),
-                ];
-                chart.draw_series(std::iter::once(Rectangle::new(cell, fill.filled())))?;
-                let text = v.map_or("-".to_string(), |v| catalog::show(self.unit, v));
-                let ink = if v.is_some_and(|v| goodness(v) > 0.45) { WHITE } else { BLACK };
-                let style = (FAMILY, 14).into_font().color(&ink).pos(plotters::style::text_anchor::Pos::new(
-                    plotters::style::text_anchor::HPos::Center,
-                    plotters::style::text_anchor::VPos::Center,
-                ));
-                chart.draw_series(std::iter::once(Text::new(
-                    text,
-                    (SegmentValue::CenterOf(x), SegmentValue::CenterOf(y)),
-                    style,
-                )))?;
-            }
+    #[test]
+    fn all_zero_503_axis_has_distinct_labels() {
+        // An all-zero 503 series: the y axis runs from 0 to the 1% floor.
+        let top = y_top([0.0, 0.0, 0.0].into_iter(), 0.01);
+        let l = labels(Unit::Ratio, top);
+        let mut unique = l.clone();
+        unique.dedup();
+        assert_eq!(l, unique, "{l:?}");
+        assert!(l.len() >= 3, "{l:?}");
+        // And at every scale a ratio axis can take.
+        for top in [1.0, 0.5, 0.12, 0.05, 0.012, 0.004, 0.0011, 0.0002] {
+            let l = labels(Unit::Ratio, top);
+            let mut unique = l.clone();
+            unique.dedup();
+            assert_eq!(l, unique, "top {top}: {l:?}");
         }
-        Ok(())
+    }
+
+    #[test]
+    fn chaos_shading_differs_from_the_offered_load_area() {
+        assert!((0..8).all(|i| color(i) != SHADE && color(i) != LOAD), "no series has either colour");
+    }
+
+    #[test]
+    fn instance_axes_tick_only_whole_instances() {
+        for top in [2.0, 3.0, 7.0, 12.0, 64.0] {
+            let axis: RangedCoordf64 = (0.0..top).into();
+            let shown: Vec<String> = axis
+                .key_points(integer_ticks(top))
+                .into_iter()
+                .map(|v: f64| integer_tick(v))
+                .filter(|s| !s.is_empty())
+                .collect();
+            assert!(shown.len() >= 2, "top {top}: {shown:?}");
+            assert!(shown.iter().all(|s| s.parse::<u32>().is_ok()), "{shown:?}");
+        }
+        assert_eq!(integer_tick(2.5), "");
+        assert_eq!(duration_tick(6.0), "6s");
+        assert_eq!((exact(0.5), exact(1.0), exact(12.25)), ("0.5".into(), "1".into(), "12.25".into()));
+        assert_eq!(duration_tick(90.0), format_secs(90.0));
     }
 }

@@ -8,15 +8,20 @@
 
 pub mod data;
 pub mod figures;
+pub mod grid;
+pub mod heatmap;
+pub mod intervals;
 
 use std::io;
-use std::path::Path;
 use std::sync::Once;
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-pub use data::{comparison, plan, single_run, sweep};
+use super::folder::ReportDir;
+
+pub use data::{comparison, single_run};
+pub use grid::{plan, sweep};
 
 /// The bundled font (DejaVu Sans; licence in assets/fonts/DejaVu-LICENSE).
 static FONT: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans.ttf");
@@ -70,8 +75,8 @@ pub struct Chart {
 }
 
 impl Chart {
-    /// Draws `fig` into `dir/<name>.svg` and `dir/<name>.png`, keeping the SVG text.
-    pub fn render<F: Figure>(dir: &Path, name: &str, title: &str, caption: &str, fig: &F) -> io::Result<Chart> {
+    /// Draws `fig` into `<name>.svg` and `<name>.png` in `dir`, keeping the SVG text.
+    pub fn render<F: Figure>(dir: &ReportDir, name: &str, title: &str, caption: &str, fig: &F) -> io::Result<Chart> {
         register_font();
         let (w, h) = fig.size();
         let fail = |ext: &str, e: &dyn std::fmt::Display| io::Error::other(format!("{name}.{ext}: {e}"));
@@ -81,8 +86,8 @@ impl Chart {
             draw_on(fig, &root).map_err(|e| fail("svg", &e))?;
             root.present().map_err(|e| fail("svg", &e))?;
         }
-        std::fs::write(dir.join(format!("{name}.svg")), &svg)?;
-        let png = dir.join(format!("{name}.png"));
+        dir.write(&format!("{name}.svg"), &svg)?;
+        let png = dir.file(&format!("{name}.png"))?;
         {
             let root = BitMapBackend::new(&png, (w, h)).into_drawing_area();
             draw_on(fig, &root).map_err(|e| fail("png", &e))?;

@@ -12,7 +12,8 @@ use crate::model::proxy::{DirectorKind, ProbeConfig, ProxyConfig, WaitQueue};
 use crate::scenario::ClassSpec;
 use crate::scenario::error::did_you_mean;
 use crate::scenario::limits;
-use crate::scenario::raw::{RawClass, RawDist, RawPool, RawProxy};
+use crate::scenario::raw::{RawClass, RawDist, RawPool, RawProxy, V};
+
 use crate::scenario::units::Timeout;
 use crate::time::SimDuration;
 
@@ -133,13 +134,20 @@ pub fn resolve_proxy(cx: &mut Ctx<'_>, p: &RawProxy) -> ProxyConfig {
 }
 
 /// A duration leaf with a default.
-fn cx_dur(
-    cx: &mut Ctx<'_>,
-    path: &str,
-    v: &crate::scenario::raw::V<crate::scenario::units::Dur>,
-    dflt: SimDuration,
-) -> SimDuration {
+fn cx_dur(cx: &mut Ctx<'_>, path: &str, v: &V<crate::scenario::units::Dur>, dflt: SimDuration) -> SimDuration {
     cx.get(path, v).map_or(dflt, |d| d.0)
+}
+
+/// `pool.<name>.price_per_hour`: for reports only (cost in money), never the simulation.
+pub fn resolve_price(cx: &mut Ctx<'_>, name: &str, price: &V<f64>) -> Option<f64> {
+    let path = format!("pool.{name}.price_per_hour");
+    let p = cx.get(&path, price)?;
+    if p.is_finite() && p > 0.0 {
+        Some(p)
+    } else {
+        cx.error(&path, format!("must be a number greater than 0, got {p}"));
+        None
+    }
 }
 
 pub fn resolve_pool(cx: &mut Ctx<'_>, name: &str, p: &RawPool) -> PoolConfig {

@@ -28,7 +28,7 @@ use super::{CompareSpec, Scenario, limits};
 use crate::model::chaos::ChaosEvent;
 use crate::slo;
 use crate::time::{SimDuration, SimTime};
-use backend::{resolve_class, resolve_pool, resolve_proxy};
+use backend::{resolve_class, resolve_pool, resolve_price, resolve_proxy};
 use clients::{resolve_chaos, resolve_strategy, resolve_swarm};
 
 /// The name of the always-available strategy that never retries.
@@ -168,6 +168,7 @@ fn resolve(cx: &mut Ctx<'_>, raw: RawScenario, text: &str, file: &str) -> Scenar
 
     let proxy = resolve_proxy(cx, &raw.proxy);
     let pools: Vec<_> = raw.pool.iter().map(|(name, p)| resolve_pool(cx, name, p)).collect();
+    let prices = raw.pool.iter().map(|(name, p)| resolve_price(cx, name, &p.price_per_hour)).collect();
     if pools.is_empty() {
         cx.error_help("pool", "the scenario defines no GPU pool", "add e.g. [pool.gpu] with slots and instance counts");
     }
@@ -230,6 +231,7 @@ fn resolve(cx: &mut Ctx<'_>, raw: RawScenario, text: &str, file: &str) -> Scenar
         chaos,
         slo: thresholds,
         compare,
+        prices,
         source_text: text.to_string(),
         source_path: file.to_string(),
         warnings: Vec::new(),

@@ -1,0 +1,263 @@
+//! The `index.html` pages of `run`, `sweep` and `plan`, built from the same
+//! blocks as the comparison's ([`super::Page`]).
+
+use super::{Page, seed_list};
+use crate::metrics::Percentiles;
+use crate::metrics::summary::Summary;
+use crate::model::outcome::Cause;
+use crate::report::charts::Chart;
+use crate::report::table::{self, Table};
+use crate::report::text::thousands;
+use crate::report::units;
+use crate::scenario::Scenario;
+use crate::time::format_secs;
+
+fn share(a: u64, b: u64) -> String {
+    if b == 0 { "-".into() } else { format!("{:.2}%", a as f64 / b as f64 * 100.0) }
+}
+
+fn row(cells: &[&str]) -> Vec<String> {
+    cells.iter().map(|c| c.to_string()).collect()
+}
+
+/// Requests and attempts by outcome.
+fn outcomes(s: &Summary) -> Table {
+    let mut t = Table::new(row(&["", "count", "share"]), 1);
+    let r = &s.requests;
+    for (label, n) in
+        [("requests succeeded", r.succeeded), ("requests failed", r.failed), ("requests unfinished", r.unfinished)]
+    {
+        t.rows.push(vec![label.into(), thousands(n), share(n, r.offered)]);
+    }
+    let a = &s.attempts;
+    t.rows.push(vec!["attempts answered 200".into(), thousands(a.ok), share(a.ok, a.total)]);
+    t.rows.push(vec!["attempts answered 503".into(), thousands(a.status_503), share(a.status_503, a.total)]);
+    for c in Cause::ALL {
+        let n = a.causes.get(c.name()).copied().unwrap_or(0);
+        if n > 0 {
+            t.rows.push(vec![format!("  503 {}", c.name()), thousands(n), share(n, a.total)]);
+        }
+    }
+    for (label, n) in [
+        ("attempts answered 429", a.status_429),
+        ("client timeouts", a.client_timeout),
+        ("connect errors", a.connect_error),
+    ] {
+        if n > 0 {
+            t.rows.push(vec![label.into(), thousands(n), share(n, a.total)]);
+        }
+    }
+    t
+}
+
+/// A ratio as a percentage, "-" when undefined.
+fn pct(x: Option<f64>) -> String {
+    x.map_or_else(|| "-".into(), |x| format!("{:.2}%", x * 100.0))
+}
+
+/// Latency, completion and wait percentiles.
+fn times(s: &Summary) -> Table {
+    let mut t = Table::new(row(&["", "mean", "p50", "p90", "p99", "p99.9", "max", "of"]), 1);
+    let ms = |x: Option<f64>| x.map_or_else(|| "-".to_string(), |x| format_secs(x / 1e3));
+    let mut add = |label: &str, p: &Percentiles, of: &str| {
+        let mut r = vec![label.to_string()];
+        if p.count == 0 {
+            r.extend(std::iter::repeat_n("-".to_string(), 6));
+        } else {
+            r.extend([p.mean, p.p50, p.p90, p.p99, p.p999, p.max].map(ms));
+        }
+        r.push(of.to_string());
+        t.rows.push(r);
+    };
+    add("latency", &s.latency_ms, "every attempt");
+    add("latency 200", &s.latency_ok_ms, "successful attempts");
+    add("completion", &s.completion_ms, "first send to success");
+    add("queue wait", &s.queue_wait_ms, "backend queue before a GPU slot");
+    add("first byte", &s.first_byte_ms, "backend time to first byte");
+    if s.bulk_jobs.submitted > 0 {
+        add("bulk jobs", &s.bulk_jobs.completion_ms, "submit to last image");
+    }
+    t
+}
+
+/// Instance-hours, cost, GPU-hours, and each pool.
+fn gpu(sc: &Scenario, s: &Summary) -> Table {
+    let g = &s.gpu;
+    let mut t =
+        Table::new(row(&["pool", "instance-hours", "GPU-hours busy", "utilization", "ready avg", "queued avg"]), 1);
+    if sc.prices.iter().any(Option::is_some) {
+        t.header.push("cost".into());
+    }
+    for (name, p) in &g.pools {
+        let mut r = vec![
+            name.clone(),
+            units::hours(p.instance_seconds),
+            units::hours(p.busy_seconds),
+            pct(p.utilization),
+            format!("{:.1}", p.ready_mean),
+            format!("{:.1}", p.queued_mean),
+        ];
+        if t.header.len() > 6 {
+            let i = sc.pools.iter().position(|x| &x.name == name);
+            r.push(
+                i.and_then(|i| sc.prices[i])
+                    .map_or("-".into(), |price| units::money(p.instance_seconds / 3600.0 * price)),
+            );
+        }
+        t.rows.push(r);
+    }
+    t
+}
+
+/// Per swarm: offered, success, 503 rate, attempts per request, completion p99.
+fn swarms(s: &Summary) -> Table {
+    let mut t =
+        Table::new(row(&["swarm", "strategy", "offered", "success", "503 rate", "attempts/req", "compl p99"]), 2);
+    for (name, sw) in &s.swarms {
+        t.rows.push(vec![
+            name.clone(),
+            sw.strategy.clone(),
+            thousands(sw.requests.offered),
+            pct(sw.success_rate),
+            pct(sw.rate_503),
+            sw.amplification.map_or_else(|| "-".into(), |a| format!("{a:.2}")),
+            sw.completion_ms.p99.map_or_else(|| "-".into(), |p| format_secs(p / 1e3)),
+        ]);
+    }
+    t
+}
+
+/// The sentence a run's page leads with, and whether its SLOs hold (None without SLOs).
+fn run_verdict(s: &Summary) -> (String, Option<bool>) {
+    let head = format!(
+        "{} of {} requests succeeded; {} of attempts were answered 503.",
+        share(s.requests.succeeded, s.requests.offered),
+        thousands(s.requests.offered),
+        share(s.attempts.status_503, s.attempts.total)
+    );
+    if s.slo.is_empty() {
+        return (head, None);
+    }
+    let failed: Vec<&str> = s.slo.iter().filter(|r| !r.passed).map(|r| r.threshold.as_str()).collect();
+    if failed.is_empty() {
+        (format!("{head} Every SLO is met."), Some(true))
+    } else {
+        (format!("{head} SLOs missed: {}.", failed.join(", ")), Some(false))
+    }
+}
+
+/// `run/index.html`.
+pub fn run(sc: &Scenario, s: &Summary, charts: &[Chart]) -> String {
+    let mut p = Page::new(&format!("stampede run: {}", s.scenario), &format!("Run: {}", s.scenario));
+    let (verdict, met) = run_verdict(s);
+    p.note(&sc.description);
+    match met {
+        Some(good) => p.verdict(&verdict, good),
+        None => p.headline(&verdict),
+    };
+    p.note(&format!(
+        "Seed {}, strategy {}; simulated {} after a {} warmup.",
+        s.seed,
+        s.strategy,
+        format_secs(s.duration_s),
+        format_secs(s.warmup_s)
+    ));
+    if !s.slo.is_empty() {
+        let mut t = Table::new(row(&["SLO", "measured", "result"]), 1);
+        for r in &s.slo {
+            t.rows.push(vec![
+                r.threshold.clone(),
+                units::value(&r.metric, r.value),
+                if r.passed { "pass".into() } else { "FAIL".into() },
+            ]);
+        }
+        p.section("SLOs").table(&t);
+    }
+    p.section("Requests and attempts").table(&outcomes(s));
+    p.section("Times").table(&times(s));
+    p.section("GPU time and cost").table(&gpu(sc, s)).legend(&format!(
+        "Instance-hours are paid instance time (cold start and draining included). GPU-hours wasted on results nobody received: {} of {} busy.",
+        units::hours(s.gpu.wasted_seconds),
+        units::hours(s.gpu.busy_seconds)
+    ));
+    p.section("Swarms").table(&swarms(s));
+    p.charts(charts)
+        .scenario(&sc.source_path, &format!("seed {}", s.seed), &sc.source_text)
+        .finish(env!("CARGO_PKG_VERSION"))
+}
+
+/// `sweep/index.html`.
+pub fn sweep(sw: &crate::sweep::Sweep, r: &crate::sweep::result::SweepResult, charts: &[Chart]) -> String {
+    let mut p = Page::new(&format!("stampede sweep: {}", r.scenario), &format!("Sweep: {}", r.scenario));
+    let keys: Vec<&str> = r.axes.iter().map(|a| a.key.as_str()).collect();
+    p.note(&sw.base.description).note(&format!(
+        "{} grid point(s) over {} × {} strateg{} ({}) × {} seeds.",
+        sw.grid.points(),
+        keys.join(", "),
+        r.strategies.len(),
+        if r.strategies.len() == 1 { "y" } else { "ies" },
+        r.strategies.join(", "),
+        r.seeds.len()
+    ));
+    if !r.slos.is_empty() {
+        p.note(&format!("SLOs met counts the seeds that meet every SLO of the scenario: {}.", r.slos.join(", ")));
+    }
+    p.section("Results").legend("Mean ± 95% half-width over seeds.").table(&table::sweep(r)).charts(charts);
+    let mut how = format!("seeds {}", seed_list(&r.seeds));
+    for v in &sw.spec.vary {
+        how.push_str(&format!(", --vary {v}"));
+    }
+    for s in &sw.spec.sets {
+        how.push_str(&format!(", --set {s}"));
+    }
+    p.scenario(&sw.spec.file, &format!("{how} (the file below before these)"), &sw.spec.scenario_text)
+        .finish(&r.version)
+}
+
+/// `plan/index.html`.
+pub fn plan(base: &Scenario, r: &crate::plan::PlanResult, slos: &[crate::slo::Threshold], charts: &[Chart]) -> String {
+    let mut p = Page::new(&format!("stampede plan: {}", r.scenario), &format!("Capacity plan: {}", r.scenario));
+    p.note(&base.description).verdict(&r.verdict, r.recommendation.is_some()).note(&format!(
+        "{} from {} to {}; SLOs {}; {} seeds per value, {:.0}% one-sided confidence.",
+        r.key,
+        r.values.first().map_or("", String::as_str),
+        r.values.last().map_or("", String::as_str),
+        r.slos.join(", "),
+        r.seeds.len(),
+        r.confidence * 100.0
+    ));
+    p.section("Evaluated values").table(&table::plan(r, slos)).legend(&format!(
+        "Mean ± 95% half-width over seeds; in brackets the one-sided {:.0}% bound the decision uses; k/{}: seeds meeting the SLO.",
+        r.confidence * 100.0,
+        r.seeds.len()
+    ));
+    p.section("Queueing theory");
+    match &r.theory {
+        Some(th) => {
+            p.note(&format!(
+                "M/M/c at the peak load of pool {} ({:.1} Erlangs, mean service {}): {} = {}.",
+                th.pool,
+                th.peak_load,
+                format_secs(th.mean_service_s),
+                r.key,
+                th.value
+            ));
+        }
+        None => {
+            p.note("No queueing estimate.");
+        }
+    }
+    for n in &r.theory_notes {
+        p.legend(n);
+    }
+    if let Some(t) = &r.timeouts {
+        p.section("Recommended proxy timeouts");
+        for b in &t.basis {
+            p.legend(b);
+        }
+        p.pre(&t.vcl);
+    }
+    p.charts(charts)
+        .scenario(&base.source_path, &format!("seeds {}", seed_list(&r.seeds)), &base.source_text)
+        .finish(&r.version)
+}

@@ -1,0 +1,95 @@
+//! Report folders: one per command, holding exactly the last run's files
+//! (docs/cli.md, "Report folders").
+
+use std::path::Path;
+
+use crate::support::{scratch, stampede, stderr};
+
+fn files(dir: &Path) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name().into_string().expect("utf8"))
+        .collect();
+    v.sort();
+    v
+}
+
+fn sweep(out: &Path, vary: &[&str]) {
+    let mut args = vec![
+        "sweep",
+        "scenarios/mmc-erlang.toml",
+        "--quiet",
+        "--seeds",
+        "2",
+        "--set",
+        "scenario.duration=10m",
+        "--out",
+        out.to_str().expect("utf8"),
+    ];
+    for v in vary {
+        args.extend(["--vary", v]);
+    }
+    let o = stampede(&args);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+#[test]
+fn a_second_sweep_with_one_key_leaves_no_heatmap_from_the_first() {
+    let out = scratch("folders-sweep");
+    std::fs::write(out.join("my-notes.txt"), "mine").expect("user file");
+    sweep(&out, &["pool.gpu.slots=10,11", "swarm.poisson.arrivals.rate=7/s,8/s"]);
+    assert!(files(&out).iter().any(|f| f.starts_with("sweep-heatmap-")), "{:?}", files(&out));
+    sweep(&out, &["pool.gpu.slots=10,11"]);
+    let now = files(&out);
+    assert!(!now.iter().any(|f| f.starts_with("sweep-heatmap-")), "stale heatmaps: {now:?}");
+    assert!(now.contains(&"sweep.json".to_string()) && now.contains(&"sweep-rate_503.png".to_string()));
+    // A file stampede did not write stays, whatever the folder.
+    assert_eq!(std::fs::read_to_string(out.join("my-notes.txt")).expect("kept"), "mine");
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("stampede-report.json")).expect("manifest"))
+            .expect("json");
+    assert_eq!(manifest["command"], "sweep");
+    let listed: Vec<&str> = manifest["files"].as_array().expect("files").iter().filter_map(|f| f.as_str()).collect();
+    for f in &now {
+        let ours = f != "my-notes.txt" && f != "stampede-report.json";
+        assert_eq!(listed.contains(&f.as_str()), ours, "{f} in the manifest: {listed:?}");
+    }
+    let _ = std::fs::remove_dir_all(out);
+}
+
+#[test]
+fn each_command_writes_its_own_folder_under_reports() {
+    let cwd = scratch("folders-default");
+    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/retry-storm.toml");
+    let run = |args: &[&str]| {
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_stampede"))
+            .args(args)
+            .current_dir(&cwd)
+            .output()
+            .expect("runs");
+        // retry-storm's [slo] fails on purpose (exit 1); the reports are written either way.
+        assert!(matches!(o.status.code(), Some(0 | 1)), "{}", stderr(&o));
+    };
+    let sc = scenario.to_str().expect("utf8");
+    run(&["run", sc, "--quiet", "--set", "scenario.duration=12m"]);
+    run(&["compare", sc, "--quiet", "--seeds", "2", "--set", "scenario.duration=12m"]);
+    let base = cwd.join("reports").join("retry-storm");
+    let (r, c) = (files(&base.join("run")), files(&base.join("compare")));
+    assert!(r.contains(&"summary.json".to_string()) && r.contains(&"index.html".to_string()), "{r:?}");
+    assert!(!r.iter().any(|f| f.starts_with("compare")), "{r:?}");
+    assert!(c.contains(&"compare.json".to_string()) && c.contains(&"index.html".to_string()), "{c:?}");
+    assert!(!c.iter().any(|f| f.starts_with("run-") || f == "summary.json"), "{c:?}");
+    let _ = std::fs::remove_dir_all(cwd);
+}
+
+#[test]
+fn a_folder_with_someone_elses_manifest_is_refused_untouched() {
+    let out = scratch("folders-foreign");
+    std::fs::write(out.join("stampede-report.json"), "not ours").expect("file");
+    std::fs::write(out.join("summary.json"), "theirs").expect("file");
+    let o = stampede(&["run", "scenarios/mmc-erlang.toml", "--quiet", "--out", out.to_str().expect("utf8")]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("is not a stampede report manifest"), "{}", stderr(&o));
+    assert_eq!(std::fs::read_to_string(out.join("summary.json")).expect("kept"), "theirs");
+    let _ = std::fs::remove_dir_all(out);
+}
