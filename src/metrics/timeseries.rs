@@ -57,7 +57,7 @@ struct Mark {
     billed: u128,
     queued: u128,
     busy: u128,
-    ready_slots: u128,
+    serving_slots: u128,
 }
 
 impl Mark {
@@ -68,7 +68,7 @@ impl Mark {
             billed: g.billed.area_until(t),
             queued: g.queued.area_until(t),
             busy: g.busy_slots.area_until(t),
-            ready_slots: g.ready_slots.area_until(t),
+            serving_slots: g.serving_slots.area_until(t),
         }
     }
 }
@@ -117,7 +117,7 @@ impl TimeSeries {
     }
 
     /// Per pool, the integrals since [`TimeSeries::begin`] until `t`, in seconds:
-    /// busy slots, billed instances, ready slots, ready instances, provisioning, queued.
+    /// busy slots, billed instances, serving slots (ready or draining), ready instances, provisioning, queued.
     pub fn pool_totals(&self, t: SimTime, pools: &[&PoolGauges]) -> Vec<[f64; 6]> {
         self.origin
             .iter()
@@ -128,7 +128,7 @@ impl TimeSeries {
                 [
                     s(n.busy, o.busy),
                     s(n.billed, o.billed),
-                    s(n.ready_slots, o.ready_slots),
+                    s(n.serving_slots, o.serving_slots),
                     s(n.ready, o.ready),
                     s(n.provisioning, o.provisioning),
                     s(n.queued, o.queued),
@@ -152,7 +152,7 @@ impl TimeSeries {
             .map(|(m, g)| {
                 let now = Mark::of(g, t);
                 let avg = |a: u128, b: u128| if span == 0 { 0.0 } else { (a - b) as f64 / span as f64 };
-                let slots = now.ready_slots - m.ready_slots;
+                let slots = now.serving_slots - m.serving_slots;
                 let lv = PoolLevels {
                     ready: avg(now.ready, m.ready),
                     provisioning: avg(now.provisioning, m.provisioning),

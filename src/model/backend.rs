@@ -67,6 +67,7 @@ pub trait BackendCx<'a>: Env {
 /// Gauge integrals at the autoscaler's last evaluation.
 #[derive(Copy, Clone, Debug, Default)]
 struct ScalerMark {
+    /// Busy slots on ready instances: draining ones are out of the metric, as in an HPA.
     busy: u128,
     ready_slots: u128,
     queued: u128,
@@ -242,7 +243,7 @@ fn on_autoscale<'a, C: BackendCx<'a>>(cx: &mut C, pool: usize) {
     let p = &b.pools[pool];
     let g = &p.gauges;
     let now_mark = ScalerMark {
-        busy: g.busy_slots.area_until(now),
+        busy: g.busy_ready.area_until(now),
         ready_slots: g.ready_slots.area_until(now),
         queued: g.queued.area_until(now),
         ready: g.ready.area_until(now),

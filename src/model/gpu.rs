@@ -172,9 +172,16 @@ pub struct PoolGauges {
     pub provisioning: Gauge,
     /// Instances that cost money: provisioning, ready or draining.
     pub billed: Gauge,
+    /// Slots running a job, on any instance (ready or draining).
     pub busy_slots: Gauge,
-    /// Slots on ready instances (the denominator of utilization).
+    /// Busy slots on ready instances: what a Kubernetes HPA sees (it leaves
+    /// terminating pods out of the metric).
+    pub busy_ready: Gauge,
+    /// Slots on ready instances (the autoscaler's denominator).
     pub ready_slots: Gauge,
+    /// Slots on instances that can run a job: ready or draining. Busy slots
+    /// never exceed them, so busy / serving is a utilization in [0, 1].
+    pub serving_slots: Gauge,
     pub queued: Gauge,
 }
 
@@ -260,6 +267,7 @@ impl Pool {
                 self.gauges.provisioning.add(now, -1);
                 self.gauges.ready.add(now, 1);
                 self.gauges.ready_slots.add(now, i64::from(self.cfg.slots));
+                self.gauges.serving_slots.add(now, i64::from(self.cfg.slots));
                 true
             }
             _ => false,
@@ -298,8 +306,10 @@ impl Pool {
             let first = Self::first_wake_in(&j, self.speed_factor());
             j.epoch = 1;
             let job = self.jobs.insert(j);
-            self.instances.get_mut(inst).expect("checked above").running += 1;
-            self.gauges.busy_slots.add(now, 1);
+            let i = self.instances.get_mut(inst).expect("checked above");
+            i.running += 1;
+            let ready = i.state == InstanceState::Ready;
+            self.busy(now, ready, 1);
             let wake = first.map(|real| Wake { job, epoch: 1, at: now + SimDuration::from_nanos(real) });
             Admit::Started { job, wake }
         } else {
@@ -322,8 +332,10 @@ impl Pool {
         j.started = now;
         j.last = now;
         let inst = j.instance;
-        self.instances.get_mut(inst).expect("live instance").running += 1;
-        self.gauges.busy_slots.add(now, 1);
+        let i = self.instances.get_mut(inst).expect("live instance");
+        i.running += 1;
+        let ready = i.state == InstanceState::Ready;
+        self.busy(now, ready, 1);
         self.next_wake(now, job)
     }
 
@@ -399,9 +411,11 @@ impl Pool {
     /// A running job left its instance: start the next queued one, or stop a
     /// draining instance that has nothing left.
     fn free_slot(&mut self, now: SimTime, inst: Key) -> (Option<Promoted>, Option<Key>) {
-        self.gauges.busy_slots.add(now, -1);
         let i = self.instances.get_mut(inst).expect("live instance");
         i.running -= 1;
+        let ready = i.state == InstanceState::Ready;
+        self.busy(now, ready, -1);
+        let i = self.instances.get_mut(inst).expect("live instance");
         while let Some(next) = i.queue.pop_front() {
             if self.jobs.contains(next) {
                 i.queued -= 1;
@@ -474,10 +488,11 @@ impl Pool {
             i.running = 0;
             i.queued = 0;
             i.queue.clear();
-            self.gauges.busy_slots.add(now, -i64::from(running));
+            self.busy(now, true, -i64::from(running));
             self.gauges.queued.add(now, -i64::from(queued));
             self.gauges.ready.add(now, -1);
             self.gauges.ready_slots.add(now, -i64::from(self.cfg.slots));
+            self.gauges.serving_slots.add(now, -i64::from(self.cfg.slots));
             self.gauges.billed.add(now, -1);
         }
         killed
@@ -520,8 +535,11 @@ impl Pool {
             InstanceState::Ready => {
                 i.state = InstanceState::Draining;
                 let idle = i.running == 0 && i.queued == 0;
+                let running = i64::from(i.running);
                 self.gauges.ready.add(now, -1);
                 self.gauges.ready_slots.add(now, -i64::from(self.cfg.slots));
+                // Its running jobs go on, but no longer count for the autoscaler.
+                self.gauges.busy_ready.add(now, -running);
                 if idle {
                     self.stop(now, inst);
                 }
@@ -531,9 +549,19 @@ impl Pool {
         }
     }
 
+    /// A draining instance finished its work (or had none): it is gone.
     fn stop(&mut self, now: SimTime, inst: Key) {
         self.instances.remove(inst);
         self.gauges.billed.add(now, -1);
+        self.gauges.serving_slots.add(now, -i64::from(self.cfg.slots));
+    }
+
+    /// `delta` slots of an instance (ready or draining) start or stop running a job.
+    fn busy(&mut self, now: SimTime, ready: bool, delta: i64) {
+        self.gauges.busy_slots.add(now, delta);
+        if ready {
+            self.gauges.busy_ready.add(now, delta);
+        }
     }
 
     /// Applies a new slowdown factor and stall count; returns the milestones of
@@ -743,6 +771,16 @@ mod tests {
     }
 
     #[test]
+    fn a_draining_instance_keeps_serving_slots_but_leaves_the_autoscalers_metric() {
+        let (mut p, inst) = new_pool(cfg(1, None, false));
+        p.submit(t(0), inst[0], d(10), 1, 1);
+        assert!(!p.retire(t(1), inst[0]));
+        let g = p.gauges;
+        assert_eq!((g.busy_slots.value(), g.serving_slots.value()), (1, 1), "busy never exceeds serving");
+        assert_eq!((g.busy_ready.value(), g.ready_slots.value()), (0, 0), "an HPA leaves terminating pods out");
+    }
+
+    #[test]
     fn a_draining_instance_stops_after_its_last_job() {
         let (mut p, inst) = new_pool(cfg(1, None, false));
         let Admit::Started { job, wake: Some(w) } = p.submit(t(0), inst[0], d(10), 1, 1) else { panic!() };
@@ -750,6 +788,6 @@ mod tests {
         assert_eq!(p.gauges.billed.value(), 1);
         let m = p.on_milestone(w.at, job, w.epoch).expect("fresh");
         assert_eq!(m.stopped, Some(inst[0]));
-        assert_eq!(p.gauges.billed.value(), 0);
+        assert_eq!((p.gauges.billed.value(), p.gauges.serving_slots.value()), (0, 0));
     }
 }

@@ -25,10 +25,13 @@ pub enum Cause {
     BackendQueueFull,
     /// The backend answered 503 at once because it is in maintenance mode.
     Maintenance,
+    /// A 503 that says nothing of its cause: a real target that is neither
+    /// Varnish's synthetic error nor a stampede backend.
+    Unknown,
 }
 
 impl Cause {
-    pub const ALL: [Cause; 7] = [
+    pub const ALL: [Cause; 8] = [
         Cause::FirstByteTimeout,
         Cause::BetweenBytesTimeout,
         Cause::ConnectTimeout,
@@ -36,6 +39,7 @@ impl Cause {
         Cause::Unhealthy,
         Cause::BackendQueueFull,
         Cause::Maintenance,
+        Cause::Unknown,
     ];
 
     /// The name used in scenario files, JSON and CSV.
@@ -48,6 +52,7 @@ impl Cause {
             Cause::Unhealthy => "unhealthy",
             Cause::BackendQueueFull => "backend_queue_full",
             Cause::Maintenance => "maintenance",
+            Cause::Unknown => "unknown",
         }
     }
 
@@ -56,9 +61,10 @@ impl Cause {
     }
 
     /// True for the proxy's own "503 Backend fetch failed" (which carries
-    /// `Retry-After: 5`); false for 503s the backend sent itself.
+    /// `Retry-After: 5`); false for 503s the backend sent itself, and for
+    /// 503s of unknown origin (their own Retry-After, if any, applies).
     pub const fn is_synthetic(self) -> bool {
-        !matches!(self, Cause::BackendQueueFull | Cause::Maintenance)
+        !matches!(self, Cause::BackendQueueFull | Cause::Maintenance | Cause::Unknown)
     }
 }
 
@@ -78,7 +84,7 @@ pub enum Outcome {
 }
 
 /// How many distinct outcomes there are (the length of counter arrays).
-pub const OUTCOME_COUNT: usize = 11;
+pub const OUTCOME_COUNT: usize = 12;
 
 impl Outcome {
     /// Every outcome, in [`Outcome::index`] order.
@@ -91,6 +97,7 @@ impl Outcome {
         Outcome::Status503(Cause::Unhealthy),
         Outcome::Status503(Cause::BackendQueueFull),
         Outcome::Status503(Cause::Maintenance),
+        Outcome::Status503(Cause::Unknown),
         Outcome::Status429,
         Outcome::ClientTimeout,
         Outcome::ConnectError,
@@ -101,9 +108,9 @@ impl Outcome {
         match self {
             Outcome::Ok => 0,
             Outcome::Status503(c) => 1 + c as usize,
-            Outcome::Status429 => 8,
-            Outcome::ClientTimeout => 9,
-            Outcome::ConnectError => 10,
+            Outcome::Status429 => 9,
+            Outcome::ClientTimeout => 10,
+            Outcome::ConnectError => 11,
         }
     }
 
@@ -205,6 +212,6 @@ mod tests {
     #[test]
     fn only_backend_sent_503s_are_not_synthetic() {
         let own: Vec<_> = Cause::ALL.into_iter().filter(|c| !c.is_synthetic()).collect();
-        assert_eq!(own, [Cause::BackendQueueFull, Cause::Maintenance]);
+        assert_eq!(own, [Cause::BackendQueueFull, Cause::Maintenance, Cause::Unknown]);
     }
 }

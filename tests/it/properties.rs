@@ -180,6 +180,11 @@ fn random_valid_scenarios_conserve_requests_repeat_exactly_and_order_percentiles
             for (p, what) in all {
                 check_order(p, &format!("{what} in\n{text}"));
             }
+            // Busy slots never exceed the slots that can run jobs, draining ones included.
+            for (name, p) in &a.gpu.pools {
+                let u = p.utilization.unwrap_or(0.0);
+                assert!((0.0..=1.0).contains(&u), "pool {name}: utilization {u} in\n{text}");
+            }
             Ok(())
         })
         .unwrap_or_else(|e| panic!("{e}"));
