@@ -284,6 +284,10 @@ impl<T: Trace> ProxyCx for Sim<'_, T> {
         backend::abandon(self, pool, Key::from_bits(job));
     }
     #[inline(always)]
+    fn close(&mut self, _fetch: u64) {
+        // The simulated backend needs no connection torn down.
+    }
+    #[inline(always)]
     fn probe(&mut self, pool: usize, inst: Key, seq: u32) {
         // A probe that gets no answer simply never comes back.
         match self.backend.probe_answer(pool, inst) {

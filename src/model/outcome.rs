@@ -17,6 +17,9 @@ pub enum Cause {
     BetweenBytesTimeout,
     /// The TCP connect to the backend did not complete within `connect_timeout`.
     ConnectTimeout,
+    /// The backend refused or dropped the connection before answering (a
+    /// port nothing listens on; Varnish's `fail_econnrefused`): 503 at once.
+    ConnectFailed,
     /// The backend instance was at `max_connections` (or the wait queue timed out).
     Busy,
     /// The director found no healthy instance (probes marked them sick, or none registered).
@@ -31,10 +34,11 @@ pub enum Cause {
 }
 
 impl Cause {
-    pub const ALL: [Cause; 8] = [
+    pub const ALL: [Cause; 9] = [
         Cause::FirstByteTimeout,
         Cause::BetweenBytesTimeout,
         Cause::ConnectTimeout,
+        Cause::ConnectFailed,
         Cause::Busy,
         Cause::Unhealthy,
         Cause::BackendQueueFull,
@@ -48,6 +52,7 @@ impl Cause {
             Cause::FirstByteTimeout => "first_byte_timeout",
             Cause::BetweenBytesTimeout => "between_bytes_timeout",
             Cause::ConnectTimeout => "connect_timeout",
+            Cause::ConnectFailed => "connect_failed",
             Cause::Busy => "busy",
             Cause::Unhealthy => "unhealthy",
             Cause::BackendQueueFull => "backend_queue_full",
@@ -84,7 +89,7 @@ pub enum Outcome {
 }
 
 /// How many distinct outcomes there are (the length of counter arrays).
-pub const OUTCOME_COUNT: usize = 12;
+pub const OUTCOME_COUNT: usize = 13;
 
 impl Outcome {
     /// Every outcome, in [`Outcome::index`] order.
@@ -93,6 +98,7 @@ impl Outcome {
         Outcome::Status503(Cause::FirstByteTimeout),
         Outcome::Status503(Cause::BetweenBytesTimeout),
         Outcome::Status503(Cause::ConnectTimeout),
+        Outcome::Status503(Cause::ConnectFailed),
         Outcome::Status503(Cause::Busy),
         Outcome::Status503(Cause::Unhealthy),
         Outcome::Status503(Cause::BackendQueueFull),
@@ -108,9 +114,9 @@ impl Outcome {
         match self {
             Outcome::Ok => 0,
             Outcome::Status503(c) => 1 + c as usize,
-            Outcome::Status429 => 9,
-            Outcome::ClientTimeout => 10,
-            Outcome::ConnectError => 11,
+            Outcome::Status429 => 10,
+            Outcome::ClientTimeout => 11,
+            Outcome::ConnectError => 12,
         }
     }
 

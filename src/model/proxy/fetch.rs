@@ -98,6 +98,8 @@ pub enum BackendEvent {
     Chunk,
     /// The last chunk: the response is complete. The job began running at `started_at`.
     Complete { started_at: SimTime },
+    /// The connection was refused or dropped before any answer.
+    ConnectFailed,
 }
 
 /// Dispatches a proxy timer.
@@ -208,6 +210,11 @@ fn connect<C: ProxyCx>(cx: &mut C, fetch: Key) {
 pub fn on_backend<C: ProxyCx>(cx: &mut C, fetch: Key, event: BackendEvent) {
     match event {
         BackendEvent::Accepted { job } => await_first_byte(cx, fetch, job),
+        BackendEvent::ConnectFailed => {
+            if cx.proxy().fetches.get(fetch).is_some_and(|f| f.phase == Phase::Connecting) {
+                fetch_failed(cx, fetch, Cause::ConnectFailed, None);
+            }
+        }
         BackendEvent::Refused { outcome, retry_after } => {
             // An answer for a phase the fetch has left does nothing (live engines only).
             if !cx.proxy().fetches.get(fetch).is_some_and(|f| f.phase == Phase::Connecting) {
@@ -350,7 +357,10 @@ fn release_conn<C: ProxyCx>(cx: &mut C, fetch: Key) {
     }
     f.holds_conn = false;
     let (pool, inst) = (f.pool as usize, f.inst.expect("held a connection"));
-    if let Some(bits) = p.release(pool, inst) {
+    let waiter = p.release(pool, inst);
+    cx.close(fetch.to_bits());
+    if let Some(bits) = waiter {
+        let p = cx.proxy();
         let waiter = Key::from_bits(bits);
         let w = p.fetches.get_mut(waiter).expect("waiters are live fetches");
         w.holds_conn = true;

@@ -154,6 +154,9 @@ pub trait ProxyCx: Env {
     fn submit(&mut self, fetch: u64, pool: usize, inst: Key, job: JobSpec);
     /// Stops waiting for backend job `job` of `pool` (closes its connection).
     fn abandon(&mut self, pool: usize, job: u64);
+    /// The fetch gave its backend connection back (it ended, or failed and
+    /// may be retried on a new one): whatever still runs for it can stop.
+    fn close(&mut self, fetch: u64);
     /// Sends health probe number `seq` to an instance; the answer comes back
     /// as [`on_probe_answer`] (possibly before this returns), or never.
     fn probe(&mut self, pool: usize, inst: Key, seq: u32);

@@ -14,6 +14,7 @@ struct Cx {
     timers: Vec<(SimTime, ProxyTimer)>,
     submitted: Vec<Key>,
     abandoned: Vec<u64>,
+    closed: Vec<Key>,
     responses: Vec<(AttemptRef, Response)>,
     answer: Option<BackendEvent>,
     probe_answer: Option<bool>,
@@ -35,6 +36,9 @@ impl ProxyCx for Cx {
     }
     fn abandon(&mut self, _pool: usize, job: u64) {
         self.abandoned.push(job);
+    }
+    fn close(&mut self, fetch: u64) {
+        self.closed.push(Key::from_bits(fetch));
     }
     fn probe(&mut self, pool: usize, inst: Key, seq: u32) {
         if let Some(good) = self.probe_answer {
@@ -60,6 +64,7 @@ fn cx(cfg: ProxyConfig, instances: usize, answer: Option<BackendEvent>) -> (Cx, 
         timers: Vec::new(),
         submitted: Vec::new(),
         abandoned: Vec::new(),
+        closed: Vec::new(),
         responses: Vec::new(),
         answer,
         probe_answer: None,
@@ -100,6 +105,7 @@ fn a_fetch_arms_first_byte_then_between_bytes_and_answers_200_with_its_work_star
     on_backend(&mut c, fetch, BackendEvent::Complete { started_at: secs(1) });
     let ok = Response { outcome: Outcome::Ok, retry_after: None, work_started: Some(secs(1)) };
     assert_eq!(c.responses, [(attempt(1), ok)]);
+    assert_eq!(c.closed, [fetch], "the backend connection is given back");
     assert_eq!(c.proxy.connections(0, inst[0]), 0);
     assert_eq!(c.proxy.sessions(), 0);
 }
@@ -201,4 +207,19 @@ fn a_probe_without_an_answer_times_out_as_a_bad_probe() {
     c.timers.clear();
     on_timer(&mut c, ProxyTimer::Probe { pool: 0, inst: inst[0] });
     assert!(!c.timers.iter().any(|(_, t)| matches!(t, ProxyTimer::ProbeTimeout { .. })));
+}
+
+#[test]
+fn a_refused_connection_fails_at_once_and_vcl_may_retry_it() {
+    let retry_on = OutcomeSet::parse_entry("connect_failed").expect("cause");
+    let cfg = ProxyConfig { retry_on, max_retries: 1, ..Default::default() };
+    let (mut c, _) = cx(cfg, 2, Some(BackendEvent::ConnectFailed));
+    on_request(&mut c, attempt(1), JOB);
+    assert_eq!(c.submitted.len(), 2, "one VCL retry on the other instance");
+    let failed = Response::failed(Outcome::Status503(Cause::ConnectFailed), Some(SimDuration::from_secs(5)));
+    assert_eq!(c.responses, [(attempt(1), failed)]);
+    assert!(
+        !c.timers.iter().any(|(_, t)| matches!(t, ProxyTimer::ConnectTimeout { .. })),
+        "no connect timeout left armed"
+    );
 }
