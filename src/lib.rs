@@ -19,6 +19,7 @@ pub mod arena;
 pub mod cli;
 pub mod compare;
 pub mod engine;
+pub mod live;
 pub mod metrics;
 pub mod model;
 pub mod parallel;

@@ -36,6 +36,8 @@ pub enum Stream {
     Proxy,
     /// A pool's choices (which instances a kill event hits).
     Pool { pool: u64 },
+    /// Live mode: the work of requests from clients that do not say (curl, a browser).
+    Foreign,
 }
 
 /// Derives the generator for `stream` under scenario seed `seed`.
@@ -47,6 +49,7 @@ pub fn stream(seed: u64, stream: Stream) -> SimRng {
         Stream::Request { swarm, source, seq, image } => (4, swarm, [source, seq, image]),
         Stream::Proxy => (5, 0, [0, 0, 0]),
         Stream::Pool { pool } => (6, pool, [0, 0, 0]),
+        Stream::Foreign => (7, 0, [0, 0, 0]),
     };
     StreamBase::new(seed, kind, a).derive(rest)
 }

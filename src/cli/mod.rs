@@ -29,6 +29,8 @@ pub use output::OutputArgs;
 pub const EXIT_SLO: u8 = 1;
 /// Exit code for bad input or usage.
 pub const EXIT_USAGE: u8 = 2;
+/// Exit code when the machine failed the run (a port could not be bound).
+pub const EXIT_RUNTIME: u8 = 3;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -91,8 +93,32 @@ pub struct RunArgs {
     /// Make every swarm use this strategy.
     #[arg(long)]
     pub strategy: Option<String>,
+    /// What runs the scenario: the simulator, or real HTTP servers and clients on loopback.
+    #[arg(long, value_enum, default_value_t = Engine::Sim)]
+    pub engine: Engine,
+    /// Live engine: simulated seconds per real second (0.01 to 1000; default 1).
+    #[arg(long, value_name = "F", value_parser = time_scale)]
+    pub time_scale: Option<f64>,
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+/// The engine behind `run`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Engine {
+    /// Discrete-event simulation: fast and reproducible to the bit.
+    Sim,
+    /// The same models as HTTP/1.1 servers and clients on 127.0.0.1, in real time.
+    Live,
+}
+
+fn time_scale(s: &str) -> Result<f64, String> {
+    use crate::live::{MAX_TIME_SCALE, MIN_TIME_SCALE};
+    match s.parse::<f64>() {
+        Ok(f) if (MIN_TIME_SCALE..=MAX_TIME_SCALE).contains(&f) => Ok(f),
+        Ok(f) => Err(format!("must be between {MIN_TIME_SCALE} and {MAX_TIME_SCALE}, got {f}")),
+        Err(e) => Err(format!("expected a number: {e}")),
+    }
 }
 
 /// Whose requests a comparison's metrics and scores cover.
@@ -297,6 +323,9 @@ pub struct Failure {
 impl Failure {
     pub fn usage(message: impl Into<String>) -> Self {
         Failure { code: EXIT_USAGE, message: message.into() }
+    }
+    pub fn runtime(message: impl Into<String>) -> Self {
+        Failure { code: EXIT_RUNTIME, message: message.into() }
     }
 }
 

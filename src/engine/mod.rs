@@ -11,6 +11,7 @@
 //! Timers are never cancelled: a timer event carries the epoch of what it was
 //! set for and the model ignores it when stale.
 
+pub(crate) mod books;
 mod progress;
 mod queue;
 mod sim;

@@ -2,19 +2,18 @@
 //! implemented over them.
 
 use crate::arena::Key;
-use crate::metrics::Recorder;
-use crate::metrics::summary::{EndState, EngineStats, Summary};
+use crate::metrics::summary::EngineStats;
 use crate::model::backend::{self, Backend, BackendCx, BackendTimer};
 use crate::model::chaos;
 use crate::model::client::{self, AttemptRef, ClientConfig, ClientCx, ClientTimer, Clients, JobSpec, Response};
-use crate::model::context::{Env, Observe, RequestId, Trace};
+use crate::model::context::{Env, Trace};
 use crate::model::gpu::ProbeAnswer;
-use crate::model::outcome::Outcome;
 use crate::model::proxy::{self, BackendEvent, Proxy, ProxyCx, ProxyTimer};
 use crate::rng::{Stream, stream};
 use crate::scenario::Scenario;
-use crate::time::{SimDuration, SimTime};
+use crate::time::SimTime;
 
+use super::books::{Ended, Observers};
 use super::progress::{Guard, Subject};
 use super::queue::EventQueue;
 use super::{HighWater, Run, Stalled};
@@ -27,12 +26,6 @@ pub(super) enum Event {
     Client(ClientTimer),
     Proxy(ProxyTimer),
     Backend(BackendTimer),
-}
-
-/// Where the models' observations go: the run's measurements and the trace.
-pub(super) struct Observers<'t, T: Trace> {
-    rec: Recorder,
-    trace: &'t mut T,
 }
 
 pub(super) struct Sim<'a, T: Trace> {
@@ -48,15 +41,10 @@ pub(super) struct Sim<'a, T: Trace> {
     events: u64,
     peak_events: usize,
     guard: Guard,
-    series_started: bool,
-    /// The next instant at which the time series has work to do (warmup end,
-    /// then each window boundary): one comparison per event instead of a call.
-    series_mark: SimTime,
 }
 
 impl<'a, T: Trace> Sim<'a, T> {
     pub fn new(sc: &'a Scenario, seed: u64, trace: &'a mut T) -> Self {
-        let warmup = SimTime::ZERO + sc.warmup;
         let clients =
             ClientConfig { swarms: &sc.swarms, classes: &sc.classes, strategies: &sc.strategies, chaos: &sc.chaos };
         let routes = sc.classes.iter().map(|c| c.pool).collect();
@@ -70,12 +58,10 @@ impl<'a, T: Trace> Sim<'a, T> {
             clients: Clients::new(clients, seed),
             proxy: Proxy::new(sc.proxy.clone(), routes, sc.pools.len(), stream(seed, Stream::Proxy)),
             backend: Backend::new(&sc.pools, chunks, &sc.chaos, seed),
-            obs: Observers { rec: Recorder::new(warmup, sc.window, sc.swarms.len(), sc.pools.len()), trace },
+            obs: Observers::new(sc, trace),
             events: 0,
             peak_events: 0,
             guard: Guard::default(),
-            series_started: false,
-            series_mark: warmup,
         };
         backend::start(&mut sim);
         client::start(&mut sim);
@@ -97,14 +83,11 @@ impl<'a, T: Trace> Sim<'a, T> {
     }
 
     pub fn run(&mut self) {
-        let warmup = self.obs.rec.warmup();
         while let Some((t, ev)) = self.queue.pop() {
             if t >= self.end {
                 break;
             }
-            if t >= self.series_mark {
-                self.advance_series(t, warmup);
-            }
+            self.obs.advance(t, &self.backend);
             self.now = t;
             self.events += 1;
             self.peak_events = self.peak_events.max(self.queue.len());
@@ -175,52 +158,13 @@ impl<'a, T: Trace> Sim<'a, T> {
         }
     }
 
-    /// Closes every time-series window that ends at or before `t`.
-    fn advance_series(&mut self, t: SimTime, warmup: SimTime) {
-        let rec = &mut self.obs.rec;
-        if !self.series_started {
-            if t < warmup {
-                return;
-            }
-            let gauges: Vec<_> = self.backend.pools.iter().map(|p| &p.gauges).collect();
-            rec.series.begin(warmup, &gauges);
-            self.series_started = true;
-        }
-        while rec.series.next_boundary() <= t {
-            let b = rec.series.next_boundary();
-            let gauges: Vec<_> = self.backend.pools.iter().map(|p| &p.gauges).collect();
-            rec.series.close(b, &gauges);
-        }
-        self.series_mark = rec.series.next_boundary();
-    }
-
     /// Closes the books at the end of the run.
     pub fn finish(mut self, wall_seconds: f64) -> Result<Run, Stalled> {
         if let Some(stalled) = self.guard.stalled(self.seed, |s| Self::describe(self.sc, s)) {
             return Err(stalled);
         }
-        let warmup = self.obs.rec.warmup();
-        self.advance_series(self.end, warmup);
-        let gauges: Vec<_> = self.backend.pools.iter().map(|p| &p.gauges).collect();
-        if self.obs.rec.series.current_start() < self.end {
-            // The last window is shorter than the others.
-            self.obs.rec.series.close(self.end, &gauges);
-        }
-        let pool_areas = self.obs.rec.series.pool_totals(self.end, &gauges);
+        let pool_areas = self.obs.end_series(self.end, &self.backend);
         backend::finish(&mut self);
-        let engine = EngineStats {
-            events: self.events,
-            wall_seconds,
-            events_per_second: if wall_seconds > 0.0 { (self.events as f64 / wall_seconds).round() } else { 0.0 },
-        };
-        let state = EndState {
-            unfinished: self.clients.unfinished(),
-            bulk_unfinished: self.clients.bulk_unfinished(),
-            pool_areas,
-            measured_seconds: (self.end - warmup).as_secs_f64(),
-            engine,
-        };
-        let summary = Summary::build(self.sc, self.seed, &self.obs.rec, &state);
         let high_water = HighWater {
             requests: self.clients.request_high_water(),
             attempts: self.proxy.fetch_high_water(),
@@ -228,7 +172,13 @@ impl<'a, T: Trace> Sim<'a, T> {
             backend_jobs: self.backend.job_high_water(),
             pending_events: self.peak_events,
         };
-        Ok(Run { summary, recorder: self.obs.rec, high_water })
+        let ended = Ended {
+            clients: &self.clients,
+            pool_areas,
+            engine: EngineStats::new(self.events, wall_seconds),
+            high_water,
+        };
+        Ok(self.obs.into_run(self.sc, self.seed, self.end, ended))
     }
 }
 
@@ -322,62 +272,5 @@ impl<'a, T: Trace> BackendCx<'a> for Sim<'a, T> {
     #[inline(always)]
     fn instance_gone(&mut self, pool: usize, inst: Key) {
         proxy::deregister(self, pool, inst);
-    }
-}
-
-impl<T: Trace> Observe for Observers<'_, T> {
-    #[inline(always)]
-    fn is_measured(&self, offered_at: SimTime) -> bool {
-        self.rec.is_measured(offered_at)
-    }
-    #[inline(always)]
-    fn offered(&mut self, id: RequestId, measured: bool, class: usize, work: SimDuration, now: SimTime) {
-        self.rec.offered(id.swarm, measured);
-        self.trace.offered(id, now, class, work);
-    }
-    #[inline(always)]
-    fn attempt_sent(&mut self, id: RequestId, attempt: u32, now: SimTime) {
-        self.trace.attempt_sent(id, attempt, now);
-    }
-    #[inline(always)]
-    fn attempt(&mut self, swarm: usize, measured: bool, outcome: Outcome, latency: SimDuration) {
-        self.rec.attempt(swarm, measured, outcome, latency);
-    }
-    #[inline(always)]
-    fn request_done(&mut self, swarm: usize, measured: bool, succeeded: bool, attempts: u32, completion: SimDuration) {
-        self.rec.request_done(swarm, measured, succeeded, attempts, completion);
-    }
-    #[inline(always)]
-    fn bulk_submitted(&mut self, swarm: usize, measured: bool) {
-        self.rec.bulk_submitted(swarm, measured);
-    }
-    #[inline(always)]
-    fn bulk_done(&mut self, swarm: usize, measured: bool, succeeded: bool, completion: SimDuration) {
-        self.rec.bulk_done(swarm, measured, succeeded, completion);
-    }
-    #[inline(always)]
-    fn fetch(&mut self, measured: bool, retry: bool) {
-        self.rec.fetch(measured, retry);
-    }
-    #[inline(always)]
-    fn first_byte(&mut self, measured: bool, d: SimDuration) {
-        self.rec.first_byte(measured, d);
-    }
-    #[inline(always)]
-    fn chunk_gap(&mut self, measured: bool, d: SimDuration) {
-        self.rec.chunk_gap(measured, d);
-    }
-    #[inline(always)]
-    fn job_started(&mut self, pool: usize, instance: u64, now: SimTime, waited: SimDuration) {
-        self.rec.queue_wait(now, waited);
-        self.trace.job_started(pool, instance, now);
-    }
-    #[inline(always)]
-    fn wasted(&mut self, start: SimTime, end: SimTime) {
-        self.rec.wasted(start, end);
-    }
-    #[inline(always)]
-    fn instance_added(&mut self, pool: usize, instance: u64, at: SimTime, ready_at: SimTime) {
-        self.trace.instance_added(pool, instance, at, ready_at);
     }
 }

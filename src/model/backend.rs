@@ -229,7 +229,7 @@ fn on_milestone<'a, C: BackendCx<'a>>(cx: &mut C, pool: usize, job: Key, epoch: 
     }
     match m.token {
         Some(fetch) if m.complete => cx.deliver(fetch, BackendEvent::Complete { started_at: m.started_at }),
-        Some(fetch) => cx.deliver(fetch, BackendEvent::Chunk),
+        Some(fetch) => cx.deliver(fetch, BackendEvent::Chunk { started_at: m.started_at }),
         // Nobody waits for this job any more: its GPU time was wasted.
         None if m.complete => cx.obs().wasted(m.started_at, now),
         None => {}

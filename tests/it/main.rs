@@ -16,6 +16,7 @@ mod fuzz;
 mod golden;
 mod install;
 mod limits;
+mod live;
 mod memory;
 mod merge_validation;
 mod overrides;

@@ -94,8 +94,8 @@ pub enum BackendEvent {
     /// The backend answered at once with its own error: a 503 (queue full,
     /// maintenance) or a 429, with its own Retry-After.
     Refused { outcome: Outcome, retry_after: Option<SimDuration> },
-    /// A chunk of the response (not the last).
-    Chunk,
+    /// A chunk of the response (not the last); the job began running at `started_at`.
+    Chunk { started_at: SimTime },
     /// The last chunk: the response is complete. The job began running at `started_at`.
     Complete { started_at: SimTime },
     /// The connection was refused or dropped before any answer.
@@ -211,15 +211,32 @@ pub fn on_backend<C: ProxyCx>(cx: &mut C, fetch: Key, event: BackendEvent) {
     match event {
         BackendEvent::Accepted { job } => await_first_byte(cx, fetch, job),
         BackendEvent::ConnectFailed => {
-            if cx.proxy().fetches.get(fetch).is_some_and(|f| f.phase == Phase::Connecting) {
-                fetch_failed(cx, fetch, Cause::ConnectFailed, None);
-            }
+            // Refused, or dropped before any answer (a pooled connection the
+            // backend closed): the same 503 either way.
+            let Some(f) = cx
+                .proxy()
+                .fetches
+                .get_mut(fetch)
+                .filter(|f| matches!(f.phase, Phase::Connecting | Phase::AwaitingFirstByte))
+            else {
+                return;
+            };
+            f.backend_job = None;
+            fetch_failed(cx, fetch, Cause::ConnectFailed, None);
         }
         BackendEvent::Refused { outcome, retry_after } => {
-            // An answer for a phase the fetch has left does nothing (live engines only).
-            if !cx.proxy().fetches.get(fetch).is_some_and(|f| f.phase == Phase::Connecting) {
+            // The backend's own error is its first byte: it can come while
+            // connecting (the simulator answers at once) or after the request
+            // was sent (a real connection). In any later phase it is stale.
+            let Some(f) = cx
+                .proxy()
+                .fetches
+                .get_mut(fetch)
+                .filter(|f| matches!(f.phase, Phase::Connecting | Phase::AwaitingFirstByte))
+            else {
                 return;
-            }
+            };
+            f.backend_job = None;
             match outcome {
                 Outcome::Status503(cause) => fetch_failed(cx, fetch, cause, retry_after),
                 other => {
@@ -228,7 +245,7 @@ pub fn on_backend<C: ProxyCx>(cx: &mut C, fetch: Key, event: BackendEvent) {
                 }
             }
         }
-        BackendEvent::Chunk => on_chunk(cx, fetch),
+        BackendEvent::Chunk { .. } => on_chunk(cx, fetch),
         BackendEvent::Complete { started_at } => on_complete(cx, fetch, started_at),
     }
 }

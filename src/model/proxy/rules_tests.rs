@@ -97,7 +97,8 @@ fn a_fetch_arms_first_byte_then_between_bytes_and_answers_200_with_its_work_star
     assert!(!c.timers.iter().any(|(_, t)| matches!(t, ProxyTimer::ConnectTimeout { .. })));
     assert_eq!(last_timer(&c, |t| matches!(t, ProxyTimer::FirstByteTimeout { .. })).0, secs(60));
     c.base.at_secs(10);
-    on_backend(&mut c, fetch, BackendEvent::Chunk);
+    let started_at = c.base.now;
+    on_backend(&mut c, fetch, BackendEvent::Chunk { started_at });
     assert_eq!(c.base.seen.first_bytes, [SimDuration::from_secs(10)]);
     assert_eq!(last_timer(&c, |t| matches!(t, ProxyTimer::BetweenBytes { .. })).0, secs(70));
     assert_eq!(c.proxy.connections(0, inst[0]), 1, "the slot is held for the whole body");
@@ -222,4 +223,31 @@ fn a_refused_connection_fails_at_once_and_vcl_may_retry_it() {
         !c.timers.iter().any(|(_, t)| matches!(t, ProxyTimer::ConnectTimeout { .. })),
         "no connect timeout left armed"
     );
+}
+
+#[test]
+fn a_backend_error_after_the_request_was_sent_fails_the_fetch_and_leaves_no_job_to_abandon() {
+    // A real connection: the request is sent (accepted), then the backend's
+    // own 503 arrives as its first byte.
+    let cfg = ProxyConfig { max_retries: 0, ..Default::default() };
+    let (mut c, _) = cx(cfg, 1, Some(ACCEPTED));
+    on_request(&mut c, attempt(1), JOB);
+    let fetch = c.submitted[0];
+    c.base.at_secs(1);
+    let full = BackendEvent::Refused {
+        outcome: Outcome::Status503(Cause::BackendQueueFull),
+        retry_after: Some(SimDuration::from_secs(30)),
+    };
+    on_backend(&mut c, fetch, full);
+    let failed = Response::failed(Outcome::Status503(Cause::BackendQueueFull), Some(SimDuration::from_secs(30)));
+    assert_eq!(c.responses, [(attempt(1), failed)]);
+    assert!(c.abandoned.is_empty(), "the backend ended the job itself");
+    // The first-byte timeout armed at acceptance is now stale.
+    let (at, timer) = last_timer(&c, |t| matches!(t, ProxyTimer::FirstByteTimeout { .. }));
+    c.base.now = at;
+    on_timer(&mut c, timer);
+    assert_eq!(c.responses.len(), 1);
+    // A refusal once streaming has begun is stale too.
+    on_backend(&mut c, fetch, full);
+    assert_eq!(c.responses.len(), 1);
 }

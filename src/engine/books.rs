@@ -1,0 +1,169 @@
+//! The run's books, shared by every engine: where the models' observations
+//! go (the recorder and the trace), the time series' window boundaries, and
+//! closing the books into a [`Run`] at the end.
+//!
+//! An engine only says what time it is; what is counted, and when a window
+//! closes, is the same whether time is simulated or real.
+
+use crate::metrics::Recorder;
+use crate::metrics::summary::{EndState, EngineStats, Summary};
+use crate::model::backend::Backend;
+use crate::model::client::Clients;
+use crate::model::context::{Observe, RequestId, Trace};
+use crate::model::outcome::Outcome;
+use crate::scenario::Scenario;
+use crate::time::{SimDuration, SimTime};
+
+use super::{HighWater, Run};
+
+/// Where the models' observations go: the run's measurements and the trace.
+pub(crate) struct Observers<'t, T: Trace> {
+    pub rec: Recorder,
+    trace: &'t mut T,
+    series_started: bool,
+    /// The next instant at which the time series has work to do (warmup end,
+    /// then each window boundary): one comparison per event instead of a call.
+    series_mark: SimTime,
+}
+
+impl<'t, T: Trace> Observers<'t, T> {
+    pub fn new(sc: &Scenario, trace: &'t mut T) -> Self {
+        let warmup = SimTime::ZERO + sc.warmup;
+        Observers {
+            rec: Recorder::new(warmup, sc.window, sc.swarms.len(), sc.pools.len()),
+            trace,
+            series_started: false,
+            series_mark: warmup,
+        }
+    }
+
+    /// Closes every time-series window that ends at or before `t`; call before
+    /// handling anything that happens at `t`.
+    #[inline(always)]
+    pub fn advance(&mut self, t: SimTime, backend: &Backend<'_>) {
+        if t >= self.series_mark {
+            self.advance_series(t, backend);
+        }
+    }
+
+    fn advance_series(&mut self, t: SimTime, backend: &Backend<'_>) {
+        let warmup = self.rec.warmup();
+        let rec = &mut self.rec;
+        if !self.series_started {
+            if t < warmup {
+                return;
+            }
+            let gauges: Vec<_> = backend.pools.iter().map(|p| &p.gauges).collect();
+            rec.series.begin(warmup, &gauges);
+            self.series_started = true;
+        }
+        while rec.series.next_boundary() <= t {
+            let b = rec.series.next_boundary();
+            let gauges: Vec<_> = backend.pools.iter().map(|p| &p.gauges).collect();
+            rec.series.close(b, &gauges);
+        }
+        self.series_mark = rec.series.next_boundary();
+    }
+
+    /// Closes the time series at `end`: the last windows (the last may be
+    /// shorter than the others) and each pool's totals.
+    pub fn end_series(&mut self, end: SimTime, backend: &Backend<'_>) -> Vec<[f64; 6]> {
+        self.advance_series(end, backend);
+        let gauges: Vec<_> = backend.pools.iter().map(|p| &p.gauges).collect();
+        if self.rec.series.current_start() < end {
+            self.rec.series.close(end, &gauges);
+        }
+        self.rec.series.pool_totals(end, &gauges)
+    }
+
+    /// The run's result, once the series is closed and the models have
+    /// finished (work still running at the end counted as wasted).
+    pub fn into_run(self, sc: &Scenario, seed: u64, end: SimTime, ended: Ended<'_, '_>) -> Run {
+        let warmup = self.rec.warmup();
+        let state = EndState {
+            unfinished: ended.clients.unfinished(),
+            bulk_unfinished: ended.clients.bulk_unfinished(),
+            pool_areas: ended.pool_areas,
+            measured_seconds: (end - warmup).as_secs_f64(),
+            engine: ended.engine,
+        };
+        let summary = Summary::build(sc, seed, &self.rec, &state);
+        Run { summary, recorder: self.rec, high_water: ended.high_water }
+    }
+}
+
+/// What an engine hands over when it closes the books.
+pub(crate) struct Ended<'c, 'a> {
+    pub clients: &'c Clients<'a>,
+    pub pool_areas: Vec<[f64; 6]>,
+    pub engine: EngineStats,
+    pub high_water: HighWater,
+}
+
+impl EngineStats {
+    /// What an engine did in `wall_seconds`.
+    pub fn new(events: u64, wall_seconds: f64) -> Self {
+        EngineStats {
+            events,
+            wall_seconds,
+            events_per_second: if wall_seconds > 0.0 { (events as f64 / wall_seconds).round() } else { 0.0 },
+        }
+    }
+}
+
+impl<T: Trace> Observe for Observers<'_, T> {
+    #[inline(always)]
+    fn is_measured(&self, offered_at: SimTime) -> bool {
+        self.rec.is_measured(offered_at)
+    }
+    #[inline(always)]
+    fn offered(&mut self, id: RequestId, measured: bool, class: usize, work: SimDuration, now: SimTime) {
+        self.rec.offered(id.swarm, measured);
+        self.trace.offered(id, now, class, work);
+    }
+    #[inline(always)]
+    fn attempt_sent(&mut self, id: RequestId, attempt: u32, now: SimTime) {
+        self.trace.attempt_sent(id, attempt, now);
+    }
+    #[inline(always)]
+    fn attempt(&mut self, swarm: usize, measured: bool, outcome: Outcome, latency: SimDuration) {
+        self.rec.attempt(swarm, measured, outcome, latency);
+    }
+    #[inline(always)]
+    fn request_done(&mut self, swarm: usize, measured: bool, succeeded: bool, attempts: u32, completion: SimDuration) {
+        self.rec.request_done(swarm, measured, succeeded, attempts, completion);
+    }
+    #[inline(always)]
+    fn bulk_submitted(&mut self, swarm: usize, measured: bool) {
+        self.rec.bulk_submitted(swarm, measured);
+    }
+    #[inline(always)]
+    fn bulk_done(&mut self, swarm: usize, measured: bool, succeeded: bool, completion: SimDuration) {
+        self.rec.bulk_done(swarm, measured, succeeded, completion);
+    }
+    #[inline(always)]
+    fn fetch(&mut self, measured: bool, retry: bool) {
+        self.rec.fetch(measured, retry);
+    }
+    #[inline(always)]
+    fn first_byte(&mut self, measured: bool, d: SimDuration) {
+        self.rec.first_byte(measured, d);
+    }
+    #[inline(always)]
+    fn chunk_gap(&mut self, measured: bool, d: SimDuration) {
+        self.rec.chunk_gap(measured, d);
+    }
+    #[inline(always)]
+    fn job_started(&mut self, pool: usize, instance: u64, now: SimTime, waited: SimDuration) {
+        self.rec.queue_wait(now, waited);
+        self.trace.job_started(pool, instance, now);
+    }
+    #[inline(always)]
+    fn wasted(&mut self, start: SimTime, end: SimTime) {
+        self.rec.wasted(start, end);
+    }
+    #[inline(always)]
+    fn instance_added(&mut self, pool: usize, instance: u64, at: SimTime, ready_at: SimTime) {
+        self.trace.instance_added(pool, instance, at, ready_at);
+    }
+}

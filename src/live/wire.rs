@@ -1,0 +1,144 @@
+//! What crosses the wire between stampede's clients, proxy and backend: the
+//! header names, how an outcome becomes a status line and back, and the
+//! bodies (Varnish's synthetic error, the image chunks).
+//!
+//! A 503 says which of the causes of docs/metrics.md it is in
+//! `x-stampede-cause`, so a client can count causes; a foreign client sees an
+//! ordinary 503 with `Retry-After` and Varnish's Guru Meditation page.
+
+use bytes::Bytes;
+use hyper::StatusCode;
+use hyper::header::{HeaderMap, HeaderValue, RETRY_AFTER};
+
+use crate::model::outcome::{Cause, Outcome};
+use crate::time::{SimDuration, SimTime};
+
+use super::clock::Clock;
+
+/// The nominal GPU work of a job, in simulated microseconds (set by
+/// stampede's clients; a foreign client leaves it out and the backend draws it).
+pub const WORK: &str = "x-stampede-work-us";
+/// "1" when the request was offered after the warmup (it counts in the statistics).
+pub const MEASURED: &str = "x-stampede-measured";
+/// On a 503: its cause, as named in the metrics (`first_byte_timeout`, ...).
+pub const CAUSE: &str = "x-stampede-cause";
+/// On a 200: when the job began running, in simulated microseconds.
+pub const STARTED: &str = "x-stampede-started-us";
+/// Retry-After in simulated microseconds (the standard header is in real seconds).
+pub const RETRY_AFTER_US: &str = "x-stampede-retry-after-us";
+
+/// Every image chunk has this many bytes; the receiver counts chunks by bytes,
+/// however TCP splits them.
+pub const CHUNK_BYTES: usize = 512;
+
+static CHUNK: [u8; CHUNK_BYTES] = [b'.'; CHUNK_BYTES];
+
+pub fn chunk() -> Bytes {
+    Bytes::from_static(&CHUNK)
+}
+
+/// The status of an outcome's response.
+pub fn status(outcome: Outcome) -> StatusCode {
+    match outcome {
+        Outcome::Ok => StatusCode::OK,
+        Outcome::Status429 => StatusCode::TOO_MANY_REQUESTS,
+        _ => StatusCode::SERVICE_UNAVAILABLE,
+    }
+}
+
+/// Whether the proxy made this 503 up itself (Varnish's synthetic error), or
+/// passes on the backend's own.
+pub fn is_synthetic(cause: Cause) -> bool {
+    !matches!(cause, Cause::BackendQueueFull | Cause::Maintenance | Cause::Unknown)
+}
+
+/// Varnish 7's built-in `vcl_backend_error` page.
+pub fn guru_meditation(xid: u64) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html>\n  <head>\n    <title>503 Backend fetch failed</title>\n  </head>\n  <body>\n    \
+         <h1>Error 503 Backend fetch failed</h1>\n    <p>Backend fetch failed</p>\n    <h3>Guru Meditation:</h3>\n    \
+         <p>XID: {xid}</p>\n    <hr>\n    <p>Varnish cache server</p>\n  </body>\n</html>\n"
+    )
+}
+
+/// Sets the headers that describe a failed outcome.
+pub fn put_failure(h: &mut HeaderMap, outcome: Outcome, retry_after: Option<SimDuration>, clock: &Clock) {
+    if let Outcome::Status503(cause) = outcome {
+        h.insert(CAUSE, HeaderValue::from_static(cause.name()));
+    }
+    if let Some(ra) = retry_after {
+        let real = clock.real(ra).as_secs_f64().ceil() as u64;
+        h.insert(RETRY_AFTER, HeaderValue::from(real));
+        h.insert(RETRY_AFTER_US, HeaderValue::from(ra.as_micros()));
+    }
+}
+
+/// The outcome a response's status line and headers describe.
+pub fn outcome(status: StatusCode, h: &HeaderMap) -> Outcome {
+    match status.as_u16() {
+        200..=299 => Outcome::Ok,
+        429 => Outcome::Status429,
+        _ => {
+            let named = h.get(CAUSE).and_then(|v| v.to_str().ok()).and_then(Cause::from_name);
+            Outcome::Status503(named.unwrap_or(Cause::Unknown))
+        }
+    }
+}
+
+/// The Retry-After a response asks for, in simulated time.
+pub fn retry_after(h: &HeaderMap, clock: &Clock) -> Option<SimDuration> {
+    if let Some(us) = micros(h, RETRY_AFTER_US) {
+        return Some(SimDuration::from_nanos(us.saturating_mul(1_000)));
+    }
+    let secs: u64 = h.get(RETRY_AFTER)?.to_str().ok()?.trim().parse().ok()?;
+    Some(clock.simulated(std::time::Duration::from_secs(secs)))
+}
+
+/// A header holding simulated microseconds.
+pub fn micros(h: &HeaderMap, name: &str) -> Option<u64> {
+    h.get(name)?.to_str().ok()?.parse().ok()
+}
+
+pub fn instant(us: u64) -> SimTime {
+    SimTime::from_nanos(us.saturating_mul(1_000))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_outcome_survives_the_wire() {
+        let clock = Clock::start(10.0);
+        for o in Outcome::ALL {
+            if matches!(o, Outcome::ClientTimeout | Outcome::ConnectError) {
+                continue; // never sent: the client makes these up itself
+            }
+            let mut h = HeaderMap::new();
+            let ra = Some(SimDuration::from_secs(5));
+            put_failure(&mut h, o, ra, &clock);
+            assert_eq!(outcome(status(o), &h), o);
+            if o != Outcome::Ok {
+                assert_eq!(retry_after(&h, &clock), ra);
+                assert_eq!(h[RETRY_AFTER], "1", "5 simulated seconds at scale 10, rounded up");
+            }
+        }
+    }
+
+    #[test]
+    fn a_foreign_503_has_an_unknown_cause_and_a_retry_after_in_real_seconds() {
+        let clock = Clock::start(2.0);
+        let mut h = HeaderMap::new();
+        h.insert(RETRY_AFTER, HeaderValue::from_static("3"));
+        assert_eq!(outcome(StatusCode::SERVICE_UNAVAILABLE, &h), Outcome::Status503(Cause::Unknown));
+        assert_eq!(outcome(StatusCode::BAD_GATEWAY, &h), Outcome::Status503(Cause::Unknown));
+        assert_eq!(retry_after(&h, &clock), Some(SimDuration::from_secs(6)));
+    }
+
+    #[test]
+    fn the_synthetic_page_is_varnish_s() {
+        let page = guru_meditation(32770);
+        assert!(page.contains("<h1>Error 503 Backend fetch failed</h1>"));
+        assert!(page.contains("<p>XID: 32770</p>"));
+    }
+}

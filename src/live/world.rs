@@ -1,0 +1,500 @@
+//! The live world: the same client, proxy and backend models as the
+//! simulator, on one thread, driven by the wall clock and by messages from
+//! the HTTP tasks.
+//!
+//! The world is an actor. It owns every model and the timer queue; network
+//! tasks own sockets and nothing else. A model's "wake me at t" waits for the
+//! clock; its effects start tasks (a client sends, the proxy fetches or
+//! probes); what the tasks hear comes back as messages. No rule lives here:
+//! this file maps ids between the models and the sockets.
+
+use std::collections::HashMap;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+
+use tokio::sync::{mpsc, oneshot};
+use tokio::task::AbortHandle;
+
+use super::backend_http::Instance;
+use super::client_http;
+use super::clock::Clock;
+use super::http::{self, HttpClient, Limits};
+use super::proxy_http::{self, FetchJob, Front};
+use crate::arena::Key;
+use crate::engine::books::{Ended, Observers};
+use crate::engine::{EventQueue, HighWater, NoTrace, Run};
+use crate::metrics::summary::EngineStats;
+use crate::model::backend::{self, Backend, BackendCx, BackendTimer};
+use crate::model::chaos;
+use crate::model::client::{self, AttemptRef, ClientConfig, ClientCx, ClientTimer, Clients, JobSpec, Response};
+use crate::model::context::Env;
+use crate::model::gpu::ProbeAnswer;
+use crate::model::proxy::{self, BackendEvent, Proxy, ProxyCx, ProxyTimer};
+use crate::rng::{SimRng, Stream, stream};
+use crate::scenario::Scenario;
+use crate::time::{SimDuration, SimTime};
+
+/// What the network tasks tell the world.
+pub(crate) enum Msg {
+    /// A client's request reached the proxy.
+    Attempt {
+        class: u16,
+        work: Option<SimDuration>,
+        measured: Option<bool>,
+        reply: oneshot::Sender<Response>,
+    },
+    /// A backend fetch heard something (`generation` tells a retried fetch's
+    /// answers from its earlier connection's).
+    Fetch {
+        fetch: u64,
+        generation: u32,
+        event: BackendEvent,
+    },
+    Probe {
+        pool: u16,
+        inst: u64,
+        seq: u32,
+        good: bool,
+    },
+    /// A job request reached an instance's port.
+    Job {
+        pool: u16,
+        slot: u32,
+        class: u16,
+        work: Option<SimDuration>,
+        token: u64,
+        frames: mpsc::UnboundedSender<BackendEvent>,
+    },
+    /// The caller hung up on job `token` before it ended.
+    JobGone {
+        token: u64,
+    },
+    Health {
+        pool: u16,
+        slot: u32,
+        reply: oneshot::Sender<bool>,
+    },
+    /// The proxy answered a client attempt.
+    Answer {
+        to: AttemptRef,
+        response: Response,
+    },
+}
+
+pub(crate) type Tx = mpsc::UnboundedSender<Msg>;
+
+#[derive(Copy, Clone, Debug)]
+enum Event {
+    Arrival { swarm: u16 },
+    Client(ClientTimer),
+    Proxy(ProxyTimer),
+    Backend(BackendTimer),
+}
+
+/// A job an instance's server is answering.
+struct Exchange {
+    pool: usize,
+    job: Option<Key>,
+    frames: mpsc::UnboundedSender<BackendEvent>,
+}
+
+/// One listening port of a pool, and the instance behind it now.
+struct Slot {
+    addr: SocketAddr,
+    inst: Option<Key>,
+}
+
+/// Sockets and tasks: everything the world owns that is not a model.
+struct Io {
+    tx: Tx,
+    client: HttpClient,
+    clock: Clock,
+    proxy_addr: SocketAddr,
+    classes: Arc<[String]>,
+    class_paths: Vec<Arc<str>>,
+    chunks: Arc<[u32]>,
+    tokens: Arc<AtomicU64>,
+    limits: Limits,
+}
+
+pub(crate) struct World<'a> {
+    sc: &'a Scenario,
+    seed: u64,
+    now: SimTime,
+    end: SimTime,
+    queue: EventQueue<Event>,
+    clients: Clients<'a>,
+    proxy: Proxy,
+    backend: Backend<'a>,
+    obs: Observers<'a, NoTrace>,
+    io: Io,
+    /// Draws the work of a request that does not say (a foreign client's).
+    foreign: SimRng,
+    /// Client attempts the proxy is answering, by the id it knows them by.
+    attempts: HashMap<u64, oneshot::Sender<Response>>,
+    next_attempt: u64,
+    /// Running backend fetches: the generation of their current connection.
+    fetches: HashMap<u64, (u32, AbortHandle)>,
+    generation: u32,
+    jobs: HashMap<u64, Exchange>,
+    slots: Vec<Vec<Slot>>,
+    slot_of: HashMap<(usize, u64), u32>,
+    events: u64,
+    peak_events: usize,
+    /// The first port that could not be bound: the run fails with it.
+    failure: Option<std::io::Error>,
+}
+
+impl<'a> World<'a> {
+    /// Binds the proxy's port and starts the models. Must run inside a tokio runtime.
+    pub fn new(
+        sc: &'a Scenario,
+        seed: u64,
+        clock: Clock,
+        trace: &'a mut NoTrace,
+    ) -> std::io::Result<(Self, mpsc::UnboundedReceiver<Msg>)> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let classes: Arc<[String]> = sc.classes.iter().map(|c| c.name.clone()).collect();
+        let chunks: Arc<[u32]> = sc.classes.iter().map(|c| c.chunks).collect();
+        let limits = Limits::default();
+        let listener = http::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))?;
+        let proxy_addr = listener.local_addr()?;
+        let front = Front {
+            world: tx.clone(),
+            classes: classes.clone(),
+            chunks: chunks.clone(),
+            xids: Arc::new(AtomicU64::new(1001)),
+            clock,
+        };
+        tokio::spawn(http::serve(listener, limits, move |req| front.clone().handle(req)));
+        let io = Io {
+            tx,
+            client: http::client(),
+            clock,
+            proxy_addr,
+            class_paths: classes.iter().map(|c| Arc::from(c.as_str())).collect(),
+            classes,
+            chunks,
+            tokens: Arc::new(AtomicU64::new(0)),
+            limits,
+        };
+        let cfg =
+            ClientConfig { swarms: &sc.swarms, classes: &sc.classes, strategies: &sc.strategies, chaos: &sc.chaos };
+        let routes = sc.classes.iter().map(|c| c.pool).collect();
+        let mut w = World {
+            sc,
+            seed,
+            now: SimTime::ZERO,
+            end: sc.end(),
+            queue: EventQueue::new(),
+            clients: Clients::new(cfg, seed),
+            proxy: Proxy::new(sc.proxy.clone(), routes, sc.pools.len(), stream(seed, Stream::Proxy)),
+            backend: Backend::new(&sc.pools, sc.classes.iter().map(|c| c.chunks).collect(), &sc.chaos, seed),
+            obs: Observers::new(sc, trace),
+            io,
+            foreign: stream(seed, Stream::Foreign),
+            attempts: HashMap::new(),
+            next_attempt: 1,
+            fetches: HashMap::new(),
+            generation: 0,
+            jobs: HashMap::new(),
+            slots: sc.pools.iter().map(|_| Vec::new()).collect(),
+            slot_of: HashMap::new(),
+            events: 0,
+            peak_events: 0,
+            failure: None,
+        };
+        backend::start(&mut w);
+        client::start(&mut w);
+        for (t, subject) in chaos::boundaries(&sc.chaos) {
+            if let Some(timer) = client::chaos_timer(subject) {
+                w.queue.push(t, Event::Client(timer));
+            } else if let Some(timer) = backend::chaos_timer(subject) {
+                w.queue.push(t, Event::Backend(timer));
+            }
+        }
+        Ok((w, rx))
+    }
+
+    /// Runs until the scenario's end on the clock.
+    pub async fn run(&mut self, rx: &mut mpsc::UnboundedReceiver<Msg>) {
+        loop {
+            let now = self.io.clock.now();
+            if now >= self.end {
+                break;
+            }
+            while let Some(t) = self.queue.peek_time().filter(|&t| t <= now && t < self.end) {
+                let (_, ev) = self.queue.pop().expect("peeked");
+                self.at(t);
+                self.dispatch(ev);
+            }
+            let next = self.queue.peek_time().unwrap_or(self.end).min(self.end);
+            let wake = tokio::time::Instant::from_std(self.io.clock.instant(next));
+            tokio::select! {
+                biased;
+                m = rx.recv() => {
+                    let Some(m) = m else { break };
+                    let t = self.io.clock.now().min(self.end);
+                    self.at(t);
+                    self.handle(m);
+                }
+                _ = tokio::time::sleep_until(wake) => {}
+            }
+        }
+    }
+
+    /// Time moves to `t` (never backwards: a late timer runs at the time of
+    /// the last message if that was later).
+    fn at(&mut self, t: SimTime) {
+        self.now = self.now.max(t);
+        self.obs.advance(self.now, &self.backend);
+        self.events += 1;
+        self.peak_events = self.peak_events.max(self.queue.len());
+    }
+
+    fn dispatch(&mut self, ev: Event) {
+        match ev {
+            Event::Arrival { swarm } => client::on_arrival(self, swarm as usize),
+            Event::Client(t) => client::on_timer(self, t),
+            Event::Proxy(t) => proxy::on_timer(self, t),
+            Event::Backend(t) => backend::on_timer(self, t),
+        }
+    }
+
+    fn handle(&mut self, m: Msg) {
+        match m {
+            Msg::Attempt { class, work, measured, reply } => {
+                let id = self.next_attempt;
+                self.next_attempt += 1;
+                let work = work.unwrap_or_else(|| self.sc.classes[class as usize].service.sample(&mut self.foreign));
+                let measured = measured.unwrap_or_else(|| self.obs.rec.is_measured(self.now));
+                self.attempts.insert(id, reply);
+                let from = AttemptRef { req: Key::from_bits(id), attempt: 1 };
+                proxy::on_request(self, from, JobSpec { class, work, measured });
+            }
+            Msg::Fetch { fetch, generation, event } => {
+                if self.fetches.get(&fetch).is_some_and(|&(g, _)| g == generation) {
+                    proxy::on_backend(self, Key::from_bits(fetch), event);
+                }
+            }
+            Msg::Probe { pool, inst, seq, good } => {
+                proxy::on_probe_answer(self, pool as usize, Key::from_bits(inst), seq, good)
+            }
+            Msg::Job { pool, slot, class, work, token, frames } => {
+                let pool = pool as usize;
+                let Some(inst) = self.slots[pool][slot as usize].inst else { return };
+                let work = work.unwrap_or_else(|| self.sc.classes[class as usize].service.sample(&mut self.foreign));
+                self.jobs.insert(token, Exchange { pool, job: None, frames });
+                backend::submit(self, pool, inst, class as usize, work, token);
+                // No answer and no job: a dead host; hang up.
+                if self.jobs.get(&token).is_some_and(|x| x.job.is_none()) {
+                    self.jobs.remove(&token);
+                }
+            }
+            Msg::JobGone { token } => {
+                if let Some(Exchange { pool, job: Some(job), .. }) = self.jobs.remove(&token) {
+                    backend::abandon(self, pool, job);
+                }
+            }
+            Msg::Health { pool, slot, reply } => {
+                let pool = pool as usize;
+                let Some(inst) = self.slots[pool][slot as usize].inst else { return };
+                match self.backend.probe_answer(pool, inst) {
+                    ProbeAnswer::Good => drop(reply.send(true)),
+                    ProbeAnswer::Bad => drop(reply.send(false)),
+                    ProbeAnswer::NoAnswer => {}
+                }
+            }
+            Msg::Answer { to, response } => client::on_response(self, to, response),
+        }
+    }
+
+    /// The port of a newly ready instance: a free one of its pool, or a new one.
+    fn assign_slot(&mut self, pool: usize, inst: Key) -> std::io::Result<()> {
+        let slots = &mut self.slots[pool];
+        let slot = match slots.iter().position(|s| s.inst.is_none()) {
+            Some(i) => i,
+            None => {
+                let listener = http::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))?;
+                let addr = listener.local_addr()?;
+                let me = Instance {
+                    pool: pool as u16,
+                    slot: slots.len() as u32,
+                    world: self.io.tx.clone(),
+                    tokens: self.io.tokens.clone(),
+                    classes: self.io.classes.clone(),
+                    clock: self.io.clock,
+                };
+                tokio::spawn(http::serve(listener, self.io.limits, move |req| me.clone().handle(req)));
+                slots.push(Slot { addr, inst: None });
+                slots.len() - 1
+            }
+        };
+        slots[slot].inst = Some(inst);
+        self.slot_of.insert((pool, inst.to_bits()), slot as u32);
+        Ok(())
+    }
+
+    fn addr(&self, pool: usize, inst: Key) -> Option<SocketAddr> {
+        let slot = *self.slot_of.get(&(pool, inst.to_bits()))?;
+        Some(self.slots[pool][slot as usize].addr)
+    }
+
+    fn stop_fetch(&mut self, fetch: u64) {
+        if let Some((_, task)) = self.fetches.remove(&fetch) {
+            task.abort();
+        }
+    }
+
+    /// Closes the books at the scenario's end.
+    pub fn finish(mut self, wall_seconds: f64) -> std::io::Result<Run> {
+        if let Some(e) = self.failure.take() {
+            return Err(e);
+        }
+        self.now = self.end;
+        let pool_areas = self.obs.end_series(self.end, &self.backend);
+        backend::finish(&mut self);
+        let high_water = HighWater {
+            requests: self.clients.request_high_water(),
+            attempts: self.proxy.fetch_high_water(),
+            bulk_jobs: self.clients.bulk_high_water(),
+            backend_jobs: self.backend.job_high_water(),
+            pending_events: self.peak_events,
+        };
+        let ended = Ended {
+            clients: &self.clients,
+            pool_areas,
+            engine: EngineStats::new(self.events, wall_seconds),
+            high_water,
+        };
+        Ok(self.obs.into_run(self.sc, self.seed, self.end, ended))
+    }
+}
+
+impl<'a> Env for World<'a> {
+    type Obs = Observers<'a, NoTrace>;
+    fn now(&self) -> SimTime {
+        self.now
+    }
+    fn obs(&mut self) -> &mut Self::Obs {
+        &mut self.obs
+    }
+}
+
+impl<'a> ClientCx<'a> for World<'a> {
+    fn clients(&mut self) -> &mut Clients<'a> {
+        &mut self.clients
+    }
+    fn wake(&mut self, at: SimTime, timer: ClientTimer) {
+        if at < self.end {
+            self.queue.push(at.max(self.now), Event::Client(timer));
+        }
+    }
+    fn wake_arrival(&mut self, swarm: usize, at: SimTime) {
+        if at < self.end {
+            self.queue.push_lane(swarm, at.max(self.now), Event::Arrival { swarm: swarm as u16 });
+        }
+    }
+    fn send(&mut self, from: AttemptRef, job: JobSpec) {
+        let io = &self.io;
+        let task = client_http::attempt(
+            io.client.clone(),
+            io.tx.clone(),
+            io.clock,
+            io.proxy_addr,
+            io.class_paths[job.class as usize].clone(),
+            from,
+            job,
+        );
+        tokio::spawn(task);
+    }
+}
+
+impl ProxyCx for World<'_> {
+    fn proxy(&mut self) -> &mut Proxy {
+        &mut self.proxy
+    }
+    fn wake(&mut self, at: SimTime, timer: ProxyTimer) {
+        if at < self.end {
+            self.queue.push(at.max(self.now), Event::Proxy(timer));
+        }
+    }
+    fn submit(&mut self, fetch: u64, pool: usize, inst: Key, job: JobSpec) {
+        self.stop_fetch(fetch);
+        let Some(addr) = self.addr(pool, inst) else {
+            // The instance's port is gone: nothing listens there.
+            return proxy::on_backend(self, Key::from_bits(fetch), BackendEvent::ConnectFailed);
+        };
+        self.generation = self.generation.wrapping_add(1);
+        let io = &self.io;
+        let job_io = FetchJob {
+            fetch,
+            generation: self.generation,
+            addr,
+            class: io.class_paths[job.class as usize].clone(),
+            work: job.work,
+            chunks: io.chunks[job.class as usize],
+        };
+        let task = tokio::spawn(proxy_http::fetch(io.client.clone(), io.tx.clone(), io.clock, job_io));
+        self.fetches.insert(fetch, (self.generation, task.abort_handle()));
+        // Connections are pooled and kept alive: the request is on its way at
+        // once, and the first-byte timeout starts now.
+        proxy::on_backend(self, Key::from_bits(fetch), BackendEvent::Accepted { job: fetch });
+    }
+    fn abandon(&mut self, _pool: usize, job: u64) {
+        // The job is named by its fetch: hanging up tells the backend.
+        self.stop_fetch(job);
+    }
+    fn close(&mut self, fetch: u64) {
+        self.stop_fetch(fetch);
+    }
+    fn probe(&mut self, pool: usize, inst: Key, seq: u32) {
+        let Some(addr) = self.addr(pool, inst) else { return };
+        let io = &self.io;
+        tokio::spawn(proxy_http::probe(io.client.clone(), io.tx.clone(), addr, pool as u16, inst.to_bits(), seq));
+    }
+    fn respond(&mut self, to: AttemptRef, response: Response) {
+        if let Some(reply) = self.attempts.remove(&to.req.to_bits()) {
+            let _ = reply.send(response);
+        }
+    }
+}
+
+impl<'a> BackendCx<'a> for World<'a> {
+    fn backend(&mut self) -> &mut Backend<'a> {
+        &mut self.backend
+    }
+    fn wake(&mut self, at: SimTime, timer: BackendTimer) {
+        if at < self.end {
+            self.queue.push(at.max(self.now), Event::Backend(timer));
+        }
+    }
+    fn deliver(&mut self, token: u64, event: BackendEvent) {
+        let Some(x) = self.jobs.get_mut(&token) else { return };
+        match event {
+            BackendEvent::Accepted { job } => x.job = Some(Key::from_bits(job)),
+            BackendEvent::Chunk { .. } => drop(x.frames.send(event)),
+            BackendEvent::Refused { .. } | BackendEvent::Complete { .. } | BackendEvent::ConnectFailed => {
+                let _ = x.frames.send(event);
+                self.jobs.remove(&token);
+            }
+        }
+    }
+    fn instance_up(&mut self, pool: usize, inst: Key) {
+        // Binding a loopback port fails only when descriptors run out: the
+        // instance stays out of the proxy's list and the run reports it.
+        match self.assign_slot(pool, inst) {
+            Ok(()) => proxy::register(self, pool, inst),
+            Err(e) => {
+                self.failure.get_or_insert(e);
+            }
+        }
+    }
+    fn instance_gone(&mut self, pool: usize, inst: Key) {
+        proxy::deregister(self, pool, inst);
+        if let Some(slot) = self.slot_of.remove(&(pool, inst.to_bits())) {
+            self.slots[pool][slot as usize].inst = None;
+        }
+    }
+}

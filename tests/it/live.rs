@@ -1,0 +1,47 @@
+//! The live engine against the simulator: the same scenario, seed and models,
+//! once in simulated time and once as HTTP servers and clients on loopback in
+//! compressed real time. They must agree within the tolerances of
+//! docs/live.md: the 503 rate within 2 percentage points, each cause's share
+//! of attempts within 3 points, the median completion within 10%.
+
+use stampede::engine::simulate;
+use stampede::live;
+use stampede::metrics::summary::Summary;
+
+use crate::support::shipped;
+
+/// Fast enough to run in 30 s, slow enough that loopback latency (about a
+/// millisecond per hop, 40 ms simulated) stays small beside seconds of GPU work.
+const TIME_SCALE: f64 = 40.0;
+
+fn share(s: &Summary, cause: &str) -> f64 {
+    s.attempts.causes[cause] as f64 / s.attempts.total as f64
+}
+
+#[test]
+fn the_live_engine_agrees_with_the_simulator_on_the_reference_scenario() {
+    let sc = shipped("live-vs-sim.toml");
+    let sim = simulate(&sc, sc.seed).expect("the simulation finishes").summary;
+    let live = live::run(&sc, sc.seed, TIME_SCALE).expect("the live run finishes").summary;
+
+    // The scenario must exercise what it is meant to compare.
+    assert!(sim.attempts.causes["busy"] > 200 && sim.attempts.causes["first_byte_timeout"] > 5, "{:?}", sim.attempts);
+    assert_eq!(live.requests.offered, sim.requests.offered, "the same arrivals: the models draw the same numbers");
+
+    let (r_sim, r_live) = (sim.rate_503.expect("attempts"), live.rate_503.expect("attempts"));
+    eprintln!("                 sim      live");
+    eprintln!("503 rate      {:6.2}%  {:6.2}%", r_sim * 100.0, r_live * 100.0);
+    assert!((r_sim - r_live).abs() <= 0.02, "503 rate: sim {r_sim:.4}, live {r_live:.4}");
+    for cause in sim.attempts.causes.keys() {
+        let (a, b) = (share(&sim, cause), share(&live, cause));
+        if a > 0.0 || b > 0.0 {
+            eprintln!("  {cause:<22} {:6.2}%  {:6.2}%", a * 100.0, b * 100.0);
+        }
+        assert!((a - b).abs() <= 0.03, "{cause}: sim {a:.4}, live {b:.4}");
+    }
+    let (m_sim, m_live) = (sim.completion_ms.p50.expect("successes"), live.completion_ms.p50.expect("successes"));
+    eprintln!("completion p50 {:6.0}ms {:6.0}ms", m_sim, m_live);
+    assert!((m_live / m_sim - 1.0).abs() <= 0.10, "median completion: sim {m_sim} ms, live {m_live} ms");
+    let (s_sim, s_live) = (sim.success_rate.expect("offered"), live.success_rate.expect("offered"));
+    eprintln!("success rate  {:6.2}%  {:6.2}%", s_sim * 100.0, s_live * 100.0);
+}
