@@ -9,12 +9,13 @@ use std::io::Write;
 use super::{Cli, Failure};
 
 /// Every document a user may want, by topic, with its first line shown in the list.
-pub const TOPICS: [(&str, &str); 6] = [
+pub const TOPICS: [(&str, &str); 7] = [
     ("cli", include_str!("../../docs/cli.md")),
     ("scenario-format", include_str!("../../docs/scenario-format.md")),
     ("metrics", include_str!("../../docs/metrics.md")),
     ("models", include_str!("../../docs/models.md")),
     ("distributed", include_str!("../../docs/distributed.md")),
+    ("live", include_str!("../../docs/live.md")),
     ("architecture", include_str!("../../docs/architecture.md")),
 ];
 

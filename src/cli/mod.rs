@@ -16,6 +16,7 @@ mod output;
 mod plan;
 mod progress;
 mod run;
+mod serve;
 mod sweep;
 mod validate;
 
@@ -69,6 +70,9 @@ pub enum Command {
         #[arg(required = true)]
         scenarios: Vec<PathBuf>,
     },
+    /// Serve a scenario's parts as real HTTP servers (see docs/live.md).
+    #[command(subcommand)]
+    Serve(ServeCommand),
     /// Print the JSON Schema of the scenario format (for editors).
     Schema,
     /// Print a document (cli, scenario-format, metrics, …); without a topic, list them.
@@ -101,6 +105,28 @@ pub struct RunArgs {
     pub time_scale: Option<f64>,
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+/// What `serve` serves.
+#[derive(Subcommand, Debug)]
+pub enum ServeCommand {
+    /// The GPU pools: one HTTP port per instance up to max_instances, plus / and /metrics.
+    Backend(ServeBackendArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ServeBackendArgs {
+    /// The scenario file (TOML).
+    pub scenario: PathBuf,
+    /// Where / and /metrics listen; instance ports follow it (port + 1, + 2, ...), or are the OS's choice with port 0.
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8080")]
+    pub listen: std::net::SocketAddr,
+    /// Simulated seconds per real second (0.01 to 1000).
+    #[arg(long, value_name = "F", value_parser = time_scale, default_value_t = 1.0)]
+    pub time_scale: f64,
+    /// Seed for service times drawn for requests that do not carry one (default: the file's scenario.seed).
+    #[arg(long)]
+    pub seed: Option<u64>,
 }
 
 /// The engine behind `run`.
@@ -346,6 +372,7 @@ pub fn main() -> ExitCode {
         Command::Merge(args) => sweep::merge(&args),
         Command::Plan(args) => plan::plan(&args, g),
         Command::Validate { scenarios } => validate::validate(&scenarios, g),
+        Command::Serve(ServeCommand::Backend(args)) => serve::backend(&args, g),
         Command::Schema => schema(),
         Command::Docs { topic } => docs::docs(topic.as_deref()),
         Command::Completions { shell } => docs::completions(shell),

@@ -9,6 +9,7 @@
 //! this file maps ids between the models and the sockets.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
@@ -30,6 +31,7 @@ use crate::model::chaos;
 use crate::model::client::{self, AttemptRef, ClientConfig, ClientCx, ClientTimer, Clients, JobSpec, Response};
 use crate::model::context::Env;
 use crate::model::gpu::ProbeAnswer;
+use crate::model::outcome::{Cause, OUTCOME_COUNT, Outcome};
 use crate::model::proxy::{self, BackendEvent, Proxy, ProxyCx, ProxyTimer};
 use crate::rng::{SimRng, Stream, stream};
 use crate::scenario::Scenario;
@@ -75,6 +77,10 @@ pub(crate) enum Msg {
         slot: u32,
         reply: oneshot::Sender<bool>,
     },
+    /// `/metrics`: the backend's counters and gauges in Prometheus text.
+    Metrics {
+        reply: oneshot::Sender<String>,
+    },
     /// The proxy answered a client attempt.
     Answer {
         to: AttemptRef,
@@ -83,6 +89,18 @@ pub(crate) enum Msg {
 }
 
 pub(crate) type Tx = mpsc::UnboundedSender<Msg>;
+
+/// What the world runs.
+#[derive(Copy, Clone, Debug)]
+pub enum Mode {
+    /// Clients, proxy and backend in one process, until the scenario's end.
+    Stack,
+    /// The backend alone (`serve backend`): every pool's instance ports bound
+    /// up front (`max_instances` each, so a static proxy configuration can
+    /// list them), until asked to stop. Port `p` of `listen` puts the
+    /// instance ports at `p + 1`, `p + 2`, ...; port 0 lets the OS choose each.
+    Backend { listen: SocketAddr },
+}
 
 #[derive(Copy, Clone, Debug)]
 enum Event {
@@ -119,6 +137,7 @@ struct Io {
 }
 
 pub(crate) struct World<'a> {
+    mode: Mode,
     sc: &'a Scenario,
     seed: u64,
     now: SimTime,
@@ -144,11 +163,16 @@ pub(crate) struct World<'a> {
     peak_events: usize,
     /// The first port that could not be bound: the run fails with it.
     failure: Option<std::io::Error>,
+    /// Answers the backend gave, per pool and outcome.
+    served: Vec<[u64; OUTCOME_COUNT]>,
+    /// Jobs whose caller hung up before the end, per pool.
+    hung_up: Vec<u64>,
 }
 
 impl<'a> World<'a> {
     /// Binds the proxy's port and starts the models. Must run inside a tokio runtime.
     pub fn new(
+        mode: Mode,
         sc: &'a Scenario,
         seed: u64,
         clock: Clock,
@@ -158,16 +182,17 @@ impl<'a> World<'a> {
         let classes: Arc<[String]> = sc.classes.iter().map(|c| c.name.clone()).collect();
         let chunks: Arc<[u32]> = sc.classes.iter().map(|c| c.chunks).collect();
         let limits = Limits::default();
-        let listener = http::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))?;
-        let proxy_addr = listener.local_addr()?;
-        let front = Front {
-            world: tx.clone(),
-            classes: classes.clone(),
-            chunks: chunks.clone(),
-            xids: Arc::new(AtomicU64::new(1001)),
-            clock,
+        let proxy_addr = match mode {
+            Mode::Stack => {
+                let listener = http::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))?;
+                let addr = listener.local_addr()?;
+                let xids = Arc::new(AtomicU64::new(1001));
+                let front = Front { world: tx.clone(), classes: classes.clone(), chunks: chunks.clone(), xids, clock };
+                tokio::spawn(http::serve(listener, limits, move |req| front.clone().handle(req)));
+                addr
+            }
+            Mode::Backend { listen } => listen,
         };
-        tokio::spawn(http::serve(listener, limits, move |req| front.clone().handle(req)));
         let io = Io {
             tx,
             client: http::client(),
@@ -183,10 +208,14 @@ impl<'a> World<'a> {
             ClientConfig { swarms: &sc.swarms, classes: &sc.classes, strategies: &sc.strategies, chaos: &sc.chaos };
         let routes = sc.classes.iter().map(|c| c.pool).collect();
         let mut w = World {
+            mode,
             sc,
             seed,
             now: SimTime::ZERO,
-            end: sc.end(),
+            end: match mode {
+                Mode::Stack => sc.end(),
+                Mode::Backend { .. } => SimTime::NEVER,
+            },
             queue: EventQueue::new(),
             clients: Clients::new(cfg, seed),
             proxy: Proxy::new(sc.proxy.clone(), routes, sc.pools.len(), stream(seed, Stream::Proxy)),
@@ -204,7 +233,22 @@ impl<'a> World<'a> {
             events: 0,
             peak_events: 0,
             failure: None,
+            served: vec![[0; OUTCOME_COUNT]; sc.pools.len()],
+            hung_up: vec![0; sc.pools.len()],
         };
+        if let Mode::Backend { listen } = mode {
+            let mut port = listen.port();
+            for (pool, cfg) in sc.pools.iter().enumerate() {
+                for _ in 0..cfg.max_instances {
+                    if port != 0 {
+                        port = port
+                            .checked_add(1)
+                            .ok_or_else(|| std::io::Error::other("instance ports run past 65535"))?;
+                    }
+                    w.bind_slot(pool, SocketAddr::new(listen.ip(), port))?;
+                }
+            }
+        }
         backend::start(&mut w);
         client::start(&mut w);
         for (t, subject) in chaos::boundaries(&sc.chaos) {
@@ -217,8 +261,9 @@ impl<'a> World<'a> {
         Ok((w, rx))
     }
 
-    /// Runs until the scenario's end on the clock.
-    pub async fn run(&mut self, rx: &mut mpsc::UnboundedReceiver<Msg>) {
+    /// Runs until the scenario's end on the clock, or until `stop` resolves.
+    pub async fn run(&mut self, rx: &mut mpsc::UnboundedReceiver<Msg>, stop: impl Future<Output = ()>) {
+        tokio::pin!(stop);
         loop {
             let now = self.io.clock.now();
             if now >= self.end {
@@ -229,7 +274,8 @@ impl<'a> World<'a> {
                 self.at(t);
                 self.dispatch(ev);
             }
-            let next = self.queue.peek_time().unwrap_or(self.end).min(self.end);
+            // Wake at least hourly: a server's end is never.
+            let next = self.queue.peek_time().unwrap_or(self.end).min(self.end).min(now + SimDuration::from_secs(3600));
             let wake = tokio::time::Instant::from_std(self.io.clock.instant(next));
             tokio::select! {
                 biased;
@@ -240,6 +286,10 @@ impl<'a> World<'a> {
                     self.handle(m);
                 }
                 _ = tokio::time::sleep_until(wake) => {}
+                _ = &mut stop => {
+                    self.end = self.io.clock.now().max(self.now);
+                    break;
+                }
             }
         }
     }
@@ -294,6 +344,7 @@ impl<'a> World<'a> {
             }
             Msg::JobGone { token } => {
                 if let Some(Exchange { pool, job: Some(job), .. }) = self.jobs.remove(&token) {
+                    self.hung_up[pool] += 1;
                     backend::abandon(self, pool, job);
                 }
             }
@@ -307,33 +358,53 @@ impl<'a> World<'a> {
                 }
             }
             Msg::Answer { to, response } => client::on_response(self, to, response),
+            Msg::Metrics { reply } => drop(reply.send(self.metrics())),
         }
     }
 
     /// The port of a newly ready instance: a free one of its pool, or a new one.
     fn assign_slot(&mut self, pool: usize, inst: Key) -> std::io::Result<()> {
-        let slots = &mut self.slots[pool];
-        let slot = match slots.iter().position(|s| s.inst.is_none()) {
+        let slot = match self.slots[pool].iter().position(|s| s.inst.is_none()) {
             Some(i) => i,
-            None => {
-                let listener = http::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))?;
-                let addr = listener.local_addr()?;
-                let me = Instance {
-                    pool: pool as u16,
-                    slot: slots.len() as u32,
-                    world: self.io.tx.clone(),
-                    tokens: self.io.tokens.clone(),
-                    classes: self.io.classes.clone(),
-                    clock: self.io.clock,
-                };
-                tokio::spawn(http::serve(listener, self.io.limits, move |req| me.clone().handle(req)));
-                slots.push(Slot { addr, inst: None });
-                slots.len() - 1
-            }
+            None => self.bind_slot(pool, SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))?,
         };
-        slots[slot].inst = Some(inst);
+        self.slots[pool][slot].inst = Some(inst);
         self.slot_of.insert((pool, inst.to_bits()), slot as u32);
         Ok(())
+    }
+
+    /// Listens for one more instance of `pool` on `addr`.
+    fn bind_slot(&mut self, pool: usize, addr: SocketAddr) -> std::io::Result<usize> {
+        let listener = http::bind(addr)?;
+        let addr = listener.local_addr()?;
+        let slots = &mut self.slots[pool];
+        let me = Instance {
+            pool: pool as u16,
+            slot: slots.len() as u32,
+            world: self.io.tx.clone(),
+            tokens: self.io.tokens.clone(),
+            classes: self.io.classes.clone(),
+            clock: self.io.clock,
+        };
+        tokio::spawn(http::serve(listener, self.io.limits, move |req| me.clone().handle(req)));
+        slots.push(Slot { addr, inst: None });
+        Ok(slots.len() - 1)
+    }
+
+    /// Where network tasks send their messages.
+    pub fn sender(&self) -> Tx {
+        self.io.tx.clone()
+    }
+
+    /// Every instance port, by pool.
+    pub fn ports(&self) -> Vec<(String, Vec<SocketAddr>)> {
+        let addrs = |s: &Vec<Slot>| s.iter().map(|s| s.addr).collect();
+        self.sc.pools.iter().zip(&self.slots).map(|(p, s)| (p.name.clone(), addrs(s))).collect()
+    }
+
+    /// The backend's counters and gauges in Prometheus' text format.
+    pub fn metrics(&self) -> String {
+        super::metrics::render(self.sc, &self.backend, &self.served, &self.hung_up)
     }
 
     fn addr(&self, pool: usize, inst: Key) -> Option<SocketAddr> {
@@ -472,27 +543,38 @@ impl<'a> BackendCx<'a> for World<'a> {
     }
     fn deliver(&mut self, token: u64, event: BackendEvent) {
         let Some(x) = self.jobs.get_mut(&token) else { return };
-        match event {
-            BackendEvent::Accepted { job } => x.job = Some(Key::from_bits(job)),
-            BackendEvent::Chunk { .. } => drop(x.frames.send(event)),
-            BackendEvent::Refused { .. } | BackendEvent::Complete { .. } | BackendEvent::ConnectFailed => {
-                let _ = x.frames.send(event);
-                self.jobs.remove(&token);
+        let served = match event {
+            BackendEvent::Accepted { job } => {
+                x.job = Some(Key::from_bits(job));
+                return;
             }
-        }
+            BackendEvent::Chunk { .. } => {
+                let _ = x.frames.send(event);
+                return;
+            }
+            BackendEvent::Refused { outcome, .. } => outcome,
+            BackendEvent::Complete { .. } => Outcome::Ok,
+            BackendEvent::ConnectFailed => Outcome::Status503(Cause::ConnectFailed),
+        };
+        self.served[x.pool][served.index()] += 1;
+        let _ = x.frames.send(event);
+        self.jobs.remove(&token);
     }
     fn instance_up(&mut self, pool: usize, inst: Key) {
         // Binding a loopback port fails only when descriptors run out: the
         // instance stays out of the proxy's list and the run reports it.
         match self.assign_slot(pool, inst) {
-            Ok(()) => proxy::register(self, pool, inst),
+            Ok(()) if matches!(self.mode, Mode::Stack) => proxy::register(self, pool, inst),
+            Ok(()) => {}
             Err(e) => {
                 self.failure.get_or_insert(e);
             }
         }
     }
     fn instance_gone(&mut self, pool: usize, inst: Key) {
-        proxy::deregister(self, pool, inst);
+        if matches!(self.mode, Mode::Stack) {
+            proxy::deregister(self, pool, inst);
+        }
         if let Some(slot) = self.slot_of.remove(&(pool, inst.to_bits())) {
             self.slots[pool][slot as usize].inst = None;
         }

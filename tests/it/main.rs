@@ -28,6 +28,7 @@ mod proxy;
 mod report_folders;
 mod reports;
 mod scope;
+mod serve;
 mod slo;
 mod support;
 mod sweep;

@@ -1,0 +1,181 @@
+//! `stampede serve backend` as a user meets it: real sockets on loopback, a
+//! job, a full queue answered with 503 and Retry-After, a malformed request
+//! answered with 400 while the server keeps serving, /metrics that counts
+//! every answer, and Ctrl-C that prints what was served.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+/// One instance with one slot and one queue place; each job takes five
+/// simulated minutes, 3 s real at time scale 100: time enough to fill the queue.
+const SCENARIO: &str = r#"
+[scenario]
+name = "serve-test"
+duration = "1h"
+[pool.gpu]
+slots = 1
+queue_limit = 1
+initial_instances = 1
+retry_after = "30s"
+[class.render]
+pool = "gpu"
+service = { dist = "constant", value = "5m" }
+chunks = 4
+[swarm.none]
+class = "render"
+arrivals = { process = "poisson", rate = "1/h" }
+"#;
+
+/// Everything a test waits for has this long: generous, never slept through.
+const DEADLINE: Duration = Duration::from_secs(20);
+
+struct Server {
+    child: Child,
+    lines: Vec<String>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    fn start(dir: &std::path::Path) -> Server {
+        let path = dir.join("serve.toml");
+        std::fs::write(&path, SCENARIO).expect("write the scenario");
+        let mut child = Command::new(env!("CARGO_BIN_EXE_stampede"))
+            .args(["serve", "backend"])
+            .arg(&path)
+            .args(["--listen", "127.0.0.1:0", "--time-scale", "100"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("the binary starts");
+        let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+        let mut lines = Vec::new();
+        // The banner ends with the Ctrl-C line once every port listens.
+        while !lines.last().is_some_and(|l: &String| l.starts_with("Ctrl-C")) {
+            let mut line = String::new();
+            assert!(out.read_line(&mut line).expect("read the banner") > 0, "the server exited: {lines:?}");
+            lines.push(line.trim_end().to_string());
+        }
+        child.stdout = Some(out.into_inner());
+        Server { child, lines }
+    }
+
+    fn field(&self, prefix: &str, n: usize) -> String {
+        let line = self.lines.iter().find(|l| l.starts_with(prefix)).expect("banner line");
+        line.split_whitespace().nth(n).expect("field").to_string()
+    }
+
+    fn instance(&self) -> String {
+        self.field("pool gpu:", 2)
+    }
+
+    fn control(&self) -> String {
+        self.field("control", 1).trim_start_matches("http://").trim_end_matches('/').to_string()
+    }
+}
+
+/// Sends raw bytes, returns the connection to read the answer from later.
+fn send(addr: &str, raw: &str) -> TcpStream {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(DEADLINE)).expect("timeout");
+    s.write_all(raw.as_bytes()).expect("send");
+    s
+}
+
+fn answer(mut s: TcpStream) -> (String, Vec<u8>) {
+    let mut all = Vec::new();
+    s.read_to_end(&mut all).expect("the server answers before the deadline");
+    let split = all.windows(4).position(|w| w == b"\r\n\r\n").expect("a response head") + 4;
+    (String::from_utf8_lossy(&all[..split]).to_string(), all[split..].to_vec())
+}
+
+fn get(addr: &str, path: &str) -> (String, Vec<u8>) {
+    answer(send(addr, &format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")))
+}
+
+/// Polls /metrics until `series` reads `value` (the server's own state, not
+/// a guess at how long it takes).
+fn wait_for(control: &str, series: &str, value: u64) {
+    let start = std::time::Instant::now();
+    loop {
+        let (_, m) = get(control, "/metrics");
+        if metric(&String::from_utf8_lossy(&m), series) == value {
+            return;
+        }
+        assert!(start.elapsed() < DEADLINE, "{series} never reached {value}");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+fn metric(text: &str, series: &str) -> u64 {
+    let line = text.lines().find(|l| l.starts_with(series)).unwrap_or_else(|| panic!("{series} in\n{text}"));
+    line.rsplit(' ').next().and_then(|v| v.parse().ok()).expect("a number")
+}
+
+#[test]
+fn serve_backend_runs_jobs_refuses_a_full_queue_survives_garbage_and_counts_every_answer() {
+    let dir = tempdir();
+    let server = Server::start(&dir);
+    let inst = server.instance();
+    let job = "POST /render HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+
+    // One job runs, one waits, the third finds the queue full.
+    let control = server.control();
+    let first = send(&inst, job);
+    wait_for(&control, r#"stampede_backend_busy_slots{pool="gpu"}"#, 1);
+    let second = send(&inst, job);
+    wait_for(&control, r#"stampede_backend_queue_depth{pool="gpu"}"#, 1);
+    let (head, _) = answer(send(&inst, job));
+    assert!(head.starts_with("HTTP/1.1 503"), "{head}");
+    assert!(
+        head.to_lowercase().contains("retry-after: 1\r\n"),
+        "30 s simulated at scale 100 is 0.3 s, rounded up: {head}"
+    );
+    assert!(head.contains("x-stampede-cause: backend_queue_full"), "{head}");
+    for s in [first, second] {
+        let (head, body) = answer(s);
+        assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+        assert_eq!(body.len(), 4 * 512 + chunked_overhead(&body), "four chunks of 512 bytes");
+    }
+
+    // Garbage gets a 400, and the server keeps serving.
+    let (head, _) = answer(send(&inst, "GARBAGE\r\n\r\n"));
+    assert!(head.starts_with("HTTP/1.1 400"), "{head}");
+    let (head, body) = get(&inst, "/health");
+    assert!(head.starts_with("HTTP/1.1 200") && body == b"ok\n", "{head}");
+
+    let (_, m) = get(&control, "/metrics");
+    let m = String::from_utf8(m).expect("text");
+    assert_eq!(metric(&m, r#"stampede_backend_responses_total{pool="gpu",outcome="ok"}"#), 2);
+    assert_eq!(metric(&m, r#"stampede_backend_responses_total{pool="gpu",outcome="backend_queue_full"}"#), 1);
+    assert_eq!(metric(&m, r#"stampede_backend_instances{pool="gpu",state="ready"}"#), 1);
+
+    // Ctrl-C: the server stops and says what it served.
+    let mut server = server;
+    let pid = server.child.id().to_string();
+    Command::new("kill").args(["-INT", &pid]).status().expect("kill runs");
+    let mut rest = String::new();
+    server.child.stdout.take().expect("stdout").read_to_string(&mut rest).expect("read");
+    assert!(server.child.wait().expect("exits").success());
+    assert!(rest.contains(r#"outcome="ok"} 2"#), "{rest}");
+}
+
+/// The bytes of chunked transfer encoding around the data.
+fn chunked_overhead(body: &[u8]) -> usize {
+    let text = String::from_utf8_lossy(body);
+    let data: usize = text.split("\r\n").filter(|p| p.chars().all(|c| c == '.')).map(str::len).sum();
+    body.len() - data
+}
+
+fn tempdir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("stampede-serve-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
