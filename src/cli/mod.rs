@@ -127,6 +127,21 @@ pub struct ServeBackendArgs {
     /// Seed for service times drawn for requests that do not carry one (default: the file's scenario.seed).
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Open connections per port; past it a new connection is closed at once.
+    #[arg(long, value_name = "N", value_parser = at_least(1), default_value_t = 4096)]
+    pub max_connections: u32,
+    /// A client must send its request head within this real time, or its connection is closed.
+    #[arg(long, value_name = "DURATION", value_parser = real_duration, default_value = "10s")]
+    pub header_timeout: std::time::Duration,
+}
+
+/// A span of real time, in the scenario format's units (`10s`, `500ms`), above zero.
+fn real_duration(s: &str) -> Result<std::time::Duration, String> {
+    let d = crate::scenario::units::parse_duration(s)?;
+    if d.as_nanos() == 0 {
+        return Err("must be above zero".to_string());
+    }
+    Ok(std::time::Duration::from_nanos(d.as_nanos()))
 }
 
 /// The engine behind `run`.

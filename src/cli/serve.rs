@@ -25,7 +25,12 @@ pub fn backend(args: &ServeBackendArgs, g: Global<'_>) -> Result<u8, Failure> {
     let stop = async {
         let _ = tokio::signal::ctrl_c().await;
     };
-    let served = live::serve_backend(&sc, seed, args.time_scale, args.listen, ready, stop)
+    let limits = live::Limits {
+        max_connections: args.max_connections as usize,
+        header_read_timeout: args.header_timeout,
+        ..live::Limits::default()
+    };
+    let served = live::serve_backend(&sc, seed, args.time_scale, args.listen, limits, ready, stop)
         .map_err(|e| Failure::runtime(format!("{}: {e}", args.listen)))?;
     let mut out = std::io::stdout().lock();
     let secs = served.run.summary.engine.wall_seconds;

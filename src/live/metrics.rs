@@ -1,6 +1,11 @@
 //! `/metrics` of a live backend, in Prometheus' text exposition format: what
 //! it answered (by pool and outcome), jobs whose caller hung up, and the
 //! pool's gauges (queue depth, busy slots, instances ready and provisioning).
+//!
+//! Every job request an instance takes ends in exactly one of: an answer
+//! (`responses_total`), a caller that hung up (`hung_up_total`), no answer
+//! from a dead instance (`unanswered_total`), or still running
+//! (`in_flight`): requests_total is always their sum, also after a stop.
 
 use std::fmt::Write;
 
@@ -16,7 +21,16 @@ const ANSWERS: [Outcome; 4] = [
     Outcome::Status429,
 ];
 
-pub fn render(sc: &Scenario, backend: &Backend<'_>, served: &[[u64; OUTCOME_COUNT]], hung_up: &[u64]) -> String {
+/// What one pool's instances were asked and how each request ended.
+#[derive(Clone, Debug, Default)]
+pub struct Tally {
+    pub requests: u64,
+    pub served: [u64; OUTCOME_COUNT],
+    pub hung_up: u64,
+    pub unanswered: u64,
+}
+
+pub fn render(sc: &Scenario, backend: &Backend<'_>, tallies: &[Tally], in_flight: &[u64]) -> String {
     let mut out = String::new();
     let mut family = |name: &str, kind: &str, help: &str, rows: &mut dyn Iterator<Item = (String, u64)>| {
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
@@ -26,18 +40,38 @@ pub fn render(sc: &Scenario, backend: &Backend<'_>, served: &[[u64; OUTCOME_COUN
     };
     let pools = || sc.pools.iter().enumerate().map(|(i, p)| (i, p.name.as_str()));
     family(
+        "stampede_backend_requests_total",
+        "counter",
+        "Job requests that reached an instance.",
+        &mut pools().map(|(i, name)| (format!("pool=\"{name}\""), tallies[i].requests)),
+    );
+    family(
         "stampede_backend_responses_total",
         "counter",
         "Answers the backend gave, by pool and outcome.",
         &mut pools().flat_map(|(i, name)| {
-            ANSWERS.iter().map(move |o| (format!("pool=\"{name}\",outcome=\"{}\"", o.name()), served[i][o.index()]))
+            ANSWERS
+                .iter()
+                .map(move |o| (format!("pool=\"{name}\",outcome=\"{}\"", o.name()), tallies[i].served[o.index()]))
         }),
     );
     family(
         "stampede_backend_hung_up_total",
         "counter",
         "Jobs whose caller closed the connection before the answer ended.",
-        &mut pools().map(|(i, name)| (format!("pool=\"{name}\""), hung_up[i])),
+        &mut pools().map(|(i, name)| (format!("pool=\"{name}\""), tallies[i].hung_up)),
+    );
+    family(
+        "stampede_backend_unanswered_total",
+        "counter",
+        "Jobs sent to a dead instance: the connection closed without an answer.",
+        &mut pools().map(|(i, name)| (format!("pool=\"{name}\""), tallies[i].unanswered)),
+    );
+    family(
+        "stampede_backend_in_flight",
+        "gauge",
+        "Jobs taken and not yet answered (after a stop: interrupted).",
+        &mut pools().map(|(i, name)| (format!("pool=\"{name}\""), in_flight[i])),
     );
     let g = |i: usize| &backend.pools[i].gauges;
     family(

@@ -33,6 +33,7 @@ use crate::scenario::Scenario;
 use world::{Mode, Msg, Tx};
 
 pub use clock::{MAX_TIME_SCALE, MIN_TIME_SCALE};
+pub use http::Limits;
 
 /// Why a live run could not finish.
 #[derive(Debug, thiserror::Error)]
@@ -87,6 +88,7 @@ pub fn serve_backend(
     seed: u64,
     time_scale: f64,
     listen: SocketAddr,
+    limits: Limits,
     ready: impl FnOnce(&Serving),
     stop: impl Future<Output = ()>,
 ) -> Result<Served, LiveError> {
@@ -98,10 +100,10 @@ pub fn serve_backend(
         let control_addr = control.local_addr()?;
         let instances = SocketAddr::new(listen.ip(), listen.port());
         let mut trace = NoTrace;
-        let (mut world, mut rx) =
-            world::World::new(Mode::Backend { listen: instances }, scenario, seed, clock, &mut trace)?;
+        let mode = Mode::Backend { listen: instances, limits };
+        let (mut world, mut rx) = world::World::new(mode, scenario, seed, clock, &mut trace)?;
         let page = Control { world: world.sender() };
-        tokio::spawn(http::serve(control, http::Limits::default(), move |req| page.clone().handle(req)));
+        tokio::spawn(http::serve(control, limits, move |req| page.clone().handle(req)));
         ready(&Serving { control: control_addr, instances: world.ports() });
         world.run(&mut rx, stop).await;
         let metrics = world.metrics();

@@ -21,6 +21,7 @@ use super::backend_http::Instance;
 use super::client_http;
 use super::clock::Clock;
 use super::http::{self, HttpClient, Limits};
+use super::metrics::Tally;
 use super::proxy_http::{self, FetchJob, Front};
 use crate::arena::Key;
 use crate::engine::books::{Ended, Observers};
@@ -31,7 +32,7 @@ use crate::model::chaos;
 use crate::model::client::{self, AttemptRef, ClientConfig, ClientCx, ClientTimer, Clients, JobSpec, Response};
 use crate::model::context::Env;
 use crate::model::gpu::ProbeAnswer;
-use crate::model::outcome::{Cause, OUTCOME_COUNT, Outcome};
+use crate::model::outcome::{Cause, Outcome};
 use crate::model::proxy::{self, BackendEvent, Proxy, ProxyCx, ProxyTimer};
 use crate::rng::{SimRng, Stream, stream};
 use crate::scenario::Scenario;
@@ -99,7 +100,7 @@ pub enum Mode {
     /// up front (`max_instances` each, so a static proxy configuration can
     /// list them), until asked to stop. Port `p` of `listen` puts the
     /// instance ports at `p + 1`, `p + 2`, ...; port 0 lets the OS choose each.
-    Backend { listen: SocketAddr },
+    Backend { listen: SocketAddr, limits: Limits },
 }
 
 #[derive(Copy, Clone, Debug)]
@@ -163,10 +164,8 @@ pub(crate) struct World<'a> {
     peak_events: usize,
     /// The first port that could not be bound: the run fails with it.
     failure: Option<std::io::Error>,
-    /// Answers the backend gave, per pool and outcome.
-    served: Vec<[u64; OUTCOME_COUNT]>,
-    /// Jobs whose caller hung up before the end, per pool.
-    hung_up: Vec<u64>,
+    /// How each pool's job requests ended.
+    tallies: Vec<Tally>,
 }
 
 impl<'a> World<'a> {
@@ -181,7 +180,10 @@ impl<'a> World<'a> {
         let (tx, rx) = mpsc::unbounded_channel();
         let classes: Arc<[String]> = sc.classes.iter().map(|c| c.name.clone()).collect();
         let chunks: Arc<[u32]> = sc.classes.iter().map(|c| c.chunks).collect();
-        let limits = Limits::default();
+        let limits = match mode {
+            Mode::Stack => Limits::default(),
+            Mode::Backend { limits, .. } => limits,
+        };
         let proxy_addr = match mode {
             Mode::Stack => {
                 let listener = http::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))?;
@@ -191,7 +193,7 @@ impl<'a> World<'a> {
                 tokio::spawn(http::serve(listener, limits, move |req| front.clone().handle(req)));
                 addr
             }
-            Mode::Backend { listen } => listen,
+            Mode::Backend { listen, .. } => listen,
         };
         let io = Io {
             tx,
@@ -233,10 +235,9 @@ impl<'a> World<'a> {
             events: 0,
             peak_events: 0,
             failure: None,
-            served: vec![[0; OUTCOME_COUNT]; sc.pools.len()],
-            hung_up: vec![0; sc.pools.len()],
+            tallies: vec![Tally::default(); sc.pools.len()],
         };
-        if let Mode::Backend { listen } = mode {
+        if let Mode::Backend { listen, .. } = mode {
             let mut port = listen.port();
             for (pool, cfg) in sc.pools.iter().enumerate() {
                 for _ in 0..cfg.max_instances {
@@ -266,13 +267,15 @@ impl<'a> World<'a> {
         tokio::pin!(stop);
         loop {
             let now = self.io.clock.now();
-            if now >= self.end {
-                break;
-            }
+            // Every timer due before the end runs, even when the loop is late:
+            // an arrival scheduled just before the end is still offered.
             while let Some(t) = self.queue.peek_time().filter(|&t| t <= now && t < self.end) {
                 let (_, ev) = self.queue.pop().expect("peeked");
                 self.at(t);
                 self.dispatch(ev);
+            }
+            if now >= self.end {
+                break;
             }
             // Wake at least hourly: a server's end is never.
             let next = self.queue.peek_time().unwrap_or(self.end).min(self.end).min(now + SimDuration::from_secs(3600));
@@ -335,16 +338,18 @@ impl<'a> World<'a> {
                 let pool = pool as usize;
                 let Some(inst) = self.slots[pool][slot as usize].inst else { return };
                 let work = work.unwrap_or_else(|| self.sc.classes[class as usize].service.sample(&mut self.foreign));
+                self.tallies[pool].requests += 1;
                 self.jobs.insert(token, Exchange { pool, job: None, frames });
                 backend::submit(self, pool, inst, class as usize, work, token);
                 // No answer and no job: a dead host; hang up.
                 if self.jobs.get(&token).is_some_and(|x| x.job.is_none()) {
                     self.jobs.remove(&token);
+                    self.tallies[pool].unanswered += 1;
                 }
             }
             Msg::JobGone { token } => {
                 if let Some(Exchange { pool, job: Some(job), .. }) = self.jobs.remove(&token) {
-                    self.hung_up[pool] += 1;
+                    self.tallies[pool].hung_up += 1;
                     backend::abandon(self, pool, job);
                 }
             }
@@ -404,7 +409,11 @@ impl<'a> World<'a> {
 
     /// The backend's counters and gauges in Prometheus' text format.
     pub fn metrics(&self) -> String {
-        super::metrics::render(self.sc, &self.backend, &self.served, &self.hung_up)
+        let mut in_flight = vec![0; self.sc.pools.len()];
+        for x in self.jobs.values() {
+            in_flight[x.pool] += 1;
+        }
+        super::metrics::render(self.sc, &self.backend, &self.tallies, &in_flight)
     }
 
     fn addr(&self, pool: usize, inst: Key) -> Option<SocketAddr> {
@@ -556,7 +565,7 @@ impl<'a> BackendCx<'a> for World<'a> {
             BackendEvent::Complete { .. } => Outcome::Ok,
             BackendEvent::ConnectFailed => Outcome::Status503(Cause::ConnectFailed),
         };
-        self.served[x.pool][served.index()] += 1;
+        self.tallies[x.pool].served[served.index()] += 1;
         let _ = x.frames.send(event);
         self.jobs.remove(&token);
     }

@@ -10,9 +10,11 @@ use stampede::metrics::summary::Summary;
 
 use crate::support::shipped;
 
-/// Fast enough to run in 30 s, slow enough that loopback latency (about a
-/// millisecond per hop, 40 ms simulated) stays small beside seconds of GPU work.
-const TIME_SCALE: f64 = 40.0;
+/// A minute of real traffic: slow enough that loopback latency (about a
+/// millisecond per hop, 20 ms simulated) stays small beside seconds of GPU
+/// work even when the test shares the machine with the rest of the suite (at
+/// 40, two live runs side by side drifted by 2 points on the 503 rate).
+const TIME_SCALE: f64 = 20.0;
 
 fn share(s: &Summary, cause: &str) -> f64 {
     s.attempts.causes[cause] as f64 / s.attempts.total as f64

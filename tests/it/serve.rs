@@ -44,13 +44,14 @@ impl Drop for Server {
 }
 
 impl Server {
-    fn start(dir: &std::path::Path) -> Server {
+    fn start(dir: &std::path::Path, extra: &[&str]) -> Server {
         let path = dir.join("serve.toml");
         std::fs::write(&path, SCENARIO).expect("write the scenario");
         let mut child = Command::new(env!("CARGO_BIN_EXE_stampede"))
             .args(["serve", "backend"])
             .arg(&path)
             .args(["--listen", "127.0.0.1:0", "--time-scale", "100"])
+            .args(extra)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -121,8 +122,8 @@ fn metric(text: &str, series: &str) -> u64 {
 
 #[test]
 fn serve_backend_runs_jobs_refuses_a_full_queue_survives_garbage_and_counts_every_answer() {
-    let dir = tempdir();
-    let server = Server::start(&dir);
+    let dir = tempdir("jobs");
+    let server = Server::start(&dir, &[]);
     let inst = server.instance();
     let job = "POST /render HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
 
@@ -158,13 +159,75 @@ fn serve_backend_runs_jobs_refuses_a_full_queue_survives_garbage_and_counts_ever
     assert_eq!(metric(&m, r#"stampede_backend_instances{pool="gpu",state="ready"}"#), 1);
 
     // Ctrl-C: the server stops and says what it served.
-    let mut server = server;
-    let pid = server.child.id().to_string();
-    Command::new("kill").args(["-INT", &pid]).status().expect("kill runs");
-    let mut rest = String::new();
-    server.child.stdout.take().expect("stdout").read_to_string(&mut rest).expect("read");
-    assert!(server.child.wait().expect("exits").success());
+    let rest = server.interrupt();
     assert!(rest.contains(r#"outcome="ok"} 2"#), "{rest}");
+}
+
+impl Server {
+    /// Ctrl-C; returns what the server printed after it, once it has exited 0.
+    fn interrupt(mut self) -> String {
+        let pid = self.child.id().to_string();
+        Command::new("kill").args(["-INT", &pid]).status().expect("kill runs");
+        let mut rest = String::new();
+        self.child.stdout.take().expect("stdout").read_to_string(&mut rest).expect("read");
+        assert!(self.child.wait().expect("exits").success(), "{rest}");
+        rest
+    }
+}
+
+/// Reads until the peer closes; true when it closed without sending a byte.
+fn closed_silently(mut s: TcpStream) -> bool {
+    let mut buf = Vec::new();
+    matches!(s.read_to_end(&mut buf), Ok(0)) || buf.is_empty()
+}
+
+#[test]
+fn a_flood_of_slow_connections_is_capped_then_timed_out_and_the_server_serves_again() {
+    let dir = tempdir("flood");
+    let server = Server::start(&dir, &["--max-connections", "8", "--header-timeout", "500ms"]);
+    let inst = server.instance();
+    // Slowloris: eight connections that never finish their request head.
+    let slow: Vec<TcpStream> = (0..8).map(|_| send(&inst, "GET /health HTTP/1.1\r\nHo")).collect();
+    wait_for(&server.control(), "stampede_backend_instances{pool=\"gpu\",state=\"ready\"}", 1);
+    // Past the cap, a connection is closed at once, without an answer.
+    let flood: Vec<TcpStream> = (0..40).map(|_| send(&inst, "GET /health HTTP/1.1\r\nHost: x\r\n\r\n")).collect();
+    for s in flood {
+        assert!(closed_silently(s), "a connection past the cap got an answer");
+    }
+    // The slow ones lose their connections to the header timeout...
+    for s in slow {
+        let mut buf = Vec::new();
+        let _ = (&s).read_to_end(&mut buf);
+        assert!(!String::from_utf8_lossy(&buf).contains("200 OK"), "a slow head was served");
+    }
+    // ...and the server serves again.
+    let (head, body) = get(&inst, "/health");
+    assert!(head.starts_with("HTTP/1.1 200") && body == b"ok\n", "{head}");
+    server.interrupt();
+}
+
+#[test]
+fn stopping_with_jobs_in_flight_accounts_for_every_request() {
+    let dir = tempdir("stop");
+    let server = Server::start(&dir, &[]);
+    let inst = server.instance();
+    let job = "POST /render HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n";
+    let _running = send(&inst, job);
+    let _queued = send(&inst, job);
+    wait_for(&server.control(), "stampede_backend_requests_total{pool=\"gpu\"}", 2);
+    let rest = server.interrupt();
+    let n = |series: &str| metric(&rest.replace("  ", ""), series);
+    let answered: u64 = ["ok", "backend_queue_full", "maintenance", "status_429"]
+        .iter()
+        .map(|o| n(&format!("stampede_backend_responses_total{{pool=\"gpu\",outcome=\"{o}\"}}")))
+        .sum();
+    let ended = answered
+        + n("stampede_backend_hung_up_total{pool=\"gpu\"}")
+        + n("stampede_backend_unanswered_total{pool=\"gpu\"}")
+        + n("stampede_backend_in_flight{pool=\"gpu\"}");
+    assert_eq!(n("stampede_backend_requests_total{pool=\"gpu\"}"), 2);
+    assert_eq!(ended, 2, "every request ends in exactly one way:\n{rest}");
+    assert_eq!(n("stampede_backend_in_flight{pool=\"gpu\"}"), 2, "both were still running or queued");
 }
 
 /// The bytes of chunked transfer encoding around the data.
@@ -174,8 +237,8 @@ fn chunked_overhead(body: &[u8]) -> usize {
     body.len() - data
 }
 
-fn tempdir() -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("stampede-serve-{}", std::process::id()));
+fn tempdir(test: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("stampede-serve-{test}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     dir
 }
