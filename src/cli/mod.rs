@@ -112,6 +112,32 @@ pub struct RunArgs {
 pub enum ServeCommand {
     /// The GPU pools: one HTTP port per instance up to max_instances, plus / and /metrics.
     Backend(ServeBackendArgs),
+    /// The Varnish-like proxy in front of backends you name, plus / and /metrics.
+    Proxy(ServeProxyArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ServeProxyArgs {
+    /// The scenario file (TOML): its [proxy] section, classes and pools.
+    pub scenario: PathBuf,
+    /// A backend instance: [POOL=]HOST:PORT (POOL may be left out when the scenario has one pool). Repeat for each.
+    #[arg(long = "backend", value_name = "[POOL=]HOST:PORT", required = true)]
+    pub backends: Vec<String>,
+    /// Where the proxy listens (clients, / and /metrics).
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:6081")]
+    pub listen: std::net::SocketAddr,
+    /// Simulated seconds per real second (0.01 to 1000): the proxy's timeouts and probe intervals run this much faster.
+    #[arg(long, value_name = "F", value_parser = time_scale, default_value_t = 1.0)]
+    pub time_scale: f64,
+    /// Seed for the director's random choices (default: the file's scenario.seed).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Open client connections; past it a new connection is closed at once.
+    #[arg(long, value_name = "N", value_parser = at_least(1), default_value_t = 4096)]
+    pub max_connections: u32,
+    /// A client must send its request head within this real time, or its connection is closed.
+    #[arg(long, value_name = "DURATION", value_parser = real_duration, default_value = "10s")]
+    pub header_timeout: std::time::Duration,
 }
 
 #[derive(clap::Args, Debug)]
@@ -388,6 +414,7 @@ pub fn main() -> ExitCode {
         Command::Plan(args) => plan::plan(&args, g),
         Command::Validate { scenarios } => validate::validate(&scenarios, g),
         Command::Serve(ServeCommand::Backend(args)) => serve::backend(&args, g),
+        Command::Serve(ServeCommand::Proxy(args)) => serve::proxy(&args, g),
         Command::Schema => schema(),
         Command::Docs { topic } => docs::docs(topic.as_deref()),
         Command::Completions { shell } => docs::completions(shell),

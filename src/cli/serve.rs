@@ -1,10 +1,13 @@
-//! `stampede serve backend`: the scenario's GPU pools as HTTP servers until
-//! Ctrl-C, then what they served.
+//! `stampede serve backend` and `serve proxy`: one part of the scenario's
+//! stack as HTTP servers until Ctrl-C, then what they served.
 
 use std::io::Write;
 
-use super::{Failure, Global, ServeBackendArgs};
+use std::net::{SocketAddr, ToSocketAddrs};
+
+use super::{Failure, Global, ServeBackendArgs, ServeProxyArgs};
 use crate::live;
+use crate::scenario::Scenario;
 
 pub fn backend(args: &ServeBackendArgs, g: Global<'_>) -> Result<u8, Failure> {
     let sc = g.load(&args.scenario)?;
@@ -22,15 +25,8 @@ pub fn backend(args: &ServeBackendArgs, g: Global<'_>) -> Result<u8, Failure> {
         let _ = writeln!(out, "Ctrl-C stops and prints what was served.");
         let _ = out.flush();
     };
-    let stop = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    let limits = live::Limits {
-        max_connections: args.max_connections as usize,
-        header_read_timeout: args.header_timeout,
-        ..live::Limits::default()
-    };
-    let served = live::serve_backend(&sc, seed, args.time_scale, args.listen, limits, ready, stop)
+    let opts = options(seed, args.time_scale, args.listen, args.max_connections, args.header_timeout);
+    let served = live::serve_backend(&sc, opts, ready, ctrl_c())
         .map_err(|e| Failure::runtime(format!("{}: {e}", args.listen)))?;
     let mut out = std::io::stdout().lock();
     let secs = served.run.summary.engine.wall_seconds;
@@ -41,6 +37,72 @@ pub fn backend(args: &ServeBackendArgs, g: Global<'_>) -> Result<u8, Failure> {
     Ok(0)
 }
 
-fn class_names(sc: &crate::scenario::Scenario) -> Vec<String> {
+fn class_names(sc: &Scenario) -> Vec<String> {
     sc.classes.iter().map(|c| format!("/{}", c.name)).collect()
+}
+
+pub fn proxy(args: &ServeProxyArgs, g: Global<'_>) -> Result<u8, Failure> {
+    let sc = g.load(&args.scenario)?;
+    super::warn(&sc, false);
+    let seed = args.seed.unwrap_or(sc.seed);
+    let backends = args.backends.iter().map(|b| backend_spec(&sc, b)).collect::<Result<Vec<_>, _>>()?;
+    let ready = |addr: SocketAddr| {
+        let mut out = std::io::stdout().lock();
+        let _ = writeln!(out, "stampede serve proxy · {} · time scale {}", sc.name, args.time_scale);
+        let _ = writeln!(out, "proxy     http://{addr}/  (/metrics; {})", class_names(&sc).join(" "));
+        for (pool, a) in &backends {
+            let _ = writeln!(out, "backend   {} {a}", sc.pools[*pool].name);
+        }
+        let _ = writeln!(out, "Ctrl-C stops and prints what was served.");
+        let _ = out.flush();
+    };
+    let opts = options(seed, args.time_scale, args.listen, args.max_connections, args.header_timeout);
+    let metrics = live::serve_proxy(&sc, opts, backends.clone(), ready, ctrl_c())
+        .map_err(|e| Failure::runtime(format!("{}: {e}", args.listen)))?;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "\nstopped; served:");
+    for line in metrics.lines().filter(|l| !l.starts_with('#')) {
+        let _ = writeln!(out, "  {line}");
+    }
+    Ok(0)
+}
+
+/// `[POOL=]HOST:PORT` (an `http://` prefix is allowed) as (pool index, address).
+fn backend_spec(sc: &Scenario, spec: &str) -> Result<(usize, SocketAddr), Failure> {
+    let bad = |why: String| Failure::usage(format!("--backend {spec}: {why}"));
+    let (pool, addr) = match spec.split_once('=') {
+        Some((p, a)) => (Some(p), a),
+        None => (None, spec),
+    };
+    let pool = match pool {
+        Some(name) => sc.pools.iter().position(|p| p.name == name).ok_or_else(|| {
+            let names: Vec<&str> = sc.pools.iter().map(|p| p.name.as_str()).collect();
+            bad(format!("no pool `{name}` in the scenario (it has {})", names.join(", ")))
+        })?,
+        None if sc.pools.len() == 1 => 0,
+        None => return Err(bad("the scenario has several pools: write POOL=HOST:PORT".to_string())),
+    };
+    let addr = addr.trim_start_matches("http://").trim_end_matches('/');
+    let resolved = addr.to_socket_addrs().map_err(|e| bad(format!("not a HOST:PORT ({e})")))?.next();
+    let addr = resolved.ok_or_else(|| bad("the host has no address".to_string()))?;
+    Ok((pool, addr))
+}
+
+fn options(
+    seed: u64,
+    time_scale: f64,
+    listen: SocketAddr,
+    max_connections: u32,
+    header_timeout: std::time::Duration,
+) -> live::ServeOptions {
+    let limits = live::Limits {
+        max_connections: max_connections as usize,
+        header_read_timeout: header_timeout,
+        ..live::Limits::default()
+    };
+    live::ServeOptions { seed, time_scale, listen, limits }
+}
+
+async fn ctrl_c() {
+    let _ = tokio::signal::ctrl_c().await;
 }

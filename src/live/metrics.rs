@@ -8,6 +8,10 @@
 //! (`in_flight`): requests_total is always their sum, also after a stop.
 
 use std::fmt::Write;
+use std::net::SocketAddr;
+
+use crate::arena::Key;
+use crate::model::proxy::Proxy;
 
 use crate::model::backend::Backend;
 use crate::model::outcome::{OUTCOME_COUNT, Outcome};
@@ -96,5 +100,48 @@ pub fn render(sc: &Scenario, backend: &Backend<'_>, tallies: &[Tally], in_flight
                 .map(move |(state, v)| (format!("pool=\"{name}\",state=\"{state}\""), v))
         }),
     );
+    out
+}
+
+/// One number of a proxy's backend from (healthy, connections, waiting).
+type MemberValue = fn(bool, u32, usize) -> u64;
+
+/// `/metrics` of a live proxy: its answers by outcome (503s by cause) and
+/// each backend's health and connections.
+pub fn render_proxy(
+    sc: &Scenario,
+    proxy: &Proxy,
+    answered: &[u64; OUTCOME_COUNT],
+    addr: impl Fn(usize, Key) -> Option<SocketAddr>,
+) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "# HELP stampede_proxy_responses_total Answers to clients, by outcome (a 503's cause).\n\
+         # TYPE stampede_proxy_responses_total counter"
+    );
+    for o in Outcome::ALL {
+        if !matches!(o, Outcome::ClientTimeout) {
+            let _ = writeln!(out, "stampede_proxy_responses_total{{outcome=\"{}\"}} {}", o.name(), answered[o.index()]);
+        }
+    }
+    let members = |pool: usize| proxy.members(pool).map(move |m| (pool, m));
+    let label = |pool: usize, inst: Key| {
+        let a = addr(pool, inst).map_or_else(|| "gone".to_string(), |a| a.to_string());
+        format!("pool=\"{}\",backend=\"{a}\"", sc.pools[pool].name)
+    };
+    let families: [(&str, &str, MemberValue); 3] = [
+        ("stampede_proxy_backend_healthy", "1 if the backend is healthy (its probe window), else 0.", |h, _, _| {
+            u64::from(h)
+        }),
+        ("stampede_proxy_backend_connections", "Open fetches to the backend.", |_, c, _| u64::from(c)),
+        ("stampede_proxy_backend_waiting", "Fetches waiting for a connection to the backend.", |_, _, w| w as u64),
+    ];
+    for (name, help, value) in families {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
+        for (pool, (inst, healthy, conns, waiting)) in (0..sc.pools.len()).flat_map(members) {
+            let _ = writeln!(out, "{name}{{{}}} {}", label(pool, inst), value(healthy, conns, waiting));
+        }
+    }
     out
 }

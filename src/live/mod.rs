@@ -16,6 +16,7 @@ pub mod clock;
 mod http;
 mod metrics;
 mod proxy_http;
+mod status;
 pub mod wire;
 mod world;
 
@@ -24,7 +25,6 @@ use std::io;
 use std::net::SocketAddr;
 
 use hyper::body::Incoming;
-use hyper::header::{CONTENT_TYPE, HeaderValue};
 use hyper::{Request, Response, StatusCode};
 use tokio::sync::oneshot;
 
@@ -63,6 +63,15 @@ fn runtime() -> io::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread().enable_all().build()
 }
 
+/// How a `serve` command runs: its seed, time scale, address and limits.
+#[derive(Copy, Clone, Debug)]
+pub struct ServeOptions {
+    pub seed: u64,
+    pub time_scale: f64,
+    pub listen: SocketAddr,
+    pub limits: Limits,
+}
+
 /// Where `serve backend` listens.
 #[derive(Clone, Debug)]
 pub struct Serving {
@@ -85,15 +94,13 @@ pub struct Served {
 /// port. `ready` hears the addresses once everything listens.
 pub fn serve_backend(
     scenario: &Scenario,
-    seed: u64,
-    time_scale: f64,
-    listen: SocketAddr,
-    limits: Limits,
+    opts: ServeOptions,
     ready: impl FnOnce(&Serving),
     stop: impl Future<Output = ()>,
 ) -> Result<Served, LiveError> {
     let rt = runtime()?;
     let started = std::time::Instant::now();
+    let ServeOptions { seed, time_scale, listen, limits } = opts;
     let served = rt.block_on(async {
         let clock = clock::Clock::start(time_scale);
         let control = http::bind(listen)?;
@@ -113,6 +120,31 @@ pub fn serve_backend(
     Ok(served?)
 }
 
+/// Serves the scenario's proxy on `listen` in front of `backends` (pool
+/// index, address) until `stop` resolves. `/` and `/metrics` are on the same
+/// port as the classes. Returns the final `/metrics`.
+pub fn serve_proxy(
+    scenario: &Scenario,
+    opts: ServeOptions,
+    backends: Vec<(usize, SocketAddr)>,
+    ready: impl FnOnce(SocketAddr),
+    stop: impl Future<Output = ()>,
+) -> Result<String, LiveError> {
+    let rt = runtime()?;
+    let ServeOptions { seed, time_scale, listen, limits } = opts;
+    let metrics = rt.block_on(async {
+        let clock = clock::Clock::start(time_scale);
+        let mut trace = NoTrace;
+        let mode = Mode::Proxy { listen, limits, backends };
+        let (mut world, mut rx) = world::World::new(mode, scenario, seed, clock, &mut trace)?;
+        ready(world.proxy_addr());
+        world.run(&mut rx, stop).await;
+        Ok::<_, io::Error>(world.proxy_metrics())
+    });
+    rt.shutdown_background();
+    Ok(metrics?)
+}
+
 /// The control port of `serve backend`.
 #[derive(Clone)]
 struct Control {
@@ -129,29 +161,6 @@ impl Control {
         let (reply, answer) = oneshot::channel();
         let _ = self.world.send(Msg::Metrics { reply });
         let text = answer.await.map_err(|_| io::Error::other("stopping"))?;
-        let (body, kind) = if page {
-            (status_page(&text), "text/html; charset=utf-8")
-        } else {
-            (text, "text/plain; version=0.0.4; charset=utf-8")
-        };
-        let mut r = Response::new(http::whole(body));
-        r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(kind));
-        Ok(r)
+        Ok(status::respond(&text, page, "stampede backend"))
     }
-}
-
-/// A page that refreshes itself every 2 s and shows every series of `/metrics`.
-fn status_page(metrics: &str) -> String {
-    let mut rows = String::new();
-    for line in metrics.lines().filter(|l| !l.starts_with('#')) {
-        let (series, value) = line.rsplit_once(' ').unwrap_or((line, ""));
-        let series = series.replace('&', "&amp;").replace('<', "&lt;");
-        rows.push_str(&format!("<tr><td>{series}</td><td class=n>{value}</td></tr>\n"));
-    }
-    format!(
-        "<!DOCTYPE html>\n<html><head><meta charset=utf-8><meta http-equiv=refresh content=2>\
-         <title>stampede backend</title><style>body{{font:14px system-ui,sans-serif;margin:2em}}\
-         td{{padding:2px 12px}}.n{{text-align:right;font-variant-numeric:tabular-nums}}</style></head>\
-         <body><h1>stampede backend</h1><table>\n{rows}</table></body></html>\n"
-    )
 }

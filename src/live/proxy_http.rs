@@ -43,7 +43,10 @@ impl Front {
     pub async fn handle(self, req: Request<Incoming>) -> Result<Response<Body>, io::Error> {
         let path = req.uri().path();
         let Some(class) = self.classes.iter().position(|c| path.strip_prefix('/') == Some(c.as_str())) else {
-            return Ok(text(StatusCode::NOT_FOUND, "no such class\n"));
+            return match path {
+                "/" | "/metrics" => self.status(path == "/").await,
+                _ => Ok(text(StatusCode::NOT_FOUND, "no such class; try /, /metrics or /<class>\n")),
+            };
         };
         let h = req.headers();
         let work = wire::micros(h, wire::WORK).map(|us| SimDuration::from_nanos(us.saturating_mul(1000)));
@@ -56,6 +59,14 @@ impl Front {
             return Err(io::Error::other("session refused"));
         }
         Ok(self.render(class, a))
+    }
+
+    /// `/metrics`, or `/` (the same numbers as a page).
+    async fn status(&self, page: bool) -> Result<Response<Body>, io::Error> {
+        let (reply, answer) = oneshot::channel();
+        let _ = self.world.send(Msg::ProxyMetrics { reply });
+        let metrics = answer.await.map_err(|_| io::Error::other("stopping"))?;
+        Ok(super::status::respond(&metrics, page, "stampede proxy"))
     }
 
     fn render(&self, class: usize, a: Answer) -> Response<Body> {

@@ -32,7 +32,7 @@ use crate::model::chaos;
 use crate::model::client::{self, AttemptRef, ClientConfig, ClientCx, ClientTimer, Clients, JobSpec, Response};
 use crate::model::context::Env;
 use crate::model::gpu::ProbeAnswer;
-use crate::model::outcome::{Cause, Outcome};
+use crate::model::outcome::{Cause, OUTCOME_COUNT, Outcome};
 use crate::model::proxy::{self, BackendEvent, Proxy, ProxyCx, ProxyTimer};
 use crate::rng::{SimRng, Stream, stream};
 use crate::scenario::Scenario;
@@ -82,6 +82,10 @@ pub(crate) enum Msg {
     Metrics {
         reply: oneshot::Sender<String>,
     },
+    /// `/metrics` of the proxy.
+    ProxyMetrics {
+        reply: oneshot::Sender<String>,
+    },
     /// The proxy answered a client attempt.
     Answer {
         to: AttemptRef,
@@ -92,7 +96,7 @@ pub(crate) enum Msg {
 pub(crate) type Tx = mpsc::UnboundedSender<Msg>;
 
 /// What the world runs.
-#[derive(Copy, Clone, Debug)]
+#[derive(Clone, Debug)]
 pub enum Mode {
     /// Clients, proxy and backend in one process, until the scenario's end.
     Stack,
@@ -101,6 +105,9 @@ pub enum Mode {
     /// list them), until asked to stop. Port `p` of `listen` puts the
     /// instance ports at `p + 1`, `p + 2`, ...; port 0 lets the OS choose each.
     Backend { listen: SocketAddr, limits: Limits },
+    /// The proxy alone (`serve proxy`) on `listen`, in front of a static
+    /// list of backends (pool, address), until asked to stop.
+    Proxy { listen: SocketAddr, limits: Limits, backends: Vec<(usize, SocketAddr)> },
 }
 
 #[derive(Copy, Clone, Debug)]
@@ -166,6 +173,8 @@ pub(crate) struct World<'a> {
     failure: Option<std::io::Error>,
     /// How each pool's job requests ended.
     tallies: Vec<Tally>,
+    /// The proxy's answers, by outcome.
+    answered: [u64; OUTCOME_COUNT],
 }
 
 impl<'a> World<'a> {
@@ -180,20 +189,24 @@ impl<'a> World<'a> {
         let (tx, rx) = mpsc::unbounded_channel();
         let classes: Arc<[String]> = sc.classes.iter().map(|c| c.name.clone()).collect();
         let chunks: Arc<[u32]> = sc.classes.iter().map(|c| c.chunks).collect();
-        let limits = match mode {
+        let limits = match &mode {
             Mode::Stack => Limits::default(),
-            Mode::Backend { limits, .. } => limits,
+            Mode::Backend { limits, .. } | Mode::Proxy { limits, .. } => *limits,
         };
-        let proxy_addr = match mode {
-            Mode::Stack => {
-                let listener = http::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))?;
+        let proxy_addr = match &mode {
+            Mode::Stack | Mode::Proxy { .. } => {
+                let listen = match &mode {
+                    Mode::Proxy { listen, .. } => *listen,
+                    _ => SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+                };
+                let listener = http::bind(listen)?;
                 let addr = listener.local_addr()?;
                 let xids = Arc::new(AtomicU64::new(1001));
                 let front = Front { world: tx.clone(), classes: classes.clone(), chunks: chunks.clone(), xids, clock };
                 tokio::spawn(http::serve(listener, limits, move |req| front.clone().handle(req)));
                 addr
             }
-            Mode::Backend { listen, .. } => listen,
+            Mode::Backend { listen, .. } => *listen,
         };
         let io = Io {
             tx,
@@ -210,13 +223,13 @@ impl<'a> World<'a> {
             ClientConfig { swarms: &sc.swarms, classes: &sc.classes, strategies: &sc.strategies, chaos: &sc.chaos };
         let routes = sc.classes.iter().map(|c| c.pool).collect();
         let mut w = World {
-            mode,
+            mode: mode.clone(),
             sc,
             seed,
             now: SimTime::ZERO,
             end: match mode {
                 Mode::Stack => sc.end(),
-                Mode::Backend { .. } => SimTime::NEVER,
+                Mode::Backend { .. } | Mode::Proxy { .. } => SimTime::NEVER,
             },
             queue: EventQueue::new(),
             clients: Clients::new(cfg, seed),
@@ -236,8 +249,9 @@ impl<'a> World<'a> {
             peak_events: 0,
             failure: None,
             tallies: vec![Tally::default(); sc.pools.len()],
+            answered: [0; OUTCOME_COUNT],
         };
-        if let Mode::Backend { listen, .. } = mode {
+        if let Mode::Backend { listen, .. } = &mode {
             let mut port = listen.port();
             for (pool, cfg) in sc.pools.iter().enumerate() {
                 for _ in 0..cfg.max_instances {
@@ -250,9 +264,28 @@ impl<'a> World<'a> {
                 }
             }
         }
-        backend::start(&mut w);
-        client::start(&mut w);
+        match &mode {
+            // Each part runs only its own model: a served backend sends no
+            // client traffic, a served proxy has backends of its own.
+            Mode::Backend { .. } => backend::start(&mut w),
+            Mode::Proxy { backends, .. } => {
+                for (i, &(pool, addr)) in backends.iter().enumerate() {
+                    let inst = Key::from_bits(i as u64);
+                    w.slots[pool].push(Slot { addr, inst: Some(inst) });
+                    w.slot_of.insert((pool, inst.to_bits()), w.slots[pool].len() as u32 - 1);
+                    proxy::register(&mut w, pool, inst);
+                }
+                return Ok((w, rx));
+            }
+            Mode::Stack => {
+                backend::start(&mut w);
+                client::start(&mut w);
+            }
+        }
         for (t, subject) in chaos::boundaries(&sc.chaos) {
+            if matches!(mode, Mode::Backend { .. }) && client::chaos_timer(subject).is_some() {
+                continue;
+            }
             if let Some(timer) = client::chaos_timer(subject) {
                 w.queue.push(t, Event::Client(timer));
             } else if let Some(timer) = backend::chaos_timer(subject) {
@@ -364,6 +397,7 @@ impl<'a> World<'a> {
             }
             Msg::Answer { to, response } => client::on_response(self, to, response),
             Msg::Metrics { reply } => drop(reply.send(self.metrics())),
+            Msg::ProxyMetrics { reply } => drop(reply.send(self.proxy_metrics())),
         }
     }
 
@@ -396,6 +430,11 @@ impl<'a> World<'a> {
         Ok(slots.len() - 1)
     }
 
+    /// Where the proxy listens.
+    pub fn proxy_addr(&self) -> SocketAddr {
+        self.io.proxy_addr
+    }
+
     /// Where network tasks send their messages.
     pub fn sender(&self) -> Tx {
         self.io.tx.clone()
@@ -405,6 +444,12 @@ impl<'a> World<'a> {
     pub fn ports(&self) -> Vec<(String, Vec<SocketAddr>)> {
         let addrs = |s: &Vec<Slot>| s.iter().map(|s| s.addr).collect();
         self.sc.pools.iter().zip(&self.slots).map(|(p, s)| (p.name.clone(), addrs(s))).collect()
+    }
+
+    /// The proxy's answers and backends in Prometheus' text format.
+    pub fn proxy_metrics(&self) -> String {
+        let addr = |pool: usize, inst: Key| self.addr(pool, inst);
+        super::metrics::render_proxy(self.sc, &self.proxy, &self.answered, addr)
     }
 
     /// The backend's counters and gauges in Prometheus' text format.
@@ -536,6 +581,7 @@ impl ProxyCx for World<'_> {
     }
     fn respond(&mut self, to: AttemptRef, response: Response) {
         if let Some(reply) = self.attempts.remove(&to.req.to_bits()) {
+            self.answered[response.outcome.index()] += 1;
             let _ = reply.send(response);
         }
     }

@@ -242,3 +242,57 @@ fn tempdir(test: &str) -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).expect("temp dir");
     dir
 }
+
+/// `serve proxy` with the scenario's proxy section (Varnish's defaults: a
+/// 60 s first-byte timeout, 0.6 s real at scale 100) in front of a served
+/// backend whose jobs take 5 simulated minutes, and of a port nothing
+/// listens on.
+#[test]
+fn serve_proxy_answers_varnish_s_synthetic_503_with_its_cause() {
+    let dir = tempdir("proxy");
+    let backend = Server::start(&dir, &[]);
+    let dead = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        l.local_addr().expect("addr").to_string()
+    };
+    let path = dir.join("serve.toml");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_stampede"))
+        .args(["serve", "proxy"])
+        .arg(&path)
+        .args(["--backend", &backend.instance(), "--backend", &format!("gpu={dead}")])
+        .args(["--listen", "127.0.0.1:0", "--time-scale", "100"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("the binary starts");
+    let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut banner = String::new();
+    while !banner.contains("Ctrl-C") {
+        assert!(out.read_line(&mut banner).expect("read") > 0, "the proxy exited: {banner}");
+    }
+    child.stdout = Some(out.into_inner());
+    let proxy = Server { child, lines: banner.lines().map(str::to_string).collect() };
+    let addr = proxy.field("proxy", 1).trim_start_matches("http://").trim_end_matches('/').to_string();
+
+    let job = "POST /render HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    let mut causes = Vec::new();
+    for _ in 0..2 {
+        let (head, body) = answer(send(&addr, job));
+        assert!(head.starts_with("HTTP/1.1 503 Backend fetch failed\r\n"), "{head}");
+        assert!(head.to_lowercase().contains("retry-after: 1\r\n"), "Varnish's 5 s, simulated: {head}");
+        let body = String::from_utf8_lossy(&body);
+        assert!(body.contains("Guru Meditation") && body.contains("XID: "), "{body}");
+        let cause = head.lines().find_map(|l| l.strip_prefix("x-stampede-cause: ")).expect("a cause header");
+        causes.push(cause.to_string());
+    }
+    causes.sort();
+    assert_eq!(causes, ["connect_failed", "first_byte_timeout"], "round robin tried both backends");
+
+    let (_, m) = get(&addr, "/metrics");
+    let m = String::from_utf8_lossy(&m).to_string();
+    assert_eq!(metric(&m, r#"stampede_proxy_responses_total{outcome="first_byte_timeout"}"#), 1);
+    assert_eq!(metric(&m, r#"stampede_proxy_responses_total{outcome="connect_failed"}"#), 1);
+    let rest = proxy.interrupt();
+    assert!(rest.contains(r#"outcome="connect_failed"} 1"#), "{rest}");
+    backend.interrupt();
+}

@@ -324,6 +324,12 @@ impl Proxy {
     pub fn connections(&self, pool: usize, instance: Key) -> u32 {
         self.member(pool, instance).map_or(0, |m| m.conns)
     }
+
+    /// Each backend of a pool as a status page shows it: (instance, healthy,
+    /// open connections, fetches waiting for one).
+    pub fn members(&self, pool: usize) -> impl Iterator<Item = (Key, bool, u32, usize)> + '_ {
+        self.backends[pool].members.iter().map(|m| (m.instance, m.healthy(), m.conns, m.waiters.len()))
+    }
 }
 
 #[cfg(test)]
