@@ -180,6 +180,12 @@ pub struct Interval {
 }
 
 impl Interval {
+    /// The interval with its bounds clipped to `(lo, hi)` (a metric's range:
+    /// a t interval of ten seeds at 0% and one at 40% otherwise reaches below 0%).
+    pub fn within(self, (lo, hi): (f64, f64)) -> Interval {
+        Interval { lo: self.lo.clamp(lo, hi), hi: self.hi.clamp(lo, hi), ..self }
+    }
+
     /// Half the width; 0 for a point (an infinite mean included).
     pub fn half_width(&self) -> f64 {
         if self.lo == self.hi { 0.0 } else { (self.hi - self.lo) / 2.0 }

@@ -278,8 +278,10 @@ fn warn(sc: &crate::scenario::Scenario, quiet: bool) {
 }
 
 /// The thresholds given with `--slo` (they add to the file's `[slo]`).
-fn inline_slos(args: &[String]) -> Result<Vec<crate::slo::Threshold>, Failure> {
-    args.iter().map(|s| crate::slo::parse_inline(s).map_err(|e| Failure::usage(format!("--slo {e}")))).collect()
+fn inline_slos(args: &[String]) -> Result<Vec<crate::criteria::slo::Threshold>, Failure> {
+    args.iter()
+        .map(|s| crate::criteria::slo::parse_inline(s).map_err(|e| Failure::usage(format!("--slo {e}"))))
+        .collect()
 }
 
 /// The threads to run on: `--jobs`, else every core.

@@ -6,11 +6,11 @@ use std::path::Path;
 
 use super::output::writing;
 use super::{EXIT_SLO, Failure, Global, PlanArgs, progress};
+use crate::criteria::slo::Threshold;
 use crate::plan::{self, PlanError, PlanRequest, PlanResult};
 use crate::report::folder::ReportDir;
 use crate::report::{self, units};
 use crate::scenario::Scenario;
-use crate::slo::Threshold;
 
 pub fn plan(args: &PlanArgs, g: Global<'_>) -> Result<u8, Failure> {
     let sets = g.sets;
@@ -94,7 +94,12 @@ fn print(w: &mut dyn Write, r: &PlanResult, slos: &[Threshold], out: &Path) -> i
             .zip(slos)
             .filter_map(|(s, t)| {
                 let b = s.bound?;
-                Some(format!("{} bound {} vs limit {}", t.metric, show(t.metric, b), show(t.metric, t.limit)))
+                Some(format!(
+                    "{} bound {} vs limit {}",
+                    t.metric,
+                    show(t.metric.name(), b),
+                    show(t.metric.name(), t.limit)
+                ))
             })
             .collect();
         writeln!(w, "margins       {}", margins.join("; "))?;

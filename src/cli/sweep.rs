@@ -6,7 +6,7 @@ use std::io::{self, BufWriter, Write};
 
 use super::output::writing;
 use super::{Failure, Global, MergeArgs, OutputArgs, SweepArgs, progress};
-use crate::metrics::catalog;
+use crate::criteria::Metric;
 use crate::report;
 use crate::report::folder::ReportDir;
 use crate::scenario::{Scenario, limits};
@@ -37,11 +37,13 @@ pub fn sweep(args: &SweepArgs, g: Global<'_>) -> Result<u8, Failure> {
     let metrics = match &args.metrics {
         Some(ms) => {
             for m in ms {
-                catalog::lookup(m).map_err(|e| Failure::usage(format!("--metrics: {e}")))?;
+                Metric::lookup(m).map_err(|e| Failure::usage(format!("--metrics: {e}")))?;
             }
             ms.clone()
         }
-        None => catalog::headline(base.swarms.iter().any(|s| s.bulk.is_some())).into_iter().map(String::from).collect(),
+        None => {
+            Metric::headline(base.swarms.iter().any(|s| s.bulk.is_some())).iter().map(ToString::to_string).collect()
+        }
     };
     let spec = SweepSpec {
         file,

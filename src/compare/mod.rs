@@ -19,12 +19,11 @@
 //! pool-wide; the report names them. SLO thresholds describe the service and
 //! are judged over every swarm. `--score all` scores every swarm's requests.
 
-pub mod objective;
 pub mod rank;
 
 pub use rank::{Comparison, Difference, StrategyResult};
 
-use objective::Criterion;
+use crate::criteria::objective::{self, Criterion};
 
 use crate::engine::{Stalled, simulate};
 use crate::metrics::summary::Summary;
@@ -43,7 +42,7 @@ pub struct Request {
     pub swarms: Option<Vec<String>>,
     pub objective: Option<Vec<String>>,
     /// Thresholds besides the file's `[slo]`.
-    pub slos: Vec<crate::slo::Threshold>,
+    pub slos: Vec<crate::criteria::slo::Threshold>,
     /// Score every swarm's requests, not only the compared swarms'.
     pub score_all: bool,
 }
@@ -65,7 +64,7 @@ pub struct Plan {
     pub objective: Vec<Criterion>,
     /// The file's `[slo]` and the command line's: each strategy is judged on
     /// its mean over seeds.
-    pub slos: Vec<crate::slo::Threshold>,
+    pub slos: Vec<crate::criteria::slo::Threshold>,
 }
 
 impl Plan {
@@ -98,14 +97,14 @@ impl Plan {
         if n < 2 {
             return Err("confidence intervals need at least 2 seeds".into());
         }
-        let seeds = (0..u64::from(n)).map(|i| scenario.seed.wrapping_add(i)).collect();
+        let seeds = crate::replication::seeds(scenario.seed, n);
         let swarms = match &req.swarms {
             Some(names) => names.iter().map(|n| scenario.find_swarm(n)).collect::<Result<_, _>>()?,
             None if !spec.swarms.is_empty() => spec.swarms.clone(),
             None => (0..scenario.swarms.len()).collect(),
         };
         let objective = match &req.objective {
-            Some(items) => objective::parse(items)?,
+            Some(items) => objective::parse(items).map_err(|e| e.to_string())?,
             None => spec.objective.clone().unwrap_or_else(objective::default_objective),
         };
         let mut slos = scenario.slo.clone();
@@ -120,7 +119,8 @@ impl Plan {
 
     /// The scenario as strategy `i` runs it.
     pub fn scenario_for(&self, i: usize) -> Scenario {
-        self.scenario.clone().with_strategy_for(self.strategy_name(i), &self.swarms).expect("resolved strategy")
+        crate::replication::with_strategy(self.scenario.clone(), Some(self.strategy_name(i)), Some(&self.swarms))
+            .expect("resolved strategy")
     }
 
     pub fn cells(&self) -> usize {

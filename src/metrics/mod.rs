@@ -8,7 +8,6 @@
 //! the end of the warmup; all of its attempts count, whenever they happen.
 //! Pool-level figures (GPU busy time, instance-seconds) cover [warmup, end].
 
-pub mod catalog;
 pub mod completion_all;
 pub mod consistency;
 pub mod extended;

@@ -18,7 +18,7 @@ pub mod raw;
 mod resolve;
 pub mod schema;
 pub mod source;
-pub mod units;
+pub use crate::units;
 pub mod value;
 
 pub use error::{ScenarioError, ScenarioErrors, did_you_mean};
@@ -26,12 +26,12 @@ pub use overrides::Override;
 
 use std::path::Path;
 
-use crate::compare::objective::Criterion;
+use crate::criteria::objective::Criterion;
+use crate::criteria::slo::Threshold;
 use crate::model::chaos::ChaosEvent;
 pub use crate::model::client::{ArrivalSpec, ClassSpec, StrategySpec, SwarmSpec};
 use crate::model::gpu::PoolConfig;
 use crate::model::proxy::ProxyConfig;
-use crate::slo::Threshold;
 use crate::time::{SimDuration, SimTime};
 
 /// A fully validated experiment.

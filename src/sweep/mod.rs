@@ -16,7 +16,9 @@ pub mod result;
 
 use serde::{Deserialize, Serialize};
 
+use crate::criteria::Metric;
 use crate::engine::{Stalled, simulate};
+use crate::replication::{Base, Variant, VariantError, with_strategy};
 use crate::scenario::{Override, Scenario, ScenarioErrors};
 use grid::Grid;
 use part::StoredCell;
@@ -61,6 +63,8 @@ pub struct Sweep {
     pub scored: Vec<usize>,
     /// The base scenario (overrides applied, no point values).
     pub base: Scenario,
+    /// `spec.metrics`, looked up.
+    pub metrics: Vec<Metric>,
 }
 
 /// Why a sweep cannot run.
@@ -87,7 +91,13 @@ impl Sweep {
             .iter()
             .map(|s| s.parse().map_err(|e| SweepError::Usage(format!("--set {e}"))))
             .collect::<Result<_, _>>()?;
-        let base = Scenario::parse_with(&spec.scenario_text, &spec.file, &sets).map_err(SweepError::Scenario)?;
+        let source = Base { text: &spec.scenario_text, file: &spec.file, sets: &sets };
+        let base = source.scenario().map_err(SweepError::Scenario)?;
+        let metrics = spec
+            .metrics
+            .iter()
+            .map(|m| Metric::lookup(m).map_err(|e| SweepError::Usage(format!("--metrics: {e}"))))
+            .collect::<Result<_, _>>()?;
         let grid = Grid::parse(&spec.vary).map_err(|e| SweepError::Usage(format!("--vary {e}")))?;
         if spec.seeds.is_empty() {
             return Err(SweepError::Usage("a sweep needs at least one seed".into()));
@@ -105,25 +115,27 @@ impl Sweep {
             base.find_strategy(s).map_err(|e| SweepError::Usage(format!("--strategies: {e}")))?;
         }
         let mut scenarios = Vec::with_capacity(grid.points());
+        let strategies: Vec<Option<&str>> = if spec.strategies.is_empty() {
+            vec![None]
+        } else {
+            spec.strategies.iter().map(|s| Some(s.as_str())).collect()
+        };
         for p in 0..grid.points() {
-            let mut all = sets.clone();
-            all.extend(grid.overrides(p));
-            let sc = Scenario::parse_with(&spec.scenario_text, &spec.file, &all).map_err(|e| {
+            let v = Variant { overrides: grid.overrides(p), strategy: None };
+            let sc = source.variant(&v, None).map_err(|e| match e {
                 // Name the grid point so the user knows which --vary value broke it.
-                let mut e = e;
-                for err in &mut e.0 {
-                    err.message = format!("{} (at grid point {})", err.message, grid.label(p));
+                VariantError::Scenario(mut e) => {
+                    for err in &mut e.0 {
+                        err.message = format!("{} (at grid point {})", err.message, grid.label(p));
+                    }
+                    SweepError::Scenario(e)
                 }
-                SweepError::Scenario(e)
+                VariantError::Strategy(e) => SweepError::Usage(e),
             })?;
-            let variants = if spec.strategies.is_empty() {
-                vec![sc]
-            } else {
-                spec.strategies
-                    .iter()
-                    .map(|s| sc.clone().with_strategy_for(s, &swarms).map_err(SweepError::Usage))
-                    .collect::<Result<_, _>>()?
-            };
+            let variants = strategies
+                .iter()
+                .map(|&s| with_strategy(sc.clone(), s, Some(&swarms)).map_err(|e| SweepError::Usage(e.to_string())))
+                .collect::<Result<_, _>>()?;
             scenarios.push(variants);
         }
         let strategy_labels = if spec.strategies.is_empty() {
@@ -132,7 +144,7 @@ impl Sweep {
             spec.strategies.clone()
         };
         let scored = if spec.score_all { (0..base.swarms.len()).collect() } else { swarms };
-        Ok(Sweep { spec, grid, scenarios, strategy_labels, base, scored })
+        Ok(Sweep { spec, grid, scenarios, strategy_labels, base, scored, metrics })
     }
 
     /// The scenario of grid point `point` (first strategy variant).

@@ -14,8 +14,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Sweep, SweepSpec};
+use crate::criteria::Metric;
 use crate::metrics::summary::Summary;
-use crate::metrics::{LatencyHist, StoredHist, catalog, consistency};
+use crate::metrics::{LatencyHist, StoredHist, consistency};
 
 /// Identifies the file format.
 pub const FORMAT: &str = "stampede-sweep-part/1";
@@ -158,7 +159,7 @@ fn cells_in_shard(total: usize, (index, count): (usize, usize)) -> usize {
 /// What the spec says besides the scenario, checked before the sweep is built.
 fn check_spec(name: &str, spec: &SweepSpec) -> Result<(), String> {
     for m in &spec.metrics {
-        catalog::lookup(m).map_err(|e| format!("{name}: metrics: {e}"))?;
+        Metric::lookup(m).map_err(|e| format!("{name}: metrics: {e}"))?;
     }
     if spec.seeds.len() < 2 {
         return Err(format!("{name}: {} seed(s); a sweep has at least 2", spec.seeds.len()));

@@ -24,6 +24,7 @@ mod plan_timeouts;
 mod progress;
 mod properties;
 mod proxy;
+mod replication;
 mod report_folders;
 mod reports;
 mod scope;

@@ -25,8 +25,8 @@ use super::overrides::Override;
 use super::raw::*;
 use super::source::{SourceMap, parse_path};
 use super::{CompareSpec, Scenario, limits};
+use crate::criteria::slo;
 use crate::model::chaos::ChaosEvent;
-use crate::slo;
 use crate::time::{SimDuration, SimTime};
 use backend::{resolve_class, resolve_pool, resolve_price, resolve_proxy};
 use clients::{resolve_chaos, resolve_strategy, resolve_swarm};
@@ -208,7 +208,7 @@ fn resolve(cx: &mut Ctx<'_>, raw: RawScenario, text: &str, file: &str) -> Scenar
         if let Some(cond) = cx.get(&path, &Some(cond.clone())) {
             match slo::parse(metric, &cond) {
                 Ok(t) => thresholds.push(t),
-                Err(e) => cx.error(&path, e),
+                Err(e) => cx.error(&path, e.to_string()),
             }
         }
     }
@@ -304,10 +304,10 @@ fn resolve_compare(
         .filter_map(|(i, s)| cx.reference(&format!("compare.swarms[{i}]"), "swarm", s, swarm_names))
         .collect();
     let objective =
-        cx.get("compare.objective", &c.objective).and_then(|o| match crate::compare::objective::parse(&o) {
+        cx.get("compare.objective", &c.objective).and_then(|o| match crate::criteria::objective::parse(&o) {
             Ok(o) => Some(o),
             Err(e) => {
-                cx.error("compare.objective", e);
+                cx.error("compare.objective", e.to_string());
                 None
             }
         });

@@ -1,4 +1,4 @@
-//! Human units in scenario files: durations (`"250ms"`, `"2m30s"`, `"3.5s"`, `"1h"`)
+//! Human units, in scenario files and thresholds alike: durations (`"250ms"`, `"2m30s"`, `"3.5s"`, `"1h"`)
 //! and rates (`"12/s"`, `"300/min"`).
 //!
 //! Units are always explicit: a bare `90` is rejected, because nobody can tell

@@ -1,0 +1,112 @@
+//! Replication: one configuration run on several seeds, and what the seeds
+//! say together — the same way for `compare`, `sweep` and `plan`.
+//!
+//! - **Seeds.** A replicated command runs `n` consecutive seeds from the
+//!   scenario's own ([`seeds`]); every variant gets the same seeds, so seed k
+//!   gives every variant the same traffic (common random numbers).
+//! - **Variants.** A variant is the scenario's text with overrides (a sweep's
+//!   grid point, a plan's candidate value) and optionally one strategy for some
+//!   swarms (a comparison's or a sweep's strategy) ([`Variant`]).
+//! - **Per-seed values.** [`per_seed`] reads a metric from each seed's summary:
+//!   a number, +∞ (a percentile counting failures that falls among them), or
+//!   undefined (no sample, no denominator).
+//! - **Aggregation, and the one rule for undefined values.** A metric's mean
+//!   and 95% interval are over the seeds where it is defined, and the
+//!   interval's `n` says how many ([`aggregate`]); it is undefined only when no
+//!   seed defines it. Each seed's value, undefined ones included, is kept
+//!   beside it. A threshold, however, is met only when the metric is defined in
+//!   *every* seed ([`Threshold::judge`]): a p99 with no success in one seed
+//!   says nothing about that seed, so the others cannot vouch for it.
+//! - **One SLO judge.** [`Threshold::judge`] with [`Rule::Mean`] (`run`,
+//!   `compare`, a sweep point's `slo_met`) or [`Rule::Bound`] (`plan`), and
+//!   [`Threshold::seeds_meeting`] for the count of seeds that meet it.
+
+use crate::criteria::Metric;
+pub use crate::criteria::slo::{Judgement, Rule, Threshold};
+use crate::metrics::summary::Summary;
+use crate::scenario::{Override, Scenario, ScenarioErrors};
+use crate::stats::{Interval, mean_ci};
+
+/// The `n` seeds of a replicated command: `first`, `first + 1`, …
+pub fn seeds(first: u64, n: u32) -> Vec<u64> {
+    (0..u64::from(n)).map(|k| first.wrapping_add(k)).collect()
+}
+
+/// A metric's value in each seed's summary, in seed order (None: undefined).
+pub fn per_seed<'a>(summaries: impl IntoIterator<Item = &'a Summary>, m: Metric) -> Vec<Option<f64>> {
+    summaries.into_iter().map(|s| s.metric(m)).collect()
+}
+
+/// The mean and 95% interval over the seeds where the metric is defined,
+/// clipped to the metric's range; None when no seed defines it.
+pub fn aggregate(m: Metric, values: &[Option<f64>]) -> Option<Interval> {
+    let xs: Vec<f64> = values.iter().flatten().copied().collect();
+    mean_ci(&xs).map(|i| i.within(m.range()))
+}
+
+/// A variant of a scenario: overrides on top of the base ones, and
+/// optionally a strategy for some swarms.
+#[derive(Clone, Debug, Default)]
+pub struct Variant<'a> {
+    /// Overrides after the base ones (a grid point, a candidate value).
+    pub overrides: Vec<Override>,
+    /// The strategy the swarms `swarms` take (None: each keeps its own).
+    pub strategy: Option<&'a str>,
+}
+
+/// The scenario text every variant starts from.
+#[derive(Clone, Copy, Debug)]
+pub struct Base<'a> {
+    pub text: &'a str,
+    pub file: &'a str,
+    /// `--set` overrides, applied to every variant.
+    pub sets: &'a [Override],
+}
+
+/// Why a variant cannot be built.
+#[derive(Debug, thiserror::Error)]
+pub enum VariantError {
+    #[error(transparent)]
+    Scenario(#[from] ScenarioErrors),
+    /// The strategy is not one the scenario defines (the message says which).
+    #[error("{0}")]
+    Strategy(String),
+}
+
+impl Base<'_> {
+    /// The base scenario: the text with the `--set` overrides.
+    pub fn scenario(&self) -> Result<Scenario, ScenarioErrors> {
+        Scenario::parse_with(self.text, self.file, self.sets)
+    }
+
+    /// Validates the variant; `swarms` are the swarms its strategy applies to
+    /// (None: every swarm).
+    pub fn variant(&self, v: &Variant<'_>, swarms: Option<&[usize]>) -> Result<Scenario, VariantError> {
+        let mut all = self.sets.to_vec();
+        all.extend(v.overrides.iter().cloned());
+        let sc = Scenario::parse_with(self.text, self.file, &all)?;
+        with_strategy(sc, v.strategy, swarms)
+    }
+}
+
+/// `sc` with the swarms `swarms` (None: every swarm) using `strategy`, if given.
+pub fn with_strategy(sc: Scenario, strategy: Option<&str>, swarms: Option<&[usize]>) -> Result<Scenario, VariantError> {
+    let Some(name) = strategy else { return Ok(sc) };
+    let all: Vec<usize> = (0..sc.swarms.len()).collect();
+    sc.with_strategy_for(name, swarms.unwrap_or(&all)).map_err(VariantError::Strategy)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aggregates_over_defined_seeds_and_clips_to_the_range() {
+        let i = aggregate(Metric::SuccessRate, &[Some(0.9), None, Some(1.0), Some(1.0)]).expect("defined");
+        assert_eq!(i.n, 3);
+        assert!((i.mean - 0.966_666_666).abs() < 1e-6);
+        assert_eq!(i.hi, 1.0, "a ratio's interval stops at 100%");
+        assert_eq!(aggregate(Metric::CompletionP99, &[None, None]), None);
+        assert_eq!(seeds(u64::MAX, 2), [u64::MAX, 0]);
+    }
+}
