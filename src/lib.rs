@@ -22,6 +22,7 @@ pub mod cli;
 pub mod compare;
 pub mod criteria;
 pub mod engine;
+pub mod extended;
 pub mod format;
 pub mod metrics;
 pub mod model;

@@ -167,13 +167,13 @@ pub fn one_sided_bound(xs: &[f64], confidence: f64, upper: bool) -> Option<f64> 
 /// `"inf"` / `"-inf"` in JSON, undefined ones (NaN) as null.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Interval {
-    #[serde(with = "crate::metrics::extended::float")]
+    #[serde(with = "crate::extended::float")]
     pub mean: f64,
     /// Lower and upper bound: −∞ and +∞ when n = 1 (one value says nothing
     /// about the spread); equal to the mean when the mean is infinite (exact).
-    #[serde(with = "crate::metrics::extended::float")]
+    #[serde(with = "crate::extended::float")]
     pub lo: f64,
-    #[serde(with = "crate::metrics::extended::float")]
+    #[serde(with = "crate::extended::float")]
     pub hi: f64,
     /// Replications that had a value.
     pub n: usize,

@@ -148,7 +148,7 @@ impl Comparison {
                 per_seed: metrics.iter().map(|m| (m.to_string(), values[s][m].clone())).collect(),
                 cost: cells[s]
                     .iter()
-                    .map(|c| plan.scenario.cost(&c.summary.gpu))
+                    .map(|c| c.summary.gpu.cost(&plan.scenario))
                     .collect::<Option<Vec<f64>>>()
                     .and_then(|xs| mean_ci(&xs)),
                 vs_baseline: metrics
@@ -295,7 +295,7 @@ fn verdict(
         let (c, d) = deciding(plan, values, w, runner_up).expect("a winner beat the runner-up on some criterion");
         let m = c.metric;
         let show =
-            |i: Option<Interval>| i.map_or("undefined".into(), |i| crate::report::units::value(m.name(), i.mean));
+            |i: Option<Interval>| i.map_or("undefined".into(), |i| crate::criteria::show::value(m.name(), i.mean));
         return format!(
             "{} wins: it beats every other strategy on the objective ({objective}). Against the runner-up {}, {} is {} vs {} ({}, 95% paired interval over {seeds} seeds).",
             name(w),
@@ -303,7 +303,7 @@ fn verdict(
             m,
             show(mean(w, m)),
             show(mean(runner_up, m)),
-            crate::report::units::difference(m.name(), &d),
+            crate::criteria::show::difference(m.name(), &d),
         );
     }
     let firsts: Vec<usize> = order.iter().copied().filter(|&s| rank[s] == 1).collect();
@@ -428,8 +428,8 @@ arrivals = { process = "poisson", rate = "1/s" }
         let c = Comparison::build(&p, &all);
         assert!(c.strategies.iter().all(|s| s.attempts_per_request.is_empty()), "no shares of 0 without requests");
         let one = paired_difference(&[Some(2.0)], &[Some(1.0)]).expect("a pair");
-        assert_eq!(crate::report::units::difference("completion_p99", &one), "+1.00s ±∞");
-        assert_eq!(crate::report::units::difference("rate_503", &one), "+100.00pp ±∞");
+        assert_eq!(crate::criteria::show::difference("completion_p99", &one), "+1.00s ±∞");
+        assert_eq!(crate::criteria::show::difference("rate_503", &one), "+100.00pp ±∞");
     }
 
     #[test]

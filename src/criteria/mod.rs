@@ -10,6 +10,7 @@
 
 pub mod metric;
 pub mod objective;
+pub mod show;
 pub mod slo;
 
 pub use metric::{Better, Metric, Unit, UnknownMetric};

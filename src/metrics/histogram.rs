@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::time::SimDuration;
 
-/// Three significant digits from 1 µs to about 11.6 days.
-pub const HIGHEST_US: u64 = 1_000_000_000_000;
+/// Three significant digits from 1 µs to about 11.6 days (a documented limit).
+pub const HIGHEST_US: u64 = crate::scenario::limits::HISTOGRAM_HIGHEST_US;
 
 /// A latency distribution recorded as it happens (constant memory).
 #[derive(Clone, Debug)]

@@ -101,6 +101,22 @@ pub struct SloResult {
     pub passed: bool,
 }
 
+impl Gpu {
+    /// What the instance-seconds cost: the sum over the scenario's priced
+    /// pools of their instance-hours times their price; None when no pool
+    /// has a price.
+    pub fn cost(&self, sc: &Scenario) -> Option<f64> {
+        let priced: Vec<(&str, f64)> =
+            sc.pools.iter().zip(&sc.prices).filter_map(|(p, price)| Some((p.name.as_str(), (*price)?))).collect();
+        (!priced.is_empty()).then(|| {
+            priced
+                .iter()
+                .map(|(name, price)| self.pools.get(*name).map_or(0.0, |p| p.instance_seconds) / 3600.0 * price)
+                .sum()
+        })
+    }
+}
+
 impl SloResult {
     /// The result of a judgement (see [`Threshold::judge`]).
     pub fn new(t: &Threshold, j: Judgement) -> SloResult {

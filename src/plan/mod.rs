@@ -296,7 +296,7 @@ fn judge(sc: &Scenario, index: usize, axis: &Axis, runs: &[crate::engine::Run], 
             cost_per_seed: runs.iter().map(|r| r.summary.gpu.instance_seconds).collect(),
             money: runs
                 .iter()
-                .map(|r| sc.cost(&r.summary.gpu))
+                .map(|r| r.summary.gpu.cost(sc))
                 .collect::<Option<Vec<f64>>>()
                 .and_then(|xs| mean_ci(&xs)),
             amplification: interval(Metric::Amplification),
@@ -326,7 +326,7 @@ fn verdict(axis: &Axis, req: &PlanRequest, done: &BTreeMap<usize, Evaluated>, re
         Some(i) => {
             let e = &done[&i];
             let cost = e.candidate.cost.map_or(String::new(), |c| {
-                format!(", costing {} instance-hours", crate::report::units::interval("instance_seconds", &c))
+                format!(", costing {} instance-hours", crate::criteria::show::interval("instance_seconds", &c))
             });
             let below = if i == 0 {
                 format!(" It is the lowest value tried: {} may meet the SLOs too.", axis.key)

@@ -144,7 +144,7 @@ pub fn print_summary<W: Write>(mut w: W, sc: &Scenario, s: &Summary) -> io::Resu
     } else {
         String::new()
     };
-    let cost = sc.cost(g).map_or(String::new(), |c| format!(" · cost {}", units::money(c)));
+    let cost = g.cost(sc).map_or(String::new(), |c| format!(" · cost {}", units::money(c)));
     writeln!(
         w,
         "gpu           instance-hours {}{cost} · GPU-hours busy {}, wasted {}{}",

@@ -10,7 +10,6 @@
 //! [`estimate_events`], the events a whole run will produce. Only the event estimate can be lifted
 //! (`--no-limits`); the table of every limit is in docs/scenario-format.md.
 
-use crate::metrics::{LatencyHist, PoolLevels, Row};
 use crate::model::chaos::{peak_traffic_factor, traffic_profile};
 use crate::scenario::{ArrivalSpec, Scenario};
 use crate::time::SimDuration;
@@ -103,14 +102,26 @@ pub fn min_interval(cx: &mut Ctx<'_>, path: &str, d: SimDuration, min: SimDurati
     }
 }
 
+/// The highest duration, in µs, the latency histograms record exactly (three
+/// significant digits from 1 µs to about 11.6 days); `metrics` builds them with it.
+pub const HISTOGRAM_HIGHEST_US: u64 = 1_000_000_000_000;
+/// Bytes of one latency histogram's counts, of one time-series row without
+/// pools, and what each pool adds to a row: the measured sizes of
+/// `metrics::LatencyHist`, `metrics::Row` and `metrics::PoolLevels`, which a
+/// test in `metrics` keeps equal to these (the scenario sits below the
+/// recorder, so it cannot measure them itself).
+pub const HISTOGRAM_BYTES: u64 = 253_952;
+pub const ROW_BYTES: u64 = 168;
+pub const POOL_ROW_BYTES: u64 = 56;
+
 /// The longest duration the latency histograms record exactly.
 pub fn histogram_range() -> SimDuration {
-    SimDuration::from_nanos(LatencyHist::default().histogram().high().saturating_mul(1000))
+    SimDuration::from_nanos(HISTOGRAM_HIGHEST_US.saturating_mul(1000))
 }
 
 /// Bytes one time-series row takes with `pools` pools.
 pub fn row_bytes(pools: usize) -> u64 {
-    (size_of::<Row>() + pools * size_of::<PoolLevels>()) as u64
+    ROW_BYTES + pools as u64 * POOL_ROW_BYTES
 }
 
 /// Rows one run may have with `pools` pools.
@@ -127,8 +138,7 @@ pub fn rows(sc: &Scenario) -> u64 {
 /// Bytes a comparison keeps per finished run: its completion histogram and
 /// its time series.
 pub fn bytes_per_kept_run(sc: &Scenario) -> u64 {
-    let hist = LatencyHist::default().histogram().distinct_values() as u64 * 8;
-    hist + rows(sc) * row_bytes(sc.pools.len())
+    HISTOGRAM_BYTES + rows(sc) * row_bytes(sc.pools.len())
 }
 
 /// Checks the limits that need the whole scenario; called by `resolve`, also

@@ -77,19 +77,6 @@ pub struct CompareSpec {
 }
 
 impl Scenario {
-    /// What the instance-seconds of a run cost: the sum over priced pools of
-    /// their instance-hours times their price; None when no pool has a price.
-    pub fn cost(&self, gpu: &crate::metrics::summary::Gpu) -> Option<f64> {
-        let priced: Vec<(&str, f64)> =
-            self.pools.iter().zip(&self.prices).filter_map(|(p, price)| Some((p.name.as_str(), (*price)?))).collect();
-        (!priced.is_empty()).then(|| {
-            priced
-                .iter()
-                .map(|(name, price)| gpu.pools.get(*name).map_or(0.0, |p| p.instance_seconds) / 3600.0 * price)
-                .sum()
-        })
-    }
-
     /// Loads and validates a scenario file.
     pub fn load(path: &Path) -> Result<Scenario, ScenarioErrors> {
         Scenario::load_with(path, &[])

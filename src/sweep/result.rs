@@ -86,7 +86,7 @@ impl SweepResult {
                     .filter(|c| slos.iter().all(|t| t.seeds_meeting(&[c.summary.metric(t.metric)]) == 1))
                     .count();
                 let slo_met = slos.iter().all(|t| t.judge(&per_seed(summaries(), t.metric), Rule::Mean).passed);
-                let costs: Option<Vec<f64>> = group.iter().map(|c| sweep.base.cost(&c.summary.gpu)).collect();
+                let costs: Option<Vec<f64>> = group.iter().map(|c| c.summary.gpu.cost(&sweep.base)).collect();
                 let mut pooled = LatencyHist::default();
                 for c in group {
                     pooled.merge_from(

@@ -18,6 +18,7 @@ mod install;
 mod limits;
 mod memory;
 mod merge_validation;
+mod module_graph;
 mod overrides;
 mod plan;
 mod plan_timeouts;

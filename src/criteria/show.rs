@@ -67,7 +67,7 @@ fn number(v: f64, decimals: usize, signed: bool) -> String {
     };
     let body = format!("{:.*}", decimals, v.abs());
     let (int, frac) = body.split_once('.').map_or((body.as_str(), None), |(i, f)| (i, Some(f)));
-    let int = int.parse::<u64>().map_or(int.to_string(), crate::report::text::thousands);
+    let int = int.parse::<u64>().map_or(int.to_string(), crate::format::thousands);
     match frac {
         Some(f) => format!("{sign}{int}.{f}"),
         None => format!("{sign}{int}"),
