@@ -16,8 +16,8 @@ use std::collections::BTreeMap;
 
 use toml_edit::Document;
 
-pub use backend::DISTS;
-pub use clients::{CHAOS_KINDS, KINDS, PROCESSES};
+pub use backend::{DIRECTORS, DISTS, SCALE_METRICS};
+pub use clients::{CHAOS_KINDS, JITTERS, KINDS, ON_FAILURE, PROCESSES, SPACINGS};
 pub use ctx::Ctx;
 
 use super::error::{ScenarioError, ScenarioErrors};
@@ -316,3 +316,57 @@ fn resolve_compare(
 
 const WHY_SEEDS: &str =
     "intervals narrow as 1/√N: 1000 seeds are already 10× narrower than 10, and each seed is a whole run";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each table of choices names distinct values by distinct names: a name
+    /// means its value whatever the table's order.
+    fn one_name_per_value<T: Copy + PartialEq + std::fmt::Debug>(table: &[(&str, T)]) {
+        for (i, (a, x)) in table.iter().enumerate() {
+            for (b, y) in &table[i + 1..] {
+                assert!(a != b && x != y, "{a} = {x:?} and {b} = {y:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_choice_table_is_one_to_one() {
+        one_name_per_value(&backend::DIST_CHOICES);
+        one_name_per_value(&DIRECTORS);
+        one_name_per_value(&SCALE_METRICS);
+        one_name_per_value(&clients::KIND_CHOICES);
+        one_name_per_value(&clients::PROCESS_CHOICES);
+        one_name_per_value(&clients::CHAOS_CHOICES);
+        one_name_per_value(&JITTERS);
+        one_name_per_value(&SPACINGS);
+        one_name_per_value(&ON_FAILURE);
+        assert_eq!(KINDS, ["none", "immediate", "fixed", "exponential", "stepped"]);
+    }
+
+    #[test]
+    fn a_choice_is_the_value_its_name_means() {
+        let sc = Scenario::parse(
+            "[scenario]\nname = \"c\"\nduration = \"1m\"\n[proxy]\ndirector = \"least_connections\"\n[pool.gpu]\n\
+             [class.c]\npool = \"gpu\"\nservice = { dist = \"gamma\", mean = \"1s\", cv = 2.0 }\n\
+             [strategy.s]\nkind = \"exponential\"\nbase = \"1s\"\ncap = \"8s\"\njitter = \"equal\"\n\
+             [swarm.w]\nclass = \"c\"\nstrategy = \"s\"\narrivals = { process = \"constant\", rate = \"1/s\" }\n",
+            "c.toml",
+        )
+        .expect("valid");
+        assert_eq!(sc.proxy.director, crate::model::proxy::DirectorKind::LeastConnections);
+        let b = &sc.strategies[sc.swarms[0].strategy].policy.backoff;
+        assert!(matches!(
+            b,
+            crate::model::retry::Backoff::Exponential { jitter: crate::model::retry::Jitter::Equal, .. }
+        ));
+        assert!(
+            matches!(
+                &sc.swarms[0].arrivals,
+                crate::scenario::ArrivalSpec::Open { spacing: crate::model::workload::Spacing::Uniform, .. }
+            ),
+            "constant arrivals are evenly spaced"
+        );
+    }
+}
