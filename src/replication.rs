@@ -20,11 +20,14 @@
 //! - **One SLO judge.** [`Threshold::judge`] with [`Rule::Mean`] (`run`,
 //!   `compare`, a sweep point's `slo_met`) or [`Rule::Bound`] (`plan`), and
 //!   [`Threshold::seeds_meeting`] for the count of seeds that meet it.
+//! - **One error type**, [`Error`], for everything that stops the three
+//!   commands before or while they run.
 
-use crate::criteria::Metric;
 pub use crate::criteria::slo::{Judgement, Rule, Threshold};
+use crate::criteria::{CriteriaError, Metric, UnknownMetric};
+use crate::engine::Stalled;
 use crate::metrics::summary::Summary;
-use crate::scenario::{Override, Scenario, ScenarioErrors};
+use crate::scenario::{Override, Scenario, ScenarioErrors, UnknownName};
 use crate::stats::{Interval, mean_ci};
 
 /// The `n` seeds of a replicated command: `first`, `first + 1`, …
@@ -46,12 +49,14 @@ pub fn aggregate(m: Metric, values: &[Option<f64>]) -> Option<Interval> {
 
 /// A variant of a scenario: overrides on top of the base ones, and
 /// optionally a strategy for some swarms.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Variant<'a> {
     /// Overrides after the base ones (a grid point, a candidate value).
     pub overrides: Vec<Override>,
     /// The strategy the swarms `swarms` take (None: each keeps its own).
     pub strategy: Option<&'a str>,
+    /// The flag that named the strategy, for errors.
+    pub flag: &'static str,
 }
 
 /// The scenario text every variant starts from.
@@ -63,14 +68,27 @@ pub struct Base<'a> {
     pub sets: &'a [Override],
 }
 
-/// Why a variant cannot be built.
+/// Why a replicated command (compare, sweep, plan) cannot run.
 #[derive(Debug, thiserror::Error)]
-pub enum VariantError {
+pub enum Error {
+    /// The scenario, or a variant of it (a grid point, a candidate value), is invalid.
     #[error(transparent)]
     Scenario(#[from] ScenarioErrors),
-    /// The strategy is not one the scenario defines (the message says which).
+    /// A strategy or swarm named on the command line (`flag`) that the scenario lacks.
+    #[error("{flag}: {source}")]
+    Unknown { flag: &'static str, source: UnknownName },
+    /// A metric named on the command line (`flag`) that is no metric.
+    #[error("{flag}: {source}")]
+    Metric { flag: &'static str, source: UnknownMetric },
+    /// A threshold or an objective that cannot be read.
+    #[error("{flag} {source}")]
+    Criteria { flag: &'static str, source: CriteriaError },
+    /// What was asked cannot be done as asked; the message says why and what to write.
     #[error("{0}")]
-    Strategy(String),
+    Usage(String),
+    /// A run stopped because simulated time stopped advancing.
+    #[error("{file}: {source}")]
+    Stalled { file: String, source: Stalled },
 }
 
 impl Base<'_> {
@@ -81,19 +99,25 @@ impl Base<'_> {
 
     /// Validates the variant; `swarms` are the swarms its strategy applies to
     /// (None: every swarm).
-    pub fn variant(&self, v: &Variant<'_>, swarms: Option<&[usize]>) -> Result<Scenario, VariantError> {
+    pub fn variant(&self, v: &Variant<'_>, swarms: Option<&[usize]>) -> Result<Scenario, Error> {
         let mut all = self.sets.to_vec();
         all.extend(v.overrides.iter().cloned());
         let sc = Scenario::parse_with(self.text, self.file, &all)?;
-        with_strategy(sc, v.strategy, swarms)
+        with_strategy(sc, v.strategy, swarms, v.flag)
     }
 }
 
-/// `sc` with the swarms `swarms` (None: every swarm) using `strategy`, if given.
-pub fn with_strategy(sc: Scenario, strategy: Option<&str>, swarms: Option<&[usize]>) -> Result<Scenario, VariantError> {
+/// `sc` with the swarms `swarms` (None: every swarm) using `strategy`, if
+/// given; `flag` names where the strategy came from, for the error.
+pub fn with_strategy(
+    sc: Scenario,
+    strategy: Option<&str>,
+    swarms: Option<&[usize]>,
+    flag: &'static str,
+) -> Result<Scenario, Error> {
     let Some(name) = strategy else { return Ok(sc) };
     let all: Vec<usize> = (0..sc.swarms.len()).collect();
-    sc.with_strategy_for(name, swarms.unwrap_or(&all)).map_err(VariantError::Strategy)
+    sc.with_strategy_for(name, swarms.unwrap_or(&all)).map_err(|source| Error::Unknown { flag, source })
 }
 
 #[cfg(test)]
@@ -108,5 +132,28 @@ mod tests {
         assert_eq!(i.hi, 1.0, "a ratio's interval stops at 100%");
         assert_eq!(aggregate(Metric::CompletionP99, &[None, None]), None);
         assert_eq!(seeds(u64::MAX, 2), [u64::MAX, 0]);
+    }
+
+    #[test]
+    fn a_variant_names_what_is_wrong_by_kind() {
+        let text = "[scenario]\nname = \"v\"\nduration = \"1m\"\n[pool.gpu]\n[class.c]\npool = \"gpu\"\n\
+                    service = { dist = \"constant\", value = \"1s\" }\n[strategy.full_jitter]\nkind = \"immediate\"\n\
+                    [swarm.s]\nclass = \"c\"\narrivals = { process = \"poisson\", rate = \"1/s\" }\n";
+        let base = Base { text, file: "v.toml", sets: &[] };
+        let v = Variant { overrides: Vec::new(), strategy: Some("fulljitter"), flag: "--strategy" };
+        match base.variant(&v, None) {
+            Err(Error::Unknown { flag: "--strategy", source }) => {
+                assert_eq!(source.suggestion.as_deref(), Some("full_jitter"));
+                assert_eq!(
+                    Error::Unknown { flag: "--strategy", source }.to_string(),
+                    "--strategy: unknown strategy `fulljitter`; the scenario defines: full_jitter, none \
+                     (did you mean `full_jitter`?)"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        let bad: Override = "pool.gpu.slots=0".parse().expect("an override");
+        let v = Variant { overrides: vec![bad], strategy: None, flag: "--strategy" };
+        assert!(matches!(base.variant(&v, None), Err(Error::Scenario(_))));
     }
 }

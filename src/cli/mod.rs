@@ -302,6 +302,13 @@ impl Failure {
     }
 }
 
+/// Every error of compare, sweep and plan is bad input: exit code 2.
+impl From<crate::replication::Error> for Failure {
+    fn from(e: crate::replication::Error) -> Self {
+        Failure::usage(e.to_string())
+    }
+}
+
 impl From<crate::scenario::ScenarioErrors> for Failure {
     fn from(e: crate::scenario::ScenarioErrors) -> Self {
         Failure::usage(e.to_string())

@@ -27,8 +27,8 @@ use crate::criteria::Metric;
 use crate::criteria::slo::Threshold;
 use crate::engine::simulate;
 use crate::metrics::LatencyHist;
-use crate::replication::{Base, Rule, Variant, VariantError, aggregate, per_seed};
-use crate::scenario::{Override, Scenario, ScenarioErrors};
+use crate::replication::{Base, Error, Rule, Variant, aggregate, per_seed};
+use crate::scenario::{Override, Scenario};
 use crate::stats::{Interval, mean_ci};
 use crate::sweep::grid::Axis;
 
@@ -105,22 +105,6 @@ pub struct PlanResult {
     pub timeouts: Option<vcl::Timeouts>,
 }
 
-/// Why a plan cannot run.
-#[derive(Debug)]
-pub enum PlanError {
-    Usage(String),
-    Scenario(ScenarioErrors),
-}
-
-impl std::fmt::Display for PlanError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            PlanError::Usage(s) => f.write_str(s),
-            PlanError::Scenario(e) => write!(f, "{e}"),
-        }
-    }
-}
-
 /// One evaluation: the candidate and its runs' time to first byte and chunk gaps.
 struct Evaluated {
     index: usize,
@@ -130,12 +114,9 @@ struct Evaluated {
 }
 
 /// The scenario at one value of the key.
-fn scenario_at(source: &Base<'_>, axis: &Axis, i: usize, strategy: Option<&str>) -> Result<Scenario, PlanError> {
-    let v = Variant { overrides: vec![axis.levels[i].set.clone()], strategy };
-    source.variant(&v, None).map_err(|e| match e {
-        VariantError::Scenario(e) => PlanError::Scenario(e),
-        VariantError::Strategy(e) => PlanError::Usage(format!("--strategy: {e}")),
-    })
+fn scenario_at(source: &Base<'_>, axis: &Axis, i: usize, strategy: Option<&str>) -> Result<Scenario, Error> {
+    let v = Variant { overrides: vec![axis.levels[i].set.clone()], strategy, flag: "--strategy" };
+    source.variant(&v, None)
 }
 
 /// Plans `req` for the scenario `text` (from `file`, with `sets` applied).
@@ -146,37 +127,37 @@ pub fn plan(
     req: &PlanRequest,
     jobs: usize,
     tick: &(dyn Fn() + Sync),
-) -> Result<PlanResult, PlanError> {
-    let axis = Axis::parse_as(&req.tune, "--tune").map_err(|e| PlanError::Usage(format!("--tune {e}")))?;
+) -> Result<PlanResult, Error> {
+    let axis = Axis::parse_as(&req.tune, "--tune").map_err(|e| Error::Usage(format!("--tune {e}")))?;
     // Bisection needs values in increasing order: a range, or a sorted list.
     let increasing = axis.levels.windows(2).all(|w| w[0].number < w[1].number);
     if !axis.numeric() || axis.levels.len() < 2 || !increasing {
-        return Err(PlanError::Usage(format!(
+        return Err(Error::Usage(format!(
             "--tune `{}`: give increasing numbers or durations, e.g. the range pool.gpu.max_instances=4..64",
             req.tune
         )));
     }
     if req.slos.is_empty() {
-        return Err(PlanError::Usage("nothing to plan for: give --slo \"metric<value\" or an [slo] section".into()));
+        return Err(Error::Usage("nothing to plan for: give --slo \"metric<value\" or an [slo] section".into()));
     }
     if req.seeds < 2 {
-        return Err(PlanError::Usage("--seeds must be at least 2 (the decision needs a confidence bound)".into()));
+        return Err(Error::Usage("--seeds must be at least 2 (the decision needs a confidence bound)".into()));
     }
     if !(0.5..1.0).contains(&req.confidence) {
-        return Err(PlanError::Usage(format!("--confidence must be in [0.5, 1), got {}", req.confidence)));
+        return Err(Error::Usage(format!("--confidence must be in [0.5, 1), got {}", req.confidence)));
     }
     let source = Base { text, file, sets };
-    let base = source.scenario().map_err(PlanError::Scenario)?;
+    let base = source.scenario().map_err(Error::Scenario)?;
     // Validate every value before simulating any.
     for i in 0..axis.levels.len() {
         let sc = scenario_at(&source, &axis, i, req.strategy.as_deref())?;
         if !req.no_limits {
-            sc.check_events().map_err(PlanError::Scenario)?;
+            sc.check_events().map_err(Error::Scenario)?;
         }
     }
     let seeds = crate::replication::seeds(base.seed, req.seeds);
     let mut done: BTreeMap<usize, Evaluated> = BTreeMap::new();
-    let mut evaluate = |i: usize| -> Result<bool, PlanError> {
+    let mut evaluate = |i: usize| -> Result<bool, Error> {
         if let Some(e) = done.get(&i) {
             return Ok(e.candidate.passed);
         }
@@ -184,7 +165,7 @@ pub fn plan(
         let runs = crate::parallel::map(seeds.len(), jobs, |k| simulate(&sc, seeds[k]), tick)
             .into_iter()
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| PlanError::Usage(format!("{file}: {e}")))?;
+            .map_err(|source| Error::Stalled { file: file.to_string(), source })?;
         let ev = judge(&sc, i, &axis, &runs, req);
         let passed = ev.candidate.passed;
         done.insert(i, ev);
@@ -220,7 +201,7 @@ pub fn plan(
                 let runs = crate::parallel::map(seeds.len(), jobs, |k| simulate(&off, seeds[k]), tick)
                     .into_iter()
                     .collect::<Result<Vec<_>, _>>()
-                    .map_err(|e| PlanError::Usage(format!("{file} (first_byte_timeout off): {e}")))?;
+                    .map_err(|source| Error::Stalled { file: format!("{file} (first_byte_timeout off)"), source })?;
                 Some(first_byte_of(&off, &runs))
             } else {
                 None

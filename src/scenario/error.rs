@@ -59,6 +59,21 @@ impl fmt::Display for ScenarioErrors {
 
 impl std::error::Error for ScenarioErrors {}
 
+/// A strategy or swarm name that the scenario does not define.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "unknown {what} `{name}`; the scenario defines: {}{}",
+    defined.join(", "),
+    suggestion.as_ref().map_or(String::new(), |s| format!(" (did you mean `{s}`?)"))
+)]
+pub struct UnknownName {
+    /// "strategy" or "swarm".
+    pub what: &'static str,
+    pub name: String,
+    pub defined: Vec<String>,
+    pub suggestion: Option<String>,
+}
+
 impl ScenarioErrors {
     pub fn first(&self) -> Option<&ScenarioError> {
         self.0.first()

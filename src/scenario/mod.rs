@@ -21,7 +21,7 @@ pub mod source;
 pub use crate::units;
 pub mod value;
 
-pub use error::{ScenarioError, ScenarioErrors, did_you_mean};
+pub use error::{ScenarioError, ScenarioErrors, UnknownName, did_you_mean};
 pub use overrides::Override;
 
 use std::path::Path;
@@ -119,23 +119,23 @@ impl Scenario {
     }
 
     /// The index of a strategy, or a message listing the defined ones.
-    pub fn find_strategy(&self, name: &str) -> Result<usize, String> {
+    pub fn find_strategy(&self, name: &str) -> Result<usize, UnknownName> {
         find_named("strategy", name, self.strategies.iter().map(|s| s.name.as_str()))
     }
 
     /// The index of a swarm, or a message listing the defined ones.
-    pub fn find_swarm(&self, name: &str) -> Result<usize, String> {
+    pub fn find_swarm(&self, name: &str) -> Result<usize, UnknownName> {
         find_named("swarm", name, self.swarms.iter().map(|s| s.name.as_str()))
     }
 
     /// Makes every swarm use the named strategy (`--strategy`).
-    pub fn with_strategy(self, name: &str) -> Result<Scenario, String> {
+    pub fn with_strategy(self, name: &str) -> Result<Scenario, UnknownName> {
         let all: Vec<usize> = (0..self.swarms.len()).collect();
         self.with_strategy_for(name, &all)
     }
 
     /// Makes the given swarms use the named strategy.
-    pub fn with_strategy_for(mut self, name: &str, swarms: &[usize]) -> Result<Scenario, String> {
+    pub fn with_strategy_for(mut self, name: &str, swarms: &[usize]) -> Result<Scenario, UnknownName> {
         let idx = self.find_strategy(name)?;
         for &s in swarms {
             self.swarms[s].strategy = idx;
@@ -199,13 +199,15 @@ pub fn read_text(path: &Path) -> Result<String, ScenarioErrors> {
 }
 
 /// The position of `name` among `names`, or a message listing them with a suggestion.
-fn find_named<'a>(what: &str, name: &str, names: impl Iterator<Item = &'a str> + Clone) -> Result<usize, String> {
-    names.clone().position(|n| n == name).ok_or_else(|| {
-        let all: Vec<&str> = names.clone().collect();
-        let mut msg = format!("unknown {what} `{name}`; the scenario defines: {}", all.join(", "));
-        if let Some(s) = did_you_mean(name, names) {
-            msg.push_str(&format!(" (did you mean `{s}`?)"));
-        }
-        msg
+fn find_named<'a>(
+    what: &'static str,
+    name: &str,
+    names: impl Iterator<Item = &'a str> + Clone,
+) -> Result<usize, UnknownName> {
+    names.clone().position(|n| n == name).ok_or_else(|| UnknownName {
+        what,
+        name: name.to_string(),
+        defined: names.clone().map(String::from).collect(),
+        suggestion: did_you_mean(name, names).map(String::from),
     })
 }

@@ -18,8 +18,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::criteria::Metric;
 use crate::engine::{Stalled, simulate};
-use crate::replication::{Base, Variant, VariantError, with_strategy};
-use crate::scenario::{Override, Scenario, ScenarioErrors};
+use crate::replication::{Base, Error, Variant, with_strategy};
+use crate::scenario::{Override, Scenario};
 use grid::Grid;
 use part::StoredCell;
 
@@ -67,40 +67,24 @@ pub struct Sweep {
     pub metrics: Vec<Metric>,
 }
 
-/// Why a sweep cannot run.
-#[derive(Debug)]
-pub enum SweepError {
-    Usage(String),
-    Scenario(ScenarioErrors),
-}
-
-impl std::fmt::Display for SweepError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            SweepError::Usage(s) => f.write_str(s),
-            SweepError::Scenario(e) => write!(f, "{e}"),
-        }
-    }
-}
-
 impl Sweep {
     /// Validates the base scenario, every grid point and every strategy.
-    pub fn new(spec: SweepSpec) -> Result<Sweep, SweepError> {
+    pub fn new(spec: SweepSpec) -> Result<Sweep, Error> {
         let sets: Vec<Override> = spec
             .sets
             .iter()
-            .map(|s| s.parse().map_err(|e| SweepError::Usage(format!("--set {e}"))))
+            .map(|s| s.parse().map_err(|e| Error::Usage(format!("--set {e}"))))
             .collect::<Result<_, _>>()?;
         let source = Base { text: &spec.scenario_text, file: &spec.file, sets: &sets };
-        let base = source.scenario().map_err(SweepError::Scenario)?;
+        let base = source.scenario().map_err(Error::Scenario)?;
         let metrics = spec
             .metrics
             .iter()
-            .map(|m| Metric::lookup(m).map_err(|e| SweepError::Usage(format!("--metrics: {e}"))))
+            .map(|m| Metric::lookup(m).map_err(|source| Error::Metric { flag: "--metrics", source }))
             .collect::<Result<_, _>>()?;
-        let grid = Grid::parse(&spec.vary).map_err(|e| SweepError::Usage(format!("--vary {e}")))?;
+        let grid = Grid::parse(&spec.vary).map_err(|e| Error::Usage(format!("--vary {e}")))?;
         if spec.seeds.is_empty() {
-            return Err(SweepError::Usage("a sweep needs at least one seed".into()));
+            return Err(Error::Usage("a sweep needs at least one seed".into()));
         }
         let swarms: Vec<usize> = if spec.swarms.is_empty() {
             (0..base.swarms.len()).collect()
@@ -109,10 +93,10 @@ impl Sweep {
                 .iter()
                 .map(|s| base.find_swarm(s))
                 .collect::<Result<_, _>>()
-                .map_err(|e| SweepError::Usage(format!("--swarms: {e}")))?
+                .map_err(|source| Error::Unknown { flag: "--swarms", source })?
         };
         for s in &spec.strategies {
-            base.find_strategy(s).map_err(|e| SweepError::Usage(format!("--strategies: {e}")))?;
+            base.find_strategy(s).map_err(|source| Error::Unknown { flag: "--strategies", source })?;
         }
         let mut scenarios = Vec::with_capacity(grid.points());
         let strategies: Vec<Option<&str>> = if spec.strategies.is_empty() {
@@ -121,20 +105,20 @@ impl Sweep {
             spec.strategies.iter().map(|s| Some(s.as_str())).collect()
         };
         for p in 0..grid.points() {
-            let v = Variant { overrides: grid.overrides(p), strategy: None };
+            let v = Variant { overrides: grid.overrides(p), strategy: None, flag: "--strategies" };
             let sc = source.variant(&v, None).map_err(|e| match e {
                 // Name the grid point so the user knows which --vary value broke it.
-                VariantError::Scenario(mut e) => {
+                Error::Scenario(mut e) => {
                     for err in &mut e.0 {
                         err.message = format!("{} (at grid point {})", err.message, grid.label(p));
                     }
-                    SweepError::Scenario(e)
+                    Error::Scenario(e)
                 }
-                VariantError::Strategy(e) => SweepError::Usage(e),
+                other => other,
             })?;
             let variants = strategies
                 .iter()
-                .map(|&s| with_strategy(sc.clone(), s, Some(&swarms)).map_err(|e| SweepError::Usage(e.to_string())))
+                .map(|&s| with_strategy(sc.clone(), s, Some(&swarms), "--strategies"))
                 .collect::<Result<_, _>>()?;
             scenarios.push(variants);
         }
