@@ -230,7 +230,7 @@ fn seeds(s: &str) -> Result<u32, String> {
     if n < 2 {
         return Err(format!("must be at least 2, got {n}"));
     }
-    crate::scenario::limits::check_seeds("--seeds", n)?;
+    crate::scenario::limits::check_seeds("--seeds", n).map_err(|e| e.to_string())?;
     Ok(n as u32)
 }
 

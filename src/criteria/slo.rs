@@ -120,7 +120,7 @@ pub fn parse(metric: &str, condition: &str) -> Result<Threshold, CriteriaError> 
     let v = rest.trim();
     let limit = match m.unit() {
         Unit::Ratio => parse_ratio(metric, v),
-        Unit::Duration => parse_duration(v).map(|d| d.as_secs_f64()),
+        Unit::Duration => parse_duration(v).map(|d| d.as_secs_f64()).map_err(|e| e.to_string()),
         Unit::Number => v.parse::<f64>().map_err(|_| format!("`{v}` is not a number")),
     }
     .map_err(CriteriaError::Limit)?;

@@ -102,13 +102,13 @@ impl Scenario {
     /// The events one run is estimated to produce; refused beyond the
     /// documented limit unless the caller lifts it (`--no-limits`).
     pub fn check_events(&self) -> Result<(), ScenarioErrors> {
-        limits::check_events(self).map_err(|message| {
+        limits::check_events(self).map_err(|e| {
             ScenarioErrors(vec![ScenarioError {
                 file: self.source_path.clone(),
                 line: None,
                 column: None,
                 key: String::new(),
-                message,
+                message: e.to_string(),
                 help: None,
             }])
         })

@@ -100,7 +100,8 @@ fn range(text: &str) -> Result<Vec<String>, String> {
         return Ok((0..=n).map(|i| (i128::from(lo) + i128::from(i * st)).to_string()).collect());
     }
     if let (Ok(lo), Ok(hi)) = (parse_duration(a), parse_duration(b)) {
-        let st = parse_duration(step.ok_or("a duration range needs a step, e.g. 30s..3m:30s")?)?;
+        let st = parse_duration(step.ok_or("a duration range needs a step, e.g. 30s..3m:30s")?)
+            .map_err(|e| e.to_string())?;
         if st.is_zero() {
             return Err("the step must be positive".into());
         }
