@@ -27,10 +27,10 @@ use crate::criteria::Metric;
 use crate::criteria::slo::Threshold;
 use crate::engine::simulate;
 use crate::metrics::LatencyHist;
+use crate::replication::grid::Axis;
 use crate::replication::{Base, Error, Rule, Variant, aggregate, per_seed};
 use crate::scenario::{Override, Scenario};
 use crate::stats::{Interval, mean_ci};
-use crate::sweep::grid::Axis;
 
 /// Seeds per candidate when the command line does not say.
 pub const DEFAULT_SEEDS: u32 = 10;

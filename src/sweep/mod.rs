@@ -10,7 +10,8 @@
 //! An unsharded sweep goes through the same stored form as a merged one
 //! ([`part::StoredCell`]), so the two give identical results by construction.
 
-pub mod grid;
+/// The grid of variants (it belongs to replication: `plan` tunes one axis of it).
+pub use crate::replication::grid;
 pub mod part;
 pub mod result;
 

@@ -58,3 +58,22 @@ fn every_command_and_flag_is_in_cli_md() {
     }
     assert!(missing.is_empty(), "docs/cli.md lacks {missing:?}");
 }
+
+#[test]
+fn the_metric_table_says_what_the_metric_enum_says() {
+    use stampede::criteria::{Better, Unit};
+    let doc = read("docs/metrics.md");
+    for &m in Metric::ALL {
+        let row =
+            doc.lines().find(|l| l.starts_with(&format!("| `{m}` |"))).unwrap_or_else(|| panic!("no row for {m}"));
+        let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+        let unit = match m.unit() {
+            Unit::Ratio => "ratio",
+            Unit::Duration => "duration",
+            Unit::Number => "number",
+        };
+        let better = if m.better() == Better::Higher { "higher" } else { "lower" };
+        assert_eq!((cells[2], cells[3]), (unit, better), "{m}: {row}");
+        assert!(cells[5].starts_with(m.meaning()), "{m}: the docs say `{}`, the enum `{}`", cells[5], m.meaning());
+    }
+}

@@ -6,7 +6,8 @@
 //!   gives every variant the same traffic (common random numbers).
 //! - **Variants.** A variant is the scenario's text with overrides (a sweep's
 //!   grid point, a plan's candidate value) and optionally one strategy for some
-//!   swarms (a comparison's or a sweep's strategy) ([`Variant`]).
+//!   swarms (a comparison's or a sweep's strategy) ([`Variant`]); [`grid`]
+//!   parses `--vary` and `--tune` into the overrides.
 //! - **Per-seed values.** [`per_seed`] reads a metric from each seed's summary:
 //!   a number, +∞ (a percentile counting failures that falls among them), or
 //!   undefined (no sample, no denominator).
@@ -22,6 +23,8 @@
 //!   [`Threshold::seeds_meeting`] for the count of seeds that meet it.
 //! - **One error type**, [`Error`], for everything that stops the three
 //!   commands before or while they run.
+
+pub mod grid;
 
 pub use crate::criteria::slo::{Judgement, Rule, Threshold};
 use crate::criteria::{CriteriaError, Metric, UnknownMetric};
