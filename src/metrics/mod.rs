@@ -16,7 +16,7 @@ pub mod summary;
 mod timeseries;
 
 pub use completion_all::CompletionAll;
-pub use histogram::{HIGHEST_US, LatencyHist, Percentiles, StoredHist, ns_to_ms, rank_of, round3};
+pub use histogram::{HIGHEST_US, HistError, LatencyHist, Percentiles, StoredHist, ns_to_ms, rank_of, round3};
 pub use timeseries::{PoolLevels, Row, TimeSeries, WindowCounts};
 
 use crate::model::outcome::{OUTCOME_COUNT, Outcome};
