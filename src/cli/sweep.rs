@@ -117,7 +117,7 @@ pub fn merge(args: &MergeArgs) -> Result<u8, Failure> {
             serde_json::from_str(&text).map_err(|e| Failure::usage(format!("{name}: not a sweep part file: {e}")))?;
         parts.push((name, part));
     }
-    let (sw, cells) = part::merge(parts).map_err(Failure::usage)?;
+    let (sw, cells) = part::merge(parts).map_err(|e| Failure::usage(e.to_string()))?;
     finish(&sw, &cells, &args.output, &format!("merged {} part(s), {} cells", args.parts.len(), cells.len()))
 }
 
