@@ -40,8 +40,8 @@ pub enum GridError {
     #[error("`{spec}`: {problem}")]
     Axis { spec: String, problem: String },
     /// A value that is no valid override (`flag` is `--vary` or `--tune`).
-    #[error("{flag} {problem}")]
-    Value { flag: &'static str, problem: String },
+    #[error("{flag} {source}")]
+    Value { flag: &'static str, source: crate::scenario::OverrideSyntax },
     #[error("`{0}` is varied twice")]
     Twice(String),
     /// More grid points than [`MAX_CELLS`](crate::scenario::limits::MAX_CELLS) runs.
@@ -87,7 +87,7 @@ impl Axis {
             .into_iter()
             .map(|text| {
                 let mut set: Override =
-                    format!("{key}={text}").parse().map_err(|problem| GridError::Value { flag, problem })?;
+                    format!("{key}={text}").parse().map_err(|source| GridError::Value { flag, source })?;
                 set.flag = flag;
                 let number =
                     text.parse::<f64>().ok().or_else(|| parse_duration(&text).ok().map(SimDuration::as_secs_f64));

@@ -22,7 +22,7 @@ pub use crate::units;
 pub mod value;
 
 pub use error::{ScenarioError, ScenarioErrors, UnknownName, did_you_mean};
-pub use overrides::Override;
+pub use overrides::{Override, OverrideSyntax};
 
 use std::path::Path;
 
