@@ -124,7 +124,7 @@ pub fn merge(args: &MergeArgs) -> Result<u8, Failure> {
 /// Aggregates all cells and writes sweep.json, sweep.csv and the charts;
 /// shared by an unsharded sweep and a merge, so both give the same files.
 fn finish(sw: &Sweep, cells: &[StoredCell], output: &OutputArgs, note: &str) -> Result<u8, Failure> {
-    let r = SweepResult::build(sw, cells).map_err(Failure::usage)?;
+    let r = SweepResult::build(sw, cells).map_err(|e| Failure::usage(e.to_string()))?;
     let write = |dir: &ReportDir| -> io::Result<()> {
         report::write_json(dir.create("sweep.json")?, &r)?;
         let mut csv = dir.create("sweep.csv")?;

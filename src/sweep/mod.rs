@@ -177,9 +177,14 @@ impl Sweep {
     }
 }
 
+/// A `--shard` that is not `I/N` with 1 ≤ I ≤ N.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}`: expected I/N with 1 ≤ I ≤ N, e.g. 2/8")]
+pub struct ShardSyntax(pub String);
+
 /// Parses `I/N` (1 ≤ I ≤ N).
-pub fn parse_shard(text: &str) -> Result<(usize, usize), String> {
-    let err = || format!("`{text}`: expected I/N with 1 ≤ I ≤ N, e.g. 2/8");
+pub fn parse_shard(text: &str) -> Result<(usize, usize), ShardSyntax> {
+    let err = || ShardSyntax(text.to_string());
     let (i, n) = text.split_once('/').ok_or_else(err)?;
     let (i, n): (usize, usize) = (i.trim().parse().map_err(|_| err())?, n.trim().parse().map_err(|_| err())?);
     if i == 0 || n == 0 || i > n {

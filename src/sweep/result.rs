@@ -16,6 +16,15 @@ use crate::metrics::{LatencyHist, Percentiles};
 use crate::replication::{Rule, aggregate, per_seed};
 use crate::stats::{Interval, mean_ci};
 
+/// Why cells do not aggregate into a sweep's result.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum BuildError {
+    #[error("expected cells 0..{expected} in order")]
+    Cells { expected: usize },
+    #[error("cell {cell}: {source}")]
+    Histogram { cell: usize, source: crate::metrics::HistError },
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AxisResult {
     pub key: String,
@@ -65,9 +74,9 @@ pub struct SweepResult {
 
 impl SweepResult {
     /// Aggregates every cell of `sweep` (in index order).
-    pub fn build(sweep: &Sweep, cells: &[StoredCell]) -> Result<SweepResult, String> {
+    pub fn build(sweep: &Sweep, cells: &[StoredCell]) -> Result<SweepResult, BuildError> {
         if cells.len() != sweep.cells() || cells.iter().enumerate().any(|(i, c)| c.index != i) {
-            return Err(format!("expected cells 0..{} in order", sweep.cells()));
+            return Err(BuildError::Cells { expected: sweep.cells() });
         }
         let n = sweep.spec.seeds.len();
         let mut points = Vec::new();
@@ -90,7 +99,8 @@ impl SweepResult {
                 let mut pooled = LatencyHist::default();
                 for c in group {
                     pooled.merge_from(
-                        &LatencyHist::from_stored(&c.completion).map_err(|e| format!("cell {}: {e}", c.index))?,
+                        &LatencyHist::from_stored(&c.completion)
+                            .map_err(|source| BuildError::Histogram { cell: c.index, source })?,
                     );
                 }
                 points.push(PointResult {
