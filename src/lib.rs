@@ -15,7 +15,7 @@
 //! Supporting pieces: [`time`] (integer simulated time), [`rng`] (per-entity
 //! random streams), [`arena`] (generational storage), [`criteria`] (the named
 //! metrics, thresholds and objectives); the leaves [`units`] (parsing
-//! durations and rates), [`format`] and [`suggest`] (did-you-mean).
+//! durations and rates), [`format`](mod@format) and [`suggest`] (did-you-mean).
 
 pub mod arena;
 pub mod cli;
