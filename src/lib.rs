@@ -13,21 +13,28 @@
 //! * [`cli`] — the `stampede` command line.
 //!
 //! Supporting pieces: [`time`] (integer simulated time), [`rng`] (per-entity
-//! random streams), [`arena`] (generational storage), [`slo`] (thresholds).
+//! random streams), [`arena`] (generational storage), [`criteria`] (the named
+//! metrics, thresholds and objectives); the leaves [`units`] (parsing
+//! durations and rates), [`format`](mod@format) and [`suggest`] (did-you-mean).
 
 pub mod arena;
 pub mod cli;
 pub mod compare;
+pub mod criteria;
 pub mod engine;
+pub mod extended;
+pub mod format;
 pub mod live;
 pub mod metrics;
 pub mod model;
 pub mod parallel;
 pub mod plan;
+pub mod replication;
 pub mod report;
 pub mod rng;
 pub mod scenario;
-pub mod slo;
 pub mod stats;
+pub mod suggest;
 pub mod sweep;
 pub mod time;
+pub mod units;

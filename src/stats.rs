@@ -167,19 +167,25 @@ pub fn one_sided_bound(xs: &[f64], confidence: f64, upper: bool) -> Option<f64> 
 /// `"inf"` / `"-inf"` in JSON, undefined ones (NaN) as null.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Interval {
-    #[serde(with = "crate::metrics::extended::float")]
+    #[serde(with = "crate::extended::float")]
     pub mean: f64,
     /// Lower and upper bound: −∞ and +∞ when n = 1 (one value says nothing
     /// about the spread); equal to the mean when the mean is infinite (exact).
-    #[serde(with = "crate::metrics::extended::float")]
+    #[serde(with = "crate::extended::float")]
     pub lo: f64,
-    #[serde(with = "crate::metrics::extended::float")]
+    #[serde(with = "crate::extended::float")]
     pub hi: f64,
     /// Replications that had a value.
     pub n: usize,
 }
 
 impl Interval {
+    /// The interval with its bounds clipped to `(lo, hi)` (a metric's range:
+    /// a t interval of ten seeds at 0% and one at 40% otherwise reaches below 0%).
+    pub fn within(self, (lo, hi): (f64, f64)) -> Interval {
+        Interval { lo: self.lo.clamp(lo, hi), hi: self.hi.clamp(lo, hi), ..self }
+    }
+
     /// Half the width; 0 for a point (an infinite mean included).
     pub fn half_width(&self) -> f64 {
         if self.lo == self.hi { 0.0 } else { (self.hi - self.lo) / 2.0 }

@@ -24,8 +24,8 @@ pub fn compare(args: &CompareArgs, g: Global<'_>) -> Result<u8, Failure> {
         slos: super::inline_slos(&args.slo)?,
         score_all: args.score == super::Score::All,
     };
-    let plan = Plan::new(sc, &req).map_err(Failure::usage)?;
-    limits::check_kept_runs(&plan.scenario, plan.cells()).map_err(Failure::usage)?;
+    let plan = Plan::new(sc, &req)?;
+    limits::check_kept_runs(&plan.scenario, plan.cells()).map_err(|e| Failure::usage(e.to_string()))?;
     let detail = match &args.detail {
         Some(name) => plan
             .strategies

@@ -163,7 +163,7 @@ pub struct ServeBackendArgs {
 
 /// A span of real time, in the scenario format's units (`10s`, `500ms`), above zero.
 fn real_duration(s: &str) -> Result<std::time::Duration, String> {
-    let d = crate::scenario::units::parse_duration(s)?;
+    let d = crate::units::parse_duration(s).map_err(|e| e.to_string())?;
     if d.as_nanos() == 0 {
         return Err("must be above zero".to_string());
     }
@@ -323,7 +323,7 @@ fn seeds(s: &str) -> Result<u32, String> {
     if n < 2 {
         return Err(format!("must be at least 2, got {n}"));
     }
-    crate::scenario::limits::check_seeds("--seeds", n)?;
+    crate::scenario::limits::check_seeds("--seeds", n).map_err(|e| e.to_string())?;
     Ok(n as u32)
 }
 
@@ -371,8 +371,10 @@ fn warn(sc: &crate::scenario::Scenario, quiet: bool) {
 }
 
 /// The thresholds given with `--slo` (they add to the file's `[slo]`).
-fn inline_slos(args: &[String]) -> Result<Vec<crate::slo::Threshold>, Failure> {
-    args.iter().map(|s| crate::slo::parse_inline(s).map_err(|e| Failure::usage(format!("--slo {e}")))).collect()
+fn inline_slos(args: &[String]) -> Result<Vec<crate::criteria::slo::Threshold>, Failure> {
+    args.iter()
+        .map(|s| crate::criteria::slo::parse_inline(s).map_err(|e| Failure::usage(format!("--slo {e}"))))
+        .collect()
 }
 
 /// The threads to run on: `--jobs`, else every core.
@@ -393,6 +395,13 @@ impl Failure {
     }
     pub fn runtime(message: impl Into<String>) -> Self {
         Failure { code: EXIT_RUNTIME, message: message.into() }
+    }
+}
+
+/// Every error of compare, sweep and plan is bad input: exit code 2.
+impl From<crate::replication::Error> for Failure {
+    fn from(e: crate::replication::Error) -> Self {
+        Failure::usage(e.to_string())
     }
 }
 

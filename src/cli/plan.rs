@@ -6,11 +6,11 @@ use std::path::Path;
 
 use super::output::writing;
 use super::{EXIT_SLO, Failure, Global, PlanArgs, progress};
-use crate::plan::{self, PlanError, PlanRequest, PlanResult};
+use crate::criteria::slo::Threshold;
+use crate::plan::{self, PlanRequest, PlanResult};
 use crate::report::folder::ReportDir;
 use crate::report::{self, units};
 use crate::scenario::Scenario;
-use crate::slo::Threshold;
 
 pub fn plan(args: &PlanArgs, g: Global<'_>) -> Result<u8, Failure> {
     let sets = g.sets;
@@ -31,10 +31,7 @@ pub fn plan(args: &PlanArgs, g: Global<'_>) -> Result<u8, Failure> {
     let jobs = super::jobs(args.jobs);
     // Bisection decides as it goes how many values it evaluates: count runs.
     let bar = progress::counter("planning", "runs", args.output.quiet);
-    let result = plan::plan(&text, &file, sets, &req, jobs, &|| bar.inc(1)).map_err(|e| match e {
-        PlanError::Usage(s) => Failure::usage(s),
-        PlanError::Scenario(e) => Failure::from(e),
-    })?;
+    let result = plan::plan(&text, &file, sets, &req, jobs, &|| bar.inc(1))?;
     bar.finish_and_clear();
     let dir = args.output.open(&base.name, "plan")?;
     write_files(&dir, &base, &result, &slos).map_err(writing(dir.path()))?;
@@ -94,7 +91,12 @@ fn print(w: &mut dyn Write, r: &PlanResult, slos: &[Threshold], out: &Path) -> i
             .zip(slos)
             .filter_map(|(s, t)| {
                 let b = s.bound?;
-                Some(format!("{} bound {} vs limit {}", t.metric, show(t.metric, b), show(t.metric, t.limit)))
+                Some(format!(
+                    "{} bound {} vs limit {}",
+                    t.metric,
+                    show(t.metric.name(), b),
+                    show(t.metric.name(), t.limit)
+                ))
             })
             .collect();
         writeln!(w, "margins       {}", margins.join("; "))?;

@@ -6,7 +6,7 @@ use std::io::{self, BufWriter, Write};
 
 use super::output::writing;
 use super::{Failure, Global, MergeArgs, OutputArgs, SweepArgs, progress};
-use crate::metrics::catalog;
+use crate::criteria::Metric;
 use crate::report;
 use crate::report::folder::ReportDir;
 use crate::scenario::{Scenario, limits};
@@ -37,11 +37,13 @@ pub fn sweep(args: &SweepArgs, g: Global<'_>) -> Result<u8, Failure> {
     let metrics = match &args.metrics {
         Some(ms) => {
             for m in ms {
-                catalog::lookup(m).map_err(|e| Failure::usage(format!("--metrics: {e}")))?;
+                Metric::lookup(m).map_err(|e| Failure::usage(format!("--metrics: {e}")))?;
             }
             ms.clone()
         }
-        None => catalog::headline(base.swarms.iter().any(|s| s.bulk.is_some())).into_iter().map(String::from).collect(),
+        None => {
+            Metric::headline(base.swarms.iter().any(|s| s.bulk.is_some())).iter().map(ToString::to_string).collect()
+        }
     };
     let spec = SweepSpec {
         file,
@@ -115,14 +117,14 @@ pub fn merge(args: &MergeArgs) -> Result<u8, Failure> {
             serde_json::from_str(&text).map_err(|e| Failure::usage(format!("{name}: not a sweep part file: {e}")))?;
         parts.push((name, part));
     }
-    let (sw, cells) = part::merge(parts).map_err(Failure::usage)?;
+    let (sw, cells) = part::merge(parts).map_err(|e| Failure::usage(e.to_string()))?;
     finish(&sw, &cells, &args.output, &format!("merged {} part(s), {} cells", args.parts.len(), cells.len()))
 }
 
 /// Aggregates all cells and writes sweep.json, sweep.csv and the charts;
 /// shared by an unsharded sweep and a merge, so both give the same files.
 fn finish(sw: &Sweep, cells: &[StoredCell], output: &OutputArgs, note: &str) -> Result<u8, Failure> {
-    let r = SweepResult::build(sw, cells).map_err(Failure::usage)?;
+    let r = SweepResult::build(sw, cells).map_err(|e| Failure::usage(e.to_string()))?;
     let write = |dir: &ReportDir| -> io::Result<()> {
         report::write_json(dir.create("sweep.json")?, &r)?;
         let mut csv = dir.create("sweep.csv")?;

@@ -19,16 +19,16 @@
 //! pool-wide; the report names them. SLO thresholds describe the service and
 //! are judged over every swarm. `--score all` scores every swarm's requests.
 
-pub mod objective;
 pub mod rank;
 
 pub use rank::{Comparison, Difference, StrategyResult};
 
-use objective::Criterion;
+use crate::criteria::objective::{self, Criterion};
 
 use crate::engine::{Stalled, simulate};
 use crate::metrics::summary::Summary;
 use crate::metrics::{LatencyHist, Row};
+use crate::replication::Error;
 use crate::scenario::Scenario;
 
 /// Replications per strategy when neither the command line nor the file says.
@@ -43,7 +43,7 @@ pub struct Request {
     pub swarms: Option<Vec<String>>,
     pub objective: Option<Vec<String>>,
     /// Thresholds besides the file's `[slo]`.
-    pub slos: Vec<crate::slo::Threshold>,
+    pub slos: Vec<crate::criteria::slo::Threshold>,
     /// Score every swarm's requests, not only the compared swarms'.
     pub score_all: bool,
 }
@@ -65,47 +65,60 @@ pub struct Plan {
     pub objective: Vec<Criterion>,
     /// The file's `[slo]` and the command line's: each strategy is judged on
     /// its mean over seeds.
-    pub slos: Vec<crate::slo::Threshold>,
+    pub slos: Vec<crate::criteria::slo::Threshold>,
 }
 
 impl Plan {
     /// Resolves the command line against the file's `[compare]` section.
-    pub fn new(scenario: Scenario, req: &Request) -> Result<Plan, String> {
+    pub fn new(scenario: Scenario, req: &Request) -> Result<Plan, Error> {
         let spec = &scenario.compare;
         let strategies: Vec<usize> = match &req.strategies {
-            Some(names) => names.iter().map(|n| scenario.find_strategy(n)).collect::<Result<_, _>>()?,
+            Some(names) => names
+                .iter()
+                .map(|n| scenario.find_strategy(n))
+                .collect::<Result<_, _>>()
+                .map_err(|source| Error::Unknown { flag: "--strategies", source })?,
             None if !spec.strategies.is_empty() => spec.strategies.clone(),
             None => (0..scenario.strategies.len()).collect(),
         };
         if strategies.len() < 2 {
-            return Err("a comparison needs at least two strategies".into());
+            return Err(Error::Usage("a comparison needs at least two strategies".into()));
         }
         let mut seen = std::collections::BTreeSet::new();
         if let Some(dup) = strategies.iter().find(|s| !seen.insert(**s)) {
-            return Err(format!("strategy `{}` is listed twice", scenario.strategies[*dup].name));
+            return Err(Error::Usage(format!("strategy `{}` is listed twice", scenario.strategies[*dup].name)));
         }
         let baseline_idx = match (&req.baseline, spec.baseline) {
-            (Some(name), _) => scenario.find_strategy(name)?,
+            (Some(name), _) => {
+                scenario.find_strategy(name).map_err(|source| Error::Unknown { flag: "--baseline", source })?
+            }
             // The file's baseline belongs to the file's list: a --strategies
             // list without it is measured against its own first entry.
             (None, Some(b)) if req.strategies.is_none() || strategies.contains(&b) => b,
             (None, _) => strategies[0],
         };
         let baseline = strategies.iter().position(|&s| s == baseline_idx).ok_or_else(|| {
-            format!("the baseline `{}` is not among the compared strategies", scenario.strategies[baseline_idx].name)
+            Error::Usage(format!(
+                "the baseline `{}` is not among the compared strategies",
+                scenario.strategies[baseline_idx].name
+            ))
         })?;
         let n = req.seeds.or(spec.seeds).unwrap_or(DEFAULT_SEEDS);
         if n < 2 {
-            return Err("confidence intervals need at least 2 seeds".into());
+            return Err(Error::Usage("confidence intervals need at least 2 seeds".into()));
         }
-        let seeds = (0..u64::from(n)).map(|i| scenario.seed.wrapping_add(i)).collect();
+        let seeds = crate::replication::seeds(scenario.seed, n);
         let swarms = match &req.swarms {
-            Some(names) => names.iter().map(|n| scenario.find_swarm(n)).collect::<Result<_, _>>()?,
+            Some(names) => names
+                .iter()
+                .map(|n| scenario.find_swarm(n))
+                .collect::<Result<_, _>>()
+                .map_err(|source| Error::Unknown { flag: "--swarms", source })?,
             None if !spec.swarms.is_empty() => spec.swarms.clone(),
             None => (0..scenario.swarms.len()).collect(),
         };
         let objective = match &req.objective {
-            Some(items) => objective::parse(items)?,
+            Some(items) => objective::parse(items).map_err(|source| Error::Criteria { flag: "--objective", source })?,
             None => spec.objective.clone().unwrap_or_else(objective::default_objective),
         };
         let mut slos = scenario.slo.clone();
@@ -120,7 +133,9 @@ impl Plan {
 
     /// The scenario as strategy `i` runs it.
     pub fn scenario_for(&self, i: usize) -> Scenario {
-        self.scenario.clone().with_strategy_for(self.strategy_name(i), &self.swarms).expect("resolved strategy")
+        let name = Some(self.strategy_name(i));
+        crate::replication::with_strategy(self.scenario.clone(), name, Some(&self.swarms), "--strategies")
+            .expect("resolved strategy")
     }
 
     pub fn cells(&self) -> usize {

@@ -15,10 +15,10 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::objective::Criterion;
 use super::{Cell, Plan};
-use crate::metrics::catalog::{self, MetricInfo};
-use crate::metrics::summary::is_pool_wide;
+use crate::criteria::objective::Criterion;
+use crate::criteria::{Better, Metric};
+use crate::replication::{Rule, aggregate, per_seed};
 use crate::stats::{Interval, mean_ci, paired_difference};
 
 /// A strategy's paired difference against the baseline on one metric.
@@ -99,27 +99,19 @@ impl Comparison {
     /// Builds the comparison from `cells[strategy][seed]`.
     pub fn build(plan: &Plan, cells: &[Vec<Cell>]) -> Comparison {
         let has_bulk = plan.scenario.swarms.iter().any(|s| s.bulk.is_some());
-        let mut metrics: Vec<&'static MetricInfo> =
-            catalog::headline(has_bulk).into_iter().map(|m| catalog::info(m).expect("catalogued")).collect();
+        let mut metrics = Metric::headline(has_bulk);
         // The objective's and the SLOs' metrics too: reports show their
         // per-seed values and count the seeds that meet each SLO.
-        let extra =
-            plan.objective.iter().map(|c| c.metric).chain(plan.slos.iter().filter_map(|t| catalog::info(t.metric)));
+        let extra = plan.objective.iter().map(|c| c.metric).chain(plan.slos.iter().map(|t| t.metric));
         for m in extra {
             if !metrics.contains(&m) {
                 metrics.push(m);
             }
         }
         // values[strategy][metric][seed]
-        let values: Vec<BTreeMap<&str, Vec<Option<f64>>>> = cells
+        let values: Vec<BTreeMap<Metric, Vec<Option<f64>>>> = cells
             .iter()
-            .map(|seeds| {
-                let mut by: BTreeMap<&str, Vec<Option<f64>>> = BTreeMap::new();
-                for m in &metrics {
-                    by.insert(m.name, seeds.iter().map(|c| c.scored.metric(m.name)).collect());
-                }
-                by
-            })
+            .map(|seeds| metrics.iter().map(|&m| (m, per_seed(seeds.iter().map(|c| &c.scored), m))).collect())
             .collect();
         let n = plan.strategies.len();
         // beats[a][b]: a beats b on the objective (see the module doc).
@@ -130,7 +122,7 @@ impl Comparison {
         let primary = plan.objective[0];
         let primary_mean: Vec<f64> = (0..n)
             .map(|s| {
-                let xs: Vec<f64> = values[s][primary.metric.name].iter().flatten().copied().collect();
+                let xs: Vec<f64> = values[s][&primary.metric].iter().flatten().copied().collect();
                 // Undefined sorts last whichever way is better, like an infinite value.
                 let worst = if primary.maximize { f64::NEG_INFINITY } else { f64::INFINITY };
                 mean_ci(&xs).map_or(worst, |i| if i.mean.is_nan() { worst } else { i.mean })
@@ -152,29 +144,23 @@ impl Comparison {
                 name: plan.strategy_name(s).to_string(),
                 rank: rank[s],
                 score: score[s],
-                metrics: metrics
-                    .iter()
-                    .map(|m| {
-                        let xs: Vec<f64> = values[s][m.name].iter().flatten().copied().collect();
-                        (m.name.to_string(), mean_ci(&xs).map(|i| crate::report::spread::clamp(m.name, &i)))
-                    })
-                    .collect(),
-                per_seed: metrics.iter().map(|m| (m.name.to_string(), values[s][m.name].clone())).collect(),
+                metrics: metrics.iter().map(|m| (m.to_string(), aggregate(*m, &values[s][m]))).collect(),
+                per_seed: metrics.iter().map(|m| (m.to_string(), values[s][m].clone())).collect(),
                 cost: cells[s]
                     .iter()
-                    .map(|c| plan.scenario.cost(&c.summary.gpu))
+                    .map(|c| c.summary.gpu.cost(&plan.scenario))
                     .collect::<Option<Vec<f64>>>()
                     .and_then(|xs| mean_ci(&xs)),
                 vs_baseline: metrics
                     .iter()
                     .map(|m| {
-                        let d = paired_difference(&values[s][m.name], &values[base][m.name]).map(|diff| Difference {
+                        let d = paired_difference(&values[s][m], &values[base][m]).map(|diff| Difference {
                             diff,
                             significant: diff.excludes_zero(),
                             better: diff.direction() != 0.0
-                                && (m.better == catalog::Better::Higher) == (diff.direction() > 0.0),
+                                && (m.better() == Better::Higher) == (diff.direction() > 0.0),
                         });
-                        (m.name.to_string(), d)
+                        (m.to_string(), d)
                     })
                     .collect(),
                 attempts_per_request: attempts_shares(plan, &cells[s]),
@@ -182,19 +168,9 @@ impl Comparison {
                     .slos
                     .iter()
                     .map(|t| {
-                        let xs: Vec<f64> = cells[s].iter().filter_map(|c| c.summary.metric(t.metric)).collect();
-                        // Undefined in some seed (no sample): the threshold is not met.
-                        let value = if xs.len() == cells[s].len() {
-                            mean_ci(&xs).map_or(f64::NAN, |i| i.mean)
-                        } else {
-                            f64::NAN
-                        };
-                        crate::metrics::summary::SloResult {
-                            metric: t.metric.to_string(),
-                            threshold: t.to_string(),
-                            value,
-                            passed: t.op.holds(value, t.limit),
-                        }
+                        // Over every swarm: SLOs describe the service.
+                        let xs = per_seed(cells[s].iter().map(|c| &c.summary), t.metric);
+                        crate::metrics::summary::SloResult::new(t, t.judge(&xs, Rule::Mean))
                     })
                     .collect(),
             })
@@ -224,13 +200,13 @@ impl Comparison {
             swarms: plan.swarms.iter().map(|&s| plan.scenario.swarms[s].name.clone()).collect(),
             scored_swarms: plan.scored.iter().map(|&s| plan.scenario.swarms[s].name.clone()).collect(),
             pool_wide: if plan.scored.len() < plan.scenario.swarms.len() {
-                metrics.iter().filter(|m| is_pool_wide(m.name)).map(|m| m.name.to_string()).collect()
+                metrics.iter().filter(|m| m.pool_wide()).map(ToString::to_string).collect()
             } else {
                 Vec::new()
             },
             objective: plan.objective.iter().map(ToString::to_string).collect(),
             confidence: 0.95,
-            metrics: metrics.iter().map(|m| m.name.to_string()).collect(),
+            metrics: metrics.iter().map(ToString::to_string).collect(),
             strategies,
             pairwise,
             winner: winner.map(|w| plan.strategy_name(w).to_string()),
@@ -244,28 +220,28 @@ impl Comparison {
     }
 }
 
-type Values<'a> = [BTreeMap<&'a str, Vec<Option<f64>>>];
+type Values = [BTreeMap<Metric, Vec<Option<f64>>>];
 
 /// Some(true) if a beats b, Some(false) if b beats a, None for a tie.
-fn decide(plan: &Plan, values: &Values<'_>, a: usize, b: usize) -> Option<bool> {
+fn decide(plan: &Plan, values: &Values, a: usize, b: usize) -> Option<bool> {
     deciding(plan, values, a, b).map(|(c, d)| c.favours(d.direction()))
 }
 
 /// The first criterion whose paired difference a − b excludes zero, with it.
-fn deciding(plan: &Plan, values: &Values<'_>, a: usize, b: usize) -> Option<(Criterion, Interval)> {
+fn deciding(plan: &Plan, values: &Values, a: usize, b: usize) -> Option<(Criterion, Interval)> {
     plan.objective.iter().find_map(|c| {
-        let d = paired_difference(&values[a][c.metric.name], &values[b][c.metric.name])?;
+        let d = paired_difference(&values[a][&c.metric], &values[b][&c.metric])?;
         d.excludes_zero().then_some((*c, d))
     })
 }
 
 /// The pairwise result of a and b, for reports.
-fn pair(plan: &Plan, values: &Values<'_>, a: usize, b: usize) -> Pair {
+fn pair(plan: &Plan, values: &Values, a: usize, b: usize) -> Pair {
     let (better, metric, diff) = match deciding(plan, values, a, b) {
-        Some((c, d)) => (Some(if c.favours(d.mean) { a } else { b }), c.metric.name, Some(d)),
+        Some((c, d)) => (Some(if c.favours(d.mean) { a } else { b }), c.metric, Some(d)),
         None => {
-            let first = plan.objective[0].metric.name;
-            (None, first, paired_difference(&values[a][first], &values[b][first]))
+            let first = plan.objective[0].metric;
+            (None, first, paired_difference(&values[a][&first], &values[b][&first]))
         }
     };
     Pair {
@@ -302,14 +278,14 @@ fn verdict(
     beats: &[Vec<bool>],
     rank: &[usize],
     winner: Option<usize>,
-    values: &Values<'_>,
+    values: &Values,
 ) -> String {
     let name = |s: usize| plan.strategy_name(s).to_string();
     let list = |xs: &[usize]| xs.iter().map(|&s| name(s)).collect::<Vec<_>>().join(", ");
     let seeds = plan.seeds.len();
     let objective = plan.objective.iter().map(ToString::to_string).collect::<Vec<_>>().join(", then ");
-    let mean = |s: usize, m: &str| {
-        let xs: Vec<f64> = values[s][m].iter().flatten().copied().collect();
+    let mean = |s: usize, m: Metric| {
+        let xs: Vec<f64> = values[s][&m].iter().flatten().copied().collect();
         mean_ci(&xs)
     };
     let top = order[0];
@@ -318,15 +294,16 @@ fn verdict(
         let runner_up = order[1];
         let (c, d) = deciding(plan, values, w, runner_up).expect("a winner beat the runner-up on some criterion");
         let m = c.metric;
-        let show = |i: Option<Interval>| i.map_or("undefined".into(), |i| crate::report::units::value(m.name, i.mean));
+        let show =
+            |i: Option<Interval>| i.map_or("undefined".into(), |i| crate::criteria::show::value(m.name(), i.mean));
         return format!(
             "{} wins: it beats every other strategy on the objective ({objective}). Against the runner-up {}, {} is {} vs {} ({}, 95% paired interval over {seeds} seeds).",
             name(w),
             name(runner_up),
-            m.name,
-            show(mean(w, m.name)),
-            show(mean(runner_up, m.name)),
-            crate::report::units::difference(m.name, &d),
+            m,
+            show(mean(w, m)),
+            show(mean(runner_up, m)),
+            crate::criteria::show::difference(m.name(), &d),
         );
     }
     let firsts: Vec<usize> = order.iter().copied().filter(|&s| rank[s] == 1).collect();
@@ -451,8 +428,8 @@ arrivals = { process = "poisson", rate = "1/s" }
         let c = Comparison::build(&p, &all);
         assert!(c.strategies.iter().all(|s| s.attempts_per_request.is_empty()), "no shares of 0 without requests");
         let one = paired_difference(&[Some(2.0)], &[Some(1.0)]).expect("a pair");
-        assert_eq!(crate::report::units::difference("completion_p99", &one), "+1.00s ±∞");
-        assert_eq!(crate::report::units::difference("rate_503", &one), "+100.00pp ±∞");
+        assert_eq!(crate::criteria::show::difference("completion_p99", &one), "+1.00s ±∞");
+        assert_eq!(crate::criteria::show::difference("rate_503", &one), "+100.00pp ±∞");
     }
 
     #[test]

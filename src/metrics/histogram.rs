@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::time::SimDuration;
 
-/// Three significant digits from 1 µs to about 11.6 days.
-pub const HIGHEST_US: u64 = 1_000_000_000_000;
+/// Three significant digits from 1 µs to about 11.6 days (a documented limit).
+pub const HIGHEST_US: u64 = crate::scenario::limits::HISTOGRAM_HIGHEST_US;
 
 /// A latency distribution recorded as it happens (constant memory).
 #[derive(Clone, Debug)]
@@ -193,14 +193,14 @@ impl LatencyHist {
     }
 
     /// Adds another distribution to this one, or explains why the sum does not fit.
-    pub fn try_merge_from(&mut self, other: &LatencyHist) -> Result<(), String> {
-        let overflow = || "the pooled histogram's count overflows".to_string();
+    pub fn try_merge_from(&mut self, other: &LatencyHist) -> Result<(), HistError> {
+        let overflow = || HistError::Overflow("the pooled histogram's count overflows");
         let count = |h: &LatencyHist| h.h.len().checked_add(h.zeros);
         count(self).zip(count(other)).and_then(|(a, b)| a.checked_add(b)).ok_or_else(overflow)?;
         let zeros = self.zeros.checked_add(other.zeros).ok_or_else(overflow)?;
         let saturated = self.saturated.checked_add(other.saturated).ok_or_else(overflow)?;
         let sum = self.sum_ns.checked_add(other.sum_ns).ok_or_else(overflow)?;
-        self.h.add(&other.h).map_err(|e| format!("the histograms do not add up: {e:?}"))?;
+        self.h.add(&other.h).map_err(|e| HistError::Decode(format!("the histograms do not add up: {e:?}")))?;
         (self.zeros, self.saturated, self.sum_ns) = (zeros, saturated, sum);
         self.max_ns = self.max_ns.max(other.max_ns);
         Ok(())
@@ -227,50 +227,54 @@ impl LatencyHist {
     /// is one this program could have written: the header's length and
     /// bounds, counts that fit, and exact fields that agree with the buckets.
     /// Nothing is allocated from an unchecked size.
-    pub fn from_stored(s: &StoredHist) -> Result<LatencyHist, String> {
+    pub fn from_stored(s: &StoredHist) -> Result<LatencyHist, HistError> {
         if !s.hdr.len().is_multiple_of(2) || !s.hdr.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err("the histogram is not hex".into());
+            return Err(HistError::NotHex);
         }
         let bytes: Vec<u8> =
             (0..s.hdr.len()).step_by(2).map(|i| u8::from_str_radix(&s.hdr[i..i + 2], 16).expect("checked")).collect();
         check_header(&bytes)?;
         let decoded: Histogram<u64> = hdrhistogram::serialization::Deserializer::new()
             .deserialize(&mut bytes.as_slice())
-            .map_err(|e| format!("cannot decode the histogram: {e:?}"))?;
+            .map_err(|e| HistError::Decode(format!("cannot decode the histogram: {e:?}")))?;
         let mut total: u64 = 0;
         let mut top_us = 0;
         for v in decoded.iter_recorded() {
-            total = total.checked_add(v.count_at_value()).ok_or("the histogram's counts overflow")?;
+            total =
+                total.checked_add(v.count_at_value()).ok_or(HistError::Overflow("the histogram's counts overflow"))?;
             top_us = v.value_iterated_to();
         }
         if total != decoded.len() {
-            return Err("the histogram's counts overflow".into());
+            return Err(HistError::Overflow("the histogram's counts overflow"));
         }
-        let count = total.checked_add(s.zeros).ok_or("zeros + the histogram's count overflows")?;
+        let count = total.checked_add(s.zeros).ok_or(HistError::Overflow("zeros + the histogram's count overflows"))?;
+        let bad = |why: String| Err(HistError::Inconsistent(why));
         if s.saturated > total {
-            return Err(format!("saturated = {} exceeds the histogram's count {total}", s.saturated));
+            return bad(format!("saturated = {} exceeds the histogram's count {total}", s.saturated));
         }
-        let sum_ns: u128 = s.sum_ns.parse().map_err(|_| "sum_ns is not a non-negative integer".to_string())?;
+        let Ok(sum_ns) = s.sum_ns.parse::<u128>() else {
+            return bad("sum_ns is not a non-negative integer".into());
+        };
         // The exact fields must fit the buckets: the maximum lies in the top
         // bucket, and the sum between count × 0 and count × maximum.
         if count == 0 && (s.max_ns != 0 || sum_ns != 0) {
-            return Err("an empty histogram has a non-zero max_ns or sum_ns".into());
+            return bad("an empty histogram has a non-zero max_ns or sum_ns".into());
         }
         if total > 0 {
             let top = decoded.lowest_equivalent(top_us);
             let max_us = s.max_ns.div_ceil(1_000);
             let in_top = if s.saturated > 0 { max_us > HIGHEST_US } else { decoded.equivalent(max_us, top) };
             if !in_top {
-                return Err(format!("max_ns = {} does not lie in the histogram's top bucket", s.max_ns));
+                return bad(format!("max_ns = {} does not lie in the histogram's top bucket", s.max_ns));
             }
         } else if s.max_ns > 0 {
-            return Err(format!("max_ns = {} but every recorded duration is zero", s.max_ns));
+            return bad(format!("max_ns = {} but every recorded duration is zero", s.max_ns));
         }
         if sum_ns > u128::from(count) * u128::from(s.max_ns) {
-            return Err(format!("sum_ns = {sum_ns} exceeds count × max_ns"));
+            return bad(format!("sum_ns = {sum_ns} exceeds count × max_ns"));
         }
         let mut h = LatencyHist::default();
-        h.h.add(&decoded).map_err(|e| format!("the histogram does not fit: {e:?}"))?;
+        h.h.add(&decoded).map_err(|e| HistError::Decode(format!("the histogram does not fit: {e:?}")))?;
         (h.zeros, h.saturated, h.sum_ns, h.max_ns) = (s.zeros, s.saturated, sum_ns, s.max_ns);
         Ok(h)
     }
@@ -291,32 +295,54 @@ const V2_COOKIE: u32 = 0x1c84_9313;
 
 /// Refuses a serialized histogram whose header this program did not write
 /// (before the decoder allocates anything from it).
-fn check_header(b: &[u8]) -> Result<(), String> {
+fn check_header(b: &[u8]) -> Result<(), HistError> {
     if b.len() < V2_HEADER {
-        return Err(format!("the histogram is {} bytes, shorter than its {V2_HEADER}-byte header", b.len()));
+        return Err(HistError::Header(format!(
+            "the histogram is {} bytes, shorter than its {V2_HEADER}-byte header",
+            b.len()
+        )));
     }
     let u32_at = |i: usize| u32::from_be_bytes(b[i..i + 4].try_into().expect("4 bytes"));
     let u64_at = |i: usize| u64::from_be_bytes(b[i..i + 8].try_into().expect("8 bytes"));
     if u32_at(0) != V2_COOKIE {
-        return Err(format!(
+        return Err(HistError::Header(format!(
             "the histogram has cookie {:#010x}, expected {V2_COOKIE:#010x} (uncompressed V2)",
             u32_at(0)
-        ));
+        )));
     }
     let payload = u32_at(4) as usize;
     if payload != b.len() - V2_HEADER {
-        return Err(format!(
+        return Err(HistError::Header(format!(
             "the histogram's header announces {payload} payload bytes but {} follow",
             b.len() - V2_HEADER
-        ));
+        )));
     }
     let (offset, digits, low, high) = (u32_at(8), u32_at(12), u64_at(16), u64_at(24));
     if offset != 0 || digits != 3 || low != 1 || high != HIGHEST_US || f64::from_bits(u64_at(32)) != 1.0 {
-        return Err(format!(
+        return Err(HistError::Header(format!(
             "the histogram's header (digits {digits}, range {low}..{high}, offset {offset}) is not stampede's (3, 1..{HIGHEST_US}, 0)"
-        ));
+        )));
     }
     Ok(())
+}
+
+/// Why a stored histogram cannot be read, or two histograms not pooled.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum HistError {
+    #[error("the histogram is not hex")]
+    NotHex,
+    /// The serialized header is not one this program writes.
+    #[error("{0}")]
+    Header(String),
+    /// HdrHistogram cannot decode or add the buckets.
+    #[error("{0}")]
+    Decode(String),
+    /// A count or a sum does not fit in its integer.
+    #[error("{0}")]
+    Overflow(&'static str),
+    /// The exact fields beside the buckets disagree with them.
+    #[error("{0}")]
+    Inconsistent(String),
 }
 
 /// A histogram in portable form (see [`LatencyHist::to_stored`]).
@@ -487,7 +513,7 @@ mod tests {
     #[test]
     fn a_corrupt_stored_histogram_is_refused_before_allocating() {
         let s = sample().to_stored();
-        let err = |s: StoredHist| LatencyHist::from_stored(&s).expect_err("corrupt");
+        let err = |s: StoredHist| LatencyHist::from_stored(&s).expect_err("corrupt").to_string();
         assert!(err(patched(&s, 4, &[0xff; 4])).contains("announces 4294967295 payload bytes"));
         assert!(err(patched(&s, 12, &[0, 0, 0, 5])).contains("is not stampede's"));
         assert!(err(patched(&s, 24, &[0x7f; 8])).contains("is not stampede's"));
@@ -508,7 +534,7 @@ mod tests {
         let mut b = sample();
         b.zeros = 100;
         let err = a.try_merge_from(&b).expect_err("overflow");
-        assert!(err.contains("overflows"), "{err}");
+        assert!(matches!(err, HistError::Overflow(_)) && err.to_string().contains("overflows"), "{err}");
         assert_eq!(a.zeros, u64::MAX - 20, "nothing changed");
     }
 

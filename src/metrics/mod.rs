@@ -8,16 +8,15 @@
 //! the end of the warmup; all of its attempts count, whenever they happen.
 //! Pool-level figures (GPU busy time, instance-seconds) cover [warmup, end].
 
-pub mod catalog;
 pub mod completion_all;
 pub mod consistency;
-pub mod extended;
+pub use crate::extended;
 mod histogram;
 pub mod summary;
 mod timeseries;
 
 pub use completion_all::CompletionAll;
-pub use histogram::{HIGHEST_US, LatencyHist, Percentiles, StoredHist, ns_to_ms, rank_of, round3};
+pub use histogram::{HIGHEST_US, HistError, LatencyHist, Percentiles, StoredHist, ns_to_ms, rank_of, round3};
 pub use timeseries::{PoolLevels, Row, TimeSeries, WindowCounts};
 
 use crate::model::outcome::{OUTCOME_COUNT, Outcome};
@@ -260,5 +259,24 @@ impl Recorder {
                 self.proxy_retries += 1;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::limits;
+
+    /// The scenario's memory limits are sized with these numbers; it cannot
+    /// measure the recorder's types itself (it sits below them), so they are
+    /// checked here.
+    #[test]
+    fn the_limits_use_the_recorders_real_sizes() {
+        let h = LatencyHist::default().histogram();
+        assert_eq!(h.high(), limits::HISTOGRAM_HIGHEST_US, "histogram range");
+        assert_eq!(h.distinct_values() as u64 * 8, limits::HISTOGRAM_BYTES, "histogram counts");
+        // A row, and a pool's part of it.
+        let sizes = (size_of::<Row>() as u64, size_of::<PoolLevels>() as u64);
+        assert_eq!(sizes, (limits::ROW_BYTES, limits::POOL_ROW_BYTES), "time-series rows");
     }
 }

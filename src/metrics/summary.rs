@@ -11,9 +11,10 @@ use serde::{Deserialize, Serialize};
 
 use super::completion_all::CompletionAll;
 use super::{Counts, LatencyHist, Percentiles, Recorder, round3};
+use crate::criteria::Metric;
+use crate::criteria::slo::{Judgement, Rule, Threshold};
 use crate::model::outcome::{Cause, Outcome};
 use crate::scenario::Scenario;
-use crate::slo::Threshold;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Requests {
@@ -100,6 +101,29 @@ pub struct SloResult {
     pub passed: bool,
 }
 
+impl Gpu {
+    /// What the instance-seconds cost: the sum over the scenario's priced
+    /// pools of their instance-hours times their price; None when no pool
+    /// has a price.
+    pub fn cost(&self, sc: &Scenario) -> Option<f64> {
+        let priced: Vec<(&str, f64)> =
+            sc.pools.iter().zip(&sc.prices).filter_map(|(p, price)| Some((p.name.as_str(), (*price)?))).collect();
+        (!priced.is_empty()).then(|| {
+            priced
+                .iter()
+                .map(|(name, price)| self.pools.get(*name).map_or(0.0, |p| p.instance_seconds) / 3600.0 * price)
+                .sum()
+        })
+    }
+}
+
+impl SloResult {
+    /// The result of a judgement (see [`Threshold::judge`]).
+    pub fn new(t: &Threshold, j: Judgement) -> SloResult {
+        SloResult { metric: t.metric.to_string(), threshold: t.to_string(), value: j.value, passed: j.passed }
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct EngineStats {
     pub events: u64,
@@ -167,14 +191,6 @@ fn buckets(counts: &[u64; 16]) -> BTreeMap<String, u64> {
         .skip(1)
         .map(|(k, v)| (if k == n - 1 { format!("{k}+") } else { format!("{k:02}") }, *v))
         .collect()
-}
-
-/// True for the metrics recorded per pool rather than per swarm — attempt
-/// latency, queue wait, time to first byte, GPU and instance time — which a
-/// [`Summary::scoped`] summary cannot restrict to some swarms.
-pub fn is_pool_wide(metric: &str) -> bool {
-    ["latency_", "queue_wait_", "first_byte_"].iter().any(|p| metric.starts_with(p))
-        || matches!(metric, "wasted_gpu_seconds" | "gpu_busy_seconds" | "instance_seconds")
 }
 
 /// What the engine knows at the end of a run that the recorder does not.
@@ -325,7 +341,7 @@ impl Summary {
     /// This summary with its request-level numbers — requests, attempts,
     /// rates, goodput, completion, attempts per request, bulk jobs, swarms —
     /// restricted to `swarms` (indices into `sc.swarms`), from the recorder of
-    /// the same run. Pool-level numbers (see [`is_pool_wide`]) are recorded
+    /// the same run. Pool-level numbers (see [`Metric::pool_wide`]) are recorded
     /// per pool, not per swarm, and keep covering every swarm; so do the SLO
     /// results, which are about the whole service. Scoping to every swarm
     /// gives the summary back unchanged.
@@ -374,67 +390,116 @@ impl Summary {
     /// no sample (or beyond the histogram's range), a rate with no
     /// denominator. Percentiles that count failures are +∞ when they fall
     /// among the failures.
-    pub fn metric(&self, name: &str) -> Option<f64> {
+    pub fn metric(&self, m: Metric) -> Option<f64> {
+        use Metric::*;
         let secs = |ms: Option<f64>| ms.map(|v| v / 1e3);
         // Stored (rounded) fields, so a value can be recomputed from summary.json alone.
         let (l, c, a, b) = (&self.latency_ms, &self.completion_ms, &self.completion_all_ms, &self.bulk_jobs);
         let (q, f) = (&self.queue_wait_ms, &self.first_byte_ms);
         let (bc, ba) = (&b.completion_ms, &b.completion_all_ms);
-        match name {
-            "rate_503" => self.rate_503,
-            "success_rate" => self.success_rate,
-            "failure_rate" => ratio(self.requests.failed, self.requests.offered),
-            "amplification" => self.amplification,
-            "goodput" => self.goodput,
-            "latency_p50" => secs(l.p50),
-            "latency_p90" => secs(l.p90),
-            "latency_p99" => secs(l.p99),
-            "latency_p999" => secs(l.p999),
-            "latency_max" => secs(l.max),
-            "completion_p50" => secs(c.p50),
-            "completion_p90" => secs(c.p90),
-            "completion_p99" => secs(c.p99),
-            "completion_p999" => secs(c.p999),
-            "completion_max" => secs(c.max),
-            "completion_all_p50" => secs(a.p50),
-            "completion_all_p90" => secs(a.p90),
-            "completion_all_p99" => secs(a.p99),
-            "completion_all_p999" => secs(a.p999),
-            "bulk_success_rate" => b.success_rate,
-            "bulk_completion_p50" => secs(bc.p50),
-            "bulk_completion_p99" => secs(bc.p99),
-            "bulk_completion_max" => secs(bc.max),
-            "bulk_completion_all_p50" => secs(ba.p50),
-            "bulk_completion_all_p99" => secs(ba.p99),
-            "queue_wait_mean" => secs(q.mean),
-            "queue_wait_p99" => secs(q.p99),
-            "first_byte_p99" => secs(f.p99),
-            "first_byte_p999" => secs(f.p999),
-            "wasted_gpu_seconds" => Some(self.gpu.wasted_seconds),
-            "gpu_busy_seconds" => Some(self.gpu.busy_seconds),
-            "instance_seconds" => Some(self.gpu.instance_seconds),
-            _ => None,
+        match m {
+            Rate503 => self.rate_503,
+            SuccessRate => self.success_rate,
+            FailureRate => ratio(self.requests.failed, self.requests.offered),
+            Amplification => self.amplification,
+            Goodput => self.goodput,
+            LatencyP50 => secs(l.p50),
+            LatencyP90 => secs(l.p90),
+            LatencyP99 => secs(l.p99),
+            LatencyP999 => secs(l.p999),
+            LatencyMax => secs(l.max),
+            CompletionP50 => secs(c.p50),
+            CompletionP90 => secs(c.p90),
+            CompletionP99 => secs(c.p99),
+            CompletionP999 => secs(c.p999),
+            CompletionMax => secs(c.max),
+            CompletionAllP50 => secs(a.p50),
+            CompletionAllP90 => secs(a.p90),
+            CompletionAllP99 => secs(a.p99),
+            CompletionAllP999 => secs(a.p999),
+            BulkSuccessRate => b.success_rate,
+            BulkCompletionP50 => secs(bc.p50),
+            BulkCompletionP99 => secs(bc.p99),
+            BulkCompletionMax => secs(bc.max),
+            BulkCompletionAllP50 => secs(ba.p50),
+            BulkCompletionAllP99 => secs(ba.p99),
+            QueueWaitMean => secs(q.mean),
+            QueueWaitP99 => secs(q.p99),
+            FirstByteP99 => secs(f.p99),
+            FirstByteP999 => secs(f.p999),
+            WastedGpuSeconds => Some(self.gpu.wasted_seconds),
+            GpuBusySeconds => Some(self.gpu.busy_seconds),
+            InstanceSeconds => Some(self.gpu.instance_seconds),
         }
     }
+
     /// Evaluates thresholds against this summary.
     pub fn check(&self, thresholds: &[Threshold]) -> Vec<SloResult> {
-        thresholds
-            .iter()
-            .map(|t| {
-                // An undefined metric (no sample) cannot meet a threshold.
-                let value = self.metric(t.metric).unwrap_or(f64::NAN);
-                SloResult {
-                    metric: t.metric.to_string(),
-                    threshold: t.to_string(),
-                    value,
-                    passed: t.op.holds(value, t.limit),
-                }
-            })
-            .collect()
+        thresholds.iter().map(|t| SloResult::new(t, t.judge(&[self.metric(t.metric)], Rule::Mean))).collect()
     }
 
     /// True when every threshold passed.
     pub fn slo_passed(&self) -> bool {
         self.slo.iter().all(|r| r.passed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::{CompletionAll, Percentiles};
+
+    /// Walks every metric over a summary whose every field holds a different
+    /// number: each metric must read a value, and no two the same field.
+    #[test]
+    fn every_metric_reads_its_own_field() {
+        let pct = |base: f64| Percentiles {
+            count: 1,
+            mean: Some(base + 1.0),
+            p50: Some(base + 2.0),
+            p90: Some(base + 3.0),
+            p99: Some(base + 4.0),
+            p999: Some(base + 5.0),
+            max: Some(base + 6.0),
+            saturated: 0,
+        };
+        let all = |base: f64| CompletionAll {
+            p50: Some(base + 2.0),
+            p90: Some(base + 3.0),
+            p99: Some(base + 4.0),
+            p999: Some(base + 5.0),
+            ..Default::default()
+        };
+        let mut s = Summary {
+            requests: Requests { offered: 7, failed: 2, ..Default::default() },
+            rate_503: Some(0.11),
+            success_rate: Some(0.12),
+            amplification: Some(0.13),
+            goodput: Some(0.14),
+            latency_ms: pct(100.0),
+            completion_ms: pct(200.0),
+            completion_all_ms: all(300.0),
+            queue_wait_ms: pct(400.0),
+            first_byte_ms: pct(500.0),
+            ..Default::default()
+        };
+        s.bulk_jobs = BulkJobs {
+            success_rate: Some(0.15),
+            completion_ms: pct(600.0),
+            completion_all_ms: all(700.0),
+            ..Default::default()
+        };
+        s.gpu.busy_seconds = 0.16;
+        s.gpu.wasted_seconds = 0.17;
+        s.gpu.instance_seconds = 0.18;
+        let mut seen: BTreeMap<u64, Metric> = BTreeMap::new();
+        for &m in Metric::ALL {
+            let v = s.metric(m).unwrap_or_else(|| panic!("{m} reads nothing"));
+            if let Some(other) = seen.insert(v.to_bits(), m) {
+                panic!("{m} and {other} read the same field ({v})");
+            }
+        }
+        assert_eq!(s.metric(Metric::FailureRate), Some(r9(2.0 / 7.0_f64)));
+        assert_eq!(s.metric(Metric::CompletionP90), Some(0.203), "durations in seconds");
     }
 }

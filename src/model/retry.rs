@@ -28,10 +28,6 @@ pub enum Jitter {
     Decorrelated,
 }
 
-impl Jitter {
-    pub const NAMES: [&'static str; 4] = ["none", "full", "equal", "decorrelated"];
-}
-
 /// The delay schedule between attempts.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Backoff {

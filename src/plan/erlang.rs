@@ -11,9 +11,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::criteria::Metric;
+use crate::criteria::slo::{Op, Threshold};
 use crate::model::chaos;
 use crate::scenario::{ArrivalSpec, Scenario};
-use crate::slo::{Op, Threshold};
 
 /// Erlang B: blocking probability with c servers and load a.
 pub fn erlang_b(c: u32, a: f64) -> f64 {
@@ -125,7 +126,7 @@ pub fn estimate(sc: &Scenario, key: &str, slos: &[Threshold]) -> Result<Estimate
         let limit = t.limit;
         let below = matches!(t.op, Op::Lt | Op::Le);
         match (t.metric, below) {
-            ("rate_503", true) | ("failure_rate", true) if p503(1).is_some() => {
+            (Metric::Rate503 | Metric::FailureRate, true) if p503(1).is_some() => {
                 let finite = if cfg.queue_limit.is_some() && !loss { " (the queue limit is ignored)" } else { "" };
                 mapped.push(format!(
                     "{t}: {}{finite}",
@@ -133,15 +134,15 @@ pub fn estimate(sc: &Scenario, key: &str, slos: &[Threshold]) -> Result<Estimate
                 ));
                 tests.push(Box::new(move |c| p503(c).is_some_and(|p| p < limit)));
             }
-            ("success_rate", false) if p503(1).is_some() => {
+            (Metric::SuccessRate, false) if p503(1).is_some() => {
                 mapped.push(format!("{t}: 1 − the 503 probability above"));
                 tests.push(Box::new(move |c| p503(c).is_some_and(|p| 1.0 - p > limit)));
             }
-            ("queue_wait_mean", true) if !loss => {
+            (Metric::QueueWaitMean, true) if !loss => {
                 mapped.push(format!("{t}: Erlang C mean wait C/(cμ − λ)"));
                 tests.push(Box::new(move |c| erlang_c(c, a) / (f64::from(c) * mu - a * mu) < limit));
             }
-            ("queue_wait_p99", true) if !loss => {
+            (Metric::QueueWaitP99, true) if !loss => {
                 mapped.push(format!("{t}: Erlang C P(wait > {}) ≤ 1%", crate::time::format_secs(limit)));
                 tests.push(Box::new(move |c| wait_beyond(c, limit) <= 0.01));
             }
@@ -198,7 +199,7 @@ class = "c"
 arrivals = { process = "spike", base = "2/s", peak = "9/s", start = "10m", length = "10m" }
 "#;
         let sc = Scenario::parse(toml, "b.toml").expect("valid");
-        let slo = [crate::slo::parse("rate_503", "< 1%").expect("slo")];
+        let slo = [crate::criteria::slo::parse("rate_503", "< 1%").expect("slo")];
         let e = estimate(&sc, "pool.gpu.initial_instances", &slo).expect("sizable");
         // Peak load 9/s × 2 s = 18 Erlangs; the smallest c with B(c, 18) < 1% is 28.
         assert!((e.peak_load - 18.0).abs() < 1e-9);
@@ -206,10 +207,10 @@ arrivals = { process = "spike", base = "2/s", peak = "9/s", start = "10m", lengt
         assert!(erlang_b(28, 18.0) < 0.01 && erlang_b(27, 18.0) >= 0.01);
         assert!(estimate(&sc, "proxy.first_byte_timeout", &slo).is_err());
         // Only SLOs theory cannot express: no answer rather than a made-up one.
-        let p99 = [crate::slo::parse("completion_p99", "< 5s").expect("slo")];
+        let p99 = [crate::criteria::slo::parse("completion_p99", "< 5s").expect("slo")];
         assert!(estimate(&sc, "pool.gpu.initial_instances", &p99).expect_err("unmapped").contains("completion_p99"));
         // A loose limit is met below the load itself: B(c, 18) < 50% from c = 10.
-        let loose = [crate::slo::parse("rate_503", "< 50%").expect("slo")];
+        let loose = [crate::criteria::slo::parse("rate_503", "< 50%").expect("slo")];
         let e = estimate(&sc, "pool.gpu.initial_instances", &loose).expect("sizable");
         assert_eq!(e.value, (1..).find(|&c| erlang_b(c, 18.0) < 0.5).expect("exists"));
         assert!(e.value < 18);
@@ -235,7 +236,7 @@ class = "c"
 arrivals = { process = "poisson", rate = "9/s" }
 "#;
         let sc = Scenario::parse(toml, "s.toml").expect("valid");
-        let slo = [crate::slo::parse("rate_503", "< 5%").expect("slo")];
+        let slo = [crate::criteria::slo::parse("rate_503", "< 5%").expect("slo")];
         let e = estimate(&sc, "pool.gpu.slots", &slo).expect("sizable");
         // 14 servers (B(14, 9) < 5%) on 2 instances: 7 slots each.
         assert_eq!(e.servers_per_unit, 2);

@@ -12,8 +12,9 @@
 //! `metric < limit` when the one-sided upper confidence bound of the metric's
 //! mean over the seeds (mean + t·s/√N, at the chosen confidence, 95% by
 //! default) is below the limit; `>` thresholds use the lower bound. A metric
-//! that is undefined in any seed (a p99 with no success) fails. So a
-//! recommendation meets the SLOs with that confidence, not just on average.
+//! that is undefined in any seed (a p99 with no success) fails, as in every
+//! command ([`crate::replication`]). So a recommendation meets the SLOs with
+//! that confidence, not just on average.
 
 pub mod erlang;
 pub mod vcl;
@@ -22,12 +23,14 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::criteria::Metric;
+use crate::criteria::slo::Threshold;
 use crate::engine::simulate;
 use crate::metrics::LatencyHist;
-use crate::scenario::{Override, Scenario, ScenarioErrors};
-use crate::slo::{Op, Threshold};
-use crate::stats::{Interval, mean_ci, one_sided_bound};
-use crate::sweep::grid::Axis;
+use crate::replication::grid::Axis;
+use crate::replication::{Base, Error, Rule, Variant, aggregate, per_seed};
+use crate::scenario::{Override, Scenario};
+use crate::stats::{Interval, mean_ci};
 
 /// Seeds per candidate when the command line does not say.
 pub const DEFAULT_SEEDS: u32 = 10;
@@ -51,8 +54,8 @@ pub struct PlanRequest {
 pub struct SloCheck {
     pub threshold: String,
     pub metric: String,
-    /// Mean and 95% interval over seeds, clipped to the metric's range
-    /// (None if undefined in some seed).
+    /// Mean and 95% interval over the seeds where the metric is defined,
+    /// clipped to its range (None if undefined in every seed).
     pub value: Option<Interval>,
     /// The metric in each seed (null: undefined).
     pub per_seed: Vec<Option<f64>>,
@@ -102,22 +105,6 @@ pub struct PlanResult {
     pub timeouts: Option<vcl::Timeouts>,
 }
 
-/// Why a plan cannot run.
-#[derive(Debug)]
-pub enum PlanError {
-    Usage(String),
-    Scenario(ScenarioErrors),
-}
-
-impl std::fmt::Display for PlanError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            PlanError::Usage(s) => f.write_str(s),
-            PlanError::Scenario(e) => write!(f, "{e}"),
-        }
-    }
-}
-
 /// One evaluation: the candidate and its runs' time to first byte and chunk gaps.
 struct Evaluated {
     index: usize,
@@ -127,21 +114,9 @@ struct Evaluated {
 }
 
 /// The scenario at one value of the key.
-fn scenario_at(
-    text: &str,
-    file: &str,
-    sets: &[Override],
-    axis: &Axis,
-    i: usize,
-    strategy: Option<&str>,
-) -> Result<Scenario, PlanError> {
-    let mut all = sets.to_vec();
-    all.push(axis.levels[i].set.clone());
-    let sc = Scenario::parse_with(text, file, &all).map_err(PlanError::Scenario)?;
-    match strategy {
-        Some(s) => sc.with_strategy(s).map_err(|e| PlanError::Usage(format!("--strategy: {e}"))),
-        None => Ok(sc),
-    }
+fn scenario_at(source: &Base<'_>, axis: &Axis, i: usize, strategy: Option<&str>) -> Result<Scenario, Error> {
+    let v = Variant { overrides: vec![axis.levels[i].set.clone()], strategy, flag: "--strategy" };
+    source.variant(&v, None)
 }
 
 /// Plans `req` for the scenario `text` (from `file`, with `sets` applied).
@@ -152,44 +127,45 @@ pub fn plan(
     req: &PlanRequest,
     jobs: usize,
     tick: &(dyn Fn() + Sync),
-) -> Result<PlanResult, PlanError> {
-    let axis = Axis::parse_as(&req.tune, "--tune").map_err(|e| PlanError::Usage(format!("--tune {e}")))?;
+) -> Result<PlanResult, Error> {
+    let axis = Axis::parse_as(&req.tune, "--tune").map_err(|e| Error::Usage(format!("--tune {e}")))?;
     // Bisection needs values in increasing order: a range, or a sorted list.
     let increasing = axis.levels.windows(2).all(|w| w[0].number < w[1].number);
     if !axis.numeric() || axis.levels.len() < 2 || !increasing {
-        return Err(PlanError::Usage(format!(
+        return Err(Error::Usage(format!(
             "--tune `{}`: give increasing numbers or durations, e.g. the range pool.gpu.max_instances=4..64",
             req.tune
         )));
     }
     if req.slos.is_empty() {
-        return Err(PlanError::Usage("nothing to plan for: give --slo \"metric<value\" or an [slo] section".into()));
+        return Err(Error::Usage("nothing to plan for: give --slo \"metric<value\" or an [slo] section".into()));
     }
     if req.seeds < 2 {
-        return Err(PlanError::Usage("--seeds must be at least 2 (the decision needs a confidence bound)".into()));
+        return Err(Error::Usage("--seeds must be at least 2 (the decision needs a confidence bound)".into()));
     }
     if !(0.5..1.0).contains(&req.confidence) {
-        return Err(PlanError::Usage(format!("--confidence must be in [0.5, 1), got {}", req.confidence)));
+        return Err(Error::Usage(format!("--confidence must be in [0.5, 1), got {}", req.confidence)));
     }
-    let base = Scenario::parse_with(text, file, sets).map_err(PlanError::Scenario)?;
+    let source = Base { text, file, sets };
+    let base = source.scenario().map_err(Error::Scenario)?;
     // Validate every value before simulating any.
     for i in 0..axis.levels.len() {
-        let sc = scenario_at(text, file, sets, &axis, i, req.strategy.as_deref())?;
+        let sc = scenario_at(&source, &axis, i, req.strategy.as_deref())?;
         if !req.no_limits {
-            sc.check_events().map_err(PlanError::Scenario)?;
+            sc.check_events().map_err(Error::Scenario)?;
         }
     }
-    let seeds: Vec<u64> = (0..u64::from(req.seeds)).map(|k| base.seed.wrapping_add(k)).collect();
+    let seeds = crate::replication::seeds(base.seed, req.seeds);
     let mut done: BTreeMap<usize, Evaluated> = BTreeMap::new();
-    let mut evaluate = |i: usize| -> Result<bool, PlanError> {
+    let mut evaluate = |i: usize| -> Result<bool, Error> {
         if let Some(e) = done.get(&i) {
             return Ok(e.candidate.passed);
         }
-        let sc = scenario_at(text, file, sets, &axis, i, req.strategy.as_deref())?;
+        let sc = scenario_at(&source, &axis, i, req.strategy.as_deref())?;
         let runs = crate::parallel::map(seeds.len(), jobs, |k| simulate(&sc, seeds[k]), tick)
             .into_iter()
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| PlanError::Usage(format!("{file}: {e}")))?;
+            .map_err(|source| Error::Stalled { file: file.to_string(), source })?;
         let ev = judge(&sc, i, &axis, &runs, req);
         let passed = ev.candidate.passed;
         done.insert(i, ev);
@@ -217,7 +193,7 @@ pub fn plan(
     let timeouts = match rec {
         None => None,
         Some(e) => {
-            let sc = scenario_at(text, file, sets, &axis, e.index, req.strategy.as_deref())?;
+            let sc = scenario_at(&source, &axis, e.index, req.strategy.as_deref())?;
             // The timeout hid the p99.9: the same seeds again without it.
             let uncut = if vcl::needs_uncut_measurement(&sc, &e.first_byte) {
                 let mut off = sc.clone();
@@ -225,7 +201,7 @@ pub fn plan(
                 let runs = crate::parallel::map(seeds.len(), jobs, |k| simulate(&off, seeds[k]), tick)
                     .into_iter()
                     .collect::<Result<Vec<_>, _>>()
-                    .map_err(|e| PlanError::Usage(format!("{file} (first_byte_timeout off): {e}")))?;
+                    .map_err(|source| Error::Stalled { file: format!("{file} (first_byte_timeout off)"), source })?;
                 Some(first_byte_of(&off, &runs))
             } else {
                 None
@@ -266,24 +242,22 @@ pub fn plan(
 
 /// Applies the decision rule to one candidate's runs.
 fn judge(sc: &Scenario, index: usize, axis: &Axis, runs: &[crate::engine::Run], req: &PlanRequest) -> Evaluated {
-    let per_seed = |m: &str| -> Option<Vec<f64>> { runs.iter().map(|r| r.summary.metric(m)).collect() };
-    let interval = |m: &str| per_seed(m).and_then(|xs| mean_ci(&xs));
+    let values = |m: Metric| per_seed(runs.iter().map(|r| &r.summary), m);
+    let interval = |m: Metric| aggregate(m, &values(m));
     let slos: Vec<SloCheck> = req
         .slos
         .iter()
         .map(|t| {
-            let upper = matches!(t.op, Op::Lt | Op::Le);
-            let xs = per_seed(t.metric);
-            let bound = xs.as_ref().and_then(|xs| one_sided_bound(xs, req.confidence, upper));
-            let each: Vec<Option<f64>> = runs.iter().map(|r| r.summary.metric(t.metric)).collect();
+            let each = values(t.metric);
+            let j = t.judge(&each, Rule::Bound { confidence: req.confidence });
             SloCheck {
                 threshold: t.to_string(),
                 metric: t.metric.to_string(),
-                value: xs.and_then(|xs| mean_ci(&xs)).map(|i| crate::report::spread::clamp(t.metric, &i)),
-                seeds_met: crate::report::spread::seeds_meeting(t, &each).0,
+                value: aggregate(t.metric, &each),
+                seeds_met: t.seeds_meeting(&each),
                 per_seed: each,
-                bound,
-                passed: bound.is_some_and(|b| t.op.holds(b, t.limit)),
+                bound: (!j.value.is_nan()).then_some(j.value),
+                passed: j.passed,
             }
         })
         .collect();
@@ -299,15 +273,15 @@ fn judge(sc: &Scenario, index: usize, axis: &Axis, runs: &[crate::engine::Run], 
             number: level.number.unwrap_or(index as f64),
             passed: slos.iter().all(|s| s.passed),
             slos,
-            cost: interval("instance_seconds"),
+            cost: interval(Metric::InstanceSeconds),
             cost_per_seed: runs.iter().map(|r| r.summary.gpu.instance_seconds).collect(),
             money: runs
                 .iter()
-                .map(|r| sc.cost(&r.summary.gpu))
+                .map(|r| r.summary.gpu.cost(sc))
                 .collect::<Option<Vec<f64>>>()
                 .and_then(|xs| mean_ci(&xs)),
-            amplification: interval("amplification"),
-            wasted_gpu_seconds: interval("wasted_gpu_seconds"),
+            amplification: interval(Metric::Amplification),
+            wasted_gpu_seconds: interval(Metric::WastedGpuSeconds),
         },
         first_byte: first_byte_of(sc, runs),
         chunk_gap,
@@ -333,7 +307,7 @@ fn verdict(axis: &Axis, req: &PlanRequest, done: &BTreeMap<usize, Evaluated>, re
         Some(i) => {
             let e = &done[&i];
             let cost = e.candidate.cost.map_or(String::new(), |c| {
-                format!(", costing {} instance-hours", crate::report::units::interval("instance_seconds", &c))
+                format!(", costing {} instance-hours", crate::criteria::show::interval("instance_seconds", &c))
             });
             let below = if i == 0 {
                 format!(" It is the lowest value tried: {} may meet the SLOs too.", axis.key)

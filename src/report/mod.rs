@@ -14,7 +14,9 @@ pub mod markdown;
 pub mod spread;
 pub mod table;
 pub mod text;
-pub mod units;
+/// How every quantity is shown (it lives beside the metrics it formats,
+/// so verdicts below the reports can use it too).
+pub use crate::criteria::show as units;
 
 use std::io::{self, Write};
 

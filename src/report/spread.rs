@@ -21,8 +21,7 @@
 //! durations and amounts to >= 0 (a t interval of ten seeds at 0% and one at
 //! 40% otherwise reaches below 0%).
 
-use crate::metrics::catalog::{self, Unit};
-use crate::slo::Threshold;
+use crate::criteria::metric::{Metric, Unit, unit_of};
 use crate::stats::Interval;
 
 /// The least gap between the groups, over their pooled standard deviation,
@@ -72,29 +71,14 @@ pub fn split(values: &[Option<f64>]) -> Option<Split> {
 /// ([`MIN_RATIO_GAP`] for ratios).
 pub fn split_of(metric: &str, values: &[Option<f64>]) -> Option<Split> {
     let s = split(values)?;
-    let ratio = catalog::unit(metric) == Unit::Ratio;
+    let ratio = unit_of(metric) == Unit::Ratio;
     (!ratio || s.high.1 - s.low.1 >= MIN_RATIO_GAP).then_some(s)
 }
 
-/// The range a metric's values lie in.
-pub fn range(metric: &str) -> (f64, f64) {
-    match catalog::unit(metric) {
-        Unit::Ratio => (0.0, 1.0),
-        // Every catalogued duration and amount is a time or a count.
-        Unit::Duration | Unit::Number => (0.0, f64::INFINITY),
-    }
-}
-
-/// The interval clipped to the metric's range.
+/// The interval clipped to the range of the metric named `metric` (a name
+/// that is no metric, such as cost, is an amount: at least 0).
 pub fn clamp(metric: &str, i: &Interval) -> Interval {
-    let (lo, hi) = range(metric);
-    Interval { mean: i.mean, lo: i.lo.clamp(lo, hi), hi: i.hi.clamp(lo, hi), n: i.n }
-}
-
-/// Seeds whose value meets the threshold, out of all seeds (an undefined
-/// value does not meet it).
-pub fn seeds_meeting(t: &Threshold, values: &[Option<f64>]) -> (usize, usize) {
-    (values.iter().filter(|v| v.is_some_and(|v| t.op.holds(v, t.limit))).count(), values.len())
+    i.within(Metric::from_name(metric).map_or((0.0, f64::INFINITY), Metric::range))
 }
 
 /// A table cell for a metric over seeds: the mean and its clipped interval,

@@ -8,8 +8,8 @@
 //! terminal.
 
 use crate::compare::Comparison;
+use crate::criteria::slo::Threshold;
 use crate::report::{spread, units};
-use crate::slo::Threshold;
 
 /// Widest line of a terminal table; printed with a two-space indent, 100 columns.
 pub const TEXT_WIDTH: usize = 98;
@@ -109,7 +109,7 @@ impl Table {
 /// Seeds (by index) that meet every threshold, out of all seeds.
 pub fn seeds_meeting_all(slos: &[Threshold], per_seed: impl Fn(&str) -> Option<Vec<Option<f64>>>) -> (usize, usize) {
     let columns: Vec<(&Threshold, Vec<Option<f64>>)> =
-        slos.iter().map(|t| (t, per_seed(t.metric).unwrap_or_default())).collect();
+        slos.iter().map(|t| (t, per_seed(t.metric.name()).unwrap_or_default())).collect();
     let n = columns.iter().map(|(_, v)| v.len()).max().unwrap_or(0);
     let met = (0..n)
         .filter(|&k| columns.iter().all(|(t, v)| v.get(k).copied().flatten().is_some_and(|x| t.op.holds(x, t.limit))))
@@ -221,7 +221,7 @@ pub fn plan(r: &crate::plan::PlanResult, slos: &[Threshold]) -> Table {
     let seeds = r.seeds.len();
     let show = units::value;
     let mut t = Table::new(vec!["value".into(), "result".into()], 2);
-    t.header.extend(slos.iter().map(|s| format!("{} (bound)", units::label(s.metric))));
+    t.header.extend(slos.iter().map(|s| format!("{} (bound)", units::label(s.metric.name()))));
     t.header.push("instance-h".into());
     let priced = r.evaluated.iter().any(|c| c.money.is_some());
     if priced {

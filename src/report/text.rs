@@ -2,6 +2,7 @@
 
 use std::io::{self, Write};
 
+pub use crate::format::thousands;
 use crate::metrics::summary::Summary;
 use crate::metrics::{CompletionAll, Percentiles};
 use crate::model::outcome::Cause;
@@ -10,18 +11,6 @@ use crate::scenario::Scenario;
 use crate::time::format_secs;
 
 /// Thousands separators: 1234567 -> "1,234,567".
-pub fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::with_capacity(s.len() + s.len() / 3);
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 fn pct(x: f64) -> String {
     format!("{:.2}%", x * 100.0)
 }
@@ -155,7 +144,7 @@ pub fn print_summary<W: Write>(mut w: W, sc: &Scenario, s: &Summary) -> io::Resu
     } else {
         String::new()
     };
-    let cost = sc.cost(g).map_or(String::new(), |c| format!(" · cost {}", units::money(c)));
+    let cost = g.cost(sc).map_or(String::new(), |c| format!(" · cost {}", units::money(c)));
     writeln!(
         w,
         "gpu           instance-hours {}{cost} · GPU-hours busy {}, wasted {}{}",
@@ -242,17 +231,4 @@ pub fn print_comparison<W: Write>(
 
 fn indent(text: &str) -> String {
     text.lines().map(|l| if l.is_empty() { "\n".to_string() } else { format!("  {l}\n") }).collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn thousands_separators() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(999), "999");
-        assert_eq!(thousands(1000), "1,000");
-        assert_eq!(thousands(1234567), "1,234,567");
-    }
 }

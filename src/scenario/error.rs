@@ -59,33 +59,32 @@ impl fmt::Display for ScenarioErrors {
 
 impl std::error::Error for ScenarioErrors {}
 
+/// A strategy or swarm name that the scenario does not define.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "unknown {what} `{name}`; the scenario defines: {}{}",
+    defined.join(", "),
+    suggestion.as_ref().map_or(String::new(), |s| format!(" (did you mean `{s}`?)"))
+)]
+pub struct UnknownName {
+    /// "strategy" or "swarm".
+    pub what: &'static str,
+    pub name: String,
+    pub defined: Vec<String>,
+    pub suggestion: Option<String>,
+}
+
 impl ScenarioErrors {
     pub fn first(&self) -> Option<&ScenarioError> {
         self.0.first()
     }
 }
 
-/// The closest of `candidates` to `word`, if it is close enough to be a likely typo.
-pub fn did_you_mean<'a, I: IntoIterator<Item = &'a str>>(word: &str, candidates: I) -> Option<&'a str> {
-    candidates
-        .into_iter()
-        .map(|c| (strsim::jaro_winkler(word, c), c))
-        .filter(|(score, _)| *score >= 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, c)| c)
-}
+pub use crate::suggest::did_you_mean;
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn suggests_close_names_only() {
-        let keys = ["first_byte_timeout", "between_bytes_timeout", "connect_timeout"];
-        assert_eq!(did_you_mean("frist_byte_timeout", keys), Some("first_byte_timeout"));
-        assert_eq!(did_you_mean("conect_timeout", keys), Some("connect_timeout"));
-        assert_eq!(did_you_mean("banana", keys), None);
-    }
 
     #[test]
     fn display_names_file_line_key_and_help() {

@@ -10,7 +10,6 @@
 //! [`estimate_events`], the events a whole run will produce. Only the event estimate can be lifted
 //! (`--no-limits`); the table of every limit is in docs/scenario-format.md.
 
-use crate::metrics::{LatencyHist, PoolLevels, Row};
 use crate::model::chaos::{peak_traffic_factor, traffic_profile};
 use crate::scenario::{ArrivalSpec, Scenario};
 use crate::time::SimDuration;
@@ -103,14 +102,26 @@ pub fn min_interval(cx: &mut Ctx<'_>, path: &str, d: SimDuration, min: SimDurati
     }
 }
 
+/// The highest duration, in µs, the latency histograms record exactly (three
+/// significant digits from 1 µs to about 11.6 days); `metrics` builds them with it.
+pub const HISTOGRAM_HIGHEST_US: u64 = 1_000_000_000_000;
+/// Bytes of one latency histogram's counts, of one time-series row without
+/// pools, and what each pool adds to a row: the measured sizes of
+/// `metrics::LatencyHist`, `metrics::Row` and `metrics::PoolLevels`, which a
+/// test in `metrics` keeps equal to these (the scenario sits below the
+/// recorder, so it cannot measure them itself).
+pub const HISTOGRAM_BYTES: u64 = 253_952;
+pub const ROW_BYTES: u64 = 168;
+pub const POOL_ROW_BYTES: u64 = 56;
+
 /// The longest duration the latency histograms record exactly.
 pub fn histogram_range() -> SimDuration {
-    SimDuration::from_nanos(LatencyHist::default().histogram().high().saturating_mul(1000))
+    SimDuration::from_nanos(HISTOGRAM_HIGHEST_US.saturating_mul(1000))
 }
 
 /// Bytes one time-series row takes with `pools` pools.
 pub fn row_bytes(pools: usize) -> u64 {
-    (size_of::<Row>() + pools * size_of::<PoolLevels>()) as u64
+    ROW_BYTES + pools as u64 * POOL_ROW_BYTES
 }
 
 /// Rows one run may have with `pools` pools.
@@ -127,8 +138,7 @@ pub fn rows(sc: &Scenario) -> u64 {
 /// Bytes a comparison keeps per finished run: its completion histogram and
 /// its time series.
 pub fn bytes_per_kept_run(sc: &Scenario) -> u64 {
-    let hist = LatencyHist::default().histogram().distinct_values() as u64 * 8;
-    hist + rows(sc) * row_bytes(sc.pools.len())
+    HISTOGRAM_BYTES + rows(sc) * row_bytes(sc.pools.len())
 }
 
 /// Checks the limits that need the whole scenario; called by `resolve`, also
@@ -336,8 +346,42 @@ pub fn estimate_events(sc: &Scenario) -> Estimate {
     Estimate { events: if events.is_nan() { f64::INFINITY } else { events }, sources }
 }
 
+/// A documented limit a command would exceed.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum LimitError {
+    /// One run is estimated beyond [`MAX_EVENTS`] (liftable with `--no-limits`).
+    #[error(
+        "{}one run is estimated at {} events ({}); the limit is {MAX_EVENTS:e} (about two minutes of one core). \
+         Shorten the run, lower the rates or attempts, or pass --no-limits to run it anyway",
+        zero_loop.as_deref().unwrap_or_default(),
+        show(*events),
+        top.join(", ")
+    )]
+    Events {
+        events: f64,
+        /// The largest sources, as "what count".
+        top: Vec<String>,
+        /// A closed loop that spins without time passing, if that is why.
+        zero_loop: Option<String>,
+    },
+    /// More seeds than [`MAX_SEEDS`]; `what` names the flag or key.
+    #[error(
+        "{what}: {n} seeds are above the limit of {MAX_SEEDS} (intervals narrow as 1/√N: 1000 seeds are already 10× narrower than 10, and each seed is a whole run)"
+    )]
+    Seeds { what: String, n: u64 },
+    /// More finished runs kept than [`RESULTS_MEMORY_BUDGET`] holds.
+    #[error(
+        "{runs} runs would keep {} MiB of results ({} KiB each: a completion histogram and {rows} time-series rows); \
+         the limit is {} MiB, i.e. {max} runs: use fewer seeds or strategies, or a wider scenario.window",
+        *runs as u64 * per_run / MIB,
+        per_run / 1024,
+        RESULTS_MEMORY_BUDGET / MIB
+    )]
+    KeptRuns { runs: usize, per_run: u64, rows: u64, max: u64 },
+}
+
 /// Refuses a run estimated beyond [`MAX_EVENTS`], naming its largest sources.
-pub fn check_events(sc: &Scenario) -> Result<(), String> {
+pub fn check_events(sc: &Scenario) -> Result<(), LimitError> {
     let e = estimate_events(sc);
     if e.events <= MAX_EVENTS {
         return Ok(());
@@ -355,38 +399,23 @@ pub fn check_events(sc: &Scenario) -> Result<(), String> {
         }
         _ => None,
     });
-    Err(format!(
-        "{}one run is estimated at {} events ({}); the limit is {MAX_EVENTS:e} (about two minutes of one core). \
-         Shorten the run, lower the rates or attempts, or pass --no-limits to run it anyway",
-        zero_loop.unwrap_or_default(),
-        show(e.events),
-        top.join(", ")
-    ))
+    Err(LimitError::Events { events: e.events, top, zero_loop })
 }
 
 /// Refuses a seed count above [`MAX_SEEDS`] (`what` names the flag or key).
-pub fn check_seeds(what: &str, n: u64) -> Result<(), String> {
+pub fn check_seeds(what: &str, n: u64) -> Result<(), LimitError> {
     if n > u64::from(MAX_SEEDS) {
-        return Err(format!(
-            "{what}: {n} seeds are above the limit of {MAX_SEEDS} (intervals narrow as 1/√N: 1000 seeds are already 10× narrower than 10, and each seed is a whole run)"
-        ));
+        return Err(LimitError::Seeds { what: what.to_string(), n });
     }
     Ok(())
 }
 
 /// Refuses keeping `runs` finished runs of `sc` beyond [`RESULTS_MEMORY_BUDGET`].
-pub fn check_kept_runs(sc: &Scenario, runs: usize) -> Result<(), String> {
+pub fn check_kept_runs(sc: &Scenario, runs: usize) -> Result<(), LimitError> {
     let per = bytes_per_kept_run(sc);
     let max = RESULTS_MEMORY_BUDGET / per.max(1);
     if runs as u64 > max {
-        return Err(format!(
-            "{runs} runs would keep {} MiB of results ({} KiB each: a completion histogram and {} time-series rows); \
-             the limit is {} MiB, i.e. {max} runs: use fewer seeds or strategies, or a wider scenario.window",
-            runs as u64 * per / MIB,
-            per / 1024,
-            rows(sc),
-            RESULTS_MEMORY_BUDGET / MIB
-        ));
+        return Err(LimitError::KeptRuns { runs, per_run: per, rows: rows(sc), max });
     }
     Ok(())
 }

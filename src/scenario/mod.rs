@@ -18,20 +18,20 @@ pub mod raw;
 mod resolve;
 pub mod schema;
 pub mod source;
-pub mod units;
+pub use crate::units;
 pub mod value;
 
-pub use error::{ScenarioError, ScenarioErrors, did_you_mean};
-pub use overrides::Override;
+pub use error::{ScenarioError, ScenarioErrors, UnknownName, did_you_mean};
+pub use overrides::{Override, OverrideSyntax};
 
 use std::path::Path;
 
-use crate::compare::objective::Criterion;
+use crate::criteria::objective::Criterion;
+use crate::criteria::slo::Threshold;
 use crate::model::chaos::ChaosEvent;
 pub use crate::model::client::{ArrivalSpec, ClassSpec, StrategySpec, SwarmSpec};
 use crate::model::gpu::PoolConfig;
 use crate::model::proxy::ProxyConfig;
-use crate::slo::Threshold;
 use crate::time::{SimDuration, SimTime};
 
 /// A fully validated experiment.
@@ -77,19 +77,6 @@ pub struct CompareSpec {
 }
 
 impl Scenario {
-    /// What the instance-seconds of a run cost: the sum over priced pools of
-    /// their instance-hours times their price; None when no pool has a price.
-    pub fn cost(&self, gpu: &crate::metrics::summary::Gpu) -> Option<f64> {
-        let priced: Vec<(&str, f64)> =
-            self.pools.iter().zip(&self.prices).filter_map(|(p, price)| Some((p.name.as_str(), (*price)?))).collect();
-        (!priced.is_empty()).then(|| {
-            priced
-                .iter()
-                .map(|(name, price)| gpu.pools.get(*name).map_or(0.0, |p| p.instance_seconds) / 3600.0 * price)
-                .sum()
-        })
-    }
-
     /// Loads and validates a scenario file.
     pub fn load(path: &Path) -> Result<Scenario, ScenarioErrors> {
         Scenario::load_with(path, &[])
@@ -115,13 +102,13 @@ impl Scenario {
     /// The events one run is estimated to produce; refused beyond the
     /// documented limit unless the caller lifts it (`--no-limits`).
     pub fn check_events(&self) -> Result<(), ScenarioErrors> {
-        limits::check_events(self).map_err(|message| {
+        limits::check_events(self).map_err(|e| {
             ScenarioErrors(vec![ScenarioError {
                 file: self.source_path.clone(),
                 line: None,
                 column: None,
                 key: String::new(),
-                message,
+                message: e.to_string(),
                 help: None,
             }])
         })
@@ -132,23 +119,23 @@ impl Scenario {
     }
 
     /// The index of a strategy, or a message listing the defined ones.
-    pub fn find_strategy(&self, name: &str) -> Result<usize, String> {
+    pub fn find_strategy(&self, name: &str) -> Result<usize, UnknownName> {
         find_named("strategy", name, self.strategies.iter().map(|s| s.name.as_str()))
     }
 
     /// The index of a swarm, or a message listing the defined ones.
-    pub fn find_swarm(&self, name: &str) -> Result<usize, String> {
+    pub fn find_swarm(&self, name: &str) -> Result<usize, UnknownName> {
         find_named("swarm", name, self.swarms.iter().map(|s| s.name.as_str()))
     }
 
     /// Makes every swarm use the named strategy (`--strategy`).
-    pub fn with_strategy(self, name: &str) -> Result<Scenario, String> {
+    pub fn with_strategy(self, name: &str) -> Result<Scenario, UnknownName> {
         let all: Vec<usize> = (0..self.swarms.len()).collect();
         self.with_strategy_for(name, &all)
     }
 
     /// Makes the given swarms use the named strategy.
-    pub fn with_strategy_for(mut self, name: &str, swarms: &[usize]) -> Result<Scenario, String> {
+    pub fn with_strategy_for(mut self, name: &str, swarms: &[usize]) -> Result<Scenario, UnknownName> {
         let idx = self.find_strategy(name)?;
         for &s in swarms {
             self.swarms[s].strategy = idx;
@@ -212,13 +199,15 @@ pub fn read_text(path: &Path) -> Result<String, ScenarioErrors> {
 }
 
 /// The position of `name` among `names`, or a message listing them with a suggestion.
-fn find_named<'a>(what: &str, name: &str, names: impl Iterator<Item = &'a str> + Clone) -> Result<usize, String> {
-    names.clone().position(|n| n == name).ok_or_else(|| {
-        let all: Vec<&str> = names.clone().collect();
-        let mut msg = format!("unknown {what} `{name}`; the scenario defines: {}", all.join(", "));
-        if let Some(s) = did_you_mean(name, names) {
-            msg.push_str(&format!(" (did you mean `{s}`?)"));
-        }
-        msg
+fn find_named<'a>(
+    what: &'static str,
+    name: &str,
+    names: impl Iterator<Item = &'a str> + Clone,
+) -> Result<usize, UnknownName> {
+    names.clone().position(|n| n == name).ok_or_else(|| UnknownName {
+        what,
+        name: name.to_string(),
+        defined: names.clone().map(String::from).collect(),
+        suggestion: did_you_mean(name, names).map(String::from),
     })
 }

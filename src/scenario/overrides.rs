@@ -41,11 +41,12 @@ impl fmt::Display for Override {
 }
 
 impl FromStr for Override {
-    type Err = String;
+    type Err = OverrideSyntax;
 
-    fn from_str(text: &str) -> Result<Self, String> {
+    fn from_str(text: &str) -> Result<Self, OverrideSyntax> {
+        let bad = |problem: String| OverrideSyntax { text: text.to_string(), problem };
         let Some((key, raw)) = text.split_once('=') else {
-            return Err(format!("`{text}`: expected KEY=VALUE, e.g. pool.gpu.max_instances=40"));
+            return Err(bad("expected KEY=VALUE, e.g. pool.gpu.max_instances=40".into()));
         };
         let (key, raw) = (key.trim(), raw.trim());
         let path = parse_path(key);
@@ -57,14 +58,23 @@ impl FromStr for Override {
             })
             && matches!(path.first(), Some(Seg::Key(_)));
         if !valid_key {
-            return Err(format!("`{text}`: `{key}` is not a key path such as pool.gpu.max_instances or chaos[0].at"));
+            return Err(bad(format!("`{key}` is not a key path such as pool.gpu.max_instances or chaos[0].at")));
         }
         if raw.is_empty() {
-            return Err(format!("`{text}`: the value is empty"));
+            return Err(bad("the value is empty".into()));
         }
         let value = Value::from_str(raw).unwrap_or_else(|_| Value::from(raw));
         Ok(Override { path, value, text: format!("{key}={raw}"), flag: "--set" })
     }
+}
+
+/// An override that is not `KEY=VALUE` with a key path and a value.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("`{text}`: {problem}")]
+pub struct OverrideSyntax {
+    /// The override as written.
+    pub text: String,
+    pub problem: String,
 }
 
 /// Why an override cannot be written into the document.
@@ -331,10 +341,10 @@ mod tests {
 
     #[test]
     fn malformed_overrides_are_explained() {
-        assert!("pool.gpu.slots".parse::<Override>().expect_err("no =").contains("expected KEY=VALUE"));
-        assert!("=4".parse::<Override>().expect_err("no key").contains("not a key path"));
-        assert!("pool..slots=4".parse::<Override>().expect_err("empty segment").contains("not a key path"));
-        assert!("pool.gpu.slots=".parse::<Override>().expect_err("empty").contains("empty"));
+        assert!("pool.gpu.slots".parse::<Override>().expect_err("no =").to_string().contains("expected KEY=VALUE"));
+        assert!("=4".parse::<Override>().expect_err("no key").to_string().contains("not a key path"));
+        assert!("pool..slots=4".parse::<Override>().expect_err("empty segment").to_string().contains("not a key path"));
+        assert!("pool.gpu.slots=".parse::<Override>().expect_err("empty").to_string().contains("empty"));
         let o: Override = "chaos[3].at=1m".parse().expect("syntax ok");
         let mut d: DocumentMut = "[[chaos]]\nkind = \"kill\"\n".parse().expect("valid");
         assert!(o.apply(&mut d).expect_err("range").message.contains("out of range: there are 1 entry"));

@@ -9,10 +9,9 @@
 use serde_json::{Map, Value, json};
 
 use super::limits;
-use super::resolve::{CHAOS_KINDS, DISTS, KINDS, PROCESSES};
+use super::resolve::{CHAOS_KINDS, DIRECTORS, DISTS, JITTERS, KINDS, ON_FAILURE, PROCESSES, SCALE_METRICS, SPACINGS};
 use crate::model::outcome::OutcomeSet;
-use crate::model::proxy::DirectorKind;
-use crate::model::retry::Jitter;
+use crate::suggest::names;
 
 /// The type of a key's value.
 #[derive(Debug, Clone, Copy)]
@@ -99,7 +98,7 @@ const PROXY: &[Key] = &[
     k("max_connections", Ty::Int(1, U32), "per backend instance; beyond it a fetch fails at once as busy"),
     k("wait_limit", Ty::Int(0, U32), "Varnish 7.6 wait queue length (with wait_timeout and max_connections)"),
     k("wait_timeout", Ty::Duration, "longest wait in the wait queue"),
-    k("director", Ty::Choice(&DirectorKind::NAMES), "how an instance is chosen (default round_robin)"),
+    k("director", Ty::Choice(&names(&DIRECTORS)), "how an instance is chosen (default round_robin)"),
     k("max_sessions", Ty::Int(1, U32), "concurrent client connections"),
     k("retry_on", Ty::Outcomes, "503 causes VCL retries (\"503\" for all)"),
     k("max_retries", Ty::Int(0, ATTEMPTS), "VCL retries per client attempt (default 4)"),
@@ -107,7 +106,7 @@ const PROXY: &[Key] = &[
 ];
 
 const AUTOSCALER: &[Key] = &[
-    k("metric", Ty::Choice(&["utilization", "queue_depth"]), "what the autoscaler steers (default utilization)"),
+    k("metric", Ty::Choice(&names(&SCALE_METRICS)), "what the autoscaler steers (default utilization)"),
     req("target", Ty::Number(0.0), "the value to steer to (at most 1 for utilization)"),
     k("interval", Ty::Duration, "time between evaluations (default 30s, at least 1s)"),
     k("max_step_up", Ty::Int(1, INSTANCES), "most instances started per evaluation (default 4)"),
@@ -157,7 +156,7 @@ const STRATEGY: &[Key] = &[
     k("base", Ty::Duration, "exponential: the first wait (at least 1ms)"),
     k("multiplier", Ty::Number(0.0), "exponential: growth per retry, at least 1 (default 2)"),
     k("cap", Ty::Duration, "exponential: the longest wait"),
-    k("jitter", Ty::Choice(&Jitter::NAMES), "exponential: jitter (default none)"),
+    k("jitter", Ty::Choice(&names(&JITTERS)), "exponential: jitter (default none)"),
     k("ranges", Ty::Ranges, "stepped: retry n waits uniform(low_n, high_n); the last range repeats"),
 ];
 
@@ -165,7 +164,7 @@ const STEP: &[Key] = &[req("at", Ty::Duration, "when the step starts"), req("rat
 
 const ARRIVALS: &[Key] = &[
     req("process", Ty::Choice(&PROCESSES), "the arrival process"),
-    k("spacing", Ty::Choice(&["poisson", "uniform"]), "ramp, spike, steps: random or evenly spaced arrivals"),
+    k("spacing", Ty::Choice(&names(&SPACINGS)), "ramp, spike, steps: random or evenly spaced arrivals"),
     k("rate", Ty::Rate, "poisson, constant: the rate"),
     k("from", Ty::Rate, "ramp: the starting rate"),
     k("to", Ty::Rate, "ramp: the final rate"),
@@ -181,7 +180,7 @@ const ARRIVALS: &[Key] = &[
 const BULK: &[Key] = &[
     req("images", Ty::Int(1, IMAGES), "requests in one job"),
     k("parallelism", Ty::Int(1, IMAGES), "images in flight at once (default 1)"),
-    k("on_failure", Ty::Choice(&["continue", "abort"]), "after an image failed for good (default continue)"),
+    k("on_failure", Ty::Choice(&names(&ON_FAILURE)), "after an image failed for good (default continue)"),
 ];
 
 const SWARM: &[Key] = &[

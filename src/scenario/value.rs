@@ -182,9 +182,9 @@ impl FromAny for String {
 }
 
 /// A string-valued unit (duration, rate, timeout): the text parsed by `parse`.
-fn unit_text<T>(a: &Any, hint: &str, parse: impl Fn(&str) -> Result<T, String>) -> Result<T, Problem> {
+fn unit_text<T, E: ToString>(a: &Any, hint: &str, parse: impl Fn(&str) -> Result<T, E>) -> Result<T, Problem> {
     match a {
-        Any::Str(s) => parse(s).map_err(Problem::from),
+        Any::Str(s) => parse(s).map_err(|e| Problem::from(e.to_string())),
         Any::Int(_) | Any::Float(_) => {
             Err(format!("expected {hint}, found {}: write the unit in a string", a.describe()).into())
         }

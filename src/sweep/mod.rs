@@ -10,14 +10,17 @@
 //! An unsharded sweep goes through the same stored form as a merged one
 //! ([`part::StoredCell`]), so the two give identical results by construction.
 
-pub mod grid;
+/// The grid of variants (it belongs to replication: `plan` tunes one axis of it).
+pub use crate::replication::grid;
 pub mod part;
 pub mod result;
 
 use serde::{Deserialize, Serialize};
 
+use crate::criteria::Metric;
 use crate::engine::{Stalled, simulate};
-use crate::scenario::{Override, Scenario, ScenarioErrors};
+use crate::replication::{Base, Error, Variant, with_strategy};
+use crate::scenario::{Override, Scenario};
 use grid::Grid;
 use part::StoredCell;
 
@@ -61,36 +64,28 @@ pub struct Sweep {
     pub scored: Vec<usize>,
     /// The base scenario (overrides applied, no point values).
     pub base: Scenario,
-}
-
-/// Why a sweep cannot run.
-#[derive(Debug)]
-pub enum SweepError {
-    Usage(String),
-    Scenario(ScenarioErrors),
-}
-
-impl std::fmt::Display for SweepError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            SweepError::Usage(s) => f.write_str(s),
-            SweepError::Scenario(e) => write!(f, "{e}"),
-        }
-    }
+    /// `spec.metrics`, looked up.
+    pub metrics: Vec<Metric>,
 }
 
 impl Sweep {
     /// Validates the base scenario, every grid point and every strategy.
-    pub fn new(spec: SweepSpec) -> Result<Sweep, SweepError> {
+    pub fn new(spec: SweepSpec) -> Result<Sweep, Error> {
         let sets: Vec<Override> = spec
             .sets
             .iter()
-            .map(|s| s.parse().map_err(|e| SweepError::Usage(format!("--set {e}"))))
+            .map(|s| s.parse().map_err(|e| Error::Usage(format!("--set {e}"))))
             .collect::<Result<_, _>>()?;
-        let base = Scenario::parse_with(&spec.scenario_text, &spec.file, &sets).map_err(SweepError::Scenario)?;
-        let grid = Grid::parse(&spec.vary).map_err(|e| SweepError::Usage(format!("--vary {e}")))?;
+        let source = Base { text: &spec.scenario_text, file: &spec.file, sets: &sets };
+        let base = source.scenario().map_err(Error::Scenario)?;
+        let metrics = spec
+            .metrics
+            .iter()
+            .map(|m| Metric::lookup(m).map_err(|source| Error::Metric { flag: "--metrics", source }))
+            .collect::<Result<_, _>>()?;
+        let grid = Grid::parse(&spec.vary).map_err(|e| Error::Usage(format!("--vary {e}")))?;
         if spec.seeds.is_empty() {
-            return Err(SweepError::Usage("a sweep needs at least one seed".into()));
+            return Err(Error::Usage("a sweep needs at least one seed".into()));
         }
         let swarms: Vec<usize> = if spec.swarms.is_empty() {
             (0..base.swarms.len()).collect()
@@ -99,31 +94,33 @@ impl Sweep {
                 .iter()
                 .map(|s| base.find_swarm(s))
                 .collect::<Result<_, _>>()
-                .map_err(|e| SweepError::Usage(format!("--swarms: {e}")))?
+                .map_err(|source| Error::Unknown { flag: "--swarms", source })?
         };
         for s in &spec.strategies {
-            base.find_strategy(s).map_err(|e| SweepError::Usage(format!("--strategies: {e}")))?;
+            base.find_strategy(s).map_err(|source| Error::Unknown { flag: "--strategies", source })?;
         }
         let mut scenarios = Vec::with_capacity(grid.points());
+        let strategies: Vec<Option<&str>> = if spec.strategies.is_empty() {
+            vec![None]
+        } else {
+            spec.strategies.iter().map(|s| Some(s.as_str())).collect()
+        };
         for p in 0..grid.points() {
-            let mut all = sets.clone();
-            all.extend(grid.overrides(p));
-            let sc = Scenario::parse_with(&spec.scenario_text, &spec.file, &all).map_err(|e| {
+            let v = Variant { overrides: grid.overrides(p), strategy: None, flag: "--strategies" };
+            let sc = source.variant(&v, None).map_err(|e| match e {
                 // Name the grid point so the user knows which --vary value broke it.
-                let mut e = e;
-                for err in &mut e.0 {
-                    err.message = format!("{} (at grid point {})", err.message, grid.label(p));
+                Error::Scenario(mut e) => {
+                    for err in &mut e.0 {
+                        err.message = format!("{} (at grid point {})", err.message, grid.label(p));
+                    }
+                    Error::Scenario(e)
                 }
-                SweepError::Scenario(e)
+                other => other,
             })?;
-            let variants = if spec.strategies.is_empty() {
-                vec![sc]
-            } else {
-                spec.strategies
-                    .iter()
-                    .map(|s| sc.clone().with_strategy_for(s, &swarms).map_err(SweepError::Usage))
-                    .collect::<Result<_, _>>()?
-            };
+            let variants = strategies
+                .iter()
+                .map(|&s| with_strategy(sc.clone(), s, Some(&swarms), "--strategies"))
+                .collect::<Result<_, _>>()?;
             scenarios.push(variants);
         }
         let strategy_labels = if spec.strategies.is_empty() {
@@ -132,7 +129,7 @@ impl Sweep {
             spec.strategies.clone()
         };
         let scored = if spec.score_all { (0..base.swarms.len()).collect() } else { swarms };
-        Ok(Sweep { spec, grid, scenarios, strategy_labels, base, scored })
+        Ok(Sweep { spec, grid, scenarios, strategy_labels, base, scored, metrics })
     }
 
     /// The scenario of grid point `point` (first strategy variant).
@@ -180,9 +177,14 @@ impl Sweep {
     }
 }
 
+/// A `--shard` that is not `I/N` with 1 ≤ I ≤ N.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}`: expected I/N with 1 ≤ I ≤ N, e.g. 2/8")]
+pub struct ShardSyntax(pub String);
+
 /// Parses `I/N` (1 ≤ I ≤ N).
-pub fn parse_shard(text: &str) -> Result<(usize, usize), String> {
-    let err = || format!("`{text}`: expected I/N with 1 ≤ I ≤ N, e.g. 2/8");
+pub fn parse_shard(text: &str) -> Result<(usize, usize), ShardSyntax> {
+    let err = || ShardSyntax(text.to_string());
     let (i, n) = text.split_once('/').ok_or_else(err)?;
     let (i, n): (usize, usize) = (i.trim().parse().map_err(|_| err())?, n.trim().parse().map_err(|_| err())?);
     if i == 0 || n == 0 || i > n {

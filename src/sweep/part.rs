@@ -14,8 +14,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Sweep, SweepSpec};
+use crate::criteria::Metric;
 use crate::metrics::summary::Summary;
-use crate::metrics::{LatencyHist, StoredHist, catalog, consistency};
+use crate::metrics::{LatencyHist, StoredHist, consistency};
 
 /// Identifies the file format.
 pub const FORMAT: &str = "stampede-sweep-part/1";
@@ -56,36 +57,56 @@ impl Part {
     }
 }
 
+/// Why parts do not merge into one sweep.
+#[derive(Debug, thiserror::Error)]
+pub enum MergeError {
+    #[error("nothing to merge: give the part files")]
+    Nothing,
+    /// A shard of the split that no part given holds.
+    #[error("shard {index}/{count} is missing: the parts given are {}", given.join(", "))]
+    MissingShard { index: usize, count: usize, given: Vec<String> },
+    /// What is wrong with one part file (or with the sweep it describes).
+    #[error("{file}: {problem}")]
+    Part { file: String, problem: String },
+    /// A cell that this sweep cannot have produced.
+    #[error("{file}: cell {index}: {problem}")]
+    Cell { file: String, index: usize, problem: String },
+}
+
+fn bad(file: &str, problem: impl Into<String>) -> MergeError {
+    MergeError::Part { file: file.to_string(), problem: problem.into() }
+}
+
 /// Checks that `parts` form one complete sweep and returns the sweep
 /// (validated again from its spec) and all cells in index order.
-pub fn merge(parts: Vec<(String, Part)>) -> Result<(Sweep, Vec<StoredCell>), String> {
+pub fn merge(parts: Vec<(String, Part)>) -> Result<(Sweep, Vec<StoredCell>), MergeError> {
     let Some((first_name, first)) = parts.first() else {
-        return Err("nothing to merge: give the part files".into());
+        return Err(MergeError::Nothing);
     };
     for (name, p) in &parts {
         if p.format != FORMAT {
-            return Err(format!("{name}: not a sweep part (format `{}`, expected `{FORMAT}`)", p.format));
+            return Err(bad(name, format!("not a sweep part (format `{}`, expected `{FORMAT}`)", p.format)));
         }
         if p.version != first.version {
-            return Err(format!(
-                "{name}: written by stampede {}, but {first_name} by {}; results may differ",
-                p.version, first.version
+            return Err(bad(
+                name,
+                format!("written by stampede {}, but {first_name} by {}; results may differ", p.version, first.version),
             ));
         }
         if p.spec != first.spec {
-            return Err(format!(
-                "{name}: describes a different sweep than {first_name} ({})",
-                spec_difference(&first.spec, &p.spec)
+            return Err(bad(
+                name,
+                format!("describes a different sweep than {first_name} ({})", spec_difference(&first.spec, &p.spec)),
             ));
         }
         let (i, n) = p.shard;
         if i == 0 || n == 0 || i > n {
-            return Err(format!("{name}: shard {i}/{n} is not a shard (expected I/N with 1 ≤ I ≤ N)"));
+            return Err(bad(name, format!("shard {i}/{n} is not a shard (expected I/N with 1 ≤ I ≤ N)")));
         }
         if p.shard.1 != first.shard.1 {
-            return Err(format!(
-                "{name}: shard {}/{} does not belong to a split into {}",
-                p.shard.0, p.shard.1, first.shard.1
+            return Err(bad(
+                name,
+                format!("shard {}/{} does not belong to a split into {}", p.shard.0, p.shard.1, first.shard.1),
             ));
         }
     }
@@ -95,31 +116,34 @@ pub fn merge(parts: Vec<(String, Part)>) -> Result<(Sweep, Vec<StoredCell>), Str
     let mut given: Vec<(usize, &str)> = parts.iter().map(|(n, p)| (p.shard.0, n.as_str())).collect();
     given.sort_unstable();
     if let Some(w) = given.windows(2).find(|w| w[0].0 == w[1].0) {
-        return Err(format!("{}: shard {}/{count} is given twice (also by {})", w[1].1, w[1].0, w[0].1));
+        return Err(bad(w[1].1, format!("shard {}/{count} is given twice (also by {})", w[1].0, w[0].1)));
     }
     if let Some(missing) = (1..=count).zip(given.iter().map(|g| g.0).chain(std::iter::repeat(0))).find(|(k, g)| k != g)
     {
         let listed: Vec<String> = given.iter().map(|(i, n)| format!("{n} ({i}/{count})")).collect();
-        return Err(format!("shard {}/{count} is missing: the parts given are {}", missing.0, listed.join(", ")));
+        return Err(MergeError::MissingShard { index: missing.0, count, given: listed });
     }
     check_spec(first_name, &first.spec)?;
     // The grid's size, from the spec, must be the cells the files hold
     // before the sweep's scenarios are built or anything is sized by it.
     let stated = stated_cells(&first.spec)
-        .map_err(|e| format!("{first_name}: {e}"))?
-        .ok_or_else(|| format!("{first_name}: the sweep it describes has more cells than can be counted"))?;
+        .map_err(|e| bad(first_name, e))?
+        .ok_or_else(|| bad(first_name, "the sweep it describes has more cells than can be counted"))?;
     for (name, p) in &parts {
         let expected = cells_in_shard(stated, p.shard);
         if p.cells.len() != expected {
-            return Err(format!(
-                "{name}: holds {} cells, but shard {}/{count} of this sweep has {expected} (the part is incomplete or edited)",
-                p.cells.len(),
-                p.shard.0
+            return Err(bad(
+                name,
+                format!(
+                    "holds {} cells, but shard {}/{count} of this sweep has {expected} (the part is incomplete or edited)",
+                    p.cells.len(),
+                    p.shard.0
+                ),
             ));
         }
     }
-    let sweep =
-        Sweep::new(first.spec.clone()).map_err(|e| format!("{first_name}: the sweep it describes is invalid: {e}"))?;
+    let sweep = Sweep::new(first.spec.clone())
+        .map_err(|e| bad(first_name, format!("the sweep it describes is invalid: {e}")))?;
     let total = sweep.cells();
     debug_assert_eq!(total, stated);
     // Now `total` is the number of cells the files hold.
@@ -128,11 +152,11 @@ pub fn merge(parts: Vec<(String, Part)>) -> Result<(Sweep, Vec<StoredCell>), Str
         for c in p.cells {
             let i = c.index;
             if i >= total || i % count != p.shard.0 - 1 {
-                return Err(format!("{name}: cell {i} does not belong to shard {}/{count}", p.shard.0));
+                return Err(bad(&name, format!("cell {i} does not belong to shard {}/{count}", p.shard.0)));
             }
-            check_cell(&sweep, &c).map_err(|e| format!("{name}: cell {i}: {e}"))?;
+            check_cell(&sweep, &c).map_err(|problem| MergeError::Cell { file: name.clone(), index: i, problem })?;
             if cells[i].replace(c).is_some() {
-                return Err(format!("{name}: cell {i} appears twice"));
+                return Err(bad(&name, format!("cell {i} appears twice")));
             }
         }
     }
@@ -156,15 +180,15 @@ fn cells_in_shard(total: usize, (index, count): (usize, usize)) -> usize {
 }
 
 /// What the spec says besides the scenario, checked before the sweep is built.
-fn check_spec(name: &str, spec: &SweepSpec) -> Result<(), String> {
+fn check_spec(name: &str, spec: &SweepSpec) -> Result<(), MergeError> {
     for m in &spec.metrics {
-        catalog::lookup(m).map_err(|e| format!("{name}: metrics: {e}"))?;
+        Metric::lookup(m).map_err(|e| bad(name, format!("metrics: {e}")))?;
     }
     if spec.seeds.len() < 2 {
-        return Err(format!("{name}: {} seed(s); a sweep has at least 2", spec.seeds.len()));
+        return Err(bad(name, format!("{} seed(s); a sweep has at least 2", spec.seeds.len())));
     }
     if let Some(w) = spec.seeds.windows(2).find(|w| w[1] != w[0].wrapping_add(1)) {
-        return Err(format!("{name}: seeds {} then {}: a sweep's seeds are consecutive", w[0], w[1]));
+        return Err(bad(name, format!("seeds {} then {}: a sweep's seeds are consecutive", w[0], w[1])));
     }
     Ok(())
 }

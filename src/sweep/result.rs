@@ -1,7 +1,9 @@
 //! A sweep's results: per grid point and strategy, each metric's mean and 95%
 //! interval over seeds (clipped to the metric's range), each seed's value, the
-//! seeds that meet the scenario's SLOs, the cost where pools have a price, and
-//! completion-time percentiles pooled over seeds (from the merged histograms).
+//! seeds that meet the scenario's SLOs and whether the point meets them (by the
+//! rule `compare` uses, see [`crate::replication`]), the cost where pools have
+//! a price, and completion-time percentiles pooled over seeds (from the merged
+//! histograms).
 
 use std::collections::BTreeMap;
 
@@ -9,10 +11,19 @@ use serde::{Deserialize, Serialize};
 
 use super::Sweep;
 use super::part::StoredCell;
-use crate::metrics::summary::is_pool_wide;
+use crate::criteria::Metric;
 use crate::metrics::{LatencyHist, Percentiles};
-use crate::report::spread;
+use crate::replication::{Rule, aggregate, per_seed};
 use crate::stats::{Interval, mean_ci};
+
+/// Why cells do not aggregate into a sweep's result.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum BuildError {
+    #[error("expected cells 0..{expected} in order")]
+    Cells { expected: usize },
+    #[error("cell {cell}: {source}")]
+    Histogram { cell: usize, source: crate::metrics::HistError },
+}
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AxisResult {
@@ -31,6 +42,10 @@ pub struct PointResult {
     pub per_seed: BTreeMap<String, Vec<Option<f64>>>,
     /// Seeds that meet every threshold of the scenario's `[slo]`.
     pub slos_met: usize,
+    /// The point meets every threshold by the mean over seeds, as a compared
+    /// strategy does (a metric undefined in some seed does not meet it).
+    #[serde(default)]
+    pub slo_met: bool,
     /// Cost in money (`pool.<name>.price_per_hour`), mean and 95% interval; null without prices.
     pub cost: Option<Interval>,
     /// Completion time over all seeds' requests together.
@@ -59,9 +74,9 @@ pub struct SweepResult {
 
 impl SweepResult {
     /// Aggregates every cell of `sweep` (in index order).
-    pub fn build(sweep: &Sweep, cells: &[StoredCell]) -> Result<SweepResult, String> {
+    pub fn build(sweep: &Sweep, cells: &[StoredCell]) -> Result<SweepResult, BuildError> {
         if cells.len() != sweep.cells() || cells.iter().enumerate().any(|(i, c)| c.index != i) {
-            return Err(format!("expected cells 0..{} in order", sweep.cells()));
+            return Err(BuildError::Cells { expected: sweep.cells() });
         }
         let n = sweep.spec.seeds.len();
         let mut points = Vec::new();
@@ -70,34 +85,22 @@ impl SweepResult {
             for (s, label) in sweep.strategy_labels.iter().enumerate() {
                 let first = (p * sweep.strategies() + s) * n;
                 let group = &cells[first..first + n];
-                let per_seed: BTreeMap<String, Vec<Option<f64>>> = sweep
-                    .spec
-                    .metrics
-                    .iter()
-                    .map(|m| (m.clone(), group.iter().map(|c| c.summary.metric(m)).collect()))
-                    .collect();
-                let metrics = per_seed
-                    .iter()
-                    .map(|(m, v)| {
-                        let xs: Vec<f64> = v.iter().flatten().copied().collect();
-                        (m.clone(), mean_ci(&xs).map(|i| spread::clamp(m, &i)))
-                    })
-                    .collect();
+                let summaries = || group.iter().map(|c| &c.summary);
+                let values: BTreeMap<Metric, Vec<Option<f64>>> =
+                    sweep.metrics.iter().map(|&m| (m, per_seed(summaries(), m))).collect();
+                let metrics = values.iter().map(|(m, v)| (m.to_string(), aggregate(*m, v))).collect();
+                let slos = &sweep.base.slo;
                 let slos_met = group
                     .iter()
-                    .filter(|c| {
-                        sweep
-                            .base
-                            .slo
-                            .iter()
-                            .all(|t| c.summary.metric(t.metric).is_some_and(|v| t.op.holds(v, t.limit)))
-                    })
+                    .filter(|c| slos.iter().all(|t| t.seeds_meeting(&[c.summary.metric(t.metric)]) == 1))
                     .count();
-                let costs: Option<Vec<f64>> = group.iter().map(|c| sweep.base.cost(&c.summary.gpu)).collect();
+                let slo_met = slos.iter().all(|t| t.judge(&per_seed(summaries(), t.metric), Rule::Mean).passed);
+                let costs: Option<Vec<f64>> = group.iter().map(|c| c.summary.gpu.cost(&sweep.base)).collect();
                 let mut pooled = LatencyHist::default();
                 for c in group {
                     pooled.merge_from(
-                        &LatencyHist::from_stored(&c.completion).map_err(|e| format!("cell {}: {e}", c.index))?,
+                        &LatencyHist::from_stored(&c.completion)
+                            .map_err(|source| BuildError::Histogram { cell: c.index, source })?,
                     );
                 }
                 points.push(PointResult {
@@ -105,9 +108,11 @@ impl SweepResult {
                     values: coords.iter().zip(&sweep.grid.axes).map(|(&l, a)| a.levels[l].text.clone()).collect(),
                     strategy: label.clone(),
                     metrics,
-                    per_seed,
+                    per_seed: values.into_iter().map(|(m, v)| (m.to_string(), v)).collect(),
                     slos_met,
-                    cost: costs.and_then(|xs| mean_ci(&xs)).map(|i| spread::clamp("instance_seconds", &i)),
+                    slo_met,
+                    // Money is an amount: at least 0.
+                    cost: costs.and_then(|xs| mean_ci(&xs)).map(|i| i.within((0.0, f64::INFINITY))),
                     completion_pooled_ms: pooled.percentiles(),
                 });
             }
@@ -126,7 +131,7 @@ impl SweepResult {
             metrics: sweep.spec.metrics.clone(),
             scored_swarms: sweep.scored.iter().map(|&i| sweep.base.swarms[i].name.clone()).collect(),
             pool_wide: if sweep.scored.len() < sweep.base.swarms.len() {
-                sweep.spec.metrics.iter().filter(|m| is_pool_wide(m)).cloned().collect()
+                sweep.metrics.iter().filter(|m| m.pool_wide()).map(ToString::to_string).collect()
             } else {
                 Vec::new()
             },

@@ -2,7 +2,7 @@
 
 use clap::CommandFactory;
 use stampede::cli::Cli;
-use stampede::metrics::catalog;
+use stampede::criteria::Metric;
 
 fn read(path: &str) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"))
@@ -11,7 +11,8 @@ fn read(path: &str) -> String {
 #[test]
 fn every_metric_name_is_in_metrics_md() {
     let doc = read("docs/metrics.md");
-    let missing: Vec<&str> = catalog::names().filter(|n| !doc.contains(&format!("`{n}`"))).collect();
+    let missing: Vec<&str> =
+        Metric::ALL.iter().map(|m| m.name()).filter(|n| !doc.contains(&format!("`{n}`"))).collect();
     assert!(missing.is_empty(), "docs/metrics.md lacks {missing:?}");
 }
 
@@ -20,7 +21,7 @@ fn every_metric_says_which_requests_it_sees() {
     let doc = read("docs/metrics.md");
     let header = "| metric | unit | better | sees | meaning |";
     assert!(doc.contains(header), "the metric table has a `sees` column");
-    for n in catalog::names() {
+    for n in Metric::ALL.iter().map(|m| m.name()) {
         let row =
             doc.lines().find(|l| l.starts_with(&format!("| `{n}` |"))).unwrap_or_else(|| panic!("no row for {n}"));
         let cells: Vec<&str> = row.split('|').map(str::trim).collect();
@@ -56,4 +57,23 @@ fn every_command_and_flag_is_in_cli_md() {
         }
     }
     assert!(missing.is_empty(), "docs/cli.md lacks {missing:?}");
+}
+
+#[test]
+fn the_metric_table_says_what_the_metric_enum_says() {
+    use stampede::criteria::{Better, Unit};
+    let doc = read("docs/metrics.md");
+    for &m in Metric::ALL {
+        let row =
+            doc.lines().find(|l| l.starts_with(&format!("| `{m}` |"))).unwrap_or_else(|| panic!("no row for {m}"));
+        let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+        let unit = match m.unit() {
+            Unit::Ratio => "ratio",
+            Unit::Duration => "duration",
+            Unit::Number => "number",
+        };
+        let better = if m.better() == Better::Higher { "higher" } else { "lower" };
+        assert_eq!((cells[2], cells[3]), (unit, better), "{m}: {row}");
+        assert!(cells[5].starts_with(m.meaning()), "{m}: the docs say `{}`, the enum `{}`", cells[5], m.meaning());
+    }
 }

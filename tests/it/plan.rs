@@ -1,7 +1,7 @@
 //! `stampede plan` against queueing theory, and its errors; SLO gating of compare.
 
+use stampede::criteria::slo;
 use stampede::plan::{PlanRequest, plan};
-use stampede::slo;
 
 use crate::support::{erlang_b, erlang_c, mmc, scratch, stampede, stderr};
 

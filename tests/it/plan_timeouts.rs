@@ -3,8 +3,8 @@
 //! fetches the timeout cut off would sit just under the timeout whatever the
 //! backend does (57.1 s under 60 s, so "75 s").
 
+use stampede::criteria::slo;
 use stampede::plan::{PlanRequest, plan};
-use stampede::slo;
 
 /// An M/M/c queue at high load behind a short first-byte timeout: at 10 or
 /// 11 slots, queue waits often exceed 4 s.

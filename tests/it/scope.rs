@@ -5,9 +5,8 @@
 use crate::support::{scratch, shipped, stampede, stderr};
 
 use stampede::compare::{Comparison, Plan, Request, run_cells};
+use stampede::criteria::Metric;
 use stampede::engine::simulate;
-use stampede::metrics::catalog;
-use stampede::metrics::summary::is_pool_wide;
 use stampede::report::spread::clamp;
 use stampede::stats::mean_ci;
 
@@ -32,8 +31,8 @@ fn scoping_to_every_swarm_changes_nothing_and_to_one_swarm_gives_its_numbers() {
     assert_eq!(one.slo, run.summary.slo, "SLOs describe the whole service");
     // The surge swarm does much worse than the service as a whole.
     assert!(one.success_rate < run.summary.success_rate, "{:?} vs {:?}", one.success_rate, run.summary.success_rate);
-    for m in catalog::names() {
-        if is_pool_wide(m) {
+    for &m in Metric::ALL {
+        if m.pool_wide() {
             assert_eq!(one.metric(m), run.summary.metric(m), "{m} is per pool");
         }
     }

@@ -4,6 +4,7 @@
 
 use crate::support::shipped;
 
+use stampede::criteria::Metric;
 use stampede::engine::simulate;
 
 #[test]
@@ -13,9 +14,9 @@ fn latency_slo_fails_when_most_requests_fail_even_though_successes_are_fast() {
     let success = s.success_rate.expect("requests offered");
     assert!(success < 0.5, "the storm: {success}");
     // The successes-only p99 looks healthy: the failures are not in its sample.
-    assert!(s.metric("completion_p99").expect("successes") < 30.0);
+    assert!(s.metric(Metric::CompletionP99).expect("successes") < 30.0);
     // Counting failures as never completing, 90% of requests did not complete in any time.
-    assert_eq!(s.metric("completion_all_p90"), Some(f64::INFINITY));
+    assert_eq!(s.metric(Metric::CompletionAllP90), Some(f64::INFINITY));
     let slo = s.slo.iter().find(|r| r.metric == "completion_all_p90").expect("the shipped [slo] uses it");
     assert!(!slo.passed && slo.value.is_infinite(), "{slo:?}");
     // Goodput is what got through: successes per measured second.
@@ -28,9 +29,9 @@ fn latency_slo_fails_when_most_requests_fail_even_though_successes_are_fast() {
 fn without_retries_the_storm_ends_and_the_latency_slo_passes() {
     let sc = shipped("retry-storm.toml").with_strategy("none").expect("strategy");
     let s = simulate(&sc, sc.seed).expect("the run finishes").summary;
-    let p90 = s.metric("completion_all_p90").expect("defined");
+    let p90 = s.metric(Metric::CompletionAllP90).expect("defined");
     assert!(p90.is_finite() && p90 < 30.0, "{p90}");
     // The all-request p90 is at least the successes-only one of the same rank.
-    assert!(p90 >= s.metric("completion_p50").expect("successes"));
+    assert!(p90 >= s.metric(Metric::CompletionP50).expect("successes"));
     assert!(s.slo_passed(), "{:?}", s.slo);
 }

@@ -6,6 +6,7 @@
 
 use crate::support::run;
 
+use stampede::criteria::Metric;
 use stampede::metrics::summary::Summary;
 
 const POOL: &str = r#"
@@ -76,7 +77,7 @@ fn no_measured_request_leaves_rates_and_percentiles_undefined_not_zero() {
     let v = json(&s);
     for field in ["rate_503", "success_rate", "amplification"] {
         assert!(v[field].is_null(), "{field} = {}", v[field]);
-        assert_eq!(s.metric(field), None, "{field}");
+        assert_eq!(s.metric(field.parse().expect("a metric")), None, "{field}");
     }
     for hist in ["latency_ms", "completion_ms", "completion_all_ms", "queue_wait_ms", "first_byte_ms"] {
         for p in ["p50", "p99", "p999"] {
@@ -109,8 +110,8 @@ fn no_success_gives_zero_rates_infinite_all_request_percentiles_and_undefined_ut
     assert_eq!((s.success_rate, s.goodput), (Some(0.0), Some(0.0)));
     assert_eq!(s.rate_503, Some(1.0));
     // Successes-only percentiles have no sample; those counting failures are infinite.
-    assert_eq!((s.completion_ms.p50, s.metric("completion_p99")), (None, None));
-    assert_eq!(s.metric("completion_all_p50"), Some(f64::INFINITY));
+    assert_eq!((s.completion_ms.p50, s.metric(Metric::CompletionP99)), (None, None));
+    assert_eq!(s.metric(Metric::CompletionAllP50), Some(f64::INFINITY));
     let v = json(&s);
     assert_eq!(v["completion_all_ms"]["p50"], "inf");
     assert_eq!(v["completion_all_ms"]["not_completed"], s.requests.offered);

@@ -18,10 +18,6 @@ pub enum DirectorKind {
     LeastConnections,
 }
 
-impl DirectorKind {
-    pub const NAMES: [&'static str; 3] = ["round_robin", "random", "least_connections"];
-}
-
 /// What a director sees of one backend.
 pub trait Candidate {
     fn healthy(&self) -> bool;

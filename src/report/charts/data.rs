@@ -15,8 +15,8 @@ use super::Chart;
 use super::figures::{Capacity, Cdf, Line, Shade, Shares, Stacked, TimeLines};
 use super::intervals::{Bar, Bars, Panel};
 use crate::compare::{Cell, Comparison, Plan};
+use crate::criteria::metric::{Metric, Unit, unit_of};
 use crate::engine::Run;
-use crate::metrics::catalog::{self, Unit};
 use crate::metrics::{LatencyHist, Row};
 use crate::model::outcome::{Cause, Outcome};
 use crate::report::folder::ReportDir;
@@ -148,7 +148,7 @@ fn cdf_points(h: &LatencyHist) -> Vec<(f64, f64)> {
 /// A headline metric in one seed, over the swarms the comparison scores
 /// (the cell's scoped summary; pool-wide metrics as they are).
 fn compared(cell: &Cell, metric: &str) -> Option<f64> {
-    cell.scored.metric(metric)
+    Metric::from_name(metric).and_then(|m| cell.scored.metric(m))
 }
 
 /// Metrics the headline chart shows, and whether each is per swarm.
@@ -248,7 +248,7 @@ pub fn comparison(
             let label = units::label(m);
             Panel {
                 title: if per_swarm || all_swarms { label } else { format!("{label} (whole pool)") },
-                unit: if hours { Unit::Number } else { catalog::unit(m) },
+                unit: if hours { Unit::Number } else { unit_of(m) },
                 bars,
             }
         })

@@ -8,7 +8,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{FAMILY, Figure, color};
-use crate::metrics::catalog::Unit;
+use crate::criteria::Unit;
 use crate::time::format_secs;
 
 type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;

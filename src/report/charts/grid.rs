@@ -11,7 +11,7 @@ use std::io;
 use super::Chart;
 use super::heatmap::Heatmap;
 use super::intervals::{BandSeries, Bands, XAxis};
-use crate::metrics::catalog::{self, Unit};
+use crate::criteria::metric::{Better, Metric, Unit, unit_of};
 use crate::report::folder::ReportDir;
 use crate::report::{spread, units};
 use crate::stats::Interval;
@@ -46,7 +46,7 @@ fn shown(metric: &str, v: f64) -> f64 {
 fn y_axis(metric: &str) -> (Unit, String) {
     match units::scale(metric) {
         units::Scale::Hours => (Unit::Number, units::label(metric).replace("-h", "-hours").replace(" h", " hours")),
-        _ => (catalog::unit(metric), units::label(metric)),
+        _ => (unit_of(metric), units::label(metric)),
     }
 }
 
@@ -149,7 +149,7 @@ fn heatmaps(
 ) -> io::Result<Vec<Chart>> {
     let grid = &sw.grid;
     let (x_key, y_key) = (&grid.axes[0], &grid.axes[1]);
-    let info = catalog::info(m).expect("charted metrics are catalogued");
+    let info = Metric::from_name(m).expect("charted metrics are metrics");
     let inner: usize = grid.axes[2..].iter().map(|a| a.levels.len()).product();
     let mut charts = Vec::new();
     for label in &r.strategies {
@@ -182,7 +182,7 @@ fn heatmaps(
                 y_labels: y_key.levels.iter().map(|l| l.text.clone()).collect(),
                 values,
                 scale: units::scale(m),
-                higher_is_better: info.better == catalog::Better::Higher,
+                higher_is_better: info.better() == Better::Higher,
             },
         )?);
     }
@@ -191,14 +191,18 @@ fn heatmaps(
 
 /// The charts of a plan, written into `dir`: each SLO's metric against the
 /// tuned key with its limit, and the cost, at the evaluated values only.
-pub fn plan(dir: &ReportDir, r: &crate::plan::PlanResult, slos: &[crate::slo::Threshold]) -> io::Result<Vec<Chart>> {
+pub fn plan(
+    dir: &ReportDir,
+    r: &crate::plan::PlanResult,
+    slos: &[crate::criteria::slo::Threshold],
+) -> io::Result<Vec<Chart>> {
     let key = &r.key;
     let numbers: Vec<Option<f64>> = r.evaluated.iter().map(|c| Some(c.number)).collect();
     let axis = x_axis(r.evaluated.iter().map(|c| c.value.as_str()), &numbers);
     let seeds = r.seeds.len();
     let mut charts = Vec::new();
     for (k, t) in slos.iter().enumerate() {
-        let m = t.metric;
+        let m = t.metric.name();
         let mut s = BandSeries { label: "evaluated".into(), color: 0, points: Vec::new(), seeds: Vec::new() };
         for c in &r.evaluated {
             let Some(check) = c.slos.get(k) else { continue };

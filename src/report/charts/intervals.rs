@@ -8,7 +8,7 @@ use plotters::prelude::*;
 
 use super::figures::{duration_tick, frame, integer_tick, integer_ticks, legend_at, tick, y_top};
 use super::{FAMILY, Figure, color};
-use crate::metrics::catalog::Unit;
+use crate::criteria::Unit;
 
 type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 

@@ -215,7 +215,12 @@ pub fn sweep(sw: &crate::sweep::Sweep, r: &crate::sweep::result::SweepResult, ch
 }
 
 /// `plan/index.html`.
-pub fn plan(base: &Scenario, r: &crate::plan::PlanResult, slos: &[crate::slo::Threshold], charts: &[Chart]) -> String {
+pub fn plan(
+    base: &Scenario,
+    r: &crate::plan::PlanResult,
+    slos: &[crate::criteria::slo::Threshold],
+    charts: &[Chart],
+) -> String {
     let mut p = Page::new(&format!("stampede plan: {}", r.scenario), &format!("Capacity plan: {}", r.scenario));
     p.note(&base.description).verdict(&r.verdict, r.recommendation.is_some()).note(&format!(
         "{} from {} to {}; SLOs {}; {} seeds per value, {:.0}% one-sided confidence.",

@@ -15,7 +15,16 @@ use crate::scenario::limits;
 use crate::scenario::raw::{RawClass, RawDist, RawPool, RawProxy, V};
 
 use crate::scenario::units::Timeout;
+use crate::suggest::names;
 use crate::time::SimDuration;
+
+pub const DIRECTORS: [(&str, DirectorKind); 3] = [
+    ("round_robin", DirectorKind::RoundRobin),
+    ("random", DirectorKind::Random),
+    ("least_connections", DirectorKind::LeastConnections),
+];
+pub const SCALE_METRICS: [(&str, ScaleMetric); 2] =
+    [("utilization", ScaleMetric::Utilization), ("queue_depth", ScaleMetric::QueueDepth)];
 
 pub fn resolve_proxy(cx: &mut Ctx<'_>, p: &RawProxy) -> ProxyConfig {
     let d = ProxyConfig::default();
@@ -49,11 +58,7 @@ pub fn resolve_proxy(cx: &mut Ctx<'_>, p: &RawProxy) -> ProxyConfig {
             "the wait queue holds fetches only when an instance is at max_connections",
         );
     }
-    let director = match cx.choose("proxy.director", &p.director, &DirectorKind::NAMES) {
-        Some(1) => DirectorKind::Random,
-        Some(2) => DirectorKind::LeastConnections,
-        _ => DirectorKind::RoundRobin,
-    };
+    let director = cx.choose("proxy.director", &p.director, &DIRECTORS).unwrap_or(DirectorKind::RoundRobin);
     let mut retry_on = OutcomeSet::EMPTY;
     for (i, name) in cx.get("proxy.retry_on", &p.retry_on).map(|n| n.0).unwrap_or_default().iter().enumerate() {
         let path = if matches!(&p.retry_on, Some(v) if matches!(&v.0, Ok(n) if n.0.len() == 1)) {
@@ -177,10 +182,7 @@ pub fn resolve_pool(cx: &mut Ctx<'_>, name: &str, p: &RawPool) -> PoolConfig {
     }
     let autoscaler = p.autoscaler.as_ref().map(|a| {
         let ap = |k: &str| format!("{base}.autoscaler.{k}");
-        let metric = match cx.choose(&ap("metric"), &a.metric, &["utilization", "queue_depth"]) {
-            Some(1) => ScaleMetric::QueueDepth,
-            _ => ScaleMetric::Utilization,
-        };
+        let metric = cx.choose(&ap("metric"), &a.metric, &SCALE_METRICS).unwrap_or(ScaleMetric::Utilization);
         let target = cx
             .required(&ap("target"), &a.target, "(the metric value the autoscaler steers to, e.g. 0.7)")
             .unwrap_or(1.0);
@@ -228,36 +230,56 @@ pub fn resolve_pool(cx: &mut Ctx<'_>, name: &str, p: &RawPool) -> PoolConfig {
     }
 }
 
-pub const DISTS: [&str; 5] = ["constant", "exponential", "uniform", "lognormal", "gamma"];
+/// Service-time distributions (`class.<name>.service.dist`).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum DistKind {
+    Constant,
+    Exponential,
+    Uniform,
+    Lognormal,
+    Gamma,
+}
+
+pub const DIST_CHOICES: [(&str, DistKind); 5] = [
+    ("constant", DistKind::Constant),
+    ("exponential", DistKind::Exponential),
+    ("uniform", DistKind::Uniform),
+    ("lognormal", DistKind::Lognormal),
+    ("gamma", DistKind::Gamma),
+];
+pub const DISTS: [&str; 5] = names(&DIST_CHOICES);
 
 pub fn resolve_dist(cx: &mut Ctx<'_>, base: &str, d: &RawDist) -> Option<DurationDist> {
     let path = |k: &str| format!("{base}.{k}");
     let name = cx.required(&path("dist"), &d.dist, &format!("(one of {})", DISTS.join(", ")))?;
-    let kind = cx.choice(&path("dist"), &name, &DISTS)?;
+    let kind = cx.choice(&path("dist"), &name, &DIST_CHOICES)?;
     let why = format!("for dist = \"{name}\"");
     let fields = [
-        ("value", d.value.is_some(), kind == 0),
-        ("mean", d.mean.is_some(), kind == 1 || kind == 4),
-        ("low", d.low.is_some(), kind == 2),
-        ("high", d.high.is_some(), kind == 2),
-        ("median", d.median.is_some(), kind == 3),
-        ("p99", d.p99.is_some(), kind == 3),
-        ("cv", d.cv.is_some(), kind == 4),
+        ("value", d.value.is_some(), kind == DistKind::Constant),
+        ("mean", d.mean.is_some(), matches!(kind, DistKind::Exponential | DistKind::Gamma)),
+        ("low", d.low.is_some(), kind == DistKind::Uniform),
+        ("high", d.high.is_some(), kind == DistKind::Uniform),
+        ("median", d.median.is_some(), kind == DistKind::Lognormal),
+        ("p99", d.p99.is_some(), kind == DistKind::Lognormal),
+        ("cv", d.cv.is_some(), kind == DistKind::Gamma),
     ];
     let stray: Vec<(&str, bool)> = fields.iter().filter(|f| !f.2).map(|f| (f.0, f.1)).collect();
     cx.not_for(base, "dist", &name, &stray);
     let made = match kind {
-        0 => cx.required(&path("value"), &d.value, &why).map(|v| Ok(DurationDist::Constant(v.0))),
-        1 => cx.required(&path("mean"), &d.mean, &why).map(|m| DurationDist::exponential(m.0)),
-        2 => match (cx.required(&path("low"), &d.low, &why), cx.required(&path("high"), &d.high, &why)) {
+        DistKind::Constant => cx.required(&path("value"), &d.value, &why).map(|v| Ok(DurationDist::Constant(v.0))),
+        DistKind::Exponential => cx.required(&path("mean"), &d.mean, &why).map(|m| DurationDist::exponential(m.0)),
+        DistKind::Uniform => match (cx.required(&path("low"), &d.low, &why), cx.required(&path("high"), &d.high, &why))
+        {
             (Some(l), Some(h)) => Some(DurationDist::uniform(l.0, h.0)),
             _ => None,
         },
-        3 => match (cx.required(&path("median"), &d.median, &why), cx.required(&path("p99"), &d.p99, &why)) {
-            (Some(m), Some(p)) => Some(DurationDist::lognormal(m.0, p.0)),
-            _ => None,
-        },
-        _ => match (cx.required(&path("mean"), &d.mean, &why), cx.required(&path("cv"), &d.cv, &why)) {
+        DistKind::Lognormal => {
+            match (cx.required(&path("median"), &d.median, &why), cx.required(&path("p99"), &d.p99, &why)) {
+                (Some(m), Some(p)) => Some(DurationDist::lognormal(m.0, p.0)),
+                _ => None,
+            }
+        }
+        DistKind::Gamma => match (cx.required(&path("mean"), &d.mean, &why), cx.required(&path("cv"), &d.cv, &why)) {
             (Some(_), Some(cv)) if cv > limits::MAX_GAMMA_CV => {
                 cx.error_help(
                     &path("cv"),

@@ -15,9 +15,31 @@ use crate::scenario::limits;
 use crate::scenario::raw::{RawArrivals, RawChaos, RawClass, RawPool, RawStrategy, RawSwarm};
 use crate::scenario::units::Dur;
 use crate::scenario::{ArrivalSpec, StrategySpec, SwarmSpec};
+use crate::suggest::names;
 use crate::time::{SimDuration, SimTime};
 
-pub const KINDS: [&str; 5] = ["none", "immediate", "fixed", "exponential", "stepped"];
+/// Retry strategy kinds (`strategy.<name>.kind`).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum StrategyKind {
+    None,
+    Immediate,
+    Fixed,
+    Exponential,
+    Stepped,
+}
+
+pub const KIND_CHOICES: [(&str, StrategyKind); 5] = [
+    ("none", StrategyKind::None),
+    ("immediate", StrategyKind::Immediate),
+    ("fixed", StrategyKind::Fixed),
+    ("exponential", StrategyKind::Exponential),
+    ("stepped", StrategyKind::Stepped),
+];
+pub const KINDS: [&str; 5] = names(&KIND_CHOICES);
+pub const JITTERS: [(&str, Jitter); 4] =
+    [("none", Jitter::None), ("full", Jitter::Full), ("equal", Jitter::Equal), ("decorrelated", Jitter::Decorrelated)];
+pub const SPACINGS: [(&str, Spacing); 2] = [("poisson", Spacing::Poisson), ("uniform", Spacing::Uniform)];
+pub const ON_FAILURE: [(&str, OnFailure); 2] = [("continue", OnFailure::Continue), ("abort", OnFailure::Abort)];
 
 pub fn resolve_strategy(cx: &mut Ctx<'_>, name: &str, s: &RawStrategy) -> StrategySpec {
     let base = format!("strategy.{name}");
@@ -26,7 +48,7 @@ pub fn resolve_strategy(cx: &mut Ctx<'_>, name: &str, s: &RawStrategy) -> Strate
     let Some(kind_name) = cx.required(&path("kind"), &s.kind, &format!("(one of {})", KINDS.join(", "))) else {
         return none();
     };
-    let Some(kind) = cx.choice(&path("kind"), &kind_name, &KINDS) else {
+    let Some(kind) = cx.choice(&path("kind"), &kind_name, &KIND_CHOICES) else {
         // Which keys belong depends on the kind: nothing more to check.
         return none();
     };
@@ -41,10 +63,10 @@ pub fn resolve_strategy(cx: &mut Ctx<'_>, name: &str, s: &RawStrategy) -> Strate
         _ => false,
     };
     let own: &[&str] = match kind {
-        2 => &["delay"],
-        3 => &["base", "multiplier", "cap", "jitter"],
-        4 => &["ranges"],
-        _ => &[],
+        StrategyKind::Fixed => &["delay"],
+        StrategyKind::Exponential => &["base", "multiplier", "cap", "jitter"],
+        StrategyKind::Stepped => &["ranges"],
+        StrategyKind::None | StrategyKind::Immediate => &[],
     };
     let stray: Vec<(&str, bool)> = ["delay", "base", "multiplier", "cap", "jitter", "ranges"]
         .into_iter()
@@ -53,9 +75,11 @@ pub fn resolve_strategy(cx: &mut Ctx<'_>, name: &str, s: &RawStrategy) -> Strate
         .collect();
     cx.not_for(&base, "kind", &kind_name, &stray);
     let backoff = match kind {
-        1 => Backoff::Immediate,
-        2 => Backoff::Fixed(cx.required(&path("delay"), &s.delay, &why).map_or(SimDuration::ZERO, |d| d.0)),
-        3 => {
+        StrategyKind::None | StrategyKind::Immediate => Backoff::Immediate,
+        StrategyKind::Fixed => {
+            Backoff::Fixed(cx.required(&path("delay"), &s.delay, &why).map_or(SimDuration::ZERO, |d| d.0))
+        }
+        StrategyKind::Exponential => {
             let b = cx.required(&path("base"), &s.base, &why).map_or(SimDuration::from_secs(1), |d| d.0);
             if s.base.is_some() {
                 limits::min_interval(cx, &path("base"), b, limits::MIN_BACKOFF_BASE);
@@ -68,15 +92,10 @@ pub fn resolve_strategy(cx: &mut Ctx<'_>, name: &str, s: &RawStrategy) -> Strate
             if !(multiplier >= 1.0 && multiplier.is_finite()) {
                 cx.error(&path("multiplier"), format!("must be at least 1, got {multiplier}"));
             }
-            let jitter = match cx.choose(&path("jitter"), &s.jitter, &Jitter::NAMES) {
-                Some(1) => Jitter::Full,
-                Some(2) => Jitter::Equal,
-                Some(3) => Jitter::Decorrelated,
-                _ => Jitter::None,
-            };
+            let jitter = cx.choose(&path("jitter"), &s.jitter, &JITTERS).unwrap_or(Jitter::None);
             Backoff::Exponential { base: b, multiplier, cap, jitter }
         }
-        4 => {
+        StrategyKind::Stepped => {
             let raw = cx.required(&path("ranges"), &s.ranges, &why).unwrap_or_default();
             if s.ranges.is_some() && raw.is_empty() && cx.get(&path("ranges"), &s.ranges).is_some() {
                 cx.error(&path("ranges"), "needs at least one [low, high] range");
@@ -89,9 +108,9 @@ pub fn resolve_strategy(cx: &mut Ctx<'_>, name: &str, s: &RawStrategy) -> Strate
             }
             Backoff::Stepped(ranges)
         }
-        _ => Backoff::Immediate,
     };
-    let default_attempts = if kind == 0 { 1 } else { 3 };
+    let never = kind == StrategyKind::None;
+    let default_attempts = if never { 1 } else { 3 };
     let max_attempts = cx.int_in(
         &path("max_attempts"),
         &s.max_attempts,
@@ -100,7 +119,7 @@ pub fn resolve_strategy(cx: &mut Ctx<'_>, name: &str, s: &RawStrategy) -> Strate
         limits::MAX_ATTEMPTS,
         limits::WHY_MAX_ATTEMPTS,
     );
-    if kind == 0 && max_attempts > 1 {
+    if never && max_attempts > 1 {
         cx.error_help(
             &path("max_attempts"),
             "kind = \"none\" never retries",
@@ -109,7 +128,7 @@ pub fn resolve_strategy(cx: &mut Ctx<'_>, name: &str, s: &RawStrategy) -> Strate
     }
     let mut retry_on = OutcomeSet::EMPTY;
     match cx.get(&path("retry_on"), &s.retry_on) {
-        None if kind != 0 && s.retry_on.is_none() => {
+        None if !never && s.retry_on.is_none() => {
             for e in ["503", "429", "client_timeout", "connect_error"] {
                 retry_on = retry_on.union(OutcomeSet::parse_entry(e).unwrap_or_default());
             }
@@ -144,19 +163,38 @@ pub fn resolve_strategy(cx: &mut Ctx<'_>, name: &str, s: &RawStrategy) -> Strate
     }
 }
 
-pub const PROCESSES: [&str; 6] = ["poisson", "constant", "ramp", "spike", "steps", "closed"];
+/// Arrival processes (`swarm.<name>.arrivals.process`).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Process {
+    Poisson,
+    Constant,
+    Ramp,
+    Spike,
+    Steps,
+    Closed,
+}
+
+pub const PROCESS_CHOICES: [(&str, Process); 6] = [
+    ("poisson", Process::Poisson),
+    ("constant", Process::Constant),
+    ("ramp", Process::Ramp),
+    ("spike", Process::Spike),
+    ("steps", Process::Steps),
+    ("closed", Process::Closed),
+];
+pub const PROCESSES: [&str; 6] = names(&PROCESS_CHOICES);
 
 fn resolve_arrivals(cx: &mut Ctx<'_>, base: &str, a: &RawArrivals) -> Option<ArrivalSpec> {
     let path = |k: &str| format!("{base}.{k}");
     let process = cx.required(&path("process"), &a.process, &format!("(one of {})", PROCESSES.join(", ")))?;
-    let kind = cx.choice(&path("process"), &process, &PROCESSES)?;
+    let kind = cx.choice(&path("process"), &process, &PROCESS_CHOICES)?;
     let why = format!("for process = \"{process}\"");
     let own: &[&str] = match kind {
-        0 | 1 => &["rate"],
-        2 => &["from", "to", "start", "length"],
-        3 => &["base", "peak", "start", "length"],
-        4 => &["steps"],
-        _ => &["users", "think"],
+        Process::Poisson | Process::Constant => &["rate"],
+        Process::Ramp => &["from", "to", "start", "length"],
+        Process::Spike => &["base", "peak", "start", "length"],
+        Process::Steps => &["steps"],
+        Process::Closed => &["users", "think"],
     };
     let present = [
         ("rate", a.rate.is_some()),
@@ -175,10 +213,9 @@ fn resolve_arrivals(cx: &mut Ctx<'_>, base: &str, a: &RawArrivals) -> Option<Arr
     // ramp, spike and steps are Poisson unless spacing = "uniform" asks for evenly spaced arrivals.
     let spacing = match (kind, &a.spacing) {
         (_, None) => Spacing::Poisson,
-        (2..=4, v) => match cx.choose(&path("spacing"), v, &["poisson", "uniform"]) {
-            Some(1) => Spacing::Uniform,
-            _ => Spacing::Poisson,
-        },
+        (Process::Ramp | Process::Spike | Process::Steps, v) => {
+            cx.choose(&path("spacing"), v, &SPACINGS).unwrap_or(Spacing::Poisson)
+        }
         (_, Some(_)) => {
             cx.error_help(
                 &path("spacing"),
@@ -190,15 +227,15 @@ fn resolve_arrivals(cx: &mut Ctx<'_>, base: &str, a: &RawArrivals) -> Option<Arr
     };
     let open = |profile| Some(ArrivalSpec::Open { profile, spacing });
     match kind {
-        0 | 1 => {
+        Process::Poisson | Process::Constant => {
             let r = cx.required(&path("rate"), &a.rate, &why)?.0;
             if r <= 0.0 {
                 cx.error(&path("rate"), "must be greater than zero");
             }
-            let spacing = if kind == 0 { Spacing::Poisson } else { Spacing::Uniform };
+            let spacing = if kind == Process::Poisson { Spacing::Poisson } else { Spacing::Uniform };
             Some(ArrivalSpec::Open { profile: RateProfile::constant(r), spacing })
         }
-        2 => {
+        Process::Ramp => {
             let from = cx.required(&path("from"), &a.from, &why);
             let to = cx.required(&path("to"), &a.to, &why);
             let length = cx.required(&path("length"), &a.length, &why);
@@ -210,7 +247,7 @@ fn resolve_arrivals(cx: &mut Ctx<'_>, base: &str, a: &RawArrivals) -> Option<Arr
             }
             open(RateProfile::ramp(from, to, start, length.as_secs_f64()))
         }
-        3 => {
+        Process::Spike => {
             let b = cx.required(&path("base"), &a.base, &why);
             let peak = cx.required(&path("peak"), &a.peak, &why);
             let start = cx.required(&path("start"), &a.start, &why);
@@ -222,7 +259,7 @@ fn resolve_arrivals(cx: &mut Ctx<'_>, base: &str, a: &RawArrivals) -> Option<Arr
             }
             open(RateProfile::spike(b, peak, start.0.as_secs_f64(), length.as_secs_f64()))
         }
-        4 => {
+        Process::Steps => {
             let steps = cx.table(&path("steps"), &a.steps, &why)?;
             if steps.is_empty() {
                 cx.error(&path("steps"), "needs at least one { at, rate } step");
@@ -243,7 +280,7 @@ fn resolve_arrivals(cx: &mut Ctx<'_>, base: &str, a: &RawArrivals) -> Option<Arr
             }
             open(RateProfile::steps(&s))
         }
-        _ => {
+        Process::Closed => {
             let users = cx.required(&path("users"), &a.users, &why);
             let users = users.map(|u| {
                 let v = Some(crate::scenario::value::Val::ok(u));
@@ -327,10 +364,7 @@ pub fn resolve_swarm(
         };
         let parallelism =
             cx.int_in(&bp("parallelism"), &b.parallelism, 1, 1, limits::MAX_IMAGES, limits::WHY_MAX_IMAGES);
-        let on_failure = match cx.choose(&bp("on_failure"), &b.on_failure, &["continue", "abort"]) {
-            Some(1) => OnFailure::Abort,
-            _ => OnFailure::Continue,
-        };
+        let on_failure = cx.choose(&bp("on_failure"), &b.on_failure, &ON_FAILURE).unwrap_or(OnFailure::Continue);
         BulkSpec { images, parallelism, on_failure }
     });
     let timeout = cx.get(&format!("{base}.timeout"), &s.timeout).and_then(|t| t.0);
@@ -361,7 +395,24 @@ fn surge_windows(a: &RawArrivals) -> Vec<(SimTime, SimTime, &'static str)> {
     }
 }
 
-pub const CHAOS_KINDS: [&str; 5] = ["kill", "stall", "slow", "maintenance", "traffic"];
+/// Chaos event kinds (`chaos[i].kind`).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ChaosKind {
+    Kill,
+    Stall,
+    Slow,
+    Maintenance,
+    Traffic,
+}
+
+pub const CHAOS_CHOICES: [(&str, ChaosKind); 5] = [
+    ("kill", ChaosKind::Kill),
+    ("stall", ChaosKind::Stall),
+    ("slow", ChaosKind::Slow),
+    ("maintenance", ChaosKind::Maintenance),
+    ("traffic", ChaosKind::Traffic),
+];
+pub const CHAOS_KINDS: [&str; 5] = names(&CHAOS_CHOICES);
 
 pub fn resolve_chaos(
     cx: &mut Ctx<'_>,
@@ -374,14 +425,14 @@ pub fn resolve_chaos(
     let base = format!("chaos[{i}]");
     let path = |k: &str| format!("{base}.{k}");
     let kind_name = cx.required(&path("kind"), &c.kind, &format!("(one of {})", CHAOS_KINDS.join(", ")))?;
-    let kind = cx.choice(&path("kind"), &kind_name, &CHAOS_KINDS)?;
+    let kind = cx.choice(&path("kind"), &kind_name, &CHAOS_CHOICES)?;
     let why = format!("for kind = \"{kind_name}\"");
     let wants = |k: &str| match k {
-        "duration" => kind != 0,
-        "pool" => kind != 4,
-        "swarm" => kind == 4,
-        "count" => kind == 0,
-        "factor" => kind == 2 || kind == 4,
+        "duration" => kind != ChaosKind::Kill,
+        "pool" => kind != ChaosKind::Traffic,
+        "swarm" => kind == ChaosKind::Traffic,
+        "count" => kind == ChaosKind::Kill,
+        "factor" => matches!(kind, ChaosKind::Slow | ChaosKind::Traffic),
         _ => false,
     };
     let present = [
@@ -402,7 +453,7 @@ pub fn resolve_chaos(
             format!("({}) is at or after the end of the run ({})", at - SimTime::ZERO, end - SimTime::ZERO),
         );
     }
-    let duration = if kind == 0 {
+    let duration = if kind == ChaosKind::Kill {
         None
     } else {
         let d = cx.required(&path("duration"), &c.duration, &why).map(|d| cx.positive(&path("duration"), d.0));
@@ -415,7 +466,7 @@ pub fn resolve_chaos(
         }
         Some(f)
     };
-    let action = if kind == 4 {
+    let action = if kind == ChaosKind::Traffic {
         let s = cx.required(&path("swarm"), &c.swarm, &why);
         let swarm = s.and_then(|s| cx.reference(&path("swarm"), "swarm", &s, swarms));
         let f = factor(cx);
@@ -424,19 +475,19 @@ pub fn resolve_chaos(
         let p = cx.required(&path("pool"), &c.pool, &why);
         let pool = p.and_then(|p| cx.reference(&path("pool"), "pool", &p, pools));
         match kind {
-            0 => {
+            ChaosKind::Kill => {
                 let count = cx.required(&path("count"), &c.count, &why).map(|n| {
                     let v = Some(crate::scenario::value::Val::ok(n));
                     cx.int_in(&path("count"), &v, 1, 1, limits::MAX_INSTANCES, limits::WHY_MAX_INSTANCES)
                 });
                 ChaosAction::Kill { pool: pool?, count: count? }
             }
-            1 => ChaosAction::Stall { pool: pool? },
-            2 => {
+            ChaosKind::Stall => ChaosAction::Stall { pool: pool? },
+            ChaosKind::Slow => {
                 let f = factor(cx);
                 ChaosAction::Slow { pool: pool?, factor: f? }
             }
-            _ => ChaosAction::Maintenance { pool: pool? },
+            ChaosKind::Maintenance | ChaosKind::Traffic => ChaosAction::Maintenance { pool: pool? },
         }
     };
     Some(ChaosEvent {

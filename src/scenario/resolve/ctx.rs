@@ -148,13 +148,16 @@ impl<'a> Ctx<'a> {
         None
     }
 
-    /// A value that must be one of a fixed set of names.
-    pub fn choice(&mut self, path: &str, value: &str, allowed: &[&str]) -> Option<usize> {
-        if let Some(i) = allowed.iter().position(|a| *a == value) {
-            return Some(i);
+    /// A value that must be one of a fixed set of names: `allowed` pairs each
+    /// name with what it means, so reordering a table never changes what a
+    /// file means.
+    pub fn choice<T: Copy>(&mut self, path: &str, value: &str, allowed: &[(&str, T)]) -> Option<T> {
+        if let Some((_, t)) = allowed.iter().find(|(name, _)| *name == value) {
+            return Some(*t);
         }
-        let mut help = format!("expected one of: {}", allowed.join(", "));
-        if let Some(s) = did_you_mean(value, allowed.iter().copied()) {
+        let names: Vec<&str> = allowed.iter().map(|(name, _)| *name).collect();
+        let mut help = format!("expected one of: {}", names.join(", "));
+        if let Some(s) = did_you_mean(value, names.iter().copied()) {
             help = format!("did you mean `{s}`? ({help})");
         }
         self.error_help(path, format!("unknown value `{value}`"), help);
@@ -162,7 +165,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// A choice read from an optional leaf: `None` when absent or bad.
-    pub fn choose(&mut self, path: &str, v: &V<String>, allowed: &[&str]) -> Option<usize> {
+    pub fn choose<T: Copy>(&mut self, path: &str, v: &V<String>, allowed: &[(&str, T)]) -> Option<T> {
         let s = self.get(path, v)?;
         self.choice(path, &s, allowed)
     }

@@ -16,8 +16,8 @@ use std::collections::BTreeMap;
 
 use toml_edit::Document;
 
-pub use backend::DISTS;
-pub use clients::{CHAOS_KINDS, KINDS, PROCESSES};
+pub use backend::{DIRECTORS, DISTS, SCALE_METRICS};
+pub use clients::{CHAOS_KINDS, JITTERS, KINDS, ON_FAILURE, PROCESSES, SPACINGS};
 pub use ctx::Ctx;
 
 use super::error::{ScenarioError, ScenarioErrors};
@@ -25,8 +25,8 @@ use super::overrides::Override;
 use super::raw::*;
 use super::source::{SourceMap, parse_path};
 use super::{CompareSpec, Scenario, limits};
+use crate::criteria::slo;
 use crate::model::chaos::ChaosEvent;
-use crate::slo;
 use crate::time::{SimDuration, SimTime};
 use backend::{resolve_class, resolve_pool, resolve_price, resolve_proxy};
 use clients::{resolve_chaos, resolve_strategy, resolve_swarm};
@@ -208,7 +208,7 @@ fn resolve(cx: &mut Ctx<'_>, raw: RawScenario, text: &str, file: &str) -> Scenar
         if let Some(cond) = cx.get(&path, &Some(cond.clone())) {
             match slo::parse(metric, &cond) {
                 Ok(t) => thresholds.push(t),
-                Err(e) => cx.error(&path, e),
+                Err(e) => cx.error(&path, e.to_string()),
             }
         }
     }
@@ -304,10 +304,10 @@ fn resolve_compare(
         .filter_map(|(i, s)| cx.reference(&format!("compare.swarms[{i}]"), "swarm", s, swarm_names))
         .collect();
     let objective =
-        cx.get("compare.objective", &c.objective).and_then(|o| match crate::compare::objective::parse(&o) {
+        cx.get("compare.objective", &c.objective).and_then(|o| match crate::criteria::objective::parse(&o) {
             Ok(o) => Some(o),
             Err(e) => {
-                cx.error("compare.objective", e);
+                cx.error("compare.objective", e.to_string());
                 None
             }
         });
@@ -316,3 +316,57 @@ fn resolve_compare(
 
 const WHY_SEEDS: &str =
     "intervals narrow as 1/√N: 1000 seeds are already 10× narrower than 10, and each seed is a whole run";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each table of choices names distinct values by distinct names: a name
+    /// means its value whatever the table's order.
+    fn one_name_per_value<T: Copy + PartialEq + std::fmt::Debug>(table: &[(&str, T)]) {
+        for (i, (a, x)) in table.iter().enumerate() {
+            for (b, y) in &table[i + 1..] {
+                assert!(a != b && x != y, "{a} = {x:?} and {b} = {y:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn every_choice_table_is_one_to_one() {
+        one_name_per_value(&backend::DIST_CHOICES);
+        one_name_per_value(&DIRECTORS);
+        one_name_per_value(&SCALE_METRICS);
+        one_name_per_value(&clients::KIND_CHOICES);
+        one_name_per_value(&clients::PROCESS_CHOICES);
+        one_name_per_value(&clients::CHAOS_CHOICES);
+        one_name_per_value(&JITTERS);
+        one_name_per_value(&SPACINGS);
+        one_name_per_value(&ON_FAILURE);
+        assert_eq!(KINDS, ["none", "immediate", "fixed", "exponential", "stepped"]);
+    }
+
+    #[test]
+    fn a_choice_is_the_value_its_name_means() {
+        let sc = Scenario::parse(
+            "[scenario]\nname = \"c\"\nduration = \"1m\"\n[proxy]\ndirector = \"least_connections\"\n[pool.gpu]\n\
+             [class.c]\npool = \"gpu\"\nservice = { dist = \"gamma\", mean = \"1s\", cv = 2.0 }\n\
+             [strategy.s]\nkind = \"exponential\"\nbase = \"1s\"\ncap = \"8s\"\njitter = \"equal\"\n\
+             [swarm.w]\nclass = \"c\"\nstrategy = \"s\"\narrivals = { process = \"constant\", rate = \"1/s\" }\n",
+            "c.toml",
+        )
+        .expect("valid");
+        assert_eq!(sc.proxy.director, crate::model::proxy::DirectorKind::LeastConnections);
+        let b = &sc.strategies[sc.swarms[0].strategy].policy.backoff;
+        assert!(matches!(
+            b,
+            crate::model::retry::Backoff::Exponential { jitter: crate::model::retry::Jitter::Equal, .. }
+        ));
+        assert!(
+            matches!(
+                &sc.swarms[0].arrivals,
+                crate::scenario::ArrivalSpec::Open { spacing: crate::model::workload::Spacing::Uniform, .. }
+            ),
+            "constant arrivals are evenly spaced"
+        );
+    }
+}

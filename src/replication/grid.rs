@@ -31,44 +31,69 @@ pub struct Axis {
 /// Most values one axis may have (a typo like `1..100000` would otherwise run for hours).
 pub const MAX_LEVELS: usize = 1000;
 
+/// Why a `--vary` grid or a `--tune` axis cannot be read.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum GridError {
+    #[error("a sweep needs at least one --vary KEY=VALUES")]
+    NoAxis,
+    /// One axis specification is malformed (`problem` says how).
+    #[error("`{spec}`: {problem}")]
+    Axis { spec: String, problem: String },
+    /// A value that is no valid override (`flag` is `--vary` or `--tune`).
+    #[error("{flag} {source}")]
+    Value { flag: &'static str, source: crate::scenario::OverrideSyntax },
+    #[error("`{0}` is varied twice")]
+    Twice(String),
+    /// More grid points than [`MAX_CELLS`](crate::scenario::limits::MAX_CELLS) runs.
+    #[error(
+        "the grid has {} points ({}); the limit is {} runs in all",
+        points.map_or("too many".into(), |p| p.to_string()),
+        sizes.iter().map(ToString::to_string).collect::<Vec<_>>().join(" × "),
+        crate::scenario::limits::MAX_CELLS
+    )]
+    TooLarge { points: Option<usize>, sizes: Vec<usize> },
+}
+
 impl Axis {
     /// Parses a `--vary` specification.
-    pub fn parse(spec: &str) -> Result<Axis, String> {
+    pub fn parse(spec: &str) -> Result<Axis, GridError> {
         Axis::parse_as(spec, "--vary")
     }
 
     /// Parses a specification given with `flag` (`--vary` or `--tune`), which
     /// messages about its values name.
-    pub fn parse_as(spec: &str, flag: &'static str) -> Result<Axis, String> {
+    pub fn parse_as(spec: &str, flag: &'static str) -> Result<Axis, GridError> {
+        let bad = |problem: String| GridError::Axis { spec: spec.to_string(), problem };
         let Some((key, values)) = spec.split_once('=') else {
-            return Err(format!("`{spec}`: expected KEY=V1,V2,... or KEY=A..B:STEP"));
+            return Err(bad("expected KEY=V1,V2,... or KEY=A..B:STEP".into()));
         };
         let (key, values) = (key.trim(), values.trim());
         let texts = if values.contains("..") {
-            range(values).map_err(|e| format!("`{spec}`: {e}"))?
+            range(values).map_err(bad)?
         } else {
             values.split(',').map(|v| v.trim().to_string()).collect()
         };
         if texts.iter().any(String::is_empty) {
-            return Err(format!("`{spec}`: empty value in the list"));
+            return Err(bad("empty value in the list".into()));
         }
         if texts.len() > MAX_LEVELS {
-            return Err(format!("`{spec}`: {} values; at most {MAX_LEVELS} per key", texts.len()));
+            return Err(bad(format!("{} values; at most {MAX_LEVELS} per key", texts.len())));
         }
         let mut seen = std::collections::BTreeSet::new();
         if let Some(dup) = texts.iter().find(|t| !seen.insert(t.as_str())) {
-            return Err(format!("`{spec}`: the value `{dup}` is listed twice"));
+            return Err(bad(format!("the value `{dup}` is listed twice")));
         }
         let levels = texts
             .into_iter()
             .map(|text| {
-                let mut set: Override = format!("{key}={text}").parse().map_err(|e| format!("{flag} {e}"))?;
+                let mut set: Override =
+                    format!("{key}={text}").parse().map_err(|source| GridError::Value { flag, source })?;
                 set.flag = flag;
                 let number =
                     text.parse::<f64>().ok().or_else(|| parse_duration(&text).ok().map(SimDuration::as_secs_f64));
                 Ok(Level { text, number, set })
             })
-            .collect::<Result<Vec<_>, String>>()?;
+            .collect::<Result<Vec<_>, GridError>>()?;
         Ok(Axis { key: key.to_string(), levels, spec: spec.to_string() })
     }
 
@@ -100,7 +125,8 @@ fn range(text: &str) -> Result<Vec<String>, String> {
         return Ok((0..=n).map(|i| (i128::from(lo) + i128::from(i * st)).to_string()).collect());
     }
     if let (Ok(lo), Ok(hi)) = (parse_duration(a), parse_duration(b)) {
-        let st = parse_duration(step.ok_or("a duration range needs a step, e.g. 30s..3m:30s")?)?;
+        let st = parse_duration(step.ok_or("a duration range needs a step, e.g. 30s..3m:30s")?)
+            .map_err(|e| e.to_string())?;
         if st.is_zero() {
             return Err("the step must be positive".into());
         }
@@ -175,26 +201,20 @@ pub struct Grid {
 }
 
 impl Grid {
-    pub fn parse(specs: &[String]) -> Result<Grid, String> {
+    pub fn parse(specs: &[String]) -> Result<Grid, GridError> {
         if specs.is_empty() {
-            return Err("a sweep needs at least one --vary KEY=VALUES".into());
+            return Err(GridError::NoAxis);
         }
         let axes: Vec<Axis> = specs.iter().map(|s| Axis::parse(s)).collect::<Result<_, _>>()?;
         for (i, a) in axes.iter().enumerate() {
             if axes[..i].iter().any(|b| b.key == a.key) {
-                return Err(format!("`{}` is varied twice", a.key));
+                return Err(GridError::Twice(a.key.clone()));
             }
         }
         let sizes: Vec<usize> = axes.iter().map(|a| a.levels.len()).collect();
         let points = sizes.iter().try_fold(1usize, |n, &k| n.checked_mul(k));
         if points.is_none_or(|p| p > crate::scenario::limits::MAX_CELLS) {
-            let product: Vec<String> = sizes.iter().map(ToString::to_string).collect();
-            return Err(format!(
-                "the grid has {} points ({}); the limit is {} runs in all",
-                points.map_or("too many".into(), |p| p.to_string()),
-                product.join(" × "),
-                crate::scenario::limits::MAX_CELLS
-            ));
+            return Err(GridError::TooLarge { points, sizes });
         }
         Ok(Grid { axes })
     }
@@ -281,11 +301,14 @@ mod tests {
             ("pool.gpu.autoscaler.target=0..1000:0.1", "at most 1000"),
         ] {
             let e = Axis::parse(spec).expect_err(spec);
-            assert!(e.contains(msg), "{spec}: {e}");
+            assert!(matches!(&e, GridError::Axis { spec: s, .. } if s == spec), "{e:?}");
+            assert!(e.to_string().contains(msg), "{spec}: {e}");
         }
-        assert!(Grid::parse(&["a.x=1".into(), "a.x=2".into()]).expect_err("twice").contains("varied twice"));
+        assert!(
+            Grid::parse(&["a.x=1".into(), "a.x=2".into()]).expect_err("twice").to_string().contains("varied twice")
+        );
         let big = ["a.x=1..1000", "a.y=1..1000", "a.z=1..1000"].map(String::from);
-        let e = Grid::parse(&big).expect_err("1e9 points");
+        let e = Grid::parse(&big).expect_err("1e9 points").to_string();
         assert!(e.contains("1000000000 points (1000 × 1000 × 1000); the limit is 100000 runs"), "{e}");
     }
 }

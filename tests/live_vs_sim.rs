@@ -3,17 +3,24 @@
 //! compressed real time. They must agree within the tolerances of
 //! docs/live.md: the 503 rate within 2 percentage points, each cause's share
 //! of attempts within 3 points, the median completion within 10%.
+//!
+//! A test binary of its own: cargo runs test binaries one after another, so
+//! this minute of real time does not share the cores with the CPU-bound
+//! tests of tests/it (under that load the live run drifted 2 points).
 
 use stampede::engine::simulate;
 use stampede::live;
 use stampede::metrics::summary::Summary;
 
-use crate::support::shipped;
+use stampede::scenario::Scenario;
+
+fn shipped(name: &str) -> Scenario {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(name);
+    Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"))
+}
 
 /// A minute of real traffic: slow enough that loopback latency (about a
-/// millisecond per hop, 20 ms simulated) stays small beside seconds of GPU
-/// work even when the test shares the machine with the rest of the suite (at
-/// 40, two live runs side by side drifted by 2 points on the 503 rate).
+/// millisecond per hop, 20 ms simulated) stays small beside seconds of GPU work.
 const TIME_SCALE: f64 = 20.0;
 
 fn share(s: &Summary, cause: &str) -> f64 {

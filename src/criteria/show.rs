@@ -10,7 +10,7 @@
 //! - A value and its ± share one precision, set by the ±: two significant
 //!   digits of the half-width (`+894 ±813`, `+23 ±721`, `-0.093 ±0.098`).
 
-use crate::metrics::catalog::{self, Unit};
+use crate::criteria::metric::{Metric, Unit, unit_of};
 use crate::stats::Interval;
 
 /// How a metric is shown.
@@ -25,7 +25,7 @@ pub enum Scale {
 
 /// The scale of a catalogued metric (an unknown one is plain).
 pub fn scale(metric: &str) -> Scale {
-    match catalog::unit(metric) {
+    match unit_of(metric) {
         Unit::Ratio => Scale::Percent,
         Unit::Duration => Scale::Duration,
         Unit::Number if metric.ends_with("_seconds") => Scale::Hours,
@@ -35,12 +35,7 @@ pub fn scale(metric: &str) -> Scale {
 
 /// A short column label, with the unit where the cells do not carry one.
 pub fn label(metric: &str) -> String {
-    match metric {
-        "instance_seconds" => "instance-h".into(),
-        "wasted_gpu_seconds" => "wasted GPU-h".into(),
-        "gpu_busy_seconds" => "GPU busy h".into(),
-        other => catalog::label(other).to_string(),
-    }
+    Metric::from_name(metric).map_or_else(|| metric.to_string(), |m| m.label().to_string())
 }
 
 /// The value in the scale's display unit (hours for resource time).
@@ -72,7 +67,7 @@ fn number(v: f64, decimals: usize, signed: bool) -> String {
     };
     let body = format!("{:.*}", decimals, v.abs());
     let (int, frac) = body.split_once('.').map_or((body.as_str(), None), |(i, f)| (i, Some(f)));
-    let int = int.parse::<u64>().map_or(int.to_string(), crate::report::text::thousands);
+    let int = int.parse::<u64>().map_or(int.to_string(), crate::format::thousands);
     match frac {
         Some(f) => format!("{sign}{int}.{f}"),
         None => format!("{sign}{int}"),
@@ -121,7 +116,7 @@ pub fn value_in(scale: Scale, v: f64) -> String {
         Scale::Percent => format!("{}%", number(v * 100.0, 2, false)),
         Scale::Duration => crate::time::format_secs(v),
         Scale::Hours => number(v / 3600.0, if v.abs() >= 360_000.0 { 0 } else { 1 }, false),
-        Scale::Plain => catalog::show(Unit::Number, v),
+        Scale::Plain => Unit::Number.show(v),
     }
 }
 

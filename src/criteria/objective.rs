@@ -8,18 +8,19 @@
 
 use std::fmt;
 
-use crate::metrics::catalog::{self, Better, MetricInfo};
+use super::CriteriaError;
+use super::metric::{Better, Metric};
 
 /// One criterion of an objective.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct Criterion {
-    pub metric: &'static MetricInfo,
+    pub metric: Metric,
     pub maximize: bool,
 }
 
 impl fmt::Display for Criterion {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", if self.maximize { "max" } else { "min" }, self.metric.name)
+        write!(f, "{} {}", if self.maximize { "max" } else { "min" }, self.metric)
     }
 }
 
@@ -34,21 +35,21 @@ impl Criterion {
 pub const DEFAULT: [&str; 3] = ["max success_rate", "min completion_p99", "min wasted_gpu_seconds"];
 
 /// Parses `"max success_rate"`, `"min completion_p99"` or a bare metric name.
-pub fn parse_criterion(text: &str) -> Result<Criterion, String> {
+pub fn parse_criterion(text: &str) -> Result<Criterion, CriteriaError> {
     let t = text.trim();
     let (dir, name) = match t.split_once(char::is_whitespace) {
         Some((d @ ("max" | "min"), rest)) => (Some(d == "max"), rest.trim()),
-        Some((other, _)) => return Err(format!("`{t}`: expected `max <metric>` or `min <metric>`, not `{other}`")),
+        Some((other, _)) => return Err(CriteriaError::Direction { text: t.to_string(), word: other.to_string() }),
         None => (None, t),
     };
-    let metric = catalog::lookup(name)?;
-    Ok(Criterion { metric, maximize: dir.unwrap_or(metric.better == Better::Higher) })
+    let metric = Metric::lookup(name)?;
+    Ok(Criterion { metric, maximize: dir.unwrap_or(metric.better() == Better::Higher) })
 }
 
 /// Parses a whole objective.
-pub fn parse(items: &[impl AsRef<str>]) -> Result<Vec<Criterion>, String> {
+pub fn parse(items: &[impl AsRef<str>]) -> Result<Vec<Criterion>, CriteriaError> {
     if items.is_empty() {
-        return Err("an objective needs at least one criterion".into());
+        return Err(CriteriaError::EmptyObjective);
     }
     items.iter().map(|i| parse_criterion(i.as_ref())).collect()
 }
@@ -72,9 +73,13 @@ mod tests {
 
     #[test]
     fn mistakes_are_explained() {
-        assert!(parse_criterion("maximize success_rate").expect_err("word").contains("expected `max <metric>`"));
-        assert!(parse_criterion("max sucess_rate").expect_err("typo").contains("did you mean `success_rate`"));
+        assert!(
+            parse_criterion("maximize success_rate").expect_err("word").to_string().contains("expected `max <metric>`")
+        );
+        assert!(
+            parse_criterion("max sucess_rate").expect_err("typo").to_string().contains("did you mean `success_rate`")
+        );
         let empty: [&str; 0] = [];
-        assert!(parse(&empty).expect_err("empty").contains("at least one"));
+        assert!(parse(&empty).expect_err("empty").to_string().contains("at least one"));
     }
 }

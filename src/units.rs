@@ -1,4 +1,4 @@
-//! Human units in scenario files: durations (`"250ms"`, `"2m30s"`, `"3.5s"`, `"1h"`)
+//! Human units, in scenario files and thresholds alike: durations (`"250ms"`, `"2m30s"`, `"3.5s"`, `"1h"`)
 //! and rates (`"12/s"`, `"300/min"`).
 //!
 //! Units are always explicit: a bare `90` is rejected, because nobody can tell
@@ -24,20 +24,36 @@ const DURATION_UNITS: [(&str, f64); 8] =
 /// nanoseconds in a u64 reach only 584 years.
 const MAX_DURATION_SECS: f64 = 1e9;
 
+/// Text that is not the quantity it should be, and why.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum UnitError {
+    #[error("empty duration; expected {hint}", hint = DURATION_HINT)]
+    EmptyDuration,
+    #[error("invalid duration `{text}`: {why}; expected {hint}", hint = DURATION_HINT)]
+    Duration { text: String, why: String },
+    #[error("invalid duration `{text}`: longer than {max:e} seconds (31 years)", max = MAX_DURATION_SECS)]
+    TooLong { text: String },
+    /// Not a duration, and not `"off"` either.
+    #[error("{0}, or \"off\"")]
+    Timeout(Box<UnitError>),
+    #[error("invalid rate `{text}`: {why}")]
+    Rate { text: String, why: String },
+}
+
 /// Parses `"250ms"`, `"90s"`, `"2m30s"`, `"1.5h"`, `"2m 30s"`, `"0"`.
 ///
 /// A component is a decimal number (`3`, `3.5`; not `3.` or `.5`) followed at
 /// once by a unit; components may be separated by one space and must use
 /// units in decreasing order, each once. `"0"` alone needs no unit.
-pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
+pub fn parse_duration(text: &str) -> Result<SimDuration, UnitError> {
     let s = text.trim();
     if s.is_empty() {
-        return Err(format!("empty duration; expected {DURATION_HINT}"));
+        return Err(UnitError::EmptyDuration);
     }
     if s == "0" {
         return Ok(SimDuration::ZERO);
     }
-    let bad = |why: String| Err(format!("invalid duration `{text}`: {why}; expected {DURATION_HINT}"));
+    let bad = |why: String| Err(UnitError::Duration { text: text.to_string(), why });
     let mut rest = s;
     let mut total = 0.0_f64;
     // Index into DURATION_UNITS of the last unit used: the next must be smaller.
@@ -85,16 +101,16 @@ pub fn parse_duration(text: &str) -> Result<SimDuration, String> {
         }
     }
     if !total.is_finite() || total > MAX_DURATION_SECS {
-        return Err(format!("invalid duration `{text}`: longer than {MAX_DURATION_SECS:e} seconds (31 years)"));
+        return Err(UnitError::TooLong { text: text.to_string() });
     }
     Ok(SimDuration::from_secs_f64(total))
 }
 
 /// Parses a timeout: a duration, or `"off"`.
-pub fn parse_timeout(text: &str) -> Result<Timeout, String> {
+pub fn parse_timeout(text: &str) -> Result<Timeout, UnitError> {
     match text.trim() {
         "off" => Ok(Timeout(None)),
-        other => parse_duration(other).map(|d| Timeout(Some(d))).map_err(|e| format!("{e}, or \"off\"")),
+        other => parse_duration(other).map(|d| Timeout(Some(d))).map_err(|e| UnitError::Timeout(Box::new(e))),
     }
 }
 
@@ -102,25 +118,26 @@ pub fn parse_timeout(text: &str) -> Result<Timeout, String> {
 ///
 /// The number is a decimal (an exponent such as `1e3` is allowed); the unit
 /// is `s`, `min` (or `m`) or `h`, right after the `/`.
-pub fn parse_rate(text: &str) -> Result<f64, String> {
+pub fn parse_rate(text: &str) -> Result<f64, UnitError> {
     let s = text.trim();
+    let bad = |why: String| UnitError::Rate { text: text.to_string(), why };
     let Some((num, unit)) = s.split_once('/') else {
-        return Err(format!("invalid rate `{text}`: expected {RATE_HINT}"));
+        return Err(bad(format!("expected {RATE_HINT}")));
     };
     let decimal = !num.is_empty() && num.chars().all(|c| c.is_ascii_digit() || ".eE+-".contains(c));
     let number: f64 = num
         .parse()
         .ok()
         .filter(|_| decimal)
-        .ok_or_else(|| format!("invalid rate `{text}`: `{num}` is not a number; expected {RATE_HINT}"))?;
+        .ok_or_else(|| bad(format!("`{num}` is not a number; expected {RATE_HINT}")))?;
     let per_secs = match unit {
         "s" => 1.0,
         "m" | "min" => 60.0,
         "h" => 3600.0,
-        other => return Err(format!("invalid rate `{text}`: unknown unit `/{other}` (use /s, /min or /h)")),
+        other => return Err(bad(format!("unknown unit `/{other}` (use /s, /min or /h)"))),
     };
     if !number.is_finite() || number < 0.0 {
-        return Err(format!("invalid rate `{text}`: must be a non-negative number"));
+        return Err(bad("must be a non-negative number".into()));
     }
     Ok(number / per_secs)
 }
@@ -162,12 +179,21 @@ mod tests {
 
     #[test]
     fn durations_without_unit_or_with_unknown_unit_are_rejected() {
-        assert!(parse_duration("90").expect_err("bare").contains("missing unit"));
-        assert!(parse_duration("5x").expect_err("x").contains("unknown unit `x`"));
-        assert!(parse_duration("10 mins").expect_err("mins").contains("no space"));
-        assert!(parse_duration("").expect_err("empty").contains("empty"));
-        assert!(parse_duration("s").expect_err("no number").contains("expected a number"));
-        assert!(parse_duration("1..2s").expect_err("dots").contains("not a number"));
+        assert!(parse_duration("90").expect_err("bare").to_string().contains("missing unit"));
+        assert!(parse_duration("5x").expect_err("x").to_string().contains("unknown unit `x`"));
+        assert!(parse_duration("10 mins").expect_err("mins").to_string().contains("no space"));
+        assert!(parse_duration("").expect_err("empty").to_string().contains("empty"));
+        assert!(parse_duration("s").expect_err("no number").to_string().contains("expected a number"));
+        assert!(parse_duration("1..2s").expect_err("dots").to_string().contains("not a number"));
+        let e = parse_timeout("5x").expect_err("neither");
+        assert!(matches!(&e, UnitError::Timeout(d) if matches!(**d, UnitError::Duration { .. })), "{e:?}");
+        assert_eq!(
+            e.to_string(),
+            format!(
+                "invalid duration `5x`: unknown unit `x` (use d, h, m, s, ms, us or ns); expected {DURATION_HINT}, or \"off\""
+            )
+        );
+        assert_eq!(parse_duration("400000d").expect_err("long"), UnitError::TooLong { text: "400000d".into() });
     }
 
     #[test]
@@ -184,7 +210,7 @@ mod tests {
             ("1e3s", "unknown unit `e`"),
         ] {
             let e = parse_duration(text).expect_err(text);
-            assert!(e.contains(why), "{text}: {e}");
+            assert!(e.to_string().contains(why), "{text}: {e}");
         }
     }
 
@@ -195,11 +221,11 @@ mod tests {
         assert_eq!(parse_rate("300/m"), Ok(5.0));
         assert_eq!(parse_rate("3600/h"), Ok(1.0));
         assert_eq!(parse_rate("1e3/s"), Ok(1000.0));
-        assert!(parse_rate("12").expect_err("no unit").contains("expected a rate"));
-        assert!(parse_rate("-1/s").expect_err("negative").contains("non-negative"));
-        assert!(parse_rate("2/day").expect_err("unit").contains("unknown unit"));
-        assert!(parse_rate("2/sec").expect_err("unit").contains("unknown unit `/sec`"));
-        assert!(parse_rate("inf/s").expect_err("inf").contains("not a number"));
-        assert!(parse_rate("1e400/s").expect_err("overflow").contains("non-negative number"));
+        assert!(parse_rate("12").expect_err("no unit").to_string().contains("expected a rate"));
+        assert!(parse_rate("-1/s").expect_err("negative").to_string().contains("non-negative"));
+        assert!(parse_rate("2/day").expect_err("unit").to_string().contains("unknown unit"));
+        assert!(parse_rate("2/sec").expect_err("unit").to_string().contains("unknown unit `/sec`"));
+        assert!(parse_rate("inf/s").expect_err("inf").to_string().contains("not a number"));
+        assert!(parse_rate("1e400/s").expect_err("overflow").to_string().contains("non-negative number"));
     }
 }
