@@ -190,6 +190,7 @@ pub fn submit<'a, C: BackendCx<'a>>(cx: &mut C, pool: usize, inst: Key, class: u
         }
         Admit::Queued { job } => cx.deliver(token, BackendEvent::Accepted { job: job.to_bits() }),
     }
+    schedule_pending(cx, pool);
 }
 
 /// The fetch waiting for `job` gave up. Without `cancel_on_abandon` the job
@@ -197,6 +198,7 @@ pub fn submit<'a, C: BackendCx<'a>>(cx: &mut C, pool: usize, inst: Key, class: u
 pub fn abandon<'a, C: BackendCx<'a>>(cx: &mut C, pool: usize, job: Key) {
     let now = cx.now();
     let Some(ab) = cx.backend().pools[pool].abandon(now, job) else { return };
+    schedule_pending(cx, pool);
     if let Some(started) = ab.stopped.and_then(|s| s.started_at) {
         cx.obs().wasted(started, now);
     }
@@ -207,6 +209,17 @@ pub fn abandon<'a, C: BackendCx<'a>>(cx: &mut C, pool: usize, job: Key) {
 
 fn schedule_wake<'a, C: BackendCx<'a>>(cx: &mut C, pool: usize, w: Wake) {
     cx.wake(w.at, BackendTimer::Milestone { pool: pool as u16, job: w.job, epoch: w.epoch });
+}
+
+/// Schedules the wake-ups a load-dependent pool's shared clocks asked for.
+fn schedule_pending<'a, C: BackendCx<'a>>(cx: &mut C, pool: usize) {
+    let b = cx.backend();
+    let mut wakes = std::mem::take(&mut b.scratch_wakes);
+    b.pools[pool].drain_wakes(&mut wakes);
+    for w in wakes.drain(..) {
+        schedule_wake(cx, pool, w);
+    }
+    cx.backend().scratch_wakes = wakes;
 }
 
 /// A queued job got a slot.
@@ -221,6 +234,7 @@ fn job_promoted<'a, C: BackendCx<'a>>(cx: &mut C, pool: usize, p: Promoted) {
 fn on_milestone<'a, C: BackendCx<'a>>(cx: &mut C, pool: usize, job: Key, epoch: u32) {
     let now = cx.now();
     let Some(m) = cx.backend().pools[pool].on_milestone(now, job, epoch) else { return };
+    schedule_pending(cx, pool);
     if let Some(next) = m.next {
         schedule_wake(cx, pool, next);
     }
@@ -367,6 +381,7 @@ mod tests {
             cancel_on_abandon: false,
             deregister_delay: SimDuration::from_secs(30),
             autoscaler: None,
+            load: None,
         }
     }
 

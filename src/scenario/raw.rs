@@ -94,6 +94,21 @@ pub struct RawPool {
     pub deregister_delay: V<Dur>,
     pub autoscaler: Option<RawAutoscaler>,
     pub price_per_hour: V<f64>,
+    pub load: Option<RawLoad>,
+}
+
+#[derive(Deserialize, Debug, Clone, Default)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a [pool.<name>.load] table (curve, knee, factor, slope, points, count_queued)"
+)]
+pub struct RawLoad {
+    pub curve: V<String>,
+    pub knee: V<i64>,
+    pub factor: V<f64>,
+    pub slope: V<f64>,
+    pub points: V<Vec<Vec<f64>>>,
+    pub count_queued: V<bool>,
 }
 
 #[derive(Deserialize, Debug, Clone, Default)]

@@ -9,7 +9,7 @@
 use serde_json::{Map, Value, json};
 
 use super::limits;
-use super::resolve::{CHAOS_KINDS, DISTS, KINDS, PROCESSES};
+use super::resolve::{CHAOS_KINDS, CURVES, DISTS, KINDS, PROCESSES};
 use crate::model::outcome::OutcomeSet;
 use crate::model::proxy::DirectorKind;
 use crate::model::retry::Jitter;
@@ -40,6 +40,8 @@ pub enum Ty {
     Names(&'static str),
     /// `[low, high]` durations.
     Ranges,
+    /// `[load, factor]` pairs.
+    Points,
     /// A table of class name → share.
     Shares,
     /// A list of conditions such as "max success_rate".
@@ -116,6 +118,15 @@ const AUTOSCALER: &[Key] = &[
     k("tolerance", Ty::Fraction, "no change while metric/target is within 1 ± tolerance (default 0.1)"),
 ];
 
+const LOAD: &[Key] = &[
+    req("curve", Ty::Choice(&CURVES), "knee, linear or table: how service slows with the instance's load"),
+    k("knee", Ty::Int(0, U32), "knee, linear: jobs at full speed (default 0)"),
+    k("factor", Ty::Number(0.0), "knee: service-time multiplier above the knee"),
+    k("slope", Ty::Number(0.0), "linear: factor added per job above the knee"),
+    k("points", Ty::Points, "table: [load, factor] pairs, loads increasing, interpolated linearly"),
+    k("count_queued", Ty::Bool, "queued jobs count in the load too (default false: jobs in service only)"),
+];
+
 const POOL: &[Key] = &[
     k("slots", Ty::Int(1, limits::MAX_SLOTS as i64), "jobs one instance runs at once (default 1)"),
     k("queue_limit", Ty::Int(0, U32), "jobs one instance queues beyond its slots (default unlimited)"),
@@ -129,6 +140,7 @@ const POOL: &[Key] = &[
     k("deregister_delay", Ty::Duration, "a killed instance stays in the proxy's list this long (default 30s)"),
     k("autoscaler", Ty::Table(AUTOSCALER), "without it the pool keeps its initial size"),
     k("price_per_hour", Ty::Number(0.0), "what one instance costs per hour, for reports in money (default none)"),
+    k("load", Ty::Table(LOAD), "load-dependent service; without it speed never depends on load"),
 ];
 
 const DIST: &[Key] = &[
@@ -268,6 +280,9 @@ fn value(ty: Ty) -> Value {
         Ty::Names(_) | Ty::Criteria => json!({ "type": "array", "items": { "type": "string" } }),
         Ty::Ranges => {
             json!({ "type": "array", "minItems": 1, "items": { "type": "array", "items": value(Ty::Duration), "minItems": 2, "maxItems": 2 } })
+        }
+        Ty::Points => {
+            json!({ "type": "array", "minItems": 1, "items": { "type": "array", "items": { "type": "number", "minimum": 0 }, "minItems": 2, "maxItems": 2 } })
         }
         Ty::Shares => {
             json!({ "type": "object", "additionalProperties": { "type": "number", "exclusiveMinimum": 0, "maximum": 1 } })

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 
 use toml_edit::Document;
 
-pub use backend::DISTS;
+pub use backend::{CURVES, DISTS};
 pub use clients::{CHAOS_KINDS, KINDS, PROCESSES};
 pub use ctx::Ctx;
 
