@@ -31,6 +31,11 @@ pub struct Attempts {
     pub status_429: u64,
     pub client_timeout: u64,
     pub connect_error: u64,
+    /// Attempts the client's own defences refused to send (breaker,
+    /// adaptive throttling, denied retries); not part of `total`, which
+    /// counts attempts sent.
+    #[serde(default)]
+    pub local_reject: u64,
     /// 503s by cause; every cause is listed, zeros included.
     pub causes: BTreeMap<String, u64>,
 }
@@ -229,6 +234,7 @@ impl Group {
             status_429: c.count(Outcome::Status429),
             client_timeout: c.count(Outcome::ClientTimeout),
             connect_error: c.count(Outcome::ConnectError),
+            local_reject: c.count(Outcome::LocalReject),
             causes: Cause::ALL.iter().map(|k| (k.name().to_string(), c.count(Outcome::Status503(*k)))).collect(),
         }
     }

@@ -123,6 +123,10 @@ pub fn print_summary<W: Write>(mut w: W, sc: &Scenario, s: &Summary) -> io::Resu
             writeln!(w, "  {label:<14}{:>10}  {:>8}", thousands(n), share(n, a.total))?;
         }
     }
+    // Not sent, so not a share of the attempts sent.
+    if a.local_reject > 0 {
+        writeln!(w, "  local reject  {:>10}  (not sent: the client's defences refused)", thousands(a.local_reject))?;
+    }
     writeln!(w)?;
 
     writeln!(w, "  {:<14}{:>9}{:>9}{:>9}{:>9}{:>9}{:>9}", "", "mean", "p50", "p90", "p99", "p99.9", "max")?;

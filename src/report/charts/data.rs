@@ -106,14 +106,19 @@ fn capacity(title: String, sc: &Scenario, runs: &[&[Row]]) -> Capacity {
     }
 }
 
-/// Refusals per second by cause: every 503 cause and 429s (a backend queue
-/// that answers 429), stacked; causes that never occur are left out.
+/// Failed attempts per second by cause: every 503 cause, 429s (a backend
+/// queue that answers 429), client timeouts, refused connections and attempts
+/// the client's defences rejected locally, stacked; causes that never occur
+/// are left out. Timeouts are shown because a storm of them is a storm even
+/// when no 503 is ever sent.
 fn causes(title: String, sc: &Scenario, runs: &[&[Row]]) -> Stacked {
     let c = Clock::of(sc);
-    let outcomes = Cause::ALL
-        .iter()
-        .map(|cause| (cause.name().to_string(), Outcome::Status503(*cause)))
-        .chain(std::iter::once(("429 (queue full)".to_string(), Outcome::Status429)));
+    let outcomes = Cause::ALL.iter().map(|cause| (cause.name().to_string(), Outcome::Status503(*cause))).chain([
+        ("429 (queue full)".to_string(), Outcome::Status429),
+        ("client timeout".to_string(), Outcome::ClientTimeout),
+        ("connect error".to_string(), Outcome::ConnectError),
+        ("rejected locally".to_string(), Outcome::LocalReject),
+    ]);
     let layers = outcomes
         .enumerate()
         .map(|(i, (label, o))| Line {
@@ -126,10 +131,10 @@ fn causes(title: String, sc: &Scenario, runs: &[&[Row]]) -> Stacked {
     Stacked {
         title,
         x_desc: x_desc(sc),
-        y_desc: "503 and 429 responses per second".into(),
+        y_desc: "failed attempts per second".into(),
         x_range: x_range(sc),
         layers,
-        empty: "no 503 or 429 responses".into(),
+        empty: "no failed attempts".into(),
         shades: shades(sc),
     }
 }
@@ -282,7 +287,7 @@ pub fn comparison(
         "compare-causes",
         "503s and 429s by cause",
         &format!("Strategy {d}, every swarm, mean over seeds."),
-        &causes(format!("503 and 429 responses by cause ({d})"), sc, &rows(detail)),
+        &causes(format!("failed attempts by cause ({d})"), sc, &rows(detail)),
     )?);
     Ok(charts)
 }
@@ -334,8 +339,8 @@ pub fn single_run(dir: &ReportDir, sc: &Scenario, run: &Run) -> io::Result<Vec<C
             dir,
             "run-causes",
             "503s and 429s by cause",
-            "503 and 429 responses per second, by cause.",
-            &causes("503 and 429 responses by cause".into(), sc, &rows),
+            "Failed attempts per second, by cause: 503s, 429s, client timeouts, refused connections, local rejects.",
+            &causes("failed attempts by cause".into(), sc, &rows),
         )?,
     ])
 }
@@ -409,6 +414,6 @@ mod tests {
             super::super::Figure::draw(&s, &root).expect("draws");
             root.present().expect("presents");
         }
-        assert!(svg.contains("no 503 or 429 responses"), "the chart says why it is empty");
+        assert!(svg.contains("no failed attempts"), "the chart says why it is empty");
     }
 }
