@@ -158,6 +158,46 @@ pub struct RawStrategy {
     pub cap: V<Dur>,
     pub jitter: V<String>,
     pub ranges: V<Vec<(Dur, Dur)>>,
+    pub deadline: V<Dur>,
+    pub budget: Option<RawBudget>,
+    pub throttle: Option<RawThrottle>,
+    pub adaptive: Option<RawAdaptive>,
+    pub breaker: Option<RawBreaker>,
+}
+
+#[derive(Deserialize, Debug, Clone, Default)]
+#[serde(deny_unknown_fields, expecting = "a [strategy.<name>.budget] table (ttl, min_per_sec, percent)")]
+pub struct RawBudget {
+    pub ttl: V<Dur>,
+    pub min_per_sec: V<i64>,
+    pub percent: V<f64>,
+}
+
+#[derive(Deserialize, Debug, Clone, Default)]
+#[serde(deny_unknown_fields, expecting = "a [strategy.<name>.throttle] table (max_tokens, token_ratio)")]
+pub struct RawThrottle {
+    pub max_tokens: V<i64>,
+    pub token_ratio: V<f64>,
+}
+
+#[derive(Deserialize, Debug, Clone, Default)]
+#[serde(deny_unknown_fields, expecting = "a [strategy.<name>.adaptive] table (k, window)")]
+pub struct RawAdaptive {
+    pub k: V<f64>,
+    pub window: V<Dur>,
+}
+
+#[derive(Deserialize, Debug, Clone, Default)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a [strategy.<name>.breaker] table (failure_ratio, min_throughput, sampling, break_duration, half_open_calls)"
+)]
+pub struct RawBreaker {
+    pub failure_ratio: V<f64>,
+    pub min_throughput: V<i64>,
+    pub sampling: V<Dur>,
+    pub break_duration: V<Dur>,
+    pub half_open_calls: V<i64>,
 }
 
 #[derive(Deserialize, Debug, Clone, Default)]

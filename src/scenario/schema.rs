@@ -160,6 +160,30 @@ const CLASS: &[Key] = &[
     k("chunks", Ty::Int(1, limits::MAX_CHUNKS as i64), "the response arrives in this many chunks (default 1)"),
 ];
 
+const BUDGET: &[Key] = &[
+    k("ttl", Ty::Duration, "how long a deposit lasts, whole seconds (default 10s; Finagle, tower)"),
+    k("min_per_sec", Ty::Int(0, U32), "retries per second allowed whatever the traffic (default 10)"),
+    k("percent", Ty::Number(0.0), "retries earned per request, as a fraction (default 0.2)"),
+];
+
+const THROTTLE: &[Key] = &[
+    k("max_tokens", Ty::Int(1, 1000), "bucket size; retries stop at half of it (default 10; gRPC)"),
+    k("token_ratio", Ty::Fraction, "tokens a success returns (default 0.1)"),
+];
+
+const ADAPTIVE: &[Key] = &[
+    k("k", Ty::Number(0.0), "accepts multiplier K, at least 1 (default 2; Google SRE)"),
+    k("window", Ty::Duration, "history the counts cover (default 2m)"),
+];
+
+const BREAKER: &[Key] = &[
+    k("failure_ratio", Ty::Number(0.0), "opens when failed / attempts reaches this, in (0, 1] (default 0.1; Polly v8)"),
+    k("min_throughput", Ty::Int(1, U32), "attempts in the window before it may open (default 100)"),
+    k("sampling", Ty::Duration, "window the ratio is measured over (default 30s)"),
+    k("break_duration", Ty::Duration, "how long it stays open (default 5s)"),
+    k("half_open_calls", Ty::Int(1, U32), "trial attempts before it closes (default 1)"),
+];
+
 const STRATEGY: &[Key] = &[
     req("kind", Ty::Choice(&KINDS), "the retry strategy"),
     k("max_attempts", Ty::Int(1, ATTEMPTS), "attempts in all, the first included"),
@@ -171,6 +195,11 @@ const STRATEGY: &[Key] = &[
     k("cap", Ty::Duration, "exponential: the longest wait"),
     k("jitter", Ty::Choice(&Jitter::NAMES), "exponential: jitter (default none)"),
     k("ranges", Ty::Ranges, "stepped: retry n waits uniform(low_n, high_n); the last range repeats"),
+    k("deadline", Ty::Duration, "overall deadline per request across its attempts (default none)"),
+    k("budget", Ty::Table(BUDGET), "retry budget; the table's presence turns it on"),
+    k("throttle", Ty::Table(THROTTLE), "gRPC retry throttling; the table's presence turns it on"),
+    k("adaptive", Ty::Table(ADAPTIVE), "client-side adaptive throttling; the table's presence turns it on"),
+    k("breaker", Ty::Table(BREAKER), "circuit breaker; the table's presence turns it on"),
 ];
 
 const STEP: &[Key] = &[req("at", Ty::Duration, "when the step starts"), req("rate", Ty::Rate, "the rate from then on")];

@@ -10,6 +10,7 @@ mod cli;
 mod compare;
 mod conservation;
 mod cost;
+mod defences;
 mod determinism;
 mod docs;
 mod fuzz;

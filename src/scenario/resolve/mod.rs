@@ -10,6 +10,7 @@
 mod backend;
 mod clients;
 mod ctx;
+mod defences;
 mod shape;
 
 use std::collections::BTreeMap;
