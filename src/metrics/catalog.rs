@@ -93,6 +93,15 @@ pub const METRICS: &[MetricInfo] = &[
     m("wasted_gpu_seconds", Number, Lower, "GPU seconds spent on results nobody received"),
     m("gpu_busy_seconds", Number, Lower, "GPU slot-seconds of work"),
     m("instance_seconds", Number, Lower, "instance-seconds paid for (provisioning included)"),
+    m(
+        "recovered",
+        Ratio,
+        Higher,
+        "1 if the service recovered after every trigger, else 0 (a mean: seeds that recovered)",
+    ),
+    m("recovery_time", Duration, Lower, "trigger end to lasting recovery, the worst trigger; ∞ if it never recovered"),
+    m("post_success_rate", Ratio, Higher, "succeeded / offered requests after the trigger, the worst trigger"),
+    m("post_amplification", Number, Lower, "attempts sent per offered request after the trigger, the worst trigger"),
 ];
 
 /// The metrics comparisons and sweeps report by default, in display order;

@@ -13,6 +13,7 @@ pub mod completion_all;
 pub mod consistency;
 pub mod extended;
 mod histogram;
+pub mod recovery;
 pub mod summary;
 mod timeseries;
 

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::completion_all::CompletionAll;
+use super::recovery::{self, Recovery};
 use super::{Counts, LatencyHist, Percentiles, Recorder, round3};
 use crate::model::outcome::{Cause, Outcome};
 use crate::scenario::Scenario;
@@ -149,6 +150,9 @@ pub struct Summary {
     pub gpu: Gpu,
     pub proxy: ProxyStats,
     pub swarms: BTreeMap<String, SwarmSummary>,
+    /// Per chaos trigger and traffic surge: did the service recover, and when.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recovery: Vec<Recovery>,
     pub slo: Vec<SloResult>,
     pub engine: EngineStats,
 }
@@ -179,7 +183,16 @@ fn buckets(counts: &[u64; 16]) -> BTreeMap<String, u64> {
 /// [`Summary::scoped`] summary cannot restrict to some swarms.
 pub fn is_pool_wide(metric: &str) -> bool {
     ["latency_", "queue_wait_", "first_byte_"].iter().any(|p| metric.starts_with(p))
-        || matches!(metric, "wasted_gpu_seconds" | "gpu_busy_seconds" | "instance_seconds")
+        || matches!(
+            metric,
+            "wasted_gpu_seconds"
+                | "gpu_busy_seconds"
+                | "instance_seconds"
+                | "recovered"
+                | "recovery_time"
+                | "post_success_rate"
+                | "post_amplification"
+        )
 }
 
 /// What the engine knows at the end of a run that the recorder does not.
@@ -324,6 +337,7 @@ impl Summary {
         };
         let all: Vec<usize> = (0..sc.swarms.len()).collect();
         s.set_requests(sc, rec, &all, |i| (end.unfinished[i], end.bulk_unfinished[i]));
+        s.recovery = recovery::detect(rec.series.rows(), &sc.highlights(), sc.end());
         s.slo = s.check(&sc.slo);
         s
     }
@@ -419,9 +433,22 @@ impl Summary {
             "wasted_gpu_seconds" => Some(self.gpu.wasted_seconds),
             "gpu_busy_seconds" => Some(self.gpu.busy_seconds),
             "instance_seconds" => Some(self.gpu.instance_seconds),
+            "recovered" => self.worst(|r| r.recovered.map(f64::from), f64::min),
+            // Not recovered: it never came back within the run.
+            "recovery_time" => self.worst(
+                |r| r.recovered.map(|ok| if ok { r.recovery_s.unwrap_or(0.0) } else { f64::INFINITY }),
+                f64::max,
+            ),
+            "post_success_rate" => self.worst(|r| r.post_success_rate, f64::min),
+            "post_amplification" => self.worst(|r| r.post_amplification, f64::max),
             _ => None,
         }
     }
+    /// The worst value over the triggers that define it (None if none does).
+    fn worst(&self, value: impl Fn(&Recovery) -> Option<f64>, pick: fn(f64, f64) -> f64) -> Option<f64> {
+        self.recovery.iter().filter_map(value).reduce(pick)
+    }
+
     /// Evaluates thresholds against this summary.
     pub fn check(&self, thresholds: &[Threshold]) -> Vec<SloResult> {
         thresholds

@@ -2,6 +2,7 @@
 
 use std::io::{self, Write};
 
+use crate::metrics::recovery::Recovery;
 use crate::metrics::summary::Summary;
 use crate::metrics::{CompletionAll, Percentiles};
 use crate::model::outcome::Cause;
@@ -199,6 +200,13 @@ pub fn print_summary<W: Write>(mut w: W, sc: &Scenario, s: &Summary) -> io::Resu
             sw.strategy
         )?;
     }
+    if !s.recovery.is_empty() {
+        writeln!(w)?;
+        writeln!(w, "recovery")?;
+        for r in &s.recovery {
+            writeln!(w, "  {:<22}{}", r.trigger, recovery_verdict(r))?;
+        }
+    }
     if !s.slo.is_empty() {
         writeln!(w)?;
         writeln!(w, "slo")?;
@@ -208,6 +216,27 @@ pub fn print_summary<W: Write>(mut w: W, sc: &Scenario, s: &Summary) -> io::Resu
         }
     }
     Ok(())
+}
+
+/// One trigger's outcome in words: "recovered 2m10s after the trigger ended"
+/// or "did not recover: 560 attempts/s, success 0.3%, amplification 2.00 (metastable)".
+pub fn recovery_verdict(r: &Recovery) -> String {
+    let post = format!(
+        "{} attempts/s, success {}, amplification {}",
+        r.post_attempts_per_s.map_or("-".into(), |x| format!("{x:.0}")),
+        r.post_success_rate.map_or("-".into(), pct),
+        r.post_amplification.map_or("-".into(), |x| format!("{x:.2}")),
+    );
+    match (r.recovered, r.recovery_s) {
+        (Some(true), Some(t)) => {
+            format!("recovered {} after the trigger ended ({post} since)", format_secs(t))
+        }
+        (Some(false), _) => {
+            let metastable = if r.post_amplification.is_some_and(|a| a > 1.5) { " (metastable)" } else { "" };
+            format!("did not recover: {post}{metastable}")
+        }
+        _ => format!("not judged: no measured window before the trigger, or none after it ({post})"),
+    }
 }
 
 /// Prints a comparison: setup, results, differences from the baseline, verdict.

@@ -54,3 +54,19 @@ fn a_circuit_breaker_rejects_locally_and_those_attempts_are_not_sent() {
         assert_eq!(a.total, a.ok + a.status_503 + a.status_429 + a.client_timeout + a.connect_error);
     }
 }
+
+/// Recovery detection tells the stuck run from the recovered one, per seed.
+#[test]
+fn recovery_detection_calls_plain_retries_metastable_and_the_budget_recovered() {
+    let sc = shipped("metastable-retry.toml");
+    for seed in 1..=3 {
+        let plain = simulate(&sc.clone().with_strategy("plain").expect("plain"), seed).expect("runs").summary;
+        let budget = simulate(&sc.clone().with_strategy("budget").expect("budget"), seed).expect("runs").summary;
+        assert_eq!(plain.metric("recovered"), Some(0.0), "seed {seed}");
+        assert_eq!(plain.metric("recovery_time"), Some(f64::INFINITY));
+        assert!(plain.metric("post_amplification").expect("defined") > 1.9, "about two attempts per request");
+        assert!(plain.metric("post_success_rate").expect("defined") < 0.01);
+        assert_eq!(budget.metric("recovered"), Some(1.0), "seed {seed}");
+        assert!(budget.metric("recovery_time").expect("defined") <= 60.0);
+    }
+}
