@@ -285,7 +285,7 @@ pub fn comparison(
     charts.push(Chart::render(
         dir,
         "compare-causes",
-        "503s and 429s by cause",
+        "Failed attempts by cause",
         &format!("Strategy {d}, every swarm, mean over seeds."),
         &causes(format!("failed attempts by cause ({d})"), sc, &rows(detail)),
     )?);
@@ -306,6 +306,31 @@ fn max_attempts(shares: &std::collections::BTreeMap<String, f64>) -> u32 {
         .filter_map(|(k, _)| k.trim_end_matches('+').parse::<u32>().ok())
         .max()
         .unwrap_or(1)
+}
+
+/// Offered requests, attempts sent and succeeded requests per second: a
+/// storm shows as attempts far above offered with goodput near zero, whether
+/// its failures are 503s or client timeouts.
+fn load(title: String, sc: &Scenario, runs: &[&[Row]]) -> TimeLines {
+    let c = Clock::of(sc);
+    let per_s = |label: &str, color: usize, f: fn(&Row) -> u64| Line {
+        label: label.into(),
+        color,
+        points: mean_per_window(c, runs, |r| f(r) as f64 / len_s(r)),
+    };
+    TimeLines {
+        title,
+        x_desc: x_desc(sc),
+        y_desc: "per second".into(),
+        unit: Unit::Number,
+        x_range: x_range(sc),
+        lines: vec![
+            per_s("offered", 0, |r| r.counts.offered),
+            per_s("attempts sent", 1, |r| r.counts.attempts_total()),
+            per_s("goodput (succeeded)", 2, |r| r.counts.succeeded),
+        ],
+        shades: shades(sc),
+    }
 }
 
 /// The time-series charts of one run, written into `dir`.
@@ -337,8 +362,15 @@ pub fn single_run(dir: &ReportDir, sc: &Scenario, run: &Run) -> io::Result<Vec<C
         )?,
         Chart::render(
             dir,
+            "run-load",
+            "Offered load, attempts and goodput",
+            "Requests offered, attempts sent and requests that succeeded, per second. After a trigger, attempts far above the offered load with no goodput is a retry storm that sustains itself (the summary's recovery lines say whether it ended).",
+            &load("Offered load, attempts and goodput".into(), sc, &rows),
+        )?,
+        Chart::render(
+            dir,
             "run-causes",
-            "503s and 429s by cause",
+            "Failed attempts by cause",
             "Failed attempts per second, by cause: 503s, 429s, client timeouts, refused connections, local rejects.",
             &causes("failed attempts by cause".into(), sc, &rows),
         )?,
