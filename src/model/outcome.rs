@@ -80,7 +80,8 @@ pub enum Outcome {
     Ok,
     /// 503 with its cause.
     Status503(Cause),
-    /// 429 Too Many Requests from the backend (a pool whose queue-full status is 429).
+    /// 429 Too Many Requests: from the backend (a pool whose queue-full status
+    /// is 429) or from the proxy's per-client rate limit.
     Status429,
     /// The client's own per-attempt timeout fired first.
     ClientTimeout,

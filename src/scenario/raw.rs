@@ -209,6 +209,8 @@ pub struct RawSwarm {
     pub bulk: Option<RawBulk>,
     pub timeout: V<Timeout>,
     pub strategy: V<String>,
+    pub rate_limit: V<Rate>,
+    pub rate_limit_burst: V<i64>,
 }
 
 #[derive(Deserialize, Debug, Clone, Default)]

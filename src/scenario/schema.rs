@@ -232,6 +232,8 @@ const SWARM: &[Key] = &[
     k("bulk", Ty::Table(BULK), "each arrival is a bulk job"),
     k("timeout", Ty::Timeout, "per-attempt client timeout"),
     k("strategy", Ty::Name("strategy"), "the retry strategy (default none)"),
+    k("rate_limit", Ty::Rate, "the proxy answers this swarm 429 with Retry-After beyond this rate (default none)"),
+    k("rate_limit_burst", Ty::Int(1, 1_000_000), "requests allowed at once after a quiet spell (default 1)"),
 ];
 
 const CHAOS: &[Key] = &[

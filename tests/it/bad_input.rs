@@ -377,3 +377,16 @@ fn a_load_curve_names_its_bad_key() {
         &["does not apply when curve = \"linear\""],
     );
 }
+
+#[test]
+fn a_rate_limit_burst_needs_a_rate_limit_and_a_rate_must_be_positive() {
+    let at = "strategy = \"backoff\"\n";
+    expect(
+        at,
+        "strategy = \"backoff\"\nrate_limit_burst = 5\n",
+        "swarm.web.rate_limit_burst",
+        31,
+        &["needs rate_limit"],
+    );
+    expect(at, "strategy = \"backoff\"\nrate_limit = \"0/s\"\n", "swarm.web.rate_limit", 31, &["above 0"]);
+}

@@ -25,6 +25,7 @@ mod plan_timeouts;
 mod progress;
 mod properties;
 mod proxy;
+mod rate_limit;
 mod report_folders;
 mod reports;
 mod scope;

@@ -106,6 +106,8 @@ pub struct AttemptRef {
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct JobSpec {
     pub class: u16,
+    /// The client swarm that sends it (the proxy's per-client rules key on it).
+    pub swarm: u16,
     pub work: SimDuration,
     /// Offered after the warmup: its fetch counts in the statistics.
     pub measured: bool,

@@ -114,6 +114,7 @@ pub fn resolve_proxy(cx: &mut Ctx<'_>, p: &RawProxy) -> ProxyConfig {
             t
         };
     ProxyConfig {
+        rate_limits: Vec::new(), // per swarm: filled in once the swarms are read
         connect_timeout: timeout(cx, "connect_timeout", &p.connect_timeout, d.connect_timeout),
         first_byte_timeout: timeout(cx, "first_byte_timeout", &p.first_byte_timeout, d.first_byte_timeout),
         between_bytes_timeout: timeout(cx, "between_bytes_timeout", &p.between_bytes_timeout, d.between_bytes_timeout),

@@ -4,7 +4,8 @@
 
 use super::ctx::Ctx;
 use crate::model::client::{AdaptiveConfig, BreakerConfig, BudgetConfig, Defences, ThrottleConfig};
-use crate::scenario::raw::{RawStrategy, V};
+use crate::model::proxy::RateLimit;
+use crate::scenario::raw::{RawStrategy, RawSwarm, V};
 use crate::time::SimDuration;
 
 pub fn resolve_defences(cx: &mut Ctx<'_>, base: &str, s: &RawStrategy) -> Defences {
@@ -72,6 +73,25 @@ pub fn resolve_defences(cx: &mut Ctx<'_>, base: &str, s: &RawStrategy) -> Defenc
         }
     });
     Defences { budget, throttle, adaptive, breaker, deadline }
+}
+
+/// `swarm.<name>.rate_limit` and `rate_limit_burst`: the proxy's limit for
+/// this client, answered with 429 and a Retry-After.
+pub fn resolve_rate_limit(cx: &mut Ctx<'_>, name: &str, s: &RawSwarm) -> Option<RateLimit> {
+    let path = format!("swarm.{name}.rate_limit");
+    let burst_path = format!("swarm.{name}.rate_limit_burst");
+    let Some(rate) = cx.get(&path, &s.rate_limit) else {
+        if s.rate_limit_burst.is_some() {
+            cx.error_help(&burst_path, "needs rate_limit", "set rate_limit, e.g. \"50/s\"");
+        }
+        return None;
+    };
+    if !(rate.0.is_finite() && rate.0 > 0.0) {
+        cx.error(&path, format!("must be a rate above 0, got {}", rate.0));
+        return None;
+    }
+    let burst = cx.int_in(&burst_path, &s.rate_limit_burst, 1, 1, 1_000_000, "a burst is at most 1,000,000 requests");
+    Some(RateLimit { rate: rate.0, burst })
 }
 
 fn duration_at_least(
