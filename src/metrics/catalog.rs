@@ -100,7 +100,7 @@ pub const METRICS: &[MetricInfo] = &[
         "1 if the service recovered after every trigger, else 0 (a mean: seeds that recovered)",
     ),
     m("recovery_time", Duration, Lower, "trigger end to lasting recovery, the worst trigger; ∞ if it never recovered"),
-    m("post_success_rate", Ratio, Higher, "succeeded / offered requests after the trigger, the worst trigger"),
+    m("post_success_rate", Ratio, Higher, "succeeded / ended requests after the trigger, the worst trigger"),
     m("post_amplification", Number, Lower, "attempts sent per offered request after the trigger, the worst trigger"),
 ];
 

@@ -6,14 +6,18 @@
 //! mix the healthy time before with the stuck time after, so each trigger is
 //! judged on its own, from the time series:
 //!
-//! * the *baseline* is the share of offered requests that succeeded in the
-//!   measured windows before the trigger started;
+//! * a window's *success share* is the share of the requests that ended in
+//!   it (succeeded or failed for good) that succeeded — not of those offered
+//!   in it, which at the end of a run have not had time to finish;
+//! * the *baseline* is that share over the measured windows before the
+//!   trigger started;
 //! * the *post period* runs from the trigger's end to the next trigger's start
 //!   (or the end of the run);
 //! * the service *recovered* at the first window of the post period from which
 //!   every window's success share is at least `RECOVERED_SHARE` of the
-//!   baseline until the post period ends; the recovery time is that window's
-//!   start minus the trigger's end, so it is resolved to one `window`.
+//!   baseline until the post period ends (a window where requests were
+//!   offered but none ended is not recovered); the recovery time is that
+//!   window's start minus the trigger's end, so it is resolved to one `window`.
 //!
 //! Over the post period it also reports the success rate, the amplification
 //! (attempts sent per offered request) and the rates of attempts and goodput.
@@ -34,7 +38,7 @@ pub struct Recovery {
     pub trigger: String,
     pub start_s: f64,
     pub end_s: f64,
-    /// Succeeded / offered before the trigger (None without a measured window before it).
+    /// Succeeded / ended requests before the trigger (None without a measured window before it).
     pub baseline_success_rate: Option<f64>,
     /// None when it could not be judged (no baseline, or no window after the trigger).
     pub recovered: Option<bool>,
@@ -73,21 +77,23 @@ pub fn detect(rows: &[Row], triggers: &[(SimTime, SimTime, String)], run_end: Si
 fn judge(rows: &[Row], start: SimTime, end: SimTime, next: SimTime, label: &str) -> Recovery {
     let mut r = Recovery { trigger: label.to_string(), start_s: secs(start), end_s: secs(end), ..Recovery::default() };
     let before: Vec<&Row> = rows.iter().filter(|w| w.end <= start).collect();
-    let (ok, offered) = before.iter().fold((0, 0), |(a, b), w| (a + w.counts.succeeded, b + w.counts.offered));
-    r.baseline_success_rate = share(ok, offered);
+    let ended = |w: &Row| w.counts.succeeded + w.counts.failed;
+    let (ok, done) = before.iter().fold((0, 0), |(a, b), w| (a + w.counts.succeeded, b + ended(w)));
+    r.baseline_success_rate = share(ok, done);
     let post: Vec<&Row> = rows.iter().filter(|w| w.start >= end && w.start < next).collect();
     let Some(last) = post.last() else { return r };
-    let (ok, offered, sent) = post
-        .iter()
-        .fold((0, 0, 0), |(a, b, c), w| (a + w.counts.succeeded, b + w.counts.offered, c + w.counts.attempts_total()));
+    let (ok, done, offered, sent) = post.iter().fold((0, 0, 0, 0), |(a, b, c, d), w| {
+        (a + w.counts.succeeded, b + ended(w), c + w.counts.offered, d + w.counts.attempts_total())
+    });
     let span = (last.end - post[0].start).as_secs_f64();
-    r.post_success_rate = share(ok, offered);
+    r.post_success_rate = share(ok, done);
     r.post_amplification = share(sent, offered);
     r.post_attempts_per_s = (span > 0.0).then(|| r6(sent as f64 / span));
     r.post_goodput = (span > 0.0).then(|| r6(ok as f64 / span));
     let Some(base) = r.baseline_success_rate else { return r };
-    let good = |w: &Row| {
-        w.counts.offered == 0 || w.counts.succeeded as f64 >= RECOVERED_SHARE * base * w.counts.offered as f64
+    let good = |w: &Row| match ended(w) {
+        0 => w.counts.offered == 0,
+        n => w.counts.succeeded as f64 >= RECOVERED_SHARE * base * n as f64,
     };
     // The first window from which every later one is good.
     let from = post.iter().rposition(|w| !good(w)).map_or(0, |bad| bad + 1);
@@ -108,7 +114,8 @@ mod tests {
             .iter()
             .enumerate()
             .map(|(i, &(offered, succeeded, sent))| {
-                let mut counts = WindowCounts { offered, succeeded, ..WindowCounts::default() };
+                let failed = offered - succeeded;
+                let mut counts = WindowCounts { offered, succeeded, failed, ..WindowCounts::default() };
                 counts.attempts[Outcome::Ok.index()] = sent;
                 let t = |k: u64| SimTime::ZERO + SimDuration::from_secs(10 * k);
                 Row { start: t(i as u64), end: t(i as u64 + 1), counts, pools: Vec::new() }
@@ -154,5 +161,14 @@ mod tests {
         let r = rows(&[(100, 0, 200), (100, 100, 100)]);
         let x = &detect(&r, &[(at(0), at(10), "stall".into())], at(20))[0];
         assert_eq!((x.recovered, x.recovery_s, x.post_success_rate), (None, None, Some(1.0)));
+    }
+
+    #[test]
+    fn requests_still_in_flight_at_the_end_do_not_count_against_recovery() {
+        // The last window offers 100 but only 40 ended (all of them well).
+        let mut r = rows(&[(100, 100, 100), (100, 0, 200), (100, 100, 100), (100, 40, 100)]);
+        r[3].counts.failed = 0;
+        let x = &detect(&r, &[(at(10), at(20), "stall".into())], at(40))[0];
+        assert_eq!((x.recovered, x.recovery_s, x.post_success_rate), (Some(true), Some(0.0), Some(1.0)));
     }
 }
