@@ -382,6 +382,7 @@ mod tests {
             deregister_delay: SimDuration::from_secs(30),
             autoscaler: None,
             load: None,
+            discipline: crate::model::gpu::QueueDiscipline::Fifo,
         }
     }
 

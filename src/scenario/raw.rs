@@ -95,6 +95,8 @@ pub struct RawPool {
     pub autoscaler: Option<RawAutoscaler>,
     pub price_per_hour: V<f64>,
     pub load: Option<RawLoad>,
+    pub queue_discipline: V<String>,
+    pub lifo_after: V<Dur>,
 }
 
 #[derive(Deserialize, Debug, Clone, Default)]

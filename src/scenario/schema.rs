@@ -10,6 +10,7 @@ use serde_json::{Map, Value, json};
 
 use super::limits;
 use super::resolve::{CHAOS_KINDS, CURVES, DISTS, KINDS, PROCESSES};
+use crate::model::gpu::QueueDiscipline;
 use crate::model::outcome::OutcomeSet;
 use crate::model::proxy::DirectorKind;
 use crate::model::retry::Jitter;
@@ -141,6 +142,8 @@ const POOL: &[Key] = &[
     k("autoscaler", Ty::Table(AUTOSCALER), "without it the pool keeps its initial size"),
     k("price_per_hour", Ty::Number(0.0), "what one instance costs per hour, for reports in money (default none)"),
     k("load", Ty::Table(LOAD), "load-dependent service; without it speed never depends on load"),
+    k("queue_discipline", Ty::Choice(&QueueDiscipline::NAMES), "which queued job a freed slot takes (default fifo)"),
+    k("lifo_after", Ty::Duration, "adaptive_lifo: LIFO once the oldest queued job waited this long (default 100ms)"),
 ];
 
 const DIST: &[Key] = &[

@@ -16,7 +16,10 @@
 //! A pool with a [`LoadModel`] slows down as its instances get busier: its jobs
 //! progress on a per-instance shared clock (`shared.rs`).
 
+mod discipline;
 mod shared;
+
+pub use discipline::QueueDiscipline;
 
 use std::collections::VecDeque;
 
@@ -59,6 +62,8 @@ pub struct PoolConfig {
     pub autoscaler: Option<AutoscalerConfig>,
     /// Load-dependent service: jobs in service slow down as the instance fills.
     pub load: Option<LoadModel>,
+    /// Which queued job a freed slot takes.
+    pub discipline: QueueDiscipline,
 }
 
 /// Lifecycle of an instance.
@@ -443,7 +448,15 @@ impl Pool {
         let ready = i.state == InstanceState::Ready;
         self.busy(now, ready, -1);
         let i = self.instances.get_mut(inst).expect("live instance");
-        while let Some(next) = i.queue.pop_front() {
+        // Cancelled jobs leave stale keys behind: drop them from the front
+        // so the oldest live job's wait is known.
+        while i.queue.front().is_some_and(|&k| !self.jobs.contains(k)) {
+            i.queue.pop_front();
+        }
+        let oldest_wait =
+            i.queue.front().and_then(|&k| self.jobs.get(k)).map_or(SimDuration::ZERO, |j| now - j.queued_at);
+        let newest = self.cfg.discipline.serve_newest(oldest_wait);
+        while let Some(next) = if newest { i.queue.pop_back() } else { i.queue.pop_front() } {
             if self.jobs.contains(next) {
                 i.queued -= 1;
                 self.gauges.queued.add(now, -1);

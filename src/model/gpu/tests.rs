@@ -18,6 +18,7 @@ fn cfg(slots: u32, queue_limit: Option<u32>, cancel: bool) -> PoolConfig {
         deregister_delay: SimDuration::from_secs(30),
         autoscaler: None,
         load: None,
+        discipline: QueueDiscipline::Fifo,
     }
 }
 fn new_pool(c: PoolConfig) -> (Pool, Vec<Key>) {
@@ -225,4 +226,24 @@ mod load {
         p.pending = wakes;
         assert_eq!(run(&mut p), [(1, t(26))]);
     }
+}
+
+#[test]
+fn lifo_serves_the_newest_queued_job_and_adaptive_lifo_only_once_the_queue_stands() {
+    let order = |discipline: QueueDiscipline| {
+        let mut c = cfg(1, None, false);
+        c.discipline = discipline;
+        let (mut p, inst) = new_pool(c);
+        let Admit::Started { job, wake: Some(w) } = p.submit(t(0), inst[0], d(10), 1, 1) else { panic!() };
+        for token in 2..=4 {
+            p.submit(t(token), inst[0], d(10), 1, token);
+        }
+        let m = p.on_milestone(w.at, job, w.epoch).expect("fresh");
+        m.promoted.expect("a queued job starts").token
+    };
+    assert_eq!(order(QueueDiscipline::Fifo), Some(2));
+    assert_eq!(order(QueueDiscipline::Lifo), Some(4));
+    // At t = 10 the oldest queued job has waited 8 s.
+    assert_eq!(order(QueueDiscipline::AdaptiveLifo { after: d(9) }), Some(2));
+    assert_eq!(order(QueueDiscipline::AdaptiveLifo { after: d(7) }), Some(4));
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use super::ctx::Ctx;
 use crate::model::autoscaler::{AutoscalerConfig, ScaleMetric};
 use crate::model::dist::DurationDist;
-use crate::model::gpu::{PoolConfig, QueueFullStatus};
+use crate::model::gpu::{PoolConfig, QueueDiscipline, QueueFullStatus};
 use crate::model::load::{LoadCurve, LoadModel};
 use crate::model::outcome::{Cause, Outcome, OutcomeSet};
 use crate::model::proxy::{DirectorKind, ProbeConfig, ProxyConfig, WaitQueue};
@@ -228,6 +228,24 @@ pub fn resolve_pool(cx: &mut Ctx<'_>, name: &str, p: &RawPool) -> PoolConfig {
         deregister_delay: cx_dur(cx, &path("deregister_delay"), &p.deregister_delay, SimDuration::from_secs(30)),
         autoscaler,
         load: p.load.as_ref().and_then(|l| resolve_load(cx, &base, l)),
+        discipline: resolve_discipline(cx, &base, p),
+    }
+}
+
+/// `pool.<name>.queue_discipline` and its `lifo_after`.
+fn resolve_discipline(cx: &mut Ctx<'_>, base: &str, p: &RawPool) -> QueueDiscipline {
+    let path = format!("{base}.queue_discipline");
+    let after_path = format!("{base}.lifo_after");
+    let kind = cx.choose(&path, &p.queue_discipline, &QueueDiscipline::NAMES);
+    if kind != Some(2) && p.lifo_after.is_some() {
+        cx.error(&after_path, "applies only to queue_discipline = \"adaptive_lifo\"");
+    }
+    match kind {
+        Some(1) => QueueDiscipline::Lifo,
+        Some(2) => QueueDiscipline::AdaptiveLifo {
+            after: cx_dur(cx, &after_path, &p.lifo_after, SimDuration::from_millis(100)),
+        },
+        _ => QueueDiscipline::Fifo,
     }
 }
 
