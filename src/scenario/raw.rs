@@ -97,6 +97,7 @@ pub struct RawPool {
     pub load: Option<RawLoad>,
     pub queue_discipline: V<String>,
     pub lifo_after: V<Dur>,
+    pub max_queue_wait: V<Dur>,
 }
 
 #[derive(Deserialize, Debug, Clone, Default)]

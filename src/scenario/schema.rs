@@ -143,6 +143,11 @@ const POOL: &[Key] = &[
     k("price_per_hour", Ty::Number(0.0), "what one instance costs per hour, for reports in money (default none)"),
     k("load", Ty::Table(LOAD), "load-dependent service; without it speed never depends on load"),
     k("queue_discipline", Ty::Choice(&QueueDiscipline::NAMES), "which queued job a freed slot takes (default fifo)"),
+    k(
+        "max_queue_wait",
+        Ty::Duration,
+        "queued jobs that waited longer are dropped as if the queue were full (default never)",
+    ),
     k("lifo_after", Ty::Duration, "adaptive_lifo: LIFO once the oldest queued job waited this long (default 100ms)"),
 ];
 

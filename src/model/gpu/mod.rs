@@ -64,6 +64,9 @@ pub struct PoolConfig {
     pub load: Option<LoadModel>,
     /// Which queued job a freed slot takes.
     pub discipline: QueueDiscipline,
+    /// Queued jobs that waited longer are dropped when a slot frees and
+    /// answered as if the queue were full (None = never).
+    pub max_queue_wait: Option<SimDuration>,
 }
 
 /// Lifecycle of an instance.
@@ -214,6 +217,8 @@ pub struct Pool {
     pub gauges: PoolGauges,
     /// Wake-ups the shared clocks asked for, for the caller to schedule.
     pending: Vec<Wake>,
+    /// Tokens of queued jobs dropped for waiting too long, to be answered.
+    dropped: Vec<u64>,
 }
 
 impl Pool {
@@ -228,6 +233,7 @@ impl Pool {
             maintenance: 0,
             gauges: PoolGauges::default(),
             pending: Vec::new(),
+            dropped: Vec::new(),
         };
         for _ in 0..pool.cfg.initial_instances {
             let (k, _) = pool.add_instance(SimTime::ZERO);
@@ -448,9 +454,20 @@ impl Pool {
         let ready = i.state == InstanceState::Ready;
         self.busy(now, ready, -1);
         let i = self.instances.get_mut(inst).expect("live instance");
-        // Cancelled jobs leave stale keys behind: drop them from the front
-        // so the oldest live job's wait is known.
-        while i.queue.front().is_some_and(|&k| !self.jobs.contains(k)) {
+        // Cancelled jobs leave stale keys behind, and jobs that waited past
+        // max_queue_wait are dropped (CoDel-like, at dequeue): both sit at
+        // the front, the oldest end, so the oldest live job's wait is known.
+        while let Some(&k) = i.queue.front() {
+            match self.jobs.get(k) {
+                None => {}
+                Some(j) if self.cfg.max_queue_wait.is_some_and(|max| now - j.queued_at > max) => {
+                    let j = self.jobs.remove(k).expect("checked");
+                    i.queued -= 1;
+                    self.gauges.queued.add(now, -1);
+                    self.dropped.extend(j.token);
+                }
+                Some(_) => break,
+            }
             i.queue.pop_front();
         }
         let oldest_wait =
@@ -659,6 +676,11 @@ impl Pool {
     /// (for the wasted-work tally at the end of a run).
     pub fn orphans_running(&self) -> impl Iterator<Item = SimTime> + '_ {
         self.jobs.iter().filter(|(_, j)| j.token.is_none() && j.state == JobState::Running).map(|(_, j)| j.started)
+    }
+
+    /// Tokens of the queued jobs dropped for waiting too long since the last call.
+    pub fn drain_dropped(&mut self, out: &mut Vec<u64>) {
+        out.append(&mut self.dropped);
     }
 
     /// Live jobs (for memory checks).

@@ -19,6 +19,7 @@ fn cfg(slots: u32, queue_limit: Option<u32>, cancel: bool) -> PoolConfig {
         autoscaler: None,
         load: None,
         discipline: QueueDiscipline::Fifo,
+        max_queue_wait: None,
     }
 }
 fn new_pool(c: PoolConfig) -> (Pool, Vec<Key>) {
@@ -246,4 +247,20 @@ fn lifo_serves_the_newest_queued_job_and_adaptive_lifo_only_once_the_queue_stand
     // At t = 10 the oldest queued job has waited 8 s.
     assert_eq!(order(QueueDiscipline::AdaptiveLifo { after: d(9) }), Some(2));
     assert_eq!(order(QueueDiscipline::AdaptiveLifo { after: d(7) }), Some(4));
+}
+
+#[test]
+fn jobs_that_waited_past_max_queue_wait_are_dropped_when_a_slot_frees() {
+    let mut c = cfg(1, None, false);
+    c.max_queue_wait = Some(d(5));
+    let (mut p, inst) = new_pool(c);
+    let Admit::Started { job, wake: Some(w) } = p.submit(t(0), inst[0], d(10), 1, 1) else { panic!() };
+    p.submit(t(1), inst[0], d(10), 1, 2); // waits 9 s by t = 10
+    p.submit(t(6), inst[0], d(10), 1, 3); // waits 4 s
+    let m = p.on_milestone(w.at, job, w.epoch).expect("fresh");
+    assert_eq!(m.promoted.map(|pr| pr.token), Some(Some(3)));
+    let mut dropped = Vec::new();
+    p.drain_dropped(&mut dropped);
+    assert_eq!(dropped, [2]);
+    assert_eq!((p.gauges.queued.value(), p.job_count()), (0, 1));
 }

@@ -229,6 +229,9 @@ pub fn resolve_pool(cx: &mut Ctx<'_>, name: &str, p: &RawPool) -> PoolConfig {
         autoscaler,
         load: p.load.as_ref().and_then(|l| resolve_load(cx, &base, l)),
         discipline: resolve_discipline(cx, &base, p),
+        max_queue_wait: cx
+            .get(&path("max_queue_wait"), &p.max_queue_wait)
+            .map(|d| cx.positive(&path("max_queue_wait"), d.0)),
     }
 }
 
