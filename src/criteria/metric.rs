@@ -129,6 +129,14 @@ metrics! {
     GpuBusySeconds: "gpu_busy_seconds", Number, Lower, Pool, "GPU busy h", "GPU slot-seconds of work";
     InstanceSeconds: "instance_seconds", Number, Lower, Pool, "instance-h",
         "instance-seconds paid for (provisioning included)";
+    Recovered: "recovered", Ratio, Higher, Pool, "recovered",
+        "1 if the service recovered after every chaos trigger and surge, else 0; over seeds, the share of seeds that recovered";
+    RecoveryTime: "recovery_time", Duration, Lower, Pool, "recovery",
+        "from a trigger's end to the first window of lasting recovery, the worst trigger; ∞ when it never recovered within the run";
+    PostSuccessRate: "post_success_rate", Ratio, Higher, Pool, "post ok",
+        "succeeded / ended requests after a trigger, the worst trigger";
+    PostAmplification: "post_amplification", Number, Lower, Pool, "post ampl.",
+        "attempts sent per offered request after a trigger, the worst trigger";
 }
 
 impl Metric {
@@ -284,7 +292,8 @@ mod tests {
             assert!(!m.meaning().is_empty() && !m.label().is_empty() && m.label().len() <= 24, "{m}");
             // Names say what rows say: a percentile, maximum or mean is a
             // duration, a rate a ratio, and time is better lower.
-            let timed = ["_p50", "_p90", "_p99", "_p999", "_max", "_mean"].iter().any(|s| m.name().ends_with(s));
+            let timed =
+                ["_p50", "_p90", "_p99", "_p999", "_max", "_mean", "_time"].iter().any(|s| m.name().ends_with(s));
             assert_eq!(timed, m.unit() == Unit::Duration, "{m}");
             if timed {
                 assert_eq!(m.better(), Better::Lower, "{m}");
@@ -292,12 +301,18 @@ mod tests {
             if m.name().ends_with("_rate") || m.name().starts_with("rate_") {
                 assert_eq!(m.unit(), Unit::Ratio, "{m}");
             }
+            // Recovery is judged on all requests together: a scoped summary cannot split it.
+            let recovery = matches!(
+                m,
+                Metric::Recovered | Metric::RecoveryTime | Metric::PostSuccessRate | Metric::PostAmplification
+            );
             let pool = ["latency_", "queue_wait_", "first_byte_"].iter().any(|p| m.name().starts_with(p))
-                || m.name().ends_with("_seconds");
+                || m.name().ends_with("_seconds")
+                || recovery;
             assert_eq!(pool, m.pool_wide(), "{m}");
             assert_eq!(m.range().0, 0.0);
         }
-        assert_eq!(Metric::ALL.len(), 32);
+        assert_eq!(Metric::ALL.len(), 36);
     }
 
     #[test]

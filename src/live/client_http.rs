@@ -17,17 +17,18 @@ use super::world::{Msg, Tx};
 use crate::model::client::{AttemptRef, JobSpec, Response};
 use crate::model::outcome::Outcome;
 
-pub async fn attempt(
-    client: HttpClient,
-    world: Tx,
-    clock: Clock,
-    proxy: SocketAddr,
-    class: Arc<str>,
-    from: AttemptRef,
-    job: JobSpec,
-) {
+/// Where an attempt goes and whom it is from.
+pub struct Target {
+    pub proxy: SocketAddr,
+    pub class: Arc<str>,
+    pub swarm: Arc<str>,
+}
+
+pub async fn attempt(client: HttpClient, world: Tx, clock: Clock, to: Target, from: AttemptRef, job: JobSpec) {
+    let Target { proxy, class, swarm } = to;
     let req = Request::post(format!("http://{proxy}/{class}"))
         .header(wire::WORK, job.work.as_micros())
+        .header(wire::SWARM, &*swarm)
         .header(wire::MEASURED, if job.measured { "1" } else { "0" })
         .body(Empty::<Bytes>::new())
         .expect("a valid request");

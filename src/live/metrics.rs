@@ -121,7 +121,7 @@ pub fn render_proxy(
          # TYPE stampede_proxy_responses_total counter"
     );
     for o in Outcome::ALL {
-        if !matches!(o, Outcome::ClientTimeout) {
+        if !matches!(o, Outcome::ClientTimeout | Outcome::LocalReject) {
             let _ = writeln!(out, "stampede_proxy_responses_total{{outcome=\"{}\"}} {}", o.name(), answered[o.index()]);
         }
     }

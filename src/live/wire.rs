@@ -18,6 +18,9 @@ use super::clock::Clock;
 /// The nominal GPU work of a job, in simulated microseconds (set by
 /// stampede's clients; a foreign client leaves it out and the backend draws it).
 pub const WORK: &str = "x-stampede-work-us";
+/// The swarm a request comes from, by name (per-swarm rate limits key on it;
+/// a request without it is limited by none).
+pub const SWARM: &str = "x-stampede-swarm";
 /// "1" when the request was offered after the warmup (it counts in the statistics).
 pub const MEASURED: &str = "x-stampede-measured";
 /// On a 503: its cause, as named in the metrics (`first_byte_timeout`, ...).
@@ -111,7 +114,7 @@ mod tests {
     fn every_outcome_survives_the_wire() {
         let clock = Clock::start(10.0);
         for o in Outcome::ALL {
-            if matches!(o, Outcome::ClientTimeout | Outcome::ConnectError) {
+            if matches!(o, Outcome::ClientTimeout | Outcome::ConnectError | Outcome::LocalReject) {
                 continue; // never sent: the client makes these up itself
             }
             let mut h = HeaderMap::new();

@@ -43,6 +43,8 @@ pub(crate) enum Msg {
     /// A client's request reached the proxy.
     Attempt {
         class: u16,
+        /// The swarm's index; past the last one for a foreign client (no per-swarm limit applies).
+        swarm: u16,
         work: Option<SimDuration>,
         measured: Option<bool>,
         reply: oneshot::Sender<Response>,
@@ -139,6 +141,7 @@ struct Io {
     proxy_addr: SocketAddr,
     classes: Arc<[String]>,
     class_paths: Vec<Arc<str>>,
+    swarms: Vec<Arc<str>>,
     chunks: Arc<[u32]>,
     tokens: Arc<AtomicU64>,
     limits: Limits,
@@ -189,6 +192,7 @@ impl<'a> World<'a> {
         let (tx, rx) = mpsc::unbounded_channel();
         let classes: Arc<[String]> = sc.classes.iter().map(|c| c.name.clone()).collect();
         let chunks: Arc<[u32]> = sc.classes.iter().map(|c| c.chunks).collect();
+        let swarm_names: Arc<[String]> = sc.swarms.iter().map(|s| s.name.clone()).collect();
         let limits = match &mode {
             Mode::Stack => Limits::default(),
             Mode::Backend { limits, .. } | Mode::Proxy { limits, .. } => *limits,
@@ -202,7 +206,14 @@ impl<'a> World<'a> {
                 let listener = http::bind(listen)?;
                 let addr = listener.local_addr()?;
                 let xids = Arc::new(AtomicU64::new(1001));
-                let front = Front { world: tx.clone(), classes: classes.clone(), chunks: chunks.clone(), xids, clock };
+                let front = Front {
+                    world: tx.clone(),
+                    classes: classes.clone(),
+                    swarms: swarm_names.clone(),
+                    chunks: chunks.clone(),
+                    xids,
+                    clock,
+                };
                 tokio::spawn(http::serve(listener, limits, move |req| front.clone().handle(req)));
                 addr
             }
@@ -214,6 +225,7 @@ impl<'a> World<'a> {
             clock,
             proxy_addr,
             class_paths: classes.iter().map(|c| Arc::from(c.as_str())).collect(),
+            swarms: swarm_names.iter().map(|s| Arc::from(s.as_str())).collect(),
             classes,
             chunks,
             tokens: Arc::new(AtomicU64::new(0)),
@@ -350,14 +362,14 @@ impl<'a> World<'a> {
 
     fn handle(&mut self, m: Msg) {
         match m {
-            Msg::Attempt { class, work, measured, reply } => {
+            Msg::Attempt { class, swarm, work, measured, reply } => {
                 let id = self.next_attempt;
                 self.next_attempt += 1;
                 let work = work.unwrap_or_else(|| self.sc.classes[class as usize].service.sample(&mut self.foreign));
                 let measured = measured.unwrap_or_else(|| self.obs.rec.is_measured(self.now));
                 self.attempts.insert(id, reply);
                 let from = AttemptRef { req: Key::from_bits(id), attempt: 1 };
-                proxy::on_request(self, from, JobSpec { class, work, measured });
+                proxy::on_request(self, from, JobSpec { class, swarm, work, measured });
             }
             Msg::Fetch { fetch, generation, event } => {
                 if self.fetches.get(&fetch).is_some_and(|&(g, _)| g == generation) {
@@ -523,15 +535,12 @@ impl<'a> ClientCx<'a> for World<'a> {
     }
     fn send(&mut self, from: AttemptRef, job: JobSpec) {
         let io = &self.io;
-        let task = client_http::attempt(
-            io.client.clone(),
-            io.tx.clone(),
-            io.clock,
-            io.proxy_addr,
-            io.class_paths[job.class as usize].clone(),
-            from,
-            job,
-        );
+        let to = client_http::Target {
+            proxy: io.proxy_addr,
+            class: io.class_paths[job.class as usize].clone(),
+            swarm: io.swarms[job.swarm as usize].clone(),
+        };
+        let task = client_http::attempt(io.client.clone(), io.tx.clone(), io.clock, to, from, job);
         tokio::spawn(task);
     }
 }

@@ -54,6 +54,7 @@ fn attempts(a: &Attempts) -> Check {
         return Err(format!("attempts.causes must list exactly {}", names.join(", ")));
     }
     equal("attempts.status_503", a.status_503, sum("attempts.causes", a.causes.values().copied())?)?;
+    // Locally rejected attempts were never sent: they are not in the total.
     let parts = sum("attempts", [a.ok, a.status_503, a.status_429, a.client_timeout, a.connect_error])?;
     equal("attempts.total", a.total, parts)
 }

@@ -12,6 +12,7 @@ pub mod completion_all;
 pub mod consistency;
 pub use crate::extended;
 mod histogram;
+pub mod recovery;
 pub mod summary;
 mod timeseries;
 
@@ -43,8 +44,9 @@ pub struct Counts {
 }
 
 impl Counts {
+    /// Attempts sent: every outcome but the locally rejected ones.
     pub fn attempts_total(&self) -> u64 {
-        self.attempts.iter().sum()
+        self.attempts.iter().sum::<u64>() - self.count(Outcome::LocalReject)
     }
     pub fn count(&self, o: Outcome) -> u64 {
         self.attempts[o.index()]
@@ -168,6 +170,9 @@ impl Recorder {
         self.totals.attempts[i] += 1;
         self.swarms[swarm].counts.attempts[i] += 1;
         self.series.current().attempts[i] += 1;
+        if outcome == Outcome::LocalReject {
+            return; // never sent: no latency
+        }
         if outcome == Outcome::Ok {
             self.latency_ok.record(latency);
         } else {

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::completion_all::CompletionAll;
+use super::recovery::{self, Recovery};
 use super::{Counts, LatencyHist, Percentiles, Recorder, round3};
 use crate::criteria::Metric;
 use crate::criteria::slo::{Judgement, Rule, Threshold};
@@ -32,6 +33,11 @@ pub struct Attempts {
     pub status_429: u64,
     pub client_timeout: u64,
     pub connect_error: u64,
+    /// Attempts the client's own defences refused to send (breaker,
+    /// adaptive throttling, denied retries); not part of `total`, which
+    /// counts attempts sent.
+    #[serde(default)]
+    pub local_reject: u64,
     /// 503s by cause; every cause is listed, zeros included.
     pub causes: BTreeMap<String, u64>,
 }
@@ -168,6 +174,9 @@ pub struct Summary {
     pub gpu: Gpu,
     pub proxy: ProxyStats,
     pub swarms: BTreeMap<String, SwarmSummary>,
+    /// Per chaos trigger and traffic surge: did the service recover, and when.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub recovery: Vec<Recovery>,
     pub slo: Vec<SloResult>,
     pub engine: EngineStats,
 }
@@ -245,6 +254,7 @@ impl Group {
             status_429: c.count(Outcome::Status429),
             client_timeout: c.count(Outcome::ClientTimeout),
             connect_error: c.count(Outcome::ConnectError),
+            local_reject: c.count(Outcome::LocalReject),
             causes: Cause::ALL.iter().map(|k| (k.name().to_string(), c.count(Outcome::Status503(*k)))).collect(),
         }
     }
@@ -334,6 +344,7 @@ impl Summary {
         };
         let all: Vec<usize> = (0..sc.swarms.len()).collect();
         s.set_requests(sc, rec, &all, |i| (end.unfinished[i], end.bulk_unfinished[i]));
+        s.recovery = recovery::detect(rec.series.rows(), &sc.highlights(), sc.end());
         s.slo = s.check(&sc.slo);
         s
     }
@@ -430,7 +441,20 @@ impl Summary {
             WastedGpuSeconds => Some(self.gpu.wasted_seconds),
             GpuBusySeconds => Some(self.gpu.busy_seconds),
             InstanceSeconds => Some(self.gpu.instance_seconds),
+            Recovered => self.worst(|r| r.recovered.map(f64::from), f64::min),
+            // Not recovered: it never came back within the run.
+            RecoveryTime => self.worst(
+                |r| r.recovered.map(|ok| if ok { r.recovery_s.unwrap_or(0.0) } else { f64::INFINITY }),
+                f64::max,
+            ),
+            PostSuccessRate => self.worst(|r| r.post_success_rate, f64::min),
+            PostAmplification => self.worst(|r| r.post_amplification, f64::max),
         }
+    }
+
+    /// The worst value over the triggers that define it (None if none does).
+    fn worst(&self, value: impl Fn(&Recovery) -> Option<f64>, pick: fn(f64, f64) -> f64) -> Option<f64> {
+        self.recovery.iter().filter_map(value).reduce(pick)
     }
 
     /// Evaluates thresholds against this summary.
@@ -492,6 +516,13 @@ mod tests {
         s.gpu.busy_seconds = 0.16;
         s.gpu.wasted_seconds = 0.17;
         s.gpu.instance_seconds = 0.18;
+        s.recovery = vec![Recovery {
+            recovered: Some(true),
+            recovery_s: Some(0.19),
+            post_success_rate: Some(0.21),
+            post_amplification: Some(0.22),
+            ..Default::default()
+        }];
         let mut seen: BTreeMap<u64, Metric> = BTreeMap::new();
         for &m in Metric::ALL {
             let v = s.metric(m).unwrap_or_else(|| panic!("{m} reads nothing"));

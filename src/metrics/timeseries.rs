@@ -20,8 +20,9 @@ pub struct WindowCounts {
 }
 
 impl WindowCounts {
+    /// Attempts sent (locally rejected ones were not).
     pub fn attempts_total(&self) -> u64 {
-        self.attempts.iter().sum()
+        self.attempts.iter().sum::<u64>() - self.attempts[crate::model::outcome::Outcome::LocalReject.index()]
     }
     pub fn status_503(&self) -> u64 {
         super::status_503(&self.attempts)

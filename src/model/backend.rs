@@ -85,6 +85,7 @@ pub struct Backend<'a> {
     chunks: Vec<u32>,
     scratch_wakes: Vec<Wake>,
     scratch_lost: Vec<Stopped>,
+    scratch_dropped: Vec<u64>,
 }
 
 impl<'a> Backend<'a> {
@@ -101,6 +102,7 @@ impl<'a> Backend<'a> {
             chunks,
             scratch_wakes: Vec::new(),
             scratch_lost: Vec::new(),
+            scratch_dropped: Vec::new(),
         }
     }
 
@@ -167,10 +169,7 @@ pub fn submit<'a, C: BackendCx<'a>>(cx: &mut C, pool: usize, inst: Key, class: u
     let p = &mut b.pools[pool];
     // The backend's own errors carry its own Retry-After.
     let retry_after = p.cfg.retry_after;
-    let queue_full = match p.cfg.queue_full_status {
-        QueueFullStatus::S503 => Outcome::Status503(Cause::BackendQueueFull),
-        QueueFullStatus::S429 => Outcome::Status429,
-    };
+    let queue_full = queue_full_outcome(p.cfg.queue_full_status);
     match p.submit(now, inst, work, chunks, token) {
         // The host is gone: nothing answers, the connect times out.
         Admit::Rejected(Reject::Dead) => {}
@@ -190,6 +189,15 @@ pub fn submit<'a, C: BackendCx<'a>>(cx: &mut C, pool: usize, inst: Key, class: u
         }
         Admit::Queued { job } => cx.deliver(token, BackendEvent::Accepted { job: job.to_bits() }),
     }
+    schedule_pending(cx, pool);
+}
+
+/// What the backend answers when its queue is full.
+fn queue_full_outcome(status: QueueFullStatus) -> Outcome {
+    match status {
+        QueueFullStatus::S503 => Outcome::Status503(Cause::BackendQueueFull),
+        QueueFullStatus::S429 => Outcome::Status429,
+    }
 }
 
 /// The fetch waiting for `job` gave up. Without `cancel_on_abandon` the job
@@ -197,6 +205,7 @@ pub fn submit<'a, C: BackendCx<'a>>(cx: &mut C, pool: usize, inst: Key, class: u
 pub fn abandon<'a, C: BackendCx<'a>>(cx: &mut C, pool: usize, job: Key) {
     let now = cx.now();
     let Some(ab) = cx.backend().pools[pool].abandon(now, job) else { return };
+    schedule_pending(cx, pool);
     if let Some(started) = ab.stopped.and_then(|s| s.started_at) {
         cx.obs().wasted(started, now);
     }
@@ -207,6 +216,31 @@ pub fn abandon<'a, C: BackendCx<'a>>(cx: &mut C, pool: usize, job: Key) {
 
 fn schedule_wake<'a, C: BackendCx<'a>>(cx: &mut C, pool: usize, w: Wake) {
     cx.wake(w.at, BackendTimer::Milestone { pool: pool as u16, job: w.job, epoch: w.epoch });
+}
+
+/// Schedules the wake-ups a load-dependent pool's shared clocks asked for,
+/// and answers the queued jobs it dropped for waiting too long (like a full
+/// queue: the backend's own 503 or 429, with its Retry-After).
+fn schedule_pending<'a, C: BackendCx<'a>>(cx: &mut C, pool: usize) {
+    let b = cx.backend();
+    let mut dropped = std::mem::take(&mut b.scratch_dropped);
+    b.pools[pool].drain_dropped(&mut dropped);
+    if !dropped.is_empty() {
+        let p = &b.pools[pool];
+        let outcome = queue_full_outcome(p.cfg.queue_full_status);
+        let retry_after = p.cfg.retry_after;
+        for token in dropped.drain(..) {
+            cx.deliver(token, BackendEvent::Refused { outcome, retry_after });
+        }
+    }
+    let b = cx.backend();
+    b.scratch_dropped = dropped;
+    let mut wakes = std::mem::take(&mut b.scratch_wakes);
+    b.pools[pool].drain_wakes(&mut wakes);
+    for w in wakes.drain(..) {
+        schedule_wake(cx, pool, w);
+    }
+    cx.backend().scratch_wakes = wakes;
 }
 
 /// A queued job got a slot.
@@ -221,6 +255,7 @@ fn job_promoted<'a, C: BackendCx<'a>>(cx: &mut C, pool: usize, p: Promoted) {
 fn on_milestone<'a, C: BackendCx<'a>>(cx: &mut C, pool: usize, job: Key, epoch: u32) {
     let now = cx.now();
     let Some(m) = cx.backend().pools[pool].on_milestone(now, job, epoch) else { return };
+    schedule_pending(cx, pool);
     if let Some(next) = m.next {
         schedule_wake(cx, pool, next);
     }
@@ -367,6 +402,9 @@ mod tests {
             cancel_on_abandon: false,
             deregister_delay: SimDuration::from_secs(30),
             autoscaler: None,
+            load: None,
+            discipline: crate::model::gpu::QueueDiscipline::Fifo,
+            max_queue_wait: None,
         }
     }
 

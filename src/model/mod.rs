@@ -25,6 +25,7 @@ pub mod context;
 pub mod dist;
 pub mod gauge;
 pub mod gpu;
+pub mod load;
 pub mod outcome;
 pub mod proxy;
 pub mod retry;

@@ -80,16 +80,21 @@ pub enum Outcome {
     Ok,
     /// 503 with its cause.
     Status503(Cause),
-    /// 429 Too Many Requests from the backend (a pool whose queue-full status is 429).
+    /// 429 Too Many Requests: from the backend (a pool whose queue-full status
+    /// is 429) or from the proxy's per-client rate limit.
     Status429,
     /// The client's own per-attempt timeout fired first.
     ClientTimeout,
     /// The proxy refused the client connection (`max_sessions` reached).
     ConnectError,
+    /// The client's own defences refused to send it: an open circuit
+    /// breaker, adaptive throttling, or a retry a budget or throttle denied.
+    /// It never reached the proxy, so it is not counted among attempts sent.
+    LocalReject,
 }
 
 /// How many distinct outcomes there are (the length of counter arrays).
-pub const OUTCOME_COUNT: usize = 13;
+pub const OUTCOME_COUNT: usize = 14;
 
 impl Outcome {
     /// Every outcome, in [`Outcome::index`] order.
@@ -107,6 +112,7 @@ impl Outcome {
         Outcome::Status429,
         Outcome::ClientTimeout,
         Outcome::ConnectError,
+        Outcome::LocalReject,
     ];
 
     /// A dense index for counter arrays.
@@ -117,6 +123,7 @@ impl Outcome {
             Outcome::Status429 => 10,
             Outcome::ClientTimeout => 11,
             Outcome::ConnectError => 12,
+            Outcome::LocalReject => 13,
         }
     }
 
@@ -128,6 +135,7 @@ impl Outcome {
             Outcome::Status429 => "status_429",
             Outcome::ClientTimeout => "client_timeout",
             Outcome::ConnectError => "connect_error",
+            Outcome::LocalReject => "local_reject",
         }
     }
 
@@ -174,13 +182,14 @@ impl OutcomeSet {
             "429" => Some(set.with(Outcome::Status429)),
             "client_timeout" | "timeout" => Some(set.with(Outcome::ClientTimeout)),
             "connect_error" | "connect" => Some(set.with(Outcome::ConnectError)),
+            "local_reject" => Some(set.with(Outcome::LocalReject)),
             other => Cause::from_name(other).map(|c| set.with(Outcome::Status503(c))),
         }
     }
 
     /// The names [`OutcomeSet::parse_entry`] accepts, for did-you-mean hints.
     pub fn entry_names() -> Vec<&'static str> {
-        let mut v = vec!["503", "429", "client_timeout", "connect_error"];
+        let mut v = vec!["503", "429", "client_timeout", "connect_error", "local_reject"];
         v.extend(Cause::ALL.iter().map(|c| c.name()));
         v
     }

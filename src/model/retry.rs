@@ -140,6 +140,11 @@ pub enum Decision {
     NotRetryable,
     /// `max_attempts` reached.
     Exhausted,
+    /// The strategy would retry, but the swarm's retry budget or retry
+    /// throttling refused: the retry counts as rejected locally.
+    Denied,
+    /// The retry would start after the request's overall deadline.
+    DeadlineExceeded,
 }
 
 impl RetryPolicy {

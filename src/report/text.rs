@@ -3,6 +3,7 @@
 use std::io::{self, Write};
 
 pub use crate::format::thousands;
+use crate::metrics::recovery::Recovery;
 use crate::metrics::summary::Summary;
 use crate::metrics::{CompletionAll, Percentiles};
 use crate::model::outcome::Cause;
@@ -112,6 +113,10 @@ pub fn print_summary<W: Write>(mut w: W, sc: &Scenario, s: &Summary) -> io::Resu
             writeln!(w, "  {label:<14}{:>10}  {:>8}", thousands(n), share(n, a.total))?;
         }
     }
+    // Not sent, so not a share of the attempts sent.
+    if a.local_reject > 0 {
+        writeln!(w, "  local reject  {:>10}  (not sent: the client's defences refused)", thousands(a.local_reject))?;
+    }
     writeln!(w)?;
 
     writeln!(w, "  {:<14}{:>9}{:>9}{:>9}{:>9}{:>9}{:>9}", "", "mean", "p50", "p90", "p99", "p99.9", "max")?;
@@ -184,6 +189,13 @@ pub fn print_summary<W: Write>(mut w: W, sc: &Scenario, s: &Summary) -> io::Resu
             sw.strategy
         )?;
     }
+    if !s.recovery.is_empty() {
+        writeln!(w)?;
+        writeln!(w, "recovery")?;
+        for r in &s.recovery {
+            writeln!(w, "  {:<22}{}", r.trigger, recovery_verdict(r))?;
+        }
+    }
     if !s.slo.is_empty() {
         writeln!(w)?;
         writeln!(w, "slo")?;
@@ -193,6 +205,27 @@ pub fn print_summary<W: Write>(mut w: W, sc: &Scenario, s: &Summary) -> io::Resu
         }
     }
     Ok(())
+}
+
+/// One trigger's outcome in words: "recovered 2m10s after the trigger ended"
+/// or "did not recover: 560 attempts/s, success 0.3%, amplification 2.00 (metastable)".
+pub fn recovery_verdict(r: &Recovery) -> String {
+    let post = format!(
+        "{} attempts/s, success {}, amplification {}",
+        r.post_attempts_per_s.map_or("-".into(), |x| format!("{x:.0}")),
+        r.post_success_rate.map_or("-".into(), pct),
+        r.post_amplification.map_or("-".into(), |x| format!("{x:.2}")),
+    );
+    match (r.recovered, r.recovery_s) {
+        (Some(true), Some(t)) => {
+            format!("recovered {} after the trigger ended ({post} since)", format_secs(t))
+        }
+        (Some(false), _) => {
+            let metastable = if r.post_amplification.is_some_and(|a| a > 1.5) { " (metastable)" } else { "" };
+            format!("did not recover: {post}{metastable}")
+        }
+        _ => format!("not judged: no measured window before the trigger, or none after it ({post})"),
+    }
 }
 
 /// Prints a comparison: setup, results, differences from the baseline, verdict.

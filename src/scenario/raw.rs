@@ -94,6 +94,24 @@ pub struct RawPool {
     pub deregister_delay: V<Dur>,
     pub autoscaler: Option<RawAutoscaler>,
     pub price_per_hour: V<f64>,
+    pub load: Option<RawLoad>,
+    pub queue_discipline: V<String>,
+    pub lifo_after: V<Dur>,
+    pub max_queue_wait: V<Dur>,
+}
+
+#[derive(Deserialize, Debug, Clone, Default)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a [pool.<name>.load] table (curve, knee, factor, slope, points, count_queued)"
+)]
+pub struct RawLoad {
+    pub curve: V<String>,
+    pub knee: V<i64>,
+    pub factor: V<f64>,
+    pub slope: V<f64>,
+    pub points: V<Vec<Vec<f64>>>,
+    pub count_queued: V<bool>,
 }
 
 #[derive(Deserialize, Debug, Clone, Default)]
@@ -143,6 +161,46 @@ pub struct RawStrategy {
     pub cap: V<Dur>,
     pub jitter: V<String>,
     pub ranges: V<Vec<(Dur, Dur)>>,
+    pub deadline: V<Dur>,
+    pub budget: Option<RawBudget>,
+    pub throttle: Option<RawThrottle>,
+    pub adaptive: Option<RawAdaptive>,
+    pub breaker: Option<RawBreaker>,
+}
+
+#[derive(Deserialize, Debug, Clone, Default)]
+#[serde(deny_unknown_fields, expecting = "a [strategy.<name>.budget] table (ttl, min_per_sec, percent)")]
+pub struct RawBudget {
+    pub ttl: V<Dur>,
+    pub min_per_sec: V<i64>,
+    pub percent: V<f64>,
+}
+
+#[derive(Deserialize, Debug, Clone, Default)]
+#[serde(deny_unknown_fields, expecting = "a [strategy.<name>.throttle] table (max_tokens, token_ratio)")]
+pub struct RawThrottle {
+    pub max_tokens: V<i64>,
+    pub token_ratio: V<f64>,
+}
+
+#[derive(Deserialize, Debug, Clone, Default)]
+#[serde(deny_unknown_fields, expecting = "a [strategy.<name>.adaptive] table (k, window)")]
+pub struct RawAdaptive {
+    pub k: V<f64>,
+    pub window: V<Dur>,
+}
+
+#[derive(Deserialize, Debug, Clone, Default)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a [strategy.<name>.breaker] table (failure_ratio, min_throughput, sampling, break_duration, half_open_calls)"
+)]
+pub struct RawBreaker {
+    pub failure_ratio: V<f64>,
+    pub min_throughput: V<i64>,
+    pub sampling: V<Dur>,
+    pub break_duration: V<Dur>,
+    pub half_open_calls: V<i64>,
 }
 
 #[derive(Deserialize, Debug, Clone, Default)]
@@ -154,6 +212,8 @@ pub struct RawSwarm {
     pub bulk: Option<RawBulk>,
     pub timeout: V<Timeout>,
     pub strategy: V<String>,
+    pub rate_limit: V<Rate>,
+    pub rate_limit_burst: V<i64>,
 }
 
 #[derive(Deserialize, Debug, Clone, Default)]

@@ -9,7 +9,9 @@
 use serde_json::{Map, Value, json};
 
 use super::limits;
-use super::resolve::{CHAOS_KINDS, DIRECTORS, DISTS, JITTERS, KINDS, ON_FAILURE, PROCESSES, SCALE_METRICS, SPACINGS};
+use super::resolve::{
+    CHAOS_KINDS, CURVES, DIRECTORS, DISCIPLINES, DISTS, JITTERS, KINDS, ON_FAILURE, PROCESSES, SCALE_METRICS, SPACINGS,
+};
 use crate::model::outcome::OutcomeSet;
 use crate::suggest::names;
 
@@ -39,6 +41,8 @@ pub enum Ty {
     Names(&'static str),
     /// `[low, high]` durations.
     Ranges,
+    /// `[load, factor]` pairs.
+    Points,
     /// A table of class name → share.
     Shares,
     /// A list of conditions such as "max success_rate".
@@ -115,6 +119,15 @@ const AUTOSCALER: &[Key] = &[
     k("tolerance", Ty::Fraction, "no change while metric/target is within 1 ± tolerance (default 0.1)"),
 ];
 
+const LOAD: &[Key] = &[
+    req("curve", Ty::Choice(&CURVES), "knee, linear or table: how service slows with the instance's load"),
+    k("knee", Ty::Int(0, U32), "knee, linear: jobs at full speed (default 0)"),
+    k("factor", Ty::Number(0.0), "knee: service-time multiplier above the knee"),
+    k("slope", Ty::Number(0.0), "linear: factor added per job above the knee"),
+    k("points", Ty::Points, "table: [load, factor] pairs, loads increasing, interpolated linearly"),
+    k("count_queued", Ty::Bool, "queued jobs count in the load too (default false: jobs in service only)"),
+];
+
 const POOL: &[Key] = &[
     k("slots", Ty::Int(1, limits::MAX_SLOTS as i64), "jobs one instance runs at once (default 1)"),
     k("queue_limit", Ty::Int(0, U32), "jobs one instance queues beyond its slots (default unlimited)"),
@@ -128,6 +141,14 @@ const POOL: &[Key] = &[
     k("deregister_delay", Ty::Duration, "a killed instance stays in the proxy's list this long (default 30s)"),
     k("autoscaler", Ty::Table(AUTOSCALER), "without it the pool keeps its initial size"),
     k("price_per_hour", Ty::Number(0.0), "what one instance costs per hour, for reports in money (default none)"),
+    k("load", Ty::Table(LOAD), "load-dependent service; without it speed never depends on load"),
+    k("queue_discipline", Ty::Choice(&DISCIPLINES), "which queued job a freed slot takes (default fifo)"),
+    k(
+        "max_queue_wait",
+        Ty::Duration,
+        "queued jobs that waited longer are dropped as if the queue were full (default never)",
+    ),
+    k("lifo_after", Ty::Duration, "adaptive_lifo: LIFO once the oldest queued job waited this long (default 100ms)"),
 ];
 
 const DIST: &[Key] = &[
@@ -147,6 +168,30 @@ const CLASS: &[Key] = &[
     k("chunks", Ty::Int(1, limits::MAX_CHUNKS as i64), "the response arrives in this many chunks (default 1)"),
 ];
 
+const BUDGET: &[Key] = &[
+    k("ttl", Ty::Duration, "how long a deposit lasts, whole seconds (default 10s; Finagle, tower)"),
+    k("min_per_sec", Ty::Int(0, U32), "retries per second allowed whatever the traffic (default 10)"),
+    k("percent", Ty::Number(0.0), "retries earned per request, as a fraction (default 0.2)"),
+];
+
+const THROTTLE: &[Key] = &[
+    k("max_tokens", Ty::Int(1, 1000), "bucket size; retries stop at half of it (default 10; gRPC)"),
+    k("token_ratio", Ty::Fraction, "tokens a success returns (default 0.1)"),
+];
+
+const ADAPTIVE: &[Key] = &[
+    k("k", Ty::Number(0.0), "accepts multiplier K, at least 1 (default 2; Google SRE)"),
+    k("window", Ty::Duration, "history the counts cover (default 2m)"),
+];
+
+const BREAKER: &[Key] = &[
+    k("failure_ratio", Ty::Number(0.0), "opens when failed / attempts reaches this, in (0, 1] (default 0.1; Polly v8)"),
+    k("min_throughput", Ty::Int(1, U32), "attempts in the window before it may open (default 100)"),
+    k("sampling", Ty::Duration, "window the ratio is measured over (default 30s)"),
+    k("break_duration", Ty::Duration, "how long it stays open (default 5s)"),
+    k("half_open_calls", Ty::Int(1, U32), "trial attempts before it closes (default 1)"),
+];
+
 const STRATEGY: &[Key] = &[
     req("kind", Ty::Choice(&KINDS), "the retry strategy"),
     k("max_attempts", Ty::Int(1, ATTEMPTS), "attempts in all, the first included"),
@@ -158,6 +203,11 @@ const STRATEGY: &[Key] = &[
     k("cap", Ty::Duration, "exponential: the longest wait"),
     k("jitter", Ty::Choice(&names(&JITTERS)), "exponential: jitter (default none)"),
     k("ranges", Ty::Ranges, "stepped: retry n waits uniform(low_n, high_n); the last range repeats"),
+    k("deadline", Ty::Duration, "overall deadline per request across its attempts (default none)"),
+    k("budget", Ty::Table(BUDGET), "retry budget; the table's presence turns it on"),
+    k("throttle", Ty::Table(THROTTLE), "gRPC retry throttling; the table's presence turns it on"),
+    k("adaptive", Ty::Table(ADAPTIVE), "client-side adaptive throttling; the table's presence turns it on"),
+    k("breaker", Ty::Table(BREAKER), "circuit breaker; the table's presence turns it on"),
 ];
 
 const STEP: &[Key] = &[req("at", Ty::Duration, "when the step starts"), req("rate", Ty::Rate, "the rate from then on")];
@@ -190,6 +240,8 @@ const SWARM: &[Key] = &[
     k("bulk", Ty::Table(BULK), "each arrival is a bulk job"),
     k("timeout", Ty::Timeout, "per-attempt client timeout"),
     k("strategy", Ty::Name("strategy"), "the retry strategy (default none)"),
+    k("rate_limit", Ty::Rate, "the proxy answers this swarm 429 with Retry-After beyond this rate (default none)"),
+    k("rate_limit_burst", Ty::Int(1, 1_000_000), "requests allowed at once after a quiet spell (default 1)"),
 ];
 
 const CHAOS: &[Key] = &[
@@ -267,6 +319,9 @@ fn value(ty: Ty) -> Value {
         Ty::Names(_) | Ty::Criteria => json!({ "type": "array", "items": { "type": "string" } }),
         Ty::Ranges => {
             json!({ "type": "array", "minItems": 1, "items": { "type": "array", "items": value(Ty::Duration), "minItems": 2, "maxItems": 2 } })
+        }
+        Ty::Points => {
+            json!({ "type": "array", "minItems": 1, "items": { "type": "array", "items": { "type": "number", "minimum": 0 }, "minItems": 2, "maxItems": 2 } })
         }
         Ty::Shares => {
             json!({ "type": "object", "additionalProperties": { "type": "number", "exclusiveMinimum": 0, "maximum": 1 } })

@@ -351,3 +351,42 @@ fn ratios_above_one_and_a_bare_one_are_refused() {
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(sc.slo.iter().map(|t| t.limit).collect::<Vec<_>>(), [1.0, 0.99]);
 }
+
+#[test]
+fn a_load_curve_names_its_bad_key() {
+    let load = "max_instances = 4\n\n[pool.gpu.load]\n";
+    expect(
+        "max_instances = 4\n",
+        &format!("{load}curve = \"knee\"\nknee = 2\nfactor = 0.5\n"),
+        "pool.gpu.load.factor",
+        17,
+        &["at least 1"],
+    );
+    expect(
+        "max_instances = 4\n",
+        &format!("{load}curve = \"table\"\npoints = [[4, 1.0], [2, 3.0]]\n"),
+        "pool.gpu.load.points[1]",
+        16,
+        &["loads must increase"],
+    );
+    expect(
+        "max_instances = 4\n",
+        &format!("{load}curve = \"linear\"\nslope = 0.1\nfactor = 2\n"),
+        "pool.gpu.load.factor",
+        17,
+        &["does not apply when curve = \"linear\""],
+    );
+}
+
+#[test]
+fn a_rate_limit_burst_needs_a_rate_limit_and_a_rate_must_be_positive() {
+    let at = "strategy = \"backoff\"\n";
+    expect(
+        at,
+        "strategy = \"backoff\"\nrate_limit_burst = 5\n",
+        "swarm.web.rate_limit_burst",
+        31,
+        &["needs rate_limit"],
+    );
+    expect(at, "strategy = \"backoff\"\nrate_limit = \"0/s\"\n", "swarm.web.rate_limit", 31, &["above 0"]);
+}

@@ -96,7 +96,7 @@ fn run_draws_its_time_series_charts() {
     let out = scratch("compare-run");
     let o = stampede(&["run", "scenarios/varnish-defaults.toml", "--quiet", "--out", out.to_str().expect("utf8")]);
     assert_eq!(o.status.code(), Some(0));
-    for name in ["run-503-rate", "run-capacity", "run-causes"] {
+    for name in ["run-503-rate", "run-capacity", "run-load", "run-causes"] {
         let png = std::fs::read(out.join(format!("{name}.png"))).expect("png");
         assert_eq!(png_size(&png), (1000, 480));
         check_svg(&std::fs::read_to_string(out.join(format!("{name}.svg"))).expect("svg"), name);

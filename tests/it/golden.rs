@@ -14,7 +14,15 @@ use stampede::report::write_json;
 
 use crate::support::shipped;
 
-const SCENARIOS: [&str; 5] = ["playground-img2img", "varnish-defaults", "retry-storm", "mmc-erlang", "live-vs-sim"];
+const SCENARIOS: [&str; 7] = [
+    "playground-img2img",
+    "varnish-defaults",
+    "retry-storm",
+    "mmc-erlang",
+    "live-vs-sim",
+    "metastable-retry",
+    "paid-vs-free",
+];
 const SEEDS: [u64; 3] = [1, 2, 3];
 
 /// FNV-1a: a stable digest that needs no dependency.

@@ -13,12 +13,21 @@
 //! up on that attempt (its timeout fired, or it already retried) is told apart
 //! from the current one without a record per attempt.
 
+mod adaptive;
+mod breaker;
+mod budget;
 mod policy;
 mod requests;
+mod throttle;
 mod users;
+mod window;
 
-pub use policy::SwarmPolicy;
+pub use adaptive::AdaptiveConfig;
+pub use breaker::{BreakerConfig, BreakerState};
+pub use budget::BudgetConfig;
+pub use policy::{Defences, SwarmPolicy};
 pub use requests::{on_arrival, on_response, on_timeout, send_attempt};
+pub use throttle::ThrottleConfig;
 pub use users::{on_traffic, on_user_wake};
 
 use crate::arena::{Arena, Key};
@@ -46,6 +55,8 @@ pub struct ClassSpec {
 pub struct StrategySpec {
     pub name: String,
     pub policy: RetryPolicy,
+    /// Budgets, throttles, breaker and deadline around the retries.
+    pub defences: Defences,
 }
 
 /// How a swarm's requests arrive.
@@ -95,6 +106,8 @@ pub struct AttemptRef {
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct JobSpec {
     pub class: u16,
+    /// The client swarm that sends it (the proxy's per-client rules key on it).
+    pub swarm: u16,
     pub work: SimDuration,
     /// Offered after the warmup: its fetch counts in the statistics.
     pub measured: bool,
@@ -233,7 +246,14 @@ impl<'a> Clients<'a> {
                 }
             })
             .collect();
-        let policies = cfg.swarms.iter().map(|s| SwarmPolicy::new(cfg.strategies[s.strategy].policy.clone())).collect();
+        let policies = cfg
+            .swarms
+            .iter()
+            .map(|s| {
+                let st = &cfg.strategies[s.strategy];
+                SwarmPolicy::new(st.policy.clone(), &st.defences)
+            })
+            .collect();
         Clients { cfg, seed, swarms, policies, requests: Arena::new(), bulks: Arena::new() }
     }
 

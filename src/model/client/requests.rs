@@ -95,13 +95,26 @@ pub fn send_attempt<'a, C: ClientCx<'a>>(cx: &mut C, req: Key) {
     let c = cx.clients();
     let cfg = c.cfg;
     let Some(r) = c.requests.get_mut(req) else { return };
+    let swarm = r.swarm as usize;
+    let first = r.retry.attempts == 0;
     r.retry.attempts += 1;
     r.sent_at = now;
+    if !c.policies[swarm].admit(now, first, &mut r.rng) {
+        let measured = r.measured;
+        attempt_ended(cx, req, (swarm, measured, now), Outcome::LocalReject, None);
+        return;
+    }
     r.waiting = true;
-    let (id, attempt, swarm) = (r.id, r.retry.attempts, r.swarm as usize);
-    let job = JobSpec { class: r.class, work: r.work, measured: r.measured };
+    let (id, attempt) = (r.id, r.retry.attempts);
+    let job = JobSpec { class: r.class, swarm: r.swarm, work: r.work, measured: r.measured };
+    // An overall deadline cuts the attempt short when it comes first.
+    let left = c.policies[swarm].deadline().map(|d| d - (now - r.first_sent));
     cx.obs().attempt_sent(id, attempt, now);
-    if let Some(timeout) = cfg.swarms[swarm].timeout {
+    let timeout = match (cfg.swarms[swarm].timeout, left) {
+        (Some(t), Some(l)) => Some(t.min(l)),
+        (t, l) => t.or(l),
+    };
+    if let Some(timeout) = timeout {
         cx.wake(now + timeout, ClientTimer::Timeout { req, attempt });
     }
     cx.send(AttemptRef { req, attempt }, job);
@@ -158,9 +171,15 @@ fn attempt_ended<'a, C: ClientCx<'a>>(
         return;
     }
     let r = c.requests.get_mut(req).expect("live request");
-    match c.policies[swarm].on_failure(&mut r.retry, outcome, retry_after, &mut r.rng) {
+    let elapsed = now - r.first_sent;
+    match c.policies[swarm].on_failure(now, elapsed, &mut r.retry, outcome, retry_after, &mut r.rng) {
         Decision::RetryAfter(delay) => cx.wake(now + delay, ClientTimer::Send { req }),
-        Decision::NotRetryable | Decision::Exhausted => finish_request(cx, req, false),
+        Decision::Denied => {
+            // The retry the strategy wanted is refused locally: counted, never sent.
+            cx.obs().attempt(swarm, measured, Outcome::LocalReject, SimDuration::ZERO);
+            finish_request(cx, req, false);
+        }
+        Decision::NotRetryable | Decision::Exhausted | Decision::DeadlineExceeded => finish_request(cx, req, false),
     }
 }
 

@@ -135,6 +135,11 @@ pub fn on_timer<C: ProxyCx>(cx: &mut C, timer: ProxyTimer) {
 pub fn on_request<C: ProxyCx>(cx: &mut C, from: AttemptRef, job: JobSpec) {
     let now = cx.now();
     let p = cx.proxy();
+    // Over its rate limit the client is answered 429 at once, before any session.
+    if let Some(retry_after) = p.over_limit(now, usize::from(job.swarm)) {
+        cx.respond(from, Response::failed(Outcome::Status429, Some(retry_after)));
+        return;
+    }
     if !p.open_session() {
         cx.respond(from, Response::failed(Outcome::ConnectError, None));
         return;

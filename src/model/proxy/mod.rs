@@ -25,11 +25,13 @@ mod director;
 mod fetch;
 mod health;
 mod probe;
+mod ratelimit;
 
 pub use director::DirectorKind;
 pub use fetch::{BackendEvent, Phase, ProxyTimer, on_backend, on_request, on_timer};
 pub use health::{Health, ProbeConfig};
 pub use probe::{deregister, on_probe_answer, register};
+pub use ratelimit::RateLimit;
 
 use std::collections::VecDeque;
 
@@ -65,6 +67,8 @@ pub struct ProxyConfig {
     pub max_retries: u32,
     /// Concurrent client sessions the proxy accepts (None = unlimited).
     pub max_sessions: Option<u32>,
+    /// Per client swarm (by index): its rate limit, answered with 429.
+    pub rate_limits: Vec<Option<RateLimit>>,
 }
 
 impl Default for ProxyConfig {
@@ -80,6 +84,7 @@ impl Default for ProxyConfig {
             retry_on: OutcomeSet::EMPTY,
             max_retries: 4,
             max_sessions: None,
+            rate_limits: Vec::new(),
         }
     }
 }
@@ -174,12 +179,15 @@ pub struct Proxy {
     sessions: u32,
     rng: SimRng,
     fetches: Arena<Fetch>,
+    /// Per client swarm: its rate limiter, if it has a limit.
+    limiters: Vec<Option<ratelimit::Gcra>>,
 }
 
 impl Proxy {
     /// A proxy in front of `pools` pools; class `c` is routed to pool `routes[c]`.
     pub fn new(cfg: ProxyConfig, routes: Vec<usize>, pools: usize, rng: SimRng) -> Self {
         Proxy {
+            limiters: cfg.rate_limits.iter().map(|l| l.map(ratelimit::Gcra::new)).collect(),
             cfg,
             routes: routes.into_iter().map(|p| p as u16).collect(),
             backends: (0..pools).map(|_| Backend::default()).collect(),
@@ -192,6 +200,11 @@ impl Proxy {
     /// The most fetches ever in flight at once.
     pub fn fetch_high_water(&self) -> usize {
         self.fetches.high_water()
+    }
+
+    /// Checks client swarm `swarm`'s rate limit: the `Retry-After` of a 429 when over it.
+    pub fn over_limit(&mut self, now: SimTime, swarm: usize) -> Option<SimDuration> {
+        self.limiters.get_mut(swarm)?.as_mut()?.check(now).err()
     }
 
     /// A client connects. False when `max_sessions` are open (connection refused).

@@ -106,14 +106,19 @@ fn capacity(title: String, sc: &Scenario, runs: &[&[Row]]) -> Capacity {
     }
 }
 
-/// Refusals per second by cause: every 503 cause and 429s (a backend queue
-/// that answers 429), stacked; causes that never occur are left out.
+/// Failed attempts per second by cause: every 503 cause, 429s (a backend
+/// queue that answers 429), client timeouts, refused connections and attempts
+/// the client's defences rejected locally, stacked; causes that never occur
+/// are left out. Timeouts are shown because a storm of them is a storm even
+/// when no 503 is ever sent.
 fn causes(title: String, sc: &Scenario, runs: &[&[Row]]) -> Stacked {
     let c = Clock::of(sc);
-    let outcomes = Cause::ALL
-        .iter()
-        .map(|cause| (cause.name().to_string(), Outcome::Status503(*cause)))
-        .chain(std::iter::once(("429 (queue full)".to_string(), Outcome::Status429)));
+    let outcomes = Cause::ALL.iter().map(|cause| (cause.name().to_string(), Outcome::Status503(*cause))).chain([
+        ("429 (queue full)".to_string(), Outcome::Status429),
+        ("client timeout".to_string(), Outcome::ClientTimeout),
+        ("connect error".to_string(), Outcome::ConnectError),
+        ("rejected locally".to_string(), Outcome::LocalReject),
+    ]);
     let layers = outcomes
         .enumerate()
         .map(|(i, (label, o))| Line {
@@ -126,10 +131,10 @@ fn causes(title: String, sc: &Scenario, runs: &[&[Row]]) -> Stacked {
     Stacked {
         title,
         x_desc: x_desc(sc),
-        y_desc: "503 and 429 responses per second".into(),
+        y_desc: "failed attempts per second".into(),
         x_range: x_range(sc),
         layers,
-        empty: "no 503 or 429 responses".into(),
+        empty: "no failed attempts".into(),
         shades: shades(sc),
     }
 }
@@ -280,9 +285,9 @@ pub fn comparison(
     charts.push(Chart::render(
         dir,
         "compare-causes",
-        "503s and 429s by cause",
+        "Failed attempts by cause",
         &format!("Strategy {d}, every swarm, mean over seeds."),
-        &causes(format!("503 and 429 responses by cause ({d})"), sc, &rows(detail)),
+        &causes(format!("failed attempts by cause ({d})"), sc, &rows(detail)),
     )?);
     Ok(charts)
 }
@@ -301,6 +306,31 @@ fn max_attempts(shares: &std::collections::BTreeMap<String, f64>) -> u32 {
         .filter_map(|(k, _)| k.trim_end_matches('+').parse::<u32>().ok())
         .max()
         .unwrap_or(1)
+}
+
+/// Offered requests, attempts sent and succeeded requests per second: a
+/// storm shows as attempts far above offered with goodput near zero, whether
+/// its failures are 503s or client timeouts.
+fn load(title: String, sc: &Scenario, runs: &[&[Row]]) -> TimeLines {
+    let c = Clock::of(sc);
+    let per_s = |label: &str, color: usize, f: fn(&Row) -> u64| Line {
+        label: label.into(),
+        color,
+        points: mean_per_window(c, runs, |r| f(r) as f64 / len_s(r)),
+    };
+    TimeLines {
+        title,
+        x_desc: x_desc(sc),
+        y_desc: "per second".into(),
+        unit: Unit::Number,
+        x_range: x_range(sc),
+        lines: vec![
+            per_s("offered", 0, |r| r.counts.offered),
+            per_s("attempts sent", 1, |r| r.counts.attempts_total()),
+            per_s("goodput (succeeded)", 2, |r| r.counts.succeeded),
+        ],
+        shades: shades(sc),
+    }
 }
 
 /// The time-series charts of one run, written into `dir`.
@@ -332,10 +362,17 @@ pub fn single_run(dir: &ReportDir, sc: &Scenario, run: &Run) -> io::Result<Vec<C
         )?,
         Chart::render(
             dir,
+            "run-load",
+            "Offered load, attempts and goodput",
+            "Requests offered, attempts sent and requests that succeeded, per second. After a trigger, attempts far above the offered load with no goodput is a retry storm that sustains itself (the summary's recovery lines say whether it ended).",
+            &load("Offered load, attempts and goodput".into(), sc, &rows),
+        )?,
+        Chart::render(
+            dir,
             "run-causes",
-            "503s and 429s by cause",
-            "503 and 429 responses per second, by cause.",
-            &causes("503 and 429 responses by cause".into(), sc, &rows),
+            "Failed attempts by cause",
+            "Failed attempts per second, by cause: 503s, 429s, client timeouts, refused connections, local rejects.",
+            &causes("failed attempts by cause".into(), sc, &rows),
         )?,
     ])
 }
@@ -409,6 +446,6 @@ mod tests {
             super::super::Figure::draw(&s, &root).expect("draws");
             root.present().expect("presents");
         }
-        assert!(svg.contains("no 503 or 429 responses"), "the chart says why it is empty");
+        assert!(svg.contains("no failed attempts"), "the chart says why it is empty");
     }
 }

@@ -42,6 +42,7 @@ fn outcomes(s: &Summary) -> Table {
         ("attempts answered 429", a.status_429),
         ("client timeouts", a.client_timeout),
         ("connect errors", a.connect_error),
+        ("rejected locally (not sent)", a.local_reject),
     ] {
         if n > 0 {
             t.rows.push(vec![label.into(), thousands(n), share(n, a.total)]);

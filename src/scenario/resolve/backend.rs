@@ -6,13 +6,14 @@ use std::collections::BTreeMap;
 use super::ctx::Ctx;
 use crate::model::autoscaler::{AutoscalerConfig, ScaleMetric};
 use crate::model::dist::DurationDist;
-use crate::model::gpu::{PoolConfig, QueueFullStatus};
+use crate::model::gpu::{PoolConfig, QueueDiscipline, QueueFullStatus};
+use crate::model::load::{LoadCurve, LoadModel};
 use crate::model::outcome::{Cause, Outcome, OutcomeSet};
 use crate::model::proxy::{DirectorKind, ProbeConfig, ProxyConfig, WaitQueue};
 use crate::scenario::ClassSpec;
 use crate::scenario::error::did_you_mean;
 use crate::scenario::limits;
-use crate::scenario::raw::{RawClass, RawDist, RawPool, RawProxy, V};
+use crate::scenario::raw::{RawClass, RawDist, RawLoad, RawPool, RawProxy, V};
 
 use crate::scenario::units::Timeout;
 use crate::suggest::names;
@@ -118,6 +119,7 @@ pub fn resolve_proxy(cx: &mut Ctx<'_>, p: &RawProxy) -> ProxyConfig {
             t
         };
     ProxyConfig {
+        rate_limits: Vec::new(), // per swarm: filled in once the swarms are read
         connect_timeout: timeout(cx, "connect_timeout", &p.connect_timeout, d.connect_timeout),
         first_byte_timeout: timeout(cx, "first_byte_timeout", &p.first_byte_timeout, d.first_byte_timeout),
         between_bytes_timeout: timeout(cx, "between_bytes_timeout", &p.between_bytes_timeout, d.between_bytes_timeout),
@@ -227,6 +229,11 @@ pub fn resolve_pool(cx: &mut Ctx<'_>, name: &str, p: &RawPool) -> PoolConfig {
         cancel_on_abandon: cx.get(&path("cancel_on_abandon"), &p.cancel_on_abandon).unwrap_or(false),
         deregister_delay: cx_dur(cx, &path("deregister_delay"), &p.deregister_delay, SimDuration::from_secs(30)),
         autoscaler,
+        load: p.load.as_ref().and_then(|l| resolve_load(cx, &base, l)),
+        discipline: resolve_discipline(cx, &base, p),
+        max_queue_wait: cx
+            .get(&path("max_queue_wait"), &p.max_queue_wait)
+            .map(|d| cx.positive(&path("max_queue_wait"), d.0)),
     }
 }
 
@@ -248,6 +255,120 @@ pub const DIST_CHOICES: [(&str, DistKind); 5] = [
     ("gamma", DistKind::Gamma),
 ];
 pub const DISTS: [&str; 5] = names(&DIST_CHOICES);
+/// `pool.<name>.queue_discipline` and its `lifo_after`.
+fn resolve_discipline(cx: &mut Ctx<'_>, base: &str, p: &RawPool) -> QueueDiscipline {
+    let path = format!("{base}.queue_discipline");
+    let after_path = format!("{base}.lifo_after");
+    let kind = cx.choose(&path, &p.queue_discipline, &DISCIPLINE_CHOICES);
+    if kind != Some(DisciplineKind::AdaptiveLifo) && p.lifo_after.is_some() {
+        cx.error(&after_path, "applies only to queue_discipline = \"adaptive_lifo\"");
+    }
+    match kind {
+        Some(DisciplineKind::Lifo) => QueueDiscipline::Lifo,
+        Some(DisciplineKind::AdaptiveLifo) => QueueDiscipline::AdaptiveLifo {
+            after: cx_dur(cx, &after_path, &p.lifo_after, SimDuration::from_millis(100)),
+        },
+        Some(DisciplineKind::Fifo) | None => QueueDiscipline::Fifo,
+    }
+}
+
+/// `pool.<name>.queue_discipline`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum DisciplineKind {
+    Fifo,
+    Lifo,
+    AdaptiveLifo,
+}
+
+const DISCIPLINE_CHOICES: [(&str, DisciplineKind); 3] =
+    [("fifo", DisciplineKind::Fifo), ("lifo", DisciplineKind::Lifo), ("adaptive_lifo", DisciplineKind::AdaptiveLifo)];
+/// The names of `pool.<name>.queue_discipline`.
+pub const DISCIPLINES: [&str; 3] = names(&DISCIPLINE_CHOICES);
+
+/// `pool.<name>.load.curve`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum CurveKind {
+    Knee,
+    Linear,
+    Table,
+}
+
+const CURVE_CHOICES: [(&str, CurveKind); 3] =
+    [("knee", CurveKind::Knee), ("linear", CurveKind::Linear), ("table", CurveKind::Table)];
+/// The curve names of `pool.<name>.load.curve`.
+pub const CURVES: [&str; 3] = names(&CURVE_CHOICES);
+
+/// `[pool.<name>.load]`: load-dependent service.
+fn resolve_load(cx: &mut Ctx<'_>, base: &str, l: &RawLoad) -> Option<LoadModel> {
+    let base = format!("{base}.load");
+    let path = |k: &str| format!("{base}.{k}");
+    let name = cx.required(&path("curve"), &l.curve, &format!("(one of {})", CURVES.join(", ")))?;
+    let kind = cx.choice(&path("curve"), &name, &CURVE_CHOICES)?;
+    let set = [
+        ("knee", l.knee.is_some(), kind != CurveKind::Table),
+        ("factor", l.factor.is_some(), kind == CurveKind::Knee),
+        ("slope", l.slope.is_some(), kind == CurveKind::Linear),
+        ("points", l.points.is_some(), kind == CurveKind::Table),
+    ];
+    let stray: Vec<(&str, bool)> = set.iter().map(|&(k, present, applies)| (k, present && !applies)).collect();
+    cx.not_for(&base, "curve", &name, &stray);
+    let knee = cx.int(&path("knee"), &l.knee, 0, 0);
+    let at_least_one = |cx: &mut Ctx<'_>, key: &str, v: &V<f64>| {
+        let why = format!("for curve = \"{name}\"");
+        let x = cx.required(&path(key), v, &why)?;
+        if x.is_finite() && x >= 1.0 {
+            Some(x)
+        } else {
+            cx.error(&path(key), format!("must be a number of at least 1 (a slowdown), got {x}"));
+            None
+        }
+    };
+    let curve = match kind {
+        CurveKind::Knee => LoadCurve::Knee { knee, factor: at_least_one(cx, "factor", &l.factor)? },
+        CurveKind::Linear => {
+            let slope = cx.required(&path("slope"), &l.slope, "for curve = \"linear\"")?;
+            if !(slope.is_finite() && slope >= 0.0) {
+                cx.error(&path("slope"), format!("must be a number of at least 0, got {slope}"));
+                return None;
+            }
+            LoadCurve::Linear { knee, slope }
+        }
+        CurveKind::Table => LoadCurve::Table(resolve_points(cx, &path("points"), &l.points)?),
+    };
+    let count_queued = cx.get(&path("count_queued"), &l.count_queued).unwrap_or(false);
+    Some(LoadModel { curve, count_queued })
+}
+
+fn resolve_points(cx: &mut Ctx<'_>, path: &str, v: &V<Vec<Vec<f64>>>) -> Option<Vec<(u32, f64)>> {
+    let raw = cx.required(path, v, "for curve = \"table\"")?;
+    if raw.is_empty() {
+        cx.error(path, "needs at least one [load, factor] pair");
+        return None;
+    }
+    let mut out: Vec<(u32, f64)> = Vec::with_capacity(raw.len());
+    for (i, p) in raw.iter().enumerate() {
+        let at = format!("{path}[{i}]");
+        let &[load, factor] = p.as_slice() else {
+            cx.error(&at, format!("must be a [load, factor] pair, got {} numbers", p.len()));
+            return None;
+        };
+        if !(load >= 0.0 && load <= f64::from(u32::MAX) && load.fract() == 0.0) {
+            cx.error(&at, format!("load must be a whole number of jobs, got {load}"));
+            return None;
+        }
+        if !(factor.is_finite() && factor > 0.0) {
+            cx.error(&at, format!("factor must be a number greater than 0, got {factor}"));
+            return None;
+        }
+        let load = load as u32;
+        if out.last().is_some_and(|&(prev, _)| load <= prev) {
+            cx.error(&at, format!("loads must increase; {load} follows {}", out[out.len() - 1].0));
+            return None;
+        }
+        out.push((load, factor));
+    }
+    Some(out)
+}
 
 pub fn resolve_dist(cx: &mut Ctx<'_>, base: &str, d: &RawDist) -> Option<DurationDist> {
     let path = |k: &str| format!("{base}.{k}");

@@ -5,7 +5,9 @@ use std::collections::BTreeMap;
 
 use super::backend::resolve_dist;
 use super::ctx::Ctx;
+use super::defences::resolve_defences;
 use crate::model::chaos::{ChaosAction, ChaosEvent};
+use crate::model::client::Defences;
 use crate::model::outcome::OutcomeSet;
 use crate::model::retry::{Backoff, Jitter, RetryPolicy};
 use crate::model::workload::{BulkSpec, ClosedLoop, OnFailure, RateProfile, Spacing};
@@ -44,7 +46,7 @@ pub const ON_FAILURE: [(&str, OnFailure); 2] = [("continue", OnFailure::Continue
 pub fn resolve_strategy(cx: &mut Ctx<'_>, name: &str, s: &RawStrategy) -> StrategySpec {
     let base = format!("strategy.{name}");
     let path = |k: &str| format!("{base}.{k}");
-    let none = || StrategySpec { name: name.to_string(), policy: RetryPolicy::none() };
+    let none = || StrategySpec { name: name.to_string(), policy: RetryPolicy::none(), defences: Defences::default() };
     let Some(kind_name) = cx.required(&path("kind"), &s.kind, &format!("(one of {})", KINDS.join(", "))) else {
         return none();
     };
@@ -160,6 +162,7 @@ pub fn resolve_strategy(cx: &mut Ctx<'_>, name: &str, s: &RawStrategy) -> Strate
             retry_on,
             honor_retry_after: cx.get(&path("honor_retry_after"), &s.honor_retry_after).unwrap_or(false),
         },
+        defences: resolve_defences(cx, &base, s),
     }
 }
 

@@ -10,13 +10,14 @@
 mod backend;
 mod clients;
 mod ctx;
+mod defences;
 mod shape;
 
 use std::collections::BTreeMap;
 
 use toml_edit::Document;
 
-pub use backend::{DIRECTORS, DISTS, SCALE_METRICS};
+pub use backend::{CURVES, DIRECTORS, DISCIPLINES, DISTS, SCALE_METRICS};
 pub use clients::{CHAOS_KINDS, JITTERS, KINDS, ON_FAILURE, PROCESSES, SPACINGS};
 pub use ctx::Ctx;
 
@@ -30,6 +31,7 @@ use crate::model::chaos::ChaosEvent;
 use crate::time::{SimDuration, SimTime};
 use backend::{resolve_class, resolve_pool, resolve_price, resolve_proxy};
 use clients::{resolve_chaos, resolve_strategy, resolve_swarm};
+use defences::resolve_rate_limit;
 
 /// The name of the always-available strategy that never retries.
 pub const BUILTIN_NONE: &str = "none";
@@ -192,6 +194,8 @@ fn resolve(cx: &mut Ctx<'_>, raw: RawScenario, text: &str, file: &str) -> Scenar
     let end = if known.is_some() { SimTime::ZERO + duration } else { SimTime::NEVER };
     let swarms: Vec<_> =
         raw.swarm.iter().map(|(name, s)| resolve_swarm(cx, name, s, &raw.class, &strategy_map)).collect();
+    let mut proxy = proxy;
+    proxy.rate_limits = raw.swarm.iter().map(|(name, s)| resolve_rate_limit(cx, name, s)).collect();
     if swarms.is_empty() {
         cx.error_help(
             "swarm",

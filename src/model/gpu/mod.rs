@@ -12,15 +12,22 @@
 //!
 //! A job may deliver its response in `chunks` pieces spread evenly over its work
 //! (a streamed response); each piece is a *milestone* the engine is told about.
+//!
+//! A pool with a [`LoadModel`] slows down as its instances get busier: its jobs
+//! progress on a per-instance shared clock (`shared.rs`).
+
+mod discipline;
+mod lifecycle;
+mod shared;
+
+pub use discipline::QueueDiscipline;
 
 use std::collections::VecDeque;
-
-use rand::RngExt;
 
 use crate::arena::{Arena, Key};
 use crate::model::autoscaler::AutoscalerConfig;
 use crate::model::gauge::Gauge;
-use crate::rng::SimRng;
+use crate::model::load::LoadModel;
 use crate::time::{SimDuration, SimTime};
 
 /// What a backend answers when its queue is full.
@@ -51,6 +58,13 @@ pub struct PoolConfig {
     /// How long a killed instance stays in the proxy's backend list.
     pub deregister_delay: SimDuration,
     pub autoscaler: Option<AutoscalerConfig>,
+    /// Load-dependent service: jobs in service slow down as the instance fills.
+    pub load: Option<LoadModel>,
+    /// Which queued job a freed slot takes.
+    pub discipline: QueueDiscipline,
+    /// Queued jobs that waited longer are dropped when a slot frees and
+    /// answered as if the queue were full (None = never).
+    pub max_queue_wait: Option<SimDuration>,
 }
 
 /// Lifecycle of an instance.
@@ -71,6 +85,8 @@ struct Instance {
     queue: VecDeque<Key>,
     queued: u32,
     created: SimTime,
+    /// With a load model: the clock its jobs in service share.
+    clock: Option<shared::SharedClock>,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -92,6 +108,8 @@ struct Job {
     epoch: u32,
     token: Option<u64>,
     queued_at: SimTime,
+    /// With a load model: its next milestone on the instance's shared clock.
+    target: u64,
 }
 
 /// A running job's next milestone, to be scheduled by the engine.
@@ -195,6 +213,10 @@ pub struct Pool {
     stalls: u32,
     maintenance: u32,
     pub gauges: PoolGauges,
+    /// Wake-ups the shared clocks asked for, for the caller to schedule.
+    pending: Vec<Wake>,
+    /// Tokens of queued jobs dropped for waiting too long, to be answered.
+    dropped: Vec<u64>,
 }
 
 impl Pool {
@@ -208,6 +230,8 @@ impl Pool {
             stalls: 0,
             maintenance: 0,
             gauges: PoolGauges::default(),
+            pending: Vec::new(),
+            dropped: Vec::new(),
         };
         for _ in 0..pool.cfg.initial_instances {
             let (k, _) = pool.add_instance(SimTime::ZERO);
@@ -245,35 +269,6 @@ impl Pool {
         }
     }
 
-    /// Starts a new instance; it serves after the cold start.
-    pub fn add_instance(&mut self, now: SimTime) -> (Key, SimTime) {
-        let k = self.instances.insert(Instance {
-            state: InstanceState::Provisioning,
-            running: 0,
-            queue: VecDeque::new(),
-            queued: 0,
-            created: now,
-        });
-        self.gauges.provisioning.add(now, 1);
-        self.gauges.billed.add(now, 1);
-        (k, now + self.cfg.cold_start)
-    }
-
-    /// The cold start of `inst` is over. False if it was removed meanwhile.
-    pub fn mark_ready(&mut self, now: SimTime, inst: Key) -> bool {
-        match self.instances.get_mut(inst) {
-            Some(i) if i.state == InstanceState::Provisioning => {
-                i.state = InstanceState::Ready;
-                self.gauges.provisioning.add(now, -1);
-                self.gauges.ready.add(now, 1);
-                self.gauges.ready_slots.add(now, i64::from(self.cfg.slots));
-                self.gauges.serving_slots.add(now, i64::from(self.cfg.slots));
-                true
-            }
-            _ => false,
-        }
-    }
-
     /// Hands a job of `work` nominal time, delivered in `chunks` pieces, to `inst`.
     pub fn submit(&mut self, now: SimTime, inst: Key, work: SimDuration, chunks: u32, token: u64) -> Admit {
         let Some(i) = self.instances.get(inst).filter(|i| i.state != InstanceState::Dead) else {
@@ -285,6 +280,9 @@ impl Pool {
         let has_slot = i.running < self.cfg.slots;
         if !has_slot && self.cfg.queue_limit.is_some_and(|limit| i.queued >= limit) {
             return Admit::Rejected(Reject::QueueFull);
+        }
+        if self.cfg.load.is_some() {
+            return self.submit_shared(now, inst, work, chunks, token, has_slot);
         }
         let work = work.as_nanos().max(1);
         let mut j = Job {
@@ -299,6 +297,7 @@ impl Pool {
             epoch: 0,
             token: Some(token),
             queued_at: now,
+            target: 0,
         };
         if has_slot {
             // Start in place: one insert, no lookups.
@@ -336,6 +335,10 @@ impl Pool {
         i.running += 1;
         let ready = i.state == InstanceState::Ready;
         self.busy(now, ready, 1);
+        if self.cfg.load.is_some() {
+            self.enter_clock(inst, job);
+            return None;
+        }
         self.next_wake(now, job)
     }
 
@@ -376,6 +379,9 @@ impl Pool {
 
     /// A scheduled milestone fired. None if the wake-up is stale.
     pub fn on_milestone(&mut self, now: SimTime, job: Key, epoch: u32) -> Option<Milestone> {
+        if self.cfg.load.is_some() {
+            return self.on_milestone_shared(now, job, epoch);
+        }
         let j = self.jobs.get_mut(job).filter(|j| j.epoch == epoch && j.state == JobState::Running)?;
         j.chunks_done += 1;
         j.remaining = Self::remaining_after(j.work, j.chunks, j.chunks_done);
@@ -416,7 +422,26 @@ impl Pool {
         let ready = i.state == InstanceState::Ready;
         self.busy(now, ready, -1);
         let i = self.instances.get_mut(inst).expect("live instance");
-        while let Some(next) = i.queue.pop_front() {
+        // Cancelled jobs leave stale keys behind, and jobs that waited past
+        // max_queue_wait are dropped (CoDel-like, at dequeue): both sit at
+        // the front, the oldest end, so the oldest live job's wait is known.
+        while let Some(&k) = i.queue.front() {
+            match self.jobs.get(k) {
+                None => {}
+                Some(j) if self.cfg.max_queue_wait.is_some_and(|max| now - j.queued_at > max) => {
+                    let j = self.jobs.remove(k).expect("checked");
+                    i.queued -= 1;
+                    self.gauges.queued.add(now, -1);
+                    self.dropped.extend(j.token);
+                }
+                Some(_) => break,
+            }
+            i.queue.pop_front();
+        }
+        let oldest_wait =
+            i.queue.front().and_then(|&k| self.jobs.get(k)).map_or(SimDuration::ZERO, |j| now - j.queued_at);
+        let newest = self.cfg.discipline.serve_newest(oldest_wait);
+        while let Some(next) = if newest { i.queue.pop_back() } else { i.queue.pop_front() } {
             if self.jobs.contains(next) {
                 i.queued -= 1;
                 self.gauges.queued.add(now, -1);
@@ -442,118 +467,28 @@ impl Pool {
         if !self.cfg.cancel_on_abandon {
             return Some(Abandoned { stopped: None, promoted: None, instance_stopped: None });
         }
-        let j = self.jobs.remove(job).expect("live job");
         let inst = j.instance;
+        self.sync(now, inst);
+        let j = self.jobs.remove(job).expect("live job");
+        if j.state == JobState::Running {
+            self.leave_clock(inst, job, j.target);
+        }
         match j.state {
             JobState::Queued => {
                 let i = self.instances.get_mut(inst).expect("live instance");
                 i.queued -= 1; // the stale key is skipped when it reaches the front
                 self.gauges.queued.add(now, -1);
                 let stopped = Stopped { token: None, ran: SimDuration::ZERO, started_at: None };
+                self.rearm(now, inst);
                 Some(Abandoned { stopped: Some(stopped), promoted: None, instance_stopped: None })
             }
             JobState::Running => {
                 let stopped = Stopped { token: None, ran: now - j.started, started_at: Some(j.started) };
                 let (promoted, instance_stopped) = self.free_slot(now, inst);
+                self.rearm(now, inst);
                 Some(Abandoned { stopped: Some(stopped), promoted, instance_stopped })
             }
         }
-    }
-
-    /// Kills up to `count` ready instances chosen at random; returns them and the
-    /// jobs they were running or queueing.
-    pub fn kill(&mut self, now: SimTime, count: u32, rng: &mut SimRng, lost: &mut Vec<Stopped>) -> Vec<Key> {
-        let mut candidates: Vec<Key> =
-            self.instances.iter().filter(|(_, i)| i.state == InstanceState::Ready).map(|(k, _)| k).collect();
-        let mut killed = Vec::new();
-        for _ in 0..count {
-            if candidates.is_empty() {
-                break;
-            }
-            let pick = candidates.swap_remove(rng.random_range(0..candidates.len()));
-            killed.push(pick);
-        }
-        killed.sort();
-        for &inst in &killed {
-            let jobs: Vec<Key> = self.jobs.iter().filter(|(_, j)| j.instance == inst).map(|(k, _)| k).collect();
-            for job in jobs {
-                let j = self.jobs.remove(job).expect("listed");
-                let ran = if j.state == JobState::Running { now - j.started } else { SimDuration::ZERO };
-                let started_at = (j.state == JobState::Running).then_some(j.started);
-                lost.push(Stopped { token: j.token, ran, started_at });
-            }
-            let i = self.instances.get_mut(inst).expect("listed");
-            let (running, queued) = (i.running, i.queued);
-            i.state = InstanceState::Dead;
-            i.running = 0;
-            i.queued = 0;
-            i.queue.clear();
-            self.busy(now, true, -i64::from(running));
-            self.gauges.queued.add(now, -i64::from(queued));
-            self.gauges.ready.add(now, -1);
-            self.gauges.ready_slots.add(now, -i64::from(self.cfg.slots));
-            self.gauges.serving_slots.add(now, -i64::from(self.cfg.slots));
-            self.gauges.billed.add(now, -1);
-        }
-        killed
-    }
-
-    /// Forgets a dead instance (after the proxy deregistered it).
-    pub fn forget_dead(&mut self, inst: Key) {
-        if self.state(inst) == Some(InstanceState::Dead) {
-            self.instances.remove(inst);
-        }
-    }
-
-    /// Chooses `n` instances for a scale-down: provisioning ones first, then the
-    /// ready ones with the least work, newest first.
-    pub fn pick_for_removal(&self, n: u32) -> Vec<Key> {
-        let mut c: Vec<(u8, u32, std::cmp::Reverse<SimTime>, Key)> = self
-            .instances
-            .iter()
-            .filter_map(|(k, i)| match i.state {
-                InstanceState::Provisioning => Some((0, 0, std::cmp::Reverse(i.created), k)),
-                InstanceState::Ready => Some((1, i.running + i.queued, std::cmp::Reverse(i.created), k)),
-                _ => None,
-            })
-            .collect();
-        c.sort();
-        c.into_iter().take(n as usize).map(|(.., k)| k).collect()
-    }
-
-    /// Scale-down of one instance: a provisioning one is cancelled at once; a
-    /// ready one drains. Returns true if the instance is gone already.
-    pub fn retire(&mut self, now: SimTime, inst: Key) -> bool {
-        let Some(i) = self.instances.get_mut(inst) else { return true };
-        match i.state {
-            InstanceState::Provisioning => {
-                self.instances.remove(inst);
-                self.gauges.provisioning.add(now, -1);
-                self.gauges.billed.add(now, -1);
-                true
-            }
-            InstanceState::Ready => {
-                i.state = InstanceState::Draining;
-                let idle = i.running == 0 && i.queued == 0;
-                let running = i64::from(i.running);
-                self.gauges.ready.add(now, -1);
-                self.gauges.ready_slots.add(now, -i64::from(self.cfg.slots));
-                // Its running jobs go on, but no longer count for the autoscaler.
-                self.gauges.busy_ready.add(now, -running);
-                if idle {
-                    self.stop(now, inst);
-                }
-                idle
-            }
-            InstanceState::Draining | InstanceState::Dead => false,
-        }
-    }
-
-    /// A draining instance finished its work (or had none): it is gone.
-    fn stop(&mut self, now: SimTime, inst: Key) {
-        self.instances.remove(inst);
-        self.gauges.billed.add(now, -1);
-        self.gauges.serving_slots.add(now, -i64::from(self.cfg.slots));
     }
 
     /// `delta` slots of an instance (ready or draining) start or stop running a job.
@@ -567,6 +502,9 @@ impl Pool {
     /// Applies a new slowdown factor and stall count; returns the milestones of
     /// every running job, rescheduled (stale ones become no-ops by generation).
     pub fn set_speed(&mut self, now: SimTime, slow: f64, stalls: u32, wakes: &mut Vec<Wake>) {
+        if self.cfg.load.is_some() {
+            return self.set_speed_shared(now, slow, stalls, wakes);
+        }
         let old = self.speed_factor();
         let running: Vec<Key> =
             self.jobs.iter().filter(|(_, j)| j.state == JobState::Running).map(|(k, _)| k).collect();
@@ -609,6 +547,11 @@ impl Pool {
         self.jobs.iter().filter(|(_, j)| j.token.is_none() && j.state == JobState::Running).map(|(_, j)| j.started)
     }
 
+    /// Tokens of the queued jobs dropped for waiting too long since the last call.
+    pub fn drain_dropped(&mut self, out: &mut Vec<u64>) {
+        out.append(&mut self.dropped);
+    }
+
     /// Live jobs (for memory checks).
     pub fn job_count(&self) -> usize {
         self.jobs.len()
@@ -641,153 +584,4 @@ pub enum ProbeAnswer {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::rng::{Stream, stream};
-
-    fn cfg(slots: u32, queue_limit: Option<u32>, cancel: bool) -> PoolConfig {
-        PoolConfig {
-            name: "gpu".into(),
-            slots,
-            queue_limit,
-            queue_full_status: QueueFullStatus::S503,
-            retry_after: None,
-            min_instances: 1,
-            max_instances: 4,
-            initial_instances: 1,
-            cold_start: SimDuration::from_secs(120),
-            cancel_on_abandon: cancel,
-            deregister_delay: SimDuration::from_secs(30),
-            autoscaler: None,
-        }
-    }
-    fn new_pool(c: PoolConfig) -> (Pool, Vec<Key>) {
-        let p = Pool::new(c);
-        let ready = p.ready_instances().collect();
-        (p, ready)
-    }
-    fn t(s: u64) -> SimTime {
-        SimTime::ZERO + SimDuration::from_secs(s)
-    }
-    fn d(s: u64) -> SimDuration {
-        SimDuration::from_secs(s)
-    }
-
-    #[test]
-    fn slots_then_queue_then_rejection() {
-        let (mut p, inst) = new_pool(cfg(1, Some(1), false));
-        let i = inst[0];
-        assert!(
-            matches!(p.submit(t(0), i, d(10), 1, 1), Admit::Started { wake: Some(Wake { at, .. }), .. } if at == t(10))
-        );
-        assert!(matches!(p.submit(t(0), i, d(10), 1, 2), Admit::Queued { .. }));
-        assert_eq!(p.submit(t(0), i, d(10), 1, 3), Admit::Rejected(Reject::QueueFull));
-    }
-
-    #[test]
-    fn completion_promotes_the_queued_job_and_reports_its_wait() {
-        let (mut p, inst) = new_pool(cfg(1, None, false));
-        let Admit::Started { job, wake: Some(w) } = p.submit(t(0), inst[0], d(10), 1, 1) else { panic!("start") };
-        p.submit(t(4), inst[0], d(5), 1, 2);
-        let m = p.on_milestone(w.at, job, w.epoch).expect("fresh");
-        assert!(m.complete && m.token == Some(1) && m.ran == d(10));
-        let pr = m.promoted.expect("queued job starts");
-        assert_eq!((pr.token, pr.queued_for, pr.wake.map(|w| w.at)), (Some(2), d(6), Some(t(15))));
-    }
-
-    #[test]
-    fn a_new_instance_is_not_ready_before_its_cold_start() {
-        let (mut p, _) = new_pool(cfg(1, None, false));
-        let (k, ready_at) = p.add_instance(t(100));
-        assert_eq!(ready_at, t(220));
-        assert_eq!(p.state(k), Some(InstanceState::Provisioning));
-        assert_eq!(p.probe_answer(k), ProbeAnswer::Bad);
-        assert_eq!((p.ready_count(), p.provisioning_count()), (1, 1));
-        assert!(p.mark_ready(ready_at, k));
-        assert_eq!((p.ready_count(), p.provisioning_count()), (2, 0));
-    }
-
-    #[test]
-    fn abandoned_work_keeps_running_unless_cancellation_is_on() {
-        for cancel in [false, true] {
-            let (mut p, inst) = new_pool(cfg(1, None, cancel));
-            let Admit::Started { job, wake: Some(w) } = p.submit(t(0), inst[0], d(90), 1, 7) else { panic!() };
-            let a = p.abandon(t(60), job).expect("live");
-            if cancel {
-                assert_eq!(a.stopped.map(|s| s.ran), Some(d(60)));
-                assert_eq!(p.on_milestone(w.at, job, w.epoch), None);
-                assert_eq!(p.gauges.busy_slots.value(), 0);
-            } else {
-                assert_eq!(a.stopped, None);
-                let m = p.on_milestone(w.at, job, w.epoch).expect("still runs");
-                assert_eq!((m.token, m.ran), (None, d(90)));
-            }
-        }
-    }
-
-    #[test]
-    fn slowdown_and_stall_stretch_the_remaining_work() {
-        let (mut p, inst) = new_pool(cfg(1, None, false));
-        let Admit::Started { job, .. } = p.submit(t(0), inst[0], d(10), 1, 1) else { panic!() };
-        let mut wakes = Vec::new();
-        p.set_speed(t(4), 2.0, 0, &mut wakes); // 6 s of work left, at half speed
-        assert_eq!(wakes[0].at, t(16));
-        wakes.clear();
-        p.set_speed(t(6), 2.0, 1, &mut wakes); // stalled with 5 s of work left
-        assert!(wakes.is_empty());
-        p.set_speed(t(100), 1.0, 0, &mut wakes);
-        assert_eq!(wakes[0].at, t(105));
-        let m = p.on_milestone(wakes[0].at, job, wakes[0].epoch).expect("fresh");
-        assert!(m.complete);
-    }
-
-    #[test]
-    fn streamed_job_hits_evenly_spaced_milestones() {
-        let (mut p, inst) = new_pool(cfg(1, None, false));
-        let Admit::Started { job, wake: Some(mut w) } = p.submit(t(0), inst[0], d(12), 4, 1) else { panic!() };
-        let mut times = vec![w.at];
-        loop {
-            let m = p.on_milestone(w.at, job, w.epoch).expect("fresh");
-            if m.complete {
-                break;
-            }
-            w = m.next.expect("more");
-            times.push(w.at);
-        }
-        assert_eq!(times, [t(3), t(6), t(9), t(12)]);
-    }
-
-    #[test]
-    fn killing_loses_the_jobs_and_the_instance_stops_billing() {
-        let (mut p, inst) = new_pool(cfg(1, None, false));
-        p.submit(t(0), inst[0], d(10), 1, 1);
-        p.submit(t(0), inst[0], d(10), 1, 2);
-        let mut lost = Vec::new();
-        let killed = p.kill(t(3), 5, &mut stream(1, Stream::Pool { pool: 0 }), &mut lost);
-        assert_eq!(killed, inst);
-        assert_eq!(lost.iter().map(|s| (s.token, s.ran)).collect::<Vec<_>>(), [(Some(1), d(3)), (Some(2), d(0))]);
-        assert_eq!(p.probe_answer(inst[0]), ProbeAnswer::NoAnswer);
-        assert_eq!((p.ready_count(), p.gauges.billed.value(), p.job_count()), (0, 0, 0));
-    }
-
-    #[test]
-    fn a_draining_instance_keeps_serving_slots_but_leaves_the_autoscalers_metric() {
-        let (mut p, inst) = new_pool(cfg(1, None, false));
-        p.submit(t(0), inst[0], d(10), 1, 1);
-        assert!(!p.retire(t(1), inst[0]));
-        let g = p.gauges;
-        assert_eq!((g.busy_slots.value(), g.serving_slots.value()), (1, 1), "busy never exceeds serving");
-        assert_eq!((g.busy_ready.value(), g.ready_slots.value()), (0, 0), "an HPA leaves terminating pods out");
-    }
-
-    #[test]
-    fn a_draining_instance_stops_after_its_last_job() {
-        let (mut p, inst) = new_pool(cfg(1, None, false));
-        let Admit::Started { job, wake: Some(w) } = p.submit(t(0), inst[0], d(10), 1, 1) else { panic!() };
-        assert!(!p.retire(t(1), inst[0]));
-        assert_eq!(p.gauges.billed.value(), 1);
-        let m = p.on_milestone(w.at, job, w.epoch).expect("fresh");
-        assert_eq!(m.stopped, Some(inst[0]));
-        assert_eq!((p.gauges.billed.value(), p.gauges.serving_slots.value()), (0, 0));
-    }
-}
+mod tests;
