@@ -135,6 +135,10 @@ pub struct EngineStats {
     pub events: u64,
     pub wall_seconds: f64,
     pub events_per_second: f64,
+    /// A live run's time scale (simulated seconds per real second); absent
+    /// for a simulated run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub live_time_scale: Option<f64>,
 }
 
 /// Everything `summary.json` holds.

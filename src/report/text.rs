@@ -68,15 +68,25 @@ pub fn print_summary<W: Write>(mut w: W, sc: &Scenario, s: &Summary) -> io::Resu
         writeln!(w, "  {}", line.trim())?;
     }
     let e = &s.engine;
-    writeln!(
-        w,
-        "  simulated {} (warmup {}) in {} · {} events ({:.1} M events/s)",
-        format_secs(s.duration_s),
-        format_secs(s.warmup_s),
-        format_secs(e.wall_seconds),
-        thousands(e.events),
-        e.events_per_second / 1e6
-    )?;
+    match e.live_time_scale {
+        Some(scale) => writeln!(
+            w,
+            "  live on 127.0.0.1 at time scale {scale}: {} (warmup {}) in {} of real time · {} events",
+            format_secs(s.duration_s),
+            format_secs(s.warmup_s),
+            format_secs(e.wall_seconds),
+            thousands(e.events),
+        )?,
+        None => writeln!(
+            w,
+            "  simulated {} (warmup {}) in {} · {} events ({:.1} M events/s)",
+            format_secs(s.duration_s),
+            format_secs(s.warmup_s),
+            format_secs(e.wall_seconds),
+            thousands(e.events),
+            e.events_per_second / 1e6
+        )?,
+    }
     writeln!(w)?;
 
     let r = &s.requests;

@@ -504,7 +504,10 @@ impl<'a> World<'a> {
         let ended = Ended {
             clients: &self.clients,
             pool_areas,
-            engine: EngineStats::new(self.events, wall_seconds),
+            engine: EngineStats {
+                live_time_scale: Some(self.io.clock.scale()),
+                ..EngineStats::new(self.events, wall_seconds)
+            },
             high_water,
         };
         Ok(self.obs.into_run(self.sc, self.seed, self.end, ended))
