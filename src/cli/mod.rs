@@ -126,18 +126,8 @@ pub struct ServeProxyArgs {
     /// Where the proxy listens (clients, / and /metrics).
     #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:6081")]
     pub listen: std::net::SocketAddr,
-    /// Simulated seconds per real second (0.01 to 1000): the proxy's timeouts and probe intervals run this much faster.
-    #[arg(long, value_name = "F", value_parser = time_scale, default_value_t = 1.0)]
-    pub time_scale: f64,
-    /// Seed for the director's random choices (default: the file's scenario.seed).
-    #[arg(long)]
-    pub seed: Option<u64>,
-    /// Open client connections; past it a new connection is closed at once.
-    #[arg(long, value_name = "N", value_parser = at_least(1), default_value_t = 4096)]
-    pub max_connections: u32,
-    /// A client must send its request head within this real time, or its connection is closed.
-    #[arg(long, value_name = "DURATION", value_parser = real_duration, default_value = "10s")]
-    pub header_timeout: std::time::Duration,
+    #[command(flatten)]
+    pub common: ServeArgs,
 }
 
 #[derive(clap::Args, Debug)]
@@ -147,10 +137,17 @@ pub struct ServeBackendArgs {
     /// Where / and /metrics listen; instance ports follow it (port + 1, + 2, ...), or are the OS's choice with port 0.
     #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8080")]
     pub listen: std::net::SocketAddr,
-    /// Simulated seconds per real second (0.01 to 1000).
+    #[command(flatten)]
+    pub common: ServeArgs,
+}
+
+/// What every `serve` command takes.
+#[derive(clap::Args, Debug)]
+pub struct ServeArgs {
+    /// Simulated seconds per real second (0.01 to 1000): timeouts, service times and probes run this much faster.
     #[arg(long, value_name = "F", value_parser = time_scale, default_value_t = 1.0)]
     pub time_scale: f64,
-    /// Seed for service times drawn for requests that do not carry one (default: the file's scenario.seed).
+    /// Seed for the random draws the served part makes itself (default: the file's scenario.seed).
     #[arg(long)]
     pub seed: Option<u64>,
     /// Open connections per port; past it a new connection is closed at once.

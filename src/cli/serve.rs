@@ -5,17 +5,16 @@ use std::io::Write;
 
 use std::net::{SocketAddr, ToSocketAddrs};
 
-use super::{Failure, Global, ServeBackendArgs, ServeProxyArgs};
+use super::{Failure, Global, ServeArgs, ServeBackendArgs, ServeProxyArgs};
 use crate::live;
 use crate::scenario::Scenario;
 
 pub fn backend(args: &ServeBackendArgs, g: Global<'_>) -> Result<u8, Failure> {
     let sc = g.load(&args.scenario)?;
     super::warn(&sc, false);
-    let seed = args.seed.unwrap_or(sc.seed);
     let ready = |s: &live::Serving| {
         let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "stampede serve backend · {} · time scale {}", sc.name, args.time_scale);
+        let _ = writeln!(out, "stampede serve backend · {} · time scale {}", sc.name, args.common.time_scale);
         let _ = writeln!(out, "control   http://{}/  (/metrics)", s.control);
         for (pool, ports) in &s.instances {
             let list: Vec<String> = ports.iter().map(|a| a.to_string()).collect();
@@ -25,7 +24,7 @@ pub fn backend(args: &ServeBackendArgs, g: Global<'_>) -> Result<u8, Failure> {
         let _ = writeln!(out, "Ctrl-C stops and prints what was served.");
         let _ = out.flush();
     };
-    let opts = options(seed, args.time_scale, args.listen, args.max_connections, args.header_timeout);
+    let opts = args.common.options(sc.seed, args.listen);
     let served = live::serve_backend(&sc, opts, ready, ctrl_c())
         .map_err(|e| Failure::runtime(format!("{}: {e}", args.listen)))?;
     let mut out = std::io::stdout().lock();
@@ -44,11 +43,10 @@ fn class_names(sc: &Scenario) -> Vec<String> {
 pub fn proxy(args: &ServeProxyArgs, g: Global<'_>) -> Result<u8, Failure> {
     let sc = g.load(&args.scenario)?;
     super::warn(&sc, false);
-    let seed = args.seed.unwrap_or(sc.seed);
     let backends = args.backends.iter().map(|b| backend_spec(&sc, b)).collect::<Result<Vec<_>, _>>()?;
     let ready = |addr: SocketAddr| {
         let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "stampede serve proxy · {} · time scale {}", sc.name, args.time_scale);
+        let _ = writeln!(out, "stampede serve proxy · {} · time scale {}", sc.name, args.common.time_scale);
         let _ = writeln!(out, "proxy     http://{addr}/  (/metrics; {})", class_names(&sc).join(" "));
         for (pool, a) in &backends {
             let _ = writeln!(out, "backend   {} {a}", sc.pools[*pool].name);
@@ -56,7 +54,7 @@ pub fn proxy(args: &ServeProxyArgs, g: Global<'_>) -> Result<u8, Failure> {
         let _ = writeln!(out, "Ctrl-C stops and prints what was served.");
         let _ = out.flush();
     };
-    let opts = options(seed, args.time_scale, args.listen, args.max_connections, args.header_timeout);
+    let opts = args.common.options(sc.seed, args.listen);
     let metrics = live::serve_proxy(&sc, opts, backends.clone(), ready, ctrl_c())
         .map_err(|e| Failure::runtime(format!("{}: {e}", args.listen)))?;
     let mut out = std::io::stdout().lock();
@@ -88,21 +86,18 @@ fn backend_spec(sc: &Scenario, spec: &str) -> Result<(usize, SocketAddr), Failur
     Ok((pool, addr))
 }
 
-fn options(
-    seed: u64,
-    time_scale: f64,
-    listen: SocketAddr,
-    max_connections: u32,
-    header_timeout: std::time::Duration,
-) -> live::ServeOptions {
-    let limits = live::Limits {
-        max_connections: max_connections as usize,
-        header_read_timeout: header_timeout,
-        ..live::Limits::default()
-    };
-    live::ServeOptions { seed, time_scale, listen, limits }
-}
-
 async fn ctrl_c() {
     let _ = tokio::signal::ctrl_c().await;
+}
+
+impl ServeArgs {
+    /// The options of a served part; `default_seed` is the scenario's.
+    fn options(&self, default_seed: u64, listen: SocketAddr) -> live::ServeOptions {
+        let limits = live::Limits {
+            max_connections: self.max_connections as usize,
+            header_read_timeout: self.header_timeout,
+            ..live::Limits::default()
+        };
+        live::ServeOptions { seed: self.seed.unwrap_or(default_seed), time_scale: self.time_scale, listen, limits }
+    }
 }

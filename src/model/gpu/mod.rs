@@ -112,6 +112,27 @@ struct Job {
     target: u64,
 }
 
+impl Job {
+    /// A job of `work` nominal time submitted at `now` by fetch `token`.
+    fn new(instance: Key, state: JobState, work: SimDuration, chunks: u32, token: u64, now: SimTime) -> Job {
+        let work = work.as_nanos().max(1);
+        Job {
+            instance,
+            state,
+            work,
+            remaining: work,
+            chunks: chunks.max(1),
+            chunks_done: 0,
+            started: now,
+            last: now,
+            epoch: 0,
+            token: Some(token),
+            queued_at: now,
+            target: 0,
+        }
+    }
+}
+
 /// A running job's next milestone, to be scheduled by the engine.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct Wake {
@@ -284,21 +305,7 @@ impl Pool {
         if self.cfg.load.is_some() {
             return self.submit_shared(now, inst, work, chunks, token, has_slot);
         }
-        let work = work.as_nanos().max(1);
-        let mut j = Job {
-            instance: inst,
-            state: JobState::Queued,
-            work,
-            remaining: work,
-            chunks: chunks.max(1),
-            chunks_done: 0,
-            started: now,
-            last: now,
-            epoch: 0,
-            token: Some(token),
-            queued_at: now,
-            target: 0,
-        };
+        let mut j = Job::new(inst, JobState::Queued, work, chunks, token, now);
         if has_slot {
             // Start in place: one insert, no lookups.
             j.state = JobState::Running;

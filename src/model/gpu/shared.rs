@@ -153,22 +153,8 @@ impl Pool {
         has_slot: bool,
     ) -> Admit {
         self.sync(now, inst);
-        let work = work.as_nanos().max(1);
         let state = if has_slot { JobState::Running } else { JobState::Queued };
-        let job = self.jobs.insert(Job {
-            instance: inst,
-            state,
-            work,
-            remaining: work,
-            chunks: chunks.max(1),
-            chunks_done: 0,
-            started: now,
-            last: now,
-            epoch: 0,
-            token: Some(token),
-            queued_at: now,
-            target: 0,
-        });
+        let job = self.jobs.insert(Job::new(inst, state, work, chunks, token, now));
         let i = self.instances.get_mut(inst).expect("checked by submit");
         let admit = if has_slot {
             i.running += 1;
