@@ -12,6 +12,7 @@
 
 mod compare;
 mod docs;
+mod load;
 mod output;
 mod plan;
 mod progress;
@@ -19,6 +20,7 @@ mod run;
 mod serve;
 mod sweep;
 mod validate;
+mod vcl;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -73,6 +75,12 @@ pub enum Command {
     /// Serve a scenario's parts as real HTTP servers (see docs/live.md).
     #[command(subcommand)]
     Serve(ServeCommand),
+    /// Send the scenario's client swarms as real HTTP load to URLs you name (see docs/live.md).
+    Load(LoadArgs),
+    /// Write the scenario's proxy as Varnish 7 VCL, one backend per instance.
+    Vcl(VclArgs),
+    /// Turn an access log (combined format, varnishncsa's default) into a scenario fragment that replays it.
+    Import(ImportArgs),
     /// Print the JSON Schema of the scenario format (for editors).
     Schema,
     /// Print a document (cli, scenario-format, metrics, …); without a topic, list them.
@@ -105,6 +113,59 @@ pub struct RunArgs {
     pub time_scale: Option<f64>,
     #[command(flatten)]
     pub output: OutputArgs,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct LoadArgs {
+    /// The scenario file (TOML): its swarms, classes and strategies.
+    pub scenario: PathBuf,
+    /// Where every swarm sends (http://HOST:PORT[/BASE]); a class's requests go to BASE/<class>.
+    #[arg(long, value_name = "URL")]
+    pub target: Option<String>,
+    /// Where one swarm sends instead: NAME=URL (repeatable).
+    #[arg(long = "swarm", value_name = "NAME=URL")]
+    pub swarms: Vec<String>,
+    /// Seed for every random stream (default: the file's scenario.seed).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Make every swarm use this strategy.
+    #[arg(long)]
+    pub strategy: Option<String>,
+    /// Simulated seconds per real second (0.01 to 1000; default 1): the scenario's times run this much faster.
+    #[arg(long, value_name = "F", value_parser = time_scale, default_value_t = 1.0)]
+    pub time_scale: f64,
+    /// Send only shard I of N of every swarm's arrivals and write a part file (combine with `stampede merge`).
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct ImportArgs {
+    /// The access log: combined or common log format (Apache, nginx, varnishncsa's default).
+    pub log: PathBuf,
+    /// The width of one step of the rate profile.
+    #[arg(long, value_name = "DURATION", default_value = "1m", value_parser = real_duration)]
+    pub window: std::time::Duration,
+    /// Write the fragment here instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct VclArgs {
+    /// The scenario file (TOML): its [proxy] section, classes and pools.
+    pub scenario: PathBuf,
+    /// A backend instance: [POOL=]HOST:PORT (repeat for each; default: the ports `serve backend` binds from 127.0.0.1:8080).
+    #[arg(long = "backend", value_name = "[POOL=]HOST:PORT")]
+    pub backends: Vec<String>,
+    /// Divide every duration by F, to front `serve backend --time-scale F`.
+    #[arg(long, value_name = "F", value_parser = time_scale, default_value_t = 1.0)]
+    pub time_scale: f64,
+    /// Write the VCL here instead of stdout.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
 }
 
 /// What `serve` serves.
@@ -421,6 +482,9 @@ pub fn main() -> ExitCode {
         Command::Validate { scenarios } => validate::validate(&scenarios, g),
         Command::Serve(ServeCommand::Backend(args)) => serve::backend(&args, g),
         Command::Serve(ServeCommand::Proxy(args)) => serve::proxy(&args, g),
+        Command::Load(args) => load::load(&args, g),
+        Command::Vcl(args) => vcl::vcl(&args, g),
+        Command::Import(args) => vcl::import(&args),
         Command::Schema => schema(),
         Command::Docs { topic } => docs::docs(topic.as_deref()),
         Command::Completions { shell } => docs::completions(shell),

@@ -110,9 +110,18 @@ pub fn sweep(args: &SweepArgs, g: Global<'_>) -> Result<u8, Failure> {
 
 pub fn merge(args: &MergeArgs) -> Result<u8, Failure> {
     let mut parts = Vec::new();
+    let mut texts = Vec::new();
     for p in &args.parts {
         let name = p.display().to_string();
         let text = fs::read_to_string(p).map_err(|e| Failure::usage(format!("{name}: cannot read the file: {e}")))?;
+        texts.push((name, text));
+    }
+    // Parts of a sharded `load` merge into one run instead.
+    let first: Option<serde_json::Value> = texts.first().and_then(|(_, t)| serde_json::from_str(t).ok());
+    if first.is_some_and(|d| crate::live::part::is_load_part(&d)) {
+        return super::load::merge(args, texts);
+    }
+    for (name, text) in texts {
         let part: Part =
             serde_json::from_str(&text).map_err(|e| Failure::usage(format!("{name}: not a sweep part file: {e}")))?;
         parts.push((name, part));

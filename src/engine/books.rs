@@ -88,7 +88,7 @@ impl<'t, T: Trace> Observers<'t, T> {
             engine: ended.engine,
         };
         let summary = Summary::build(sc, seed, &self.rec, &state);
-        Run { summary, recorder: self.rec, high_water: ended.high_water }
+        Run { summary, recorder: self.rec, high_water: ended.high_water, wire: None }
     }
 }
 
@@ -108,6 +108,7 @@ impl EngineStats {
             wall_seconds,
             events_per_second: if wall_seconds > 0.0 { (events as f64 / wall_seconds).round() } else { 0.0 },
             live_time_scale: None,
+            wire: None,
         }
     }
 }

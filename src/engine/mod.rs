@@ -34,10 +34,12 @@ pub struct Run {
     /// The most entities ever alive at once: what the run's memory is
     /// proportional to (besides one time-series row per window).
     pub high_water: HighWater,
+    /// `stampede load`: the wire as the load generator saw it, mergeable.
+    pub wire: Option<crate::metrics::wire::WireRecorder>,
 }
 
 /// Peak counts of live entities in one run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct HighWater {
     pub requests: usize,
     /// Attempts in flight at the proxy (backend fetches).

@@ -15,8 +15,10 @@ mod client_http;
 pub mod clock;
 mod http;
 mod metrics;
+pub mod part;
 mod proxy_http;
 mod status;
+mod target;
 pub mod wire;
 mod world;
 
@@ -34,12 +36,17 @@ use world::{Mode, Msg, Tx};
 
 pub use clock::{MAX_TIME_SCALE, MIN_TIME_SCALE};
 pub use http::Limits;
+pub use target::TargetUrl;
+pub use world::LoadProgress;
 
 /// Why a live run could not finish.
 #[derive(Debug, thiserror::Error)]
 pub enum LiveError {
     #[error("live engine: {0}")]
     Io(#[from] io::Error),
+    /// A load target cannot be reached.
+    #[error("{0}")]
+    Target(String),
 }
 
 /// Runs `scenario` with `seed` in real time compressed by `time_scale`
@@ -57,6 +64,43 @@ pub fn run(scenario: &Scenario, seed: u64, time_scale: f64) -> Result<Run, LiveE
     // In-flight requests end with the run: their tasks are dropped, not awaited.
     rt.shutdown_background();
     Ok(run?)
+}
+
+/// What `stampede load` sends where.
+#[derive(Clone, Debug)]
+pub struct LoadOptions {
+    pub seed: u64,
+    pub time_scale: f64,
+    /// Each swarm's target, in the scenario's swarm order.
+    pub targets: Vec<TargetUrl>,
+    pub shard: crate::model::client::Shard,
+}
+
+/// Sends the scenario's client swarms to their targets until the scenario's
+/// end (compressed by the time scale). Every target is checked first: one
+/// that nobody listens at fails the run before any load is sent.
+pub fn load(scenario: &Scenario, opts: LoadOptions, progress: impl FnMut(&LoadProgress)) -> Result<Run, LiveError> {
+    let rt = runtime()?;
+    let started = std::time::Instant::now();
+    let run = rt.block_on(async {
+        let mut checked: Vec<&TargetUrl> = Vec::new();
+        for t in &opts.targets {
+            if !checked.contains(&t) {
+                t.check(std::time::Duration::from_secs(5)).await.map_err(LiveError::Target)?;
+                checked.push(t);
+            }
+        }
+        let clock = clock::Clock::start(opts.time_scale);
+        let mut trace = NoTrace;
+        let targets = opts.targets.iter().map(|t| std::sync::Arc::from(t.prefix.as_str())).collect();
+        let mode = Mode::Load { targets, shard: opts.shard };
+        let (mut world, mut rx) = world::World::new(mode, scenario, opts.seed, clock, &mut trace)?;
+        world.set_progress(Box::new(progress));
+        world.run(&mut rx, std::future::pending()).await;
+        Ok::<_, LiveError>(world.finish(started.elapsed().as_secs_f64())?)
+    });
+    rt.shutdown_background();
+    run
 }
 
 fn runtime() -> io::Result<tokio::runtime::Runtime> {

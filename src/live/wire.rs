@@ -64,6 +64,11 @@ pub fn guru_meditation(xid: u64) -> String {
     )
 }
 
+/// Whether a body is Varnish's synthetic error page (ours or a real Varnish's).
+pub fn is_guru_meditation(body: &[u8]) -> bool {
+    body.windows(15).any(|w| w == b"Guru Meditation")
+}
+
 /// Sets the headers that describe a failed outcome.
 pub fn put_failure(h: &mut HeaderMap, outcome: Outcome, retry_after: Option<SimDuration>, clock: &Clock) {
     if let Outcome::Status503(cause) = outcome {
@@ -88,13 +93,25 @@ pub fn outcome(status: StatusCode, h: &HeaderMap) -> Outcome {
     }
 }
 
-/// The Retry-After a response asks for, in simulated time.
+/// The Retry-After a response asks for, in simulated time: stampede's own
+/// microseconds, else the standard header in either of RFC 9110's forms,
+/// delay-seconds or an HTTP-date (a date in the past means now).
 pub fn retry_after(h: &HeaderMap, clock: &Clock) -> Option<SimDuration> {
     if let Some(us) = micros(h, RETRY_AFTER_US) {
         return Some(SimDuration::from_nanos(us.saturating_mul(1_000)));
     }
-    let secs: u64 = h.get(RETRY_AFTER)?.to_str().ok()?.trim().parse().ok()?;
-    Some(clock.simulated(std::time::Duration::from_secs(secs)))
+    let real = real_retry_after(h.get(RETRY_AFTER)?.to_str().ok()?, std::time::SystemTime::now())?;
+    Some(clock.simulated(real))
+}
+
+/// A Retry-After value as a real delay from `now`.
+pub fn real_retry_after(value: &str, now: std::time::SystemTime) -> Option<std::time::Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(std::time::Duration::from_secs(secs));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(at.duration_since(now).unwrap_or_default())
 }
 
 /// A header holding simulated microseconds.
@@ -139,9 +156,22 @@ mod tests {
     }
 
     #[test]
+    fn retry_after_is_read_in_both_forms_of_rfc_9110() {
+        use std::time::{Duration, SystemTime, UNIX_EPOCH};
+        let now = UNIX_EPOCH + Duration::from_secs(784_111_767); // Sun, 06 Nov 1994 08:49:27 GMT
+        assert_eq!(real_retry_after("120", now), Some(Duration::from_secs(120)));
+        assert_eq!(real_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", now), Some(Duration::from_secs(10)));
+        assert_eq!(real_retry_after("Sun, 06 Nov 1994 08:49:17 GMT", now), Some(Duration::ZERO), "past: now");
+        assert_eq!(real_retry_after("soon", now), None);
+        assert_eq!(real_retry_after("-5", SystemTime::now()), None);
+    }
+
+    #[test]
     fn the_synthetic_page_is_varnish_s() {
         let page = guru_meditation(32770);
         assert!(page.contains("<h1>Error 503 Backend fetch failed</h1>"));
         assert!(page.contains("<p>XID: 32770</p>"));
+        assert!(is_guru_meditation(page.as_bytes()));
+        assert!(!is_guru_meditation(b"busy, try later"));
     }
 }

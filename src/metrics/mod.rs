@@ -13,8 +13,10 @@ pub mod consistency;
 pub use crate::extended;
 mod histogram;
 pub mod recovery;
+pub mod stored;
 pub mod summary;
 mod timeseries;
+pub mod wire;
 
 pub use completion_all::CompletionAll;
 pub use histogram::{HIGHEST_US, HistError, LatencyHist, Percentiles, StoredHist, ns_to_ms, rank_of, round3};
@@ -32,7 +34,7 @@ fn merge_all<'a>(mut hists: impl Iterator<Item = &'a LatencyHist>) -> LatencyHis
 }
 
 /// Request and attempt counters (for the whole run or one swarm).
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Counts {
     pub offered: u64,
     pub succeeded: u64,

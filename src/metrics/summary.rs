@@ -139,6 +139,9 @@ pub struct EngineStats {
     /// for a simulated run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub live_time_scale: Option<f64>,
+    /// `stampede load`: the wire as the load generator saw it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wire: Option<super::wire::WireStats>,
 }
 
 /// Everything `summary.json` holds.

@@ -11,7 +11,7 @@ use crate::model::outcome::OUTCOME_COUNT;
 use crate::time::{SimDuration, SimTime};
 
 /// Counters for one window.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct WindowCounts {
     pub offered: u64,
     pub succeeded: u64,
@@ -30,7 +30,7 @@ impl WindowCounts {
 }
 
 /// Time-averaged levels of one pool over one window.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PoolLevels {
     pub ready: f64,
     pub provisioning: f64,
@@ -173,6 +173,32 @@ impl TimeSeries {
 
     pub fn rows(&self) -> &[Row] {
         &self.rows
+    }
+
+    /// A closed series of `rows` (a stored run's).
+    pub fn from_rows(window: SimDuration, start: SimTime, pools: usize, rows: Vec<Row>) -> Self {
+        let mut s = TimeSeries::new(window, start, pools);
+        s.start = rows.last().map_or(start, |r| r.end);
+        s.rows = rows;
+        s
+    }
+
+    /// Adds another series' counters row by row (disjoint requests over the
+    /// same windows); pool levels stay this series'.
+    pub fn add_rows(&mut self, other: &TimeSeries) -> Result<(), String> {
+        if self.rows.len() != other.rows.len() || self.window != other.window {
+            return Err(format!("the parts' time series differ: {} and {} windows", self.rows.len(), other.rows.len()));
+        }
+        for (a, b) in self.rows.iter_mut().zip(&other.rows) {
+            let (x, y) = (&mut a.counts, &b.counts);
+            x.offered += y.offered;
+            x.succeeded += y.succeeded;
+            x.failed += y.failed;
+            for (p, q) in x.attempts.iter_mut().zip(&y.attempts) {
+                *p += q;
+            }
+        }
+        Ok(())
     }
 
     pub fn window(&self) -> SimDuration {

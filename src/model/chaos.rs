@@ -33,7 +33,25 @@ pub struct ChaosEvent {
     pub action: ChaosAction,
 }
 
+impl ChaosAction {
+    /// The `kind` the scenario file names it by.
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            ChaosAction::Kill { .. } => "kill",
+            ChaosAction::Stall { .. } => "stall",
+            ChaosAction::Slow { .. } => "slow",
+            ChaosAction::Maintenance { .. } => "maintenance",
+            ChaosAction::Traffic { .. } => "traffic",
+        }
+    }
+}
+
 impl ChaosEvent {
+    /// Whether it changes the clients' traffic (rather than the servers).
+    pub fn is_traffic(&self) -> bool {
+        matches!(self.action, ChaosAction::Traffic { .. })
+    }
+
     fn active_at(&self, t: SimTime) -> bool {
         self.at <= t && self.duration.is_some_and(|d| t < self.at + d)
     }

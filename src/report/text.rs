@@ -60,6 +60,38 @@ fn latency_row<W: Write>(w: &mut W, label: &str, p: &Percentiles, note: &str) ->
     )
 }
 
+/// The GPU pools' lines (a run whose backend is stampede's own).
+fn print_gpu(w: &mut impl Write, sc: &Scenario, s: &Summary) -> io::Result<()> {
+    let g = &s.gpu;
+    let wasted = if g.busy_seconds > 0.0 {
+        format!(" ({} of busy)", pct(g.wasted_seconds / g.busy_seconds))
+    } else {
+        String::new()
+    };
+    let cost = g.cost(sc).map_or(String::new(), |c| format!(" · cost {}", units::money(c)));
+    writeln!(
+        w,
+        "gpu           instance-hours {}{cost} · GPU-hours busy {}, wasted {}{}",
+        units::hours(g.instance_seconds),
+        units::hours(g.busy_seconds),
+        units::hours(g.wasted_seconds),
+        wasted,
+    )?;
+    for (name, p) in &g.pools {
+        writeln!(
+            w,
+            "  pool {:<9}utilization {} · ready {:.1} avg · provisioning {:.1} avg · queued {:.1} avg",
+            name,
+            pct_or_undefined(p.utilization),
+            p.ready_mean,
+            p.provisioning_mean,
+            p.queued_mean
+        )?;
+    }
+    writeln!(w)?;
+    Ok(())
+}
+
 /// Prints the summary of one run.
 pub fn print_summary<W: Write>(mut w: W, sc: &Scenario, s: &Summary) -> io::Result<()> {
     let w = &mut w;
@@ -68,7 +100,17 @@ pub fn print_summary<W: Write>(mut w: W, sc: &Scenario, s: &Summary) -> io::Resu
         writeln!(w, "  {}", line.trim())?;
     }
     let e = &s.engine;
+    // `stampede load`: the proxy and the GPUs are the target's, not ours.
+    let remote = e.wire.is_some();
     match e.live_time_scale {
+        Some(scale) if remote => writeln!(
+            w,
+            "  load at time scale {scale}: {} (warmup {}) in {} of real time · {} events",
+            format_secs(s.duration_s),
+            format_secs(s.warmup_s),
+            format_secs(e.wall_seconds),
+            thousands(e.events),
+        )?,
         Some(scale) => writeln!(
             w,
             "  live on 127.0.0.1 at time scale {scale}: {} (warmup {}) in {} of real time · {} events",
@@ -101,14 +143,18 @@ pub fn print_summary<W: Write>(mut w: W, sc: &Scenario, s: &Summary) -> io::Resu
         thousands(r.unfinished)
     )?;
     let a = &s.attempts;
-    writeln!(
-        w,
-        "attempts      {} in all · {} per request · proxy fetches {} (VCL retries {})",
-        thousands(a.total),
-        s.amplification.map_or("undefined".into(), |x| format!("{x:.3}")),
-        thousands(s.proxy.fetches),
-        thousands(s.proxy.retries)
-    )?;
+    let per_request = s.amplification.map_or("undefined".into(), |x| format!("{x:.3}"));
+    if remote {
+        writeln!(w, "attempts      {} in all · {per_request} per request", thousands(a.total))?;
+    } else {
+        writeln!(
+            w,
+            "attempts      {} in all · {per_request} per request · proxy fetches {} (VCL retries {})",
+            thousands(a.total),
+            thousands(s.proxy.fetches),
+            thousands(s.proxy.retries)
+        )?;
+    }
     writeln!(w, "  200           {:>10}  {:>8}", thousands(a.ok), share(a.ok, a.total))?;
     writeln!(w, "  503           {:>10}  {:>8}   (503 rate)", thousands(a.status_503), share(a.status_503, a.total))?;
     for c in Cause::ALL {
@@ -134,8 +180,10 @@ pub fn print_summary<W: Write>(mut w: W, sc: &Scenario, s: &Summary) -> io::Resu
     latency_row(w, "latency 200", &s.latency_ok_ms, "successful attempts")?;
     latency_row(w, "completion", &s.completion_ms, "first send to success, retries included")?;
     all_row(w, "completion all", &s.completion_all_ms, "every offered request; failed or unfinished = ∞")?;
-    latency_row(w, "queue wait", &s.queue_wait_ms, "backend queue before a GPU slot")?;
-    latency_row(w, "first byte", &s.first_byte_ms, "request sent to the backend until its first byte")?;
+    if !remote {
+        latency_row(w, "queue wait", &s.queue_wait_ms, "backend queue before a GPU slot")?;
+        latency_row(w, "first byte", &s.first_byte_ms, "request sent to the backend until its first byte")?;
+    }
     let b = &s.bulk_jobs;
     if b.submitted > 0 {
         latency_row(w, "bulk jobs", &b.completion_ms, "submit to last image, completed jobs")?;
@@ -153,33 +201,9 @@ pub fn print_summary<W: Write>(mut w: W, sc: &Scenario, s: &Summary) -> io::Resu
             thousands(b.unfinished)
         )?;
     }
-    let g = &s.gpu;
-    let wasted = if g.busy_seconds > 0.0 {
-        format!(" ({} of busy)", pct(g.wasted_seconds / g.busy_seconds))
-    } else {
-        String::new()
-    };
-    let cost = g.cost(sc).map_or(String::new(), |c| format!(" · cost {}", units::money(c)));
-    writeln!(
-        w,
-        "gpu           instance-hours {}{cost} · GPU-hours busy {}, wasted {}{}",
-        units::hours(g.instance_seconds),
-        units::hours(g.busy_seconds),
-        units::hours(g.wasted_seconds),
-        wasted,
-    )?;
-    for (name, p) in &g.pools {
-        writeln!(
-            w,
-            "  pool {:<9}utilization {} · ready {:.1} avg · provisioning {:.1} avg · queued {:.1} avg",
-            name,
-            pct_or_undefined(p.utilization),
-            p.ready_mean,
-            p.provisioning_mean,
-            p.queued_mean
-        )?;
+    if !remote {
+        print_gpu(w, sc, s)?;
     }
-    writeln!(w)?;
 
     writeln!(
         w,

@@ -17,6 +17,7 @@ mod fuzz;
 mod golden;
 mod install;
 mod limits;
+mod load;
 mod memory;
 mod merge_validation;
 mod module_graph;

@@ -14,7 +14,7 @@ const LAYERS: &[&[&str]] = &[
     &["model"],
     &["scenario"],
     &["metrics"],
-    &["engine", "live"],
+    &["engine", "live", "varnish", "import"],
     &["replication"],
     &["compare", "sweep", "plan"],
     &["report"],

@@ -31,11 +31,15 @@ impl<'a> ClientCx<'a> for World<'a> {
     fn send(&mut self, from: AttemptRef, job: JobSpec) {
         let io = &self.io;
         let to = client_http::Target {
-            proxy: io.proxy_addr,
+            base: io.targets[job.swarm as usize].clone(),
             class: io.class_paths[job.class as usize].clone(),
             swarm: io.swarms[job.swarm as usize].clone(),
         };
-        let task = client_http::attempt(io.client.clone(), io.tx.clone(), io.clock, to, from, job);
+        self.sent += 1;
+        // The model stops listening at its timeout; the socket is closed a
+        // little later, as a real client hangs up, so no connection outlives it.
+        let give_up = self.sc.swarms[job.swarm as usize].timeout.map(|t| io.clock.real(t) + client_http::HANG_UP_GRACE);
+        let task = client_http::attempt(io.client.clone(), io.tx.clone(), io.clock, to, from, job, self.now, give_up);
         tokio::spawn(task);
     }
 }

@@ -29,9 +29,10 @@ use crate::arena::Key;
 use crate::engine::books::{Ended, Observers};
 use crate::engine::{EventQueue, HighWater, NoTrace, Run};
 use crate::metrics::summary::EngineStats;
+use crate::metrics::wire::{WireAttempt, WireRecorder};
 use crate::model::backend::{self, Backend, BackendCx, BackendTimer};
 use crate::model::chaos;
-use crate::model::client::{self, AttemptRef, ClientConfig, ClientCx, ClientTimer, Clients, JobSpec, Response};
+use crate::model::client::{self, AttemptRef, ClientConfig, ClientCx, ClientTimer, Clients, JobSpec, Response, Shard};
 use crate::model::context::Env;
 use crate::model::gpu::ProbeAnswer;
 use crate::model::outcome::{Cause, OUTCOME_COUNT, Outcome};
@@ -90,10 +91,12 @@ pub(crate) enum Msg {
     ProxyMetrics {
         reply: oneshot::Sender<String>,
     },
-    /// The proxy answered a client attempt.
+    /// A client attempt was answered (by the proxy, or by a load target),
+    /// and what the wire saw of it.
     Answer {
         to: AttemptRef,
         response: Response,
+        wire: WireAttempt,
     },
 }
 
@@ -112,6 +115,10 @@ pub enum Mode {
     /// The proxy alone (`serve proxy`) on `listen`, in front of a static
     /// list of backends (pool, address), until asked to stop.
     Proxy { listen: SocketAddr, limits: Limits, backends: Vec<(usize, SocketAddr)> },
+    /// The client swarms alone (`stampede load`), each sending to its target
+    /// URL (`http://host:port[/base]`), only `shard`'s share of the arrivals,
+    /// until the scenario's end.
+    Load { targets: Vec<Arc<str>>, shard: Shard },
 }
 
 #[derive(Copy, Clone, Debug)]
@@ -141,6 +148,8 @@ struct Io {
     client: HttpClient,
     clock: Clock,
     proxy_addr: SocketAddr,
+    /// Where each swarm's attempts go: the proxy's URL, or a load target.
+    targets: Vec<Arc<str>>,
     classes: Arc<[String]>,
     class_paths: Vec<Arc<str>>,
     swarms: Vec<Arc<str>>,
@@ -180,7 +189,41 @@ pub(crate) struct World<'a> {
     tallies: Vec<Tally>,
     /// The proxy's answers, by outcome.
     answered: [u64; OUTCOME_COUNT],
+    /// Client attempts sent, and what the wire saw of their answers.
+    sent: u64,
+    wire: WireRecorder,
+    /// `load`: when an attempt last got any HTTP answer (real time), and how
+    /// many have failed to connect since.
+    last_answer: std::time::Instant,
+    failed_in_a_row: u64,
+    progress: Option<Progress<'a>>,
 }
+
+/// A `load` run's progress line: called about once a real second.
+pub struct Progress<'a> {
+    pub report: Box<dyn FnMut(&LoadProgress) + 'a>,
+    next: std::time::Instant,
+    last_sent: u64,
+    last_503: u64,
+    last_answered: u64,
+}
+
+/// What the progress line shows.
+#[derive(Clone, Debug)]
+pub struct LoadProgress {
+    pub now: SimTime,
+    pub end: SimTime,
+    /// Attempts sent per real second over the last interval.
+    pub rate: f64,
+    /// Share of the last interval's answers that were 503s.
+    pub rate_503: Option<f64>,
+    pub in_flight: u64,
+}
+
+/// A target that has given no HTTP answer for this long, while at least
+/// [`REFUSED_ATTEMPTS`] attempts in a row failed to connect, stops the run.
+const REFUSED_FOR: std::time::Duration = std::time::Duration::from_secs(10);
+const REFUSED_ATTEMPTS: u64 = 100;
 
 impl<'a> World<'a> {
     /// Binds the proxy's port and starts the models. Must run inside a tokio runtime.
@@ -198,8 +241,10 @@ impl<'a> World<'a> {
         let limits = match &mode {
             Mode::Stack => Limits::default(),
             Mode::Backend { limits, .. } | Mode::Proxy { limits, .. } => *limits,
+            Mode::Load { .. } => Limits::default(),
         };
         let proxy_addr = match &mode {
+            Mode::Load { .. } => SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
             Mode::Stack | Mode::Proxy { .. } => {
                 let listen = match &mode {
                     Mode::Proxy { listen, .. } => *listen,
@@ -221,11 +266,16 @@ impl<'a> World<'a> {
             }
             Mode::Backend { listen, .. } => *listen,
         };
+        let targets = match &mode {
+            Mode::Load { targets, .. } => targets.clone(),
+            _ => vec![Arc::from(format!("http://{proxy_addr}")); sc.swarms.len()],
+        };
         let io = Io {
             tx,
             client: http::client(),
             clock,
             proxy_addr,
+            targets,
             class_paths: classes.iter().map(|c| Arc::from(c.as_str())).collect(),
             swarms: swarm_names.iter().map(|s| Arc::from(s.as_str())).collect(),
             classes,
@@ -235,6 +285,10 @@ impl<'a> World<'a> {
         };
         let cfg =
             ClientConfig { swarms: &sc.swarms, classes: &sc.classes, strategies: &sc.strategies, chaos: &sc.chaos };
+        let shard = match &mode {
+            Mode::Load { shard, .. } => *shard,
+            _ => Shard::default(),
+        };
         let routes = sc.classes.iter().map(|c| c.pool).collect();
         let mut w = World {
             mode: mode.clone(),
@@ -242,11 +296,11 @@ impl<'a> World<'a> {
             seed,
             now: SimTime::ZERO,
             end: match mode {
-                Mode::Stack => sc.end(),
+                Mode::Stack | Mode::Load { .. } => sc.end(),
                 Mode::Backend { .. } | Mode::Proxy { .. } => SimTime::NEVER,
             },
             queue: EventQueue::new(),
-            clients: Clients::new(cfg, seed),
+            clients: Clients::new(cfg, seed).with_shard(shard),
             proxy: Proxy::new(sc.proxy.clone(), routes, sc.pools.len(), stream(seed, Stream::Proxy)),
             backend: Backend::new(&sc.pools, sc.classes.iter().map(|c| c.chunks).collect(), &sc.chaos, seed),
             obs: Observers::new(sc, trace),
@@ -264,6 +318,11 @@ impl<'a> World<'a> {
             failure: None,
             tallies: vec![Tally::default(); sc.pools.len()],
             answered: [0; OUTCOME_COUNT],
+            sent: 0,
+            wire: WireRecorder::default(),
+            last_answer: std::time::Instant::now(),
+            failed_in_a_row: 0,
+            progress: None,
         };
         if let Mode::Backend { listen, .. } = &mode {
             let mut port = listen.port();
@@ -295,10 +354,15 @@ impl<'a> World<'a> {
                 backend::start(&mut w);
                 client::start(&mut w);
             }
+            // The target is someone else's: only the clients run here.
+            Mode::Load { .. } => client::start(&mut w),
         }
         for (t, subject) in chaos::boundaries(&sc.chaos) {
-            if matches!(mode, Mode::Backend { .. }) && client::chaos_timer(subject).is_some() {
-                continue;
+            let client_side = client::chaos_timer(subject).is_some();
+            match mode {
+                Mode::Backend { .. } if client_side => continue,
+                Mode::Load { .. } if !client_side => continue,
+                _ => {}
             }
             if let Some(timer) = client::chaos_timer(subject) {
                 w.queue.push(t, Event::Client(timer));
@@ -321,12 +385,19 @@ impl<'a> World<'a> {
                 self.at(t);
                 self.dispatch(ev);
             }
-            if now >= self.end {
+            if now >= self.end || self.failure.is_some() {
                 break;
             }
             // Wake at least hourly: a server's end is never.
             let next = self.queue.peek_time().unwrap_or(self.end).min(self.end).min(now + SimDuration::from_secs(3600));
-            let wake = tokio::time::Instant::from_std(self.io.clock.instant(next));
+            let mut wake = tokio::time::Instant::from_std(self.io.clock.instant(next));
+            if let Some(p) = &mut self.progress {
+                let real_now = std::time::Instant::now();
+                if real_now >= p.next {
+                    self.report_progress(real_now);
+                }
+                wake = wake.min(tokio::time::Instant::from_std(self.progress.as_ref().map_or(real_now, |p| p.next)));
+            }
             tokio::select! {
                 biased;
                 m = rx.recv() => {
@@ -409,7 +480,13 @@ impl<'a> World<'a> {
                     ProbeAnswer::NoAnswer => {}
                 }
             }
-            Msg::Answer { to, response } => client::on_response(self, to, response),
+            Msg::Answer { to, response, wire } => {
+                self.wire.record(&wire);
+                if matches!(self.mode, Mode::Load { .. }) {
+                    self.watch_refusals(&wire);
+                }
+                client::on_response(self, to, response)
+            }
             Msg::Metrics { reply } => drop(reply.send(self.metrics())),
             Msg::ProxyMetrics { reply } => drop(reply.send(self.proxy_metrics())),
         }
@@ -442,6 +519,59 @@ impl<'a> World<'a> {
         tokio::spawn(http::serve(listener, self.io.limits, move |req| me.clone().handle(req)));
         slots.push(Slot { addr, inst: None });
         Ok(slots.len() - 1)
+    }
+
+    /// Calls `report` about once a real second while the run lasts.
+    pub fn set_progress(&mut self, report: Box<dyn FnMut(&LoadProgress) + 'a>) {
+        let next = std::time::Instant::now() + std::time::Duration::from_secs(1);
+        self.progress = Some(Progress { report, next, last_sent: 0, last_503: 0, last_answered: 0 });
+    }
+
+    fn report_progress(&mut self, real_now: std::time::Instant) {
+        let (sent, answered) = (self.sent, self.wire.answered() + self.wire.connect_failed() + self.wire.timed_out());
+        let s503 = self.wire.with_status(503);
+        let (now, end) = (self.now, self.end);
+        let Some(p) = &mut self.progress else { return };
+        let secs = (real_now - p.next + std::time::Duration::from_secs(1)).as_secs_f64();
+        let fresh = answered - p.last_answered;
+        let line = LoadProgress {
+            now,
+            end,
+            rate: (sent - p.last_sent) as f64 / secs.max(1e-3),
+            rate_503: (fresh > 0).then(|| (s503 - p.last_503) as f64 / fresh as f64),
+            in_flight: sent.saturating_sub(answered),
+        };
+        (p.report)(&line);
+        (p.last_sent, p.last_503, p.last_answered) = (sent, s503, answered);
+        p.next = real_now + std::time::Duration::from_secs(1);
+    }
+
+    /// A load target that stopped answering at all ends the run with an
+    /// error, instead of being retried until the scenario's end.
+    fn watch_refusals(&mut self, wire: &WireAttempt) {
+        if wire.status.is_some() || wire.timed_out {
+            self.last_answer = std::time::Instant::now();
+            self.failed_in_a_row = 0;
+            return;
+        }
+        self.failed_in_a_row += 1;
+        if self.failed_in_a_row >= REFUSED_ATTEMPTS && self.last_answer.elapsed() >= REFUSED_FOR {
+            self.failure.get_or_insert(std::io::Error::new(
+                std::io::ErrorKind::ConnectionRefused,
+                format!(
+                    "the target stopped accepting connections: {} attempts in a row failed to connect, no answer for {}s",
+                    self.failed_in_a_row,
+                    REFUSED_FOR.as_secs()
+                ),
+            ));
+        }
+    }
+
+    /// What the wire saw, by swarm target.
+    fn wire_stats(&self) -> Option<crate::metrics::wire::WireStats> {
+        let Mode::Load { targets, .. } = &self.mode else { return None };
+        let names = self.sc.swarms.iter().map(|s| s.name.clone());
+        Some(self.wire.stats(names.zip(targets.iter().map(|t| t.to_string())).collect()))
     }
 
     /// Where the proxy listens.
@@ -492,7 +622,12 @@ impl<'a> World<'a> {
             return Err(e);
         }
         self.now = self.end;
-        let pool_areas = self.obs.end_series(self.end, &self.backend);
+        let mut pool_areas = self.obs.end_series(self.end, &self.backend);
+        let load = matches!(self.mode, Mode::Load { .. });
+        if load {
+            // The GPUs behind a load target are someone else's: nothing of them is measured here.
+            pool_areas.iter_mut().for_each(|a| *a = [0.0; 6]);
+        }
         backend::finish(&mut self);
         let high_water = HighWater {
             requests: self.clients.request_high_water(),
@@ -506,10 +641,13 @@ impl<'a> World<'a> {
             pool_areas,
             engine: EngineStats {
                 live_time_scale: Some(self.io.clock.scale()),
+                wire: self.wire_stats(),
                 ..EngineStats::new(self.events, wall_seconds)
             },
             high_water,
         };
-        Ok(self.obs.into_run(self.sc, self.seed, self.end, ended))
+        let mut run = self.obs.into_run(self.sc, self.seed, self.end, ended);
+        run.wire = load.then(|| self.wire.clone());
+        Ok(run)
     }
 }

@@ -18,6 +18,7 @@ mod breaker;
 mod budget;
 mod policy;
 mod requests;
+mod shard;
 mod throttle;
 mod users;
 mod window;
@@ -27,6 +28,7 @@ pub use breaker::{BreakerConfig, BreakerState};
 pub use budget::BudgetConfig;
 pub use policy::{Defences, SwarmPolicy};
 pub use requests::{on_arrival, on_response, on_timeout, send_attempt};
+pub use shard::Shard;
 pub use throttle::ThrottleConfig;
 pub use users::{on_traffic, on_user_wake};
 
@@ -221,6 +223,7 @@ pub struct Clients<'a> {
     policies: Vec<SwarmPolicy>,
     requests: Arena<Request>,
     bulks: Arena<Bulk>,
+    shard: Shard,
 }
 
 impl<'a> Clients<'a> {
@@ -254,7 +257,13 @@ impl<'a> Clients<'a> {
                 SwarmPolicy::new(st.policy.clone(), &st.defences)
             })
             .collect();
-        Clients { cfg, seed, swarms, policies, requests: Arena::new(), bulks: Arena::new() }
+        Clients { cfg, seed, swarms, policies, requests: Arena::new(), bulks: Arena::new(), shard: Shard::default() }
+    }
+
+    /// Sends only `shard`'s share of every swarm's arrivals and users.
+    pub fn with_shard(mut self, shard: Shard) -> Self {
+        self.shard = shard;
+        self
     }
 
     /// Requests not yet ended, per swarm, counting only measured ones.

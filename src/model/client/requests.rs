@@ -17,7 +17,9 @@ pub fn on_arrival<'a, C: ClientCx<'a>>(cx: &mut C, swarm: usize) {
     let s = &mut cx.clients().swarms[swarm];
     let seq = s.arrivals;
     s.arrivals += 1;
-    begin_work(cx, swarm, 0, seq, None);
+    if cx.clients().shard.owns(seq) {
+        begin_work(cx, swarm, 0, seq, None);
+    }
     let s = &mut cx.clients().swarms[swarm];
     if let Some(next) = s.open.as_mut().and_then(|o| o.next(&mut s.rng)) {
         cx.wake_arrival(swarm, next);

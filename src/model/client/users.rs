@@ -17,7 +17,7 @@ pub(super) fn start_users<'a, C: ClientCx<'a>>(cx: &mut C, swarm: usize) {
     let spec = &c.cfg.swarms[swarm];
     let ArrivalSpec::Closed(closed) = &spec.arrivals else { return };
     let (id, seed) = (spec.id, c.seed);
-    let active = c.swarms[swarm].active_users;
+    let (active, shard) = (c.swarms[swarm].active_users, c.shard);
     for u in 0..active {
         let users = &mut cx.clients().swarms[swarm].users;
         if users.len() <= u as usize {
@@ -25,7 +25,7 @@ pub(super) fn start_users<'a, C: ClientCx<'a>>(cx: &mut C, swarm: usize) {
             users.push(User { cycling: false, cycles: 0, rng });
         }
         let user = &mut users[u as usize];
-        if !user.cycling {
+        if !user.cycling && shard.owns(u64::from(u)) {
             user.cycling = true;
             // Stagger the start over one think time so users do not move in lockstep.
             let think = closed.think.sample(&mut user.rng);

@@ -1,0 +1,64 @@
+//! `stampede vcl` and `stampede import`: the bridges to a real Varnish and
+//! its logs (the scenario's proxy as VCL; an access log as traffic).
+
+use std::io::Write;
+
+use super::{Failure, Global, ImportArgs, VclArgs};
+use crate::varnish::vcl;
+
+pub fn vcl(args: &VclArgs, g: Global<'_>) -> Result<u8, Failure> {
+    let sc = g.load(&args.scenario)?;
+    super::warn(&sc, false);
+    let backends = if args.backends.is_empty() {
+        vcl::serve_backend_layout(&sc, "127.0.0.1", 8080).map_err(Failure::usage)?
+    } else {
+        let parse = |b: &String| vcl::parse_backend(&sc, b).map_err(|e| Failure::usage(format!("--backend {b}: {e}")));
+        args.backends.iter().map(parse).collect::<Result<Vec<_>, _>>()?
+    };
+    let out = vcl::render(&sc, &backends, args.time_scale);
+    for w in &out.warnings {
+        eprintln!("warning: {w}");
+    }
+    if !out.params.is_empty() {
+        let flags: Vec<String> = out.params.iter().map(|p| format!("-p {p}")).collect();
+        eprintln!("note: start varnishd with {}", flags.join(" "));
+    }
+    match &args.output {
+        Some(path) => {
+            std::fs::write(path, &out.text).map_err(|e| Failure::usage(format!("--output {}: {e}", path.display())))?
+        }
+        None => {
+            let mut o = std::io::stdout().lock();
+            o.write_all(out.text.as_bytes()).map_err(|e| Failure::runtime(format!("stdout: {e}")))?;
+        }
+    }
+    Ok(0)
+}
+
+/// `stampede import`: an access log as a scenario fragment.
+pub fn import(args: &ImportArgs) -> Result<u8, Failure> {
+    let name = args.log.display().to_string();
+    let secs = args.window.as_secs();
+    if secs == 0 || args.window.subsec_nanos() != 0 {
+        return Err(Failure::usage(format!("--window {:?}: a whole number of seconds, at least 1s", args.window)));
+    }
+    let file =
+        std::fs::File::open(&args.log).map_err(|e| Failure::usage(format!("{name}: cannot read the file: {e}")))?;
+    let traffic =
+        crate::import::read(&name, std::io::BufReader::new(file), secs).map_err(|e| Failure::usage(e.to_string()))?;
+    let text = crate::import::fragment(&name, &traffic, secs);
+    write_out(args.output.as_deref(), &text)
+}
+
+fn write_out(path: Option<&std::path::Path>, text: &str) -> Result<u8, Failure> {
+    match path {
+        Some(path) => {
+            std::fs::write(path, text).map_err(|e| Failure::usage(format!("--output {}: {e}", path.display())))?
+        }
+        None => {
+            let mut o = std::io::stdout().lock();
+            o.write_all(text.as_bytes()).map_err(|e| Failure::runtime(format!("stdout: {e}")))?;
+        }
+    }
+    Ok(0)
+}

@@ -1,0 +1,294 @@
+//! The scenario's proxy as Varnish 7 VCL (`stampede vcl`).
+//!
+//! One `backend` per instance (a pool of `max_instances` GPU instances is that
+//! many backends, as `serve backend` binds that many ports), each with the
+//! proxy's connect / first-byte / between-bytes timeouts, `.max_connections`
+//! and the probe; one director per pool; `vcl_recv` routes each job class's
+//! path to its pool's director and passes (the cache is not translated);
+//! `vcl_backend_error` and `vcl_backend_response` retry as `retry_on` and
+//! `max_retries` say.
+//!
+//! Durations are divided by the time scale, so a VCL for `--time-scale 20`
+//! fronts `serve backend --time-scale 20` with the same simulated timeouts.
+//!
+//! What VCL cannot express comes back as warnings (and comments in the file):
+//! Varnish 7.1 gives VCL no way to tell one fetch error from another, so a
+//! `retry_on` naming some of the proxy's own causes retries them all; there is
+//! no least-connections director in stock Varnish; rate limits need
+//! varnish-modules' vsthrottle; the wait queue needs Varnish 7.6.
+
+use std::fmt::Write;
+
+use crate::model::outcome::{Cause, Outcome};
+use crate::model::proxy::DirectorKind;
+use crate::scenario::Scenario;
+use crate::time::SimDuration;
+
+/// Varnish's own `max_retries` parameter: `return (retry)` past it fails.
+const VARNISHD_MAX_RETRIES: u32 = 4;
+
+/// Where one backend instance listens.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BackendAddr {
+    pub pool: usize,
+    pub host: String,
+    pub port: u16,
+}
+
+/// A VCL program and what it could not say.
+#[derive(Clone, Debug)]
+pub struct Vcl {
+    pub text: String,
+    pub warnings: Vec<String>,
+    /// `-p` parameters varnishd needs for this VCL to mean what the scenario says.
+    pub params: Vec<String>,
+}
+
+/// The instance ports `stampede serve backend --listen HOST:PORT` binds: PORT
+/// is its control page, the instances follow it, pool after pool,
+/// `max_instances` each.
+pub fn serve_backend_layout(sc: &Scenario, host: &str, control_port: u16) -> Result<Vec<BackendAddr>, String> {
+    let mut port = control_port;
+    let mut out = Vec::new();
+    for (pool, p) in sc.pools.iter().enumerate() {
+        for _ in 0..p.max_instances {
+            port = port.checked_add(1).ok_or("instance ports run past 65535")?;
+            out.push(BackendAddr { pool, host: host.to_string(), port });
+        }
+    }
+    Ok(out)
+}
+
+/// `[POOL=]HOST:PORT` (an `http://` prefix is allowed). The host is kept as
+/// written: Varnish resolves it when it loads the VCL.
+pub fn parse_backend(sc: &Scenario, spec: &str) -> Result<BackendAddr, String> {
+    let (pool, addr) = match spec.split_once('=') {
+        Some((p, a)) => (Some(p), a),
+        None => (None, spec),
+    };
+    let pool = match pool {
+        Some(name) => sc.pools.iter().position(|p| p.name == name).ok_or_else(|| {
+            let names: Vec<&str> = sc.pools.iter().map(|p| p.name.as_str()).collect();
+            format!("no pool `{name}` in the scenario (it has {})", names.join(", "))
+        })?,
+        None if sc.pools.len() == 1 => 0,
+        None => return Err("the scenario has several pools: write POOL=HOST:PORT".into()),
+    };
+    let addr = addr.trim_start_matches("http://").trim_end_matches('/');
+    let (host, port) = addr.rsplit_once(':').ok_or("not HOST:PORT (the port is missing)")?;
+    let port: u16 = port.parse().map_err(|_| format!("`{port}` is not a port number"))?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if host.is_empty() || host.contains(['"', ' ', '/']) {
+        return Err(format!("`{host}` is not a host name or address"));
+    }
+    Ok(BackendAddr { pool, host: host.to_string(), port })
+}
+
+/// A VCL identifier from a scenario name (letters, digits, `_`; a letter first).
+fn ident(name: &str) -> String {
+    let mut s: String = name.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+    if !s.starts_with(|c: char| c.is_ascii_alphabetic()) {
+        s.insert_str(0, "p_");
+    }
+    s
+}
+
+/// A simulated duration as a VCL duration in real time at `scale`, to the millisecond.
+fn duration(d: SimDuration, scale: f64) -> String {
+    let ms = (d.as_secs_f64() / scale * 1000.0).round().max(1.0) as u64;
+    if ms.is_multiple_of(1000) { format!("{}s", ms / 1000) } else { format!("{ms}ms") }
+}
+
+/// A regular expression matching `s` literally.
+fn regex_literal(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        if !c.is_ascii_alphanumeric() && c != '_' && c != '-' {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Writes the scenario's proxy in front of `backends` as VCL, its durations
+/// divided by `time_scale`.
+pub fn render(sc: &Scenario, backends: &[BackendAddr], time_scale: f64) -> Vcl {
+    let p = &sc.proxy;
+    let mut warnings = Vec::new();
+    let mut params = Vec::new();
+    let mut v = String::new();
+    let w = &mut v;
+    let _ = writeln!(w, "vcl 4.1;");
+    let _ = writeln!(w, "# The proxy of scenario `{}`, written by `stampede vcl`.", sc.name);
+    if time_scale != 1.0 {
+        let _ = writeln!(
+            w,
+            "# Durations are divided by the time scale {time_scale}: front `serve backend --time-scale {time_scale}`."
+        );
+    }
+    let _ = writeln!(w, "\nimport directors;\nimport std;\n");
+
+    if let Some(pr) = &p.probe {
+        let _ = writeln!(w, "probe stampede_probe {{");
+        let _ = writeln!(w, "    .url = \"/health\";");
+        let _ = writeln!(w, "    .interval = {};", duration(pr.interval, time_scale));
+        let _ = writeln!(w, "    .timeout = {};", duration(pr.timeout, time_scale));
+        let _ = writeln!(w, "    .window = {};", pr.window);
+        let _ = writeln!(w, "    .threshold = {};", pr.threshold);
+        let _ = writeln!(w, "    .initial = {};", pr.initial);
+        let _ = writeln!(w, "    .expected_response = 200;\n}}\n");
+    }
+
+    let mut members: Vec<Vec<String>> = vec![Vec::new(); sc.pools.len()];
+    for b in backends {
+        let name = format!("{}_{}", ident(&sc.pools[b.pool].name), members[b.pool].len());
+        let host = if b.host.contains(':') { format!("[{}]", b.host) } else { b.host.clone() };
+        let _ = writeln!(w, "backend {name} {{");
+        let _ = writeln!(w, "    .host = \"{host}\";\n    .port = \"{}\";", b.port);
+        let timeouts = [
+            ("connect_timeout", p.connect_timeout),
+            ("first_byte_timeout", p.first_byte_timeout),
+            ("between_bytes_timeout", p.between_bytes_timeout),
+        ];
+        for (key, t) in timeouts {
+            match t {
+                Some(t) => drop(writeln!(w, "    .{key} = {};", duration(t, time_scale))),
+                // Off in the scenario: as long as VCL allows (a day of real time).
+                None => drop(writeln!(w, "    .{key} = 86400s;  # off in the scenario")),
+            }
+        }
+        if let Some(n) = p.max_connections {
+            let _ = writeln!(w, "    .max_connections = {n};");
+        }
+        if let Some(q) = &p.wait {
+            let _ = writeln!(w, "    # Varnish 7.6+ only: the proxy's wait queue.");
+            let _ = writeln!(w, "    # .wait_limit = {};", q.limit);
+            let _ = writeln!(w, "    # .wait_timeout = {};", duration(q.timeout, time_scale));
+        }
+        if p.probe.is_some() {
+            let _ = writeln!(w, "    .probe = stampede_probe;");
+        }
+        let _ = writeln!(w, "}}\n");
+        members[b.pool].push(name);
+    }
+    if p.wait.is_some() {
+        warnings.push(
+            "proxy.wait: Varnish 7.1 has no backend wait queue (7.6 added .wait_limit / .wait_timeout): \
+             the VCL has them commented out, and busy fetches fail at once"
+                .into(),
+        );
+    }
+
+    let (director, weight) = match p.director {
+        DirectorKind::RoundRobin => ("round_robin", ""),
+        DirectorKind::Random => ("random", ", 1.0"),
+        DirectorKind::LeastConnections => {
+            warnings.push(
+                "proxy.director = \"least_connections\": stock Varnish has no such director; the VCL uses round_robin"
+                    .into(),
+            );
+            ("round_robin", "")
+        }
+    };
+    let _ = writeln!(w, "sub vcl_init {{");
+    for (pool, names) in members.iter().enumerate() {
+        let d = ident(&sc.pools[pool].name);
+        let _ = writeln!(w, "    new {d} = directors.{director}();");
+        for n in names {
+            let _ = writeln!(w, "    {d}.add_backend({n}{weight});");
+        }
+    }
+    let _ = writeln!(w, "}}\n");
+    for (pool, names) in members.iter().enumerate() {
+        if names.is_empty() && sc.classes.iter().any(|c| c.pool == pool) {
+            warnings.push(format!("pool `{}` has no backend: its classes get 503s", sc.pools[pool].name));
+        }
+    }
+
+    let _ = writeln!(w, "sub vcl_recv {{");
+    if !p.retry_on.is_empty() {
+        // A retried fetch sends the request body again: keep it.
+        let _ = writeln!(w, "    std.cache_req_body(64KB);");
+    }
+    for class in &sc.classes {
+        let d = ident(&sc.pools[class.pool].name);
+        let path = regex_literal(&class.name);
+        let _ = writeln!(w, "    if (req.url ~ \"^/{path}(\\?.*)?$\") {{");
+        let _ = writeln!(w, "        set req.backend_hint = {d}.backend();");
+        let _ = writeln!(w, "        return (pass);\n    }}");
+    }
+    let _ = writeln!(w, "    return (synth(404, \"No such job class\"));\n}}\n");
+
+    let synthetic: Vec<Cause> =
+        Cause::ALL.into_iter().filter(|c| c.is_synthetic() && p.retry_on.contains(Outcome::Status503(*c))).collect();
+    let passed: Vec<Cause> =
+        Cause::ALL.into_iter().filter(|c| !c.is_synthetic() && p.retry_on.contains(Outcome::Status503(*c))).collect();
+    let n = p.max_retries;
+    if !p.retry_on.is_empty() && n > VARNISHD_MAX_RETRIES {
+        params.push(format!("max_retries={n}"));
+    }
+    if !passed.is_empty() {
+        let _ = writeln!(w, "sub vcl_backend_response {{");
+        let _ = writeln!(w, "    # The backend's own 503s that the scenario retries.");
+        let names: Vec<String> =
+            passed.iter().map(|c| format!("beresp.http.x-stampede-cause == \"{}\"", c.name())).collect();
+        let unknown = passed.contains(&Cause::Unknown);
+        let cond = if unknown { String::new() } else { format!(" && ({})", names.join(" || ")) };
+        let _ = writeln!(w, "    if (beresp.status == 503 && bereq.retries < {n}{cond}) {{");
+        let _ = writeln!(w, "        return (retry);\n    }}\n}}\n");
+    }
+    if !synthetic.is_empty() {
+        let all: Vec<Cause> = Cause::ALL.into_iter().filter(|c| c.is_synthetic()).collect();
+        if synthetic != all {
+            let named: Vec<&str> = synthetic.iter().map(|c| c.name()).collect();
+            warnings.push(format!(
+                "proxy.retry_on names {}: Varnish's VCL cannot tell fetch errors apart, so the VCL retries every \
+                 fetch error (busy, unhealthy, timeouts, failed connections)",
+                named.join(", ")
+            ));
+        }
+        let _ = writeln!(w, "sub vcl_backend_error {{");
+        let _ = writeln!(w, "    # Varnish's own fetch errors (VCL cannot tell which one happened).");
+        let _ = writeln!(w, "    if (bereq.retries < {n}) {{\n        return (retry);\n    }}\n}}\n");
+    }
+
+    if p.rate_limits.iter().any(Option::is_some) {
+        warnings.push(
+            "proxy.rate_limit: stock Varnish has no rate limiter (varnish-modules' vsthrottle does): not in the VCL"
+                .into(),
+        );
+    }
+    if p.max_sessions.is_some() {
+        warnings.push("proxy.max_sessions: Varnish limits sessions per thread pool, not in VCL: not in the VCL".into());
+    }
+    if p.between_bytes_timeout.is_some() {
+        let _ = writeln!(
+            w,
+            "# Streaming (Varnish's default): a between-bytes timeout mid-body cuts the client's 200 short\n\
+             # instead of answering 503, as the model does."
+        );
+    }
+    Vcl { text: v, warnings, params }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_are_scaled_and_written_as_an_operator_would() {
+        assert_eq!(duration(SimDuration::from_secs(60), 1.0), "60s");
+        assert_eq!(duration(SimDuration::from_millis(3500), 1.0), "3500ms");
+        assert_eq!(duration(SimDuration::from_secs(60), 20.0), "3s");
+        assert_eq!(duration(SimDuration::from_secs(5), 20.0), "250ms");
+        assert_eq!(duration(SimDuration::from_nanos(10_000), 1.0), "1ms", "never zero: Varnish reads 0 as off");
+    }
+
+    #[test]
+    fn names_become_identifiers_and_paths_literal_patterns() {
+        assert_eq!(ident("gpu-a100"), "gpu_a100");
+        assert_eq!(ident("4090s"), "p_4090s");
+        assert_eq!(regex_literal("img2img.v2"), "img2img\\.v2");
+    }
+}

@@ -1,0 +1,275 @@
+//! `stampede load` and `stampede vcl` as a user meets them: load sent to a
+//! real server on loopback (stampede's own `serve backend`) with the same
+//! arrivals as the simulator, shards that add up to the whole, a target
+//! nobody listens at reported before any load, bad URLs refused, and VCL
+//! that says what the scenario says.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+use stampede::engine::simulate;
+use stampede::metrics::summary::Summary;
+
+use super::support::{scenario, scratch, stampede, stderr};
+
+/// One instance with two slots; 2 minutes of Poisson arrivals at 2/s, about
+/// 1.2 s of real time at time scale 100.
+const SCENARIO: &str = r#"
+[scenario]
+name = "load-test"
+duration = "2m"
+warmup = "0s"
+seed = 3
+[proxy]
+max_connections = 2
+[pool.gpu]
+slots = 2
+queue_limit = 2
+initial_instances = 1
+[class.render]
+pool = "gpu"
+service = { dist = "constant", value = "1s" }
+[strategy.plain]
+kind = "immediate"
+max_attempts = 2
+retry_on = ["503"]
+[swarm.users]
+class = "render"
+arrivals = { process = "poisson", rate = "2/s" }
+timeout = "30s"
+strategy = "plain"
+"#;
+
+struct Backend {
+    child: Child,
+    instance: String,
+}
+
+impl Drop for Backend {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve_backend(path: &std::path::Path) -> Backend {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_stampede"))
+        .args(["serve", "backend"])
+        .arg(path)
+        .args(["--listen", "127.0.0.1:0", "--time-scale", "100"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut instance = String::new();
+    loop {
+        let mut line = String::new();
+        assert!(out.read_line(&mut line).expect("the banner") > 0, "serve backend exited");
+        if let Some(list) = line.strip_prefix("pool gpu:") {
+            instance = list.split_whitespace().next().expect("a port").to_string();
+        }
+        if line.starts_with("Ctrl-C") {
+            break;
+        }
+    }
+    std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
+    Backend { child, instance }
+}
+
+fn load(path: &std::path::Path, out: &std::path::Path, extra: &[&str]) -> Summary {
+    let p = path.to_str().expect("utf-8 path");
+    let o = out.to_str().expect("utf-8 path");
+    let mut args = vec!["load", p, "--time-scale", "100", "--quiet", "--json", "-", "--out", o];
+    args.extend_from_slice(extra);
+    let run = stampede(&args);
+    assert!(run.status.success(), "load failed: {}", stderr(&run));
+    serde_json::from_slice(&run.stdout).expect("the summary")
+}
+
+#[test]
+fn load_sends_the_simulator_s_arrivals_to_a_real_server_and_shards_add_up_to_the_whole() {
+    let dir = scratch("load");
+    let path = dir.join("load.toml");
+    std::fs::write(&path, SCENARIO).expect("write the scenario");
+    let backend = serve_backend(&path);
+    let target = format!("http://{}", backend.instance);
+
+    let whole = load(&path, &dir.join("whole"), &["--target", &target]);
+    let sim = simulate(&scenario(SCENARIO), 3).expect("the simulation").summary;
+    assert!(sim.requests.offered > 150, "{}", sim.requests.offered);
+    assert_eq!(whole.requests.offered, sim.requests.offered, "the same arrivals as the simulator");
+    let wire = whole.engine.wire.as_ref().expect("the wire stats");
+    assert_eq!(wire.targets["users"], target);
+    let answered: u64 = wire.statuses.values().sum();
+    assert_eq!(answered, whole.attempts.total, "every attempt sent got an answer: {wire:?}");
+    assert_eq!(wire.service_ms.count, answered);
+    assert!(wire.statuses["200"] > 0 && whole.attempts.ok == wire.statuses["200"]);
+    assert!(dir.join("whole/summary.json").is_file() && dir.join("whole/index.html").is_file());
+
+    let halves: Vec<Summary> = ["1/2", "2/2"]
+        .iter()
+        .map(|s| load(&path, &dir.join(s.replace('/', "of")), &["--target", &target, "--shard", s]))
+        .collect();
+    assert_eq!(
+        halves[0].requests.offered + halves[1].requests.offered,
+        whole.requests.offered,
+        "two shards send the whole run's arrivals between them"
+    );
+    assert!(halves.iter().all(|h| h.requests.offered > whole.requests.offered / 3));
+
+    // The parts merge into one run: every counter the sum of the shards', the
+    // histograms merged without loss.
+    let parts: Vec<String> = ["1of2/load-part-1-of-2.json", "2of2/load-part-2-of-2.json"]
+        .iter()
+        .map(|p| dir.join(p).to_str().expect("utf-8").to_string())
+        .collect();
+    let merged_dir = dir.join("merged");
+    let out = stampede(&[
+        "merge",
+        &parts[0],
+        &parts[1],
+        "--json",
+        "-",
+        "--quiet",
+        "--out",
+        merged_dir.to_str().expect("utf-8"),
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let merged: Summary = serde_json::from_slice(&out.stdout).expect("the merged summary");
+    let sum = |f: &dyn Fn(&Summary) -> u64| f(&halves[0]) + f(&halves[1]);
+    assert_eq!(merged.requests.offered, whole.requests.offered);
+    assert_eq!(merged.attempts.total, sum(&|h| h.attempts.total));
+    assert_eq!(merged.attempts.status_503, sum(&|h| h.attempts.status_503));
+    assert_eq!(merged.completion_ms.count, sum(&|h| h.completion_ms.count));
+    let wire = merged.engine.wire.as_ref().expect("merged wire stats");
+    assert_eq!(wire.service_ms.count, sum(&|h| h.engine.wire.as_ref().map_or(0, |w| w.service_ms.count)));
+    let max = |h: &Summary| h.completion_ms.max.unwrap_or(0.0);
+    assert_eq!(merged.completion_ms.max, Some(max(&halves[0]).max(max(&halves[1]))), "the merged maximum is a shard's");
+    assert!(merged_dir.join("summary.json").is_file() && merged_dir.join("timeseries.csv").is_file());
+
+    let alone = stampede(&["merge", &parts[1]]);
+    assert_eq!(alone.status.code(), Some(2));
+    assert!(stderr(&alone).contains("shard 1/2 is missing"), "{}", stderr(&alone));
+    let twice = stampede(&["merge", &parts[1], &parts[1]]);
+    assert!(stderr(&twice).contains("load-part-2-of-2.json: shard 2/2 is given twice"), "{}", stderr(&twice));
+}
+
+#[test]
+fn a_target_nobody_listens_at_is_reported_before_any_load() {
+    let dir = scratch("load-refused");
+    let path = dir.join("load.toml");
+    std::fs::write(&path, SCENARIO).expect("write the scenario");
+    // A port that was free a moment ago.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a port").port();
+    let target = format!("http://127.0.0.1:{port}");
+    let out = stampede(&["load", path.to_str().expect("utf-8"), "--target", &target, "--quiet"]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(stderr(&out).contains(&format!("cannot connect to {target}")), "{}", stderr(&out));
+}
+
+#[test]
+fn load_refuses_urls_it_cannot_or_must_not_send_to() {
+    let dir = scratch("load-bad");
+    let path = dir.join("load.toml");
+    std::fs::write(&path, SCENARIO).expect("write the scenario");
+    let p = path.to_str().expect("utf-8");
+    for (args, says) in [
+        (
+            vec!["--target", "https://example.com"],
+            "--target `https://example.com`: stampede speaks plain HTTP/1.1 only",
+        ),
+        (vec![], "swarm `users` has no target: give --target URL, or --swarm users=URL"),
+        (
+            vec!["--swarm", "admins=http://127.0.0.1:1"],
+            "--swarm admins=http://127.0.0.1:1: no swarm `admins` in the scenario (it has users)",
+        ),
+        (vec!["--target", "http://127.0.0.1:1", "--shard", "3/2"], "--shard `3/2`: expected I/N"),
+    ] {
+        let mut all = vec!["load", p];
+        all.extend(args);
+        let out = stampede(&all);
+        assert_eq!(out.status.code(), Some(2), "{all:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(says), "{all:?}: {}", stderr(&out));
+    }
+}
+
+#[test]
+fn vcl_writes_one_backend_per_instance_with_the_scenario_s_scaled_timeouts_and_retries() {
+    let dir = scratch("vcl");
+    let path = dir.join("vcl.toml");
+    let text = SCENARIO.replace(
+        "max_connections = 2",
+        "max_connections = 2\nfirst_byte_timeout = \"30s\"\nretry_on = [\"busy\"]\nmax_retries = 2\ndirector = \"least_connections\"\nprobe = { interval = \"5s\" }",
+    );
+    std::fs::write(&path, text.replace("initial_instances = 1", "initial_instances = 1\nmax_instances = 3"))
+        .expect("write");
+    let out = stampede(&["vcl", path.to_str().expect("utf-8"), "--time-scale", "10"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let vcl = String::from_utf8_lossy(&out.stdout);
+    // serve backend's default layout: control on 8080, instances after it.
+    for (i, port) in [8081, 8082, 8083].iter().enumerate() {
+        assert!(
+            vcl.contains(&format!("backend gpu_{i} {{\n    .host = \"127.0.0.1\";\n    .port = \"{port}\";")),
+            "{vcl}"
+        );
+    }
+    assert!(!vcl.contains("8084"));
+    assert!(vcl.contains(".first_byte_timeout = 3s;"), "30 s at time scale 10: {vcl}");
+    assert!(vcl.contains(".max_connections = 2;") && vcl.contains(".interval = 500ms;"), "{vcl}");
+    assert!(vcl.contains("if (bereq.retries < 2) {\n        return (retry);"), "{vcl}");
+    assert!(vcl.contains("req.url ~ \"^/render(\\?.*)?$\""), "{vcl}");
+    let warnings = stderr(&out);
+    assert!(warnings.contains("VCL cannot tell fetch errors apart"), "{warnings}");
+    assert!(warnings.contains("no such director"), "{warnings}");
+
+    let bad = stampede(&["vcl", path.to_str().expect("utf-8"), "--backend", "cpu=10.0.0.1:80"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        stderr(&bad).contains("--backend cpu=10.0.0.1:80: no pool `cpu` in the scenario (it has gpu)"),
+        "{}",
+        stderr(&bad)
+    );
+}
+
+#[test]
+fn an_imported_access_log_replays_its_traffic_when_given_a_pool() {
+    let dir = scratch("import");
+    // 10 minutes: 30 requests a minute, then 90 a minute for the last 5; 3 in 4 to /img2img.
+    let mut log = String::new();
+    let mut n = 0u64;
+    for minute in 0..10u32 {
+        let per_minute = if minute < 5 { 30 } else { 90 };
+        for k in 0..per_minute {
+            let second = k * 60 / per_minute;
+            let path = if n % 4 == 3 { "/txt2img?p=1" } else { "/img2img" };
+            let status = if n.is_multiple_of(10) { 503 } else { 200 };
+            log.push_str(&format!(
+                "10.0.0.{} - - [01/Dec/2026:18:{minute:02}:{second:02} +0000] \"POST {path} HTTP/1.1\" {status} 512 \"-\" \"client/1\"\n",
+                n % 250
+            ));
+            n += 1;
+        }
+    }
+    let path = dir.join("access.log");
+    std::fs::write(&path, &log).expect("write the log");
+    let out = stampede(&["import", path.to_str().expect("utf-8"), "--window", "1m"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let fragment = String::from_utf8(out.stdout).expect("utf-8");
+    assert!(fragment.contains("Observed statuses: 200: 540 (90.00%), 503: 60 (10.00%)."), "{fragment}");
+    assert!(fragment.contains("mix = { img2img = 0.75, txt2img = 0.25 }"), "{fragment}");
+    assert!(
+        fragment.contains("{ at = \"0s\", rate = \"0.5/s\" }")
+            && fragment.contains("{ at = \"300s\", rate = \"1.5/s\" }"),
+        "{fragment}"
+    );
+
+    let filled = fragment.replace("# pool = \"...\"", "pool = \"gpu\"").replace(
+        "# service = { dist = \"lognormal\", median = \"...\", p99 = \"...\" }",
+        "service = { dist = \"constant\", value = \"1s\" }",
+    );
+    let toml = format!("{filled}\n[pool.gpu]\nslots = 4\ninitial_instances = 10\n");
+    let sc = scenario(&toml);
+    let offered = simulate(&sc, 1).expect("runs").summary.requests.offered as f64;
+    // A Poisson count of mean 600: within 4 standard deviations.
+    assert!((offered - n as f64).abs() <= 4.0 * (n as f64).sqrt(), "offered {offered}, logged {n}");
+}
