@@ -22,13 +22,15 @@ pub struct Target {
     pub proxy: SocketAddr,
     pub class: Arc<str>,
     pub swarm: Arc<str>,
+    pub tier: Arc<str>,
 }
 
 pub async fn attempt(client: HttpClient, world: Tx, clock: Clock, to: Target, from: AttemptRef, job: JobSpec) {
-    let Target { proxy, class, swarm } = to;
+    let Target { proxy, class, swarm, tier } = to;
     let req = Request::post(format!("http://{proxy}/{class}"))
         .header(wire::WORK, job.work.as_micros())
         .header(wire::SWARM, &*swarm)
+        .header(wire::TIER, &*tier)
         .header(wire::MEASURED, if job.measured { "1" } else { "0" })
         .body(Empty::<Bytes>::new())
         .expect("a valid request");

@@ -21,6 +21,10 @@ pub const WORK: &str = "x-stampede-work-us";
 /// The swarm a request comes from, by name (per-swarm rate limits key on it;
 /// a request without it is limited by none).
 pub const SWARM: &str = "x-stampede-swarm";
+/// The priority tier a request travels with, by name (the backend's tier
+/// rules key on it; a request without it, or with a name the scenario does not
+/// know, is of the lowest tier).
+pub const TIER: &str = "x-stampede-tier";
 /// "1" when the request was offered after the warmup (it counts in the statistics).
 pub const MEASURED: &str = "x-stampede-measured";
 /// On a 503: its cause, as named in the metrics (`first_byte_timeout`, ...).
@@ -97,6 +101,17 @@ pub fn retry_after(h: &HeaderMap, clock: &Clock) -> Option<SimDuration> {
     Some(clock.simulated(std::time::Duration::from_secs(secs)))
 }
 
+/// The rank (0 the highest) of the tier a request names, among `tiers`.
+pub fn tier(h: &HeaderMap, tiers: &[String]) -> Option<u8> {
+    let v = h.get(TIER)?;
+    tiers.iter().position(|t| t.as_bytes() == v.as_bytes()).map(|r| r as u8)
+}
+
+/// The lowest tier's rank: a request that names no tier gets it.
+pub fn lowest_tier(tiers: &[String]) -> u8 {
+    tiers.len().saturating_sub(1) as u8
+}
+
 /// A header holding simulated microseconds.
 pub fn micros(h: &HeaderMap, name: &str) -> Option<u64> {
     h.get(name)?.to_str().ok()?.parse().ok()
@@ -136,6 +151,18 @@ mod tests {
         assert_eq!(outcome(StatusCode::SERVICE_UNAVAILABLE, &h), Outcome::Status503(Cause::Unknown));
         assert_eq!(outcome(StatusCode::BAD_GATEWAY, &h), Outcome::Status503(Cause::Unknown));
         assert_eq!(retry_after(&h, &clock), Some(SimDuration::from_secs(6)));
+    }
+
+    #[test]
+    fn a_tier_travels_by_name_and_an_unknown_one_is_not_guessed() {
+        let tiers = ["paid".to_string(), "free".to_string()];
+        let mut h = HeaderMap::new();
+        assert_eq!(tier(&h, &tiers), None);
+        h.insert(TIER, HeaderValue::from_static("free"));
+        assert_eq!(tier(&h, &tiers), Some(1));
+        h.insert(TIER, HeaderValue::from_static("gold"));
+        assert_eq!(tier(&h, &tiers), None);
+        assert_eq!(lowest_tier(&tiers), 1);
     }
 
     #[test]

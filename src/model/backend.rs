@@ -160,24 +160,35 @@ pub fn chaos_timer(subject: Subject) -> Option<BackendTimer> {
     }
 }
 
-/// A request for a job of `class` with `work` nominal GPU time reaches
-/// instance `inst`; the submitting fetch (`token`) hears what happened.
-pub fn submit<'a, C: BackendCx<'a>>(cx: &mut C, pool: usize, inst: Key, class: usize, work: SimDuration, token: u64) {
+/// What a request asks the backend for.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct JobAsk {
+    pub class: usize,
+    /// Nominal GPU time.
+    pub work: SimDuration,
+    /// The priority tier's rank the request travels with (0 the highest).
+    pub tier: u8,
+}
+
+/// A request for a job reaches instance `inst`; the submitting fetch
+/// (`token`) hears what happened.
+pub fn submit<'a, C: BackendCx<'a>>(cx: &mut C, pool: usize, inst: Key, ask: JobAsk, token: u64) {
     let now = cx.now();
     let b = cx.backend();
-    let chunks = b.chunks[class];
+    let chunks = b.chunks[ask.class];
     let p = &mut b.pools[pool];
     // The backend's own errors carry its own Retry-After.
     let retry_after = p.cfg.retry_after;
     let queue_full = queue_full_outcome(p.cfg.queue_full_status);
-    match p.submit(now, inst, work, chunks, token) {
+    match p.submit_tier(now, inst, ask.work, chunks, token, ask.tier) {
         // The host is gone: nothing answers, the connect times out.
         Admit::Rejected(Reject::Dead) => {}
         Admit::Rejected(Reject::Maintenance) => {
             let outcome = Outcome::Status503(Cause::Maintenance);
             cx.deliver(token, BackendEvent::Refused { outcome, retry_after });
         }
-        Admit::Rejected(Reject::QueueFull) => {
+        // A shed tier is refused as a full queue is: the backend's own 503 or 429.
+        Admit::Rejected(Reject::QueueFull | Reject::Shed) => {
             cx.deliver(token, BackendEvent::Refused { outcome: queue_full, retry_after });
         }
         Admit::Started { job, wake } => {
@@ -405,7 +416,12 @@ mod tests {
             load: None,
             discipline: crate::model::gpu::QueueDiscipline::Fifo,
             max_queue_wait: None,
+            priority: None,
         }
+    }
+
+    fn ask(secs: u64, tier: u8) -> JobAsk {
+        JobAsk { class: 0, work: SimDuration::from_secs(secs), tier }
     }
 
     fn secs(s: u64) -> SimTime {
@@ -434,7 +450,7 @@ mod tests {
     fn a_job_nobody_waits_for_runs_on_and_its_gpu_time_is_wasted() {
         let mut c = cx(pool(None));
         let inst = c.up[0];
-        submit(&mut c, 0, inst, 0, SimDuration::from_secs(10), 1);
+        submit(&mut c, 0, inst, ask(10, 0), 1);
         let Some(&(1, BackendEvent::Accepted { job })) = c.delivered.first() else { panic!("accepted") };
         c.base.at_secs(4);
         abandon(&mut c, 0, Key::from_bits(job));
@@ -449,7 +465,7 @@ mod tests {
         let mut c = cx(pool(Some(1)));
         let inst = c.up[0];
         for token in 1..=3 {
-            submit(&mut c, 0, inst, 0, SimDuration::from_secs(10), token);
+            submit(&mut c, 0, inst, ask(10, 0), token);
         }
         let refused = BackendEvent::Refused {
             outcome: Outcome::Status503(Cause::BackendQueueFull),

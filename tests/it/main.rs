@@ -36,4 +36,5 @@ mod slo;
 mod support;
 mod sweep;
 mod theory;
+mod tiers;
 mod undefined;

@@ -34,6 +34,7 @@ impl<'a> ClientCx<'a> for World<'a> {
             proxy: io.proxy_addr,
             class: io.class_paths[job.class as usize].clone(),
             swarm: io.swarms[job.swarm as usize].clone(),
+            tier: io.tier_tags[usize::from(job.tier)].clone(),
         };
         let task = client_http::attempt(io.client.clone(), io.tx.clone(), io.clock, to, from, job);
         tokio::spawn(task);
@@ -64,6 +65,7 @@ impl ProxyCx for World<'_> {
             class: io.class_paths[job.class as usize].clone(),
             work: job.work,
             chunks: io.chunks[job.class as usize],
+            tier: io.tier_tags[usize::from(job.tier)].clone(),
         };
         let task = tokio::spawn(proxy_http::fetch(io.client.clone(), io.tx.clone(), io.clock, job_io));
         self.fetches.insert(fetch, (self.generation, task.abort_handle()));

@@ -82,6 +82,8 @@ pub struct SwarmSpec {
     /// Windows in which the arrival profile surges, with their shape
     /// ("spike", "ramp"), for charts.
     pub surges: Vec<(SimTime, SimTime, &'static str)>,
+    /// Its priority tier's rank (0 the highest; see `Scenario::tiers`).
+    pub tier: u8,
 }
 
 /// What the clients are configured with (borrowed from the scenario).
@@ -111,6 +113,8 @@ pub struct JobSpec {
     pub work: SimDuration,
     /// Offered after the warmup: its fetch counts in the statistics.
     pub measured: bool,
+    /// The priority tier's rank it travels with, to the backend (0 the highest).
+    pub tier: u8,
 }
 
 /// The answer to one attempt.

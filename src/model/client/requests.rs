@@ -106,7 +106,8 @@ pub fn send_attempt<'a, C: ClientCx<'a>>(cx: &mut C, req: Key) {
     }
     r.waiting = true;
     let (id, attempt) = (r.id, r.retry.attempts);
-    let job = JobSpec { class: r.class, swarm: r.swarm, work: r.work, measured: r.measured };
+    let tier = cfg.swarms[swarm].tier;
+    let job = JobSpec { class: r.class, swarm: r.swarm, work: r.work, measured: r.measured, tier };
     // An overall deadline cuts the attempt short when it comes first.
     let left = c.policies[swarm].deadline().map(|d| d - (now - r.first_sent));
     cx.obs().attempt_sent(id, attempt, now);

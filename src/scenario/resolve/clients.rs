@@ -380,7 +380,8 @@ pub fn resolve_swarm(
     }
     let strategy_name = cx.get(&format!("{base}.strategy"), &s.strategy).unwrap_or_else(|| super::BUILTIN_NONE.into());
     let strategy = cx.reference(&format!("{base}.strategy"), "strategy", &strategy_name, strategies).unwrap_or(0);
-    SwarmSpec { name: name.to_string(), id: name_id(name), mix, arrivals, bulk, timeout, strategy, surges }
+    // The tier needs the scenario's tier list: set by `tiers::resolve_swarm_tier`.
+    SwarmSpec { name: name.to_string(), id: name_id(name), mix, arrivals, bulk, timeout, strategy, surges, tier: 0 }
 }
 
 /// Where an arrival profile rises: a spike's window, a rising ramp's window.
