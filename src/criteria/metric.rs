@@ -166,13 +166,15 @@ impl Group {
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum PartValue {
     SuccessRate,
+    FailureRate,
     Rate503,
     /// Only per tier: a swarm's summary does not keep its 429s apart.
     Rate429,
 }
 
 impl PartValue {
-    const ALL: [PartValue; 3] = [PartValue::SuccessRate, PartValue::Rate503, PartValue::Rate429];
+    const ALL: [PartValue; 4] =
+        [PartValue::SuccessRate, PartValue::FailureRate, PartValue::Rate503, PartValue::Rate429];
 
     pub fn name(self) -> &'static str {
         self.row().name
@@ -181,6 +183,7 @@ impl PartValue {
     fn row(self) -> &'static Row {
         match self {
             PartValue::SuccessRate => Metric::SuccessRate.row(),
+            PartValue::FailureRate => Metric::FailureRate.row(),
             PartValue::Rate503 => Metric::Rate503.row(),
             PartValue::Rate429 => &Row {
                 name: "rate_429",
@@ -196,7 +199,7 @@ impl PartValue {
     /// The values a group has.
     fn of(group: Group) -> &'static [PartValue] {
         match group {
-            Group::Swarm => &PartValue::ALL[..2],
+            Group::Swarm => &PartValue::ALL[..3],
             Group::Tier => &PartValue::ALL,
         }
     }
@@ -489,12 +492,15 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "unknown metric `swarm.paid.sucess_rate`; did you mean `success_rate`?; \
-             expected swarm.<name>.{success_rate, rate_503}"
+             expected swarm.<name>.{success_rate, failure_rate, rate_503}"
         );
         let e = Metric::lookup("swarm.paid.rate_429").expect_err("not per swarm");
-        assert!(e.to_string().ends_with("expected swarm.<name>.{success_rate, rate_503}"), "{e}");
+        assert!(e.to_string().ends_with("expected swarm.<name>.{success_rate, failure_rate, rate_503}"), "{e}");
         let e = Metric::lookup("tier.rate_503").expect_err("no name");
-        assert!(e.to_string().ends_with("expected tier.<name>.{success_rate, rate_503, rate_429}"), "{e}");
+        assert!(
+            e.to_string().ends_with("expected tier.<name>.{success_rate, failure_rate, rate_503, rate_429}"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -512,6 +512,7 @@ impl Summary {
                 let s = self.swarms.get(p.of)?;
                 match p.what {
                     PartValue::SuccessRate => s.success_rate,
+                    PartValue::FailureRate => ratio(s.requests.failed, s.requests.offered),
                     PartValue::Rate503 => s.rate_503,
                     PartValue::Rate429 => None,
                 }
@@ -520,6 +521,7 @@ impl Summary {
                 let t = self.tiers.get(p.of)?;
                 match p.what {
                     PartValue::SuccessRate => t.success_rate,
+                    PartValue::FailureRate => ratio(t.requests.failed, t.requests.offered),
                     PartValue::Rate503 => t.rate_503,
                     PartValue::Rate429 => t.rate_429,
                 }

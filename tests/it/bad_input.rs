@@ -452,7 +452,7 @@ fn per_swarm_and_per_tier_slos_must_name_a_swarm_or_tier_of_the_file() {
         &slo("tier.sheddable.rate_249 = \"< 1%\""),
         "slo.tier.sheddable.rate_249",
         34,
-        &["did you mean `rate_429`?", "expected tier.<name>.{success_rate, rate_503, rate_429}"],
+        &["did you mean `rate_429`?", "expected tier.<name>.{success_rate, failure_rate, rate_503, rate_429}"],
     );
     expect(
         at,

@@ -81,6 +81,8 @@ fn per_tier_and_per_swarm_metrics_read_the_summary_s_own_numbers() {
     assert_eq!(m("tier.free.rate_429"), Some(0.0), "a 503 pool answers no 429");
     assert_eq!(m("tier.paid.success_rate"), s.tiers["paid"].success_rate);
     assert_eq!(m("swarm.free.success_rate"), s.swarms["free"].success_rate);
+    let paid = &s.tiers["paid"].requests;
+    assert_eq!(m("tier.paid.failure_rate"), Some(((paid.failed as f64 / paid.offered as f64) * 1e9).round() / 1e9));
     assert_eq!(m("swarm.paid.rate_503"), s.swarms["paid"].rate_503);
     assert_eq!(free.status_503 + s.tiers["paid"].status_503, s.attempts.status_503);
 }
