@@ -100,3 +100,45 @@ fn a_scenario_that_never_speaks_of_tiers_reports_none() {
     assert!(s.tiers.is_empty());
     assert!(!serde_json::to_string(&s).expect("json").contains("\"tiers\""));
 }
+
+/// scenarios/paid-vs-free.toml, with its pool's tier rules or without them.
+pub fn shipped_paid_vs_free(tiers: bool) -> String {
+    let text =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/paid-vs-free.toml")).expect("file");
+    assert!(text.contains("tier_priority = true") && text.contains("tier_shed_at = { free = 1 }"), "the shipped rule");
+    if tiers {
+        return text;
+    }
+    text.replace("tier_priority = true", "tier_priority = false")
+        .replace("tier_shed_at = { free = 1 }", "tier_shed_at = {}")
+}
+
+/// The other half of the paid-vs-free story: without the rate limit, the
+/// tiers at the GPU queue alone keep the paying users' failures near 0.1%,
+/// where without either defence more than a tenth of their requests fail;
+/// and the shipped file (both defences) meets its one-threshold SLO.
+#[test]
+fn tiers_alone_protect_the_paying_users_of_paid_vs_free_and_both_meet_its_slo() {
+    let unlimited = |text: String| text.replace("rate_limit = \"3/s\"", "rate_limit = \"1000/s\"");
+    let failed = |toml: &str| {
+        let sc = crate::support::scenario(toml);
+        let xs: Vec<f64> = (1..=5)
+            .map(|seed| {
+                simulate(&sc, seed)
+                    .expect("runs")
+                    .summary
+                    .metric(Metric::lookup("tier.paid.failure_rate").expect("a metric"))
+                    .expect("requests")
+            })
+            .collect();
+        crate::support::estimate(&xs)
+    };
+    let tiers = failed(&unlimited(shipped_paid_vs_free(true)));
+    let neither = failed(&unlimited(shipped_paid_vs_free(false)));
+    assert!(tiers.mean + tiers.half_width() < 0.005, "tiers alone: {tiers:?}");
+    assert!(neither.mean - neither.half_width() > 0.05, "neither defence: {neither:?}");
+    let both = crate::support::scenario(&shipped_paid_vs_free(true));
+    for seed in 1..=3 {
+        assert!(simulate(&both, seed).expect("runs").summary.slo_passed(), "seed {seed}");
+    }
+}
