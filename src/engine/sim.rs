@@ -227,7 +227,13 @@ impl<T: Trace> ProxyCx for Sim<'_, T> {
     }
     #[inline(always)]
     fn submit(&mut self, fetch: u64, pool: usize, inst: Key, job: JobSpec) {
-        backend::submit(self, pool, inst, JobAsk { class: job.class as usize, work: job.work, tier: job.tier }, fetch);
+        backend::submit(
+            self,
+            pool,
+            inst,
+            JobAsk { class: job.class as usize, work: job.work, tier: job.tier, patience: job.patience },
+            fetch,
+        );
     }
     #[inline(always)]
     fn abandon(&mut self, pool: usize, job: u64) {

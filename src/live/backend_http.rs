@@ -56,6 +56,7 @@ impl Instance {
         };
         let work = wire::micros(req.headers(), wire::WORK).map(|us| SimDuration::from_nanos(us.saturating_mul(1000)));
         let tier = wire::tier(req.headers(), &self.tiers);
+        let patience = wire::duration(req.headers(), wire::PATIENCE);
         let token = self.tokens.fetch_add(1, Ordering::Relaxed);
         let (frames, mut rx) = mpsc::unbounded_channel();
         let gone = Gone { token, world: self.world.clone(), armed: true };
@@ -65,6 +66,7 @@ impl Instance {
             class: class as u16,
             work,
             tier,
+            patience,
             token,
             frames,
         });

@@ -27,7 +27,11 @@ pub struct Target {
 
 pub async fn attempt(client: HttpClient, world: Tx, clock: Clock, to: Target, from: AttemptRef, job: JobSpec) {
     let Target { proxy, class, swarm, tier } = to;
-    let req = Request::post(format!("http://{proxy}/{class}"))
+    let mut req = Request::post(format!("http://{proxy}/{class}"));
+    if let Some(p) = job.patience {
+        req = req.header(wire::PATIENCE, p.as_micros());
+    }
+    let req = req
         .header(wire::WORK, job.work.as_micros())
         .header(wire::SWARM, &*swarm)
         .header(wire::TIER, &*tier)

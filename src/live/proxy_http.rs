@@ -56,8 +56,9 @@ impl Front {
         let named = h.get(wire::SWARM).and_then(|v| self.swarms.iter().position(|s| s.as_bytes() == v.as_bytes()));
         let swarm = named.unwrap_or(self.swarms.len()) as u16;
         let tier = wire::tier(h, &self.tiers);
+        let patience = wire::duration(h, wire::PATIENCE);
         let (reply, answer) = oneshot::channel();
-        let _ = self.world.send(Msg::Attempt { class: class as u16, swarm, work, measured, tier, reply });
+        let _ = self.world.send(Msg::Attempt { class: class as u16, swarm, work, measured, tier, patience, reply });
         // No answer: the proxy refused the session (max_sessions), or is shutting down.
         let a = answer.await.map_err(|_| io::Error::other("session refused"))?;
         if a.outcome == Outcome::ConnectError {
@@ -111,6 +112,7 @@ pub struct FetchJob {
     pub chunks: u32,
     /// The tier the request travels with, by name.
     pub tier: Arc<str>,
+    pub patience: Option<SimDuration>,
 }
 
 /// One backend fetch: sends the job and reports the backend's answers as
@@ -120,7 +122,11 @@ pub async fn fetch(client: HttpClient, world: Tx, clock: Clock, job: FetchJob) {
     let event = |event| {
         let _ = world.send(Msg::Fetch { fetch: job.fetch, generation: job.generation, event });
     };
-    let req = Request::post(format!("http://{}/{}", job.addr, job.class))
+    let mut req = Request::post(format!("http://{}/{}", job.addr, job.class));
+    if let Some(p) = job.patience {
+        req = req.header(wire::PATIENCE, p.as_micros());
+    }
+    let req = req
         .header(wire::WORK, job.work.as_micros())
         .header(wire::TIER, &*job.tier)
         .body(Empty::<Bytes>::new())

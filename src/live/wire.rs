@@ -25,6 +25,10 @@ pub const SWARM: &str = "x-stampede-swarm";
 /// rules key on it; a request without it, or with a name the scenario does not
 /// know, is of the lowest tier).
 pub const TIER: &str = "x-stampede-tier";
+/// The client's patience in simulated microseconds: how long it waits for
+/// its job to leave the backend's queue (absent: forever). A job still queued
+/// then is answered 408.
+pub const PATIENCE: &str = "x-stampede-patience-us";
 /// "1" when the request was offered after the warmup (it counts in the statistics).
 pub const MEASURED: &str = "x-stampede-measured";
 /// On a 503: its cause, as named in the metrics (`first_byte_timeout`, ...).
@@ -49,6 +53,8 @@ pub fn status(outcome: Outcome) -> StatusCode {
     match outcome {
         Outcome::Ok => StatusCode::OK,
         Outcome::Status429 => StatusCode::TOO_MANY_REQUESTS,
+        // The backend's answer to a job whose client ran out of patience.
+        Outcome::ClientTimeout => StatusCode::REQUEST_TIMEOUT,
         _ => StatusCode::SERVICE_UNAVAILABLE,
     }
 }
@@ -85,6 +91,7 @@ pub fn outcome(status: StatusCode, h: &HeaderMap) -> Outcome {
     match status.as_u16() {
         200..=299 => Outcome::Ok,
         429 => Outcome::Status429,
+        408 => Outcome::ClientTimeout,
         _ => {
             let named = h.get(CAUSE).and_then(|v| v.to_str().ok()).and_then(Cause::from_name);
             Outcome::Status503(named.unwrap_or(Cause::Unknown))
@@ -112,6 +119,11 @@ pub fn lowest_tier(tiers: &[String]) -> u8 {
     tiers.len().saturating_sub(1) as u8
 }
 
+/// A duration header in simulated microseconds.
+pub fn duration(h: &HeaderMap, name: &str) -> Option<SimDuration> {
+    micros(h, name).map(|us| SimDuration::from_nanos(us.saturating_mul(1000)))
+}
+
 /// A header holding simulated microseconds.
 pub fn micros(h: &HeaderMap, name: &str) -> Option<u64> {
     h.get(name)?.to_str().ok()?.parse().ok()
@@ -129,7 +141,7 @@ mod tests {
     fn every_outcome_survives_the_wire() {
         let clock = Clock::start(10.0);
         for o in Outcome::ALL {
-            if matches!(o, Outcome::ClientTimeout | Outcome::ConnectError | Outcome::LocalReject) {
+            if matches!(o, Outcome::ConnectError | Outcome::LocalReject) {
                 continue; // never sent: the client makes these up itself
             }
             let mut h = HeaderMap::new();

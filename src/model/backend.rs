@@ -50,6 +50,11 @@ pub enum BackendTimer {
     Kill {
         event: u32,
     },
+    /// A queued job's client runs out of patience.
+    Patience {
+        pool: u16,
+        job: Key,
+    },
 }
 
 /// The world as the backend sees it.
@@ -148,6 +153,7 @@ pub fn on_timer<'a, C: BackendCx<'a>>(cx: &mut C, timer: BackendTimer) {
         BackendTimer::Autoscale { pool } => on_autoscale(cx, pool as usize),
         BackendTimer::PoolCondition { pool } => on_pool_condition(cx, pool as usize),
         BackendTimer::Kill { event } => on_kill(cx, event as usize),
+        BackendTimer::Patience { pool, job } => on_patience(cx, pool as usize, job),
     }
 }
 
@@ -168,6 +174,8 @@ pub struct JobAsk {
     pub work: SimDuration,
     /// The priority tier's rank the request travels with (0 the highest).
     pub tier: u8,
+    /// How long its client waits for the job to leave the queue (None: forever).
+    pub patience: Option<SimDuration>,
 }
 
 /// A request for a job reaches instance `inst`; the submitting fetch
@@ -198,7 +206,12 @@ pub fn submit<'a, C: BackendCx<'a>>(cx: &mut C, pool: usize, inst: Key, ask: Job
             }
             cx.deliver(token, BackendEvent::Accepted { job: job.to_bits() });
         }
-        Admit::Queued { job } => cx.deliver(token, BackendEvent::Accepted { job: job.to_bits() }),
+        Admit::Queued { job } => {
+            if let Some(p) = ask.patience {
+                cx.wake(now + p, BackendTimer::Patience { pool: pool as u16, job });
+            }
+            cx.deliver(token, BackendEvent::Accepted { job: job.to_bits() })
+        }
     }
     schedule_pending(cx, pool);
 }
@@ -359,6 +372,15 @@ fn on_kill<'a, C: BackendCx<'a>>(cx: &mut C, event: usize) {
     }
 }
 
+/// A queued job's client gave up waiting: the job leaves the queue and the
+/// fetch hears a client timeout (in live mode a 408), which it passes on.
+fn on_patience<'a, C: BackendCx<'a>>(cx: &mut C, pool: usize, job: Key) {
+    let now = cx.now();
+    let Some(token) = cx.backend().pools[pool].renege(now, job) else { return };
+    schedule_pending(cx, pool);
+    cx.deliver(token, BackendEvent::Refused { outcome: Outcome::ClientTimeout, retry_after: None });
+}
+
 /// Closes the books at the end of a run: work still running for nobody was wasted.
 pub fn finish<'a, C: BackendCx<'a>>(cx: &mut C) {
     let now = cx.now();
@@ -421,7 +443,7 @@ mod tests {
     }
 
     fn ask(secs: u64, tier: u8) -> JobAsk {
-        JobAsk { class: 0, work: SimDuration::from_secs(secs), tier }
+        JobAsk { class: 0, work: SimDuration::from_secs(secs), tier, patience: None }
     }
 
     fn secs(s: u64) -> SimTime {
@@ -475,5 +497,24 @@ mod tests {
         fire_next_milestone(&mut c);
         assert_eq!(c.delivered[3], (1, BackendEvent::Complete { started_at: secs(0) }));
         assert_eq!(c.base.seen.started, [(0, SimDuration::ZERO), (0, SimDuration::from_secs(10))]);
+    }
+
+    #[test]
+    fn a_client_out_of_patience_is_answered_a_client_timeout_only_while_its_job_waits() {
+        let mut c = cx(pool(None));
+        let inst = c.up[0];
+        let patient = |secs| JobAsk { patience: Some(SimDuration::from_secs(secs)), ..ask(10, 0) };
+        submit(&mut c, 0, inst, patient(1), 1); // starts at once: no patience timer
+        submit(&mut c, 0, inst, patient(3), 2); // queued: gives up at t = 3
+        let timers: Vec<_> = c.timers.iter().filter(|(_, t)| matches!(t, BackendTimer::Patience { .. })).collect();
+        assert_eq!(timers.len(), 1);
+        assert_eq!(timers[0].0, secs(3));
+        let (at, t) = c
+            .timers
+            .remove(c.timers.iter().position(|(_, t)| matches!(t, BackendTimer::Patience { .. })).expect("one"));
+        c.base.now = at;
+        on_timer(&mut c, t);
+        let gave_up = BackendEvent::Refused { outcome: Outcome::ClientTimeout, retry_after: None };
+        assert_eq!(c.delivered.last(), Some(&(2, gave_up)));
     }
 }

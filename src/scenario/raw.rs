@@ -218,6 +218,7 @@ pub struct RawSwarm {
     pub rate_limit: V<Rate>,
     pub rate_limit_burst: V<i64>,
     pub tier: V<String>,
+    pub patience: V<Dur>,
 }
 
 #[derive(Deserialize, Debug, Clone, Default)]

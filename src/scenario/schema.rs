@@ -252,6 +252,11 @@ const SWARM: &[Key] = &[
     k("rate_limit", Ty::Rate, "the proxy answers this swarm 429 with Retry-After beyond this rate (default none)"),
     k("rate_limit_burst", Ty::Int(1, 1_000_000), "requests allowed at once after a quiet spell (default 1)"),
     k("tier", Ty::Name("tier"), "its priority tier (default critical, or the first of scenario.tiers)"),
+    k(
+        "patience",
+        Ty::Duration,
+        "mean of an exponential patience: an attempt still queued at the backend after it is abandoned (default none)",
+    ),
 ];
 
 const CHAOS: &[Key] = &[

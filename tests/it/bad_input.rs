@@ -469,3 +469,10 @@ fn per_swarm_and_per_tier_slos_must_name_a_swarm_or_tier_of_the_file() {
         assert_eq!(sc.slo[0].to_string(), "swarm.web.success_rate >= 99%");
     }
 }
+
+#[test]
+fn a_patience_must_be_a_positive_duration() {
+    let at = "strategy = \"backoff\"\n";
+    expect(at, "strategy = \"backoff\"\npatience = \"0s\"\n", "swarm.web.patience", 31, &["greater than zero"]);
+    expect(at, "strategy = \"backoff\"\npatience = 2\n", "swarm.web.patience", 31, &["found the integer 2"]);
+}

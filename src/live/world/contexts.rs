@@ -66,6 +66,7 @@ impl ProxyCx for World<'_> {
             work: job.work,
             chunks: io.chunks[job.class as usize],
             tier: io.tier_tags[usize::from(job.tier)].clone(),
+            patience: job.patience,
         };
         let task = tokio::spawn(proxy_http::fetch(io.client.clone(), io.tx.clone(), io.clock, job_io));
         self.fetches.insert(fetch, (self.generation, task.abort_handle()));

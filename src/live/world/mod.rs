@@ -52,6 +52,7 @@ pub(crate) enum Msg {
         measured: Option<bool>,
         /// The tier's rank the request names (None: it names none we know).
         tier: Option<u8>,
+        patience: Option<SimDuration>,
         reply: oneshot::Sender<Response>,
     },
     /// A backend fetch heard something (`generation` tells a retried fetch's
@@ -74,6 +75,7 @@ pub(crate) enum Msg {
         class: u16,
         work: Option<SimDuration>,
         tier: Option<u8>,
+        patience: Option<SimDuration>,
         token: u64,
         frames: mpsc::UnboundedSender<BackendEvent>,
     },
@@ -375,7 +377,7 @@ impl<'a> World<'a> {
 
     fn handle(&mut self, m: Msg) {
         match m {
-            Msg::Attempt { class, swarm, work, measured, tier, reply } => {
+            Msg::Attempt { class, swarm, work, measured, tier, patience, reply } => {
                 let id = self.next_attempt;
                 self.next_attempt += 1;
                 let work = work.unwrap_or_else(|| self.sc.classes[class as usize].service.sample(&mut self.foreign));
@@ -383,7 +385,7 @@ impl<'a> World<'a> {
                 self.attempts.insert(id, reply);
                 let from = AttemptRef { req: Key::from_bits(id), attempt: 1 };
                 let tier = tier.unwrap_or_else(|| wire::lowest_tier(&self.io.tiers));
-                proxy::on_request(self, from, JobSpec { class, swarm, work, measured, tier });
+                proxy::on_request(self, from, JobSpec { class, swarm, work, measured, tier, patience });
             }
             Msg::Fetch { fetch, generation, event } => {
                 if self.fetches.get(&fetch).is_some_and(|&(g, _)| g == generation) {
@@ -393,14 +395,14 @@ impl<'a> World<'a> {
             Msg::Probe { pool, inst, seq, good } => {
                 proxy::on_probe_answer(self, pool as usize, Key::from_bits(inst), seq, good)
             }
-            Msg::Job { pool, slot, class, work, tier, token, frames } => {
+            Msg::Job { pool, slot, class, work, tier, patience, token, frames } => {
                 let pool = pool as usize;
                 let Some(inst) = self.slots[pool][slot as usize].inst else { return };
                 let work = work.unwrap_or_else(|| self.sc.classes[class as usize].service.sample(&mut self.foreign));
                 self.tallies[pool].requests += 1;
                 self.jobs.insert(token, Exchange { pool, job: None, frames });
                 let tier = tier.unwrap_or_else(|| wire::lowest_tier(&self.io.tiers));
-                backend::submit(self, pool, inst, JobAsk { class: class as usize, work, tier }, token);
+                backend::submit(self, pool, inst, JobAsk { class: class as usize, work, tier, patience }, token);
                 // No answer and no job: a dead host; hang up.
                 if self.jobs.get(&token).is_some_and(|x| x.job.is_none()) {
                     self.jobs.remove(&token);

@@ -534,6 +534,22 @@ impl Pool {
         }
     }
 
+    /// The client of a queued job ran out of patience: the job leaves the
+    /// queue and its token is returned, to be answered. A job already in
+    /// service stays (Erlang-A: only waiting customers abandon); None then,
+    /// or when the job is gone.
+    pub fn renege(&mut self, now: SimTime, job: Key) -> Option<u64> {
+        let j = self.jobs.get(job).filter(|j| j.state == JobState::Queued)?;
+        let inst = j.instance;
+        self.sync(now, inst);
+        let j = self.jobs.remove(job).expect("checked");
+        let i = self.instances.get_mut(inst).expect("live instance");
+        i.queued -= 1; // the stale key is skipped when it reaches the front
+        self.gauges.queued.add(now, -1);
+        self.rearm(now, inst);
+        j.token
+    }
+
     /// `delta` slots of an instance (ready or draining) start or stop running a job.
     fn busy(&mut self, now: SimTime, ready: bool, delta: i64) {
         self.gauges.busy_slots.add(now, delta);

@@ -335,3 +335,18 @@ fn max_queue_wait_drops_in_every_tier_and_the_highest_live_tier_is_served() {
     assert_eq!(dropped, [2, 3]);
     assert_eq!(p.gauges.queued.value(), 0);
 }
+
+#[test]
+fn an_impatient_client_leaves_the_queue_but_never_a_job_in_service() {
+    let (mut p, inst) = new_pool(cfg(1, None, false));
+    let Admit::Started { job: running, wake: Some(w) } = p.submit(t(0), inst[0], d(10), 1, 1) else { panic!() };
+    let Admit::Queued { job: first } = p.submit(t(1), inst[0], d(10), 1, 2) else { panic!() };
+    let Admit::Queued { job: second } = p.submit(t(2), inst[0], d(10), 1, 3) else { panic!() };
+    assert_eq!(p.renege(t(3), running), None, "in service: stays");
+    assert_eq!(p.renege(t(4), first), Some(2));
+    assert_eq!(p.renege(t(5), first), None, "gone already");
+    assert_eq!((p.gauges.queued.value(), p.job_count()), (1, 2));
+    // The freed slot skips the abandoned job's stale key.
+    assert_eq!(next_served(&mut p, running, w), Some(3));
+    assert_eq!(p.renege(t(11), second), None, "it started before its client gave up");
+}
