@@ -38,6 +38,9 @@ pub enum Stream {
     Pool { pool: u64 },
     /// Live mode: the work of requests from clients that do not say (curl, a browser).
     Foreign,
+    /// One logical request's patience draws, one per attempt (a stream of
+    /// its own, so that turning patience on shifts no other draw).
+    Patience { swarm: u64, source: u64, seq: u64, image: u64 },
 }
 
 /// Derives the generator for `stream` under scenario seed `seed`.
@@ -50,6 +53,7 @@ pub fn stream(seed: u64, stream: Stream) -> SimRng {
         Stream::Proxy => (5, 0, [0, 0, 0]),
         Stream::Pool { pool } => (6, pool, [0, 0, 0]),
         Stream::Foreign => (7, 0, [0, 0, 0]),
+        Stream::Patience { swarm, source, seq, image } => (8, swarm, [source, seq, image]),
     };
     StreamBase::new(seed, kind, a).derive(rest)
 }
@@ -70,6 +74,11 @@ impl StreamBase {
     /// The base of every `Stream::Request` of one swarm.
     pub fn requests(seed: u64, swarm: u64) -> Self {
         Self::new(seed, 4, swarm)
+    }
+
+    /// The base of every `Stream::Patience` of one swarm.
+    pub fn patience(seed: u64, swarm: u64) -> Self {
+        Self::new(seed, 8, swarm)
     }
 
     /// The generator for the remaining ids.

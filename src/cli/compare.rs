@@ -21,7 +21,7 @@ pub fn compare(args: &CompareArgs, g: Global<'_>) -> Result<u8, Failure> {
         seeds: args.seeds,
         swarms: args.swarms.clone(),
         objective: args.objective.clone(),
-        slos: super::inline_slos(&args.slo)?,
+        slos: super::inline_slos(&sc, &args.slo)?,
         score_all: args.score == super::Score::All,
     };
     let plan = Plan::new(sc, &req)?;

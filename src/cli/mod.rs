@@ -428,10 +428,18 @@ fn warn(sc: &crate::scenario::Scenario, quiet: bool) {
     }
 }
 
-/// The thresholds given with `--slo` (they add to the file's `[slo]`).
-fn inline_slos(args: &[String]) -> Result<Vec<crate::criteria::slo::Threshold>, Failure> {
+/// The thresholds given with `--slo` (they add to the file's `[slo]`); a
+/// per-swarm or per-tier metric must name one of the scenario's.
+fn inline_slos(
+    sc: &crate::scenario::Scenario,
+    args: &[String],
+) -> Result<Vec<crate::criteria::slo::Threshold>, Failure> {
     args.iter()
-        .map(|s| crate::criteria::slo::parse_inline(s).map_err(|e| Failure::usage(format!("--slo {e}"))))
+        .map(|s| {
+            let t = crate::criteria::slo::parse_inline(s).map_err(|e| Failure::usage(format!("--slo {e}")))?;
+            sc.check_metric(t.metric).map_err(|e| Failure::usage(format!("--slo {s}: {e}")))?;
+            Ok(t)
+        })
         .collect()
 }
 

@@ -19,7 +19,7 @@ pub fn plan(args: &PlanArgs, g: Global<'_>) -> Result<u8, Failure> {
     let base = Scenario::parse_with(&text, &file, sets)?;
     super::warn(&base, args.output.quiet);
     let mut slos = base.slo.clone();
-    slos.extend(super::inline_slos(&args.slo)?);
+    slos.extend(super::inline_slos(&base, &args.slo)?);
     let req = PlanRequest {
         tune: args.tune.clone(),
         slos: slos.clone(),

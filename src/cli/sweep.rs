@@ -37,7 +37,8 @@ pub fn sweep(args: &SweepArgs, g: Global<'_>) -> Result<u8, Failure> {
     let metrics = match &args.metrics {
         Some(ms) => {
             for m in ms {
-                Metric::lookup(m).map_err(|e| Failure::usage(format!("--metrics: {e}")))?;
+                let metric = Metric::lookup(m).map_err(|e| Failure::usage(format!("--metrics: {e}")))?;
+                base.check_metric(metric).map_err(|e| Failure::usage(format!("--metrics: {e}")))?;
             }
             ms.clone()
         }

@@ -118,7 +118,13 @@ impl Plan {
             None => (0..scenario.swarms.len()).collect(),
         };
         let objective = match &req.objective {
-            Some(items) => objective::parse(items).map_err(|source| Error::Criteria { flag: "--objective", source })?,
+            Some(items) => {
+                let o = objective::parse(items).map_err(|source| Error::Criteria { flag: "--objective", source })?;
+                for c in &o {
+                    scenario.check_metric(c.metric).map_err(|source| Error::Unknown { flag: "--objective", source })?;
+                }
+                o
+            }
             None => spec.objective.clone().unwrap_or_else(objective::default_objective),
         };
         let mut slos = scenario.slo.clone();

@@ -58,11 +58,15 @@ macro_rules! metrics {
         /// [`Summary::metric`](crate::metrics::summary::Summary::metric).
         #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
         pub enum Metric {
-            $($variant),*
+            $($variant,)*
+            /// One swarm's or one tier's share of a run (`swarm.paid.success_rate`).
+            Part(Part),
         }
 
         impl Metric {
-            /// Every metric, in the order reports list them.
+            /// Every metric of the whole run, in the order reports list them
+            /// (per-swarm and per-tier metrics are named after the scenario's
+            /// swarms and tiers: see [`Part`]).
             pub const ALL: &'static [Metric] = &[$(Metric::$variant),*];
 
             fn row(self) -> &'static Row {
@@ -74,7 +78,8 @@ macro_rules! metrics {
                         scope: Scope::$scope,
                         label: $label,
                         meaning: $meaning,
-                    }),*
+                    },)*
+                    Metric::Part(p) => p.what.row(),
                 }
             }
         }
@@ -139,10 +144,140 @@ metrics! {
         "attempts sent per offered request after a trigger, the worst trigger";
 }
 
+/// Whose share of a run a [`Part`] metric measures.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Group {
+    /// The requests of one swarm (`swarm.<name>.…`).
+    Swarm,
+    /// The requests of every swarm of one priority tier (`tier.<name>.…`).
+    Tier,
+}
+
+impl Group {
+    pub fn name(self) -> &'static str {
+        match self {
+            Group::Swarm => "swarm",
+            Group::Tier => "tier",
+        }
+    }
+}
+
+/// What a [`Part`] metric measures of its swarm or tier.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PartValue {
+    SuccessRate,
+    FailureRate,
+    Rate503,
+    /// Only per tier: a swarm's summary does not keep its 429s apart.
+    Rate429,
+}
+
+impl PartValue {
+    const ALL: [PartValue; 4] =
+        [PartValue::SuccessRate, PartValue::FailureRate, PartValue::Rate503, PartValue::Rate429];
+
+    pub fn name(self) -> &'static str {
+        self.row().name
+    }
+
+    fn row(self) -> &'static Row {
+        match self {
+            PartValue::SuccessRate => Metric::SuccessRate.row(),
+            PartValue::FailureRate => Metric::FailureRate.row(),
+            PartValue::Rate503 => Metric::Rate503.row(),
+            PartValue::Rate429 => &Row {
+                name: "rate_429",
+                unit: Unit::Ratio,
+                better: Better::Lower,
+                scope: Scope::Swarm,
+                label: "429 rate",
+                meaning: "429 attempts / all attempts",
+            },
+        }
+    }
+
+    /// The values a group has.
+    fn of(group: Group) -> &'static [PartValue] {
+        match group {
+            Group::Swarm => &PartValue::ALL[..3],
+            Group::Tier => &PartValue::ALL,
+        }
+    }
+}
+
+/// A metric of one swarm or one tier: `swarm.paid.success_rate`,
+/// `tier.free.rate_429`. Whether the swarm or tier exists is the scenario's
+/// to say (`Scenario::check_metric`); here the name is only well formed.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Part {
+    pub group: Group,
+    /// The swarm's or tier's name.
+    pub of: &'static str,
+    pub what: PartValue,
+    /// The whole name, as written.
+    name: &'static str,
+}
+
+impl Part {
+    pub fn new(group: Group, of: &str, what: PartValue) -> Part {
+        let name = intern(format!("{}.{of}.{}", group.name(), what.name()));
+        Part { group, of: &name[group.name().len() + 1..name.len() - what.name().len() - 1], what, name }
+    }
+
+    /// Reads `swarm.<name>.<value>` or `tier.<name>.<value>`; None when the
+    /// name has neither prefix.
+    fn parse(name: &str) -> Option<Result<Part, UnknownMetric>> {
+        let (group, rest) = match name.split_once('.')? {
+            ("swarm", rest) => (Group::Swarm, rest),
+            ("tier", rest) => (Group::Tier, rest),
+            _ => return None,
+        };
+        let values = PartValue::of(group);
+        let unknown = |suggestion| {
+            Err(UnknownMetric {
+                name: name.to_string(),
+                suggestion,
+                expected: Some(format!(
+                    "{}.<name>.{{{}}}",
+                    group.name(),
+                    values.iter().map(|v| v.name()).collect::<Vec<_>>().join(", ")
+                )),
+            })
+        };
+        let Some((of, value)) = rest.rsplit_once('.') else { return Some(unknown(None)) };
+        if of.is_empty() {
+            return Some(unknown(None));
+        }
+        Some(match values.iter().find(|v| v.name() == value) {
+            Some(&what) => Ok(Part::new(group, of, what)),
+            None => unknown(crate::suggest::did_you_mean(value, values.iter().map(|v| v.name()))),
+        })
+    }
+}
+
+/// Names of per-swarm and per-tier metrics live for the whole program, so
+/// that a [`Metric`] stays `Copy` like the fixed ones: each distinct name is
+/// leaked once (a run names a handful; they are bounded by what the user wrote).
+fn intern(name: String) -> &'static str {
+    use std::collections::BTreeSet;
+    use std::sync::Mutex;
+    static NAMES: Mutex<BTreeSet<&'static str>> = Mutex::new(BTreeSet::new());
+    let mut names = NAMES.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some(&known) = names.get(name.as_str()) {
+        return known;
+    }
+    let leaked: &'static str = Box::leak(name.into_boxed_str());
+    names.insert(leaked);
+    leaked
+}
+
 impl Metric {
     /// The name files, flags and JSON use.
     pub fn name(self) -> &'static str {
-        self.row().name
+        match self {
+            Metric::Part(p) => p.name,
+            _ => self.row().name,
+        }
     }
     pub fn unit(self) -> Unit {
         self.row().unit
@@ -160,7 +295,10 @@ impl Metric {
     }
     /// A short column label (resource time in hours: reports show it so).
     pub fn label(self) -> &'static str {
-        self.row().label
+        match self {
+            Metric::Part(p) => p.name,
+            _ => self.row().label,
+        }
     }
     /// What the metric measures, for docs and help.
     pub fn meaning(self) -> &'static str {
@@ -177,14 +315,18 @@ impl Metric {
     }
 
     pub fn from_name(name: &str) -> Option<Metric> {
-        Metric::ALL.iter().copied().find(|m| m.name() == name)
+        Metric::lookup(name).ok()
     }
 
     /// Looks a metric up, or explains the miss with a suggestion.
     pub fn lookup(name: &str) -> Result<Metric, UnknownMetric> {
-        Metric::from_name(name).ok_or_else(|| UnknownMetric {
+        if let Some(part) = Part::parse(name) {
+            return part.map(Metric::Part);
+        }
+        Metric::ALL.iter().copied().find(|m| m.name() == name).ok_or_else(|| UnknownMetric {
             name: name.to_string(),
             suggestion: crate::suggest::did_you_mean(name, Metric::ALL.iter().map(|m| m.name())),
+            expected: None,
         })
     }
 
@@ -217,10 +359,17 @@ pub fn unit_of(name: &str) -> Unit {
 
 /// A name that is no metric.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("unknown metric `{name}`{}", suggestion.map_or(String::new(), |s| format!("; did you mean `{s}`?")))]
+#[error(
+    "unknown metric `{name}`{}{}",
+    suggestion.map_or(String::new(), |s| format!("; did you mean `{s}`?")),
+    expected.as_ref().map_or(String::new(), |e| format!("; expected {e}"))
+)]
 pub struct UnknownMetric {
     pub name: String,
     pub suggestion: Option<&'static str>,
+    /// The form the name should have, when it is a malformed per-swarm or
+    /// per-tier name.
+    pub expected: Option<String>,
 }
 
 impl fmt::Display for Metric {
@@ -322,6 +471,36 @@ mod tests {
         assert_eq!(Metric::lookup("banana").expect_err("no").to_string(), "unknown metric `banana`");
         assert!(serde_json::from_str::<Metric>("\"banana\"").is_err());
         assert_eq!(unit_of("cost"), Unit::Number);
+    }
+
+    #[test]
+    fn per_swarm_and_per_tier_names_read_back_as_themselves() {
+        let m = Metric::lookup("swarm.paid.success_rate").expect("well formed");
+        let Metric::Part(p) = m else { panic!("a part") };
+        assert_eq!((p.group, p.of, p.what), (Group::Swarm, "paid", PartValue::SuccessRate));
+        assert_eq!((m.name(), m.unit(), m.better()), ("swarm.paid.success_rate", Unit::Ratio, Better::Higher));
+        assert_eq!(Metric::lookup("swarm.paid.success_rate"), Ok(m), "one name, one value");
+        let t = Metric::lookup("tier.free.tier.rate_429").expect("a dotted tier name");
+        assert!(matches!(t, Metric::Part(Part { of: "free.tier", what: PartValue::Rate429, .. })));
+        assert_eq!((t.better(), t.pool_wide()), (Better::Lower, false));
+        assert_eq!(serde_json::to_string(&t).expect("json"), "\"tier.free.tier.rate_429\"");
+    }
+
+    #[test]
+    fn malformed_per_swarm_and_per_tier_names_say_the_form() {
+        let e = Metric::lookup("swarm.paid.sucess_rate").expect_err("typo");
+        assert_eq!(
+            e.to_string(),
+            "unknown metric `swarm.paid.sucess_rate`; did you mean `success_rate`?; \
+             expected swarm.<name>.{success_rate, failure_rate, rate_503}"
+        );
+        let e = Metric::lookup("swarm.paid.rate_429").expect_err("not per swarm");
+        assert!(e.to_string().ends_with("expected swarm.<name>.{success_rate, failure_rate, rate_503}"), "{e}");
+        let e = Metric::lookup("tier.rate_503").expect_err("no name");
+        assert!(
+            e.to_string().ends_with("expected tier.<name>.{success_rate, failure_rate, rate_503, rate_429}"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use crate::arena::Key;
 use crate::metrics::summary::EngineStats;
-use crate::model::backend::{self, Backend, BackendCx, BackendTimer};
+use crate::model::backend::{self, Backend, BackendCx, BackendTimer, JobAsk};
 use crate::model::chaos;
 use crate::model::client::{self, AttemptRef, ClientConfig, ClientCx, ClientTimer, Clients, JobSpec, Response};
 use crate::model::context::{Env, Trace};
@@ -227,7 +227,13 @@ impl<T: Trace> ProxyCx for Sim<'_, T> {
     }
     #[inline(always)]
     fn submit(&mut self, fetch: u64, pool: usize, inst: Key, job: JobSpec) {
-        backend::submit(self, pool, inst, job.class as usize, job.work, fetch);
+        backend::submit(
+            self,
+            pool,
+            inst,
+            JobAsk { class: job.class as usize, work: job.work, tier: job.tier, patience: job.patience },
+            fetch,
+        );
     }
     #[inline(always)]
     fn abandon(&mut self, pool: usize, job: u64) {

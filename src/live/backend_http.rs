@@ -36,6 +36,7 @@ pub struct Instance {
     pub world: Tx,
     pub tokens: Arc<AtomicU64>,
     pub classes: Arc<[String]>,
+    pub tiers: Arc<[String]>,
     pub clock: Clock,
 }
 
@@ -54,11 +55,21 @@ impl Instance {
             return Ok(text(StatusCode::NOT_FOUND, "no such class\n"));
         };
         let work = wire::micros(req.headers(), wire::WORK).map(|us| SimDuration::from_nanos(us.saturating_mul(1000)));
+        let tier = wire::tier(req.headers(), &self.tiers);
+        let patience = wire::duration(req.headers(), wire::PATIENCE);
         let token = self.tokens.fetch_add(1, Ordering::Relaxed);
         let (frames, mut rx) = mpsc::unbounded_channel();
         let gone = Gone { token, world: self.world.clone(), armed: true };
-        let _ =
-            self.world.send(Msg::Job { pool: self.pool, slot: self.slot, class: class as u16, work, token, frames });
+        let _ = self.world.send(Msg::Job {
+            pool: self.pool,
+            slot: self.slot,
+            class: class as u16,
+            work,
+            tier,
+            patience,
+            token,
+            frames,
+        });
         match rx.recv().await {
             // The model has no answer and no job: nothing listens here.
             None => Err(io::Error::other("instance not serving")),

@@ -30,6 +30,7 @@ pub struct Target {
     pub base: Arc<str>,
     pub class: Arc<str>,
     pub swarm: Arc<str>,
+    pub tier: Arc<str>,
 }
 
 /// Sends one attempt meant to go out at `intended` (simulated time), and
@@ -68,10 +69,15 @@ async fn exchange(
     job: JobSpec,
     lag: std::time::Duration,
 ) -> (Response, WireAttempt) {
-    let Target { base, class, swarm } = to;
-    let req = Request::post(format!("{base}/{class}"))
+    let Target { base, class, swarm, tier } = to;
+    let mut req = Request::post(format!("{base}/{class}"));
+    if let Some(p) = job.patience {
+        req = req.header(wire::PATIENCE, p.as_micros());
+    }
+    let req = req
         .header(wire::WORK, job.work.as_micros())
         .header(wire::SWARM, &*swarm)
+        .header(wire::TIER, &*tier)
         .header(wire::MEASURED, if job.measured { "1" } else { "0" })
         .body(Empty::<Bytes>::new())
         .expect("a valid request");

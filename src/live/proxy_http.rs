@@ -35,6 +35,7 @@ pub struct Front {
     pub world: Tx,
     pub classes: Arc<[String]>,
     pub swarms: Arc<[String]>,
+    pub tiers: Arc<[String]>,
     pub chunks: Arc<[u32]>,
     pub xids: Arc<AtomicU64>,
     pub clock: Clock,
@@ -54,8 +55,10 @@ impl Front {
         let measured = h.get(wire::MEASURED).map(|v| v.as_bytes() == b"1");
         let named = h.get(wire::SWARM).and_then(|v| self.swarms.iter().position(|s| s.as_bytes() == v.as_bytes()));
         let swarm = named.unwrap_or(self.swarms.len()) as u16;
+        let tier = wire::tier(h, &self.tiers);
+        let patience = wire::duration(h, wire::PATIENCE);
         let (reply, answer) = oneshot::channel();
-        let _ = self.world.send(Msg::Attempt { class: class as u16, swarm, work, measured, reply });
+        let _ = self.world.send(Msg::Attempt { class: class as u16, swarm, work, measured, tier, patience, reply });
         // No answer: the proxy refused the session (max_sessions), or is shutting down.
         let a = answer.await.map_err(|_| io::Error::other("session refused"))?;
         if a.outcome == Outcome::ConnectError {
@@ -107,6 +110,9 @@ pub struct FetchJob {
     pub class: Arc<str>,
     pub work: SimDuration,
     pub chunks: u32,
+    /// The tier the request travels with, by name.
+    pub tier: Arc<str>,
+    pub patience: Option<SimDuration>,
 }
 
 /// One backend fetch: sends the job and reports the backend's answers as
@@ -116,8 +122,13 @@ pub async fn fetch(client: HttpClient, world: Tx, clock: Clock, job: FetchJob) {
     let event = |event| {
         let _ = world.send(Msg::Fetch { fetch: job.fetch, generation: job.generation, event });
     };
-    let req = Request::post(format!("http://{}/{}", job.addr, job.class))
+    let mut req = Request::post(format!("http://{}/{}", job.addr, job.class));
+    if let Some(p) = job.patience {
+        req = req.header(wire::PATIENCE, p.as_micros());
+    }
+    let req = req
         .header(wire::WORK, job.work.as_micros())
+        .header(wire::TIER, &*job.tier)
         .body(Empty::<Bytes>::new())
         .expect("a valid request");
     let resp = match client.request(req).await {

@@ -21,6 +21,14 @@ pub const WORK: &str = "x-stampede-work-us";
 /// The swarm a request comes from, by name (per-swarm rate limits key on it;
 /// a request without it is limited by none).
 pub const SWARM: &str = "x-stampede-swarm";
+/// The priority tier a request travels with, by name (the backend's tier
+/// rules key on it; a request without it, or with a name the scenario does not
+/// know, is of the lowest tier).
+pub const TIER: &str = "x-stampede-tier";
+/// The client's patience in simulated microseconds: how long it waits for
+/// its job to leave the backend's queue (absent: forever). A job still queued
+/// then is answered 408.
+pub const PATIENCE: &str = "x-stampede-patience-us";
 /// "1" when the request was offered after the warmup (it counts in the statistics).
 pub const MEASURED: &str = "x-stampede-measured";
 /// On a 503: its cause, as named in the metrics (`first_byte_timeout`, ...).
@@ -45,6 +53,8 @@ pub fn status(outcome: Outcome) -> StatusCode {
     match outcome {
         Outcome::Ok => StatusCode::OK,
         Outcome::Status429 => StatusCode::TOO_MANY_REQUESTS,
+        // The backend's answer to a job whose client ran out of patience.
+        Outcome::ClientTimeout => StatusCode::REQUEST_TIMEOUT,
         _ => StatusCode::SERVICE_UNAVAILABLE,
     }
 }
@@ -86,6 +96,7 @@ pub fn outcome(status: StatusCode, h: &HeaderMap) -> Outcome {
     match status.as_u16() {
         200..=299 => Outcome::Ok,
         429 => Outcome::Status429,
+        408 => Outcome::ClientTimeout,
         _ => {
             let named = h.get(CAUSE).and_then(|v| v.to_str().ok()).and_then(Cause::from_name);
             Outcome::Status503(named.unwrap_or(Cause::Unknown))
@@ -114,6 +125,22 @@ pub fn real_retry_after(value: &str, now: std::time::SystemTime) -> Option<std::
     Some(at.duration_since(now).unwrap_or_default())
 }
 
+/// The rank (0 the highest) of the tier a request names, among `tiers`.
+pub fn tier(h: &HeaderMap, tiers: &[String]) -> Option<u8> {
+    let v = h.get(TIER)?;
+    tiers.iter().position(|t| t.as_bytes() == v.as_bytes()).map(|r| r as u8)
+}
+
+/// The lowest tier's rank: a request that names no tier gets it.
+pub fn lowest_tier(tiers: &[String]) -> u8 {
+    tiers.len().saturating_sub(1) as u8
+}
+
+/// A duration header in simulated microseconds.
+pub fn duration(h: &HeaderMap, name: &str) -> Option<SimDuration> {
+    micros(h, name).map(|us| SimDuration::from_nanos(us.saturating_mul(1000)))
+}
+
 /// A header holding simulated microseconds.
 pub fn micros(h: &HeaderMap, name: &str) -> Option<u64> {
     h.get(name)?.to_str().ok()?.parse().ok()
@@ -131,7 +158,7 @@ mod tests {
     fn every_outcome_survives_the_wire() {
         let clock = Clock::start(10.0);
         for o in Outcome::ALL {
-            if matches!(o, Outcome::ClientTimeout | Outcome::ConnectError | Outcome::LocalReject) {
+            if matches!(o, Outcome::ConnectError | Outcome::LocalReject) {
                 continue; // never sent: the client makes these up itself
             }
             let mut h = HeaderMap::new();
@@ -164,6 +191,18 @@ mod tests {
         assert_eq!(real_retry_after("Sun, 06 Nov 1994 08:49:17 GMT", now), Some(Duration::ZERO), "past: now");
         assert_eq!(real_retry_after("soon", now), None);
         assert_eq!(real_retry_after("-5", SystemTime::now()), None);
+    }
+
+    #[test]
+    fn a_tier_travels_by_name_and_an_unknown_one_is_not_guessed() {
+        let tiers = ["paid".to_string(), "free".to_string()];
+        let mut h = HeaderMap::new();
+        assert_eq!(tier(&h, &tiers), None);
+        h.insert(TIER, HeaderValue::from_static("free"));
+        assert_eq!(tier(&h, &tiers), Some(1));
+        h.insert(TIER, HeaderValue::from_static("gold"));
+        assert_eq!(tier(&h, &tiers), None);
+        assert_eq!(lowest_tier(&tiers), 1);
     }
 
     #[test]

@@ -96,6 +96,23 @@ pub struct SwarmSummary {
     pub bulk_jobs: Option<BulkJobs>,
 }
 
+/// The requests of the swarms of one priority tier, together.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct TierSummary {
+    /// Its swarms, by name.
+    pub swarms: Vec<String>,
+    pub requests: Requests,
+    pub attempts: u64,
+    pub status_503: u64,
+    pub status_429: u64,
+    /// 503 attempts / attempts; null without attempts.
+    pub rate_503: Option<f64>,
+    /// 429 attempts / attempts; null without attempts.
+    pub rate_429: Option<f64>,
+    /// Succeeded / offered requests; null without requests.
+    pub success_rate: Option<f64>,
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct SloResult {
     pub metric: String,
@@ -181,6 +198,9 @@ pub struct Summary {
     pub gpu: Gpu,
     pub proxy: ProxyStats,
     pub swarms: BTreeMap<String, SwarmSummary>,
+    /// Per priority tier that has a swarm, when the scenario speaks of tiers.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub tiers: BTreeMap<String, TierSummary>,
     /// Per chaos trigger and traffic surge: did the service recover, and when.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub recovery: Vec<Recovery>,
@@ -288,6 +308,22 @@ impl Group {
         }
     }
 
+    fn tier(&self, swarms: Vec<String>) -> TierSummary {
+        let c = &self.counts;
+        let attempts = c.attempts_total();
+        let (status_503, status_429) = (c.status_503(), c.count(Outcome::Status429));
+        TierSummary {
+            swarms,
+            requests: self.requests(),
+            attempts,
+            status_503,
+            status_429,
+            rate_503: ratio(status_503, attempts),
+            rate_429: ratio(status_429, attempts),
+            success_rate: ratio(c.succeeded, c.offered),
+        }
+    }
+
     fn swarm(&self, strategy: &str, has_bulk: bool, measured_seconds: f64) -> SwarmSummary {
         let c = &self.counts;
         let attempts = c.attempts_total();
@@ -381,6 +417,8 @@ impl Summary {
         let measured = self.duration_s - self.warmup_s;
         let mut total = Group::default();
         self.swarms.clear();
+        self.tiers.clear();
+        let mut tiers: BTreeMap<u8, (Vec<String>, Group)> = BTreeMap::new();
         for &i in swarms {
             let (unfinished, bulk_unfinished) = left(i);
             let mut one = Group::default();
@@ -389,6 +427,14 @@ impl Summary {
             let strategy = &sc.strategies[cfg.strategy].name;
             self.swarms.insert(cfg.name.clone(), one.swarm(strategy, cfg.bulk.is_some(), measured));
             total.add(rec, i, unfinished, bulk_unfinished);
+            if sc.tiered {
+                let (names, group) = tiers.entry(cfg.tier).or_default();
+                names.push(cfg.name.clone());
+                group.add(rec, i, unfinished, bulk_unfinished);
+            }
+        }
+        for (rank, (swarms, group)) in tiers {
+            self.tiers.insert(sc.tiers[usize::from(rank)].clone(), group.tier(swarms));
         }
         let whole = total.swarm("", true, measured);
         self.requests = whole.requests;
@@ -456,6 +502,33 @@ impl Summary {
             ),
             PostSuccessRate => self.worst(|r| r.post_success_rate, f64::min),
             PostAmplification => self.worst(|r| r.post_amplification, f64::max),
+            Part(p) => self.part(p),
+        }
+    }
+
+    /// A swarm's or a tier's metric; None when the summary does not cover
+    /// it (a swarm outside a scoped summary, a tier without a swarm).
+    fn part(&self, p: crate::criteria::metric::Part) -> Option<f64> {
+        use crate::criteria::metric::{Group, PartValue};
+        match p.group {
+            Group::Swarm => {
+                let s = self.swarms.get(p.of)?;
+                match p.what {
+                    PartValue::SuccessRate => s.success_rate,
+                    PartValue::FailureRate => ratio(s.requests.failed, s.requests.offered),
+                    PartValue::Rate503 => s.rate_503,
+                    PartValue::Rate429 => None,
+                }
+            }
+            Group::Tier => {
+                let t = self.tiers.get(p.of)?;
+                match p.what {
+                    PartValue::SuccessRate => t.success_rate,
+                    PartValue::FailureRate => ratio(t.requests.failed, t.requests.offered),
+                    PartValue::Rate503 => t.rate_503,
+                    PartValue::Rate429 => t.rate_429,
+                }
+            }
         }
     }
 

@@ -50,6 +50,11 @@ pub enum BackendTimer {
     Kill {
         event: u32,
     },
+    /// A queued job's client runs out of patience.
+    Patience {
+        pool: u16,
+        job: Key,
+    },
 }
 
 /// The world as the backend sees it.
@@ -148,6 +153,7 @@ pub fn on_timer<'a, C: BackendCx<'a>>(cx: &mut C, timer: BackendTimer) {
         BackendTimer::Autoscale { pool } => on_autoscale(cx, pool as usize),
         BackendTimer::PoolCondition { pool } => on_pool_condition(cx, pool as usize),
         BackendTimer::Kill { event } => on_kill(cx, event as usize),
+        BackendTimer::Patience { pool, job } => on_patience(cx, pool as usize, job),
     }
 }
 
@@ -160,24 +166,37 @@ pub fn chaos_timer(subject: Subject) -> Option<BackendTimer> {
     }
 }
 
-/// A request for a job of `class` with `work` nominal GPU time reaches
-/// instance `inst`; the submitting fetch (`token`) hears what happened.
-pub fn submit<'a, C: BackendCx<'a>>(cx: &mut C, pool: usize, inst: Key, class: usize, work: SimDuration, token: u64) {
+/// What a request asks the backend for.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct JobAsk {
+    pub class: usize,
+    /// Nominal GPU time.
+    pub work: SimDuration,
+    /// The priority tier's rank the request travels with (0 the highest).
+    pub tier: u8,
+    /// How long its client waits for the job to leave the queue (None: forever).
+    pub patience: Option<SimDuration>,
+}
+
+/// A request for a job reaches instance `inst`; the submitting fetch
+/// (`token`) hears what happened.
+pub fn submit<'a, C: BackendCx<'a>>(cx: &mut C, pool: usize, inst: Key, ask: JobAsk, token: u64) {
     let now = cx.now();
     let b = cx.backend();
-    let chunks = b.chunks[class];
+    let chunks = b.chunks[ask.class];
     let p = &mut b.pools[pool];
     // The backend's own errors carry its own Retry-After.
     let retry_after = p.cfg.retry_after;
     let queue_full = queue_full_outcome(p.cfg.queue_full_status);
-    match p.submit(now, inst, work, chunks, token) {
+    match p.submit_tier(now, inst, ask.work, chunks, token, ask.tier) {
         // The host is gone: nothing answers, the connect times out.
         Admit::Rejected(Reject::Dead) => {}
         Admit::Rejected(Reject::Maintenance) => {
             let outcome = Outcome::Status503(Cause::Maintenance);
             cx.deliver(token, BackendEvent::Refused { outcome, retry_after });
         }
-        Admit::Rejected(Reject::QueueFull) => {
+        // A shed tier is refused as a full queue is: the backend's own 503 or 429.
+        Admit::Rejected(Reject::QueueFull | Reject::Shed) => {
             cx.deliver(token, BackendEvent::Refused { outcome: queue_full, retry_after });
         }
         Admit::Started { job, wake } => {
@@ -187,7 +206,12 @@ pub fn submit<'a, C: BackendCx<'a>>(cx: &mut C, pool: usize, inst: Key, class: u
             }
             cx.deliver(token, BackendEvent::Accepted { job: job.to_bits() });
         }
-        Admit::Queued { job } => cx.deliver(token, BackendEvent::Accepted { job: job.to_bits() }),
+        Admit::Queued { job } => {
+            if let Some(p) = ask.patience {
+                cx.wake(now + p, BackendTimer::Patience { pool: pool as u16, job });
+            }
+            cx.deliver(token, BackendEvent::Accepted { job: job.to_bits() })
+        }
     }
     schedule_pending(cx, pool);
 }
@@ -348,6 +372,15 @@ fn on_kill<'a, C: BackendCx<'a>>(cx: &mut C, event: usize) {
     }
 }
 
+/// A queued job's client gave up waiting: the job leaves the queue and the
+/// fetch hears a client timeout (in live mode a 408), which it passes on.
+fn on_patience<'a, C: BackendCx<'a>>(cx: &mut C, pool: usize, job: Key) {
+    let now = cx.now();
+    let Some(token) = cx.backend().pools[pool].renege(now, job) else { return };
+    schedule_pending(cx, pool);
+    cx.deliver(token, BackendEvent::Refused { outcome: Outcome::ClientTimeout, retry_after: None });
+}
+
 /// Closes the books at the end of a run: work still running for nobody was wasted.
 pub fn finish<'a, C: BackendCx<'a>>(cx: &mut C) {
     let now = cx.now();
@@ -405,7 +438,12 @@ mod tests {
             load: None,
             discipline: crate::model::gpu::QueueDiscipline::Fifo,
             max_queue_wait: None,
+            priority: None,
         }
+    }
+
+    fn ask(secs: u64, tier: u8) -> JobAsk {
+        JobAsk { class: 0, work: SimDuration::from_secs(secs), tier, patience: None }
     }
 
     fn secs(s: u64) -> SimTime {
@@ -434,7 +472,7 @@ mod tests {
     fn a_job_nobody_waits_for_runs_on_and_its_gpu_time_is_wasted() {
         let mut c = cx(pool(None));
         let inst = c.up[0];
-        submit(&mut c, 0, inst, 0, SimDuration::from_secs(10), 1);
+        submit(&mut c, 0, inst, ask(10, 0), 1);
         let Some(&(1, BackendEvent::Accepted { job })) = c.delivered.first() else { panic!("accepted") };
         c.base.at_secs(4);
         abandon(&mut c, 0, Key::from_bits(job));
@@ -449,7 +487,7 @@ mod tests {
         let mut c = cx(pool(Some(1)));
         let inst = c.up[0];
         for token in 1..=3 {
-            submit(&mut c, 0, inst, 0, SimDuration::from_secs(10), token);
+            submit(&mut c, 0, inst, ask(10, 0), token);
         }
         let refused = BackendEvent::Refused {
             outcome: Outcome::Status503(Cause::BackendQueueFull),
@@ -459,5 +497,24 @@ mod tests {
         fire_next_milestone(&mut c);
         assert_eq!(c.delivered[3], (1, BackendEvent::Complete { started_at: secs(0) }));
         assert_eq!(c.base.seen.started, [(0, SimDuration::ZERO), (0, SimDuration::from_secs(10))]);
+    }
+
+    #[test]
+    fn a_client_out_of_patience_is_answered_a_client_timeout_only_while_its_job_waits() {
+        let mut c = cx(pool(None));
+        let inst = c.up[0];
+        let patient = |secs| JobAsk { patience: Some(SimDuration::from_secs(secs)), ..ask(10, 0) };
+        submit(&mut c, 0, inst, patient(1), 1); // starts at once: no patience timer
+        submit(&mut c, 0, inst, patient(3), 2); // queued: gives up at t = 3
+        let timers: Vec<_> = c.timers.iter().filter(|(_, t)| matches!(t, BackendTimer::Patience { .. })).collect();
+        assert_eq!(timers.len(), 1);
+        assert_eq!(timers[0].0, secs(3));
+        let (at, t) = c
+            .timers
+            .remove(c.timers.iter().position(|(_, t)| matches!(t, BackendTimer::Patience { .. })).expect("one"));
+        c.base.now = at;
+        on_timer(&mut c, t);
+        let gave_up = BackendEvent::Refused { outcome: Outcome::ClientTimeout, retry_after: None };
+        assert_eq!(c.delivered.last(), Some(&(2, gave_up)));
     }
 }

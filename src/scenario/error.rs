@@ -59,15 +59,15 @@ impl fmt::Display for ScenarioErrors {
 
 impl std::error::Error for ScenarioErrors {}
 
-/// A strategy or swarm name that the scenario does not define.
+/// A strategy, swarm or tier name that the scenario does not define.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error(
     "unknown {what} `{name}`; the scenario defines: {}{}",
-    defined.join(", "),
+    if defined.is_empty() { "none (give a swarm a `tier` to have tiers)".to_string() } else { defined.join(", ") },
     suggestion.as_ref().map_or(String::new(), |s| format!(" (did you mean `{s}`?)"))
 )]
 pub struct UnknownName {
-    /// "strategy" or "swarm".
+    /// "strategy", "swarm" or "tier".
     pub what: &'static str,
     pub name: String,
     pub defined: Vec<String>,

@@ -67,6 +67,10 @@ pub const WHY_MAX_CHUNKS: &str = "each chunk is one event of the simulation; 10,
 pub const MAX_GAMMA_CV: f64 = 10.0;
 pub const WHY_MAX_GAMMA_CV: &str = "the gamma's shape is 1/cv²: beyond cv 10 it is below 0.01 and more than half of \
      the draws are under 1e-30 of the mean, i.e. zero nanoseconds";
+/// Priority tiers in `scenario.tiers`: a job's tier is one byte.
+pub const MAX_TIERS: usize = 16;
+pub const WHY_MAX_TIERS: &str =
+    "each tier is a queue of its own on every instance; Google SRE gets by with four criticalities";
 /// Longest `scenario.name`: it names a directory.
 pub const MAX_NAME_LEN: usize = 100;
 

@@ -26,6 +26,8 @@ pub use overrides::{Override, OverrideSyntax};
 
 use std::path::Path;
 
+use crate::criteria::Metric;
+use crate::criteria::metric::Group;
 use crate::criteria::objective::Criterion;
 use crate::criteria::slo::Threshold;
 use crate::model::chaos::ChaosEvent;
@@ -53,6 +55,14 @@ pub struct Scenario {
     pub chaos: Vec<ChaosEvent>,
     pub slo: Vec<Threshold>,
     pub compare: CompareSpec,
+    /// The priority tiers' names, highest first (Google SRE's four
+    /// criticalities unless `scenario.tiers` lists others). A swarm's `tier`
+    /// is a rank into this list.
+    pub tiers: Vec<String>,
+    /// The file speaks of tiers (`scenario.tiers`, a swarm's `tier`, a
+    /// pool's tier keys): only then are per-tier numbers reported, so older
+    /// summaries stay as they were.
+    pub tiered: bool,
     /// `pool.<name>.price_per_hour` per pool (same order as `pools`); reports
     /// use it to show cost in money, the simulation never does.
     pub prices: Vec<Option<f64>>,
@@ -126,6 +136,18 @@ impl Scenario {
     /// The index of a swarm, or a message listing the defined ones.
     pub fn find_swarm(&self, name: &str) -> Result<usize, UnknownName> {
         find_named("swarm", name, self.swarms.iter().map(|s| s.name.as_str()))
+    }
+
+    /// Checks that a per-swarm or per-tier metric names a swarm or tier of
+    /// this scenario (every other metric exists in every scenario).
+    pub fn check_metric(&self, m: Metric) -> Result<(), UnknownName> {
+        let Metric::Part(p) = m else { return Ok(()) };
+        let tiers: &[String] = if self.tiered { &self.tiers } else { &[] };
+        match p.group {
+            Group::Swarm => find_named("swarm", p.of, self.swarms.iter().map(|s| s.name.as_str())),
+            Group::Tier => find_named("tier", p.of, tiers.iter().map(String::as_str)),
+        }
+        .map(|_| ())
     }
 
     /// Makes every swarm use the named strategy (`--strategy`).

@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use super::units::{Dur, Rate, Timeout};
-use super::value::{Names, Val};
+use super::value::{Conditions, Names, Val};
 
 /// An optional leaf value.
 pub type V<T> = Option<Val<T>>;
@@ -37,7 +37,7 @@ pub struct RawScenario {
     #[serde(default)]
     pub chaos: Vec<RawChaos>,
     #[serde(default)]
-    pub slo: BTreeMap<String, Val<String>>,
+    pub slo: Option<Val<Conditions>>,
     #[serde(default)]
     pub compare: Option<RawCompare>,
 }
@@ -51,6 +51,7 @@ pub struct RawMeta {
     pub warmup: V<Dur>,
     pub seed: V<i64>,
     pub window: V<Dur>,
+    pub tiers: V<Vec<String>>,
 }
 
 #[derive(Deserialize, Debug, Clone, Default)]
@@ -98,6 +99,8 @@ pub struct RawPool {
     pub queue_discipline: V<String>,
     pub lifo_after: V<Dur>,
     pub max_queue_wait: V<Dur>,
+    pub tier_priority: V<bool>,
+    pub tier_shed_at: V<BTreeMap<String, i64>>,
 }
 
 #[derive(Deserialize, Debug, Clone, Default)]
@@ -214,6 +217,8 @@ pub struct RawSwarm {
     pub strategy: V<String>,
     pub rate_limit: V<Rate>,
     pub rate_limit_burst: V<i64>,
+    pub tier: V<String>,
+    pub patience: V<Dur>,
 }
 
 #[derive(Deserialize, Debug, Clone, Default)]

@@ -45,6 +45,8 @@ pub enum Ty {
     Points,
     /// A table of class name → share.
     Shares,
+    /// A table of tier name → queue length.
+    TierLimits,
     /// A list of conditions such as "max success_rate".
     Criteria,
     Table(&'static [Key]),
@@ -85,6 +87,11 @@ const META: &[Key] = &[
     k("warmup", Ty::Duration, "requests offered before this are left out of every statistic"),
     k("seed", Ty::Int(0, i64::MAX), "root of every random stream"),
     k("window", Ty::Duration, "width of one time-series row (default 10s)"),
+    k(
+        "tiers",
+        Ty::Names("tier"),
+        "priority tiers, highest first (default critical_plus, critical, sheddable_plus, sheddable)",
+    ),
 ];
 
 const PROBE: &[Key] = &[
@@ -149,6 +156,8 @@ const POOL: &[Key] = &[
         "queued jobs that waited longer are dropped as if the queue were full (default never)",
     ),
     k("lifo_after", Ty::Duration, "adaptive_lifo: LIFO once the oldest queued job waited this long (default 100ms)"),
+    k("tier_priority", Ty::Bool, "a freed slot takes the highest tier's queued job first (default false)"),
+    k("tier_shed_at", Ty::TierLimits, "tier → queue length at which its jobs are refused (default none)"),
 ];
 
 const DIST: &[Key] = &[
@@ -242,6 +251,12 @@ const SWARM: &[Key] = &[
     k("strategy", Ty::Name("strategy"), "the retry strategy (default none)"),
     k("rate_limit", Ty::Rate, "the proxy answers this swarm 429 with Retry-After beyond this rate (default none)"),
     k("rate_limit_burst", Ty::Int(1, 1_000_000), "requests allowed at once after a quiet spell (default 1)"),
+    k("tier", Ty::Name("tier"), "its priority tier (default critical, or the first of scenario.tiers)"),
+    k(
+        "patience",
+        Ty::Duration,
+        "mean of an exponential patience: an attempt still queued at the backend after it is abandoned (default none)",
+    ),
 ];
 
 const CHAOS: &[Key] = &[
@@ -325,6 +340,9 @@ fn value(ty: Ty) -> Value {
         }
         Ty::Shares => {
             json!({ "type": "object", "additionalProperties": { "type": "number", "exclusiveMinimum": 0, "maximum": 1 } })
+        }
+        Ty::TierLimits => {
+            json!({ "type": "object", "additionalProperties": { "type": "integer", "minimum": 0, "maximum": U32 } })
         }
         Ty::Table(keys) => table(keys, ""),
         Ty::Named(keys) => json!({ "type": "object", "additionalProperties": table(keys, "") }),

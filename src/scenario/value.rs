@@ -259,6 +259,50 @@ impl FromAny for BTreeMap<String, f64> {
     }
 }
 
+/// The `[slo]` table: metric name → condition. A dotted metric name written
+/// bare (`swarm.paid.success_rate = ">= 99.9%"`) is a nested table in TOML;
+/// its leaves are read back under their whole dotted name, each keeping its
+/// own error.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct Conditions(pub Vec<(String, Result<String, Problem>)>);
+
+impl Conditions {
+    fn flatten(prefix: &str, a: &Any, out: &mut Vec<(String, Result<String, Problem>)>) {
+        match a {
+            Any::Table(t) if !t.iter().any(|(k, _)| k.starts_with("$__toml_private")) => {
+                for (k, v) in t {
+                    let name = if prefix.is_empty() { k.clone() } else { format!("{prefix}.{k}") };
+                    Conditions::flatten(&name, v, out);
+                }
+            }
+            other => out.push((prefix.to_string(), String::from_any(other))),
+        }
+    }
+}
+
+impl FromAny for Conditions {
+    fn from_any(a: &Any) -> Result<Self, Problem> {
+        let mut out = Vec::new();
+        Conditions::flatten("", a, &mut out);
+        // In name order, as the table always was read: thresholds keep their order.
+        out.sort_by(|x, y| x.0.cmp(&y.0));
+        Ok(Conditions(out))
+    }
+}
+
+/// A table of whole numbers (queue lengths per tier).
+impl FromAny for BTreeMap<String, i64> {
+    fn from_any(a: &Any) -> Result<Self, Problem> {
+        match a {
+            Any::Table(t) => t
+                .iter()
+                .map(|(k, v)| i64::from_any(v).map(|x| (k.clone(), x)).map_err(|e| e.under(format!(".{k}"))))
+                .collect(),
+            other => Err(expected("a table such as { free = 2, sheddable = 1 }", other)),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -82,7 +82,10 @@ impl Sweep {
             .metrics
             .iter()
             .map(|m| Metric::lookup(m).map_err(|source| Error::Metric { flag: "--metrics", source }))
-            .collect::<Result<_, _>>()?;
+            .collect::<Result<Vec<_>, _>>()?;
+        for &m in &metrics {
+            base.check_metric(m).map_err(|source| Error::Unknown { flag: "--metrics", source })?;
+        }
         let grid = Grid::parse(&spec.vary).map_err(|e| Error::Usage(format!("--vary {e}")))?;
         if spec.seeds.is_empty() {
             return Err(Error::Usage("a sweep needs at least one seed".into()));

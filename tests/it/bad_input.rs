@@ -390,3 +390,89 @@ fn a_rate_limit_burst_needs_a_rate_limit_and_a_rate_must_be_positive() {
     );
     expect(at, "strategy = \"backoff\"\nrate_limit = \"0/s\"\n", "swarm.web.rate_limit", 31, &["above 0"]);
 }
+
+#[test]
+fn an_unknown_tier_is_named_with_the_defined_ones() {
+    let at = "strategy = \"backoff\"\n";
+    expect(
+        at,
+        "strategy = \"backoff\"\ntier = \"sheddabel\"\n",
+        "swarm.web.tier",
+        31,
+        &["refers to tier `sheddabel`", "did you mean `sheddable`?", "critical_plus, critical, sheddable_plus"],
+    );
+}
+
+#[test]
+fn tier_keys_of_a_pool_name_their_bad_tier_or_length() {
+    let at = "max_instances = 4\n";
+    expect(
+        at,
+        "max_instances = 4\ntier_shed_at = { sheddable = -1 }\n",
+        "pool.gpu.tier_shed_at.sheddable",
+        13,
+        &["queue length of at least 0"],
+    );
+    expect(
+        at,
+        "max_instances = 4\ntier_shed_at = { free = 2 }\n",
+        "pool.gpu.tier_shed_at.free",
+        13,
+        &["refers to tier `free`"],
+    );
+    expect(
+        "name = \"base\"\n",
+        "name = \"base\"\ntiers = [\"paid\", \"paid\"]\n",
+        "scenario.tiers[1]",
+        3,
+        &["`paid` is listed twice"],
+    );
+}
+
+#[test]
+fn per_swarm_and_per_tier_slos_must_name_a_swarm_or_tier_of_the_file() {
+    let slo = |line: &str| format!("strategy = \"backoff\"\ntier = \"sheddable\"\n\n[slo]\n{line}\n");
+    let at = "strategy = \"backoff\"\n";
+    expect(
+        at,
+        &slo("swarm.wbe.success_rate = \">= 99%\""),
+        "slo.swarm.wbe.success_rate",
+        34,
+        &["refers to swarm `wbe`", "defined: web"],
+    );
+    expect(
+        at,
+        &slo("tier.sheddabel.rate_503 = \"< 1%\""),
+        "slo.tier.sheddabel.rate_503",
+        34,
+        &["did you mean `tier.sheddable.rate_503`?"],
+    );
+    expect(
+        at,
+        &slo("tier.sheddable.rate_249 = \"< 1%\""),
+        "slo.tier.sheddable.rate_249",
+        34,
+        &["did you mean `rate_429`?", "expected tier.<name>.{success_rate, failure_rate, rate_503, rate_429}"],
+    );
+    expect(
+        at,
+        &slo("\"tier.paid.success_rate\" = \">= 99%\""),
+        "slo.tier.paid.success_rate",
+        33, // a quoted dotted key is found by its table's line
+        &["refers to tier `paid`", "defined: critical_plus, critical, sheddable_plus, sheddable"],
+    );
+    let untiered = "strategy = \"backoff\"\n\n[slo]\ntier.critical.rate_503 = \"< 1%\"\n";
+    expect(at, untiered, "slo.tier.critical.rate_503", 33, &["needs priority tiers", "give the swarms a `tier`"]);
+    // Both spellings of a dotted name are one threshold.
+    for line in ["swarm.web.success_rate = \">= 99%\"", "\"swarm.web.success_rate\" = \">= 99%\""] {
+        let sc = Scenario::parse(&BASE.replacen(at, &slo(line), 1), "ok.toml").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(sc.slo[0].to_string(), "swarm.web.success_rate >= 99%");
+    }
+}
+
+#[test]
+fn a_patience_must_be_a_positive_duration() {
+    let at = "strategy = \"backoff\"\n";
+    expect(at, "strategy = \"backoff\"\npatience = \"0s\"\n", "swarm.web.patience", 31, &["greater than zero"]);
+    expect(at, "strategy = \"backoff\"\npatience = 2\n", "swarm.web.patience", 31, &["found the integer 2"]);
+}

@@ -37,4 +37,5 @@ mod slo;
 mod support;
 mod sweep;
 mod theory;
+mod tiers;
 mod undefined;

@@ -41,13 +41,13 @@ fn a_limited_swarm_gets_429s_beyond_its_rate_and_the_other_none() {
     assert_eq!(r.summary.attempts.status_429, free.requests.failed);
 }
 
-/// The shipped paid-vs-free story: with the free swarm rate-limited, the
-/// paying users keep their success rate through the free users' surge;
-/// without an effective limit they lose it. Margins come from the seeds.
+/// The shipped paid-vs-free story without its priority tiers: with the free
+/// swarm rate-limited, the paying users keep their success rate through the
+/// free users' surge; without an effective limit they lose it. Margins come
+/// from the seeds.
 #[test]
 fn a_rate_limit_on_free_users_protects_the_paying_users_through_a_surge() {
-    let text =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/paid-vs-free.toml")).expect("file");
+    let text = crate::tiers::shipped_paid_vs_free(false);
     let unlimited = text.replace("rate_limit = \"3/s\"", "rate_limit = \"1000/s\"");
     let paid = |toml: &str| {
         let sc = crate::support::scenario(toml);

@@ -51,3 +51,36 @@ fn infinite_queue_matches_erlang_c() {
         waited.assert_matches(c_prob, 0.02, &format!("Erlang C P(wait > 0) (c = {c}, a = {a})"));
     }
 }
+
+#[test]
+fn impatient_clients_match_erlang_a() {
+    // M/M/c+M (Erlang-A): each client waits an exponential patience of mean
+    // 1/θ for its job to leave the queue, then abandons (a client timeout);
+    // a job in service is never abandoned. P(abandon) and P(wait > 0) from
+    // the birth-death chain (Garnett, Mandelbaum & Reiman 2002): the guide's
+    // reference point (λ = 9, c = 10, θ = 0.5), and an overloaded pool
+    // (λ = 12) that only abandonment keeps stable. Run lengths give intervals
+    // under 5% (P(abandon)) and 2% (P(wait > 0)).
+    use crate::support::erlang_a;
+    for (c, a, theta, hours) in [(10, 9.0, 0.5, 4.0), (10, 12.0, 1.0, 2.0)] {
+        let patience = format!("patience = \"{}ms\"\n", (1000.0 / theta) as u64);
+        let toml = mmc(c, a, None, hours) + &patience;
+        let runs = replications(&toml, REPS);
+        let (wait, abandon, _) = erlang_a(c, a, theta);
+        let abandoned = over(&runs, |r| {
+            let s = &r.summary;
+            assert_eq!(s.attempts.client_timeout, s.requests.failed, "abandoning is the only failure");
+            s.attempts.client_timeout as f64 / s.requests.offered as f64
+        });
+        abandoned.assert_matches(abandon, 0.05, &format!("Erlang-A P(abandon) (c = {c}, a = {a}, θ = {theta})"));
+        // Every arrival either starts at once, waits and starts, or waits and abandons.
+        let waited = over(&runs, |r| {
+            let q = &r.recorder.queue_wait;
+            let s = &r.summary;
+            let started = q.count() as f64;
+            let abandoned = s.attempts.client_timeout as f64;
+            (started - q.zero_count() as f64 + abandoned) / (started + abandoned)
+        });
+        waited.assert_matches(wait, 0.02, &format!("Erlang-A P(wait > 0) (c = {c}, a = {a}, θ = {theta})"));
+    }
+}

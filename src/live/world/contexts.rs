@@ -34,6 +34,7 @@ impl<'a> ClientCx<'a> for World<'a> {
             base: io.targets[job.swarm as usize].clone(),
             class: io.class_paths[job.class as usize].clone(),
             swarm: io.swarms[job.swarm as usize].clone(),
+            tier: io.tier_tags[usize::from(job.tier)].clone(),
         };
         self.sent += 1;
         // The model stops listening at its timeout; the socket is closed a
@@ -68,6 +69,8 @@ impl ProxyCx for World<'_> {
             class: io.class_paths[job.class as usize].clone(),
             work: job.work,
             chunks: io.chunks[job.class as usize],
+            tier: io.tier_tags[usize::from(job.tier)].clone(),
+            patience: job.patience,
         };
         let task = tokio::spawn(proxy_http::fetch(io.client.clone(), io.tx.clone(), io.clock, job_io));
         self.fetches.insert(fetch, (self.generation, task.abort_handle()));

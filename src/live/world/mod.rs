@@ -25,12 +25,13 @@ use super::clock::Clock;
 use super::http::{self, HttpClient, Limits};
 use super::metrics::Tally;
 use super::proxy_http::{self, FetchJob, Front};
+use super::wire;
 use crate::arena::Key;
 use crate::engine::books::{Ended, Observers};
 use crate::engine::{EventQueue, HighWater, NoTrace, Run};
 use crate::metrics::summary::EngineStats;
 use crate::metrics::wire::{WireAttempt, WireRecorder};
-use crate::model::backend::{self, Backend, BackendCx, BackendTimer};
+use crate::model::backend::{self, Backend, BackendCx, BackendTimer, JobAsk};
 use crate::model::chaos;
 use crate::model::client::{self, AttemptRef, ClientConfig, ClientCx, ClientTimer, Clients, JobSpec, Response, Shard};
 use crate::model::context::Env;
@@ -50,6 +51,9 @@ pub(crate) enum Msg {
         swarm: u16,
         work: Option<SimDuration>,
         measured: Option<bool>,
+        /// The tier's rank the request names (None: it names none we know).
+        tier: Option<u8>,
+        patience: Option<SimDuration>,
         reply: oneshot::Sender<Response>,
     },
     /// A backend fetch heard something (`generation` tells a retried fetch's
@@ -71,6 +75,8 @@ pub(crate) enum Msg {
         slot: u32,
         class: u16,
         work: Option<SimDuration>,
+        tier: Option<u8>,
+        patience: Option<SimDuration>,
         token: u64,
         frames: mpsc::UnboundedSender<BackendEvent>,
     },
@@ -153,6 +159,9 @@ struct Io {
     classes: Arc<[String]>,
     class_paths: Vec<Arc<str>>,
     swarms: Vec<Arc<str>>,
+    /// Tier names by rank, highest first (to read a header, and to write one).
+    tiers: Arc<[String]>,
+    tier_tags: Vec<Arc<str>>,
     chunks: Arc<[u32]>,
     tokens: Arc<AtomicU64>,
     limits: Limits,
@@ -238,6 +247,7 @@ impl<'a> World<'a> {
         let classes: Arc<[String]> = sc.classes.iter().map(|c| c.name.clone()).collect();
         let chunks: Arc<[u32]> = sc.classes.iter().map(|c| c.chunks).collect();
         let swarm_names: Arc<[String]> = sc.swarms.iter().map(|s| s.name.clone()).collect();
+        let tiers: Arc<[String]> = sc.tiers.iter().cloned().collect();
         let limits = match &mode {
             Mode::Stack => Limits::default(),
             Mode::Backend { limits, .. } | Mode::Proxy { limits, .. } => *limits,
@@ -257,6 +267,7 @@ impl<'a> World<'a> {
                     world: tx.clone(),
                     classes: classes.clone(),
                     swarms: swarm_names.clone(),
+                    tiers: tiers.clone(),
                     chunks: chunks.clone(),
                     xids,
                     clock,
@@ -278,6 +289,8 @@ impl<'a> World<'a> {
             targets,
             class_paths: classes.iter().map(|c| Arc::from(c.as_str())).collect(),
             swarms: swarm_names.iter().map(|s| Arc::from(s.as_str())).collect(),
+            tier_tags: tiers.iter().map(|t| Arc::from(t.as_str())).collect(),
+            tiers,
             classes,
             chunks,
             tokens: Arc::new(AtomicU64::new(0)),
@@ -435,14 +448,15 @@ impl<'a> World<'a> {
 
     fn handle(&mut self, m: Msg) {
         match m {
-            Msg::Attempt { class, swarm, work, measured, reply } => {
+            Msg::Attempt { class, swarm, work, measured, tier, patience, reply } => {
                 let id = self.next_attempt;
                 self.next_attempt += 1;
                 let work = work.unwrap_or_else(|| self.sc.classes[class as usize].service.sample(&mut self.foreign));
                 let measured = measured.unwrap_or_else(|| self.obs.rec.is_measured(self.now));
                 self.attempts.insert(id, reply);
                 let from = AttemptRef { req: Key::from_bits(id), attempt: 1 };
-                proxy::on_request(self, from, JobSpec { class, swarm, work, measured });
+                let tier = tier.unwrap_or_else(|| wire::lowest_tier(&self.io.tiers));
+                proxy::on_request(self, from, JobSpec { class, swarm, work, measured, tier, patience });
             }
             Msg::Fetch { fetch, generation, event } => {
                 if self.fetches.get(&fetch).is_some_and(|&(g, _)| g == generation) {
@@ -452,13 +466,14 @@ impl<'a> World<'a> {
             Msg::Probe { pool, inst, seq, good } => {
                 proxy::on_probe_answer(self, pool as usize, Key::from_bits(inst), seq, good)
             }
-            Msg::Job { pool, slot, class, work, token, frames } => {
+            Msg::Job { pool, slot, class, work, tier, patience, token, frames } => {
                 let pool = pool as usize;
                 let Some(inst) = self.slots[pool][slot as usize].inst else { return };
                 let work = work.unwrap_or_else(|| self.sc.classes[class as usize].service.sample(&mut self.foreign));
                 self.tallies[pool].requests += 1;
                 self.jobs.insert(token, Exchange { pool, job: None, frames });
-                backend::submit(self, pool, inst, class as usize, work, token);
+                let tier = tier.unwrap_or_else(|| wire::lowest_tier(&self.io.tiers));
+                backend::submit(self, pool, inst, JobAsk { class: class as usize, work, tier, patience }, token);
                 // No answer and no job: a dead host; hang up.
                 if self.jobs.get(&token).is_some_and(|x| x.job.is_none()) {
                     self.jobs.remove(&token);
@@ -514,6 +529,7 @@ impl<'a> World<'a> {
             world: self.io.tx.clone(),
             tokens: self.io.tokens.clone(),
             classes: self.io.classes.clone(),
+            tiers: self.io.tiers.clone(),
             clock: self.io.clock,
         };
         tokio::spawn(http::serve(listener, self.io.limits, move |req| me.clone().handle(req)));

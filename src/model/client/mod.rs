@@ -84,6 +84,11 @@ pub struct SwarmSpec {
     /// Windows in which the arrival profile surges, with their shape
     /// ("spike", "ramp"), for charts.
     pub surges: Vec<(SimTime, SimTime, &'static str)>,
+    /// Its priority tier's rank (0 the highest; see `Scenario::tiers`).
+    pub tier: u8,
+    /// Random patience (Erlang-A): how long each attempt will wait in a
+    /// backend queue before its client gives up (None: forever).
+    pub patience: Option<DurationDist>,
 }
 
 /// What the clients are configured with (borrowed from the scenario).
@@ -113,6 +118,11 @@ pub struct JobSpec {
     pub work: SimDuration,
     /// Offered after the warmup: its fetch counts in the statistics.
     pub measured: bool,
+    /// The priority tier's rank it travels with, to the backend (0 the highest).
+    pub tier: u8,
+    /// How long the client will wait for the job to leave the backend's
+    /// queue (its patience, drawn per attempt); None: forever.
+    pub patience: Option<SimDuration>,
 }
 
 /// The answer to one attempt.
@@ -206,6 +216,8 @@ struct User {
 struct SwarmState {
     /// The root of this swarm's request streams.
     requests: StreamBase,
+    /// The root of its patience streams, when it has patience.
+    patience: Option<StreamBase>,
     open: Option<OpenArrivals>,
     rng: SimRng,
     arrivals: u64,
@@ -241,6 +253,7 @@ impl<'a> Clients<'a> {
                 };
                 SwarmState {
                     requests: StreamBase::requests(seed, spec.id),
+                    patience: spec.patience.as_ref().map(|_| StreamBase::patience(seed, spec.id)),
                     open,
                     rng: stream(seed, Stream::Arrivals { swarm: spec.id }),
                     arrivals: 0,

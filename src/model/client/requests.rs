@@ -6,11 +6,11 @@ use crate::model::context::{Observe, RequestId};
 use crate::model::outcome::Outcome;
 use crate::model::retry::{Decision, RetryState};
 use crate::model::workload::{BulkProgress, BulkStep};
-use crate::rng::{SimRng, Stream, stream};
+use crate::rng::{SimRng, Stream, StreamBase, stream};
 use crate::time::{SimDuration, SimTime};
 
 use super::users::user_cycle_done;
-use super::{AttemptRef, Bulk, ClientCx, ClientTimer, JobSpec, Origin, Request, Response};
+use super::{AttemptRef, Bulk, ClientCx, ClientTimer, JobSpec, Origin, Request, Response, SwarmSpec};
 
 /// An open-loop swarm's arrival: offer its work and draw the next arrival.
 pub fn on_arrival<'a, C: ClientCx<'a>>(cx: &mut C, swarm: usize) {
@@ -91,6 +91,17 @@ fn start_request<'a, C: ClientCx<'a>>(
     send_attempt(cx, req);
 }
 
+/// Attempt `attempt`'s patience: the attempt-th draw of the request's own
+/// patience stream, so every attempt's value is fixed by its ids alone.
+fn patience(spec: &SwarmSpec, base: Option<StreamBase>, id: RequestId, attempt: u32) -> Option<SimDuration> {
+    let (dist, base) = (spec.patience.as_ref()?, base?);
+    let mut rng = base.derive([id.source, id.seq, id.image]);
+    (1..attempt).for_each(|_| {
+        dist.sample(&mut rng);
+    });
+    Some(dist.sample(&mut rng))
+}
+
 /// Sends the next attempt of `req`.
 pub fn send_attempt<'a, C: ClientCx<'a>>(cx: &mut C, req: Key) {
     let now = cx.now();
@@ -108,7 +119,9 @@ pub fn send_attempt<'a, C: ClientCx<'a>>(cx: &mut C, req: Key) {
     }
     r.waiting = true;
     let (id, attempt) = (r.id, r.retry.attempts);
-    let job = JobSpec { class: r.class, swarm: r.swarm, work: r.work, measured: r.measured };
+    let tier = cfg.swarms[swarm].tier;
+    let patience = patience(&cfg.swarms[swarm], c.swarms[swarm].patience, r.id, r.retry.attempts);
+    let job = JobSpec { class: r.class, swarm: r.swarm, work: r.work, measured: r.measured, tier, patience };
     // An overall deadline cuts the attempt short when it comes first.
     let left = c.policies[swarm].deadline().map(|d| d - (now - r.first_sent));
     cx.obs().attempt_sent(id, attempt, now);

@@ -2,11 +2,9 @@
 //! scale-up, scale-down and kill transitions between them, with the gauges
 //! each one moves.
 
-use std::collections::VecDeque;
-
 use rand::RngExt;
 
-use super::{Instance, InstanceState, JobState, Pool, Stopped, shared};
+use super::{Instance, InstanceState, JobState, Pool, Stopped, priority, shared};
 use crate::arena::Key;
 use crate::rng::SimRng;
 use crate::time::{SimDuration, SimTime};
@@ -17,7 +15,7 @@ impl Pool {
         let k = self.instances.insert(Instance {
             state: InstanceState::Provisioning,
             running: 0,
-            queue: VecDeque::new(),
+            queue: priority::TierQueues::new(priority::Priority::queues(self.cfg.priority.as_ref())),
             queued: 0,
             created: now,
             clock: self.cfg.load.as_ref().map(|_| shared::SharedClock::default()),

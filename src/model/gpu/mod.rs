@@ -18,11 +18,11 @@
 
 mod discipline;
 mod lifecycle;
+mod priority;
 mod shared;
 
 pub use discipline::QueueDiscipline;
-
-use std::collections::VecDeque;
+pub use priority::Priority;
 
 use crate::arena::{Arena, Key};
 use crate::model::autoscaler::AutoscalerConfig;
@@ -65,6 +65,8 @@ pub struct PoolConfig {
     /// Queued jobs that waited longer are dropped when a slot frees and
     /// answered as if the queue were full (None = never).
     pub max_queue_wait: Option<SimDuration>,
+    /// Priority tiers: which are shed first, which served first (None: one class of job).
+    pub priority: Option<Priority>,
 }
 
 /// Lifecycle of an instance.
@@ -82,7 +84,7 @@ pub enum InstanceState {
 struct Instance {
     state: InstanceState,
     running: u32,
-    queue: VecDeque<Key>,
+    queue: priority::TierQueues,
     queued: u32,
     created: SimTime,
     /// With a load model: the clock its jobs in service share.
@@ -110,6 +112,8 @@ struct Job {
     queued_at: SimTime,
     /// With a load model: its next milestone on the instance's shared clock.
     target: u64,
+    /// Its priority tier's rank (0 the highest).
+    tier: u8,
 }
 
 impl Job {
@@ -129,6 +133,7 @@ impl Job {
             token: Some(token),
             queued_at: now,
             target: 0,
+            tier: 0,
         }
     }
 }
@@ -160,6 +165,8 @@ pub enum Admit {
 pub enum Reject {
     Maintenance,
     QueueFull,
+    /// The job's tier is shed at the instance's current queue length.
+    Shed,
     /// The instance is dead (or gone): nothing answers the connection.
     Dead,
 }
@@ -292,6 +299,19 @@ impl Pool {
 
     /// Hands a job of `work` nominal time, delivered in `chunks` pieces, to `inst`.
     pub fn submit(&mut self, now: SimTime, inst: Key, work: SimDuration, chunks: u32, token: u64) -> Admit {
+        self.submit_tier(now, inst, work, chunks, token, 0)
+    }
+
+    /// [`Pool::submit`] for a job of priority tier `tier` (rank, 0 the highest).
+    pub fn submit_tier(
+        &mut self,
+        now: SimTime,
+        inst: Key,
+        work: SimDuration,
+        chunks: u32,
+        token: u64,
+        tier: u8,
+    ) -> Admit {
         let Some(i) = self.instances.get(inst).filter(|i| i.state != InstanceState::Dead) else {
             return Admit::Rejected(Reject::Dead);
         };
@@ -302,10 +322,14 @@ impl Pool {
         if !has_slot && self.cfg.queue_limit.is_some_and(|limit| i.queued >= limit) {
             return Admit::Rejected(Reject::QueueFull);
         }
-        if self.cfg.load.is_some() {
-            return self.submit_shared(now, inst, work, chunks, token, has_slot);
+        if !has_slot && self.cfg.priority.as_ref().is_some_and(|p| p.sheds(tier, i.queued)) {
+            return Admit::Rejected(Reject::Shed);
         }
         let mut j = Job::new(inst, JobState::Queued, work, chunks, token, now);
+        j.tier = tier;
+        if self.cfg.load.is_some() {
+            return self.submit_shared(now, j, has_slot);
+        }
         if has_slot {
             // Start in place: one insert, no lookups.
             j.state = JobState::Running;
@@ -321,7 +345,7 @@ impl Pool {
         } else {
             let job = self.jobs.insert(j);
             let i = self.instances.get_mut(inst).expect("checked above");
-            i.queue.push_back(job);
+            i.queue.push(tier, job);
             i.queued += 1;
             self.gauges.queued.add(now, 1);
             Admit::Queued { job }
@@ -431,33 +455,45 @@ impl Pool {
         let i = self.instances.get_mut(inst).expect("live instance");
         // Cancelled jobs leave stale keys behind, and jobs that waited past
         // max_queue_wait are dropped (CoDel-like, at dequeue): both sit at
-        // the front, the oldest end, so the oldest live job's wait is known.
-        while let Some(&k) = i.queue.front() {
-            match self.jobs.get(k) {
-                None => {}
-                Some(j) if self.cfg.max_queue_wait.is_some_and(|max| now - j.queued_at > max) => {
-                    let j = self.jobs.remove(k).expect("checked");
-                    i.queued -= 1;
-                    self.gauges.queued.add(now, -1);
-                    self.dropped.extend(j.token);
+        // the front of their tier's queue, the oldest end, so the oldest live
+        // job's wait is known.
+        let mut next = None;
+        for q in i.queue.each_mut() {
+            while let Some(&k) = q.front() {
+                match self.jobs.get(k) {
+                    None => {}
+                    Some(j) if self.cfg.max_queue_wait.is_some_and(|max| now - j.queued_at > max) => {
+                        let j = self.jobs.remove(k).expect("checked");
+                        i.queued -= 1;
+                        self.gauges.queued.add(now, -1);
+                        self.dropped.extend(j.token);
+                    }
+                    Some(_) => break,
                 }
-                Some(_) => break,
+                q.pop_front();
             }
-            i.queue.pop_front();
-        }
-        let oldest_wait =
-            i.queue.front().and_then(|&k| self.jobs.get(k)).map_or(SimDuration::ZERO, |j| now - j.queued_at);
-        let newest = self.cfg.discipline.serve_newest(oldest_wait);
-        while let Some(next) = if newest { i.queue.pop_back() } else { i.queue.pop_front() } {
-            if self.jobs.contains(next) {
-                i.queued -= 1;
-                self.gauges.queued.add(now, -1);
-                let j = self.jobs.get(next).expect("checked");
-                let (token, queued_for) = (j.token, now - j.queued_at);
-                let wake = self.start(now, next);
-                return (Some(Promoted { token, instance: inst, queued_for, wake }), None);
+            if next.is_some() {
+                continue; // a higher tier's job takes the slot; lower tiers are only cleaned
+            }
+            let oldest_wait =
+                q.front().and_then(|&k| self.jobs.get(k)).map_or(SimDuration::ZERO, |j| now - j.queued_at);
+            let newest = self.cfg.discipline.serve_newest(oldest_wait);
+            while let Some(k) = if newest { q.pop_back() } else { q.pop_front() } {
+                if self.jobs.contains(k) {
+                    next = Some(k);
+                    break;
+                }
             }
         }
+        if let Some(next) = next {
+            i.queued -= 1;
+            self.gauges.queued.add(now, -1);
+            let j = self.jobs.get(next).expect("checked");
+            let (token, queued_for) = (j.token, now - j.queued_at);
+            let wake = self.start(now, next);
+            return (Some(Promoted { token, instance: inst, queued_for, wake }), None);
+        }
+        let i = self.instances.get_mut(inst).expect("live instance");
         let idle = i.running == 0 && i.queued == 0;
         if idle && i.state == InstanceState::Draining {
             self.stop(now, inst);
@@ -496,6 +532,22 @@ impl Pool {
                 Some(Abandoned { stopped: Some(stopped), promoted, instance_stopped })
             }
         }
+    }
+
+    /// The client of a queued job ran out of patience: the job leaves the
+    /// queue and its token is returned, to be answered. A job already in
+    /// service stays (Erlang-A: only waiting customers abandon); None then,
+    /// or when the job is gone.
+    pub fn renege(&mut self, now: SimTime, job: Key) -> Option<u64> {
+        let j = self.jobs.get(job).filter(|j| j.state == JobState::Queued)?;
+        let inst = j.instance;
+        self.sync(now, inst);
+        let j = self.jobs.remove(job).expect("checked");
+        let i = self.instances.get_mut(inst).expect("live instance");
+        i.queued -= 1; // the stale key is skipped when it reaches the front
+        self.gauges.queued.add(now, -1);
+        self.rearm(now, inst);
+        j.token
     }
 
     /// `delta` slots of an instance (ready or draining) start or stop running a job.

@@ -143,18 +143,14 @@ impl Pool {
         out.append(&mut self.pending);
     }
 
-    pub(super) fn submit_shared(
-        &mut self,
-        now: SimTime,
-        inst: Key,
-        work: SimDuration,
-        chunks: u32,
-        token: u64,
-        has_slot: bool,
-    ) -> Admit {
+    /// Admits job `j` (built queued) on its instance's shared clock.
+    pub(super) fn submit_shared(&mut self, now: SimTime, mut j: Job, has_slot: bool) -> Admit {
+        let (inst, tier) = (j.instance, j.tier);
         self.sync(now, inst);
-        let state = if has_slot { JobState::Running } else { JobState::Queued };
-        let job = self.jobs.insert(Job::new(inst, state, work, chunks, token, now));
+        if has_slot {
+            j.state = JobState::Running;
+        }
+        let job = self.jobs.insert(j);
         let i = self.instances.get_mut(inst).expect("checked by submit");
         let admit = if has_slot {
             i.running += 1;
@@ -163,7 +159,7 @@ impl Pool {
             self.enter_clock(inst, job);
             Admit::Started { job, wake: None }
         } else {
-            i.queue.push_back(job);
+            i.queue.push(tier, job);
             i.queued += 1;
             self.gauges.queued.add(now, 1);
             Admit::Queued { job }

@@ -20,6 +20,7 @@ fn cfg(slots: u32, queue_limit: Option<u32>, cancel: bool) -> PoolConfig {
         load: None,
         discipline: QueueDiscipline::Fifo,
         max_queue_wait: None,
+        priority: None,
     }
 }
 fn new_pool(c: PoolConfig) -> (Pool, Vec<Key>) {
@@ -263,4 +264,89 @@ fn jobs_that_waited_past_max_queue_wait_are_dropped_when_a_slot_frees() {
     p.drain_dropped(&mut dropped);
     assert_eq!(dropped, [2]);
     assert_eq!((p.gauges.queued.value(), p.job_count()), (0, 1));
+}
+
+/// Runs the job that holds the only slot to completion and says which queued
+/// job (by token) took the slot next.
+fn next_served(p: &mut Pool, job: Key, w: Wake) -> Option<u64> {
+    p.on_milestone(w.at, job, w.epoch).expect("fresh").promoted.expect("a queued job starts").token
+}
+
+#[test]
+fn higher_tiers_are_served_first_and_fifo_within_a_tier() {
+    let mut c = cfg(1, None, false);
+    c.priority = Some(Priority { tiers: 3, serve_first: true, shed_at: vec![] });
+    let (mut p, inst) = new_pool(c);
+    let Admit::Started { job, wake: Some(w) } = p.submit_tier(t(0), inst[0], d(10), 1, 1, 2) else { panic!() };
+    // Queued in the order 2 (tier 2), 3 (tier 1), 4 (tier 0), 5 (tier 1).
+    for (token, tier) in [(2, 2), (3, 1), (4, 0), (5, 1)] {
+        assert!(matches!(p.submit_tier(t(token), inst[0], d(10), 1, token, tier), Admit::Queued { .. }));
+    }
+    // Each promoted job runs 10 s; follow the chain of promotions.
+    let mut order = vec![next_served(&mut p, job, w).expect("a waiting client")];
+    let mut at = t(20);
+    while p.gauges.queued.value() > 0 {
+        let (k, j) = p.jobs.iter().find(|(_, j)| j.state == JobState::Running).expect("one runs");
+        let w = Wake { job: k, epoch: j.epoch, at };
+        order.push(next_served(&mut p, k, w).expect("a waiting client"));
+        at += d(10);
+    }
+    assert_eq!(order, [4, 3, 5, 2]);
+}
+
+#[test]
+fn without_serve_first_tiers_share_one_queue_in_arrival_order() {
+    let mut c = cfg(1, None, false);
+    c.priority = Some(Priority { tiers: 2, serve_first: false, shed_at: vec![None, None] });
+    let (mut p, inst) = new_pool(c);
+    let Admit::Started { job, wake: Some(w) } = p.submit_tier(t(0), inst[0], d(10), 1, 1, 0) else { panic!() };
+    p.submit_tier(t(1), inst[0], d(10), 1, 2, 1);
+    p.submit_tier(t(2), inst[0], d(10), 1, 3, 0);
+    assert_eq!(next_served(&mut p, job, w), Some(2));
+}
+
+#[test]
+fn a_lower_tier_is_shed_at_its_threshold_while_a_higher_one_still_queues() {
+    let mut c = cfg(1, Some(3), false);
+    c.priority = Some(Priority { tiers: 2, serve_first: true, shed_at: vec![None, Some(1)] });
+    let (mut p, inst) = new_pool(c);
+    let i = inst[0];
+    assert!(matches!(p.submit_tier(t(0), i, d(10), 1, 1, 1), Admit::Started { .. }), "a free slot takes any tier");
+    assert!(matches!(p.submit_tier(t(0), i, d(10), 1, 2, 1), Admit::Queued { .. }), "queue 0 < 1");
+    assert_eq!(p.submit_tier(t(0), i, d(10), 1, 3, 1), Admit::Rejected(Reject::Shed), "queue 1 >= 1");
+    assert!(matches!(p.submit_tier(t(0), i, d(10), 1, 4, 0), Admit::Queued { .. }));
+    assert!(matches!(p.submit_tier(t(0), i, d(10), 1, 5, 0), Admit::Queued { .. }));
+    assert_eq!(p.submit_tier(t(0), i, d(10), 1, 6, 0), Admit::Rejected(Reject::QueueFull), "the limit binds all");
+}
+
+#[test]
+fn max_queue_wait_drops_in_every_tier_and_the_highest_live_tier_is_served() {
+    let mut c = cfg(1, None, false);
+    c.max_queue_wait = Some(d(5));
+    c.priority = Some(Priority { tiers: 2, serve_first: true, shed_at: vec![] });
+    let (mut p, inst) = new_pool(c);
+    let Admit::Started { job, wake: Some(w) } = p.submit_tier(t(0), inst[0], d(10), 1, 1, 0) else { panic!() };
+    p.submit_tier(t(1), inst[0], d(10), 1, 2, 0); // tier 0, waits 9 s by t = 10: dropped
+    p.submit_tier(t(2), inst[0], d(10), 1, 3, 1); // tier 1, waits 8 s: dropped
+    p.submit_tier(t(6), inst[0], d(10), 1, 4, 1); // tier 1, waits 4 s: served
+    assert_eq!(next_served(&mut p, job, w), Some(4));
+    let mut dropped = Vec::new();
+    p.drain_dropped(&mut dropped);
+    assert_eq!(dropped, [2, 3]);
+    assert_eq!(p.gauges.queued.value(), 0);
+}
+
+#[test]
+fn an_impatient_client_leaves_the_queue_but_never_a_job_in_service() {
+    let (mut p, inst) = new_pool(cfg(1, None, false));
+    let Admit::Started { job: running, wake: Some(w) } = p.submit(t(0), inst[0], d(10), 1, 1) else { panic!() };
+    let Admit::Queued { job: first } = p.submit(t(1), inst[0], d(10), 1, 2) else { panic!() };
+    let Admit::Queued { job: second } = p.submit(t(2), inst[0], d(10), 1, 3) else { panic!() };
+    assert_eq!(p.renege(t(3), running), None, "in service: stays");
+    assert_eq!(p.renege(t(4), first), Some(2));
+    assert_eq!(p.renege(t(5), first), None, "gone already");
+    assert_eq!((p.gauges.queued.value(), p.job_count()), (1, 2));
+    // The freed slot skips the abandoned job's stale key.
+    assert_eq!(next_served(&mut p, running, w), Some(3));
+    assert_eq!(p.renege(t(11), second), None, "it started before its client gave up");
 }

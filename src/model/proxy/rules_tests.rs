@@ -80,7 +80,8 @@ fn attempt(n: u32) -> AttemptRef {
     AttemptRef { req: Key::from_bits(u64::from(n)), attempt: 1 }
 }
 
-const JOB: JobSpec = JobSpec { class: 0, swarm: 0, work: SimDuration::from_secs(5), measured: true };
+const JOB: JobSpec =
+    JobSpec { class: 0, swarm: 0, work: SimDuration::from_secs(5), measured: true, tier: 0, patience: None };
 const ACCEPTED: BackendEvent = BackendEvent::Accepted { job: 77 };
 
 /// The last timer of the given kind, with its instant.

@@ -234,6 +234,8 @@ pub fn resolve_pool(cx: &mut Ctx<'_>, name: &str, p: &RawPool) -> PoolConfig {
         max_queue_wait: cx
             .get(&path("max_queue_wait"), &p.max_queue_wait)
             .map(|d| cx.positive(&path("max_queue_wait"), d.0)),
+        // Needs the scenario's tiers: set by `tiers::resolve_priority`.
+        priority: None,
     }
 }
 

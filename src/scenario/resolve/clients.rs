@@ -8,6 +8,7 @@ use super::ctx::Ctx;
 use super::defences::resolve_defences;
 use crate::model::chaos::{ChaosAction, ChaosEvent};
 use crate::model::client::Defences;
+use crate::model::dist::DurationDist;
 use crate::model::outcome::OutcomeSet;
 use crate::model::retry::{Backoff, Jitter, RetryPolicy};
 use crate::model::workload::{BulkSpec, ClosedLoop, OnFailure, RateProfile, Spacing};
@@ -380,7 +381,26 @@ pub fn resolve_swarm(
     }
     let strategy_name = cx.get(&format!("{base}.strategy"), &s.strategy).unwrap_or_else(|| super::BUILTIN_NONE.into());
     let strategy = cx.reference(&format!("{base}.strategy"), "strategy", &strategy_name, strategies).unwrap_or(0);
-    SwarmSpec { name: name.to_string(), id: name_id(name), mix, arrivals, bulk, timeout, strategy, surges }
+    // The tier needs the scenario's tier list: set by `tiers::resolve_swarm_tier`.
+    let patience = cx.get(&format!("{base}.patience"), &s.patience).and_then(|p| {
+        let mean = cx.positive(&format!("{base}.patience"), p.0);
+        if mean.is_zero() {
+            return None;
+        }
+        DurationDist::exponential(mean).map_err(|e| cx.error(&format!("{base}.patience"), e)).ok()
+    });
+    SwarmSpec {
+        name: name.to_string(),
+        id: name_id(name),
+        mix,
+        arrivals,
+        bulk,
+        timeout,
+        strategy,
+        surges,
+        tier: 0,
+        patience,
+    }
 }
 
 /// Where an arrival profile rises: a spike's window, a rising ramp's window.

@@ -12,6 +12,7 @@ mod clients;
 mod ctx;
 mod defences;
 mod shape;
+mod tiers;
 
 use std::collections::BTreeMap;
 
@@ -168,8 +169,12 @@ fn resolve(cx: &mut Ctx<'_>, raw: RawScenario, text: &str, file: &str) -> Scenar
         Some(s) => s as u64,
     };
 
+    let tiers = tiers::resolve_tiers(cx, &m);
     let proxy = resolve_proxy(cx, &raw.proxy);
-    let pools: Vec<_> = raw.pool.iter().map(|(name, p)| resolve_pool(cx, name, p)).collect();
+    let mut pools: Vec<_> = raw.pool.iter().map(|(name, p)| resolve_pool(cx, name, p)).collect();
+    for (pool, (name, p)) in pools.iter_mut().zip(&raw.pool) {
+        pool.priority = tiers::resolve_priority(cx, name, p, &tiers);
+    }
     let prices = raw.pool.iter().map(|(name, p)| resolve_price(cx, name, &p.price_per_hour)).collect();
     if pools.is_empty() {
         cx.error_help("pool", "the scenario defines no GPU pool", "add e.g. [pool.gpu] with slots and instance counts");
@@ -192,8 +197,16 @@ fn resolve(cx: &mut Ctx<'_>, raw: RawScenario, text: &str, file: &str) -> Scenar
 
     // Without a valid duration, no event can be said to start after the end.
     let end = if known.is_some() { SimTime::ZERO + duration } else { SimTime::NEVER };
-    let swarms: Vec<_> =
+    let mut swarms: Vec<_> =
         raw.swarm.iter().map(|(name, s)| resolve_swarm(cx, name, s, &raw.class, &strategy_map)).collect();
+    for (swarm, (name, s)) in swarms.iter_mut().zip(&raw.swarm) {
+        swarm.tier = tiers::resolve_swarm_tier(cx, name, s, &tiers);
+    }
+    // Tiers are reported (tier.<name>.* metrics, the summary's `tiers`) only
+    // when the file speaks of them: older summaries stay as they were.
+    let tiered = m.tiers.is_some()
+        || raw.swarm.values().any(|s| s.tier.is_some())
+        || raw.pool.values().any(|p| p.tier_priority.is_some() || p.tier_shed_at.is_some());
     let mut proxy = proxy;
     proxy.rate_limits = raw.swarm.iter().map(|(name, s)| resolve_rate_limit(cx, name, s)).collect();
     if swarms.is_empty() {
@@ -207,11 +220,15 @@ fn resolve(cx: &mut Ctx<'_>, raw: RawScenario, text: &str, file: &str) -> Scenar
         raw.chaos.iter().enumerate().filter_map(|(i, c)| resolve_chaos(cx, i, c, &raw.pool, &raw.swarm, end)).collect();
 
     let mut thresholds = Vec::new();
-    for (metric, cond) in &raw.slo {
+    let conditions = cx.get("slo", &raw.slo).unwrap_or_default();
+    for (metric, cond) in conditions.0 {
         let path = format!("slo.{metric}");
-        if let Some(cond) = cx.get(&path, &Some(cond.clone())) {
-            match slo::parse(metric, &cond) {
-                Ok(t) => thresholds.push(t),
+        if let Some(cond) = cx.get(&path, &Some(super::value::Val(cond))) {
+            match slo::parse(&metric, &cond) {
+                Ok(t) => match part_named(&swarms, &tiers, tiered, t.metric) {
+                    Ok(()) => thresholds.push(t),
+                    Err((e, help)) => cx.error_help(&path, e, help),
+                },
                 Err(e) => cx.error(&path, e.to_string()),
             }
         }
@@ -219,6 +236,11 @@ fn resolve(cx: &mut Ctx<'_>, raw: RawScenario, text: &str, file: &str) -> Scenar
 
     let compare =
         raw.compare.as_ref().map_or_else(CompareSpec::default, |c| resolve_compare(cx, c, &strategy_map, &raw.swarm));
+    for c in compare.objective.iter().flatten() {
+        if let Err((e, help)) = part_named(&swarms, &tiers, tiered, c.metric) {
+            cx.error_help("compare.objective", e, help);
+        }
+    }
 
     let sc = Scenario {
         name,
@@ -235,6 +257,8 @@ fn resolve(cx: &mut Ctx<'_>, raw: RawScenario, text: &str, file: &str) -> Scenar
         chaos,
         slo: thresholds,
         compare,
+        tiers: tiers.names,
+        tiered,
         prices,
         source_text: text.to_string(),
         source_path: file.to_string(),
@@ -316,6 +340,36 @@ fn resolve_compare(
             }
         });
     CompareSpec { strategies: list, baseline, seeds, swarms, objective }
+}
+
+/// Whether a per-swarm or per-tier metric names a swarm or tier the file
+/// defines; else the message and its help (the defined names, a did-you-mean).
+fn part_named(
+    swarms: &[crate::model::client::SwarmSpec],
+    tiers: &tiers::Tiers,
+    tiered: bool,
+    m: crate::criteria::Metric,
+) -> Result<(), (String, String)> {
+    use crate::criteria::metric::Group;
+    let crate::criteria::Metric::Part(p) = m else { return Ok(()) };
+    let (what, names): (&str, Vec<&str>) = match p.group {
+        Group::Swarm => ("swarm", swarms.iter().map(|s| s.name.as_str()).collect()),
+        Group::Tier if !tiered => {
+            return Err((
+                format!("{m} needs priority tiers, and the scenario has none"),
+                "give the swarms a `tier` (e.g. tier = \"sheddable\"), or list scenario.tiers".into(),
+            ));
+        }
+        Group::Tier => ("tier", tiers.names.iter().map(String::as_str).collect()),
+    };
+    if names.contains(&p.of) {
+        return Ok(());
+    }
+    let mut help = format!("defined: {}", names.join(", "));
+    if let Some(s) = crate::suggest::did_you_mean(p.of, names.iter().copied()) {
+        help = format!("did you mean `{what}.{s}.{}`? ({help})", p.what.name());
+    }
+    Err((format!("{m} refers to {what} `{}`, which is not defined", p.of), help))
 }
 
 const WHY_SEEDS: &str =
