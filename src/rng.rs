@@ -38,6 +38,9 @@ pub enum Stream {
     Pool { pool: u64 },
     /// Live mode: the work of requests from clients that do not say (curl, a browser).
     Foreign,
+    /// One logical request: the object it asks for (a stream of its own, so a
+    /// cache shifts none of the request's other draws).
+    Object { swarm: u64, source: u64, seq: u64, image: u64 },
 }
 
 /// Derives the generator for `stream` under scenario seed `seed`.
@@ -50,6 +53,7 @@ pub fn stream(seed: u64, stream: Stream) -> SimRng {
         Stream::Proxy => (5, 0, [0, 0, 0]),
         Stream::Pool { pool } => (6, pool, [0, 0, 0]),
         Stream::Foreign => (7, 0, [0, 0, 0]),
+        Stream::Object { swarm, source, seq, image } => (8, swarm, [source, seq, image]),
     };
     StreamBase::new(seed, kind, a).derive(rest)
 }

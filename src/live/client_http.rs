@@ -26,7 +26,9 @@ pub struct Target {
 
 pub async fn attempt(client: HttpClient, world: Tx, clock: Clock, to: Target, from: AttemptRef, job: JobSpec) {
     let Target { proxy, class, swarm } = to;
-    let req = Request::post(format!("http://{proxy}/{class}"))
+    // The object is part of the URL, as a cache key is.
+    let query = job.object.map_or(String::new(), |o| format!("?{}={o}", wire::OBJECT));
+    let req = Request::post(format!("http://{proxy}/{class}{query}"))
         .header(wire::WORK, job.work.as_micros())
         .header(wire::SWARM, &*swarm)
         .header(wire::MEASURED, if job.measured { "1" } else { "0" })

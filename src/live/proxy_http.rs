@@ -49,13 +49,14 @@ impl Front {
                 _ => Ok(text(StatusCode::NOT_FOUND, "no such class; try /, /metrics or /<class>\n")),
             };
         };
+        let object = wire::object(req.uri().query());
         let h = req.headers();
         let work = wire::micros(h, wire::WORK).map(|us| SimDuration::from_nanos(us.saturating_mul(1000)));
         let measured = h.get(wire::MEASURED).map(|v| v.as_bytes() == b"1");
         let named = h.get(wire::SWARM).and_then(|v| self.swarms.iter().position(|s| s.as_bytes() == v.as_bytes()));
         let swarm = named.unwrap_or(self.swarms.len()) as u16;
         let (reply, answer) = oneshot::channel();
-        let _ = self.world.send(Msg::Attempt { class: class as u16, swarm, work, measured, reply });
+        let _ = self.world.send(Msg::Attempt { class: class as u16, swarm, work, measured, object, reply });
         // No answer: the proxy refused the session (max_sessions), or is shutting down.
         let a = answer.await.map_err(|_| io::Error::other("session refused"))?;
         if a.outcome == Outcome::ConnectError {

@@ -81,6 +81,53 @@ pub struct ProxyStats {
     pub retries: u64,
 }
 
+/// Cache lookups of one class, or of all cached classes.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CacheStats {
+    /// Requests of cached classes that reached the proxy's cache.
+    pub lookups: u64,
+    /// Answered without a backend fetch of their own: fresh, grace and coalesced hits.
+    pub hits: u64,
+    pub grace_hits: u64,
+    /// Waited on a busy object, then answered from what its one fetch stored.
+    pub coalesced: u64,
+    /// Fetched, marking the object busy.
+    pub misses: u64,
+    /// Fetched on their own because the object was hit-for-miss.
+    pub hit_for_miss: u64,
+    /// hits / lookups; null without lookups.
+    pub hit_ratio: Option<f64>,
+    /// The GPU work the hits' requests would have needed.
+    pub gpu_seconds_saved: f64,
+}
+
+impl CacheStats {
+    fn of(c: &super::CacheCounts) -> CacheStats {
+        use crate::model::proxy::CacheEvent as E;
+        CacheStats {
+            lookups: c.lookups(),
+            hits: c.hits(),
+            grace_hits: c.count(E::Grace),
+            coalesced: c.count(E::Coalesced),
+            misses: c.count(E::Miss),
+            hit_for_miss: c.count(E::HitForMiss),
+            hit_ratio: ratio(c.hits(), c.lookups()),
+            gpu_seconds_saved: round3(c.saved_ns as f64 / 1e9),
+        }
+    }
+}
+
+/// The proxy cache, when some class is cached.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CacheSummary {
+    #[serde(flatten)]
+    pub total: CacheStats,
+    /// Objects evicted to make room (after the warmup).
+    pub evictions: u64,
+    /// Per cached class.
+    pub classes: BTreeMap<String, CacheStats>,
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct SwarmSummary {
     pub strategy: String,
@@ -177,12 +224,32 @@ pub struct Summary {
     pub bulk_jobs: BulkJobs,
     pub gpu: Gpu,
     pub proxy: ProxyStats,
+    /// The proxy cache; absent when no class is cached.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache: Option<CacheSummary>,
     pub swarms: BTreeMap<String, SwarmSummary>,
     /// Per chaos trigger and traffic surge: did the service recover, and when.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub recovery: Vec<Recovery>,
     pub slo: Vec<SloResult>,
     pub engine: EngineStats,
+}
+
+fn cache_summary(sc: &Scenario, rec: &Recorder) -> Option<CacheSummary> {
+    if !sc.proxy.caches() {
+        return None;
+    }
+    let mut total = super::CacheCounts::default();
+    let mut classes = BTreeMap::new();
+    for (i, class) in sc.classes.iter().enumerate() {
+        if sc.proxy.classes.get(i).is_none_or(|c| c.cache.is_none()) {
+            continue;
+        }
+        let c = rec.cache.get(i).cloned().unwrap_or_default();
+        total.add(&c);
+        classes.insert(class.name.clone(), CacheStats::of(&c));
+    }
+    Some(CacheSummary { total: CacheStats::of(&total), evictions: rec.evictions, classes })
 }
 
 /// a / b, or None when b is zero (a rate with no denominator is undefined, not 0).
@@ -343,6 +410,7 @@ impl Summary {
                 pools,
             },
             proxy: ProxyStats { fetches: rec.proxy_fetches, retries: rec.proxy_retries },
+            cache: cache_summary(sc, rec),
             engine: end.engine.clone(),
             ..Summary::default()
         };
@@ -390,6 +458,10 @@ impl Summary {
         let whole = total.swarm("", true, measured);
         self.requests = whole.requests;
         self.attempts = total.attempts();
+        if !sc.proxy.any_overflow() {
+            // A cause no class of this scenario can produce is not listed.
+            self.attempts.causes.remove(Cause::Overflow.name());
+        }
         self.rate_503 = whole.rate_503;
         self.success_rate = whole.success_rate;
         self.amplification = whole.amplification;
@@ -443,6 +515,8 @@ impl Summary {
             FirstByteP99 => secs(f.p99),
             FirstByteP999 => secs(f.p999),
             WastedGpuSeconds => Some(self.gpu.wasted_seconds),
+            HitRatio => self.cache.as_ref().and_then(|c| c.total.hit_ratio),
+            GpuSecondsSaved => self.cache.as_ref().map(|c| c.total.gpu_seconds_saved),
             GpuBusySeconds => Some(self.gpu.busy_seconds),
             InstanceSeconds => Some(self.gpu.instance_seconds),
             Recovered => self.worst(|r| r.recovered.map(f64::from), f64::min),
@@ -520,6 +594,10 @@ mod tests {
         s.gpu.busy_seconds = 0.16;
         s.gpu.wasted_seconds = 0.17;
         s.gpu.instance_seconds = 0.18;
+        s.cache = Some(CacheSummary {
+            total: CacheStats { hit_ratio: Some(0.23), gpu_seconds_saved: 0.24, ..Default::default() },
+            ..Default::default()
+        });
         s.recovery = vec![Recovery {
             recovered: Some(true),
             recovery_s: Some(0.19),

@@ -49,6 +49,8 @@ pub(crate) enum Msg {
         swarm: u16,
         work: Option<SimDuration>,
         measured: Option<bool>,
+        /// The object asked for (the URL's query), for a cached class.
+        object: Option<u64>,
         reply: oneshot::Sender<Response>,
     },
     /// A backend fetch heard something (`generation` tells a retried fetch's
@@ -364,14 +366,14 @@ impl<'a> World<'a> {
 
     fn handle(&mut self, m: Msg) {
         match m {
-            Msg::Attempt { class, swarm, work, measured, reply } => {
+            Msg::Attempt { class, swarm, work, measured, object, reply } => {
                 let id = self.next_attempt;
                 self.next_attempt += 1;
                 let work = work.unwrap_or_else(|| self.sc.classes[class as usize].service.sample(&mut self.foreign));
                 let measured = measured.unwrap_or_else(|| self.obs.rec.is_measured(self.now));
                 self.attempts.insert(id, reply);
                 let from = AttemptRef { req: Key::from_bits(id), attempt: 1 };
-                proxy::on_request(self, from, JobSpec { class, swarm, work, measured });
+                proxy::on_request(self, from, JobSpec { class, swarm, work, measured, object });
             }
             Msg::Fetch { fetch, generation, event } => {
                 if self.fetches.get(&fetch).is_some_and(|&(g, _)| g == generation) {
