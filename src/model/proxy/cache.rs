@@ -367,6 +367,22 @@ mod tests {
     }
 
     #[test]
+    fn memory_stays_bounded_by_the_capacity_under_unique_objects() {
+        // img2img-like traffic: every request a new object, over simulated days.
+        let mut c = cache(64 * MIN_CHARGE);
+        let unique = Objects::new(1, Popularity::Unique).expect("valid");
+        let mut rng = stream(3, Stream::Object { swarm: 2, source: 0, seq: 0, image: 0 });
+        for i in 0..200_000u64 {
+            let k = (1, unique.pick(&mut rng));
+            assert_eq!(c.lookup(at(i), k), Lookup::Miss);
+            let body = if i % 3 == 0 { Body::HitForMiss } else { Body::Ok };
+            c.store(at(i), k, body, TTL, GRACE, MIN_CHARGE + i % 5000);
+            assert!(c.used() <= 64 * MIN_CHARGE && c.entries() <= 64, "at {i}: {} entries", c.entries());
+        }
+        assert!(c.evictions() > 199_000);
+    }
+
+    #[test]
     fn hit_for_miss_is_fetched_uncoalesced_until_it_expires() {
         let mut c = cache(1 << 20);
         c.store(at(0), (1, 1), Body::HitForMiss, TTL, SimDuration::ZERO, 0);
