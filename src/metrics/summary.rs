@@ -615,4 +615,22 @@ mod tests {
         assert_eq!(s.metric(Metric::FailureRate), Some(r9(2.0 / 7.0_f64)));
         assert_eq!(s.metric(Metric::CompletionP90), Some(0.203), "durations in seconds");
     }
+
+    #[test]
+    fn the_cache_section_survives_a_json_round_trip_and_is_absent_when_off() {
+        let mut s = Summary::default();
+        let off = serde_json::to_string(&s).expect("json");
+        assert!(!off.contains("\"cache\""), "no cache key without a cached class");
+        let stats =
+            CacheStats { lookups: 10, hits: 4, hit_ratio: Some(0.4), gpu_seconds_saved: 12.5, ..Default::default() };
+        let empty = CacheStats { hit_ratio: None, ..Default::default() };
+        s.cache = Some(CacheSummary {
+            total: stats.clone(),
+            evictions: 3,
+            classes: [("a".to_string(), stats), ("b".to_string(), empty)].into(),
+        });
+        let text = serde_json::to_string(&s).expect("json");
+        assert!(text.contains("\"cache\":{\"lookups\":10,"), "totals are flattened: {text}");
+        assert_eq!(serde_json::from_str::<Summary>(&text).expect("parses"), s);
+    }
 }
