@@ -41,6 +41,9 @@ pub enum Stream {
     /// One logical request's patience draws, one per attempt (a stream of
     /// its own, so that turning patience on shifts no other draw).
     Patience { swarm: u64, source: u64, seq: u64, image: u64 },
+    /// One logical request: the object it asks for (a stream of its own, so a
+    /// cache shifts none of the request's other draws).
+    Object { swarm: u64, source: u64, seq: u64, image: u64 },
 }
 
 /// Derives the generator for `stream` under scenario seed `seed`.
@@ -53,7 +56,8 @@ pub fn stream(seed: u64, stream: Stream) -> SimRng {
         Stream::Proxy => (5, 0, [0, 0, 0]),
         Stream::Pool { pool } => (6, pool, [0, 0, 0]),
         Stream::Foreign => (7, 0, [0, 0, 0]),
-        Stream::Patience { swarm, source, seq, image } => (8, swarm, [source, seq, image]),
+        Stream::Patience { swarm, source, seq, image } => (9, swarm, [source, seq, image]),
+        Stream::Object { swarm, source, seq, image } => (8, swarm, [source, seq, image]),
     };
     StreamBase::new(seed, kind, a).derive(rest)
 }
@@ -78,7 +82,7 @@ impl StreamBase {
 
     /// The base of every `Stream::Patience` of one swarm.
     pub fn patience(seed: u64, swarm: u64) -> Self {
-        Self::new(seed, 8, swarm)
+        Self::new(seed, 9, swarm)
     }
 
     /// The generator for the remaining ids.

@@ -1,5 +1,5 @@
 //! Human units, in scenario files and thresholds alike: durations (`"250ms"`, `"2m30s"`, `"3.5s"`, `"1h"`)
-//! and rates (`"12/s"`, `"300/min"`).
+//! rates (`"12/s"`, `"300/min"`) and sizes in bytes (`"32KB"`, `"1.5MB"`, `"100MB"`).
 //!
 //! Units are always explicit: a bare `90` is rejected, because nobody can tell
 //! whether it meant seconds or milliseconds. Exactly the documented syntax is
@@ -14,6 +14,16 @@ pub const DURATION_HINT: &str = "a duration such as \"250ms\", \"90s\", \"2m30s\
 pub const TIMEOUT_HINT: &str = "a duration such as \"60s\", or \"off\"";
 /// What a rate looks like, for error messages.
 pub const RATE_HINT: &str = "a rate such as \"12/s\", \"300/min\" or \"1000/h\"";
+
+/// What a size looks like, for error messages.
+pub const BYTES_HINT: &str = "a size such as \"512B\", \"32KB\", \"1.5MB\" or \"1GB\"";
+
+/// Size units and their bytes: powers of 1024, as varnishd reads `32k`.
+const BYTE_UNITS: [(&str, f64); 5] =
+    [("B", 1.0), ("KB", 1024.0), ("MB", 1_048_576.0), ("GB", 1_073_741_824.0), ("TB", 1_099_511_627_776.0)];
+
+/// The largest size a file may write (1 PB): larger is certainly a typo.
+const MAX_BYTES: f64 = 1_125_899_906_842_624.0;
 
 /// Duration units, largest first, with their length in seconds. In a compound
 /// duration each unit appears at most once and in this order (`"1h30m"`).
@@ -38,6 +48,8 @@ pub enum UnitError {
     Timeout(Box<UnitError>),
     #[error("invalid rate `{text}`: {why}")]
     Rate { text: String, why: String },
+    #[error("invalid size `{text}`: {why}; expected {hint}", hint = BYTES_HINT)]
+    Bytes { text: String, why: String },
 }
 
 /// Parses `"250ms"`, `"90s"`, `"2m30s"`, `"1.5h"`, `"2m 30s"`, `"0"`.
@@ -142,6 +154,38 @@ pub fn parse_rate(text: &str) -> Result<f64, UnitError> {
     Ok(number / per_secs)
 }
 
+/// Parses `"512B"`, `"32KB"`, `"1.5MB"`, `"1GB"`, `"1TB"` into bytes (units
+/// are powers of 1024, as varnishd's `32k`); the result is rounded to a byte.
+pub fn parse_bytes(text: &str) -> Result<u64, UnitError> {
+    let s = text.trim();
+    let bad = |why: String| UnitError::Bytes { text: text.to_string(), why };
+    let split = s.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let well_formed = match num.split_once('.') {
+        None => !num.is_empty(),
+        Some((int, frac)) => !int.is_empty() && !frac.is_empty() && !frac.contains('.'),
+    };
+    let Some(number) = num.parse::<f64>().ok().filter(|_| well_formed) else {
+        return Err(bad(format!("`{num}` is not a number")));
+    };
+    let Some((_, scale)) = BYTE_UNITS.iter().find(|(u, _)| *u == unit) else {
+        return Err(bad(if unit.is_empty() {
+            format!("missing unit after `{num}`")
+        } else {
+            format!("unknown unit `{unit}` (use B, KB, MB, GB or TB)")
+        }));
+    };
+    let bytes = number * scale;
+    if bytes > MAX_BYTES {
+        return Err(bad("larger than 1 PB".into()));
+    }
+    Ok(bytes.round() as u64)
+}
+
+/// A size in bytes.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Bytes(pub u64);
+
 /// A duration value in a scenario file.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct Dur(pub SimDuration);
@@ -210,6 +254,25 @@ mod tests {
             ("1e3s", "unknown unit `e`"),
         ] {
             let e = parse_duration(text).expect_err(text);
+            assert!(e.to_string().contains(why), "{text}: {e}");
+        }
+    }
+
+    #[test]
+    fn sizes_are_powers_of_1024_with_an_explicit_unit() {
+        assert_eq!(parse_bytes("512B"), Ok(512));
+        assert_eq!(parse_bytes("32KB"), Ok(32_768));
+        assert_eq!(parse_bytes("1.5MB"), Ok(1_572_864));
+        assert_eq!(parse_bytes("1GB"), Ok(1 << 30));
+        for (text, why) in [
+            ("32", "missing unit"),
+            ("32kb", "unknown unit `kb`"),
+            ("32 KB", "unknown unit ` KB`"),
+            ("KB", "not a number"),
+            ("-1KB", "not a number"),
+            ("2000TB", "larger than 1 PB"),
+        ] {
+            let e = parse_bytes(text).expect_err(text);
             assert!(e.to_string().contains(why), "{text}: {e}");
         }
     }

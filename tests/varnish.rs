@@ -186,12 +186,16 @@ fn a_real_varnish_fails_fetches_for_the_causes_the_model_predicts() {
     // VCL retries here), give or take requests cut off by the end.
     let wire = load.engine.wire.as_ref().expect("load reports the wire");
     let seen = wire.statuses.get("503").copied().unwrap_or(0);
-    assert_eq!(wire.varnish_synthetic, seen, "every 503 was Varnish's Guru Meditation page");
+    let synthetic = wire.varnish_synthetic;
     assert!(
-        seen.abs_diff(real.fetch_failed) <= 5,
-        "clients saw {seen} 503s, Varnish failed {} fetches",
+        synthetic.abs_diff(real.fetch_failed) <= 5,
+        "clients saw {synthetic} Guru Meditation pages, Varnish failed {} fetches",
         real.fetch_failed
     );
+    // The rest are the backend's own 503s passed through: Varnish 7.1's
+    // max_connections lets about one fetch in 1,000 at the limit through
+    // (GUIDE §6), and the instance's queue then answers 503 itself.
+    assert!(seen - synthetic <= seen / 100 + 3, "{seen} 503s, {synthetic} of them Varnish's own");
     assert_eq!(load.requests.offered, sim.requests.offered, "the same arrivals as the simulator");
     let (r_sim, r_real) = (sim.rate_503.expect("attempts"), real.fetch_failed as f64 / real.client_requests as f64);
     eprintln!("  503 rate             sim {:.2}%   varnish {:.2}%", r_sim * 100.0, r_real * 100.0);

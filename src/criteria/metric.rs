@@ -131,6 +131,10 @@ metrics! {
         "backend time to first byte, 99.9th percentile";
     WastedGpuSeconds: "wasted_gpu_seconds", Number, Lower, Pool, "wasted GPU-h",
         "GPU seconds spent on results nobody received";
+    HitRatio: "hit_ratio", Ratio, Higher, Pool, "hit ratio",
+        "requests of cached classes answered from the cache (fresh, grace or coalesced) / their lookups";
+    GpuSecondsSaved: "gpu_seconds_saved", Number, Higher, Pool, "GPU-s saved",
+        "GPU seconds of work the cache's hits spared the backend";
     GpuBusySeconds: "gpu_busy_seconds", Number, Lower, Pool, "GPU busy h", "GPU slot-seconds of work";
     InstanceSeconds: "instance_seconds", Number, Lower, Pool, "instance-h",
         "instance-seconds paid for (provisioning included)";
@@ -457,11 +461,13 @@ mod tests {
             );
             let pool = ["latency_", "queue_wait_", "first_byte_"].iter().any(|p| m.name().starts_with(p))
                 || m.name().ends_with("_seconds")
-                || recovery;
+                || recovery
+                // The cache is the proxy's, shared by every swarm.
+                || matches!(m, Metric::HitRatio | Metric::GpuSecondsSaved);
             assert_eq!(pool, m.pool_wide(), "{m}");
             assert_eq!(m.range().0, 0.0);
         }
-        assert_eq!(Metric::ALL.len(), 36);
+        assert_eq!(Metric::ALL.len(), 38);
     }
 
     #[test]

@@ -11,6 +11,7 @@ use crate::model::backend::Backend;
 use crate::model::client::Clients;
 use crate::model::context::{Observe, RequestId, Trace};
 use crate::model::outcome::Outcome;
+use crate::model::proxy::CacheEvent;
 use crate::scenario::Scenario;
 use crate::time::{SimDuration, SimTime};
 
@@ -146,6 +147,14 @@ impl<T: Trace> Observe for Observers<'_, T> {
     #[inline(always)]
     fn fetch(&mut self, measured: bool, retry: bool) {
         self.rec.fetch(measured, retry);
+    }
+    #[inline(always)]
+    fn cache(&mut self, class: usize, measured: bool, event: CacheEvent, saved: SimDuration) {
+        self.rec.cache(class, measured, event, saved);
+    }
+    #[inline(always)]
+    fn evicted(&mut self, now: SimTime, n: u64) {
+        self.rec.evicted(now, n);
     }
     #[inline(always)]
     fn first_byte(&mut self, measured: bool, d: SimDuration) {

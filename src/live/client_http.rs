@@ -70,7 +70,9 @@ async fn exchange(
     lag: std::time::Duration,
 ) -> (Response, WireAttempt) {
     let Target { base, class, swarm, tier } = to;
-    let mut req = Request::post(format!("{base}/{class}"));
+    // The object is part of the URL, as a cache key is.
+    let query = job.object.map_or(String::new(), |o| format!("?{}={o}", wire::OBJECT));
+    let mut req = Request::post(format!("{base}/{class}{query}"));
     if let Some(p) = job.patience {
         req = req.header(wire::PATIENCE, p.as_micros());
     }

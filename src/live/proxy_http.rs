@@ -50,6 +50,7 @@ impl Front {
                 _ => Ok(text(StatusCode::NOT_FOUND, "no such class; try /, /metrics or /<class>\n")),
             };
         };
+        let object = wire::object(req.uri().query());
         let h = req.headers();
         let work = wire::micros(h, wire::WORK).map(|us| SimDuration::from_nanos(us.saturating_mul(1000)));
         let measured = h.get(wire::MEASURED).map(|v| v.as_bytes() == b"1");
@@ -58,7 +59,8 @@ impl Front {
         let tier = wire::tier(h, &self.tiers);
         let patience = wire::duration(h, wire::PATIENCE);
         let (reply, answer) = oneshot::channel();
-        let _ = self.world.send(Msg::Attempt { class: class as u16, swarm, work, measured, tier, patience, reply });
+        let _ =
+            self.world.send(Msg::Attempt { class: class as u16, swarm, work, measured, tier, patience, object, reply });
         // No answer: the proxy refused the session (max_sessions), or is shutting down.
         let a = answer.await.map_err(|_| io::Error::other("session refused"))?;
         if a.outcome == Outcome::ConnectError {

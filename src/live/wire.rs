@@ -38,6 +38,15 @@ pub const STARTED: &str = "x-stampede-started-us";
 /// Retry-After in simulated microseconds (the standard header is in real seconds).
 pub const RETRY_AFTER_US: &str = "x-stampede-retry-after-us";
 
+/// The query parameter naming the object a request asks for (`/txt2img?object=42`):
+/// with the path, the cache key. Without it a request is passed to the backend.
+pub const OBJECT: &str = "object";
+
+/// The object a request's query names, if any.
+pub fn object(query: Option<&str>) -> Option<u64> {
+    query?.split('&').find_map(|kv| kv.strip_prefix(OBJECT)?.strip_prefix('=')?.parse().ok())
+}
+
 /// Every image chunk has this many bytes; the receiver counts chunks by bytes,
 /// however TCP splits them.
 pub const CHUNK_BYTES: usize = 512;
@@ -203,6 +212,14 @@ mod tests {
         h.insert(TIER, HeaderValue::from_static("gold"));
         assert_eq!(tier(&h, &tiers), None);
         assert_eq!(lowest_tier(&tiers), 1);
+    }
+
+    #[test]
+    fn the_object_is_read_from_the_query() {
+        assert_eq!(object(Some("object=42")), Some(42));
+        assert_eq!(object(Some("a=1&object=7")), Some(7));
+        assert_eq!(object(Some("objects=7")), None);
+        assert_eq!(object(None), None);
     }
 
     #[test]

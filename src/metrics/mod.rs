@@ -23,7 +23,36 @@ pub use histogram::{HIGHEST_US, HistError, LatencyHist, Percentiles, StoredHist,
 pub use timeseries::{PoolLevels, Row, TimeSeries, WindowCounts};
 
 use crate::model::outcome::{OUTCOME_COUNT, Outcome};
+use crate::model::proxy::CacheEvent;
 use crate::time::{SimDuration, SimTime};
+
+/// Cache lookups of one class (or of all), by what they got.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct CacheCounts {
+    /// Indexed by the position of the event in [`CacheEvent::ALL`].
+    pub events: [u64; 5],
+    /// GPU work the hits spared the backend, in nanoseconds.
+    pub saved_ns: u128,
+}
+
+impl CacheCounts {
+    pub fn count(&self, e: CacheEvent) -> u64 {
+        self.events[e as usize]
+    }
+    pub fn lookups(&self) -> u64 {
+        self.events.iter().sum()
+    }
+    /// Answered without a backend fetch of their own.
+    pub fn hits(&self) -> u64 {
+        CacheEvent::ALL.iter().filter(|e| e.is_hit()).map(|e| self.count(*e)).sum()
+    }
+    pub fn add(&mut self, o: &CacheCounts) {
+        for (a, b) in self.events.iter_mut().zip(&o.events) {
+            *a += b;
+        }
+        self.saved_ns += o.saved_ns;
+    }
+}
 
 fn merge_all<'a>(mut hists: impl Iterator<Item = &'a LatencyHist>) -> LatencyHist {
     let mut total = hists.next().cloned().unwrap_or_default();
@@ -105,6 +134,10 @@ pub struct Recorder {
     pub wasted_ns: u128,
     pub proxy_fetches: u64,
     pub proxy_retries: u64,
+    /// Per job class (grown on first use): its cache lookups.
+    pub cache: Vec<CacheCounts>,
+    /// Objects evicted after the warmup.
+    pub evictions: u64,
     pub series: TimeSeries,
 }
 
@@ -122,6 +155,8 @@ impl Recorder {
             wasted_ns: 0,
             proxy_fetches: 0,
             proxy_retries: 0,
+            cache: Vec::new(),
+            evictions: 0,
             series: TimeSeries::new(window, warmup, pools),
         }
     }
@@ -255,6 +290,27 @@ impl Recorder {
         let from = start.max(self.warmup);
         if end > from {
             self.wasted_ns += u128::from((end - from).as_nanos());
+        }
+    }
+
+    /// A cached class's request was looked up.
+    pub fn cache(&mut self, class: usize, measured: bool, event: CacheEvent, saved: SimDuration) {
+        if !measured {
+            return;
+        }
+        if self.cache.len() <= class {
+            self.cache.resize(class + 1, CacheCounts::default());
+        }
+        let c = &mut self.cache[class];
+        c.events[event as usize] += 1;
+        c.saved_ns += u128::from(saved.as_nanos());
+        self.series.current().cache[event as usize] += 1;
+    }
+
+    /// Objects evicted at `now`.
+    pub fn evicted(&mut self, now: SimTime, n: u64) {
+        if now >= self.warmup {
+            self.evictions += n;
         }
     }
 

@@ -81,6 +81,53 @@ pub struct ProxyStats {
     pub retries: u64,
 }
 
+/// Cache lookups of one class, or of all cached classes.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CacheStats {
+    /// Requests of cached classes that reached the proxy's cache.
+    pub lookups: u64,
+    /// Answered without a backend fetch of their own: fresh, grace and coalesced hits.
+    pub hits: u64,
+    pub grace_hits: u64,
+    /// Waited on a busy object, then answered from what its one fetch stored.
+    pub coalesced: u64,
+    /// Fetched, marking the object busy.
+    pub misses: u64,
+    /// Fetched on their own because the object was hit-for-miss.
+    pub hit_for_miss: u64,
+    /// hits / lookups; null without lookups.
+    pub hit_ratio: Option<f64>,
+    /// The GPU work the hits' requests would have needed.
+    pub gpu_seconds_saved: f64,
+}
+
+impl CacheStats {
+    fn of(c: &super::CacheCounts) -> CacheStats {
+        use crate::model::proxy::CacheEvent as E;
+        CacheStats {
+            lookups: c.lookups(),
+            hits: c.hits(),
+            grace_hits: c.count(E::Grace),
+            coalesced: c.count(E::Coalesced),
+            misses: c.count(E::Miss),
+            hit_for_miss: c.count(E::HitForMiss),
+            hit_ratio: ratio(c.hits(), c.lookups()),
+            gpu_seconds_saved: round3(c.saved_ns as f64 / 1e9),
+        }
+    }
+}
+
+/// The proxy cache, when some class is cached.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CacheSummary {
+    #[serde(flatten)]
+    pub total: CacheStats,
+    /// Objects evicted to make room (after the warmup).
+    pub evictions: u64,
+    /// Per cached class.
+    pub classes: BTreeMap<String, CacheStats>,
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct SwarmSummary {
     pub strategy: String,
@@ -197,6 +244,9 @@ pub struct Summary {
     pub bulk_jobs: BulkJobs,
     pub gpu: Gpu,
     pub proxy: ProxyStats,
+    /// The proxy cache; absent when no class is cached.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache: Option<CacheSummary>,
     pub swarms: BTreeMap<String, SwarmSummary>,
     /// Per priority tier that has a swarm, when the scenario speaks of tiers.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -206,6 +256,23 @@ pub struct Summary {
     pub recovery: Vec<Recovery>,
     pub slo: Vec<SloResult>,
     pub engine: EngineStats,
+}
+
+fn cache_summary(sc: &Scenario, rec: &Recorder) -> Option<CacheSummary> {
+    if !sc.proxy.caches() {
+        return None;
+    }
+    let mut total = super::CacheCounts::default();
+    let mut classes = BTreeMap::new();
+    for (i, class) in sc.classes.iter().enumerate() {
+        if sc.proxy.classes.get(i).is_none_or(|c| c.cache.is_none()) {
+            continue;
+        }
+        let c = rec.cache.get(i).cloned().unwrap_or_default();
+        total.add(&c);
+        classes.insert(class.name.clone(), CacheStats::of(&c));
+    }
+    Some(CacheSummary { total: CacheStats::of(&total), evictions: rec.evictions, classes })
 }
 
 /// a / b, or None when b is zero (a rate with no denominator is undefined, not 0).
@@ -382,6 +449,7 @@ impl Summary {
                 pools,
             },
             proxy: ProxyStats { fetches: rec.proxy_fetches, retries: rec.proxy_retries },
+            cache: cache_summary(sc, rec),
             engine: end.engine.clone(),
             ..Summary::default()
         };
@@ -439,6 +507,10 @@ impl Summary {
         let whole = total.swarm("", true, measured);
         self.requests = whole.requests;
         self.attempts = total.attempts();
+        if !sc.proxy.any_overflow() {
+            // A cause no class of this scenario can produce is not listed.
+            self.attempts.causes.remove(Cause::Overflow.name());
+        }
         self.rate_503 = whole.rate_503;
         self.success_rate = whole.success_rate;
         self.amplification = whole.amplification;
@@ -492,6 +564,8 @@ impl Summary {
             FirstByteP99 => secs(f.p99),
             FirstByteP999 => secs(f.p999),
             WastedGpuSeconds => Some(self.gpu.wasted_seconds),
+            HitRatio => self.cache.as_ref().and_then(|c| c.total.hit_ratio),
+            GpuSecondsSaved => self.cache.as_ref().map(|c| c.total.gpu_seconds_saved),
             GpuBusySeconds => Some(self.gpu.busy_seconds),
             InstanceSeconds => Some(self.gpu.instance_seconds),
             Recovered => self.worst(|r| r.recovered.map(f64::from), f64::min),
@@ -596,6 +670,10 @@ mod tests {
         s.gpu.busy_seconds = 0.16;
         s.gpu.wasted_seconds = 0.17;
         s.gpu.instance_seconds = 0.18;
+        s.cache = Some(CacheSummary {
+            total: CacheStats { hit_ratio: Some(0.23), gpu_seconds_saved: 0.24, ..Default::default() },
+            ..Default::default()
+        });
         s.recovery = vec![Recovery {
             recovered: Some(true),
             recovery_s: Some(0.19),
@@ -612,5 +690,23 @@ mod tests {
         }
         assert_eq!(s.metric(Metric::FailureRate), Some(r9(2.0 / 7.0_f64)));
         assert_eq!(s.metric(Metric::CompletionP90), Some(0.203), "durations in seconds");
+    }
+
+    #[test]
+    fn the_cache_section_survives_a_json_round_trip_and_is_absent_when_off() {
+        let mut s = Summary::default();
+        let off = serde_json::to_string(&s).expect("json");
+        assert!(!off.contains("\"cache\""), "no cache key without a cached class");
+        let stats =
+            CacheStats { lookups: 10, hits: 4, hit_ratio: Some(0.4), gpu_seconds_saved: 12.5, ..Default::default() };
+        let empty = CacheStats { hit_ratio: None, ..Default::default() };
+        s.cache = Some(CacheSummary {
+            total: stats.clone(),
+            evictions: 3,
+            classes: [("a".to_string(), stats), ("b".to_string(), empty)].into(),
+        });
+        let text = serde_json::to_string(&s).expect("json");
+        assert!(text.contains("\"cache\":{\"lookups\":10,"), "totals are flattened: {text}");
+        assert_eq!(serde_json::from_str::<Summary>(&text).expect("parses"), s);
     }
 }

@@ -17,6 +17,8 @@ pub struct WindowCounts {
     pub succeeded: u64,
     pub failed: u64,
     pub attempts: [u64; OUTCOME_COUNT],
+    /// Cache lookups by event (see `CacheCounts`).
+    pub cache: [u64; 5],
 }
 
 impl WindowCounts {

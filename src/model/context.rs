@@ -11,6 +11,7 @@
 //! monomorphised and inlined, so the boundary costs nothing.
 
 use crate::model::outcome::Outcome;
+use crate::model::proxy::CacheEvent;
 use crate::time::{SimDuration, SimTime};
 
 /// The stable identity of a logical request: it names the request's random
@@ -56,6 +57,11 @@ pub trait Observe {
     fn fetch(&mut self, measured: bool, retry: bool);
     fn first_byte(&mut self, measured: bool, d: SimDuration);
     fn chunk_gap(&mut self, measured: bool, d: SimDuration);
+    /// A request of cached class `class` was looked up; `saved` is the GPU
+    /// work a hit spared the backend (zero otherwise).
+    fn cache(&mut self, class: usize, measured: bool, event: CacheEvent, saved: SimDuration);
+    /// `n` objects were evicted from the cache at `now` to make room.
+    fn evicted(&mut self, now: SimTime, n: u64);
 
     // The backend.
     /// A job got a slot at `now` after waiting `waited` in a backend queue.

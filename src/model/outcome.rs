@@ -31,10 +31,15 @@ pub enum Cause {
     /// A 503 that says nothing of its cause: a real target that is neither
     /// Varnish's synthetic error nor a stampede backend.
     Unknown,
+    /// The backend's response headers did not fit the proxy's workspace
+    /// (`http_resp_hdr_len`, `http_resp_size`): Varnish fails the fetch after
+    /// the backend did the work. A misconfiguration, so it is only listed in
+    /// reports of scenarios that can produce it.
+    Overflow,
 }
 
 impl Cause {
-    pub const ALL: [Cause; 9] = [
+    pub const ALL: [Cause; 10] = [
         Cause::FirstByteTimeout,
         Cause::BetweenBytesTimeout,
         Cause::ConnectTimeout,
@@ -44,6 +49,7 @@ impl Cause {
         Cause::BackendQueueFull,
         Cause::Maintenance,
         Cause::Unknown,
+        Cause::Overflow,
     ];
 
     /// The name used in scenario files, JSON and CSV.
@@ -58,6 +64,7 @@ impl Cause {
             Cause::BackendQueueFull => "backend_queue_full",
             Cause::Maintenance => "maintenance",
             Cause::Unknown => "unknown",
+            Cause::Overflow => "overflow",
         }
     }
 
@@ -94,7 +101,7 @@ pub enum Outcome {
 }
 
 /// How many distinct outcomes there are (the length of counter arrays).
-pub const OUTCOME_COUNT: usize = 14;
+pub const OUTCOME_COUNT: usize = 15;
 
 impl Outcome {
     /// Every outcome, in [`Outcome::index`] order.
@@ -109,6 +116,7 @@ impl Outcome {
         Outcome::Status503(Cause::BackendQueueFull),
         Outcome::Status503(Cause::Maintenance),
         Outcome::Status503(Cause::Unknown),
+        Outcome::Status503(Cause::Overflow),
         Outcome::Status429,
         Outcome::ClientTimeout,
         Outcome::ConnectError,
@@ -120,10 +128,10 @@ impl Outcome {
         match self {
             Outcome::Ok => 0,
             Outcome::Status503(c) => 1 + c as usize,
-            Outcome::Status429 => 10,
-            Outcome::ClientTimeout => 11,
-            Outcome::ConnectError => 12,
-            Outcome::LocalReject => 13,
+            Outcome::Status429 => 11,
+            Outcome::ClientTimeout => 12,
+            Outcome::ConnectError => 13,
+            Outcome::LocalReject => 14,
         }
     }
 

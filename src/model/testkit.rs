@@ -6,6 +6,7 @@
 
 use crate::model::context::{Observe, RequestId};
 use crate::model::outcome::Outcome;
+use crate::model::proxy::CacheEvent;
 use crate::time::{SimDuration, SimTime};
 
 /// Observations, as plain lists.
@@ -17,6 +18,8 @@ pub struct Seen {
     pub first_bytes: Vec<SimDuration>,
     pub wasted: Vec<(SimTime, SimTime)>,
     pub started: Vec<(usize, SimDuration)>,
+    pub cache: Vec<(usize, CacheEvent, SimDuration)>,
+    pub evicted: u64,
 }
 
 impl Observe for Seen {
@@ -40,6 +43,12 @@ impl Observe for Seen {
         self.first_bytes.push(d);
     }
     fn chunk_gap(&mut self, _measured: bool, _d: SimDuration) {}
+    fn cache(&mut self, class: usize, _measured: bool, event: CacheEvent, saved: SimDuration) {
+        self.cache.push((class, event, saved));
+    }
+    fn evicted(&mut self, _now: SimTime, n: u64) {
+        self.evicted += n;
+    }
     fn job_started(&mut self, pool: usize, _instance: u64, _now: SimTime, waited: SimDuration) {
         self.started.push((pool, waited));
     }

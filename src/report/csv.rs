@@ -5,14 +5,25 @@
 use std::io::{self, Write};
 
 use crate::metrics::Row;
-use crate::model::outcome::{OUTCOME_COUNT, Outcome};
+use crate::model::outcome::{Cause, Outcome};
+use crate::model::proxy::CacheEvent;
 use crate::scenario::Scenario;
+
+/// The outcome columns a scenario's file has: `overflow` only when some class can overflow.
+fn outcomes(sc: &Scenario) -> impl Iterator<Item = Outcome> + '_ {
+    Outcome::ALL.into_iter().filter(|o| *o != Outcome::Status503(Cause::Overflow) || sc.proxy.any_overflow())
+}
 
 /// The header, in column order.
 pub fn header(sc: &Scenario) -> Vec<String> {
     let mut h: Vec<String> =
         ["start_s", "end_s", "offered", "attempts", "status_503", "succeeded", "failed"].map(String::from).into();
-    h.extend(Outcome::ALL.iter().map(|o| o.name().to_string()));
+    h.extend(outcomes(sc).map(|o| o.name().to_string()));
+    if sc.proxy.caches() {
+        h.extend(
+            ["cache_lookups", "cache_hits", "cache_grace_hits", "cache_coalesced", "cache_hit_ratio"].map(String::from),
+        );
+    }
     for p in &sc.pools {
         for col in ["ready", "provisioning", "billed", "queued", "busy_slots", "utilization"] {
             h.push(format!("{}.{col}", p.name));
@@ -36,8 +47,16 @@ pub fn write_timeseries<W: Write>(mut w: W, sc: &Scenario, rows: &[Row]) -> io::
             c.succeeded,
             c.failed
         )?;
-        for i in 0..OUTCOME_COUNT {
-            write!(w, ",{}", c.attempts[i])?;
+        for o in outcomes(sc) {
+            write!(w, ",{}", c.attempts[o.index()])?;
+        }
+        if sc.proxy.caches() {
+            let e = |ev: CacheEvent| c.cache[ev as usize];
+            let lookups: u64 = c.cache.iter().sum();
+            let hits: u64 = CacheEvent::ALL.iter().filter(|e| e.is_hit()).map(|ev| e(*ev)).sum();
+            // An empty cell: no lookup in the window, so no ratio.
+            let ratio = if lookups > 0 { format!("{:.6}", hits as f64 / lookups as f64) } else { String::new() };
+            write!(w, ",{lookups},{hits},{},{},{ratio}", e(CacheEvent::Grace), e(CacheEvent::Coalesced))?;
         }
         for p in &r.pools {
             // An empty cell: no instance was ready, so utilization is undefined.

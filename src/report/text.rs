@@ -204,6 +204,34 @@ pub fn print_summary<W: Write>(mut w: W, sc: &Scenario, s: &Summary) -> io::Resu
     if !remote {
         print_gpu(w, sc, s)?;
     }
+    if let Some(c) = &s.cache {
+        let t = &c.total;
+        writeln!(
+            w,
+            "cache         hit ratio {} · hits {} (grace {}, coalesced {}) · misses {} · hit-for-miss {} · \
+             GPU-hours saved {} · evictions {}",
+            pct_or_undefined(t.hit_ratio),
+            thousands(t.hits),
+            thousands(t.grace_hits),
+            thousands(t.coalesced),
+            thousands(t.misses),
+            thousands(t.hit_for_miss),
+            units::hours(t.gpu_seconds_saved),
+            thousands(c.evictions),
+        )?;
+        if c.classes.len() > 1 {
+            for (name, k) in &c.classes {
+                writeln!(
+                    w,
+                    "  class {:<8}hit ratio {} · hits {}",
+                    name,
+                    pct_or_undefined(k.hit_ratio),
+                    thousands(k.hits)
+                )?;
+            }
+        }
+        writeln!(w)?;
+    }
 
     writeln!(
         w,

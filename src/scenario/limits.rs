@@ -63,6 +63,18 @@ pub const WHY_MAX_ATTEMPTS: &str = "during an outage every attempt can fail at o
 pub const MAX_CHUNKS: u32 = 10_000;
 pub const WHY_MAX_CHUNKS: &str = "each chunk is one event of the simulation; 10,000 chunks per response is far beyond any \
      streamed image or token stream worth simulating one by one";
+/// Objects a cache may hold: its capacity over the least an object is
+/// charged (`model::proxy::MIN_CHARGE`, 4 KiB), so at most 4 GiB of storage.
+pub const MAX_CACHE_OBJECTS: u64 = 1 << 20;
+pub const WHY_MAX_CACHE_OBJECTS: &str = "every object the cache holds is kept in memory (about 200 bytes of \
+     bookkeeping each, a quarter of 1 GiB for 1,048,576 objects); an object is charged at least 4 KiB, so the \
+     capacity may be at most 4GB";
+/// Distinct objects of a class.
+pub const MAX_OBJECTS: u64 = 1_000_000_000_000;
+pub const WHY_MAX_OBJECTS: &str = "objects are drawn as floating-point numbers (Zipf rejection-inversion), exact \
+     far beyond 10^12";
+/// Largest `rush_exponent` (varnishd accepts 2 to 2^31, but waves of more than a thousand are one wave).
+pub const MAX_RUSH_EXPONENT: u32 = 1000;
 /// Coefficient of variation of a gamma distribution.
 pub const MAX_GAMMA_CV: f64 = 10.0;
 pub const WHY_MAX_GAMMA_CV: &str = "the gamma's shape is 1/cv²: beyond cv 10 it is below 0.01 and more than half of \
@@ -115,7 +127,7 @@ pub const HISTOGRAM_HIGHEST_US: u64 = 1_000_000_000_000;
 /// test in `metrics` keeps equal to these (the scenario sits below the
 /// recorder, so it cannot measure them itself).
 pub const HISTOGRAM_BYTES: u64 = 253_952;
-pub const ROW_BYTES: u64 = 176;
+pub const ROW_BYTES: u64 = 224;
 pub const POOL_ROW_BYTES: u64 = 56;
 
 /// The longest duration the latency histograms record exactly.

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use super::units::{Dur, Rate, Timeout};
+use super::units::{Bytes, Dur, Rate, Timeout};
 use super::value::{Conditions, Names, Val};
 
 /// An optional leaf value.
@@ -68,6 +68,16 @@ pub struct RawProxy {
     pub retry_on: V<Names>,
     pub max_retries: V<i64>,
     pub probe: Option<RawProbe>,
+    pub http_resp_hdr_len: V<Bytes>,
+    pub http_resp_size: V<Bytes>,
+    pub cache: Option<RawProxyCache>,
+}
+
+#[derive(Deserialize, Debug, Clone, Default)]
+#[serde(deny_unknown_fields, expecting = "the [proxy.cache] table (capacity, rush_exponent)")]
+pub struct RawProxyCache {
+    pub capacity: V<Bytes>,
+    pub rush_exponent: V<i64>,
 }
 
 #[derive(Deserialize, Debug, Clone, Default)]
@@ -144,11 +154,30 @@ pub struct RawDist {
 }
 
 #[derive(Deserialize, Debug, Clone, Default)]
-#[serde(deny_unknown_fields, expecting = "a [class.<name>] table (pool, service, chunks)")]
+#[serde(deny_unknown_fields, expecting = "a [class.<name>] table (pool, service, chunks, headers, cache, ...)")]
 pub struct RawClass {
     pub pool: V<String>,
     pub service: Option<RawDist>,
     pub chunks: V<i64>,
+    pub headers: V<Bytes>,
+    pub largest_header: V<Bytes>,
+    pub cache: Option<RawClassCache>,
+}
+
+#[derive(Deserialize, Debug, Clone, Default)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a [class.<name>.cache] table (objects, popularity, zipf_s, cacheable, size, ttl, grace, hit_for_miss)"
+)]
+pub struct RawClassCache {
+    pub objects: V<i64>,
+    pub popularity: V<String>,
+    pub zipf_s: V<f64>,
+    pub cacheable: V<f64>,
+    pub size: V<Bytes>,
+    pub ttl: V<Dur>,
+    pub grace: V<Dur>,
+    pub hit_for_miss: V<Dur>,
 }
 
 #[derive(Deserialize, Debug, Clone, Default)]

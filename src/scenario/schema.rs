@@ -10,7 +10,8 @@ use serde_json::{Map, Value, json};
 
 use super::limits;
 use super::resolve::{
-    CHAOS_KINDS, CURVES, DIRECTORS, DISCIPLINES, DISTS, JITTERS, KINDS, ON_FAILURE, PROCESSES, SCALE_METRICS, SPACINGS,
+    CHAOS_KINDS, CURVES, DIRECTORS, DISCIPLINES, DISTS, JITTERS, KINDS, ON_FAILURE, POPULARITIES, PROCESSES,
+    SCALE_METRICS, SPACINGS,
 };
 use crate::model::outcome::OutcomeSet;
 use crate::suggest::names;
@@ -21,6 +22,8 @@ pub enum Ty {
     Duration,
     Timeout,
     Rate,
+    /// A size in bytes ("32KB").
+    Bytes,
     /// An integer in `min..=max`.
     Int(i64, i64),
     /// A number above this open lower bound.
@@ -114,6 +117,25 @@ const PROXY: &[Key] = &[
     k("retry_on", Ty::Outcomes, "503 causes VCL retries (\"503\" for all)"),
     k("max_retries", Ty::Int(0, ATTEMPTS), "VCL retries per client attempt (default 4)"),
     k("probe", Ty::Table(PROBE), "health probes; the table's presence turns them on"),
+    k("http_resp_hdr_len", Ty::Bytes, "longest response header line the workspace takes (default 8KB)"),
+    k("http_resp_size", Ty::Bytes, "most response header bytes the workspace takes (default 32KB)"),
+    k("cache", Ty::Table(PROXY_CACHE), "cache storage and waiting lists (classes turn caching on)"),
+];
+
+const PROXY_CACHE: &[Key] = &[
+    k("capacity", Ty::Bytes, "storage in bytes, LRU eviction (default 100MB, at most 4GB)"),
+    k("rush_exponent", Ty::Int(2, limits::MAX_RUSH_EXPONENT as i64), "waiters woken per served request (default 3)"),
+];
+
+const CLASS_CACHE: &[Key] = &[
+    k("objects", Ty::Int(1, limits::MAX_OBJECTS as i64), "distinct objects; required unless unique"),
+    k("popularity", Ty::Choice(&names(&POPULARITIES)), "zipf, uniform or unique (default zipf)"),
+    k("zipf_s", Ty::Number(0.0), "the Zipf exponent s (default 1)"),
+    k("cacheable", Ty::Number(-1.0), "share of objects whose responses may be stored, in [0, 1] (default 1)"),
+    req("size", Ty::Bytes, "response body bytes"),
+    k("ttl", Ty::Duration, "fresh for this long (default 120s)"),
+    k("grace", Ty::Duration, "then served stale for this long while one fetch refreshes it (default 10s)"),
+    k("hit_for_miss", Ty::Duration, "an uncacheable response makes its object hit-for-miss this long (default 120s)"),
 ];
 
 const AUTOSCALER: &[Key] = &[
@@ -175,6 +197,9 @@ const CLASS: &[Key] = &[
     req("pool", Ty::Name("pool"), "the pool that serves this class"),
     req("service", Ty::Table(DIST), "GPU time of one job"),
     k("chunks", Ty::Int(1, limits::MAX_CHUNKS as i64), "the response arrives in this many chunks (default 1)"),
+    k("headers", Ty::Bytes, "response header bytes (default 512B)"),
+    k("largest_header", Ty::Bytes, "the longest response header line (default: headers)"),
+    k("cache", Ty::Table(CLASS_CACHE), "the proxy caches this class; without it every request is passed"),
 ];
 
 const BUDGET: &[Key] = &[
@@ -292,6 +317,7 @@ pub const SCENARIO: &[Key] = &[
 
 const DURATION_PATTERN: &str = r"^(0|([0-9]+(\.[0-9]+)?(d|h|m|s|ms|us|µs|ns) ?)+)$";
 const RATE_PATTERN: &str = r"^[0-9.eE+-]+/(s|m|min|h)$";
+const BYTES_PATTERN: &str = r"^[0-9]+(\.[0-9]+)?(B|KB|MB|GB|TB)$";
 
 /// The JSON Schema (draft-07) of the scenario format.
 pub fn json_schema() -> Value {
@@ -320,6 +346,7 @@ fn value(ty: Ty) -> Value {
         Ty::Duration => json!({ "type": "string", "pattern": DURATION_PATTERN, "examples": ["250ms", "90s", "2m30s"] }),
         Ty::Timeout => json!({ "anyOf": [value(Ty::Duration), { "const": "off" }] }),
         Ty::Rate => json!({ "type": "string", "pattern": RATE_PATTERN, "examples": ["12/s", "300/min"] }),
+        Ty::Bytes => json!({ "type": "string", "pattern": BYTES_PATTERN, "examples": ["512B", "32KB", "1.5MB"] }),
         Ty::Int(min, max) => json!({ "type": "integer", "minimum": min, "maximum": max }),
         Ty::Number(above) => json!({ "type": "number", "exclusiveMinimum": above }),
         Ty::Fraction => json!({ "type": "number", "minimum": 0, "exclusiveMaximum": 1 }),

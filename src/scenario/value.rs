@@ -14,7 +14,7 @@ use std::fmt;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 
-use super::units::{Dur, Rate, Timeout, parse_duration, parse_rate, parse_timeout};
+use super::units::{Bytes, Dur, Rate, Timeout, parse_bytes, parse_duration, parse_rate, parse_timeout};
 
 /// Any TOML value, as written.
 #[derive(Clone, Debug, PartialEq)]
@@ -201,6 +201,12 @@ impl FromAny for Dur {
 impl FromAny for Timeout {
     fn from_any(a: &Any) -> Result<Self, Problem> {
         unit_text(a, super::units::TIMEOUT_HINT, parse_timeout)
+    }
+}
+
+impl FromAny for Bytes {
+    fn from_any(a: &Any) -> Result<Self, Problem> {
+        unit_text(a, super::units::BYTES_HINT, |s| parse_bytes(s).map(Bytes))
     }
 }
 

@@ -476,3 +476,72 @@ fn a_patience_must_be_a_positive_duration() {
     expect(at, "strategy = \"backoff\"\npatience = \"0s\"\n", "swarm.web.patience", 31, &["greater than zero"]);
     expect(at, "strategy = \"backoff\"\npatience = 2\n", "swarm.web.patience", 31, &["found the integer 2"]);
 }
+
+/// `BASE` with txt2img cached: its `[class.txt2img.cache]` table starts on line 18.
+const SERVICE: &str = "service = { dist = \"lognormal\", median = \"3s\", p99 = \"9s\" }\n";
+
+fn cached(keys: &str) -> String {
+    format!("{SERVICE}\n[class.txt2img.cache]\n{keys}\n")
+}
+
+#[test]
+fn the_cached_base_is_valid() {
+    let text = BASE.replacen(SERVICE, &cached("objects = 1000\nzipf_s = 0.9\nsize = \"1.5MB\""), 1);
+    let sc = Scenario::parse(&text, "ok.toml").unwrap_or_else(|e| panic!("{e}"));
+    assert!(sc.proxy.caches());
+    assert!(sc.classes[1].objects.is_some() && sc.classes[0].objects.is_none(), "only txt2img is cached");
+}
+
+#[test]
+fn cache_keys_name_their_problem_key_and_line() {
+    let base = "objects = 1000\nsize = \"1MB\"\n";
+    let with = |extra: &str| cached(&format!("{base}{extra}"));
+    // Line 19 is `objects`, 20 `size`, 21 the key under test.
+    expect(SERVICE, &with("ttll = \"5s\""), "class.txt2img.cache.ttll", 21, &["unknown key", "did you mean `ttl`"]);
+    expect(SERVICE, &with("ttl = \"-5s\""), "class.txt2img.cache.ttl", 21, &["expected a number before `-5s`"]);
+    expect(SERVICE, &with("ttl = \"0s\""), "class.txt2img.cache.ttl", 21, &["greater than zero"]);
+    expect(SERVICE, &with("zipf_s = 0"), "class.txt2img.cache.zipf_s", 21, &["greater than 0, got 0"]);
+    expect(SERVICE, &with("zipf_s = -1.5"), "class.txt2img.cache.zipf_s", 21, &["greater than 0, got -1.5"]);
+    expect(SERVICE, &with("cacheable = 1.5"), "class.txt2img.cache.cacheable", 21, &["share in [0, 1]"]);
+    expect(SERVICE, &with("popularity = \"zipfian\""), "class.txt2img.cache.popularity", 21, &["did you mean `zipf`"]);
+    expect(
+        SERVICE,
+        &with("popularity = \"uniform\"\nzipf_s = 1.1"),
+        "class.txt2img.cache.zipf_s",
+        22,
+        &["only when popularity = \"zipf\""],
+    );
+    expect(SERVICE, &with("popularity = \"unique\""), "class.txt2img.cache.objects", 19, &["does not apply"]);
+    expect(SERVICE, &cached("size = \"1MB\""), "class.txt2img.cache.objects", 18, &["is required"]);
+    expect(SERVICE, &cached("objects = 0\nsize = \"1MB\""), "class.txt2img.cache.objects", 19, &["at least 1"]);
+    expect(SERVICE, &cached("objects = 10"), "class.txt2img.cache.size", 18, &["is required"]);
+    expect(SERVICE, &cached("objects = 10\nsize = \"10\""), "class.txt2img.cache.size", 20, &["missing unit", "32KB"]);
+    expect(SERVICE, &cached("objects = 10\nsize = 10"), "class.txt2img.cache.size", 20, &["write the unit"]);
+}
+
+#[test]
+fn proxy_cache_and_workspace_keys_name_their_problem() {
+    let proxy = "director = \"round_robin\"\n";
+    let with = |keys: &str| format!("{proxy}\n[proxy.cache]\n{keys}\n");
+    expect(proxy, &with("capacity = \"8GB\""), "proxy.cache.capacity", 10, &["above the limit of 4GB"]);
+    expect(proxy, &with("capacity = \"0B\""), "proxy.cache.capacity", 10, &["greater than zero"]);
+    expect(proxy, &with("rush_exponent = 1"), "proxy.cache.rush_exponent", 10, &["at least 2"]);
+    expect(proxy, &with("rush = 3"), "proxy.cache.rush", 10, &["unknown key", "rush_exponent"]);
+    expect(proxy, &format!("{proxy}http_resp_size = \"32kb\"\n"), "proxy.http_resp_size", 8, &["unknown unit `kb`"]);
+    expect(
+        SERVICE,
+        &format!("{SERVICE}headers = \"1KB\"\nlargest_header = \"2KB\"\n"),
+        "class.txt2img.largest_header",
+        18,
+        &["cannot exceed the class's headers"],
+    );
+}
+
+#[test]
+fn headers_beyond_the_workspace_are_a_warning_not_an_error() {
+    let text = BASE.replacen(SERVICE, &format!("{SERVICE}headers = \"40KB\"\n"), 1);
+    let sc = Scenario::parse(&text, "warn.toml").unwrap_or_else(|e| panic!("{e}"));
+    let w = sc.warnings.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n");
+    assert!(w.contains("class.txt2img.headers") && w.contains("503 overflow"), "{w}");
+    assert!(sc.proxy.any_overflow());
+}

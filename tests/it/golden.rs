@@ -14,7 +14,7 @@ use stampede::report::write_json;
 
 use crate::support::shipped;
 
-const SCENARIOS: [&str; 7] = [
+const SCENARIOS: [&str; 8] = [
     "playground-img2img",
     "varnish-defaults",
     "retry-storm",
@@ -22,6 +22,7 @@ const SCENARIOS: [&str; 7] = [
     "live-vs-sim",
     "metastable-retry",
     "paid-vs-free",
+    "cache-txt2img",
 ];
 const SEEDS: [u64; 3] = [1, 2, 3];
 

@@ -6,6 +6,7 @@
 
 mod backoff;
 mod bad_input;
+mod cache;
 mod cli;
 mod compare;
 mod conservation;

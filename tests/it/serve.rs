@@ -45,8 +45,12 @@ impl Drop for Server {
 
 impl Server {
     fn start(dir: &std::path::Path, extra: &[&str]) -> Server {
+        Server::start_with(dir, SCENARIO, extra)
+    }
+
+    fn start_with(dir: &std::path::Path, scenario: &str, extra: &[&str]) -> Server {
         let path = dir.join("serve.toml");
-        std::fs::write(&path, SCENARIO).expect("write the scenario");
+        std::fs::write(&path, scenario).expect("write the scenario");
         let mut child = Command::new(env!("CARGO_BIN_EXE_stampede"))
             .args(["serve", "backend"])
             .arg(&path)
@@ -296,5 +300,49 @@ fn serve_proxy_answers_varnish_s_synthetic_503_with_its_cause() {
     assert_eq!(metric(&m, r#"stampede_proxy_responses_total{outcome="connect_failed"}"#), 1);
     let rest = proxy.interrupt();
     assert!(rest.contains(r#"outcome="connect_failed"} 1"#), "{rest}");
+    backend.interrupt();
+}
+
+/// The serve-test scenario with 10-second jobs (0.1 s real) and `render` cached.
+fn cached_scenario() -> String {
+    let cache = "chunks = 4\n[class.render.cache]\nobjects = 100\nsize = \"1MB\"";
+    SCENARIO.replace("value = \"5m\" }", "value = \"10s\" }").replace("chunks = 4", cache)
+}
+
+/// `serve proxy` runs the same cache model as the simulator: a second request
+/// for an object is answered from the cache, with no backend job; a request
+/// that names no object is passed.
+#[test]
+fn serve_proxy_answers_a_repeated_object_from_its_cache() {
+    let dir = tempdir("cache");
+    let backend = Server::start_with(&dir, &cached_scenario(), &[]);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_stampede"))
+        .args(["serve", "proxy"])
+        .arg(dir.join("serve.toml"))
+        .args(["--backend", &backend.instance()])
+        .args(["--listen", "127.0.0.1:0", "--time-scale", "100"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("the binary starts");
+    let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut banner = String::new();
+    while !banner.contains("Ctrl-C") {
+        assert!(out.read_line(&mut banner).expect("read") > 0, "the proxy exited: {banner}");
+    }
+    child.stdout = Some(out.into_inner());
+    let proxy = Server { child, lines: banner.lines().map(str::to_string).collect() };
+    let addr = proxy.field("proxy", 1).trim_start_matches("http://").trim_end_matches('/').to_string();
+
+    let job = |path: &str| format!("POST {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    for path in ["/render?object=7", "/render?object=7", "/render"] {
+        let (head, body) = answer(send(&addr, &job(path)));
+        assert!(head.starts_with("HTTP/1.1 200"), "{path}: {head}");
+        assert_eq!(body.len(), 4 * 512 + chunked_overhead(&body), "{path}: four chunks of 512 bytes");
+    }
+    let (_, m) = get(&backend.control(), "/metrics");
+    let m = String::from_utf8_lossy(&m).to_string();
+    assert_eq!(metric(&m, r#"stampede_backend_requests_total{pool="gpu"}"#), 2, "the hit never reached the backend");
+    proxy.interrupt();
     backend.interrupt();
 }

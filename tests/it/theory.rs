@@ -62,7 +62,7 @@ fn impatient_clients_match_erlang_a() {
     // (λ = 12) that only abandonment keeps stable. Run lengths give intervals
     // under 5% (P(abandon)) and 2% (P(wait > 0)).
     use crate::support::erlang_a;
-    for (c, a, theta, hours) in [(10, 9.0, 0.5, 4.0), (10, 12.0, 1.0, 2.0)] {
+    for (c, a, theta, hours) in [(10, 9.0, 0.5, 8.0), (10, 12.0, 1.0, 2.0)] {
         let patience = format!("patience = \"{}ms\"\n", (1000.0 / theta) as u64);
         let toml = mmc(c, a, None, hours) + &patience;
         let runs = replications(&toml, REPS);

@@ -54,6 +54,8 @@ pub(crate) enum Msg {
         /// The tier's rank the request names (None: it names none we know).
         tier: Option<u8>,
         patience: Option<SimDuration>,
+        /// The object asked for (the URL's query), for a cached class.
+        object: Option<u64>,
         reply: oneshot::Sender<Response>,
     },
     /// A backend fetch heard something (`generation` tells a retried fetch's
@@ -448,7 +450,7 @@ impl<'a> World<'a> {
 
     fn handle(&mut self, m: Msg) {
         match m {
-            Msg::Attempt { class, swarm, work, measured, tier, patience, reply } => {
+            Msg::Attempt { class, swarm, work, measured, tier, patience, object, reply } => {
                 let id = self.next_attempt;
                 self.next_attempt += 1;
                 let work = work.unwrap_or_else(|| self.sc.classes[class as usize].service.sample(&mut self.foreign));
@@ -456,7 +458,7 @@ impl<'a> World<'a> {
                 self.attempts.insert(id, reply);
                 let from = AttemptRef { req: Key::from_bits(id), attempt: 1 };
                 let tier = tier.unwrap_or_else(|| wire::lowest_tier(&self.io.tiers));
-                proxy::on_request(self, from, JobSpec { class, swarm, work, measured, tier, patience });
+                proxy::on_request(self, from, JobSpec { class, swarm, work, measured, tier, patience, object });
             }
             Msg::Fetch { fetch, generation, event } => {
                 if self.fetches.get(&fetch).is_some_and(|&(g, _)| g == generation) {

@@ -38,7 +38,7 @@ use crate::model::context::{Env, RequestId};
 use crate::model::dist::DurationDist;
 use crate::model::outcome::Outcome;
 use crate::model::retry::{RetryPolicy, RetryState};
-use crate::model::workload::{BulkProgress, BulkSpec, ClosedLoop, OpenArrivals, RateProfile, Spacing};
+use crate::model::workload::{BulkProgress, BulkSpec, ClosedLoop, Objects, OpenArrivals, RateProfile, Spacing};
 use crate::rng::{SimRng, Stream, StreamBase, stream};
 use crate::time::{SimDuration, SimTime};
 
@@ -50,6 +50,8 @@ pub struct ClassSpec {
     pub service: DurationDist,
     /// The response arrives in this many evenly spaced chunks (1 = all at completion).
     pub chunks: u32,
+    /// The objects its requests ask for, when the proxy caches the class.
+    pub objects: Option<Objects>,
 }
 
 /// A named retry strategy.
@@ -123,6 +125,8 @@ pub struct JobSpec {
     /// How long the client will wait for the job to leave the backend's
     /// queue (its patience, drawn per attempt); None: forever.
     pub patience: Option<SimDuration>,
+    /// The object it asks for, when its class is cached (the cache key with the class).
+    pub object: Option<u64>,
 }
 
 /// The answer to one attempt.
@@ -179,6 +183,7 @@ struct Request {
     swarm: u16,
     class: u16,
     work: SimDuration,
+    object: Option<u64>,
     rng: SimRng,
     retry: RetryState,
     first_sent: SimTime,

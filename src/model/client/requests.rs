@@ -72,6 +72,10 @@ fn start_request<'a, C: ClientCx<'a>>(
     let mut rng = c.swarms[swarm].requests.derive([source, seq, image]);
     let class = class.unwrap_or_else(|| pick_class(&cfg.swarms[swarm].mix, &mut rng));
     let work = cfg.classes[class].service.sample(&mut rng);
+    let object = cfg.classes[class].objects.map(|o| {
+        let id = cfg.swarms[swarm].id;
+        o.pick(&mut stream(c.seed, Stream::Object { swarm: id, source, seq, image }))
+    });
     let measured = cx.obs().is_measured(now);
     let id = RequestId { swarm, source, seq, image };
     cx.obs().offered(id, measured, class, work, now);
@@ -80,6 +84,7 @@ fn start_request<'a, C: ClientCx<'a>>(
         swarm: swarm as u16,
         class: class as u16,
         work,
+        object,
         rng,
         retry: RetryState::default(),
         first_sent: now,
@@ -121,7 +126,15 @@ pub fn send_attempt<'a, C: ClientCx<'a>>(cx: &mut C, req: Key) {
     let (id, attempt) = (r.id, r.retry.attempts);
     let tier = cfg.swarms[swarm].tier;
     let patience = patience(&cfg.swarms[swarm], c.swarms[swarm].patience, r.id, r.retry.attempts);
-    let job = JobSpec { class: r.class, swarm: r.swarm, work: r.work, measured: r.measured, tier, patience };
+    let job = JobSpec {
+        class: r.class,
+        swarm: r.swarm,
+        work: r.work,
+        measured: r.measured,
+        tier,
+        patience,
+        object: r.object,
+    };
     // An overall deadline cuts the attempt short when it comes first.
     let left = c.policies[swarm].deadline().map(|d| d - (now - r.first_sent));
     cx.obs().attempt_sent(id, attempt, now);

@@ -10,6 +10,18 @@
 //!
 //! Timers are never cancelled: each carries the fetch's epoch, bumped at every
 //! phase change, and a timer whose epoch is stale does nothing.
+//!
+//! A request of a cached class is looked up first (`cache.rs` classifies it):
+//! a hit is answered at once; a miss starts a fetch that marks the object
+//! busy, and requests for a busy object wait on its waiting list; a stale
+//! object within grace is answered while one fetch without a client
+//! refreshes it. When a fetch ends, what it got is stored (a 200 of a
+//! cacheable object; a hit-for-miss marker for an uncacheable one and for the
+//! backend's own errors, whose ttl the built-in VCL finds ≤ 0; a synthetic 503
+//! only while requests wait on it), then its waiters are woken in waves of
+//! `rush_exponent`: each woken request, once served, wakes that many more, as
+//! Varnish's `HSH_DerefObjCore` does. In simulated time the waves follow one
+//! another within the instant.
 
 use crate::arena::Key;
 use crate::model::client::{AttemptRef, JobSpec, Response};
@@ -17,6 +29,7 @@ use crate::model::context::Observe;
 use crate::model::outcome::{Cause, Outcome, SYNTHETIC_RETRY_AFTER};
 use crate::time::{SimDuration, SimTime};
 
+use super::cache::{Body, CacheEvent, ERROR_GRACE, ERROR_TTL, Lookup, MIN_CHARGE, ObjKey, Waiter};
 use super::probe;
 use super::{ProxyCx, Route};
 
@@ -34,7 +47,11 @@ pub enum Phase {
 /// One backend fetch.
 #[derive(Debug)]
 pub(super) struct Fetch {
-    client: AttemptRef,
+    /// None for a background refresh (a grace hit was answered already).
+    client: Option<AttemptRef>,
+    /// The cached object it fetches, and whether it is the object's busy
+    /// fetch (the one its waiters wait for).
+    object: Option<(ObjKey, bool)>,
     pool: u16,
     job: JobSpec,
     /// Bumped whenever the fetch changes phase, to invalidate older timers.
@@ -144,9 +161,64 @@ pub fn on_request<C: ProxyCx>(cx: &mut C, from: AttemptRef, job: JobSpec) {
         cx.respond(from, Response::failed(Outcome::ConnectError, None));
         return;
     }
+    match job.object {
+        Some(object) if p.cfg.classes.get(usize::from(job.class)).is_some_and(|c| c.cache.is_some()) => {
+            lookup(cx, from, job, (job.class, object), false);
+        }
+        _ => new_fetch(cx, Some(from), job, None),
+    }
+}
+
+/// Looks `key` up for the client's attempt `from` (`woken`: it waited on the
+/// waiting list) and answers it, waits, or fetches.
+fn lookup<C: ProxyCx>(cx: &mut C, from: AttemptRef, job: JobSpec, key: ObjKey, woken: bool) {
+    let now = cx.now();
+    let (class, measured) = (usize::from(job.class), job.measured);
+    let saved = |body: Body| if body == Body::Ok { job.work } else { SimDuration::ZERO };
+    match cx.proxy().cache.lookup(now, key) {
+        Lookup::Hit(body) => {
+            let event = if woken { CacheEvent::Coalesced } else { CacheEvent::Hit };
+            cx.obs().cache(class, measured, event, saved(body));
+            answer(cx, from, body);
+        }
+        Lookup::Grace { body, refresh } => {
+            cx.obs().cache(class, measured, CacheEvent::Grace, saved(body));
+            answer(cx, from, body);
+            if refresh {
+                new_fetch(cx, None, job, Some((key, true)));
+            }
+        }
+        Lookup::HitForMiss => {
+            cx.obs().cache(class, measured, CacheEvent::HitForMiss, SimDuration::ZERO);
+            new_fetch(cx, Some(from), job, Some((key, false)));
+        }
+        Lookup::Busy => cx.proxy().cache.wait(key, Waiter { client: from, job }),
+        Lookup::Miss => {
+            cx.obs().cache(class, measured, CacheEvent::Miss, SimDuration::ZERO);
+            new_fetch(cx, Some(from), job, Some((key, true)));
+        }
+    }
+}
+
+/// Answers a client from a stored object; its session ends.
+fn answer<C: ProxyCx>(cx: &mut C, to: AttemptRef, body: Body) {
+    let response = match body {
+        Body::Error(cause) => Response::failed(Outcome::Status503(cause), Some(SYNTHETIC_RETRY_AFTER)),
+        Body::Ok | Body::HitForMiss => Response { outcome: Outcome::Ok, retry_after: None, work_started: None },
+    };
+    cx.proxy().close_session();
+    cx.respond(to, response);
+}
+
+/// Starts a backend fetch: for a client (a pass, a miss, a hit-for-miss) or
+/// for nobody (a grace refresh). A busy fetch marks its object busy.
+fn new_fetch<C: ProxyCx>(cx: &mut C, client: Option<AttemptRef>, job: JobSpec, object: Option<(ObjKey, bool)>) {
+    let now = cx.now();
+    let p = cx.proxy();
     let pool = p.routes[job.class as usize];
     let fetch = p.fetches.insert(Fetch {
-        client: from,
+        client,
+        object,
         pool,
         job,
         epoch: 0,
@@ -160,6 +232,9 @@ pub fn on_request<C: ProxyCx>(cx: &mut C, from: AttemptRef, job: JobSpec) {
         backend_sent: now,
         last_chunk: now,
     });
+    if let Some((key, true)) = object {
+        p.cache.set_busy(key, fetch);
+    }
     start_fetch(cx, fetch, false);
 }
 
@@ -280,6 +355,12 @@ fn on_chunk<C: ProxyCx>(cx: &mut C, fetch: Key) {
     if !matches!(f.phase, Phase::AwaitingFirstByte | Phase::Streaming) {
         return;
     }
+    if f.phase == Phase::AwaitingFirstByte && p.cfg.overflows(usize::from(f.job.class)) {
+        // The headers came with the first byte and do not fit the workspace.
+        abandon_job(cx, fetch);
+        fetch_failed(cx, fetch, Cause::Overflow, None);
+        return;
+    }
     let (measured, gap) = if f.phase == Phase::AwaitingFirstByte {
         f.phase = Phase::Streaming;
         f.epoch += 1;
@@ -307,9 +388,16 @@ fn on_chunk<C: ProxyCx>(cx: &mut C, fetch: Key) {
 /// The last chunk arrived: the response is complete.
 fn on_complete<C: ProxyCx>(cx: &mut C, fetch: Key, started_at: SimTime) {
     let now = cx.now();
-    let Some(f) = cx.proxy().fetches.get_mut(fetch) else { return };
+    let p = cx.proxy();
+    let Some(f) = p.fetches.get_mut(fetch) else { return };
     f.backend_job = None;
     let measured = f.job.measured;
+    if f.phase == Phase::AwaitingFirstByte && p.cfg.overflows(usize::from(f.job.class)) {
+        // The whole job ran for a response the proxy cannot take.
+        cx.obs().wasted(started_at, now);
+        fetch_failed(cx, fetch, Cause::Overflow, None);
+        return;
+    }
     match f.phase {
         // A response in one piece: its first byte is its completion.
         Phase::AwaitingFirstByte => {
@@ -391,14 +479,61 @@ fn release_conn<C: ProxyCx>(cx: &mut C, fetch: Key) {
     }
 }
 
-/// The fetch is over: the client gets its answer (it may have stopped
-/// listening), the session closes.
+/// The fetch is over: what it got is stored, the client gets its answer (it
+/// may have stopped listening), the session closes, and the requests waiting
+/// on its object are woken.
 fn end_fetch<C: ProxyCx>(cx: &mut C, fetch: Key, response: Response) {
+    let f = cx.proxy().fetches.remove(fetch).expect("live fetch");
+    if let Some((key, busy)) = f.object {
+        store(cx, key, busy, response.outcome);
+    }
+    if let Some(client) = f.client {
+        cx.proxy().close_session();
+        cx.respond(client, response);
+    }
+    if let Some((key, true)) = f.object {
+        cx.proxy().cache.unbusy(key, fetch);
+        rush(cx, key);
+    }
+}
+
+/// Stores what a fetch of `key` got, as Varnish's built-in VCL would.
+fn store<C: ProxyCx>(cx: &mut C, key: ObjKey, busy: bool, outcome: Outcome) {
+    let now = cx.now();
     let p = cx.proxy();
-    let client = p.fetches.get(fetch).expect("live fetch").client;
-    p.close_session();
-    cx.respond(client, response);
-    cx.proxy().fetches.remove(fetch);
+    let Some(policy) = p.cfg.classes.get(usize::from(key.0)).and_then(|c| c.cache) else { return };
+    let hit_for_miss = (Body::HitForMiss, policy.hit_for_miss, SimDuration::ZERO, MIN_CHARGE);
+    let (body, ttl, grace, bytes) = match outcome {
+        Outcome::Ok if policy.is_cacheable(key.0, key.1) => (Body::Ok, policy.ttl, policy.grace, policy.size),
+        Outcome::Ok => hit_for_miss,
+        // vbf_stp_error: kept briefly only when requests wait for it.
+        Outcome::Status503(cause) if cause.is_synthetic() => {
+            if !(busy && p.cache.waiting(key) > 0) {
+                return;
+            }
+            (Body::Error(cause), ERROR_TTL, ERROR_GRACE, MIN_CHARGE)
+        }
+        // The backend's own 503 or 429: no ttl, so hit-for-miss.
+        _ => hit_for_miss,
+    };
+    let evicted = p.cache.store(now, key, body, ttl, grace, bytes);
+    if evicted > 0 {
+        cx.obs().evicted(now, evicted);
+    }
+}
+
+/// Wakes the requests waiting on `key` in waves of `rush_exponent`: each
+/// woken request looks the object up again (a hit, a fetch of its own for a
+/// hit-for-miss, or a new busy fetch the rest then wait for) and, once done
+/// with it, wakes `rush_exponent` more.
+fn rush<C: ProxyCx>(cx: &mut C, key: ObjKey) {
+    let exponent = cx.proxy().cache.config().rush_exponent.max(1);
+    let mut budget = exponent;
+    while budget > 0 {
+        let Some(w) = cx.proxy().cache.next_waiter(key) else { return };
+        budget = budget - 1 + exponent;
+        lookup(cx, w.client, w.job, key, true);
+    }
 }
 
 /// Fails every fetch in `waiters` (their instance went sick or away).

@@ -16,17 +16,20 @@
 //! * the proxy retries on its own only where VCL says so, at most `max_retries`.
 //!
 //! The rules of one fetch (phases, timeouts, VCL retries, which Retry-After a
-//! client gets, the hand-over of a connection to a waiting fetch) are in
-//! [`fetch`], probing in [`probe`]; both reach the world only through
+//! client gets, the hand-over of a connection to a waiting fetch, the cache
+//! lookup before it and what it stores after) are in [`fetch`], the object
+//! store in [`cache`], probing in [`probe`]; all reach the world only through
 //! [`ProxyCx`]: the simulator answers a submission from its backend model at
 //! once, a live proxy over a socket later, and the rules work either way.
 
+mod cache;
 mod director;
 mod fetch;
 mod health;
 mod probe;
 mod ratelimit;
 
+pub use cache::{Body, CacheConfig, CacheEvent, CachePolicy, ERROR_GRACE, ERROR_TTL, Lookup, MIN_CHARGE};
 pub use director::DirectorKind;
 pub use fetch::{BackendEvent, Phase, ProxyTimer, on_backend, on_request, on_timer};
 pub use health::{Health, ProbeConfig};
@@ -69,6 +72,52 @@ pub struct ProxyConfig {
     pub max_sessions: Option<u32>,
     /// Per client swarm (by index): its rate limit, answered with 429.
     pub rate_limits: Vec<Option<RateLimit>>,
+    /// Storage and waiting-list settings, for the classes that are cached.
+    pub cache: CacheConfig,
+    /// Per job class (by index): its caching and its response headers.
+    pub classes: Vec<ClassRules>,
+    /// Longest response header line the workspace takes (varnishd `http_resp_hdr_len`).
+    pub http_resp_hdr_len: u64,
+    /// Most response header bytes the workspace takes (varnishd `http_resp_size`).
+    pub http_resp_size: u64,
+}
+
+/// What the proxy knows of one job class's responses.
+#[derive(Copy, Clone, Debug, PartialEq)]
+pub struct ClassRules {
+    /// None: every request is passed to the backend.
+    pub cache: Option<CachePolicy>,
+    /// Response header bytes in all, and of the longest header line.
+    pub headers: u64,
+    pub largest_header: u64,
+}
+
+impl Default for ClassRules {
+    fn default() -> Self {
+        ClassRules { cache: None, headers: DEFAULT_HEADERS, largest_header: DEFAULT_HEADERS }
+    }
+}
+
+/// Response header bytes of a class that does not say (a typical image response).
+pub const DEFAULT_HEADERS: u64 = 512;
+
+impl ProxyConfig {
+    /// Whether class `class`'s response headers overflow the workspace: every
+    /// fetch of it then fails as `overflow`.
+    pub fn overflows(&self, class: usize) -> bool {
+        let c = self.classes.get(class).copied().unwrap_or_default();
+        c.headers > self.http_resp_size || c.largest_header > self.http_resp_hdr_len
+    }
+
+    /// Whether any class overflows (its cause is then listed in reports).
+    pub fn any_overflow(&self) -> bool {
+        (0..self.classes.len()).any(|c| self.overflows(c))
+    }
+
+    /// Whether any class is cached.
+    pub fn caches(&self) -> bool {
+        self.classes.iter().any(|c| c.cache.is_some())
+    }
 }
 
 impl Default for ProxyConfig {
@@ -85,6 +134,10 @@ impl Default for ProxyConfig {
             max_retries: 4,
             max_sessions: None,
             rate_limits: Vec::new(),
+            cache: CacheConfig::default(),
+            classes: Vec::new(),
+            http_resp_hdr_len: 8 << 10,
+            http_resp_size: 32 << 10,
         }
     }
 }
@@ -181,6 +234,7 @@ pub struct Proxy {
     fetches: Arena<Fetch>,
     /// Per client swarm: its rate limiter, if it has a limit.
     limiters: Vec<Option<ratelimit::Gcra>>,
+    pub cache: cache::Cache,
 }
 
 impl Proxy {
@@ -188,6 +242,7 @@ impl Proxy {
     pub fn new(cfg: ProxyConfig, routes: Vec<usize>, pools: usize, rng: SimRng) -> Self {
         Proxy {
             limiters: cfg.rate_limits.iter().map(|l| l.map(ratelimit::Gcra::new)).collect(),
+            cache: cache::Cache::new(cfg.cache),
             cfg,
             routes: routes.into_iter().map(|p| p as u16).collect(),
             backends: (0..pools).map(|_| Backend::default()).collect(),
@@ -442,5 +497,7 @@ mod tests {
     }
 }
 
+#[cfg(test)]
+mod cache_tests;
 #[cfg(test)]
 mod rules_tests;

@@ -8,16 +8,16 @@ use crate::rng::{Stream, stream};
 
 /// A proxy context that records every effect; the backend answers each
 /// submission at once with `answer` (None: a dead host that never answers).
-struct Cx {
-    base: Base,
-    proxy: Proxy,
-    timers: Vec<(SimTime, ProxyTimer)>,
-    submitted: Vec<Key>,
-    abandoned: Vec<u64>,
-    closed: Vec<Key>,
-    responses: Vec<(AttemptRef, Response)>,
-    answer: Option<BackendEvent>,
-    probe_answer: Option<bool>,
+pub(super) struct Cx {
+    pub(super) base: Base,
+    pub(super) proxy: Proxy,
+    pub(super) timers: Vec<(SimTime, ProxyTimer)>,
+    pub(super) submitted: Vec<Key>,
+    pub(super) abandoned: Vec<u64>,
+    pub(super) closed: Vec<Key>,
+    pub(super) responses: Vec<(AttemptRef, Response)>,
+    pub(super) answer: Option<BackendEvent>,
+    pub(super) probe_answer: Option<bool>,
 }
 test_env!(Cx);
 
@@ -50,12 +50,12 @@ impl ProxyCx for Cx {
     }
 }
 
-fn secs(s: u64) -> SimTime {
+pub(super) fn secs(s: u64) -> SimTime {
     SimTime::ZERO + SimDuration::from_secs(s)
 }
 
 /// A proxy with one pool of `instances` registered instances.
-fn cx(cfg: ProxyConfig, instances: usize, answer: Option<BackendEvent>) -> (Cx, Vec<Key>) {
+pub(super) fn cx(cfg: ProxyConfig, instances: usize, answer: Option<BackendEvent>) -> (Cx, Vec<Key>) {
     let mut arena = Arena::new();
     let keys: Vec<Key> = (0..instances).map(|i| arena.insert(i)).collect();
     let mut c = Cx {
@@ -76,13 +76,20 @@ fn cx(cfg: ProxyConfig, instances: usize, answer: Option<BackendEvent>) -> (Cx, 
     (c, keys)
 }
 
-fn attempt(n: u32) -> AttemptRef {
+pub(super) fn attempt(n: u32) -> AttemptRef {
     AttemptRef { req: Key::from_bits(u64::from(n)), attempt: 1 }
 }
 
-const JOB: JobSpec =
-    JobSpec { class: 0, swarm: 0, work: SimDuration::from_secs(5), measured: true, tier: 0, patience: None };
-const ACCEPTED: BackendEvent = BackendEvent::Accepted { job: 77 };
+pub(super) const JOB: JobSpec = JobSpec {
+    class: 0,
+    swarm: 0,
+    work: SimDuration::from_secs(5),
+    measured: true,
+    tier: 0,
+    patience: None,
+    object: None,
+};
+pub(super) const ACCEPTED: BackendEvent = BackendEvent::Accepted { job: 77 };
 
 /// The last timer of the given kind, with its instant.
 fn last_timer(c: &Cx, kind: fn(&ProxyTimer) -> bool) -> (SimTime, ProxyTimer) {

@@ -6,8 +6,10 @@
 //! (think time in between), so it slows down when the system does. A bulk job
 //! is K images sent with parallelism P; it succeeds only if every image does.
 
+mod objects;
 mod profile;
 
+pub use objects::{Objects, Popularity};
 pub use profile::RateProfile;
 
 use rand_distr::{Distribution, Exp1};

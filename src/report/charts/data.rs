@@ -19,6 +19,7 @@ use crate::criteria::metric::{Metric, Unit, unit_of};
 use crate::engine::Run;
 use crate::metrics::{LatencyHist, Row};
 use crate::model::outcome::{Cause, Outcome};
+use crate::model::proxy::CacheEvent;
 use crate::report::folder::ReportDir;
 use crate::report::{spread, units};
 use crate::scenario::Scenario;
@@ -333,11 +334,56 @@ fn load(title: String, sc: &Scenario, runs: &[&[Row]]) -> TimeLines {
     }
 }
 
+/// Per window, the share of cache lookups that were hits (of any kind) and
+/// that were grace hits; windows without lookups are left out.
+fn cache_ratios(title: String, sc: &Scenario, runs: &[&[Row]]) -> TimeLines {
+    let c = Clock::of(sc);
+    let share = |label: &str, color: usize, part: fn(&[u64; 5]) -> u64| {
+        let points = runs.first().map_or_else(Vec::new, |first| {
+            (0..first.len())
+                .filter_map(|w| {
+                    let (mut n, mut all) = (0u64, 0u64);
+                    for rows in runs {
+                        n += part(&rows[w].counts.cache);
+                        all += rows[w].counts.cache.iter().sum::<u64>();
+                    }
+                    (all > 0).then(|| (c.mid(&first[w]), n as f64 / all as f64))
+                })
+                .collect()
+        });
+        Line { label: label.into(), color, points }
+    };
+    let hits = |e: &[u64; 5]| CacheEvent::ALL.iter().filter(|k| k.is_hit()).map(|k| e[*k as usize]).sum();
+    TimeLines {
+        title,
+        x_desc: x_desc(sc),
+        y_desc: "share of lookups".into(),
+        unit: Unit::Ratio,
+        x_range: x_range(sc),
+        lines: vec![
+            share("hit ratio", 0, hits),
+            share("grace hits", 1, |e| e[CacheEvent::Grace as usize]),
+            share("hit-for-miss", 2, |e| e[CacheEvent::HitForMiss as usize]),
+        ],
+        shades: shades(sc),
+    }
+}
+
 /// The time-series charts of one run, written into `dir`.
 pub fn single_run(dir: &ReportDir, sc: &Scenario, run: &Run) -> io::Result<Vec<Chart>> {
     let rows: Vec<&[Row]> = vec![run.recorder.series.rows()];
     let label = run.summary.strategy.clone();
-    Ok(vec![
+    let mut charts = Vec::new();
+    if sc.proxy.caches() {
+        charts.push(Chart::render(
+            dir,
+            "run-cache",
+            "Cache hit ratio over time",
+            "Share of the cached classes' lookups answered from the cache (fresh, grace or coalesced), answered stale within grace, and fetched uncoalesced because the object was hit-for-miss, per window.",
+            &cache_ratios("Cache hit ratio over time".into(), sc, &rows),
+        )?);
+    }
+    let mut base = vec![
         Chart::render(
             dir,
             "run-503-rate",
@@ -374,7 +420,9 @@ pub fn single_run(dir: &ReportDir, sc: &Scenario, run: &Run) -> io::Result<Vec<C
             "Failed attempts per second, by cause: 503s, 429s, client timeouts, refused connections, local rejects.",
             &causes("failed attempts by cause".into(), sc, &rows),
         )?,
-    ])
+    ];
+    base.append(&mut charts);
+    Ok(base)
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use crate::model::dist::DurationDist;
 use crate::model::gpu::{PoolConfig, QueueDiscipline, QueueFullStatus};
 use crate::model::load::{LoadCurve, LoadModel};
 use crate::model::outcome::{Cause, Outcome, OutcomeSet};
-use crate::model::proxy::{DirectorKind, ProbeConfig, ProxyConfig, WaitQueue};
+use crate::model::proxy::{ClassRules, DirectorKind, ProbeConfig, ProxyConfig, WaitQueue};
 use crate::scenario::ClassSpec;
 use crate::scenario::error::did_you_mean;
 use crate::scenario::limits;
@@ -137,6 +137,8 @@ pub fn resolve_proxy(cx: &mut Ctx<'_>, p: &RawProxy) -> ProxyConfig {
             limits::WHY_MAX_ATTEMPTS,
         ),
         max_sessions: p.max_sessions.as_ref().map(|_| cx.int("proxy.max_sessions", &p.max_sessions, 1, 1)),
+        // Cache and workspace: filled in by `cache.rs`, classes once they are read.
+        ..ProxyConfig::default()
     }
 }
 
@@ -418,7 +420,13 @@ pub fn resolve_dist(cx: &mut Ctx<'_>, base: &str, d: &RawDist) -> Option<Duratio
     made.map_err(|e| cx.error(base, e)).ok()
 }
 
-pub fn resolve_class(cx: &mut Ctx<'_>, name: &str, c: &RawClass, pools: &BTreeMap<String, RawPool>) -> ClassSpec {
+/// A class, and what the proxy knows of its responses.
+pub fn resolve_class(
+    cx: &mut Ctx<'_>,
+    name: &str,
+    c: &RawClass,
+    pools: &BTreeMap<String, RawPool>,
+) -> (ClassSpec, ClassRules) {
     let base = format!("class.{name}");
     let pool = cx
         .required(&format!("{base}.pool"), &c.pool, "(the pool that serves this class)")
@@ -429,5 +437,6 @@ pub fn resolve_class(cx: &mut Ctx<'_>, name: &str, c: &RawClass, pools: &BTreeMa
         .and_then(|s| resolve_dist(cx, &format!("{base}.service"), s))
         .unwrap_or(DurationDist::Constant(SimDuration::from_secs(1)));
     let chunks = cx.int_in(&format!("{base}.chunks"), &c.chunks, 1, 1, limits::MAX_CHUNKS, limits::WHY_MAX_CHUNKS);
-    ClassSpec { name: name.to_string(), pool, service, chunks }
+    let (objects, rules) = super::cache::resolve_class_cache(cx, name, c);
+    (ClassSpec { name: name.to_string(), pool, service, chunks, objects }, rules)
 }

@@ -8,6 +8,7 @@
 //! override that wrote the key ([`ctx`]).
 
 mod backend;
+mod cache;
 mod clients;
 mod ctx;
 mod defences;
@@ -19,6 +20,7 @@ use std::collections::BTreeMap;
 use toml_edit::Document;
 
 pub use backend::{CURVES, DIRECTORS, DISCIPLINES, DISTS, SCALE_METRICS};
+pub use cache::POPULARITIES;
 pub use clients::{CHAOS_KINDS, JITTERS, KINDS, ON_FAILURE, PROCESSES, SPACINGS};
 pub use ctx::Ctx;
 
@@ -170,7 +172,8 @@ fn resolve(cx: &mut Ctx<'_>, raw: RawScenario, text: &str, file: &str) -> Scenar
     };
 
     let tiers = tiers::resolve_tiers(cx, &m);
-    let proxy = resolve_proxy(cx, &raw.proxy);
+    let mut proxy = resolve_proxy(cx, &raw.proxy);
+    cache::resolve_proxy_cache(cx, &raw.proxy, &mut proxy);
     let mut pools: Vec<_> = raw.pool.iter().map(|(name, p)| resolve_pool(cx, name, p)).collect();
     for (pool, (name, p)) in pools.iter_mut().zip(&raw.pool) {
         pool.priority = tiers::resolve_priority(cx, name, p, &tiers);
@@ -179,7 +182,18 @@ fn resolve(cx: &mut Ctx<'_>, raw: RawScenario, text: &str, file: &str) -> Scenar
     if pools.is_empty() {
         cx.error_help("pool", "the scenario defines no GPU pool", "add e.g. [pool.gpu] with slots and instance counts");
     }
-    let classes: Vec<_> = raw.class.iter().map(|(name, c)| resolve_class(cx, name, c, &raw.pool)).collect();
+    let (classes, rules): (Vec<_>, Vec<_>) =
+        raw.class.iter().map(|(name, c)| resolve_class(cx, name, c, &raw.pool)).unzip();
+    proxy.classes = rules;
+    for (i, name) in raw.class.keys().enumerate() {
+        if proxy.overflows(i) {
+            cx.warn(
+                &format!("class.{name}.headers"),
+                "do not fit the proxy's workspace (http_resp_size, http_resp_hdr_len): every response fails as 503 overflow",
+                Some("raise proxy.http_resp_size / proxy.http_resp_hdr_len, or send smaller headers".into()),
+            );
+        }
+    }
     if classes.is_empty() {
         cx.error_help(
             "class",
@@ -207,7 +221,6 @@ fn resolve(cx: &mut Ctx<'_>, raw: RawScenario, text: &str, file: &str) -> Scenar
     let tiered = m.tiers.is_some()
         || raw.swarm.values().any(|s| s.tier.is_some())
         || raw.pool.values().any(|p| p.tier_priority.is_some() || p.tier_shed_at.is_some());
-    let mut proxy = proxy;
     proxy.rate_limits = raw.swarm.iter().map(|(name, s)| resolve_rate_limit(cx, name, s)).collect();
     if swarms.is_empty() {
         cx.error_help(
