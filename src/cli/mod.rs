@@ -9,6 +9,7 @@
 //! | 0 | success |
 //! | 1 | an SLO threshold failed (run), no strategy met them all (compare), or no value in the range did (plan) |
 //! | 2 | bad input: usage, scenario file, override, output path |
+//! | 3 | the machine failed the run: a port could not be bound, a load target refused connections |
 
 mod compare;
 mod docs;
@@ -41,7 +42,7 @@ pub const EXIT_RUNTIME: u8 = 3;
     version,
     about = "Simulate swarms of clients, a Varnish-like proxy and an autoscaled GPU pool; measure 503s and completion times",
     long_about = None,
-    after_help = "Exit codes: 0 ok, 1 an SLO threshold failed, 2 bad input or usage.\nDocs: `stampede docs` lists them; `stampede docs cli` prints every command and flag."
+    after_help = "Exit codes: 0 ok, 1 an SLO threshold failed, 2 bad input or usage, 3 the machine failed the run (a port, a target).\nDocs: `stampede docs` lists them; `stampede docs cli` prints every command and flag."
 )]
 pub struct Cli {
     /// Override a scenario key, checked like the file: --set proxy.first_byte_timeout=90s (repeatable).
@@ -62,7 +63,7 @@ pub enum Command {
     Compare(CompareArgs),
     /// Run a grid of parameter values × strategies × seeds (optionally one shard of it).
     Sweep(SweepArgs),
-    /// Combine the part files of a sharded sweep into its results.
+    /// Combine the part files of a sharded sweep, or of a sharded load, into its results.
     Merge(MergeArgs),
     /// Find the smallest value of a key that meets every SLO, and what it costs.
     Plan(PlanArgs),
@@ -350,7 +351,7 @@ pub struct PlanArgs {
 
 #[derive(clap::Args, Debug)]
 pub struct MergeArgs {
-    /// The part files written by `stampede sweep --shard I/N`.
+    /// The part files written by `stampede sweep --shard I/N` (or by `stampede load --shard I/N`).
     #[arg(required = true)]
     pub parts: Vec<PathBuf>,
     #[command(flatten)]
