@@ -177,6 +177,14 @@ impl TimeSeries {
         &self.rows
     }
 
+    /// Sets every row's pool levels to nothing measured: a load run's GPUs
+    /// are its target's, and the scenario's own pool model stood idle.
+    pub fn clear_pool_levels(&mut self) {
+        for row in &mut self.rows {
+            row.pools.iter_mut().for_each(|p| *p = PoolLevels::default());
+        }
+    }
+
     /// A closed series of `rows` (a stored run's).
     pub fn from_rows(window: SimDuration, start: SimTime, pools: usize, rows: Vec<Row>) -> Self {
         let mut s = TimeSeries::new(window, start, pools);

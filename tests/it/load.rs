@@ -105,6 +105,13 @@ fn load_sends_the_simulator_s_arrivals_to_a_real_server_and_shards_add_up_to_the
     assert_eq!(wire.service_ms.count, answered);
     assert!(wire.statuses["200"] > 0 && whole.attempts.ok == wire.statuses["200"]);
     assert!(dir.join("whole/summary.json").is_file() && dir.join("whole/index.html").is_file());
+    // The GPUs are the target's: the scenario's own idle pool is not reported as if measured.
+    assert_eq!(whole.gpu.instance_seconds, 0.0);
+    let csv = std::fs::read_to_string(dir.join("whole/timeseries.csv")).expect("the time series");
+    let header: Vec<&str> = csv.lines().next().expect("a header").split(',').collect();
+    let ready = header.iter().position(|c| c.contains("ready")).expect("a ready column");
+    let zero = |l: &str| l.split(',').nth(ready).and_then(|v| v.parse::<f64>().ok()) == Some(0.0);
+    assert!(csv.lines().skip(1).all(zero), "{csv}");
 
     let halves: Vec<Summary> = ["1/2", "2/2"]
         .iter()

@@ -665,6 +665,9 @@ impl<'a> World<'a> {
             high_water,
         };
         let mut run = self.obs.into_run(self.sc, self.seed, self.end, ended);
+        if load {
+            run.recorder.series.clear_pool_levels();
+        }
         run.wire = load.then(|| self.wire.clone());
         Ok(run)
     }
