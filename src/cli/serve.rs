@@ -65,25 +65,15 @@ pub fn proxy(args: &ServeProxyArgs, g: Global<'_>) -> Result<u8, Failure> {
     Ok(0)
 }
 
-/// `[POOL=]HOST:PORT` (an `http://` prefix is allowed) as (pool index, address).
+/// `[POOL=]HOST:PORT` (an `http://` prefix is allowed) as (pool index, address):
+/// written as `stampede vcl` reads it, then resolved.
 fn backend_spec(sc: &Scenario, spec: &str) -> Result<(usize, SocketAddr), Failure> {
     let bad = |why: String| Failure::usage(format!("--backend {spec}: {why}"));
-    let (pool, addr) = match spec.split_once('=') {
-        Some((p, a)) => (Some(p), a),
-        None => (None, spec),
-    };
-    let pool = match pool {
-        Some(name) => sc.pools.iter().position(|p| p.name == name).ok_or_else(|| {
-            let names: Vec<&str> = sc.pools.iter().map(|p| p.name.as_str()).collect();
-            bad(format!("no pool `{name}` in the scenario (it has {})", names.join(", ")))
-        })?,
-        None if sc.pools.len() == 1 => 0,
-        None => return Err(bad("the scenario has several pools: write POOL=HOST:PORT".to_string())),
-    };
-    let addr = addr.trim_start_matches("http://").trim_end_matches('/');
-    let resolved = addr.to_socket_addrs().map_err(|e| bad(format!("not a HOST:PORT ({e})")))?.next();
+    let b = crate::varnish::vcl::parse_backend(sc, spec).map_err(bad)?;
+    let resolved =
+        (b.host.as_str(), b.port).to_socket_addrs().map_err(|e| bad(format!("not a HOST:PORT ({e})")))?.next();
     let addr = resolved.ok_or_else(|| bad("the host has no address".to_string()))?;
-    Ok((pool, addr))
+    Ok((b.pool, addr))
 }
 
 async fn ctrl_c() {
