@@ -36,8 +36,9 @@ pub fn compare(args: &CompareArgs, g: Global<'_>) -> Result<u8, Failure> {
     };
     let jobs = super::jobs(args.jobs);
     let started = std::time::Instant::now();
-    let bar = progress::bar(plan.cells() as u64, "simulating", args.output.quiet);
-    let cells = compare::run_cells(&plan, jobs, &|| bar.inc(1))
+    let runner = args.engine.runner()?;
+    let bar = progress::bar(plan.cells() as u64, runner.doing(), args.output.quiet);
+    let cells = compare::run_cells(&plan, runner, jobs, &|| bar.inc(1))
         .map_err(|e| Failure::usage(format!("{}: {e}", args.scenario.display())))?;
     bar.finish_and_clear();
     let wall = started.elapsed().as_secs_f64();

@@ -35,7 +35,12 @@ pub fn load(args: &LoadArgs, g: Global<'_>) -> Result<u8, Failure> {
             eprintln!("note: {note}");
         }
     }
-    let opts = live::LoadOptions { seed: args.seed.unwrap_or(sc.seed), time_scale: args.time_scale, targets, shard };
+    let threads = match args.threads {
+        Some(n) => usize::from(n),
+        None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+    };
+    let opts =
+        live::LoadOptions { seed: args.seed.unwrap_or(sc.seed), time_scale: args.time_scale, targets, shard, threads };
     let bar = super::progress::bar(sc.end().as_secs_f64().ceil() as u64, "load", args.output.quiet);
     bar.set_style(
         ProgressStyle::with_template("{prefix} [{bar:24}] {pos}/{len}s  {msg}")
@@ -143,7 +148,7 @@ fn backend_side_chaos(sc: &Scenario) -> Vec<String> {
 }
 
 fn progress_line(p: &LoadProgress) -> String {
-    let r503 = p.rate_503.map_or("-".to_string(), |r| format!("{:.1}%", r * 100.0));
+    let r503 = p.rate_503().map_or("-".to_string(), |r| format!("{:.1}%", r * 100.0));
     format!("{:.0} req/s  503 {r503}  in flight {}", p.rate, p.in_flight)
 }
 

@@ -106,14 +106,32 @@ pub struct RunArgs {
     /// Make every swarm use this strategy.
     #[arg(long)]
     pub strategy: Option<String>,
+    #[command(flatten)]
+    pub engine: EngineArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// `--engine` and `--time-scale`, for every command that runs scenarios.
+#[derive(clap::Args, Debug, Clone, Copy)]
+pub struct EngineArgs {
     /// What runs the scenario: the simulator, or real HTTP servers and clients on loopback.
     #[arg(long, value_enum, default_value_t = Engine::Sim)]
     pub engine: Engine,
     /// Live engine: simulated seconds per real second (0.01 to 1000; default 1).
     #[arg(long, value_name = "F", value_parser = time_scale)]
     pub time_scale: Option<f64>,
-    #[command(flatten)]
-    pub output: OutputArgs,
+}
+
+impl EngineArgs {
+    pub fn runner(&self) -> Result<crate::replication::Runner, Failure> {
+        use crate::replication::Runner;
+        match (self.engine, self.time_scale) {
+            (Engine::Sim, Some(_)) => Err(Failure::usage("--time-scale applies to --engine live only")),
+            (Engine::Sim, None) => Ok(Runner::Sim),
+            (Engine::Live, scale) => Ok(Runner::Live { time_scale: scale.unwrap_or(1.0) }),
+        }
+    }
 }
 
 #[derive(clap::Args, Debug)]
@@ -138,6 +156,9 @@ pub struct LoadArgs {
     /// Send only shard I of N of every swarm's arrivals and write a part file (combine with `stampede merge`).
     #[arg(long, value_name = "I/N")]
     pub shard: Option<String>,
+    /// Threads sending at once, each with its own connections and its part of the arrivals (default: one per core).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub threads: Option<u16>,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -269,6 +290,8 @@ pub struct CompareArgs {
     /// Threads to run on (default: every core). Results do not depend on it.
     #[arg(long, value_name = "J", value_parser = at_least(1))]
     pub jobs: Option<u32>,
+    #[command(flatten)]
+    pub engine: EngineArgs,
     /// The strategy differences are measured against (default: [compare] baseline if compared, else the first).
     #[arg(long, value_name = "NAME")]
     pub baseline: Option<String>,
@@ -316,9 +339,14 @@ pub struct SweepArgs {
     /// Threads to run on (default: every core). Results do not depend on it.
     #[arg(long, value_name = "J", value_parser = at_least(1))]
     pub jobs: Option<u32>,
+    #[command(flatten)]
+    pub engine: EngineArgs,
     /// Run only shard I of N and write its part file (combine parts with `stampede merge`).
     #[arg(long, value_name = "I/N")]
     pub shard: Option<String>,
+    /// Threads sending at once, each with its own connections and its part of the arrivals (default: one per core).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub threads: Option<u16>,
     #[command(flatten)]
     pub output: OutputArgs,
 }
@@ -345,6 +373,8 @@ pub struct PlanArgs {
     /// Threads to run on (default: every core). Results do not depend on it.
     #[arg(long, value_name = "J", value_parser = at_least(1))]
     pub jobs: Option<u32>,
+    #[command(flatten)]
+    pub engine: EngineArgs,
     #[command(flatten)]
     pub output: OutputArgs,
 }

@@ -31,7 +31,8 @@ pub fn plan(args: &PlanArgs, g: Global<'_>) -> Result<u8, Failure> {
     let jobs = super::jobs(args.jobs);
     // Bisection decides as it goes how many values it evaluates: count runs.
     let bar = progress::counter("planning", "runs", args.output.quiet);
-    let result = plan::plan(&text, &file, sets, &req, jobs, &|| bar.inc(1))?;
+    let runner = args.engine.runner()?;
+    let result = plan::plan(&text, &file, sets, &req, runner, jobs, &|| bar.inc(1))?;
     bar.finish_and_clear();
     let dir = args.output.open(&base.name, "plan")?;
     write_files(&dir, &base, &result, &slos).map_err(writing(dir.path()))?;

@@ -3,9 +3,10 @@
 use std::io::{self, Write};
 
 use super::output::writing;
-use super::{EXIT_SLO, Engine, Failure, Global, RunArgs};
+use super::{EXIT_SLO, Failure, Global, RunArgs};
 use crate::engine;
 use crate::live;
+use crate::replication::Runner;
 use crate::report;
 use crate::report::folder::ReportDir;
 use crate::scenario::Scenario;
@@ -17,14 +18,11 @@ pub fn run(args: &RunArgs, g: Global<'_>) -> Result<u8, Failure> {
         sc = sc.with_strategy(name).map_err(|e| Failure::usage(format!("--strategy: {e}")))?;
     }
     let seed = args.seed.unwrap_or(sc.seed);
-    let run = match (args.engine, args.time_scale) {
-        (Engine::Sim, Some(_)) => return Err(Failure::usage("--time-scale applies to --engine live only")),
-        (Engine::Sim, None) => {
+    let run = match args.engine.runner()? {
+        Runner::Sim => {
             engine::simulate(&sc, seed).map_err(|e| Failure::usage(format!("{}: {e}", args.scenario.display())))?
         }
-        (Engine::Live, scale) => {
-            live::run(&sc, seed, scale.unwrap_or(1.0)).map_err(|e| Failure::runtime(e.to_string()))?
-        }
+        Runner::Live { time_scale } => live::run(&sc, seed, time_scale).map_err(|e| Failure::runtime(e.to_string()))?,
     };
     let dir = args.output.open(&sc.name, "run")?;
     write_reports(&dir, &sc, &run).map_err(writing(dir.path()))?;

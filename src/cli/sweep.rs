@@ -73,9 +73,11 @@ pub fn sweep(args: &SweepArgs, g: Global<'_>) -> Result<u8, Failure> {
         None => (0..sw.cells()).collect(),
     };
     let started = std::time::Instant::now();
-    let bar = progress::bar(cells.len() as u64, "simulating", args.output.quiet);
+    let runner = args.engine.runner()?;
+    let jobs = runner.jobs(jobs);
+    let bar = progress::bar(cells.len() as u64, runner.doing(), args.output.quiet);
     let results = sw
-        .run(&cells, jobs, &|| bar.inc(1))
+        .run(&cells, runner, jobs, &|| bar.inc(1))
         .map_err(|e| Failure::usage(format!("{}: {e}", args.scenario.display())))?;
     bar.finish_and_clear();
     let wall = crate::time::format_secs(started.elapsed().as_secs_f64());

@@ -25,10 +25,10 @@ pub use rank::{Comparison, Difference, StrategyResult};
 
 use crate::criteria::objective::{self, Criterion};
 
-use crate::engine::{Stalled, simulate};
 use crate::metrics::summary::Summary;
 use crate::metrics::{LatencyHist, Row};
 use crate::replication::Error;
+use crate::replication::{RunFailed, Runner};
 use crate::scenario::Scenario;
 
 /// Replications per strategy when neither the command line nor the file says.
@@ -176,21 +176,26 @@ impl Cell {
     }
 }
 
-/// Runs every (strategy, seed) cell on `jobs` threads; `tick` is called after
-/// each cell. Returns the cells as `[strategy][seed]`, or the first run that
-/// stalled.
-pub fn run_cells(plan: &Plan, jobs: usize, tick: &(dyn Fn() + Sync)) -> Result<Vec<Vec<Cell>>, Stalled> {
+/// Runs every (strategy, seed) cell with `runner` on `jobs` threads; `tick`
+/// is called after each cell. Returns the cells as `[strategy][seed]`, or
+/// the first run that failed.
+pub fn run_cells(
+    plan: &Plan,
+    runner: Runner,
+    jobs: usize,
+    tick: &(dyn Fn() + Sync),
+) -> Result<Vec<Vec<Cell>>, RunFailed> {
     let scenarios: Vec<Scenario> = (0..plan.strategies.len()).map(|i| plan.scenario_for(i)).collect();
     let n_seeds = plan.seeds.len();
     let cells = crate::parallel::map(
         plan.cells(),
-        jobs,
+        runner.jobs(jobs),
         |i| {
             let sc = &scenarios[i / n_seeds];
-            Ok(Cell::new(sc, simulate(sc, plan.seeds[i % n_seeds])?, &plan.scored))
+            Ok(Cell::new(sc, runner.run(sc, plan.seeds[i % n_seeds])?, &plan.scored))
         },
         tick,
     );
-    let mut cells = cells.into_iter().collect::<Result<Vec<_>, Stalled>>()?.into_iter();
+    let mut cells = cells.into_iter().collect::<Result<Vec<_>, RunFailed>>()?.into_iter();
     Ok((0..plan.strategies.len()).map(|_| cells.by_ref().take(n_seeds).collect()).collect())
 }

@@ -93,6 +93,10 @@ pub struct Comparison {
     /// Strategies that meet every SLO threshold (on their means); empty
     /// when there are thresholds and none meets them all.
     pub slo_met_by: Vec<String>,
+    /// The live engine's time scale when the runs were live (`--engine
+    /// live`); absent for the simulator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub live_time_scale: Option<f64>,
 }
 
 impl Comparison {
@@ -212,6 +216,7 @@ impl Comparison {
             winner: winner.map(|w| plan.strategy_name(w).to_string()),
             verdict,
             slo_met_by,
+            live_time_scale: cells.first().and_then(|c| c.first()).and_then(|c| c.summary.engine.live_time_scale),
         }
     }
 

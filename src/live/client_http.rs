@@ -10,10 +10,11 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
-use hyper::{Request, StatusCode};
+use hyper::header::{HOST, HeaderName, HeaderValue};
+use hyper::{Request, StatusCode, Uri};
 
 use super::clock::Clock;
-use super::http::HttpClient;
+use super::conns::Conns;
 use super::wire;
 use super::world::{Msg, Tx};
 use crate::metrics::wire::WireAttempt;
@@ -24,20 +25,64 @@ use crate::model::outcome::Outcome;
 /// model's timer decides the outcome; this only frees the socket.
 pub const HANG_UP_GRACE: std::time::Duration = std::time::Duration::from_millis(100);
 
-/// Where an attempt goes and whom it is from.
+/// Where an attempt goes and whom it is from, built once per swarm and
+/// class ([`Endpoint::to`]) so an attempt only clones it.
+#[derive(Clone, Debug)]
 pub struct Target {
-    /// `http://host:port[/base]`: the class's path follows.
-    pub base: Arc<str>,
-    pub class: Arc<str>,
-    pub swarm: Arc<str>,
-    pub tier: Arc<str>,
+    /// `host:port`, to connect to.
+    pub host: Arc<str>,
+    pub host_header: HeaderValue,
+    /// `/base/<class>`.
+    pub path: Uri,
+    pub swarm: HeaderValue,
+    pub tier: HeaderValue,
 }
+
+/// A target URL split for sending: `http://host:port[/base]`.
+#[derive(Clone, Debug)]
+pub struct Endpoint {
+    host: Arc<str>,
+    host_header: HeaderValue,
+    base: String,
+}
+
+impl Endpoint {
+    /// From a URL prefix `http://host:port[/base]` (as [`super::TargetUrl`] writes it).
+    pub fn new(prefix: &str) -> Endpoint {
+        let rest = prefix.strip_prefix("http://").unwrap_or(prefix);
+        let (host, base) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+        Endpoint { host: Arc::from(host), host_header: header_value(host), base: base.to_string() }
+    }
+
+    /// Where `class` goes from `swarm` with `tier`'s tag.
+    pub fn to(&self, class: &str, swarm: &str, tier: &str) -> Target {
+        let path = format!("{}/{class}", self.base);
+        Target {
+            host: self.host.clone(),
+            host_header: self.host_header.clone(),
+            path: path.parse().unwrap_or_else(|_| Uri::from_static("/")),
+            swarm: header_value(swarm),
+            tier: header_value(tier),
+        }
+    }
+}
+
+/// Scenario names are plain words; anything a header cannot carry becomes `?`.
+fn header_value(s: &str) -> HeaderValue {
+    HeaderValue::from_str(s).unwrap_or(HeaderValue::from_static("?"))
+}
+
+const WORK: HeaderName = HeaderName::from_static(wire::WORK);
+const SWARM: HeaderName = HeaderName::from_static(wire::SWARM);
+const TIER: HeaderName = HeaderName::from_static(wire::TIER);
+const PATIENCE: HeaderName = HeaderName::from_static(wire::PATIENCE);
+const MEASURED: HeaderName = HeaderName::from_static(wire::MEASURED);
 
 /// Sends one attempt meant to go out at `intended` (simulated time), and
 /// hangs up after `give_up` (real time) without an answer.
 #[allow(clippy::too_many_arguments)] // one attempt's whole context; called from one place
 pub async fn attempt(
-    client: HttpClient,
+    conns: Arc<Conns>,
     world: Tx,
     clock: Clock,
     to: Target,
@@ -47,7 +92,7 @@ pub async fn attempt(
     give_up: Option<std::time::Duration>,
 ) {
     let lag = clock.real(clock.now().saturating_since(intended));
-    let exchange = exchange(client, clock, to, job, lag);
+    let exchange = exchange(conns, clock, to, job, lag);
     let (response, wire) = match give_up {
         None => exchange.await,
         Some(d) => match tokio::time::timeout(d, exchange).await {
@@ -63,30 +108,34 @@ pub async fn attempt(
 
 /// The request and its whole answer.
 async fn exchange(
-    client: HttpClient,
+    conns: Arc<Conns>,
     clock: Clock,
     to: Target,
     job: JobSpec,
     lag: std::time::Duration,
 ) -> (Response, WireAttempt) {
-    let Target { base, class, swarm, tier } = to;
+    let Target { host, host_header, path, swarm, tier } = to;
     // The object is part of the URL, as a cache key is.
-    let query = job.object.map_or(String::new(), |o| format!("?{}={o}", wire::OBJECT));
-    let mut req = Request::post(format!("{base}/{class}{query}"));
+    let uri = match job.object {
+        Some(o) => format!("{path}?{}={o}", wire::OBJECT).parse().unwrap_or(path),
+        None => path,
+    };
+    let mut req = Request::new(Empty::<Bytes>::new());
+    *req.method_mut() = hyper::Method::POST;
+    *req.uri_mut() = uri;
+    let h = req.headers_mut();
+    h.insert(HOST, host_header);
     if let Some(p) = job.patience {
-        req = req.header(wire::PATIENCE, p.as_micros());
+        h.insert(PATIENCE, HeaderValue::from(p.as_micros()));
     }
-    let req = req
-        .header(wire::WORK, job.work.as_micros())
-        .header(wire::SWARM, &*swarm)
-        .header(wire::TIER, &*tier)
-        .header(wire::MEASURED, if job.measured { "1" } else { "0" })
-        .body(Empty::<Bytes>::new())
-        .expect("a valid request");
+    h.insert(WORK, HeaderValue::from(job.work.as_micros()));
+    h.insert(SWARM, swarm);
+    h.insert(TIER, tier);
+    h.insert(MEASURED, HeaderValue::from_static(if job.measured { "1" } else { "0" }));
     let sent = Instant::now();
     let mut seen = WireAttempt::unanswered(lag);
-    let response = match client.request(req).await {
-        Ok(r) => {
+    let response = match conns.send(&host, req).await {
+        Ok((r, lease)) => {
             let status = r.status();
             seen.status = Some(status.as_u16());
             let outcome = wire::outcome(status, r.headers());
@@ -94,6 +143,9 @@ async fn exchange(
             let work_started = wire::micros(r.headers(), wire::STARTED).map(wire::instant);
             let body = r.into_body().collect().await;
             seen.service = sent.elapsed();
+            if body.is_ok() {
+                lease.give_back();
+            }
             match body {
                 Ok(_) if outcome == Outcome::Ok => Response { outcome, retry_after: None, work_started },
                 Ok(b) => {

@@ -11,7 +11,7 @@ use std::fmt::Write;
 use std::net::SocketAddr;
 
 use crate::arena::Key;
-use crate::model::proxy::Proxy;
+use crate::model::proxy::{Health, Proxy};
 
 use crate::model::backend::Backend;
 use crate::model::outcome::{OUTCOME_COUNT, Outcome};
@@ -34,7 +34,13 @@ pub struct Tally {
     pub unanswered: u64,
 }
 
-pub fn render(sc: &Scenario, backend: &Backend<'_>, tallies: &[Tally], in_flight: &[u64]) -> String {
+pub fn render(
+    sc: &Scenario,
+    backend: &Backend<'_>,
+    tallies: &[Tally],
+    in_flight: &[u64],
+    last_minute: &[[u64; OUTCOME_COUNT]],
+) -> String {
     let mut out = String::new();
     let mut family = |name: &str, kind: &str, help: &str, rows: &mut dyn Iterator<Item = (String, u64)>| {
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
@@ -57,6 +63,16 @@ pub fn render(sc: &Scenario, backend: &Backend<'_>, tallies: &[Tally], in_flight
             ANSWERS
                 .iter()
                 .map(move |o| (format!("pool=\"{name}\",outcome=\"{}\"", o.name()), tallies[i].served[o.index()]))
+        }),
+    );
+    family(
+        "stampede_backend_last_minute_responses",
+        "gauge",
+        "Answers the backend gave over the last minute (simulated time), by pool and outcome.",
+        &mut pools().flat_map(|(i, name)| {
+            ANSWERS
+                .iter()
+                .map(move |o| (format!("pool=\"{name}\",outcome=\"{}\"", o.name()), last_minute[i][o.index()]))
         }),
     );
     family(
@@ -103,8 +119,8 @@ pub fn render(sc: &Scenario, backend: &Backend<'_>, tallies: &[Tally], in_flight
     out
 }
 
-/// One number of a proxy's backend from (healthy, connections, waiting).
-type MemberValue = fn(bool, u32, usize) -> u64;
+/// One number of a proxy's backend from (probe window, connections, waiting).
+type MemberValue = fn(Health, u32, usize) -> u64;
 
 /// `/metrics` of a live proxy: its answers by outcome (503s by cause) and
 /// each backend's health and connections.
@@ -112,6 +128,7 @@ pub fn render_proxy(
     sc: &Scenario,
     proxy: &Proxy,
     answered: &[u64; OUTCOME_COUNT],
+    last_minute: &[u64; OUTCOME_COUNT],
     addr: impl Fn(usize, Key) -> Option<SocketAddr>,
 ) -> String {
     let mut out = String::new();
@@ -120,20 +137,43 @@ pub fn render_proxy(
         "# HELP stampede_proxy_responses_total Answers to clients, by outcome (a 503's cause).\n\
          # TYPE stampede_proxy_responses_total counter"
     );
-    for o in Outcome::ALL {
-        if !matches!(o, Outcome::ClientTimeout | Outcome::LocalReject) {
-            let _ = writeln!(out, "stampede_proxy_responses_total{{outcome=\"{}\"}} {}", o.name(), answered[o.index()]);
-        }
+    let answers = || Outcome::ALL.into_iter().filter(|o| !matches!(o, Outcome::ClientTimeout | Outcome::LocalReject));
+    for o in answers() {
+        let _ = writeln!(out, "stampede_proxy_responses_total{{outcome=\"{}\"}} {}", o.name(), answered[o.index()]);
+    }
+    let _ = writeln!(
+        out,
+        "# HELP stampede_proxy_last_minute_responses Answers to clients over the last minute (simulated time), by outcome.\n\
+         # TYPE stampede_proxy_last_minute_responses gauge"
+    );
+    for o in answers() {
+        let _ = writeln!(
+            out,
+            "stampede_proxy_last_minute_responses{{outcome=\"{}\"}} {}",
+            o.name(),
+            last_minute[o.index()]
+        );
     }
     let members = |pool: usize| proxy.members(pool).map(move |m| (pool, m));
     let label = |pool: usize, inst: Key| {
         let a = addr(pool, inst).map_or_else(|| "gone".to_string(), |a| a.to_string());
         format!("pool=\"{}\",backend=\"{a}\"", sc.pools[pool].name)
     };
-    let families: [(&str, &str, MemberValue); 3] = [
+    let families: [(&str, &str, MemberValue); 6] = [
         ("stampede_proxy_backend_healthy", "1 if the backend is healthy (its probe window), else 0.", |h, _, _| {
-            u64::from(h)
+            u64::from(h.is_healthy())
         }),
+        ("stampede_proxy_backend_probe_good", "Good probes in the backend's probe window.", |h, _, _| {
+            u64::from(h.window().0)
+        }),
+        ("stampede_proxy_backend_probe_window", "Probes the window holds (.window).", |h, _, _| {
+            u64::from(h.window().1)
+        }),
+        (
+            "stampede_proxy_backend_probe_threshold",
+            "Good probes that make the backend healthy (.threshold; 0 without a probe).",
+            |h, _, _| u64::from(h.window().2),
+        ),
         ("stampede_proxy_backend_connections", "Open fetches to the backend.", |_, c, _| u64::from(c)),
         ("stampede_proxy_backend_waiting", "Fetches waiting for a connection to the backend.", |_, _, w| w as u64),
     ];

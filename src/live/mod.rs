@@ -13,10 +13,12 @@
 mod backend_http;
 mod client_http;
 pub mod clock;
+mod conns;
 mod http;
 mod metrics;
 pub mod part;
 mod proxy_http;
+mod recent;
 mod status;
 mod target;
 pub mod wire;
@@ -74,15 +76,24 @@ pub struct LoadOptions {
     /// Each swarm's target, in the scenario's swarm order.
     pub targets: Vec<TargetUrl>,
     pub shard: crate::model::client::Shard,
+    /// Worlds sending at once, one per thread (at least 1): the shard is cut
+    /// in this many parts ([`Shard::split`](crate::model::client::Shard::split)).
+    pub threads: usize,
 }
 
 /// Sends the scenario's client swarms to their targets until the scenario's
 /// end (compressed by the time scale). Every target is checked first: one
 /// that nobody listens at fails the run before any load is sent.
-pub fn load(scenario: &Scenario, opts: LoadOptions, progress: impl FnMut(&LoadProgress)) -> Result<Run, LiveError> {
-    let rt = runtime()?;
+///
+/// Each of `threads` worlds runs on its own single-threaded runtime with its
+/// own connections and its part of the arrivals, so no request crosses a
+/// thread; their results add up as the parts of a sharded load do
+/// ([`part::combine`]). One world failing (a target that stopped answering)
+/// stops the others.
+pub fn load(scenario: &Scenario, opts: LoadOptions, mut progress: impl FnMut(&LoadProgress)) -> Result<Run, LiveError> {
     let started = std::time::Instant::now();
-    let run = rt.block_on(async {
+    let check = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    check.block_on(async {
         let mut checked: Vec<&TargetUrl> = Vec::new();
         for t in &opts.targets {
             if !checked.contains(&t) {
@@ -90,17 +101,68 @@ pub fn load(scenario: &Scenario, opts: LoadOptions, progress: impl FnMut(&LoadPr
                 checked.push(t);
             }
         }
-        let clock = clock::Clock::start(opts.time_scale);
-        let mut trace = NoTrace;
-        let targets = opts.targets.iter().map(|t| std::sync::Arc::from(t.prefix.as_str())).collect();
-        let mode = Mode::Load { targets, shard: opts.shard };
-        let (mut world, mut rx) = world::World::new(mode, scenario, opts.seed, clock, &mut trace)?;
-        world.set_progress(Box::new(progress));
-        world.run(&mut rx, std::future::pending()).await;
-        Ok::<_, LiveError>(world.finish(started.elapsed().as_secs_f64())?)
+        Ok::<_, LiveError>(())
+    })?;
+    drop(check);
+    let threads = opts.threads.max(1);
+    let clock = clock::Clock::start(opts.time_scale);
+    let targets: Vec<std::sync::Arc<str>> =
+        opts.targets.iter().map(|t| std::sync::Arc::from(t.prefix.as_str())).collect();
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let (heard_tx, heard) = std::sync::mpsc::channel::<(usize, LoadProgress)>();
+    let runs: Vec<Result<Run, LiveError>> = std::thread::scope(|s| {
+        let mut handles = Vec::new();
+        for t in 0..threads {
+            let mode = Mode::Load { targets: targets.clone(), shard: opts.shard.split(t as u32, threads as u32) };
+            let (heard_tx, stop_tx, mut stop_rx) = (heard_tx.clone(), stop_tx.clone(), stop_rx.clone());
+            handles.push(s.spawn(move || -> Result<Run, LiveError> {
+                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+                let run = rt.block_on(async {
+                    let mut trace = NoTrace;
+                    let (mut world, mut rx) = world::World::new(mode, scenario, opts.seed, clock, &mut trace)?;
+                    world.set_progress(Box::new(move |p: &LoadProgress| {
+                        let _ = heard_tx.send((t, p.clone()));
+                    }));
+                    let stop = async move {
+                        let _ = stop_rx.wait_for(|&stop| stop).await;
+                    };
+                    world.run(&mut rx, stop).await;
+                    world.finish(started.elapsed().as_secs_f64())
+                });
+                if run.is_err() {
+                    let _ = stop_tx.send(true);
+                }
+                // In-flight requests end with the run: their tasks are dropped, not awaited.
+                rt.shutdown_background();
+                Ok(run?)
+            }));
+        }
+        drop(heard_tx);
+        let mut latest: Vec<Option<LoadProgress>> = vec![None; threads];
+        for (t, p) in heard {
+            latest[t] = Some(p);
+            if t == 0
+                && let Some(sum) = LoadProgress::sum(latest.iter().flatten())
+            {
+                progress(&sum);
+            }
+        }
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err(LiveError::Io(io::Error::other("a load thread panicked")))))
+            .collect()
     });
-    rt.shutdown_background();
-    run
+    let mut done = Vec::with_capacity(threads);
+    for run in runs {
+        done.push(run?);
+    }
+    if done.len() == 1 {
+        return Ok(done.pop().expect("one run"));
+    }
+    let parts: Vec<part::LoadPart> =
+        done.iter().enumerate().map(|(t, run)| part::LoadPart::new(scenario, None, (t + 1, threads), run)).collect();
+    part::combine(scenario, opts.seed, opts.time_scale, parts.iter().map(|p| ("a load thread", p)))
+        .map_err(|e| LiveError::Io(io::Error::other(e)))
 }
 
 fn runtime() -> io::Result<tokio::runtime::Runtime> {

@@ -126,6 +126,18 @@ pub fn merge(parts: Vec<(String, LoadPart)>) -> Result<(Scenario, Run), String> 
     if let Some(name) = &first.strategy {
         sc = sc.with_strategy(name).map_err(|e| format!("{first_name}: --strategy {e}"))?;
     }
+    let run = combine(&sc, first.seed, first.time_scale, parts.iter().map(|(name, p)| (name.as_str(), p)))?;
+    Ok((sc, run))
+}
+
+/// Adds up parts of one load (checked to belong together) into one run.
+/// `stampede load` uses it too, for the worlds it runs on each core.
+pub fn combine<'p>(
+    sc: &Scenario,
+    seed: u64,
+    time_scale: f64,
+    parts: impl Iterator<Item = (&'p str, &'p LoadPart)>,
+) -> Result<Run, String> {
     let pools = sc.pools.len();
     let swarms = sc.swarms.len();
     let mut rec = None;
@@ -133,7 +145,7 @@ pub fn merge(parts: Vec<(String, LoadPart)>) -> Result<(Scenario, Run), String> 
     let (mut unfinished, mut bulk_unfinished) = (vec![0; swarms], vec![0; swarms]);
     let (mut events, mut wall) = (0, 0.0f64);
     let mut targets = BTreeMap::new();
-    for (name, p) in &parts {
+    for (name, p) in parts {
         let bad = |e: String| format!("{name}: {e}");
         if p.recorder.swarms.len() != swarms || p.unfinished.len() != swarms || p.bulk_unfinished.len() != swarms {
             return Err(bad(format!("holds other swarms than the scenario's {swarms}")));
@@ -162,11 +174,11 @@ pub fn merge(parts: Vec<(String, LoadPart)>) -> Result<(Scenario, Run), String> 
         pool_areas: vec![[0.0; 6]; pools],
         measured_seconds: (sc.end() - rec.warmup()).as_secs_f64(),
         engine: EngineStats {
-            live_time_scale: Some(first.time_scale),
+            live_time_scale: Some(time_scale),
             wire: Some(wire.stats(targets)),
             ..EngineStats::new(events, wall)
         },
     };
-    let summary = Summary::build(&sc, first.seed, &rec, &end);
-    Ok((sc, Run { summary, recorder: rec, high_water: HighWater::default(), wire: Some(wire) }))
+    let summary = Summary::build(sc, seed, &rec, &end);
+    Ok(Run { summary, recorder: rec, high_water: HighWater::default(), wire: Some(wire) })
 }

@@ -25,10 +25,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::criteria::Metric;
 use crate::criteria::slo::Threshold;
-use crate::engine::simulate;
 use crate::metrics::LatencyHist;
 use crate::replication::grid::Axis;
-use crate::replication::{Base, Error, Rule, Variant, aggregate, per_seed};
+use crate::replication::{Base, Error, Rule, Runner, Variant, aggregate, per_seed};
 use crate::scenario::{Override, Scenario};
 use crate::stats::{Interval, mean_ci};
 
@@ -125,9 +124,11 @@ pub fn plan(
     file: &str,
     sets: &[Override],
     req: &PlanRequest,
+    runner: Runner,
     jobs: usize,
     tick: &(dyn Fn() + Sync),
 ) -> Result<PlanResult, Error> {
+    let jobs = runner.jobs(jobs);
     let axis = Axis::parse_as(&req.tune, "--tune").map_err(|e| Error::Usage(format!("--tune {e}")))?;
     // Bisection needs values in increasing order: a range, or a sorted list.
     let increasing = axis.levels.windows(2).all(|w| w[0].number < w[1].number);
@@ -162,10 +163,10 @@ pub fn plan(
             return Ok(e.candidate.passed);
         }
         let sc = scenario_at(&source, &axis, i, req.strategy.as_deref())?;
-        let runs = crate::parallel::map(seeds.len(), jobs, |k| simulate(&sc, seeds[k]), tick)
+        let runs = crate::parallel::map(seeds.len(), jobs, |k| runner.run(&sc, seeds[k]), tick)
             .into_iter()
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|source| Error::Stalled { file: file.to_string(), source })?;
+            .map_err(|source| Error::Failed { file: file.to_string(), source })?;
         let ev = judge(&sc, i, &axis, &runs, req);
         let passed = ev.candidate.passed;
         done.insert(i, ev);
@@ -198,10 +199,10 @@ pub fn plan(
             let uncut = if vcl::needs_uncut_measurement(&sc, &e.first_byte) {
                 let mut off = sc.clone();
                 off.proxy.first_byte_timeout = None;
-                let runs = crate::parallel::map(seeds.len(), jobs, |k| simulate(&off, seeds[k]), tick)
+                let runs = crate::parallel::map(seeds.len(), jobs, |k| runner.run(&off, seeds[k]), tick)
                     .into_iter()
                     .collect::<Result<Vec<_>, _>>()
-                    .map_err(|source| Error::Stalled { file: format!("{file} (first_byte_timeout off)"), source })?;
+                    .map_err(|source| Error::Failed { file: format!("{file} (first_byte_timeout off)"), source })?;
                 Some(first_byte_of(&off, &runs))
             } else {
                 None

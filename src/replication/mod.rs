@@ -25,10 +25,12 @@
 //!   commands before or while they run.
 
 pub mod grid;
+mod runner;
+
+pub use runner::{RunFailed, Runner};
 
 pub use crate::criteria::slo::{Judgement, Rule, Threshold};
 use crate::criteria::{CriteriaError, Metric, UnknownMetric};
-use crate::engine::Stalled;
 use crate::metrics::summary::Summary;
 use crate::scenario::{Override, Scenario, ScenarioErrors, UnknownName};
 use crate::stats::{Interval, mean_ci};
@@ -89,9 +91,9 @@ pub enum Error {
     /// What was asked cannot be done as asked; the message says why and what to write.
     #[error("{0}")]
     Usage(String),
-    /// A run stopped because simulated time stopped advancing.
+    /// A run gave no result: simulated time stopped advancing, or the live engine failed.
     #[error("{file}: {source}")]
-    Stalled { file: String, source: Stalled },
+    Failed { file: String, source: RunFailed },
 }
 
 impl Base<'_> {

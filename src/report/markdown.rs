@@ -61,6 +61,9 @@ pub fn setup_line(plan: &Plan, c: &Comparison) -> String {
         c.version,
     ) + if plan.swarms.len() < plan.scenario.swarms.len() { " Other swarms keep their own strategies." } else { "" }
         + &score_line(plan, c)
+        + &c.live_time_scale.map_or(String::new(), |f| {
+            format!(" Runs: the live engine (HTTP on loopback) at time scale {f}, not the simulator.")
+        })
 }
 
 /// Which swarms' requests the scores cover, and which metrics cannot be restricted.

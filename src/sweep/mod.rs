@@ -18,8 +18,8 @@ pub mod result;
 use serde::{Deserialize, Serialize};
 
 use crate::criteria::Metric;
-use crate::engine::{Stalled, simulate};
 use crate::replication::{Base, Error, Variant, with_strategy};
+use crate::replication::{RunFailed, Runner};
 use crate::scenario::{Override, Scenario};
 use grid::Grid;
 use part::StoredCell;
@@ -165,18 +165,26 @@ impl Sweep {
         (0..self.cells()).filter(|i| i % count == index - 1).collect()
     }
 
-    /// Simulates one cell.
-    pub fn run_cell(&self, i: usize) -> Result<StoredCell, Stalled> {
+    /// Runs one cell.
+    pub fn run_cell(&self, i: usize, runner: Runner) -> Result<StoredCell, RunFailed> {
         let (p, s, k) = self.coords(i);
         let sc = &self.scenarios[p][s];
-        let run = simulate(sc, self.spec.seeds[k])?;
+        let run = runner.run(sc, self.spec.seeds[k])?;
         let summary = run.summary.scoped(sc, &run.recorder, &self.scored);
         Ok(StoredCell::new(i, summary, &run.recorder.completion_of(&self.scored)))
     }
 
-    /// Runs `cells` on `jobs` threads; fails with the first run that stalled.
-    pub fn run(&self, cells: &[usize], jobs: usize, tick: &(dyn Fn() + Sync)) -> Result<Vec<StoredCell>, Stalled> {
-        crate::parallel::map(cells.len(), jobs, |j| self.run_cell(cells[j]), tick).into_iter().collect()
+    /// Runs `cells` with `runner` on `jobs` threads; fails with the first run that failed.
+    pub fn run(
+        &self,
+        cells: &[usize],
+        runner: Runner,
+        jobs: usize,
+        tick: &(dyn Fn() + Sync),
+    ) -> Result<Vec<StoredCell>, RunFailed> {
+        crate::parallel::map(cells.len(), runner.jobs(jobs), |j| self.run_cell(cells[j], runner), tick)
+            .into_iter()
+            .collect()
     }
 }
 

@@ -130,7 +130,7 @@ fn on_the_playground_stepped_backoff_saves_more_bulk_jobs_than_immediate_retries
     // the rest of the traffic keeps its own, 20 seeds.
     let sc = shipped("playground-img2img.toml");
     let plan = Plan::new(sc, &Request::default()).expect("the file's [compare] is valid");
-    let cells = run_cells(&plan, 2, &|| {}).expect("the run finishes");
+    let cells = run_cells(&plan, stampede::replication::Runner::Sim, 2, &|| {}).expect("the run finishes");
     let c = Comparison::build(&plan, &cells);
     let stepped = c.strategy("stepped").expect("compared");
     let d = stepped.vs_baseline["bulk_success_rate"].expect("bulk jobs ran");
@@ -152,7 +152,7 @@ fn confidence_intervals_come_from_the_seeds() {
     let sc = shipped("retry-storm.toml");
     let req = Request { seeds: Some(5), ..Default::default() };
     let plan = Plan::new(sc, &req).expect("plan");
-    let cells = run_cells(&plan, 1, &|| {}).expect("the run finishes");
+    let cells = run_cells(&plan, stampede::replication::Runner::Sim, 1, &|| {}).expect("the run finishes");
     let c = Comparison::build(&plan, &cells);
     let s = plan.strategies.iter().position(|&i| plan.scenario.strategies[i].name == "none").expect("none");
     let xs: Vec<f64> = cells[s].iter().map(|cell| cell.summary.success_rate.expect("requests offered")).collect();
@@ -173,4 +173,67 @@ fn the_files_baseline_applies_only_when_it_is_compared() {
     assert_eq!(plan_for(None), "immediate");
     assert_eq!(plan_for(Some(&["stepped", "immediate"])), "immediate");
     assert_eq!(plan_for(Some(&["stepped", "none"])), "stepped");
+}
+
+/// `compare --engine live` runs each cell on the live engine (one at a time,
+/// real HTTP on loopback) and says so; its ranking agrees with the
+/// simulator's on a scenario where one strategy is plainly better: retrying
+/// a pool's own 503s fills the retry's wait time with successes.
+#[test]
+fn compare_runs_its_cells_on_the_live_engine_when_asked() {
+    let dir = scratch("compare-live");
+    let file = dir.join("two.toml");
+    std::fs::write(
+        &file,
+        r#"
+[scenario]
+name = "compare-live"
+duration = "2m"
+warmup = "0s"
+window = "1m"
+[proxy]
+first_byte_timeout = "off"
+[pool.gpu]
+slots = 2
+queue_limit = 0
+initial_instances = 1
+[class.job]
+pool = "gpu"
+service = { dist = "constant", value = "2s" }
+[swarm.users]
+class = "job"
+arrivals = { process = "poisson", rate = "0.8/s" }
+timeout = "30s"
+strategy = "retry"
+[strategy.retry]
+kind = "fixed"
+delay = "3s"
+max_attempts = 6
+"#,
+    )
+    .expect("write");
+    let run = |engine: &[&str], out: &str| {
+        let json = dir.join(format!("{out}.json"));
+        let mut args = vec!["compare", file.to_str().expect("utf8"), "--strategies", "retry,none", "--seeds", "3"];
+        args.extend_from_slice(engine);
+        let out = dir.join(out);
+        args.extend(["--quiet", "--out", out.to_str().expect("utf8"), "--json", json.to_str().expect("utf8")]);
+        let o = stampede(&args);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let c: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(json).expect("json")).expect("valid");
+        c
+    };
+    let sim = run(&[], "sim");
+    let live = run(&["--engine", "live", "--time-scale", "60"], "live");
+    assert!(sim.get("live_time_scale").is_none(), "the simulator's comparison names no live engine");
+    assert_eq!(live["live_time_scale"], 60.0);
+    let first = |c: &serde_json::Value| c["strategies"][0]["name"].as_str().expect("name").to_string();
+    assert_eq!(first(&sim), "retry", "{sim}");
+    assert_eq!(first(&live), first(&sim), "the live engine ranks as the simulator does");
+    let md = std::fs::read_to_string(dir.join("live").join("report.md")).expect("report.md");
+    assert!(md.contains("the live engine (HTTP on loopback) at time scale 60"), "{md}");
+    // The simulator has no time scale.
+    let o = stampede(&["compare", file.to_str().expect("utf8"), "--time-scale", "60", "--quiet"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--time-scale applies to --engine live only"), "{}", stderr(&o));
 }

@@ -35,6 +35,7 @@ mod reports;
 mod scope;
 mod serve;
 mod slo;
+mod status_page;
 mod support;
 mod sweep;
 mod theory;

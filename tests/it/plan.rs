@@ -14,7 +14,8 @@ fn answer(toml: &str, slo_text: &str) -> (u32, u32) {
         strategy: None,
         no_limits: false,
     };
-    let r = plan(toml, "theory.toml", &[], &req, 2, &|| {}).unwrap_or_else(|e| panic!("{e}"));
+    let r = plan(toml, "theory.toml", &[], &req, stampede::replication::Runner::Sim, 2, &|| {})
+        .unwrap_or_else(|e| panic!("{e}"));
     let sim: u32 = r.recommendation.expect("attainable").parse().expect("integer");
     let theory = r.theory.expect("slots size the pool").value;
     (sim, theory)

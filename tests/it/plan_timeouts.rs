@@ -42,7 +42,8 @@ fn planned(toml: &str) -> stampede::plan::vcl::Timeouts {
         strategy: None,
         no_limits: false,
     };
-    let r = plan(toml, "tight.toml", &[], &req, 2, &|| {}).unwrap_or_else(|e| panic!("{e}"));
+    let r = plan(toml, "tight.toml", &[], &req, stampede::replication::Runner::Sim, 2, &|| {})
+        .unwrap_or_else(|e| panic!("{e}"));
     r.timeouts.expect("a recommendation")
 }
 

@@ -74,7 +74,7 @@ fn compare_averages_the_defined_seeds_and_fails_the_slo() {
     let want = truth();
     let req = compare::Request { seeds: Some(SEEDS), ..Default::default() };
     let plan = compare::Plan::new(scenario(SPARSE), &req).expect("plan");
-    let cells = compare::run_cells(&plan, 1, &|| {}).expect("runs");
+    let cells = compare::run_cells(&plan, stampede::replication::Runner::Sim, 1, &|| {}).expect("runs");
     let c = Comparison::build(&plan, &cells);
     let a = c.strategy("a").expect("a");
     assert_eq!(a.per_seed[METRIC.name()], want);
@@ -102,7 +102,8 @@ fn sweep_averages_the_defined_seeds_and_fails_the_slo() {
         metrics: vec![METRIC.name().into()],
     };
     let sw = Sweep::new(spec).expect("valid");
-    let cells = sw.run(&(0..sw.cells()).collect::<Vec<_>>(), 1, &|| {}).expect("runs");
+    let cells =
+        sw.run(&(0..sw.cells()).collect::<Vec<_>>(), stampede::replication::Runner::Sim, 1, &|| {}).expect("runs");
     let r = SweepResult::build(&sw, &cells).expect("aggregates");
     // Point 0 is the file's own slots = 2.
     let p = &r.points[0];
@@ -124,7 +125,7 @@ fn plan_averages_the_defined_seeds_and_fails_the_slo() {
         strategy: None,
         no_limits: false,
     };
-    let r = plan::plan(SPARSE, "sparse.toml", &[], &req, 1, &|| {}).expect("plans");
+    let r = plan::plan(SPARSE, "sparse.toml", &[], &req, stampede::replication::Runner::Sim, 1, &|| {}).expect("plans");
     // The highest value, the file's own slots = 2, fails: nothing below is tried.
     assert_eq!(r.recommendation, None);
     let top = r.evaluated.iter().find(|c| c.value == "2").expect("the highest value is evaluated");

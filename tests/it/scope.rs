@@ -50,7 +50,7 @@ fn compare_scores_only_the_swarms_that_took_the_strategy_unless_told_otherwise()
             ..Default::default()
         };
         let plan = Plan::new(sc.clone(), &req).expect("plan");
-        let cells = run_cells(&plan, 2, &|| {}).expect("the runs finish");
+        let cells = run_cells(&plan, stampede::replication::Runner::Sim, 2, &|| {}).expect("the runs finish");
         (Comparison::build(&plan, &cells), cells)
     };
     let (c, cells) = scored(false);

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 /// One instance with one slot and one queue place; each job takes five
 /// simulated minutes, 3 s real at time scale 100: time enough to fill the queue.
-const SCENARIO: &str = r#"
+pub(crate) const SCENARIO: &str = r#"
 [scenario]
 name = "serve-test"
 duration = "1h"
@@ -29,9 +29,9 @@ arrivals = { process = "poisson", rate = "1/h" }
 "#;
 
 /// Everything a test waits for has this long: generous, never slept through.
-const DEADLINE: Duration = Duration::from_secs(20);
+pub(crate) const DEADLINE: Duration = Duration::from_secs(20);
 
-struct Server {
+pub(crate) struct Server {
     child: Child,
     lines: Vec<String>,
 }
@@ -44,25 +44,47 @@ impl Drop for Server {
 }
 
 impl Server {
-    fn start(dir: &std::path::Path, extra: &[&str]) -> Server {
+    pub(crate) fn start(dir: &std::path::Path, extra: &[&str]) -> Server {
         Server::start_with(dir, SCENARIO, extra)
     }
 
-    fn start_with(dir: &std::path::Path, scenario: &str, extra: &[&str]) -> Server {
+    pub(crate) fn start_with(dir: &std::path::Path, scenario: &str, extra: &[&str]) -> Server {
         let path = dir.join("serve.toml");
         std::fs::write(&path, scenario).expect("write the scenario");
+        let path = path.to_str().expect("utf-8 path");
+        let mut args = vec!["serve", "backend", path, "--listen", "127.0.0.1:0"];
+        if !extra.contains(&"--time-scale") {
+            args.extend(["--time-scale", "100"]);
+        }
+        args.extend_from_slice(extra);
+        Server::spawn(&args)
+    }
+
+    /// `serve proxy` with the scenario `start_with` wrote in `dir`, in front
+    /// of `backends`; returns it and its address.
+    pub(crate) fn proxy(dir: &std::path::Path, backends: &[&str], scale: &str) -> (Server, String) {
+        let path = dir.join("serve.toml");
+        let mut args = vec!["serve", "proxy", path.to_str().expect("utf-8 path")];
+        for b in backends {
+            args.extend(["--backend", b]);
+        }
+        args.extend(["--listen", "127.0.0.1:0", "--time-scale", scale]);
+        let proxy = Server::spawn(&args);
+        let addr = proxy.field("proxy", 1).trim_start_matches("http://").trim_end_matches('/').to_string();
+        (proxy, addr)
+    }
+
+    /// Starts the binary with `args` and reads its banner, which ends with
+    /// the Ctrl-C line once every port listens.
+    pub(crate) fn spawn(args: &[&str]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_stampede"))
-            .args(["serve", "backend"])
-            .arg(&path)
-            .args(["--listen", "127.0.0.1:0", "--time-scale", "100"])
-            .args(extra)
+            .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
             .expect("the binary starts");
         let mut out = BufReader::new(child.stdout.take().expect("stdout"));
         let mut lines = Vec::new();
-        // The banner ends with the Ctrl-C line once every port listens.
         while !lines.last().is_some_and(|l: &String| l.starts_with("Ctrl-C")) {
             let mut line = String::new();
             assert!(out.read_line(&mut line).expect("read the banner") > 0, "the server exited: {lines:?}");
@@ -72,42 +94,42 @@ impl Server {
         Server { child, lines }
     }
 
-    fn field(&self, prefix: &str, n: usize) -> String {
+    pub(crate) fn field(&self, prefix: &str, n: usize) -> String {
         let line = self.lines.iter().find(|l| l.starts_with(prefix)).expect("banner line");
         line.split_whitespace().nth(n).expect("field").to_string()
     }
 
-    fn instance(&self) -> String {
+    pub(crate) fn instance(&self) -> String {
         self.field("pool gpu:", 2)
     }
 
-    fn control(&self) -> String {
+    pub(crate) fn control(&self) -> String {
         self.field("control", 1).trim_start_matches("http://").trim_end_matches('/').to_string()
     }
 }
 
 /// Sends raw bytes, returns the connection to read the answer from later.
-fn send(addr: &str, raw: &str) -> TcpStream {
+pub(crate) fn send(addr: &str, raw: &str) -> TcpStream {
     let mut s = TcpStream::connect(addr).expect("connect");
     s.set_read_timeout(Some(DEADLINE)).expect("timeout");
     s.write_all(raw.as_bytes()).expect("send");
     s
 }
 
-fn answer(mut s: TcpStream) -> (String, Vec<u8>) {
+pub(crate) fn answer(mut s: TcpStream) -> (String, Vec<u8>) {
     let mut all = Vec::new();
     s.read_to_end(&mut all).expect("the server answers before the deadline");
     let split = all.windows(4).position(|w| w == b"\r\n\r\n").expect("a response head") + 4;
     (String::from_utf8_lossy(&all[..split]).to_string(), all[split..].to_vec())
 }
 
-fn get(addr: &str, path: &str) -> (String, Vec<u8>) {
+pub(crate) fn get(addr: &str, path: &str) -> (String, Vec<u8>) {
     answer(send(addr, &format!("GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")))
 }
 
 /// Polls /metrics until `series` reads `value` (the server's own state, not
 /// a guess at how long it takes).
-fn wait_for(control: &str, series: &str, value: u64) {
+pub(crate) fn wait_for(control: &str, series: &str, value: u64) {
     let start = std::time::Instant::now();
     loop {
         let (_, m) = get(control, "/metrics");
@@ -119,7 +141,7 @@ fn wait_for(control: &str, series: &str, value: u64) {
     }
 }
 
-fn metric(text: &str, series: &str) -> u64 {
+pub(crate) fn metric(text: &str, series: &str) -> u64 {
     let line = text.lines().find(|l| l.starts_with(series)).unwrap_or_else(|| panic!("{series} in\n{text}"));
     line.rsplit(' ').next().and_then(|v| v.parse().ok()).expect("a number")
 }
@@ -169,7 +191,7 @@ fn serve_backend_runs_jobs_refuses_a_full_queue_survives_garbage_and_counts_ever
 
 impl Server {
     /// Ctrl-C; returns what the server printed after it, once it has exited 0.
-    fn interrupt(mut self) -> String {
+    pub(crate) fn interrupt(mut self) -> String {
         let pid = self.child.id().to_string();
         // The shell's own kill: no procps needed on a minimal machine.
         let sent = Command::new("sh").args(["-c", &format!("kill -INT {pid}")]).status().expect("sh runs");
@@ -243,7 +265,7 @@ fn chunked_overhead(body: &[u8]) -> usize {
     body.len() - data
 }
 
-fn tempdir(test: &str) -> std::path::PathBuf {
+pub(crate) fn tempdir(test: &str) -> std::path::PathBuf {
     let dir = std::env::temp_dir().join(format!("stampede-serve-{test}-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     dir
@@ -261,24 +283,7 @@ fn serve_proxy_answers_varnish_s_synthetic_503_with_its_cause() {
         let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         l.local_addr().expect("addr").to_string()
     };
-    let path = dir.join("serve.toml");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_stampede"))
-        .args(["serve", "proxy"])
-        .arg(&path)
-        .args(["--backend", &backend.instance(), "--backend", &format!("gpu={dead}")])
-        .args(["--listen", "127.0.0.1:0", "--time-scale", "100"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("the binary starts");
-    let mut out = BufReader::new(child.stdout.take().expect("stdout"));
-    let mut banner = String::new();
-    while !banner.contains("Ctrl-C") {
-        assert!(out.read_line(&mut banner).expect("read") > 0, "the proxy exited: {banner}");
-    }
-    child.stdout = Some(out.into_inner());
-    let proxy = Server { child, lines: banner.lines().map(str::to_string).collect() };
-    let addr = proxy.field("proxy", 1).trim_start_matches("http://").trim_end_matches('/').to_string();
+    let (proxy, addr) = Server::proxy(&dir, &[&backend.instance(), &format!("gpu={dead}")], "100");
 
     let job = "POST /render HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
     let mut causes = Vec::new();
@@ -316,23 +321,7 @@ fn cached_scenario() -> String {
 fn serve_proxy_answers_a_repeated_object_from_its_cache() {
     let dir = tempdir("cache");
     let backend = Server::start_with(&dir, &cached_scenario(), &[]);
-    let mut child = Command::new(env!("CARGO_BIN_EXE_stampede"))
-        .args(["serve", "proxy"])
-        .arg(dir.join("serve.toml"))
-        .args(["--backend", &backend.instance()])
-        .args(["--listen", "127.0.0.1:0", "--time-scale", "100"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("the binary starts");
-    let mut out = BufReader::new(child.stdout.take().expect("stdout"));
-    let mut banner = String::new();
-    while !banner.contains("Ctrl-C") {
-        assert!(out.read_line(&mut banner).expect("read") > 0, "the proxy exited: {banner}");
-    }
-    child.stdout = Some(out.into_inner());
-    let proxy = Server { child, lines: banner.lines().map(str::to_string).collect() };
-    let addr = proxy.field("proxy", 1).trim_start_matches("http://").trim_end_matches('/').to_string();
+    let (proxy, addr) = Server::proxy(&dir, &[&backend.instance()], "100");
 
     let job = |path: &str| format!("POST {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     for path in ["/render?object=7", "/render?object=7", "/render"] {

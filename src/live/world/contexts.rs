@@ -31,16 +31,14 @@ impl<'a> ClientCx<'a> for World<'a> {
     fn send(&mut self, from: AttemptRef, job: JobSpec) {
         let io = &self.io;
         let to = client_http::Target {
-            base: io.targets[job.swarm as usize].clone(),
-            class: io.class_paths[job.class as usize].clone(),
-            swarm: io.swarms[job.swarm as usize].clone(),
-            tier: io.tier_tags[usize::from(job.tier)].clone(),
+            tier: io.tier_values[usize::from(job.tier)].clone(),
+            ..io.routes[job.swarm as usize][job.class as usize].clone()
         };
         self.sent += 1;
         // The model stops listening at its timeout; the socket is closed a
         // little later, as a real client hangs up, so no connection outlives it.
         let give_up = self.sc.swarms[job.swarm as usize].timeout.map(|t| io.clock.real(t) + client_http::HANG_UP_GRACE);
-        let task = client_http::attempt(io.client.clone(), io.tx.clone(), io.clock, to, from, job, self.now, give_up);
+        let task = client_http::attempt(io.conns.clone(), io.tx.clone(), io.clock, to, from, job, self.now, give_up);
         tokio::spawn(task);
     }
 }
@@ -93,6 +91,7 @@ impl ProxyCx for World<'_> {
     fn respond(&mut self, to: AttemptRef, response: Response) {
         if let Some(reply) = self.attempts.remove(&to.req.to_bits()) {
             self.answered[response.outcome.index()] += 1;
+            self.recent_answers.record(self.now, response.outcome);
             let _ = reply.send(response);
         }
     }
@@ -123,6 +122,7 @@ impl<'a> BackendCx<'a> for World<'a> {
             BackendEvent::ConnectFailed => Outcome::Status503(Cause::ConnectFailed),
         };
         self.tallies[x.pool].served[served.index()] += 1;
+        self.recent_served[x.pool].record(self.now, served);
         let _ = x.frames.send(event);
         self.jobs.remove(&token);
     }

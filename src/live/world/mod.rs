@@ -22,9 +22,11 @@ use tokio::task::AbortHandle;
 use super::backend_http::Instance;
 use super::client_http;
 use super::clock::Clock;
+use super::conns::Conns;
 use super::http::{self, HttpClient, Limits};
 use super::metrics::Tally;
 use super::proxy_http::{self, FetchJob, Front};
+use super::recent::Recent;
 use super::wire;
 use crate::arena::Key;
 use crate::engine::books::{Ended, Observers};
@@ -156,14 +158,17 @@ struct Io {
     client: HttpClient,
     clock: Clock,
     proxy_addr: SocketAddr,
-    /// Where each swarm's attempts go: the proxy's URL, or a load target.
-    targets: Vec<Arc<str>>,
+    /// The connections client attempts go on.
+    conns: Arc<Conns>,
+    /// Where each swarm's attempts of each class go: the proxy, or a load
+    /// target (by swarm, then class).
+    routes: Vec<Vec<client_http::Target>>,
     classes: Arc<[String]>,
-    class_paths: Vec<Arc<str>>,
-    swarms: Vec<Arc<str>>,
     /// Tier names by rank, highest first (to read a header, and to write one).
     tiers: Arc<[String]>,
     tier_tags: Vec<Arc<str>>,
+    tier_values: Vec<hyper::header::HeaderValue>,
+    class_paths: Vec<Arc<str>>,
     chunks: Arc<[u32]>,
     tokens: Arc<AtomicU64>,
     limits: Limits,
@@ -198,8 +203,11 @@ pub(crate) struct World<'a> {
     failure: Option<std::io::Error>,
     /// How each pool's job requests ended.
     tallies: Vec<Tally>,
-    /// The proxy's answers, by outcome.
+    /// The proxy's answers, by outcome: since the start, and the last minute's.
     answered: [u64; OUTCOME_COUNT],
+    recent_answers: Recent,
+    /// Each pool's answers over the last minute.
+    recent_served: Vec<Recent>,
     /// Client attempts sent, and what the wire saw of their answers.
     sent: u64,
     wire: WireRecorder,
@@ -226,10 +234,33 @@ pub struct LoadProgress {
     pub end: SimTime,
     /// Attempts sent per real second over the last interval.
     pub rate: f64,
-    /// Share of the last interval's answers that were 503s.
-    pub rate_503: Option<f64>,
+    /// Answers heard over the last interval, and how many were 503s.
+    pub answered: u64,
+    pub answered_503: u64,
     pub in_flight: u64,
 }
+
+impl LoadProgress {
+    /// Share of the last interval's answers that were 503s.
+    pub fn rate_503(&self) -> Option<f64> {
+        (self.answered > 0).then(|| self.answered_503 as f64 / self.answered as f64)
+    }
+
+    /// The progress of several worlds sending at once, as one line.
+    pub fn sum<'p>(parts: impl IntoIterator<Item = &'p LoadProgress>) -> Option<LoadProgress> {
+        parts.into_iter().cloned().reduce(|a, b| LoadProgress {
+            now: a.now.max(b.now),
+            end: a.end.max(b.end),
+            rate: a.rate + b.rate,
+            answered: a.answered + b.answered,
+            answered_503: a.answered_503 + b.answered_503,
+            in_flight: a.in_flight + b.in_flight,
+        })
+    }
+}
+
+/// Messages handled at one instant before timers get their turn again.
+const BATCH: usize = 64;
 
 /// A target that has given no HTTP answer for this long, while at least
 /// [`REFUSED_ATTEMPTS`] attempts in a row failed to connect, stops the run.
@@ -283,15 +314,29 @@ impl<'a> World<'a> {
             Mode::Load { targets, .. } => targets.clone(),
             _ => vec![Arc::from(format!("http://{proxy_addr}")); sc.swarms.len()],
         };
+        let routes = targets
+            .iter()
+            .zip(swarm_names.iter())
+            .map(|(t, swarm)| {
+                let to = client_http::Endpoint::new(t);
+                classes.iter().map(|class| to.to(class, swarm, "")).collect()
+            })
+            .collect();
         let io = Io {
             tx,
             client: http::client(),
+            conns: Conns::new(),
             clock,
             proxy_addr,
-            targets,
+            routes,
             class_paths: classes.iter().map(|c| Arc::from(c.as_str())).collect(),
-            swarms: swarm_names.iter().map(|s| Arc::from(s.as_str())).collect(),
             tier_tags: tiers.iter().map(|t| Arc::from(t.as_str())).collect(),
+            tier_values: tiers
+                .iter()
+                .map(|t| {
+                    hyper::header::HeaderValue::from_str(t).unwrap_or(hyper::header::HeaderValue::from_static("?"))
+                })
+                .collect(),
             tiers,
             classes,
             chunks,
@@ -333,6 +378,8 @@ impl<'a> World<'a> {
             failure: None,
             tallies: vec![Tally::default(); sc.pools.len()],
             answered: [0; OUTCOME_COUNT],
+            recent_answers: Recent::default(),
+            recent_served: vec![Recent::default(); sc.pools.len()],
             sent: 0,
             wire: WireRecorder::default(),
             last_answer: std::time::Instant::now(),
@@ -391,6 +438,11 @@ impl<'a> World<'a> {
     /// Runs until the scenario's end on the clock, or until `stop` resolves.
     pub async fn run(&mut self, rx: &mut mpsc::UnboundedReceiver<Msg>, stop: impl Future<Output = ()>) {
         tokio::pin!(stop);
+        // One timer, moved only when the next wake changes: a fresh sleep per
+        // message would insert into and remove from tokio's wheel each time.
+        let far = tokio::time::Instant::now() + std::time::Duration::from_secs(3600);
+        let sleep = tokio::time::sleep_until(far);
+        tokio::pin!(sleep);
         loop {
             let now = self.io.clock.now();
             // Every timer due before the end runs, even when the loop is late:
@@ -413,6 +465,9 @@ impl<'a> World<'a> {
                 }
                 wake = wake.min(tokio::time::Instant::from_std(self.progress.as_ref().map_or(real_now, |p| p.next)));
             }
+            if sleep.deadline() != wake {
+                sleep.as_mut().reset(wake);
+            }
             tokio::select! {
                 biased;
                 m = rx.recv() => {
@@ -420,8 +475,15 @@ impl<'a> World<'a> {
                     let t = self.io.clock.now().min(self.end);
                     self.at(t);
                     self.handle(m);
+                    // What else has arrived meanwhile is handled at the same
+                    // instant: one clock read and one pass of the loop for a batch.
+                    for _ in 0..BATCH {
+                        let Ok(m) = rx.try_recv() else { break };
+                        self.at(t);
+                        self.handle(m);
+                    }
                 }
-                _ = tokio::time::sleep_until(wake) => {}
+                _ = &mut sleep => {}
                 _ = &mut stop => {
                     self.end = self.io.clock.now().max(self.now);
                     break;
@@ -556,7 +618,8 @@ impl<'a> World<'a> {
             now,
             end,
             rate: (sent - p.last_sent) as f64 / secs.max(1e-3),
-            rate_503: (fresh > 0).then(|| (s503 - p.last_503) as f64 / fresh as f64),
+            answered: fresh,
+            answered_503: s503 - p.last_503,
             in_flight: sent.saturating_sub(answered),
         };
         (p.report)(&line);
@@ -611,7 +674,8 @@ impl<'a> World<'a> {
     /// The proxy's answers and backends in Prometheus' text format.
     pub fn proxy_metrics(&self) -> String {
         let addr = |pool: usize, inst: Key| self.addr(pool, inst);
-        super::metrics::render_proxy(self.sc, &self.proxy, &self.answered, addr)
+        let last_minute = self.recent_answers.last_minute(self.io.clock.now().max(self.now));
+        super::metrics::render_proxy(self.sc, &self.proxy, &self.answered, &last_minute, addr)
     }
 
     /// The backend's counters and gauges in Prometheus' text format.
@@ -620,7 +684,9 @@ impl<'a> World<'a> {
         for x in self.jobs.values() {
             in_flight[x.pool] += 1;
         }
-        super::metrics::render(self.sc, &self.backend, &self.tallies, &in_flight)
+        let now = self.io.clock.now().max(self.now);
+        let last_minute: Vec<_> = self.recent_served.iter().map(|r| r.last_minute(now)).collect();
+        super::metrics::render(self.sc, &self.backend, &self.tallies, &in_flight, &last_minute)
     }
 
     fn addr(&self, pool: usize, inst: Key) -> Option<SocketAddr> {

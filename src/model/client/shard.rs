@@ -43,6 +43,14 @@ impl Shard {
         self.count == 1
     }
 
+    /// Part `t` (from 0) of this shard cut in `of`: the arrivals `k` with
+    /// `k mod (N·of) = I + N·t`. The `of` parts own exactly this shard's
+    /// arrivals between them, so one machine can spread its shard over cores.
+    pub fn split(self, t: u32, of: u32) -> Shard {
+        debug_assert!(t < of);
+        Shard { index: self.index + self.count * t, count: self.count * of }
+    }
+
     /// Whether the arrival or user numbered `k` is this shard's.
     pub fn owns(self, k: u64) -> bool {
         k % u64::from(self.count) == u64::from(self.index)
@@ -60,6 +68,17 @@ mod tests {
             assert_eq!(shards.iter().filter(|s| s.owns(k)).count(), 1);
         }
         assert!(Shard::default().owns(7));
+    }
+
+    #[test]
+    fn a_shard_split_in_parts_owns_what_it_owned() {
+        let shard = Shard::parse("2/3").expect("valid");
+        let parts: Vec<Shard> = (0..4).map(|t| shard.split(t, 4)).collect();
+        for k in 0..500 {
+            let owners = parts.iter().filter(|p| p.owns(k)).count();
+            assert_eq!(owners, usize::from(shard.owns(k)), "arrival {k}");
+        }
+        assert_eq!(Shard::default().split(0, 1), Shard::default());
     }
 
     #[test]

@@ -55,6 +55,12 @@ impl Health {
         self.bits.count_ones() >= self.threshold
     }
 
+    /// Good probes in the window, the window's length, and how many good
+    /// ones make a backend healthy (0 for a backend without a probe).
+    pub fn window(&self) -> (u32, u32, u32) {
+        (self.bits.count_ones(), self.mask.count_ones(), self.threshold)
+    }
+
     /// Records a probe; returns the new health if it changed.
     pub fn record(&mut self, good: bool) -> Option<bool> {
         let before = self.is_healthy();

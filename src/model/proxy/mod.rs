@@ -393,10 +393,10 @@ impl Proxy {
         self.member(pool, instance).map_or(0, |m| m.conns)
     }
 
-    /// Each backend of a pool as a status page shows it: (instance, healthy,
-    /// open connections, fetches waiting for one).
-    pub fn members(&self, pool: usize) -> impl Iterator<Item = (Key, bool, u32, usize)> + '_ {
-        self.backends[pool].members.iter().map(|m| (m.instance, m.healthy(), m.conns, m.waiters.len()))
+    /// Each backend of a pool as a status page shows it: (instance, its probe
+    /// window, open connections, fetches waiting for one).
+    pub fn members(&self, pool: usize) -> impl Iterator<Item = (Key, Health, u32, usize)> + '_ {
+        self.backends[pool].members.iter().map(|m| (m.instance, m.health, m.conns, m.waiters.len()))
     }
 }
 

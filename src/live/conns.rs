@@ -1,0 +1,106 @@
+//! The keep-alive connections a world's clients send their attempts on.
+//!
+//! One request at a time per connection, as wrk or a browser does: an
+//! attempt takes an idle connection to its host, or opens one, and gives it
+//! back once the whole answer is read. An attempt that hangs up drops its
+//! connection, which closes it. Each world has its own (one per thread in
+//! `stampede load`), so no request crosses a thread; this is hyper's
+//! connection API without the general-purpose pool, which costs a lock, a
+//! URI rewrite and a task hop per request. Only the hosts the world was
+//! given are ever connected to.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use bytes::Bytes;
+use http_body_util::Empty;
+use hyper::Request;
+use hyper::body::Incoming;
+use hyper::client::conn::http1::{self, SendRequest};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpStream;
+
+type Sender = SendRequest<Empty<Bytes>>;
+
+/// Idle connections kept per host at most; past it, an answered
+/// connection is closed (an open-loop surge can open one per request).
+pub const MAX_IDLE: usize = 4096;
+
+/// Why an attempt got no answer: it could not connect, or the connection
+/// failed before the answer's head.
+pub type SendError = Box<dyn std::error::Error + Send + Sync>;
+
+#[derive(Debug, Default)]
+pub struct Conns {
+    idle: Mutex<HashMap<Arc<str>, Vec<Sender>>>,
+}
+
+/// A connection an attempt holds until its answer is read.
+#[derive(Debug)]
+pub struct Lease {
+    conns: Arc<Conns>,
+    host: Arc<str>,
+    sender: Sender,
+}
+
+impl Lease {
+    /// The answer was read to its end: the connection can carry another.
+    pub fn give_back(self) {
+        if self.sender.is_closed() {
+            return;
+        }
+        let mut idle = self.conns.idle.lock().unwrap_or_else(|e| e.into_inner());
+        let list = idle.entry(self.host).or_default();
+        if list.len() < MAX_IDLE {
+            list.push(self.sender);
+        }
+    }
+}
+
+impl Conns {
+    pub fn new() -> Arc<Conns> {
+        Arc::new(Conns::default())
+    }
+
+    fn take(&self, host: &str) -> Option<Sender> {
+        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        let list = idle.get_mut(host)?;
+        while let Some(s) = list.pop() {
+            if !s.is_closed() {
+                return Some(s);
+            }
+        }
+        None
+    }
+
+    /// Sends `req` (origin-form URI, Host header set) to `host` (`host:port`)
+    /// and waits for the answer's head.
+    pub async fn send(
+        self: &Arc<Self>,
+        host: &Arc<str>,
+        mut req: Request<Empty<Bytes>>,
+    ) -> Result<(hyper::Response<Incoming>, Lease), SendError> {
+        let lease = |sender| Lease { conns: self.clone(), host: host.clone(), sender };
+        while let Some(mut sender) = self.take(host) {
+            // A connection the server closed while it was idle shows here:
+            // the request goes on the next one, as it was never sent.
+            if sender.ready().await.is_err() {
+                continue;
+            }
+            match sender.try_send_request(req).await {
+                Ok(answer) => return Ok((answer, lease(sender))),
+                Err(mut e) => match e.take_message() {
+                    Some(unsent) => req = unsent,
+                    None => return Err(e.into_error().into()),
+                },
+            }
+        }
+        let stream = TcpStream::connect(&**host).await?;
+        stream.set_nodelay(true)?;
+        let (mut sender, conn) = http1::handshake(TokioIo::new(stream)).await?;
+        // Runs until the server closes, or the last sender is dropped.
+        tokio::spawn(conn);
+        let answer = sender.send_request(req).await?;
+        Ok((answer, lease(sender)))
+    }
+}
