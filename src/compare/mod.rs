@@ -158,7 +158,7 @@ pub struct Cell {
     /// metrics and ranking come from it. Equal to `summary` when every swarm
     /// is scored.
     pub scored: Summary,
-    /// Pool-wide time series.
+    /// Pool-wide time series, as charts draw it (bounded: see [`crate::metrics::Overview`]).
     pub rows: Vec<Row>,
     /// Completion times of the scored swarms' succeeded requests.
     pub completion: LatencyHist,
@@ -169,7 +169,7 @@ impl Cell {
     pub fn new(sc: &Scenario, run: crate::engine::Run, scored: &[usize]) -> Cell {
         Cell {
             scored: run.summary.scoped(sc, &run.recorder, scored),
-            rows: run.recorder.series.rows().to_vec(),
+            rows: run.recorder.series.overview().rows().cloned().collect(),
             completion: run.recorder.completion_of(scored),
             summary: run.summary,
         }

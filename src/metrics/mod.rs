@@ -12,7 +12,9 @@ pub mod completion_all;
 pub mod consistency;
 pub use crate::extended;
 mod histogram;
+mod overview;
 pub mod recovery;
+mod spill;
 pub mod stored;
 pub mod summary;
 mod timeseries;
@@ -20,6 +22,7 @@ pub mod wire;
 
 pub use completion_all::CompletionAll;
 pub use histogram::{HIGHEST_US, HistError, LatencyHist, Percentiles, StoredHist, ns_to_ms, rank_of, round3};
+pub use overview::{MAX_POINTS, Overview};
 pub use timeseries::{PoolLevels, Row, TimeSeries, WindowCounts};
 
 use crate::model::outcome::{OUTCOME_COUNT, Outcome};

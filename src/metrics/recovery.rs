@@ -24,6 +24,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use std::borrow::Borrow;
+
 use super::timeseries::Row;
 use crate::time::SimTime;
 
@@ -62,44 +64,101 @@ fn share(a: u64, b: u64) -> Option<f64> {
     (b > 0).then(|| r6(a as f64 / b as f64))
 }
 
-/// Judges every trigger (start, end, label), sorted by start, against `rows`.
-pub fn detect(rows: &[Row], triggers: &[(SimTime, SimTime, String)], run_end: SimTime) -> Vec<Recovery> {
-    triggers
+/// Judges every trigger (start, end, label), sorted by start, against `rows`
+/// (in time order), in one pass: the rows may come from disk.
+pub fn detect<R: Borrow<Row>>(
+    rows: impl IntoIterator<Item = R>,
+    triggers: &[(SimTime, SimTime, String)],
+    run_end: SimTime,
+) -> Vec<Recovery> {
+    let mut judges: Vec<Judge> = triggers
         .iter()
         .enumerate()
         .map(|(i, (start, end, label))| {
             let next = triggers.get(i + 1).map_or(run_end, |t| t.0.max(*end));
-            judge(rows, *start, *end, next, label)
+            Judge::new(*start, *end, next, label)
         })
-        .collect()
+        .collect();
+    for row in rows {
+        judges.iter_mut().for_each(|j| j.see(row.borrow()));
+    }
+    judges.into_iter().map(Judge::verdict).collect()
 }
 
-fn judge(rows: &[Row], start: SimTime, end: SimTime, next: SimTime, label: &str) -> Recovery {
-    let mut r = Recovery { trigger: label.to_string(), start_s: secs(start), end_s: secs(end), ..Recovery::default() };
-    let before: Vec<&Row> = rows.iter().filter(|w| w.end <= start).collect();
-    let ended = |w: &Row| w.counts.succeeded + w.counts.failed;
-    let (ok, done) = before.iter().fold((0, 0), |(a, b), w| (a + w.counts.succeeded, b + ended(w)));
-    r.baseline_success_rate = share(ok, done);
-    let post: Vec<&Row> = rows.iter().filter(|w| w.start >= end && w.start < next).collect();
-    let Some(last) = post.last() else { return r };
-    let (ok, done, offered, sent) = post.iter().fold((0, 0, 0, 0), |(a, b, c, d), w| {
-        (a + w.counts.succeeded, b + ended(w), c + w.counts.offered, d + w.counts.attempts_total())
-    });
-    let span = (last.end - post[0].start).as_secs_f64();
-    r.post_success_rate = share(ok, done);
-    r.post_amplification = share(sent, offered);
-    r.post_attempts_per_s = (span > 0.0).then(|| r6(sent as f64 / span));
-    r.post_goodput = (span > 0.0).then(|| r6(ok as f64 / span));
-    let Some(base) = r.baseline_success_rate else { return r };
-    let good = |w: &Row| match ended(w) {
-        0 => w.counts.offered == 0,
-        n => w.counts.succeeded as f64 >= RECOVERED_SHARE * base * n as f64,
-    };
-    // The first window from which every later one is good.
-    let from = post.iter().rposition(|w| !good(w)).map_or(0, |bad| bad + 1);
-    r.recovered = Some(from < post.len());
-    r.recovery_s = post.get(from).map(|w| r6((w.start - end).as_secs_f64()));
-    r
+/// One trigger's judgement, fed the rows one by one: the windows before the
+/// trigger (the baseline) all come before those of its post period.
+struct Judge {
+    start: SimTime,
+    end: SimTime,
+    next: SimTime,
+    label: String,
+    /// Succeeded and ended requests before the trigger.
+    before: (u64, u64),
+    /// Over the post period: succeeded, ended, offered, attempts sent.
+    post: (u64, u64, u64, u64),
+    /// The post period's first start and last end.
+    post_span: Option<(SimTime, SimTime)>,
+    /// The start of the first window after the last one that was not good
+    /// (None while the last window seen was not good).
+    good_since: Option<SimTime>,
+}
+
+fn ended(w: &Row) -> u64 {
+    w.counts.succeeded + w.counts.failed
+}
+
+impl Judge {
+    fn new(start: SimTime, end: SimTime, next: SimTime, label: &str) -> Self {
+        Judge {
+            start,
+            end,
+            next,
+            label: label.to_string(),
+            before: (0, 0),
+            post: (0, 0, 0, 0),
+            post_span: None,
+            good_since: None,
+        }
+    }
+
+    fn see(&mut self, w: &Row) {
+        if w.end <= self.start {
+            self.before = (self.before.0 + w.counts.succeeded, self.before.1 + ended(w));
+        }
+        if w.start < self.end || w.start >= self.next {
+            return;
+        }
+        let (a, b, c, d) = self.post;
+        self.post = (a + w.counts.succeeded, b + ended(w), c + w.counts.offered, d + w.counts.attempts_total());
+        let first = self.post_span.map_or(w.start, |s| s.0);
+        self.post_span = Some((first, w.end));
+        // The baseline is complete: its windows ended before the trigger started.
+        let good = match (share(self.before.0, self.before.1), ended(w)) {
+            (None, _) => true,
+            (Some(_), 0) => w.counts.offered == 0,
+            (Some(base), n) => w.counts.succeeded as f64 >= RECOVERED_SHARE * base * n as f64,
+        };
+        self.good_since = if good { Some(self.good_since.unwrap_or(w.start)) } else { None };
+    }
+
+    fn verdict(self) -> Recovery {
+        let mut r =
+            Recovery { trigger: self.label, start_s: secs(self.start), end_s: secs(self.end), ..Recovery::default() };
+        r.baseline_success_rate = share(self.before.0, self.before.1);
+        let Some((first, last)) = self.post_span else { return r };
+        let (ok, done, offered, sent) = self.post;
+        let span = (last - first).as_secs_f64();
+        r.post_success_rate = share(ok, done);
+        r.post_amplification = share(sent, offered);
+        r.post_attempts_per_s = (span > 0.0).then(|| r6(sent as f64 / span));
+        r.post_goodput = (span > 0.0).then(|| r6(ok as f64 / span));
+        if r.baseline_success_rate.is_none() {
+            return r;
+        }
+        r.recovered = Some(self.good_since.is_some());
+        r.recovery_s = self.good_since.map(|t| r6((t - self.end).as_secs_f64()));
+        r
+    }
 }
 
 #[cfg(test)]

@@ -86,7 +86,6 @@ impl StoredRecorder {
             rows: r
                 .series
                 .rows()
-                .iter()
                 .map(|row| StoredRow {
                     start_ns: row.start.as_nanos(),
                     end_ns: row.end.as_nanos(),

@@ -5,7 +5,16 @@
 //! pool levels (instances, queue depth, utilization) are time averages over the
 //! window, from the pools' integrated gauges. Summed over the rows, every counter
 //! equals the summary's total.
+//!
+//! Memory does not grow with the number of windows: at most
+//! [`spill::IN_MEMORY`] closed rows stay in memory, older ones go to a
+//! temporary file ([`Spill`]) and are read back in order by [`TimeSeries::rows`];
+//! charts draw from a bounded [`Overview`].
 
+use std::borrow::Cow;
+
+use super::overview::Overview;
+use super::spill::{self, Spill};
 use crate::model::gpu::PoolGauges;
 use crate::model::outcome::OUTCOME_COUNT;
 use crate::time::{SimDuration, SimTime};
@@ -77,14 +86,29 @@ impl Mark {
 }
 
 /// The time series under construction.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct TimeSeries {
     window: SimDuration,
     start: SimTime,
     marks: Vec<Mark>,
     origin: Vec<Mark>,
     current: WindowCounts,
+    /// The closed rows after those in `spill`.
     rows: Vec<Row>,
+    /// The oldest closed rows, once there were more than fit in memory.
+    spill: Option<Spill>,
+    /// No spill could be written: every row stays in memory.
+    unspillable: bool,
+    overview: Overview,
+}
+
+impl Clone for TimeSeries {
+    fn clone(&self) -> Self {
+        let mut s = self.shell();
+        s.rebuild(self.rows().map(Cow::into_owned));
+        s.overview = self.overview.clone();
+        s
+    }
 }
 
 impl TimeSeries {
@@ -96,6 +120,54 @@ impl TimeSeries {
             origin: vec![Mark::default(); pools],
             current: WindowCounts::default(),
             rows: Vec::new(),
+            spill: None,
+            unspillable: false,
+            overview: Overview::new(),
+        }
+    }
+
+    /// Everything but the closed rows.
+    fn shell(&self) -> TimeSeries {
+        TimeSeries {
+            window: self.window,
+            start: self.start,
+            marks: self.marks.clone(),
+            origin: self.origin.clone(),
+            current: self.current.clone(),
+            rows: Vec::new(),
+            spill: None,
+            unspillable: false,
+            overview: Overview::new(),
+        }
+    }
+
+    /// Keeps a closed row: in memory, moving the rows in memory to the spill when they fill it.
+    fn keep(&mut self, row: Row) {
+        self.rows.push(row);
+        if self.rows.len() < spill::IN_MEMORY || self.unspillable {
+            return;
+        }
+        if self.spill.is_none() {
+            self.spill = Spill::create(self.marks.len());
+        }
+        let spilled = self.spill.as_mut().is_some_and(|s| s.append(&self.rows));
+        if spilled {
+            self.rows.clear();
+        } else {
+            self.unspillable = true;
+        }
+    }
+
+    /// Replaces the closed rows by `rows` (stored ones: the overview learns
+    /// slot-time from their utilization).
+    fn rebuild(&mut self, rows: impl IntoIterator<Item = Row>) {
+        self.rows.clear();
+        self.spill = None;
+        self.unspillable = false;
+        self.overview = Overview::new();
+        for row in rows {
+            self.overview.push_stored(&row);
+            self.keep(row);
         }
     }
 
@@ -148,6 +220,7 @@ impl TimeSeries {
     /// Closes the window in progress at `t`.
     pub fn close(&mut self, t: SimTime, pools: &[&PoolGauges]) {
         let span = (t - self.start).as_nanos();
+        let mut slot_seconds = Vec::with_capacity(self.marks.len());
         let levels = self
             .marks
             .iter_mut()
@@ -156,6 +229,7 @@ impl TimeSeries {
                 let now = Mark::of(g, t);
                 let avg = |a: u128, b: u128| if span == 0 { 0.0 } else { (a - b) as f64 / span as f64 };
                 let slots = now.serving_slots - m.serving_slots;
+                slot_seconds.push(slots as f64 / 1e9);
                 let lv = PoolLevels {
                     ready: avg(now.ready, m.ready),
                     provisioning: avg(now.provisioning, m.provisioning),
@@ -169,45 +243,70 @@ impl TimeSeries {
             })
             .collect();
         let counts = std::mem::take(&mut self.current);
-        self.rows.push(Row { start: self.start, end: t, counts, pools: levels });
+        let row = Row { start: self.start, end: t, counts, pools: levels };
+        self.overview.push(&row, slot_seconds);
+        self.keep(row);
         self.start = t;
     }
 
-    pub fn rows(&self) -> &[Row] {
-        &self.rows
+    /// Every closed row, oldest first (spilled ones read back from disk).
+    pub fn rows(&self) -> impl Iterator<Item = Cow<'_, Row>> + '_ {
+        let spilled = self.spill.iter().flat_map(|s| s.rows()).map(Cow::Owned);
+        spilled.chain(self.rows.iter().map(Cow::Borrowed))
+    }
+
+    /// How many rows are closed.
+    pub fn len(&self) -> usize {
+        self.spill.as_ref().map_or(0, Spill::len) + self.rows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// At most [`super::overview::MAX_POINTS`] rows covering the series, for charts.
+    pub fn overview(&self) -> &Overview {
+        &self.overview
     }
 
     /// Sets every row's pool levels to nothing measured: a load run's GPUs
     /// are its target's, and the scenario's own pool model stood idle.
     pub fn clear_pool_levels(&mut self) {
-        for row in &mut self.rows {
-            row.pools.iter_mut().for_each(|p| *p = PoolLevels::default());
-        }
+        let rows: Vec<Row> =
+            self.rows().map(|r| Row { pools: vec![PoolLevels::default(); r.pools.len()], ..r.into_owned() }).collect();
+        self.rebuild(rows);
     }
 
     /// A closed series of `rows` (a stored run's).
     pub fn from_rows(window: SimDuration, start: SimTime, pools: usize, rows: Vec<Row>) -> Self {
         let mut s = TimeSeries::new(window, start, pools);
         s.start = rows.last().map_or(start, |r| r.end);
-        s.rows = rows;
+        s.rebuild(rows);
         s
     }
 
     /// Adds another series' counters row by row (disjoint requests over the
     /// same windows); pool levels stay this series'.
     pub fn add_rows(&mut self, other: &TimeSeries) -> Result<(), String> {
-        if self.rows.len() != other.rows.len() || self.window != other.window {
-            return Err(format!("the parts' time series differ: {} and {} windows", self.rows.len(), other.rows.len()));
+        if self.len() != other.len() || self.window != other.window {
+            return Err(format!("the parts' time series differ: {} and {} windows", self.len(), other.len()));
         }
-        for (a, b) in self.rows.iter_mut().zip(&other.rows) {
-            let (x, y) = (&mut a.counts, &b.counts);
-            x.offered += y.offered;
-            x.succeeded += y.succeeded;
-            x.failed += y.failed;
-            for (p, q) in x.attempts.iter_mut().zip(&y.attempts) {
-                *p += q;
-            }
-        }
+        let rows: Vec<Row> = self
+            .rows()
+            .zip(other.rows())
+            .map(|(a, b)| {
+                let mut a = a.into_owned();
+                let (x, y) = (&mut a.counts, &b.counts);
+                x.offered += y.offered;
+                x.succeeded += y.succeeded;
+                x.failed += y.failed;
+                for (p, q) in x.attempts.iter_mut().zip(&y.attempts) {
+                    *p += q;
+                }
+                a
+            })
+            .collect();
+        self.rebuild(rows);
         Ok(())
     }
 

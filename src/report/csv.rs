@@ -2,6 +2,7 @@
 //! levels), `compare.csv` (one row per strategy and metric) and `sweep.csv`
 //! (one row per grid point, strategy and metric).
 
+use std::borrow::Borrow;
 use std::io::{self, Write};
 
 use crate::metrics::Row;
@@ -32,9 +33,14 @@ pub fn header(sc: &Scenario) -> Vec<String> {
     h
 }
 
-pub fn write_timeseries<W: Write>(mut w: W, sc: &Scenario, rows: &[Row]) -> io::Result<()> {
+pub fn write_timeseries<W: Write, R: Borrow<Row>>(
+    mut w: W,
+    sc: &Scenario,
+    rows: impl IntoIterator<Item = R>,
+) -> io::Result<()> {
     writeln!(w, "{}", header(sc).join(","))?;
     for r in rows {
+        let r = r.borrow();
         let c = &r.counts;
         write!(
             w,

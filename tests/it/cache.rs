@@ -43,7 +43,7 @@ fn cache_counts_add_up_and_the_time_series_sums_to_them() {
     assert_eq!(c.classes.len(), 1, "only txt2img is cached");
     // Every miss and hit-for-miss is a fetch; img2img's passes are fetches too.
     assert!(r.summary.proxy.fetches >= c.total.misses + c.total.hit_for_miss);
-    let rows = r.recorder.series.rows();
+    let rows: Vec<_> = r.recorder.series.rows().collect();
     let sum = |i: usize| rows.iter().map(|row| row.counts.cache[i]).sum::<u64>();
     assert_eq!(sum(0) + sum(1) + sum(2) + sum(3) + sum(4), c.total.lookups);
     assert_eq!(sum(1), c.total.grace_hits);

@@ -119,8 +119,8 @@ fn requests_attempts_and_bulk_jobs_add_up() {
 fn time_series_totals_equal_the_summary() {
     for (sc, run) in runs() {
         let s = &run.summary;
-        let rows = run.recorder.series.rows();
-        let sum = |f: &dyn Fn(&stampede::metrics::Row) -> u64| rows.iter().map(f).sum::<u64>();
+        let rows: Vec<_> = run.recorder.series.rows().collect();
+        let sum = |f: &dyn Fn(&stampede::metrics::Row) -> u64| rows.iter().map(|r| f(r)).sum::<u64>();
         assert_eq!(sum(&|r| r.counts.offered), s.requests.offered, "{}: offered", sc.name);
         assert_eq!(sum(&|r| r.counts.succeeded), s.requests.succeeded, "{}: succeeded", sc.name);
         assert_eq!(sum(&|r| r.counts.failed), s.requests.failed, "{}: failed", sc.name);
@@ -224,7 +224,7 @@ at = "10m"
 duration = "10m"
 "#;
     let r = run(toml, 4);
-    let offered: Vec<u64> = r.recorder.series.rows().iter().map(|row| row.counts.offered).collect();
+    let offered: Vec<u64> = r.recorder.series.rows().map(|row| row.counts.offered).collect();
     // Poisson counts of 600 and 1800 per window have sd ≈ 24.5 and 42.4: 5 sd apart from the other level.
     assert!((offered[0] as f64 - 600.0).abs() < 5.0 * 24.5, "{offered:?}");
     assert!((offered[1] as f64 - 1800.0).abs() < 5.0 * 42.4, "{offered:?}");

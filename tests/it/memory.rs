@@ -6,6 +6,10 @@
 //! attempt never removed, a job never freed — would make the high-water marks
 //! grow in proportion to simulated time; in a system that is stationary after
 //! its warm-up they grow only as slowly as the largest excursion of a queue.
+//!
+//! The time series does not stay in memory either: beyond a thousand rows
+//! they move to a temporary file and come back unchanged, and charts draw
+//! from a bounded overview.
 
 use stampede::engine::{HighWater, simulate};
 
@@ -40,4 +44,30 @@ fn live_entities_do_not_grow_with_simulated_time() {
     // Metastable: the storm's size is fixed by max_connections, not by time.
     assert_flat("retry-storm.toml", "40m", "3h");
     assert_flat("varnish-defaults.toml", "50m", "4h");
+}
+
+#[test]
+fn a_series_longer_than_memory_holds_reads_back_whole_and_charts_stay_bounded() {
+    use stampede::metrics::{MAX_POINTS, Row};
+    // 2 h of 5 s windows: 1,416 rows after the warmup, more than the 1,024 kept in memory.
+    let mut sc = shipped("mmc-erlang.toml");
+    sc.window = stampede::scenario::units::parse_duration("5s").expect("window");
+    let run = simulate(&sc, 7).expect("the run finishes");
+    let series = &run.recorder.series;
+    let rows: Vec<Row> = series.rows().map(|r| r.into_owned()).collect();
+    assert_eq!(rows.len(), 1416);
+    assert_eq!(series.len(), rows.len());
+    assert!(rows.windows(2).all(|w| w[0].end == w[1].start), "rows come back in order, none lost");
+    assert_eq!(rows.iter().map(|r| r.counts.offered).sum::<u64>(), run.summary.requests.offered);
+    // A clone reads the spill back too.
+    assert!(series.clone().rows().eq(series.rows()));
+    // The overview merged pairs of windows: half the points, the same totals.
+    let points: Vec<&Row> = series.overview().rows().collect();
+    assert_eq!(points.len(), rows.len() / 2);
+    assert!(points.len() <= MAX_POINTS);
+    assert_eq!(points.iter().map(|r| r.counts.succeeded).sum::<u64>(), run.summary.requests.succeeded);
+    assert_eq!((points[0].start, points[points.len() - 1].end), (rows[0].start, rows[rows.len() - 1].end));
+    let busy = |r: &Row| r.pools[0].busy_slots * (r.end - r.start).as_secs_f64();
+    let (a, b) = (rows.iter().map(busy).sum::<f64>(), points.iter().map(|r| busy(r)).sum::<f64>());
+    assert!((a - b).abs() <= 1e-9 * a, "busy slot-seconds {a} in rows, {b} in the overview");
 }

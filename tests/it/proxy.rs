@@ -189,7 +189,6 @@ fn connect_timeouts_after_kill(probe: bool) -> Vec<u64> {
     r.recorder
         .series
         .rows()
-        .iter()
         .filter(|row| row.start.as_secs_f64() >= 120.0)
         .map(|row| row.counts.attempts[idx])
         .collect()

@@ -371,7 +371,9 @@ fn cache_ratios(title: String, sc: &Scenario, runs: &[&[Row]]) -> TimeLines {
 
 /// The time-series charts of one run, written into `dir`.
 pub fn single_run(dir: &ReportDir, sc: &Scenario, run: &Run) -> io::Result<Vec<Chart>> {
-    let rows: Vec<&[Row]> = vec![run.recorder.series.rows()];
+    // A bounded overview: the rows themselves unless the run has more windows than a chart has room for.
+    let overview: Vec<Row> = run.recorder.series.overview().rows().cloned().collect();
+    let rows: Vec<&[Row]> = vec![&overview];
     let label = run.summary.strategy.clone();
     let mut charts = Vec::new();
     if sc.proxy.caches() {
