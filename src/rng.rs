@@ -44,6 +44,10 @@ pub enum Stream {
     /// One logical request: the object it asks for (a stream of its own, so a
     /// cache shifts none of the request's other draws).
     Object { swarm: u64, source: u64, seq: u64, image: u64 },
+    /// A pool's injected faults (chaos `errors`, `connect_failures`,
+    /// `latency` jitter, `flap`): a stream of its own, drawn only while a
+    /// fault is on, so scenarios without faults draw exactly as before.
+    Fault { pool: u64 },
 }
 
 /// Derives the generator for `stream` under scenario seed `seed`.
@@ -58,6 +62,7 @@ pub fn stream(seed: u64, stream: Stream) -> SimRng {
         Stream::Foreign => (7, 0, [0, 0, 0]),
         Stream::Patience { swarm, source, seq, image } => (9, swarm, [source, seq, image]),
         Stream::Object { swarm, source, seq, image } => (8, swarm, [source, seq, image]),
+        Stream::Fault { pool } => (10, pool, [0, 0, 0]),
     };
     StreamBase::new(seed, kind, a).derive(rest)
 }

@@ -85,9 +85,9 @@ impl Instance {
                 r.headers_mut().insert(wire::STARTED, HeaderValue::from(started_at.as_nanos() / 1000));
                 Ok(r)
             }
-            Some(BackendEvent::Accepted { .. } | BackendEvent::ConnectFailed) => {
-                Err(io::Error::other("unexpected backend event"))
-            }
+            // An injected connect failure: drop the connection without a word.
+            Some(BackendEvent::ConnectFailed) => Err(io::Error::other("connection failed (injected fault)")),
+            Some(BackendEvent::Accepted { .. }) => Err(io::Error::other("unexpected backend event")),
         }
     }
 }

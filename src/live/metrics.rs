@@ -18,12 +18,27 @@ use crate::model::outcome::{OUTCOME_COUNT, Outcome};
 use crate::scenario::Scenario;
 
 /// The outcomes a backend can answer with itself.
-const ANSWERS: [Outcome; 4] = [
+const ANSWERS: [Outcome; 8] = [
     Outcome::Ok,
     Outcome::Status503(crate::model::outcome::Cause::BackendQueueFull),
     Outcome::Status503(crate::model::outcome::Cause::Maintenance),
     Outcome::Status429,
+    Outcome::Status503(crate::model::outcome::Cause::Injected),
+    Outcome::Status500,
+    Outcome::Status502,
+    Outcome::Status503(crate::model::outcome::Cause::ConnectFailed),
 ];
+
+/// Whether the backend of this scenario can answer `o` (the injected
+/// faults' rows only where chaos injects them).
+fn shown(sc: &Scenario, o: Outcome) -> bool {
+    match o {
+        Outcome::Status503(crate::model::outcome::Cause::ConnectFailed) => {
+            sc.chaos.iter().any(|e| matches!(e.action, crate::model::chaos::ChaosAction::ConnectFailures { .. }))
+        }
+        o => sc.can_produce(o),
+    }
+}
 
 /// What one pool's instances were asked and how each request ended.
 #[derive(Clone, Debug, Default)]
@@ -62,6 +77,7 @@ pub fn render(
         &mut pools().flat_map(|(i, name)| {
             ANSWERS
                 .iter()
+                .filter(|o| shown(sc, **o))
                 .map(move |o| (format!("pool=\"{name}\",outcome=\"{}\"", o.name()), tallies[i].served[o.index()]))
         }),
     );

@@ -64,6 +64,8 @@ pub fn status(outcome: Outcome) -> StatusCode {
         Outcome::Status429 => StatusCode::TOO_MANY_REQUESTS,
         // The backend's answer to a job whose client ran out of patience.
         Outcome::ClientTimeout => StatusCode::REQUEST_TIMEOUT,
+        Outcome::Status500 => StatusCode::INTERNAL_SERVER_ERROR,
+        Outcome::Status502 => StatusCode::BAD_GATEWAY,
         _ => StatusCode::SERVICE_UNAVAILABLE,
     }
 }
@@ -71,7 +73,7 @@ pub fn status(outcome: Outcome) -> StatusCode {
 /// Whether the proxy made this 503 up itself (Varnish's synthetic error), or
 /// passes on the backend's own.
 pub fn is_synthetic(cause: Cause) -> bool {
-    !matches!(cause, Cause::BackendQueueFull | Cause::Maintenance | Cause::Unknown)
+    cause.is_synthetic()
 }
 
 /// Varnish 7's built-in `vcl_backend_error` page.
@@ -106,6 +108,8 @@ pub fn outcome(status: StatusCode, h: &HeaderMap) -> Outcome {
         200..=299 => Outcome::Ok,
         429 => Outcome::Status429,
         408 => Outcome::ClientTimeout,
+        500 => Outcome::Status500,
+        502 => Outcome::Status502,
         _ => {
             let named = h.get(CAUSE).and_then(|v| v.to_str().ok()).and_then(Cause::from_name);
             Outcome::Status503(named.unwrap_or(Cause::Unknown))
@@ -187,7 +191,8 @@ mod tests {
         let mut h = HeaderMap::new();
         h.insert(RETRY_AFTER, HeaderValue::from_static("3"));
         assert_eq!(outcome(StatusCode::SERVICE_UNAVAILABLE, &h), Outcome::Status503(Cause::Unknown));
-        assert_eq!(outcome(StatusCode::BAD_GATEWAY, &h), Outcome::Status503(Cause::Unknown));
+        assert_eq!(outcome(StatusCode::GATEWAY_TIMEOUT, &h), Outcome::Status503(Cause::Unknown));
+        assert_eq!(outcome(StatusCode::BAD_GATEWAY, &h), Outcome::Status502, "a 502 is its own outcome");
         assert_eq!(retry_after(&h, &clock), Some(SimDuration::from_secs(6)));
     }
 

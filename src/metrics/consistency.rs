@@ -49,15 +49,20 @@ fn requests(what: &str, r: &Requests) -> Check {
 }
 
 fn attempts(a: &Attempts) -> Check {
-    // `overflow` is listed only by scenarios that can produce it.
-    let names: Vec<&str> = Cause::ALL.iter().filter(|c| **c != Cause::Overflow).map(|c| c.name()).collect();
-    let extra = a.causes.len() - usize::from(a.causes.contains_key(Cause::Overflow.name()));
+    // `overflow` and `injected` are listed only by scenarios that can produce them.
+    let optional = [Cause::Overflow, Cause::Injected];
+    let names: Vec<&str> = Cause::ALL.iter().filter(|c| !optional.contains(c)).map(|c| c.name()).collect();
+    let extra = a.causes.len() - optional.iter().filter(|c| a.causes.contains_key(c.name())).count();
     if extra != names.len() || names.iter().any(|n| !a.causes.contains_key(*n)) {
-        return Err(format!("attempts.causes must list exactly {} (and overflow, if it can occur)", names.join(", ")));
+        return Err(format!(
+            "attempts.causes must list exactly {} (and overflow, injected, if they can occur)",
+            names.join(", ")
+        ));
     }
     equal("attempts.status_503", a.status_503, sum("attempts.causes", a.causes.values().copied())?)?;
     // Locally rejected attempts were never sent: they are not in the total.
-    let parts = sum("attempts", [a.ok, a.status_503, a.status_429, a.client_timeout, a.connect_error])?;
+    let (s500, s502) = (a.status_500.unwrap_or(0), a.status_502.unwrap_or(0));
+    let parts = sum("attempts", [a.ok, a.status_503, a.status_429, a.client_timeout, a.connect_error, s500, s502])?;
     equal("attempts.total", a.total, parts)
 }
 

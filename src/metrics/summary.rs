@@ -38,7 +38,14 @@ pub struct Attempts {
     /// counts attempts sent.
     #[serde(default)]
     pub local_reject: u64,
-    /// 503s by cause; every cause is listed, zeros included.
+    /// The backend's own 500s and 502s (injected faults), passed on by the
+    /// proxy; listed only by scenarios that can produce them (or saw some).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_500: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_502: Option<u64>,
+    /// 503s by cause; every cause is listed, zeros included, but for the
+    /// ones only some scenarios can produce (`overflow`, `injected`).
     pub causes: BTreeMap<String, u64>,
 }
 
@@ -349,6 +356,8 @@ impl Group {
             client_timeout: c.count(Outcome::ClientTimeout),
             connect_error: c.count(Outcome::ConnectError),
             local_reject: c.count(Outcome::LocalReject),
+            status_500: Some(c.count(Outcome::Status500)),
+            status_502: Some(c.count(Outcome::Status502)),
             causes: Cause::ALL.iter().map(|k| (k.name().to_string(), c.count(Outcome::Status503(*k)))).collect(),
         }
     }
@@ -507,9 +516,18 @@ impl Summary {
         let whole = total.swarm("", true, measured);
         self.requests = whole.requests;
         self.attempts = total.attempts();
-        if !sc.proxy.any_overflow() {
-            // A cause no class of this scenario can produce is not listed.
-            self.attempts.causes.remove(Cause::Overflow.name());
+        // An outcome this scenario cannot produce is not listed (unless it
+        // happened all the same: a foreign target's 500s under `load`).
+        let a = &mut self.attempts;
+        for c in [Cause::Overflow, Cause::Injected] {
+            if !sc.can_produce(Outcome::Status503(c)) && a.causes.get(c.name()) == Some(&0) {
+                a.causes.remove(c.name());
+            }
+        }
+        for (o, n) in [(Outcome::Status500, &mut a.status_500), (Outcome::Status502, &mut a.status_502)] {
+            if !sc.can_produce(o) && *n == Some(0) {
+                *n = None;
+            }
         }
         self.rate_503 = whole.rate_503;
         self.success_rate = whole.success_rate;

@@ -5,13 +5,18 @@
 //! cold starts). This module owns the rules around it: what a submitted job
 //! gets back, when a milestone reaches the fetch waiting for it, which work
 //! counts as wasted, how the autoscaler reads its metric and acts, and what
-//! chaos does to a pool. It reaches the world only through [`BackendCx`]: the
+//! chaos does to a pool, injected faults included (a request drawn to fail
+//! at connect or to be answered an error at once, answers held back by added
+//! latency, probes drawn to fail). It reaches the world only through [`BackendCx`]: the
 //! simulator delivers answers to its proxy model; a live backend would write
 //! them to a socket.
 
+use std::cmp::{Ordering, Reverse};
+use std::collections::BinaryHeap;
+
 use crate::arena::Key;
 use crate::model::autoscaler::{Autoscaler, Observation, ScaleMetric};
-use crate::model::chaos::{self, ChaosAction, ChaosEvent, Subject};
+use crate::model::chaos::{self, ChaosAction, ChaosEvent, FaultStatus, Faults, Subject};
 use crate::model::context::{Env, Observe};
 use crate::model::gpu::{Admit, InstanceState, Pool, PoolConfig, ProbeAnswer, Promoted, QueueFullStatus, Reject};
 use crate::model::gpu::{Stopped, Wake};
@@ -55,6 +60,8 @@ pub enum BackendTimer {
         pool: u16,
         job: Key,
     },
+    /// Answers held back by injected latency may be due.
+    Held,
 }
 
 /// The world as the backend sees it.
@@ -91,6 +98,44 @@ pub struct Backend<'a> {
     scratch_wakes: Vec<Wake>,
     scratch_lost: Vec<Stopped>,
     scratch_dropped: Vec<u64>,
+    /// Each pool's injected faults now.
+    faults: Vec<Faults>,
+    /// Each pool's stream for fault draws.
+    fault_rngs: Vec<SimRng>,
+    /// Answers held back by injected latency, soonest first.
+    held: BinaryHeap<Reverse<Held>>,
+    held_seq: u64,
+}
+
+/// An answer on its way back, late by the job's injected latency.
+#[derive(Copy, Clone, Debug)]
+struct Held {
+    due: SimTime,
+    /// Ties in `due` keep the order the answers were made in.
+    seq: u64,
+    pool: u16,
+    job: Key,
+    token: u64,
+    event: BackendEvent,
+    /// When the backend made the answer (the job's GPU time ends there).
+    made: SimTime,
+}
+
+impl PartialEq for Held {
+    fn eq(&self, o: &Self) -> bool {
+        (self.due, self.seq) == (o.due, o.seq)
+    }
+}
+impl Eq for Held {}
+impl PartialOrd for Held {
+    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for Held {
+    fn cmp(&self, o: &Self) -> Ordering {
+        (self.due, self.seq).cmp(&(o.due, o.seq))
+    }
 }
 
 impl<'a> Backend<'a> {
@@ -108,12 +153,20 @@ impl<'a> Backend<'a> {
             scratch_wakes: Vec::new(),
             scratch_lost: Vec::new(),
             scratch_dropped: Vec::new(),
+            faults: vec![Faults::default(); pools.len()],
+            fault_rngs: (0..pools.len()).map(|i| stream(seed, Stream::Fault { pool: i as u64 })).collect(),
+            held: BinaryHeap::new(),
+            held_seq: 0,
         }
     }
 
-    /// Whether a health probe sent now to `inst` would get its 200.
-    pub fn probe_answer(&self, pool: usize, inst: Key) -> ProbeAnswer {
-        self.pools[pool].probe_answer(inst)
+    /// Whether a health probe sent now to `inst` gets its 200: a flapping
+    /// pool's probes fail by the fault's share.
+    pub fn probe_answer(&mut self, pool: usize, inst: Key) -> ProbeAnswer {
+        match self.pools[pool].probe_answer(inst) {
+            ProbeAnswer::Good if self.faults[pool].probe_fails(&mut self.fault_rngs[pool]) => ProbeAnswer::Bad,
+            a => a,
+        }
     }
 
     /// The most jobs ever alive at once, over all pools.
@@ -154,6 +207,7 @@ pub fn on_timer<'a, C: BackendCx<'a>>(cx: &mut C, timer: BackendTimer) {
         BackendTimer::PoolCondition { pool } => on_pool_condition(cx, pool as usize),
         BackendTimer::Kill { event } => on_kill(cx, event as usize),
         BackendTimer::Patience { pool, job } => on_patience(cx, pool as usize, job),
+        BackendTimer::Held => on_held(cx),
     }
 }
 
@@ -184,11 +238,33 @@ pub fn submit<'a, C: BackendCx<'a>>(cx: &mut C, pool: usize, inst: Key, ask: Job
     let now = cx.now();
     let b = cx.backend();
     let chunks = b.chunks[ask.class];
+    let faults = b.faults[pool];
     let p = &mut b.pools[pool];
     // The backend's own errors carry its own Retry-After.
     let retry_after = p.cfg.retry_after;
     let queue_full = queue_full_outcome(p.cfg.queue_full_status);
-    match p.submit_tier(now, inst, ask.work, chunks, token, ask.tier) {
+    // Injected faults strike a host that answers (a dead one answers nothing).
+    if faults != Faults::default() && matches!(p.state(inst), Some(InstanceState::Ready | InstanceState::Draining)) {
+        let rng = &mut b.fault_rngs[pool];
+        if faults.connect_fails(rng) {
+            return cx.deliver(token, BackendEvent::ConnectFailed);
+        }
+        if let Some(status) = faults.error(rng) {
+            // Retry-After belongs with a 503 (RFC 9110), not a 500 or 502.
+            let retry_after = if status == FaultStatus::S503 { retry_after } else { None };
+            return cx.deliver(token, BackendEvent::Refused { outcome: status.outcome(), retry_after });
+        }
+    }
+    let b = cx.backend();
+    let p = &mut b.pools[pool];
+    let admit = p.submit_tier(now, inst, ask.work, chunks, token, ask.tier);
+    if let Admit::Started { job, .. } | Admit::Queued { job } = admit
+        && faults.added + faults.jitter > SimDuration::ZERO
+    {
+        let delay = faults.delay(&mut b.fault_rngs[pool]);
+        b.pools[pool].set_delay(job, delay);
+    }
+    match admit {
         // The host is gone: nothing answers, the connect times out.
         Admit::Rejected(Reject::Dead) => {}
         Admit::Rejected(Reject::Maintenance) => {
@@ -228,6 +304,9 @@ fn queue_full_outcome(status: QueueFullStatus) -> Outcome {
 /// runs on (its result will be wasted); with it, it stops now.
 pub fn abandon<'a, C: BackendCx<'a>>(cx: &mut C, pool: usize, job: Key) {
     let now = cx.now();
+    if !cx.backend().held.is_empty() {
+        drop_held(cx, pool, job);
+    }
     let Some(ab) = cx.backend().pools[pool].abandon(now, job) else { return };
     schedule_pending(cx, pool);
     if let Some(started) = ab.stopped.and_then(|s| s.started_at) {
@@ -286,12 +365,54 @@ fn on_milestone<'a, C: BackendCx<'a>>(cx: &mut C, pool: usize, job: Key, epoch: 
     if let Some(p) = m.promoted {
         job_promoted(cx, pool, p);
     }
-    match m.token {
-        Some(fetch) if m.complete => cx.deliver(fetch, BackendEvent::Complete { started_at: m.started_at }),
-        Some(fetch) => cx.deliver(fetch, BackendEvent::Chunk { started_at: m.started_at }),
+    let answer = |fetch| match m.complete {
+        true => (fetch, BackendEvent::Complete { started_at: m.started_at }),
+        false => (fetch, BackendEvent::Chunk { started_at: m.started_at }),
+    };
+    match m.token.map(answer) {
+        Some((fetch, event)) if m.delay.is_zero() => cx.deliver(fetch, event),
+        Some((token, event)) => hold(cx, pool, job, token, event, m.delay),
         // Nobody waits for this job any more: its GPU time was wasted.
         None if m.complete => cx.obs().wasted(m.started_at, now),
         None => {}
+    }
+}
+
+/// Holds an answer back by the job's injected latency. Every answer of one
+/// job is late by the same amount, so its chunks keep their order.
+fn hold<'a, C: BackendCx<'a>>(cx: &mut C, pool: usize, job: Key, token: u64, event: BackendEvent, delay: SimDuration) {
+    let now = cx.now();
+    let b = cx.backend();
+    let seq = b.held_seq;
+    b.held_seq += 1;
+    let due = now + delay;
+    b.held.push(Reverse(Held { due, seq, pool: pool as u16, job, token, event, made: now }));
+    cx.wake(due, BackendTimer::Held);
+}
+
+/// Delivers the held answers that are due.
+fn on_held<'a, C: BackendCx<'a>>(cx: &mut C) {
+    let now = cx.now();
+    while let Some(Reverse(h)) = cx.backend().held.peek().copied().filter(|Reverse(h)| h.due <= now) {
+        cx.backend().held.pop();
+        cx.deliver(h.token, h.event);
+    }
+}
+
+/// The fetch gave up on `job`: its held answers go nowhere. A completed
+/// job's result was on its way, so its GPU time was wasted.
+fn drop_held<'a, C: BackendCx<'a>>(cx: &mut C, pool: usize, job: Key) {
+    let b = cx.backend();
+    let mut wasted = None;
+    b.held.retain(|Reverse(h)| {
+        let mine = usize::from(h.pool) == pool && h.job == job;
+        if let (true, BackendEvent::Complete { started_at }) = (mine, h.event) {
+            wasted = Some((started_at, h.made));
+        }
+        !mine
+    });
+    if let Some((start, end)) = wasted {
+        cx.obs().wasted(start, end);
     }
 }
 
@@ -348,7 +469,9 @@ fn on_pool_condition<'a, C: BackendCx<'a>>(cx: &mut C, pool: usize) {
         }
         cx.backend().scratch_wakes = wakes;
     }
-    cx.backend().pools[pool].set_maintenance(c.maintenance);
+    let b = cx.backend();
+    b.pools[pool].set_maintenance(c.maintenance);
+    b.faults[pool] = c.faults;
 }
 
 /// A kill: instances die with their jobs, and leave the proxy's list after
@@ -451,9 +574,13 @@ mod tests {
     }
 
     fn cx(cfg: PoolConfig) -> Cx<'static> {
+        cx_with(cfg, &[])
+    }
+
+    fn cx_with(cfg: PoolConfig, chaos: &[ChaosEvent]) -> Cx<'_> {
         let mut c = Cx {
             base: Base::default(),
-            backend: Backend::new(&[cfg], vec![1], &[], 1),
+            backend: Backend::new(&[cfg], vec![1], chaos, 1),
             timers: Vec::new(),
             delivered: Vec::new(),
             up: Vec::new(),
@@ -516,5 +643,142 @@ mod tests {
         on_timer(&mut c, t);
         let gave_up = BackendEvent::Refused { outcome: Outcome::ClientTimeout, retry_after: None };
         assert_eq!(c.delivered.last(), Some(&(2, gave_up)));
+    }
+
+    /// A fault event on pool 0 from 10 s to 20 s.
+    fn fault(action: ChaosAction) -> ChaosEvent {
+        ChaosEvent { at: secs(10), duration: Some(SimDuration::from_secs(10)), action }
+    }
+
+    /// Applies the pool's chaos condition at `at`, as the engine does at a boundary.
+    fn condition_at(c: &mut Cx<'_>, at: u64) {
+        c.base.at_secs(at);
+        on_timer(c, BackendTimer::PoolCondition { pool: 0 });
+    }
+
+    /// `n` one-second jobs submitted now; how many of each answer they got at once.
+    fn submit_many(c: &mut Cx<'_>, n: u64) -> Vec<BackendEvent> {
+        let inst = c.up[0];
+        let before = c.delivered.len();
+        for token in 0..n {
+            submit(c, 0, inst, ask(1, 0), token);
+        }
+        c.delivered[before..].iter().map(|(_, e)| *e).filter(|e| !matches!(e, BackendEvent::Accepted { .. })).collect()
+    }
+
+    /// Binomial(n, p) is within 4 σ of n·p (false with probability < 1e-4).
+    fn within_4_sigma(count: usize, n: u64, p: f64) -> bool {
+        let (mean, sd) = (n as f64 * p, (n as f64 * p * (1.0 - p)).sqrt());
+        (count as f64 - mean).abs() <= 4.0 * sd
+    }
+
+    #[test]
+    fn errors_answer_their_share_with_their_status_inside_the_window_only() {
+        let chaos = [
+            fault(ChaosAction::Errors { pool: 0, share: 0.05, status: FaultStatus::S503 }),
+            fault(ChaosAction::Errors { pool: 0, share: 0.10, status: FaultStatus::S500 }),
+        ];
+        let mut c = cx_with(pool(None), &chaos);
+        let n = 4000;
+        condition_at(&mut c, 9);
+        assert!(submit_many(&mut c, n).is_empty(), "before the window: no error");
+        condition_at(&mut c, 10);
+        let got = submit_many(&mut c, n);
+        let count = |o: Outcome| {
+            got.iter().filter(|e| matches!(e, BackendEvent::Refused { outcome, .. } if *outcome == o)).count()
+        };
+        let (s503, s500) = (count(Outcome::Status503(Cause::Injected)), count(Outcome::Status500));
+        assert!(within_4_sigma(s503, n, 0.05), "503s: {s503} of {n}");
+        assert!(within_4_sigma(s500, n, 0.10), "500s: {s500} of {n}");
+        assert_eq!(s503 + s500, got.len(), "nothing else is refused");
+        // A 503 carries the pool's own Retry-After; a 500 none.
+        assert!(got.iter().all(|e| match e {
+            BackendEvent::Refused { outcome: Outcome::Status500, retry_after } => retry_after.is_none(),
+            BackendEvent::Refused { retry_after, .. } => *retry_after == Some(SimDuration::from_secs(30)),
+            _ => false,
+        }));
+        condition_at(&mut c, 20);
+        assert!(submit_many(&mut c, n).is_empty(), "the window's end is exclusive");
+    }
+
+    #[test]
+    fn connect_failures_fail_their_share_of_connections_and_a_dead_host_still_answers_nothing() {
+        let chaos = [fault(ChaosAction::ConnectFailures { pool: 0, share: 0.2 })];
+        let mut c = cx_with(pool(None), &chaos);
+        condition_at(&mut c, 10);
+        let n = 4000;
+        let got = submit_many(&mut c, n);
+        let failed = got.iter().filter(|e| **e == BackendEvent::ConnectFailed).count();
+        assert_eq!(failed, got.len());
+        assert!(within_4_sigma(failed, n, 0.2), "{failed} of {n}");
+    }
+
+    /// Fires the pending timers due by `until`, in time order; what was delivered, and when.
+    fn run_until(c: &mut Cx<'_>, until: SimTime) -> Vec<(u64, BackendEvent, SimTime)> {
+        let mut out = Vec::new();
+        loop {
+            c.timers.sort_by_key(|(at, _)| *at);
+            if c.timers.first().is_none_or(|(at, _)| *at > until) {
+                return out;
+            }
+            let (at, t) = c.timers.remove(0);
+            c.base.now = at;
+            let before = c.delivered.len();
+            on_timer(c, t);
+            out.extend(c.delivered[before..].iter().map(|(tok, e)| (*tok, *e, at)));
+        }
+    }
+
+    #[test]
+    fn latency_holds_a_jobs_answers_back_and_an_abandon_wastes_a_held_result() {
+        let chaos =
+            [fault(ChaosAction::Latency { pool: 0, added: SimDuration::from_secs(2), jitter: SimDuration::ZERO })];
+        let mut c = cx_with(pool(None), &chaos);
+        condition_at(&mut c, 10);
+        let inst = c.up[0];
+        submit(&mut c, 0, inst, ask(3, 0), 1);
+        assert!(matches!(c.delivered.last(), Some((1, BackendEvent::Accepted { .. }))), "accepted at once");
+        assert_eq!(run_until(&mut c, secs(14)), [], "done at 13 s, held back");
+        let got = run_until(&mut c, secs(15));
+        assert_eq!(got, [(1, BackendEvent::Complete { started_at: secs(10) }, secs(15))], "3 s of work + 2 s");
+        // Completed at 16 s, answer due at 18 s, abandoned at 17 s: its GPU time was wasted.
+        submit(&mut c, 0, inst, ask(1, 0), 2);
+        let job = match c.delivered.last() {
+            Some((2, BackendEvent::Accepted { job })) => Key::from_bits(*job),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(run_until(&mut c, secs(17)), []);
+        c.base.at_secs(17);
+        abandon(&mut c, 0, job);
+        assert_eq!(c.base.seen.wasted, [(secs(15), secs(16))]);
+        assert_eq!(run_until(&mut c, secs(30)), [], "nothing arrives for an abandoned job");
+    }
+
+    #[test]
+    fn jitter_spreads_the_latency_uniformly_around_added() {
+        let f =
+            Faults { added: SimDuration::from_millis(200), jitter: SimDuration::from_millis(50), ..Faults::default() };
+        let mut rng = stream(7, Stream::Fault { pool: 0 });
+        let n = 10_000;
+        let ms: Vec<f64> = (0..n).map(|_| f.delay(&mut rng).as_secs_f64() * 1e3).collect();
+        assert!(ms.iter().all(|d| (150.0..=250.0).contains(d)));
+        // Uniform on [150, 250]: mean 200, sd 100/√12; the mean of n within 4 σ/√n.
+        let mean = ms.iter().sum::<f64>() / n as f64;
+        assert!((mean - 200.0).abs() <= 4.0 * (100.0 / 12f64.sqrt()) / (n as f64).sqrt(), "{mean}");
+    }
+
+    #[test]
+    fn a_flapping_pool_fails_its_share_of_probes_only_while_it_flaps() {
+        let chaos = [fault(ChaosAction::Flap { pool: 0, share: 0.3 })];
+        let mut c = cx_with(pool(None), &chaos);
+        let inst = c.up[0];
+        let n = 4000;
+        let bad = |c: &mut Cx<'_>| (0..n).filter(|_| c.backend.probe_answer(0, inst) == ProbeAnswer::Bad).count();
+        assert_eq!(bad(&mut c), 0);
+        condition_at(&mut c, 10);
+        let b = bad(&mut c);
+        assert!(within_4_sigma(b, n, 0.3), "{b} of {n}");
+        condition_at(&mut c, 20);
+        assert_eq!(bad(&mut c), 0);
     }
 }

@@ -36,10 +36,14 @@ pub enum Cause {
     /// the backend did the work. A misconfiguration, so it is only listed in
     /// reports of scenarios that can produce it.
     Overflow,
+    /// The backend answered 503 itself because a chaos `errors` event drew
+    /// this request (fault injection, as Fortio and Toxiproxy do it). Listed
+    /// only in reports of scenarios that can produce it.
+    Injected,
 }
 
 impl Cause {
-    pub const ALL: [Cause; 10] = [
+    pub const ALL: [Cause; 11] = [
         Cause::FirstByteTimeout,
         Cause::BetweenBytesTimeout,
         Cause::ConnectTimeout,
@@ -50,6 +54,7 @@ impl Cause {
         Cause::Maintenance,
         Cause::Unknown,
         Cause::Overflow,
+        Cause::Injected,
     ];
 
     /// The name used in scenario files, JSON and CSV.
@@ -65,6 +70,7 @@ impl Cause {
             Cause::Maintenance => "maintenance",
             Cause::Unknown => "unknown",
             Cause::Overflow => "overflow",
+            Cause::Injected => "injected",
         }
     }
 
@@ -76,7 +82,7 @@ impl Cause {
     /// `Retry-After: 5`); false for 503s the backend sent itself, and for
     /// 503s of unknown origin (their own Retry-After, if any, applies).
     pub const fn is_synthetic(self) -> bool {
-        !matches!(self, Cause::BackendQueueFull | Cause::Maintenance | Cause::Unknown)
+        !matches!(self, Cause::BackendQueueFull | Cause::Maintenance | Cause::Unknown | Cause::Injected)
     }
 }
 
@@ -98,10 +104,16 @@ pub enum Outcome {
     /// breaker, adaptive throttling, or a retry a budget or throttle denied.
     /// It never reached the proxy, so it is not counted among attempts sent.
     LocalReject,
+    /// 500 Internal Server Error from the backend (an injected fault), passed
+    /// on by the proxy unchanged.
+    Status500,
+    /// 502 Bad Gateway from the backend (an injected fault), passed on by the
+    /// proxy unchanged.
+    Status502,
 }
 
 /// How many distinct outcomes there are (the length of counter arrays).
-pub const OUTCOME_COUNT: usize = 15;
+pub const OUTCOME_COUNT: usize = 18;
 
 impl Outcome {
     /// Every outcome, in [`Outcome::index`] order.
@@ -121,17 +133,25 @@ impl Outcome {
         Outcome::ClientTimeout,
         Outcome::ConnectError,
         Outcome::LocalReject,
+        // Appended, so the order of the older outcomes (and of the CSV
+        // columns that follow it) does not move.
+        Outcome::Status503(Cause::Injected),
+        Outcome::Status500,
+        Outcome::Status502,
     ];
 
     /// A dense index for counter arrays.
     pub const fn index(self) -> usize {
         match self {
             Outcome::Ok => 0,
+            Outcome::Status503(Cause::Injected) => 15,
             Outcome::Status503(c) => 1 + c as usize,
             Outcome::Status429 => 11,
             Outcome::ClientTimeout => 12,
             Outcome::ConnectError => 13,
             Outcome::LocalReject => 14,
+            Outcome::Status500 => 16,
+            Outcome::Status502 => 17,
         }
     }
 
@@ -144,6 +164,8 @@ impl Outcome {
             Outcome::ClientTimeout => "client_timeout",
             Outcome::ConnectError => "connect_error",
             Outcome::LocalReject => "local_reject",
+            Outcome::Status500 => "status_500",
+            Outcome::Status502 => "status_502",
         }
     }
 
@@ -158,7 +180,10 @@ pub const SYNTHETIC_RETRY_AFTER: SimDuration = SimDuration::from_secs(5);
 
 /// A set of outcomes, e.g. the ones a strategy retries.
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
-pub struct OutcomeSet(u16);
+pub struct OutcomeSet(u32);
+
+// One bit per outcome.
+const _: () = assert!(OUTCOME_COUNT <= 32);
 
 impl OutcomeSet {
     pub const EMPTY: OutcomeSet = OutcomeSet(0);
@@ -181,13 +206,15 @@ impl OutcomeSet {
     }
 
     /// Parses one `retry_on` entry into the outcomes it names: `"503"` (every
-    /// cause), `"429"`, `"client_timeout"`, `"connect_error"` or one 503 cause
-    /// such as `"busy"`.
+    /// cause), `"429"`, `"500"`, `"502"`, `"client_timeout"`, `"connect_error"`
+    /// or one 503 cause such as `"busy"`.
     pub fn parse_entry(name: &str) -> Option<OutcomeSet> {
         let set = OutcomeSet::EMPTY;
         match name {
             "503" => Some(set.with_all_503()),
             "429" => Some(set.with(Outcome::Status429)),
+            "500" => Some(set.with(Outcome::Status500)),
+            "502" => Some(set.with(Outcome::Status502)),
             "client_timeout" | "timeout" => Some(set.with(Outcome::ClientTimeout)),
             "connect_error" | "connect" => Some(set.with(Outcome::ConnectError)),
             "local_reject" => Some(set.with(Outcome::LocalReject)),
@@ -197,7 +224,7 @@ impl OutcomeSet {
 
     /// The names [`OutcomeSet::parse_entry`] accepts, for did-you-mean hints.
     pub fn entry_names() -> Vec<&'static str> {
-        let mut v = vec!["503", "429", "client_timeout", "connect_error", "local_reject"];
+        let mut v = vec!["503", "429", "500", "502", "client_timeout", "connect_error", "local_reject"];
         v.extend(Cause::ALL.iter().map(|c| c.name()));
         v
     }
@@ -235,6 +262,6 @@ mod tests {
     #[test]
     fn only_backend_sent_503s_are_not_synthetic() {
         let own: Vec<_> = Cause::ALL.into_iter().filter(|c| !c.is_synthetic()).collect();
-        assert_eq!(own, [Cause::BackendQueueFull, Cause::Maintenance, Cause::Unknown]);
+        assert_eq!(own, [Cause::BackendQueueFull, Cause::Maintenance, Cause::Unknown, Cause::Injected]);
     }
 }

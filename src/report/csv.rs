@@ -6,13 +6,15 @@ use std::borrow::Borrow;
 use std::io::{self, Write};
 
 use crate::metrics::Row;
-use crate::model::outcome::{Cause, Outcome};
+use crate::model::outcome::Outcome;
 use crate::model::proxy::CacheEvent;
 use crate::scenario::Scenario;
 
-/// The outcome columns a scenario's file has: `overflow` only when some class can overflow.
+/// The outcome columns a scenario's file has: `overflow` only when some
+/// class can overflow, `injected`, `status_500` and `status_502` only when
+/// chaos injects them.
 fn outcomes(sc: &Scenario) -> impl Iterator<Item = Outcome> + '_ {
-    Outcome::ALL.into_iter().filter(|o| *o != Outcome::Status503(Cause::Overflow) || sc.proxy.any_overflow())
+    Outcome::ALL.into_iter().filter(|o| sc.can_produce(*o))
 }
 
 /// The header, in column order.

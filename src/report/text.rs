@@ -163,8 +163,14 @@ pub fn print_summary<W: Write>(mut w: W, sc: &Scenario, s: &Summary) -> io::Resu
             writeln!(w, "    {:<22}{:>10}  {:>8}", c.name(), thousands(n), share(n, a.total))?;
         }
     }
-    for (label, n) in [("429", a.status_429), ("client timeout", a.client_timeout), ("connect error", a.connect_error)]
-    {
+    let (s500, s502) = (a.status_500.unwrap_or(0), a.status_502.unwrap_or(0));
+    for (label, n) in [
+        ("429", a.status_429),
+        ("500", s500),
+        ("502", s502),
+        ("client timeout", a.client_timeout),
+        ("connect error", a.connect_error),
+    ] {
         if n > 0 {
             writeln!(w, "  {label:<14}{:>10}  {:>8}", thousands(n), share(n, a.total))?;
         }

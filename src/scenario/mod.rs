@@ -30,9 +30,10 @@ use crate::criteria::Metric;
 use crate::criteria::metric::Group;
 use crate::criteria::objective::Criterion;
 use crate::criteria::slo::Threshold;
-use crate::model::chaos::ChaosEvent;
+use crate::model::chaos::{ChaosAction, ChaosEvent};
 pub use crate::model::client::{ArrivalSpec, ClassSpec, StrategySpec, SwarmSpec};
 use crate::model::gpu::PoolConfig;
+use crate::model::outcome::{Cause, Outcome};
 use crate::model::proxy::ProxyConfig;
 use crate::time::{SimDuration, SimTime};
 
@@ -107,6 +108,20 @@ impl Scenario {
     /// Validates scenario text with `--set` overrides applied.
     pub fn parse_with(text: &str, file: &str, overrides: &[Override]) -> Result<Scenario, ScenarioErrors> {
         resolve::parse(text, file, overrides)
+    }
+
+    /// Whether an attempt of this scenario can end in `o`. Reports list the
+    /// outcomes only some scenarios produce (a proxy overflow, an injected
+    /// error's status) only for those scenarios.
+    pub fn can_produce(&self, o: Outcome) -> bool {
+        match o {
+            Outcome::Status503(Cause::Overflow) => self.proxy.any_overflow(),
+            Outcome::Status503(Cause::Injected) | Outcome::Status500 | Outcome::Status502 => self
+                .chaos
+                .iter()
+                .any(|e| matches!(e.action, ChaosAction::Errors { status, .. } if status.outcome() == o)),
+            _ => true,
+        }
     }
 
     /// The events one run is estimated to produce; refused beyond the

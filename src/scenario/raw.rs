@@ -292,6 +292,10 @@ pub struct RawChaos {
     pub swarm: V<String>,
     pub count: V<i64>,
     pub factor: V<f64>,
+    pub share: V<f64>,
+    pub status: V<i64>,
+    pub added: V<Dur>,
+    pub jitter: V<Dur>,
 }
 
 #[derive(Deserialize, Debug, Clone, Default)]

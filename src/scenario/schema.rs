@@ -30,6 +30,8 @@ pub enum Ty {
     Number(f64),
     /// A number in [0, 1).
     Fraction,
+    /// A share in [0, 1].
+    Share,
     /// An HTTP status the backend may answer with.
     Status(&'static [i64]),
     Bool,
@@ -288,10 +290,14 @@ const CHAOS: &[Key] = &[
     req("kind", Ty::Choice(&CHAOS_KINDS), "what happens"),
     req("at", Ty::Duration, "when it starts"),
     k("duration", Ty::Duration, "how long it lasts (all but kill)"),
-    k("pool", Ty::Name("pool"), "kill, stall, slow, maintenance: the pool it hits"),
+    k("pool", Ty::Name("pool"), "every kind but traffic: the pool it hits"),
     k("swarm", Ty::Name("swarm"), "traffic: the swarm whose traffic changes"),
     k("count", Ty::Int(1, INSTANCES), "kill: ready instances that die"),
     k("factor", Ty::Number(0.0), "slow: times slower; traffic: rate or users multiplied"),
+    k("share", Ty::Share, "errors, connect_failures, flap: the share of requests (probes) hit, in [0, 1]"),
+    k("status", Ty::Status(&[500, 502, 503]), "errors: the status answered, 500, 502 or 503"),
+    k("added", Ty::Duration, "latency: added before the first byte"),
+    k("jitter", Ty::Duration, "latency: ± uniform around added (default 0)"),
 ];
 
 const COMPARE: &[Key] = &[
@@ -350,6 +356,7 @@ fn value(ty: Ty) -> Value {
         Ty::Int(min, max) => json!({ "type": "integer", "minimum": min, "maximum": max }),
         Ty::Number(above) => json!({ "type": "number", "exclusiveMinimum": above }),
         Ty::Fraction => json!({ "type": "number", "minimum": 0, "exclusiveMaximum": 1 }),
+        Ty::Share => json!({ "type": "number", "minimum": 0, "maximum": 1 }),
         Ty::Status(codes) => json!({ "type": "integer", "enum": codes }),
         Ty::Bool => json!({ "type": "boolean" }),
         Ty::Str | Ty::Name(_) => json!({ "type": "string" }),

@@ -545,3 +545,53 @@ fn headers_beyond_the_workspace_are_a_warning_not_an_error() {
     assert!(w.contains("class.txt2img.headers") && w.contains("503 overflow"), "{w}");
     assert!(sc.proxy.any_overflow());
 }
+
+/// `BASE` with one chaos event of `body` (lines 32 on) appended.
+fn chaos_errors(body: &str) -> Vec<ScenarioError> {
+    let to = format!("strategy = \"backoff\"\n\n[[chaos]]\n{body}");
+    errors("strategy = \"backoff\"\n", &to)
+}
+
+fn has(errs: &[ScenarioError], key: &str, line: Option<usize>, fragment: &str) {
+    let e = errs.iter().find(|e| e.key == key).unwrap_or_else(|| panic!("no error at {key}: {errs:#?}"));
+    let text = e.to_string();
+    assert_eq!(e.file, "bad.toml");
+    if line.is_some() {
+        assert_eq!(e.line, line, "{text}");
+    }
+    assert!(text.contains(fragment), "`{fragment}` missing from:\n{text}");
+}
+
+#[test]
+fn injected_faults_refuse_a_share_outside_0_1_an_unknown_status_and_a_missing_pool() {
+    let e =
+        chaos_errors("kind = \"errors\"\npool = \"gpu\"\nat = \"1m\"\nduration = \"1m\"\nshare = 1.5\nstatus = 503\n");
+    has(&e, "chaos[0].share", Some(37), "must be a share in [0, 1], got 1.5");
+    let e = chaos_errors("kind = \"connect_failures\"\npool = \"gpu\"\nat = \"1m\"\nduration = \"1m\"\nshare = -0.1\n");
+    has(&e, "chaos[0].share", Some(37), "got -0.1");
+    let e =
+        chaos_errors("kind = \"errors\"\npool = \"gpu\"\nat = \"1m\"\nduration = \"1m\"\nshare = 0.1\nstatus = 504\n");
+    has(&e, "chaos[0].status", Some(38), "a backend error is 500, 502 or 503, got 504");
+    let e = chaos_errors("kind = \"errors\"\nat = \"1m\"\nduration = \"1m\"\nshare = 0.1\nstatus = 500\n");
+    has(&e, "chaos[0].pool", None, "is required for kind = \"errors\"");
+    let e = chaos_errors("kind = \"errors\"\npool = \"gpu\"\nat = \"1m\"\nduration = \"1m\"\nshare = 0.1\n");
+    has(&e, "chaos[0].status", None, "is required for kind = \"errors\"");
+    let e = chaos_errors("kind = \"flap\"\npool = \"gpi\"\nat = \"1m\"\nduration = \"1m\"\nshare = 0.5\n");
+    has(&e, "chaos[0].pool", Some(34), "gpi");
+    let e = chaos_errors(
+        "kind = \"latency\"\npool = \"gpu\"\nat = \"1m\"\nduration = \"1m\"\nadded = \"100ms\"\njitter = \"1s\"\n",
+    );
+    has(&e, "chaos[0].jitter", Some(38), "must not exceed added");
+    let e = chaos_errors(
+        "kind = \"latency\"\npool = \"gpu\"\nat = \"1m\"\nduration = \"1m\"\nshare = 0.5\nadded = \"1s\"\n",
+    );
+    has(&e, "chaos[0].share", Some(37), "does not apply when kind = \"latency\"");
+    let ok = "strategy = \"backoff\"\n\n[[chaos]]\nkind = \"errors\"\npool = \"gpu\"\nat = \"1m\"\nduration = \"1m\"\nshare = 1\nstatus = 502\n";
+    Scenario::parse(&BASE.replacen("strategy = \"backoff\"\n", ok, 1), "ok.toml").unwrap_or_else(|e| panic!("{e}"));
+}
+
+#[test]
+fn the_proxy_cannot_retry_a_backend_500() {
+    let e = errors("director = \"round_robin\"", "director = \"round_robin\"\nretry_on = [\"500\"]");
+    has(&e, "proxy.retry_on", Some(8), "the proxy cannot retry `500`");
+}

@@ -95,7 +95,12 @@ pub fn check_summary(s: &Summary, name: &str) {
     let a = &s.attempts;
     assert_eq!(
         a.total,
-        a.ok + a.status_503 + a.status_429 + a.client_timeout + a.connect_error,
+        a.ok + a.status_503
+            + a.status_429
+            + a.client_timeout
+            + a.connect_error
+            + a.status_500.unwrap_or(0)
+            + a.status_502.unwrap_or(0),
         "{name}: attempts by outcome"
     );
     assert_eq!(a.status_503, a.causes.values().sum::<u64>(), "{name}: 503s by cause");

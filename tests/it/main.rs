@@ -14,6 +14,7 @@ mod cost;
 mod defences;
 mod determinism;
 mod docs;
+mod faults;
 mod fuzz;
 mod golden;
 mod install;

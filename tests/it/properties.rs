@@ -97,6 +97,18 @@ fn chaos() -> impl Strategy<Value = String> {
             .prop_map(|k| format!("kind = \"{k}\"\npool = \"p0\"\nduration = \"30s\"")),
         (2u32..5).prop_map(|f| format!("kind = \"slow\"\npool = \"p1\"\nfactor = {f}.0\nduration = \"1m\"")),
         (2u32..5).prop_map(|f| format!("kind = \"traffic\"\nswarm = \"w0\"\nfactor = {f}.0\nduration = \"1m\"")),
+        (select(&[500, 502, 503][..]), 0u32..=100).prop_map(|(s, p)| format!(
+            "kind = \"errors\"\npool = \"p0\"\nstatus = {s}\nshare = {:.2}\nduration = \"1m\"",
+            f64::from(p) / 100.0
+        )),
+        (select(&["connect_failures", "flap"][..]), 0u32..=100).prop_map(|(k, p)| format!(
+            "kind = \"{k}\"\npool = \"p1\"\nshare = {:.2}\nduration = \"1m\"",
+            f64::from(p) / 100.0
+        )),
+        (1u32..3000, 0u32..2).prop_map(|(ms, j)| format!(
+            "kind = \"latency\"\npool = \"p0\"\nadded = \"{ms}ms\"\njitter = \"{}ms\"\nduration = \"1m\"",
+            ms * j / 2
+        )),
     ];
     prop::collection::vec((event, 10u32..170), 0..3).prop_map(|events| {
         events.into_iter().map(|(e, at)| format!("[[chaos]]\n{e}\nat = \"{at}s\"\n")).collect::<Vec<_>>().join("\n")

@@ -198,7 +198,8 @@ impl Server {
         assert!(sent.success(), "SIGINT could not be sent");
         let mut rest = String::new();
         self.child.stdout.take().expect("stdout").read_to_string(&mut rest).expect("read");
-        assert!(self.child.wait().expect("exits").success(), "{rest}");
+        let status = self.child.wait().expect("exits");
+        assert!(status.success(), "{status}: {rest}");
         rest
     }
 }
@@ -334,4 +335,70 @@ fn serve_proxy_answers_a_repeated_object_from_its_cache() {
     assert_eq!(metric(&m, r#"stampede_backend_requests_total{pool="gpu"}"#), 2, "the hit never reached the backend");
     proxy.interrupt();
     backend.interrupt();
+}
+
+/// Two pools with faults on from the start: `gpu` answers every job 502,
+/// `cpu` fails every connection and every probe.
+const FAULTY: &str = r#"
+[scenario]
+name = "serve-faults"
+duration = "1h"
+[pool.gpu]
+initial_instances = 1
+[pool.cpu]
+initial_instances = 1
+[class.render]
+pool = "gpu"
+service = { dist = "constant", value = "1s" }
+[class.resize]
+pool = "cpu"
+service = { dist = "constant", value = "1s" }
+[swarm.none]
+class = "render"
+arrivals = { process = "poisson", rate = "1/h" }
+[[chaos]]
+kind = "errors"
+pool = "gpu"
+status = 502
+share = 1.0
+at = "0s"
+duration = "1h"
+[[chaos]]
+kind = "connect_failures"
+pool = "cpu"
+share = 1.0
+at = "0s"
+duration = "1h"
+[[chaos]]
+kind = "flap"
+pool = "cpu"
+share = 1.0
+at = "0s"
+duration = "1h"
+"#;
+
+#[test]
+fn serve_backend_injects_the_scenarios_faults_through_the_model() {
+    let dir = tempdir("faults");
+    let server = Server::start_with(&dir, FAULTY, &[]);
+    let (gpu, cpu) = (server.field("pool gpu:", 2), server.field("pool cpu:", 2));
+    let job =
+        |path: &str| format!("POST /{path} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+    // The window opens at t = 0, a boundary the server's clock reaches as it starts.
+    let start = std::time::Instant::now();
+    while !answer(send(&gpu, &job("render"))).0.starts_with("HTTP/1.1 502") {
+        assert!(start.elapsed() < DEADLINE, "the errors window never opened");
+    }
+    for _ in 0..5 {
+        let (head, _) = answer(send(&gpu, &job("render")));
+        assert!(head.starts_with("HTTP/1.1 502"), "share 1: every job, {head}");
+    }
+    assert!(closed_silently(send(&cpu, &job("resize"))), "a failed connection says nothing");
+    let (head, _) = get(&cpu, "/health");
+    assert!(head.starts_with("HTTP/1.1 503"), "every probe fails: {head}");
+    let (_, m) = get(&server.control(), "/metrics");
+    let m = String::from_utf8(m).expect("text");
+    assert!(metric(&m, r#"stampede_backend_responses_total{pool="gpu",outcome="status_502"}"#) >= 6, "{m}");
+    assert_eq!(metric(&m, r#"stampede_backend_responses_total{pool="cpu",outcome="connect_failed"}"#), 1);
+    server.interrupt();
 }

@@ -94,7 +94,9 @@ impl CircuitBreaker {
         if outcome == Outcome::LocalReject {
             return;
         }
-        let failed = !is_accept(outcome);
+        // A backend's 500 or 502 is not push-back (adaptive throttling counts
+        // it accepted) but it is a failed call, which is what a breaker counts.
+        let failed = !is_accept(outcome) || matches!(outcome, Outcome::Status500 | Outcome::Status502);
         match &mut self.state {
             BreakerState::Closed => {
                 self.window.add(now, TOTAL, 1);

@@ -114,6 +114,8 @@ struct Job {
     target: u64,
     /// Its priority tier's rank (0 the highest).
     tier: u8,
+    /// Injected latency every answer of it is held back by (chaos `latency`).
+    delay: SimDuration,
 }
 
 impl Job {
@@ -134,6 +136,7 @@ impl Job {
             queued_at: now,
             target: 0,
             tier: 0,
+            delay: SimDuration::ZERO,
         }
     }
 }
@@ -190,6 +193,8 @@ pub struct Milestone {
     pub promoted: Option<Promoted>,
     /// The instance stopped (a draining instance finished its last job).
     pub stopped: Option<Key>,
+    /// How long the answer is held back (injected latency; zero without it).
+    pub delay: SimDuration,
 }
 
 /// A queued job that started because a slot freed up.
@@ -294,6 +299,13 @@ impl Pool {
             Some(InstanceState::Ready | InstanceState::Draining) => ProbeAnswer::Good,
             Some(InstanceState::Provisioning) => ProbeAnswer::Bad,
             Some(InstanceState::Dead) | None => ProbeAnswer::NoAnswer,
+        }
+    }
+
+    /// Holds every answer of `job` back by `delay` (injected latency).
+    pub fn set_delay(&mut self, job: Key, delay: SimDuration) {
+        if let Some(j) = self.jobs.get_mut(job) {
+            j.delay = delay;
         }
     }
 
@@ -417,7 +429,7 @@ impl Pool {
         j.chunks_done += 1;
         j.remaining = Self::remaining_after(j.work, j.chunks, j.chunks_done);
         j.last = now;
-        let (token, chunk, started) = (j.token, j.chunks_done, j.started);
+        let (token, chunk, started, delay) = (j.token, j.chunks_done, j.started, j.delay);
         if chunk < j.chunks {
             let next = self.next_wake(now, job);
             return Some(Milestone {
@@ -429,6 +441,7 @@ impl Pool {
                 started_at: started,
                 promoted: None,
                 stopped: None,
+                delay,
             });
         }
         let j = self.jobs.remove(job).expect("live job");
@@ -442,6 +455,7 @@ impl Pool {
             started_at: started,
             promoted,
             stopped,
+            delay,
         })
     }
 

@@ -178,6 +178,7 @@ impl Pool {
         j.remaining = Self::remaining_after(j.work, j.chunks, j.chunks_done);
         j.last = now;
         let (token, chunk, started, complete) = (j.token, j.chunks_done, j.started, j.chunks_done == j.chunks);
+        let delay = j.delay;
         let c = self.instances.get_mut(inst).and_then(|i| i.clock.as_mut()).expect("a shared pool's instance");
         c.reached(target);
         c.remove(job, target);
@@ -190,7 +191,7 @@ impl Pool {
         }
         self.rearm(now, inst);
         let ran = if complete { now - started } else { SimDuration::ZERO };
-        Some(Milestone { token, chunk, complete, next: None, ran, started_at: started, promoted, stopped })
+        Some(Milestone { token, chunk, complete, next: None, ran, started_at: started, promoted, stopped, delay })
     }
 
     pub(super) fn set_speed_shared(&mut self, now: SimTime, slow: f64, stalls: u32, wakes: &mut Vec<Wake>) {

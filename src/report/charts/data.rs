@@ -116,6 +116,8 @@ fn causes(title: String, sc: &Scenario, runs: &[&[Row]]) -> Stacked {
     let c = Clock::of(sc);
     let outcomes = Cause::ALL.iter().map(|cause| (cause.name().to_string(), Outcome::Status503(*cause))).chain([
         ("429 (queue full)".to_string(), Outcome::Status429),
+        ("500".to_string(), Outcome::Status500),
+        ("502".to_string(), Outcome::Status502),
         ("client timeout".to_string(), Outcome::ClientTimeout),
         ("connect error".to_string(), Outcome::ConnectError),
         ("rejected locally".to_string(), Outcome::LocalReject),

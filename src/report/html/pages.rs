@@ -40,6 +40,8 @@ fn outcomes(s: &Summary) -> Table {
     }
     for (label, n) in [
         ("attempts answered 429", a.status_429),
+        ("attempts answered 500", a.status_500.unwrap_or(0)),
+        ("attempts answered 502", a.status_502.unwrap_or(0)),
         ("client timeouts", a.client_timeout),
         ("connect errors", a.connect_error),
         ("rejected locally (not sent)", a.local_reject),

@@ -70,6 +70,8 @@ pub fn resolve_proxy(cx: &mut Ctx<'_>, p: &RawProxy) -> ProxyConfig {
         match OutcomeSet::parse_entry(name) {
             Some(set)
                 if !set.contains(Outcome::Status429)
+                    && !set.contains(Outcome::Status500)
+                    && !set.contains(Outcome::Status502)
                     && !set.contains(Outcome::ClientTimeout)
                     && !set.contains(Outcome::ConnectError) =>
             {

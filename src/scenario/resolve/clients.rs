@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use super::backend::resolve_dist;
 use super::ctx::Ctx;
 use super::defences::resolve_defences;
-use crate::model::chaos::{ChaosAction, ChaosEvent};
+use crate::model::chaos::{ChaosAction, ChaosEvent, FaultStatus};
 use crate::model::client::Defences;
 use crate::model::dist::DurationDist;
 use crate::model::outcome::OutcomeSet;
@@ -426,16 +426,24 @@ pub enum ChaosKind {
     Slow,
     Maintenance,
     Traffic,
+    Errors,
+    ConnectFailures,
+    Latency,
+    Flap,
 }
 
-pub const CHAOS_CHOICES: [(&str, ChaosKind); 5] = [
+pub const CHAOS_CHOICES: [(&str, ChaosKind); 9] = [
     ("kill", ChaosKind::Kill),
     ("stall", ChaosKind::Stall),
     ("slow", ChaosKind::Slow),
     ("maintenance", ChaosKind::Maintenance),
     ("traffic", ChaosKind::Traffic),
+    ("errors", ChaosKind::Errors),
+    ("connect_failures", ChaosKind::ConnectFailures),
+    ("latency", ChaosKind::Latency),
+    ("flap", ChaosKind::Flap),
 ];
-pub const CHAOS_KINDS: [&str; 5] = names(&CHAOS_CHOICES);
+pub const CHAOS_KINDS: [&str; 9] = names(&CHAOS_CHOICES);
 
 pub fn resolve_chaos(
     cx: &mut Ctx<'_>,
@@ -456,6 +464,9 @@ pub fn resolve_chaos(
         "swarm" => kind == ChaosKind::Traffic,
         "count" => kind == ChaosKind::Kill,
         "factor" => matches!(kind, ChaosKind::Slow | ChaosKind::Traffic),
+        "share" => matches!(kind, ChaosKind::Errors | ChaosKind::ConnectFailures | ChaosKind::Flap),
+        "status" => kind == ChaosKind::Errors,
+        "added" | "jitter" => kind == ChaosKind::Latency,
         _ => false,
     };
     let present = [
@@ -464,6 +475,10 @@ pub fn resolve_chaos(
         ("swarm", c.swarm.is_some()),
         ("count", c.count.is_some()),
         ("factor", c.factor.is_some()),
+        ("share", c.share.is_some()),
+        ("status", c.status.is_some()),
+        ("added", c.added.is_some()),
+        ("jitter", c.jitter.is_some()),
     ];
     let stray: Vec<(&str, bool)> = present.into_iter().filter(|(k, _)| !wants(k)).collect();
     cx.not_for(&base, "kind", &kind_name, &stray);
@@ -489,6 +504,14 @@ pub fn resolve_chaos(
         }
         Some(f)
     };
+    let share = |cx: &mut Ctx<'_>| {
+        let x = cx.required(&path("share"), &c.share, &why)?;
+        if !(x.is_finite() && (0.0..=1.0).contains(&x)) {
+            cx.error(&path("share"), format!("must be a share in [0, 1], got {x}"));
+            return None;
+        }
+        Some(x)
+    };
     let action = if kind == ChaosKind::Traffic {
         let s = cx.required(&path("swarm"), &c.swarm, &why);
         let swarm = s.and_then(|s| cx.reference(&path("swarm"), "swarm", &s, swarms));
@@ -511,6 +534,42 @@ pub fn resolve_chaos(
                 ChaosAction::Slow { pool: pool?, factor: f? }
             }
             ChaosKind::Maintenance | ChaosKind::Traffic => ChaosAction::Maintenance { pool: pool? },
+            ChaosKind::Errors => {
+                let share = share(cx);
+                let status = cx.required(&path("status"), &c.status, &why).and_then(|code| {
+                    let s = FaultStatus::from_code(code);
+                    if s.is_none() {
+                        cx.error_help(
+                            &path("status"),
+                            format!("a backend error is 500, 502 or 503, got {code}"),
+                            "for a mix of statuses, add one errors event per status",
+                        );
+                    }
+                    s
+                });
+                ChaosAction::Errors { pool: pool?, share: share?, status: status? }
+            }
+            ChaosKind::ConnectFailures => {
+                let share = share(cx);
+                ChaosAction::ConnectFailures { pool: pool?, share: share? }
+            }
+            ChaosKind::Flap => {
+                let share = share(cx);
+                ChaosAction::Flap { pool: pool?, share: share? }
+            }
+            ChaosKind::Latency => {
+                let added = cx.required(&path("added"), &c.added, &why).map(|d| cx.positive(&path("added"), d.0));
+                let jitter = cx.get(&path("jitter"), &c.jitter).map_or(SimDuration::ZERO, |d| d.0);
+                if let Some(a) = added
+                    && jitter > a
+                {
+                    cx.error(
+                        &path("jitter"),
+                        format!("({jitter}) must not exceed added ({a}): a latency is never negative"),
+                    );
+                }
+                ChaosAction::Latency { pool: pool?, added: added?, jitter }
+            }
         }
     };
     Some(ChaosEvent {
