@@ -88,6 +88,7 @@ pub fn render(
         &mut pools().flat_map(|(i, name)| {
             ANSWERS
                 .iter()
+                .filter(|o| shown(sc, **o))
                 .map(move |o| (format!("pool=\"{name}\",outcome=\"{}\"", o.name()), last_minute[i][o.index()]))
         }),
     );

@@ -15,6 +15,7 @@ use hyper::Response;
 use hyper::header::{CACHE_CONTROL, CONTENT_TYPE, HeaderValue};
 
 use super::http::{Body, whole};
+use crate::model::outcome::Cause;
 
 /// How often the page reloads itself, in seconds.
 pub const REFRESH_SECS: u32 = 2;
@@ -104,7 +105,8 @@ impl Page {
         let rows: Vec<&Sample> =
             self.family(name).filter(|s| pool.is_none_or(|p| s.labels.get("pool").is_some_and(|x| x == p))).collect();
         let total: u64 = rows.iter().map(|s| s.value).sum();
-        let is_503 = |s: &&&Sample| s.labels.get("outcome").is_some_and(|o| !matches!(o.as_str(), "ok" | "status_429"));
+        // A 503 is an outcome named after its cause; 429, 500 and 502 are not 503s.
+        let is_503 = |s: &&&Sample| s.labels.get("outcome").is_some_and(|o| Cause::from_name(o).is_some());
         let failed: u64 = rows.iter().filter(is_503).map(|s| s.value).sum();
         let _ = writeln!(
             out,

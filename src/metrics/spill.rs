@@ -131,17 +131,21 @@ fn read_at(_: &File, _: &mut [u8], _: u64) -> std::io::Result<()> {
 }
 
 fn encode(r: &Row, pools: usize, out: &mut Vec<u8>) {
-    let c = &r.counts;
-    let words = [r.start.as_nanos(), r.end.as_nanos(), c.offered, c.succeeded, c.failed];
-    for w in words.iter().chain(&c.attempts).chain(&c.cache) {
+    // Named field by field: a field added to a row fails to compile here
+    // instead of being lost on the way through the file.
+    let Row { start, end, counts, pools: levels } = r;
+    let WindowCounts { offered, succeeded, failed, attempts, cache } = counts;
+    let words = [start.as_nanos(), end.as_nanos(), *offered, *succeeded, *failed];
+    for w in words.iter().chain(attempts).chain(cache) {
         out.extend_from_slice(&w.to_le_bytes());
     }
-    debug_assert_eq!(r.pools.len(), pools, "every row has one level per pool");
-    for p in &r.pools {
-        for x in [p.ready, p.provisioning, p.billed, p.queued, p.busy_slots, p.utilization.unwrap_or(0.0)] {
+    debug_assert_eq!(levels.len(), pools, "every row has one level per pool");
+    for p in levels {
+        let PoolLevels { ready, provisioning, billed, queued, busy_slots, utilization } = *p;
+        for x in [ready, provisioning, billed, queued, busy_slots, utilization.unwrap_or(0.0)] {
             out.extend_from_slice(&x.to_bits().to_le_bytes());
         }
-        out.push(p.utilization.is_some() as u8);
+        out.push(utilization.is_some() as u8);
     }
 }
 

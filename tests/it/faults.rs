@@ -51,15 +51,15 @@ strategy = "s"
 const NO_RETRY: &str = "[strategy.s]\nkind = \"none\"";
 
 /// The rows of the window [from, to) seconds, and the others.
-fn split(rows: &[Row], from: f64, to: f64) -> (Vec<&Row>, Vec<&Row>) {
-    rows.iter().partition(|r| r.start.as_secs_f64() >= from && r.end.as_secs_f64() <= to)
+fn split(rows: &[Row], from: f64, to: f64) -> (Vec<Row>, Vec<Row>) {
+    rows.iter().cloned().partition(|r| r.start.as_secs_f64() >= from && r.end.as_secs_f64() <= to)
 }
 
-fn count(rows: &[&Row], o: Outcome) -> u64 {
+fn count(rows: &[Row], o: Outcome) -> u64 {
     rows.iter().map(|r| r.counts.attempts[o.index()]).sum()
 }
 
-fn sent(rows: &[&Row]) -> u64 {
+fn sent(rows: &[Row]) -> u64 {
     rows.iter().map(|r| r.counts.attempts_total()).sum()
 }
 
@@ -68,8 +68,8 @@ fn assert_binomial(k: u64, n: u64, p: f64, what: &str) {
     assert!((k as f64 - mean).abs() <= 4.0 * sd, "{what}: {k} of {n}, expected {mean:.1} ± {:.1}", 4.0 * sd);
 }
 
-fn rows(r: &Run) -> &[Row] {
-    r.recorder.series.rows()
+fn rows(r: &Run) -> Vec<Row> {
+    r.recorder.series.rows().map(std::borrow::Cow::into_owned).collect()
 }
 
 #[test]
@@ -92,7 +92,7 @@ at = "2m"
 duration = "4m"
 "#;
     let r = run(&scenario(NO_RETRY, chaos), 1);
-    let (inside, outside) = split(rows(&r), 120.0, 360.0);
+    let (inside, outside) = split(&rows(&r), 120.0, 360.0);
     let n = sent(&inside);
     assert!(n > 8000, "about 40/s for 4 minutes: {n}");
     assert_binomial(count(&inside, Outcome::Status503(Cause::Injected)), n, 0.05, "503s");
@@ -129,7 +129,7 @@ fn a_client_retries_a_500_only_when_its_retry_on_names_it() {
 fn connect_failures_become_the_proxys_connect_failed_503_for_their_share() {
     let chaos = "[[chaos]]\nkind = \"connect_failures\"\npool = \"gpu\"\nshare = 0.1\nat = \"1m\"\nduration = \"3m\"\n";
     let r = run(&scenario(NO_RETRY, chaos), 3);
-    let (inside, outside) = split(rows(&r), 60.0, 240.0);
+    let (inside, outside) = split(&rows(&r), 60.0, 240.0);
     let failed = Outcome::Status503(Cause::ConnectFailed);
     assert_binomial(count(&inside, failed), sent(&inside), 0.1, "connect failures");
     assert_eq!(count(&outside, failed), 0);
@@ -155,9 +155,9 @@ fn a_flapping_pool_goes_sick_by_its_probes_inside_the_window_only() {
     let r = run(&text, 5);
     let unhealthy = Outcome::Status503(Cause::Unhealthy);
     // Sick after enough bad probes of the window, healthy again a few good ones after it.
-    let (before, _) = split(rows(&r), 0.0, 120.0);
-    let (during, _) = split(rows(&r), 130.0, 240.0);
-    let (after, _) = split(rows(&r), 260.0, 600.0);
+    let (before, _) = split(&rows(&r), 0.0, 120.0);
+    let (during, _) = split(&rows(&r), 130.0, 240.0);
+    let (after, _) = split(&rows(&r), 260.0, 600.0);
     assert_eq!(count(&before, unhealthy), 0);
     assert!(count(&during, unhealthy) > sent(&during) / 2, "mostly sick while 90% of probes fail");
     assert_eq!(count(&after, unhealthy), 0, "healthy again once the probes pass");
@@ -171,7 +171,7 @@ fn the_fault_block_shipped_in_varnish_defaults_runs_when_uncommented() {
     let (block, _) = rest.split_once("# END FAULTS").expect("the block's end");
     let block: String = block.lines().map(|l| format!("{}\n", l.trim_start_matches('#').trim_start())).collect();
     let r = run(&format!("{head}{block}"), 1);
-    let (inside, outside) = split(rows(&r), 44.0 * 60.0, 48.0 * 60.0);
+    let (inside, outside) = split(&rows(&r), 44.0 * 60.0, 48.0 * 60.0);
     for o in [Outcome::Status503(Cause::Injected), Outcome::Status500] {
         assert!(count(&inside, o) > 0, "{o:?} in the window");
         assert_eq!(count(&outside, o), 0, "{o:?} outside it");
