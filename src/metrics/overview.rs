@@ -104,16 +104,7 @@ fn merge_into(a: &mut Point, b: &Point) {
             utilization: (*sa > 0.0).then(|| busy / *sa),
         };
     }
-    let (x, y) = (&mut a.row.counts, &b.row.counts);
-    x.offered += y.offered;
-    x.succeeded += y.succeeded;
-    x.failed += y.failed;
-    for (p, q) in x.attempts.iter_mut().zip(&y.attempts) {
-        *p += q;
-    }
-    for (p, q) in x.cache.iter_mut().zip(&y.cache) {
-        *p += q;
-    }
+    a.row.counts.add(&b.row.counts);
     a.row.end = b.row.end;
     a.windows += b.windows;
 }

@@ -31,6 +31,21 @@ pub struct WindowCounts {
 }
 
 impl WindowCounts {
+    /// Adds another window's counts (disjoint requests, or the next window).
+    pub fn add(&mut self, o: &WindowCounts) {
+        // Named field by field: a new counter fails to compile here instead of being dropped.
+        let WindowCounts { offered, succeeded, failed, attempts, cache } = o;
+        self.offered += offered;
+        self.succeeded += succeeded;
+        self.failed += failed;
+        for (p, q) in self.attempts.iter_mut().zip(attempts) {
+            *p += q;
+        }
+        for (p, q) in self.cache.iter_mut().zip(cache) {
+            *p += q;
+        }
+    }
+
     /// Attempts sent (locally rejected ones were not).
     pub fn attempts_total(&self) -> u64 {
         self.attempts.iter().sum::<u64>() - self.attempts[crate::model::outcome::Outcome::LocalReject.index()]
@@ -296,13 +311,7 @@ impl TimeSeries {
             .zip(other.rows())
             .map(|(a, b)| {
                 let mut a = a.into_owned();
-                let (x, y) = (&mut a.counts, &b.counts);
-                x.offered += y.offered;
-                x.succeeded += y.succeeded;
-                x.failed += y.failed;
-                for (p, q) in x.attempts.iter_mut().zip(&y.attempts) {
-                    *p += q;
-                }
+                a.counts.add(&b.counts);
                 a
             })
             .collect();
