@@ -162,6 +162,9 @@ fn a_real_varnish_fails_fetches_for_the_causes_the_model_predicts() {
             .arg("load")
             .arg(scenario_path())
             .args(["--target", &format!("http://{addr}"), "--time-scale", TIME_SCALE])
+            // One sending thread is plenty for this rate and leaves the other
+            // core to the backend and Varnish, whose timing the test compares.
+            .args(["--threads", "1"])
             .args(["--set", "scenario.warmup=0s", "--quiet", "--json", "-", "--out"])
             .arg(work.join("report")),
     );
@@ -194,8 +197,16 @@ fn a_real_varnish_fails_fetches_for_the_causes_the_model_predicts() {
     );
     // The rest are the backend's own 503s passed through: Varnish 7.1's
     // max_connections lets about one fetch in 1,000 at the limit through
-    // (GUIDE §6), and the instance's queue then answers 503 itself.
-    assert!(seen - synthetic <= seen / 100 + 3, "{seen} 503s, {synthetic} of them Varnish's own");
+    // (GUIDE §6), and the instance's queue then answers 503 itself. A fetch
+    // abandoned at its first-byte timeout also frees its connection while its
+    // job runs on (no cancel_on_abandon), so each real timeout can make a
+    // later fetch or two find the queue full: a run with more timeouts than
+    // the model's (timing on a loaded 2-core machine) passes more through.
+    let leaked = seen / 100 + 3 + 2 * real.first_byte_timeout;
+    assert!(
+        seen - synthetic <= leaked,
+        "{seen} 503s, {synthetic} of them Varnish's own (bound {leaked} passed through)"
+    );
     assert_eq!(load.requests.offered, sim.requests.offered, "the same arrivals as the simulator");
     let (r_sim, r_real) = (sim.rate_503.expect("attempts"), real.fetch_failed as f64 / real.client_requests as f64);
     eprintln!("  503 rate             sim {:.2}%   varnish {:.2}%", r_sim * 100.0, r_real * 100.0);
