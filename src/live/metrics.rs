@@ -14,27 +14,29 @@ use crate::arena::Key;
 use crate::model::proxy::{Health, Proxy};
 
 use crate::model::backend::Backend;
-use crate::model::outcome::{OUTCOME_COUNT, Outcome};
+use crate::model::chaos;
+use crate::model::outcome::{Cause, OUTCOME_COUNT, Outcome};
 use crate::scenario::Scenario;
+use crate::time::SimTime;
 
 /// The outcomes a backend can answer with itself.
 const ANSWERS: [Outcome; 8] = [
     Outcome::Ok,
-    Outcome::Status503(crate::model::outcome::Cause::BackendQueueFull),
-    Outcome::Status503(crate::model::outcome::Cause::Maintenance),
+    Outcome::Status503(Cause::BackendQueueFull),
+    Outcome::Status503(Cause::Maintenance),
     Outcome::Status429,
-    Outcome::Status503(crate::model::outcome::Cause::Injected),
+    Outcome::Status503(Cause::Injected),
     Outcome::Status500,
     Outcome::Status502,
-    Outcome::Status503(crate::model::outcome::Cause::ConnectFailed),
+    Outcome::Status503(Cause::ConnectFailed),
 ];
 
-/// Whether the backend of this scenario can answer `o` (the injected
-/// faults' rows only where chaos injects them).
-fn shown(sc: &Scenario, o: Outcome) -> bool {
+/// Whether the backend can answer `o`: the injected faults' rows only once
+/// its schedule (the scenario's, or posted to `/chaos`) injects them.
+fn shown(sc: &Scenario, backend: &Backend<'_>, o: Outcome) -> bool {
     match o {
-        Outcome::Status503(crate::model::outcome::Cause::ConnectFailed) => {
-            sc.chaos.iter().any(|e| matches!(e.action, crate::model::chaos::ChaosAction::ConnectFailures { .. }))
+        Outcome::Status503(Cause::ConnectFailed | Cause::Injected) | Outcome::Status500 | Outcome::Status502 => {
+            chaos::injects(backend.chaos(), o)
         }
         o => sc.can_produce(o),
     }
@@ -55,6 +57,7 @@ pub fn render(
     tallies: &[Tally],
     in_flight: &[u64],
     last_minute: &[[u64; OUTCOME_COUNT]],
+    now: SimTime,
 ) -> String {
     let mut out = String::new();
     let mut family = |name: &str, kind: &str, help: &str, rows: &mut dyn Iterator<Item = (String, u64)>| {
@@ -77,7 +80,7 @@ pub fn render(
         &mut pools().flat_map(|(i, name)| {
             ANSWERS
                 .iter()
-                .filter(|o| shown(sc, **o))
+                .filter(|o| shown(sc, backend, **o))
                 .map(move |o| (format!("pool=\"{name}\",outcome=\"{}\"", o.name()), tallies[i].served[o.index()]))
         }),
     );
@@ -88,7 +91,7 @@ pub fn render(
         &mut pools().flat_map(|(i, name)| {
             ANSWERS
                 .iter()
-                .filter(|o| shown(sc, **o))
+                .filter(|o| shown(sc, backend, **o))
                 .map(move |o| (format!("pool=\"{name}\",outcome=\"{}\"", o.name()), last_minute[i][o.index()]))
         }),
     );
@@ -132,6 +135,27 @@ pub fn render(
                 .into_iter()
                 .map(move |(state, v)| (format!("pool=\"{name}\",state=\"{state}\""), v))
         }),
+    );
+    // Only the (pool, kind) pairs the schedule has: a series appears with the first such event.
+    let mut kinds: Vec<(usize, &str)> = backend
+        .chaos()
+        .iter()
+        .filter(|e| e.duration.is_some())
+        .filter_map(|e| Some((e.action.pool()?, e.action.kind_name())))
+        .collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    let open = |pool: usize, kind: &str| {
+        let on = |e: &&chaos::ChaosEvent| e.action.pool() == Some(pool) && e.action.kind_name() == kind;
+        backend.chaos().iter().filter(on).filter(|e| e.active_at(now)).count() as u64
+    };
+    family(
+        "stampede_backend_chaos_open",
+        "gauge",
+        "Chaos windows open now (the scenario's and those posted to /chaos), by pool and kind.",
+        &mut kinds
+            .into_iter()
+            .map(|(p, kind)| (format!("pool=\"{}\",kind=\"{kind}\"", sc.pools[p].name), open(p, kind))),
     );
     out
 }

@@ -10,6 +10,7 @@
 //! is: the models draw the same random numbers, but real scheduling decides
 //! which of two nearly simultaneous things happens first.
 
+mod admin;
 mod backend_http;
 mod client_http;
 pub mod clock;
@@ -28,13 +29,9 @@ use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 
-use hyper::body::Incoming;
-use hyper::{Request, Response, StatusCode};
-use tokio::sync::oneshot;
-
 use crate::engine::{NoTrace, Run};
 use crate::scenario::Scenario;
-use world::{Mode, Msg, Tx};
+use world::Mode;
 
 pub use clock::{MAX_TIME_SCALE, MIN_TIME_SCALE};
 pub use http::Limits;
@@ -215,7 +212,7 @@ pub fn serve_backend(
         let mut trace = NoTrace;
         let mode = Mode::Backend { listen: instances, limits };
         let (mut world, mut rx) = world::World::new(mode, scenario, seed, clock, &mut trace)?;
-        let page = Control { world: world.sender() };
+        let page = admin::Control { world: world.sender() };
         tokio::spawn(http::serve(control, limits, move |req| page.clone().handle(req)));
         ready(&Serving { control: control_addr, instances: world.ports() });
         world.run(&mut rx, stop).await;
@@ -249,24 +246,4 @@ pub fn serve_proxy(
     });
     rt.shutdown_background();
     Ok(metrics?)
-}
-
-/// The control port of `serve backend`.
-#[derive(Clone)]
-struct Control {
-    world: Tx,
-}
-
-impl Control {
-    async fn handle(self, req: Request<Incoming>) -> Result<Response<http::Body>, io::Error> {
-        let page = match req.uri().path() {
-            "/metrics" => false,
-            "/" => true,
-            _ => return Ok(backend_http::text(StatusCode::NOT_FOUND, "try / or /metrics\n")),
-        };
-        let (reply, answer) = oneshot::channel();
-        let _ = self.world.send(Msg::Metrics { reply });
-        let text = answer.await.map_err(|_| io::Error::other("stopping"))?;
-        Ok(status::respond(&text, page, "stampede backend"))
-    }
 }

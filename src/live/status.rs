@@ -177,6 +177,22 @@ impl Page {
         out.push_str("</table>\n");
     }
 
+    /// The chaos windows open now, by pool and kind.
+    fn chaos(&self, out: &mut String) {
+        out.push_str("<h2>Chaos open now</h2>\n");
+        let open: Vec<&Sample> = self.family("stampede_backend_chaos_open").filter(|s| s.value > 0).collect();
+        if open.is_empty() {
+            out.push_str("<p class=dim>None. <code>GET /chaos</code> lists the schedule; <code>POST /chaos</code> adds an event.</p>\n");
+            return;
+        }
+        out.push_str("<table><tr><th>pool</th><th>kind</th><th>windows</th></tr>\n");
+        for s in open {
+            let label = |k: &str| esc(s.labels.get(k).map_or("", String::as_str));
+            let _ = writeln!(out, "<tr class=bad><td>{}</td><td>{}</td>{}</tr>", label("pool"), label("kind"), num(s));
+        }
+        out.push_str("</table>\n");
+    }
+
     /// The backend's pools: instances, slots, queue, jobs in flight.
     fn pools(&self, out: &mut String) {
         let pools = self.label_values("stampede_backend_requests_total", "pool");
@@ -204,6 +220,7 @@ impl Page {
             );
         }
         out.push_str("</table>\n");
+        self.chaos(out);
         for pool in &pools {
             let _ = writeln!(out, "<h2>Last minute: pool {}</h2>", esc(pool));
             self.last_minute(out, "stampede_backend_last_minute_responses", Some(pool));
@@ -266,6 +283,19 @@ mod tests {
             "data-series=\"stampede_proxy_backend_connections{pool=&quot;gpu&quot;,backend=&quot;127.0.0.1:9&quot;}\">4<"
         ));
         assert!(!html.contains("src=") && !html.contains("<script"), "self-contained, no scripts");
+    }
+
+    #[test]
+    fn the_backend_page_lists_the_chaos_windows_open_now() {
+        let pools = "stampede_backend_requests_total{pool=\"gpu\"} 3\n";
+        let open = format!(
+            "{pools}stampede_backend_chaos_open{{pool=\"gpu\",kind=\"stall\"}} 1\n\
+            stampede_backend_chaos_open{{pool=\"gpu\",kind=\"slow\"}} 0\n"
+        );
+        let html = page(&open, "b");
+        assert!(html.contains("<td>gpu</td><td>stall</td>"), "{html}");
+        assert!(!html.contains("<td>slow</td>"), "closed windows are not listed");
+        assert!(page(pools, "b").contains("None. <code>GET /chaos</code>"));
     }
 
     #[test]

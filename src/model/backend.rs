@@ -11,6 +11,7 @@
 //! simulator delivers answers to its proxy model; a live backend would write
 //! them to a socket.
 
+use std::borrow::Cow;
 use std::cmp::{Ordering, Reverse};
 use std::collections::BinaryHeap;
 
@@ -92,7 +93,9 @@ pub struct Backend<'a> {
     pub pools: Vec<Pool>,
     scalers: Vec<Option<(Autoscaler, ScalerMark)>>,
     rngs: Vec<SimRng>,
-    chaos: &'a [ChaosEvent],
+    /// The chaos schedule: the scenario's, plus what the control port added
+    /// while a served backend runs (only then is it copied).
+    chaos: Cow<'a, [ChaosEvent]>,
     /// How many chunks each job class's response comes in.
     chunks: Vec<u32>,
     scratch_wakes: Vec<Wake>,
@@ -148,7 +151,7 @@ impl<'a> Backend<'a> {
                 .map(|p| p.autoscaler.clone().map(|a| (Autoscaler::new(a), ScalerMark::default())))
                 .collect(),
             rngs: (0..pools.len()).map(|i| stream(seed, Stream::Pool { pool: i as u64 })).collect(),
-            chaos,
+            chaos: Cow::Borrowed(chaos),
             chunks,
             scratch_wakes: Vec::new(),
             scratch_lost: Vec::new(),
@@ -167,6 +170,11 @@ impl<'a> Backend<'a> {
             ProbeAnswer::Good if self.faults[pool].probe_fails(&mut self.fault_rngs[pool]) => ProbeAnswer::Bad,
             a => a,
         }
+    }
+
+    /// The chaos schedule, with what was added at run time.
+    pub fn chaos(&self) -> &[ChaosEvent] {
+        &self.chaos
     }
 
     /// The most jobs ever alive at once, over all pools.
@@ -455,11 +463,51 @@ fn on_autoscale<'a, C: BackendCx<'a>>(cx: &mut C, pool: usize) {
     cx.wake(now + interval, BackendTimer::Autoscale { pool: pool as u16 });
 }
 
+/// Adds an event to the schedule while the run goes on (a served backend's
+/// `POST /chaos`): a boundary due now is applied at once, so the answer to
+/// the POST is already true; later ones are woken as the scenario's are. A
+/// traffic event changes clients, which the backend has none of: it is the
+/// caller's to refuse.
+pub fn add_chaos<'a, C: BackendCx<'a>>(cx: &mut C, event: ChaosEvent) {
+    let now = cx.now();
+    let b = cx.backend();
+    let index = b.chaos.len();
+    let bounds = event.boundaries(index);
+    b.chaos.to_mut().push(event);
+    for (t, subject) in bounds {
+        match chaos_timer(subject) {
+            Some(timer) if t <= now => on_timer(cx, timer),
+            Some(timer) => cx.wake(t, timer),
+            None => {}
+        }
+    }
+}
+
+/// Ends every chaos window open now (a served backend's `DELETE /chaos`),
+/// at once; events still to come stay scheduled. Returns how many it ended.
+pub fn end_chaos<'a, C: BackendCx<'a>>(cx: &mut C) -> usize {
+    let now = cx.now();
+    let b = cx.backend();
+    let open: Vec<usize> = (0..b.chaos.len()).filter(|&i| b.chaos[i].active_at(now)).collect();
+    let mut pools = Vec::new();
+    for &i in &open {
+        let e = &mut b.chaos.to_mut()[i];
+        e.duration = Some(now - e.at);
+        pools.extend(e.action.pool());
+    }
+    pools.sort_unstable();
+    pools.dedup();
+    for pool in pools {
+        on_pool_condition(cx, pool);
+    }
+    open.len()
+}
+
 /// A chaos window on `pool` starts or ends: apply the pool's new condition.
 fn on_pool_condition<'a, C: BackendCx<'a>>(cx: &mut C, pool: usize) {
     let now = cx.now();
     let b = cx.backend();
-    let c = chaos::pool_condition(b.chaos, pool, now);
+    let c = chaos::pool_condition(&b.chaos, pool, now);
     let p = &mut b.pools[pool];
     if c.slow != p.slow() || c.stalls != p.stalls() {
         let mut wakes = std::mem::take(&mut b.scratch_wakes);
@@ -648,6 +696,28 @@ mod tests {
     /// A fault event on pool 0 from 10 s to 20 s.
     fn fault(action: ChaosAction) -> ChaosEvent {
         ChaosEvent { at: secs(10), duration: Some(SimDuration::from_secs(10)), action }
+    }
+
+    #[test]
+    fn chaos_added_while_running_applies_now_wakes_its_end_and_can_be_ended_early() {
+        let mut c = cx(pool(None));
+        c.base.at_secs(5);
+        let errors = ChaosAction::Errors { pool: 0, share: 1.0, status: FaultStatus::S500 };
+        add_chaos(&mut c, ChaosEvent { at: secs(5), duration: Some(SimDuration::from_secs(60)), action: errors });
+        assert!(
+            submit_many(&mut c, 3)
+                .iter()
+                .all(|e| matches!(e, BackendEvent::Refused { outcome: Outcome::Status500, .. }))
+        );
+        assert!(c.timers.contains(&(secs(65), BackendTimer::PoolCondition { pool: 0 })), "its end is woken");
+        let later = ChaosAction::Stall { pool: 0 };
+        add_chaos(&mut c, ChaosEvent { at: secs(30), duration: Some(SimDuration::from_secs(1)), action: later });
+        assert!(c.timers.contains(&(secs(30), BackendTimer::PoolCondition { pool: 0 })), "a later start waits");
+        c.base.at_secs(7);
+        assert_eq!(end_chaos(&mut c), 1, "only the open window ends");
+        assert_eq!(c.backend.chaos()[0].window(), (secs(5), secs(7)));
+        assert_eq!(c.backend.chaos()[1].window(), (secs(30), secs(31)), "what is to come stays");
+        assert!(submit_many(&mut c, 3).is_empty(), "served again at once: {:?}", c.delivered);
     }
 
     /// Applies the pool's chaos condition at `at`, as the engine does at a boundary.

@@ -122,7 +122,8 @@ impl ChaosEvent {
         matches!(self.action, ChaosAction::Traffic { .. })
     }
 
-    fn active_at(&self, t: SimTime) -> bool {
+    /// Whether it is on at `t` (a kill never is: it is an instant).
+    pub fn active_at(&self, t: SimTime) -> bool {
         self.at <= t && self.duration.is_some_and(|d| t < self.at + d)
     }
 
@@ -291,25 +292,36 @@ pub enum Subject {
 
 /// Every instant at which some subject's condition changes, sorted, deduplicated.
 pub fn boundaries(events: &[ChaosEvent]) -> Vec<(SimTime, Subject)> {
-    let mut out = Vec::new();
-    for (i, e) in events.iter().enumerate() {
-        let (start, end) = e.window();
-        match e.action {
-            ChaosAction::Kill { .. } => out.push((start, Subject::Kill(i))),
-            ChaosAction::Traffic { swarm, .. } => {
-                out.push((start, Subject::Swarm(swarm)));
-                out.push((end, Subject::Swarm(swarm)));
-            }
-            ref a => {
-                let pool = a.pool().expect("every other kind strikes a pool");
-                out.push((start, Subject::Pool(pool)));
-                out.push((end, Subject::Pool(pool)));
-            }
-        }
-    }
+    let mut out: Vec<_> = events.iter().enumerate().flat_map(|(i, e)| e.boundaries(i)).collect();
     out.sort();
     out.dedup();
     out
+}
+
+impl ChaosEvent {
+    /// The instants at which this event (index `i` of its schedule) changes
+    /// its subject's condition: a kill's one instant, else its window's ends.
+    pub fn boundaries(&self, i: usize) -> Vec<(SimTime, Subject)> {
+        let (start, end) = self.window();
+        match self.action {
+            ChaosAction::Kill { .. } => vec![(start, Subject::Kill(i))],
+            ChaosAction::Traffic { swarm, .. } => vec![(start, Subject::Swarm(swarm)), (end, Subject::Swarm(swarm))],
+            ref a => {
+                let pool = Subject::Pool(a.pool().expect("every other kind strikes a pool"));
+                vec![(start, pool), (end, pool)]
+            }
+        }
+    }
+}
+
+/// Whether a schedule can make the backend answer `o` (the outcomes only
+/// injected faults produce).
+pub fn injects(events: &[ChaosEvent], o: Outcome) -> bool {
+    events.iter().any(|e| match e.action {
+        ChaosAction::Errors { status, .. } => status.outcome() == o,
+        ChaosAction::ConnectFailures { .. } => o == Outcome::Status503(Cause::ConnectFailed),
+        _ => false,
+    })
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@
 mod error;
 pub mod limits;
 mod overrides;
+pub mod posted;
 pub mod raw;
 mod resolve;
 pub mod schema;
@@ -30,7 +31,7 @@ use crate::criteria::Metric;
 use crate::criteria::metric::Group;
 use crate::criteria::objective::Criterion;
 use crate::criteria::slo::Threshold;
-use crate::model::chaos::{ChaosAction, ChaosEvent};
+use crate::model::chaos::ChaosEvent;
 pub use crate::model::client::{ArrivalSpec, ClassSpec, StrategySpec, SwarmSpec};
 use crate::model::gpu::PoolConfig;
 use crate::model::outcome::{Cause, Outcome};
@@ -116,10 +117,9 @@ impl Scenario {
     pub fn can_produce(&self, o: Outcome) -> bool {
         match o {
             Outcome::Status503(Cause::Overflow) => self.proxy.any_overflow(),
-            Outcome::Status503(Cause::Injected) | Outcome::Status500 | Outcome::Status502 => self
-                .chaos
-                .iter()
-                .any(|e| matches!(e.action, ChaosAction::Errors { status, .. } if status.outcome() == o)),
+            Outcome::Status503(Cause::Injected) | Outcome::Status500 | Outcome::Status502 => {
+                crate::model::chaos::injects(&self.chaos, o)
+            }
             _ => true,
         }
     }

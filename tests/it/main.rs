@@ -7,6 +7,7 @@
 mod backoff;
 mod bad_input;
 mod cache;
+mod chaos_admin;
 mod cli;
 mod compare;
 mod conservation;

@@ -19,6 +19,7 @@ use std::sync::atomic::AtomicU64;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::AbortHandle;
 
+use super::admin;
 use super::backend_http::Instance;
 use super::client_http;
 use super::clock::Clock;
@@ -41,7 +42,7 @@ use crate::model::gpu::ProbeAnswer;
 use crate::model::outcome::{Cause, OUTCOME_COUNT, Outcome};
 use crate::model::proxy::{self, BackendEvent, Proxy, ProxyCx, ProxyTimer};
 use crate::rng::{SimRng, Stream, stream};
-use crate::scenario::Scenario;
+use crate::scenario::{Scenario, posted};
 use crate::time::{SimDuration, SimTime};
 
 /// What the network tasks tell the world.
@@ -101,6 +102,11 @@ pub(crate) enum Msg {
     ProxyMetrics {
         reply: oneshot::Sender<String>,
     },
+    /// `/chaos` of a served backend.
+    Chaos {
+        ask: ChaosAsk,
+        reply: oneshot::Sender<Result<String, String>>,
+    },
     /// A client attempt was answered (by the proxy, or by a load target),
     /// and what the wire saw of it.
     Answer {
@@ -111,6 +117,15 @@ pub(crate) enum Msg {
 }
 
 pub(crate) type Tx = mpsc::UnboundedSender<Msg>;
+
+/// What the control port asks of the chaos schedule.
+pub(crate) enum ChaosAsk {
+    List,
+    /// One `[[chaos]]` entry's text.
+    Add(String),
+    /// End every window open now.
+    End,
+}
 
 /// What the world runs.
 #[derive(Clone, Debug)]
@@ -566,8 +581,37 @@ impl<'a> World<'a> {
                 }
                 client::on_response(self, to, response)
             }
+            Msg::Chaos { ask, reply } => drop(reply.send(self.chaos(ask))),
             Msg::Metrics { reply } => drop(reply.send(self.metrics())),
             Msg::ProxyMetrics { reply } => drop(reply.send(self.proxy_metrics())),
+        }
+    }
+
+    /// The control port's `/chaos`: the answer's text, or why not.
+    fn chaos(&mut self, ask: ChaosAsk) -> Result<String, String> {
+        let now = self.now;
+        match ask {
+            ChaosAsk::List => Ok(admin::listing(self.sc, self.backend.chaos(), now)),
+            ChaosAsk::End => {
+                let n = backend::end_chaos(self);
+                Ok(format!("ended {n} open chaos window(s) at run time {}\n", now - SimTime::ZERO))
+            }
+            ChaosAsk::Add(body) => {
+                let i = self.backend.chaos().len();
+                if i >= posted::MAX_EVENTS {
+                    return Err(format!("the schedule holds {i} events, the most a served backend keeps\n"));
+                }
+                let event = self.sc.posted_chaos(&body, now).map_err(|e| format!("{e}\n"))?;
+                if event.is_traffic() {
+                    return Err(format!(
+                        "{}: kind: traffic changes the clients' arrivals, and serve backend has no clients \
+                         (put it in the scenario `load` or `run` reads)\n",
+                        posted::LABEL
+                    ));
+                }
+                backend::add_chaos(self, event);
+                Ok(format!("added {}\n", admin::describe(self.sc, i, &self.backend.chaos()[i], now)))
+            }
         }
     }
 
@@ -686,7 +730,7 @@ impl<'a> World<'a> {
         }
         let now = self.io.clock.now().max(self.now);
         let last_minute: Vec<_> = self.recent_served.iter().map(|r| r.last_minute(now)).collect();
-        super::metrics::render(self.sc, &self.backend, &self.tallies, &in_flight, &last_minute)
+        super::metrics::render(self.sc, &self.backend, &self.tallies, &in_flight, &last_minute, now)
     }
 
     fn addr(&self, pool: usize, inst: Key) -> Option<SocketAddr> {
