@@ -61,8 +61,9 @@ fn attempts(a: &Attempts) -> Check {
     }
     equal("attempts.status_503", a.status_503, sum("attempts.causes", a.causes.values().copied())?)?;
     // Locally rejected attempts were never sent: they are not in the total.
-    let (s500, s502) = (a.status_500.unwrap_or(0), a.status_502.unwrap_or(0));
-    let parts = sum("attempts", [a.ok, a.status_503, a.status_429, a.client_timeout, a.connect_error, s500, s502])?;
+    let (s500, s502, cancelled) = (a.status_500.unwrap_or(0), a.status_502.unwrap_or(0), a.cancelled.unwrap_or(0));
+    let parts =
+        sum("attempts", [a.ok, a.status_503, a.status_429, a.client_timeout, a.connect_error, s500, s502, cancelled])?;
     equal("attempts.total", a.total, parts)
 }
 

@@ -210,8 +210,9 @@ impl Recorder {
         self.totals.attempts[i] += 1;
         self.swarms[swarm].counts.attempts[i] += 1;
         self.series.current().attempts[i] += 1;
-        if outcome == Outcome::LocalReject {
-            return; // never sent: no latency
+        // Never sent, or cut short by the client: no latency of the server's.
+        if matches!(outcome, Outcome::LocalReject | Outcome::Cancelled) {
+            return;
         }
         if outcome == Outcome::Ok {
             self.latency_ok.record(latency);

@@ -44,6 +44,10 @@ pub struct Attempts {
     pub status_500: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_502: Option<u64>,
+    /// Hedged requests' attempts the client stopped listening for once
+    /// another attempt answered; listed only by scenarios whose strategies hedge.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancelled: Option<u64>,
     /// 503s by cause; every cause is listed, zeros included, but for the
     /// ones only some scenarios can produce (`overflow`, `injected`).
     pub causes: BTreeMap<String, u64>,
@@ -358,6 +362,7 @@ impl Group {
             local_reject: c.count(Outcome::LocalReject),
             status_500: Some(c.count(Outcome::Status500)),
             status_502: Some(c.count(Outcome::Status502)),
+            cancelled: Some(c.count(Outcome::Cancelled)),
             causes: Cause::ALL.iter().map(|k| (k.name().to_string(), c.count(Outcome::Status503(*k)))).collect(),
         }
     }
@@ -524,7 +529,12 @@ impl Summary {
                 a.causes.remove(c.name());
             }
         }
-        for (o, n) in [(Outcome::Status500, &mut a.status_500), (Outcome::Status502, &mut a.status_502)] {
+        let listed = [
+            (Outcome::Status500, &mut a.status_500),
+            (Outcome::Status502, &mut a.status_502),
+            (Outcome::Cancelled, &mut a.cancelled),
+        ];
+        for (o, n) in listed {
             if !sc.can_produce(o) && *n == Some(0) {
                 *n = None;
             }

@@ -110,10 +110,14 @@ pub enum Outcome {
     /// 502 Bad Gateway from the backend (an injected fault), passed on by the
     /// proxy unchanged.
     Status502,
+    /// A hedged request got its answer from another attempt first: the
+    /// client stopped listening for this one. Sent, so counted among attempts;
+    /// listed only for scenarios whose strategies hedge.
+    Cancelled,
 }
 
 /// How many distinct outcomes there are (the length of counter arrays).
-pub const OUTCOME_COUNT: usize = 18;
+pub const OUTCOME_COUNT: usize = 19;
 
 impl Outcome {
     /// Every outcome, in [`Outcome::index`] order.
@@ -138,6 +142,7 @@ impl Outcome {
         Outcome::Status503(Cause::Injected),
         Outcome::Status500,
         Outcome::Status502,
+        Outcome::Cancelled,
     ];
 
     /// A dense index for counter arrays.
@@ -152,6 +157,7 @@ impl Outcome {
             Outcome::LocalReject => 14,
             Outcome::Status500 => 16,
             Outcome::Status502 => 17,
+            Outcome::Cancelled => 18,
         }
     }
 
@@ -166,6 +172,7 @@ impl Outcome {
             Outcome::LocalReject => "local_reject",
             Outcome::Status500 => "status_500",
             Outcome::Status502 => "status_502",
+            Outcome::Cancelled => "cancelled",
         }
     }
 

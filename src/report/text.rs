@@ -170,6 +170,7 @@ pub fn print_summary<W: Write>(mut w: W, sc: &Scenario, s: &Summary) -> io::Resu
         ("502", s502),
         ("client timeout", a.client_timeout),
         ("connect error", a.connect_error),
+        ("cancelled", a.cancelled.unwrap_or(0)),
     ] {
         if n > 0 {
             writeln!(w, "  {label:<14}{:>10}  {:>8}", thousands(n), share(n, a.total))?;

@@ -92,6 +92,8 @@ pub const MIN_PROBE_INTERVAL: SimDuration = SimDuration::from_millis(10);
 pub const MIN_AUTOSCALER_INTERVAL: SimDuration = SimDuration::from_secs(1);
 /// Shortest exponential backoff base (the first wait doubles from it).
 pub const MIN_BACKOFF_BASE: SimDuration = SimDuration::from_millis(1);
+/// Shortest `hedge_after`: each hedge is an attempt, sent this long after the last.
+pub const MIN_HEDGE_AFTER: SimDuration = SimDuration::from_millis(1);
 /// Highest arrival rate of one swarm, chaos traffic factors included.
 pub const MAX_RATE: f64 = 1e6;
 
@@ -127,7 +129,7 @@ pub const HISTOGRAM_HIGHEST_US: u64 = 1_000_000_000_000;
 /// test in `metrics` keeps equal to these (the scenario sits below the
 /// recorder, so it cannot measure them itself).
 pub const HISTOGRAM_BYTES: u64 = 253_952;
-pub const ROW_BYTES: u64 = 248;
+pub const ROW_BYTES: u64 = 256;
 pub const POOL_ROW_BYTES: u64 = 56;
 
 /// The longest duration the latency histograms record exactly.

@@ -120,6 +120,7 @@ impl Scenario {
             Outcome::Status503(Cause::Injected) | Outcome::Status500 | Outcome::Status502 => {
                 crate::model::chaos::injects(&self.chaos, o)
             }
+            Outcome::Cancelled => self.strategies.iter().any(|s| s.defences.hedge_after.is_some()),
             _ => true,
         }
     }

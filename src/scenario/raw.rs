@@ -194,6 +194,7 @@ pub struct RawStrategy {
     pub jitter: V<String>,
     pub ranges: V<Vec<(Dur, Dur)>>,
     pub deadline: V<Dur>,
+    pub hedge_after: V<Dur>,
     pub budget: Option<RawBudget>,
     pub throttle: Option<RawThrottle>,
     pub adaptive: Option<RawAdaptive>,

@@ -240,6 +240,7 @@ const STRATEGY: &[Key] = &[
     k("jitter", Ty::Choice(&names(&JITTERS)), "exponential: jitter (default none)"),
     k("ranges", Ty::Ranges, "stepped: retry n waits uniform(low_n, high_n); the last range repeats"),
     k("deadline", Ty::Duration, "overall deadline per request across its attempts (default none)"),
+    k("hedge_after", Ty::Duration, "send another attempt when one has gone this long unanswered (default none)"),
     k("budget", Ty::Table(BUDGET), "retry budget; the table's presence turns it on"),
     k("throttle", Ty::Table(THROTTLE), "gRPC retry throttling; the table's presence turns it on"),
     k("adaptive", Ty::Table(ADAPTIVE), "client-side adaptive throttling; the table's presence turns it on"),

@@ -18,6 +18,7 @@ mod docs;
 mod faults;
 mod fuzz;
 mod golden;
+mod hedging;
 mod install;
 mod limits;
 mod load;

@@ -16,6 +16,7 @@
 mod adaptive;
 mod breaker;
 mod budget;
+mod hedge;
 mod policy;
 mod requests;
 mod shard;
@@ -154,6 +155,8 @@ pub enum ClientTimer {
     Send { req: Key },
     /// The client's per-attempt timeout.
     Timeout { req: Key, attempt: u32 },
+    /// Attempt `attempt` has gone `hedge_after` unanswered.
+    Hedge { req: Key, attempt: u32 },
     /// A chaos traffic multiplier on the swarm starts or ends.
     Traffic { swarm: u16 },
 }
@@ -239,6 +242,8 @@ pub struct Clients<'a> {
     swarms: Vec<SwarmState>,
     policies: Vec<SwarmPolicy>,
     requests: Arena<Request>,
+    /// Hedged requests' attempts in flight beside the current one.
+    earlier: hedge::Earlier,
     bulks: Arena<Bulk>,
     shard: Shard,
 }
@@ -275,7 +280,16 @@ impl<'a> Clients<'a> {
                 SwarmPolicy::new(st.policy.clone(), &st.defences)
             })
             .collect();
-        Clients { cfg, seed, swarms, policies, requests: Arena::new(), bulks: Arena::new(), shard: Shard::default() }
+        Clients {
+            cfg,
+            seed,
+            swarms,
+            policies,
+            requests: Arena::new(),
+            earlier: hedge::Earlier::default(),
+            bulks: Arena::new(),
+            shard: Shard::default(),
+        }
     }
 
     /// Sends only `shard`'s share of every swarm's arrivals and users.
@@ -336,6 +350,7 @@ pub fn on_timer<'a, C: ClientCx<'a>>(cx: &mut C, timer: ClientTimer) {
         ClientTimer::UserWake { swarm, user } => on_user_wake(cx, swarm as usize, user),
         ClientTimer::Send { req } => send_attempt(cx, req),
         ClientTimer::Timeout { req, attempt } => on_timeout(cx, AttemptRef { req, attempt }),
+        ClientTimer::Hedge { req, attempt } => hedge::on_hedge(cx, AttemptRef { req, attempt }),
         ClientTimer::Traffic { swarm } => on_traffic(cx, swarm as usize),
     }
 }

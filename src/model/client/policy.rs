@@ -29,6 +29,8 @@ pub struct Defences {
     pub breaker: Option<BreakerConfig>,
     /// Overall deadline per logical request, across its attempts.
     pub deadline: Option<SimDuration>,
+    /// Send another attempt when one has gone this long unanswered (hedging).
+    pub hedge_after: Option<SimDuration>,
 }
 
 /// One swarm's policy and its shared state.
@@ -36,6 +38,7 @@ pub struct Defences {
 pub struct SwarmPolicy {
     retry: RetryPolicy,
     deadline: Option<SimDuration>,
+    hedge_after: Option<SimDuration>,
     budget: Option<RetryBudget>,
     throttle: Option<RetryThrottle>,
     adaptive: Option<AdaptiveThrottle>,
@@ -47,6 +50,7 @@ impl SwarmPolicy {
         SwarmPolicy {
             retry,
             deadline: d.deadline,
+            hedge_after: d.hedge_after,
             budget: d.budget.as_ref().map(RetryBudget::new),
             throttle: d.throttle.as_ref().map(RetryThrottle::new),
             adaptive: d.adaptive.as_ref().map(AdaptiveThrottle::new),
@@ -60,6 +64,10 @@ impl SwarmPolicy {
 
     pub fn deadline(&self) -> Option<SimDuration> {
         self.deadline
+    }
+
+    pub fn hedge_after(&self) -> Option<SimDuration> {
+        self.hedge_after
     }
 
     /// Whether to send an attempt now (`first`: a request's first attempt).
@@ -87,7 +95,8 @@ impl SwarmPolicy {
     /// Any attempt of the swarm that was sent ended with `outcome`
     /// (successes included).
     pub fn on_outcome(&mut self, now: SimTime, outcome: Outcome) {
-        if outcome == Outcome::LocalReject {
+        // Neither was answered by the server: no signal of its health.
+        if matches!(outcome, Outcome::LocalReject | Outcome::Cancelled) {
             return;
         }
         if let Some(t) = self.throttle.as_mut() {

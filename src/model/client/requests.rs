@@ -9,6 +9,7 @@ use crate::model::workload::{BulkProgress, BulkStep};
 use crate::rng::{SimRng, Stream, StreamBase, stream};
 use crate::time::{SimDuration, SimTime};
 
+use super::hedge;
 use super::users::user_cycle_done;
 use super::{AttemptRef, Bulk, ClientCx, ClientTimer, JobSpec, Origin, Request, Response, SwarmSpec};
 
@@ -145,19 +146,26 @@ pub fn send_attempt<'a, C: ClientCx<'a>>(cx: &mut C, req: Key) {
     if let Some(timeout) = timeout {
         cx.wake(now + timeout, ClientTimer::Timeout { req, attempt });
     }
+    hedge::arm(cx, swarm, AttemptRef { req, attempt });
     cx.send(AttemptRef { req, attempt }, job);
 }
 
-/// Takes `at` off the wire if the client still listens for it (it is the
-/// request's current attempt and has not ended yet); returns the attempt's
-/// swarm, whether it is measured, and when it was sent.
+/// Takes `at` off the wire if the client still listens for it (the
+/// request's current attempt, or a hedged request's earlier one, not ended
+/// yet); returns the attempt's swarm, whether it is measured, and when it
+/// was sent.
 fn take_current<'a, C: ClientCx<'a>>(cx: &mut C, at: AttemptRef) -> Option<(usize, bool, SimTime)> {
-    match cx.clients().requests.get_mut(at.req) {
+    let c = cx.clients();
+    match c.requests.get_mut(at.req) {
         Some(r) if r.waiting && r.retry.attempts == at.attempt => {
             r.waiting = false;
             Some((r.swarm as usize, r.measured, r.sent_at))
         }
-        _ => None,
+        Some(r) => {
+            let (swarm, measured) = (r.swarm as usize, r.measured);
+            hedge::take_earlier(c, at).map(|sent_at| (swarm, measured, sent_at))
+        }
+        None => None,
     }
 }
 
@@ -195,7 +203,12 @@ fn attempt_ended<'a, C: ClientCx<'a>>(
     let c = cx.clients();
     c.policies[swarm].on_outcome(now, outcome);
     if outcome == Outcome::Ok {
+        hedge::cancel_rest(cx, req);
         finish_request(cx, req, true);
+        return;
+    }
+    // A hedged request waits for its other attempts: only the last failure decides.
+    if hedge::in_flight(c, req) {
         return;
     }
     let r = c.requests.get_mut(req).expect("live request");

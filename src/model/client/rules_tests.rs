@@ -127,3 +127,79 @@ max_attempts = 3"#,
     assert_eq!(c.base.seen.done, [(0, true, 2)]);
     assert!(c.base.seen.wasted.is_empty());
 }
+
+const HEDGED: &str = r#"kind = "fixed"
+delay = "1s"
+max_attempts = 3
+hedge_after = "2s""#;
+
+fn hedges(c: &Cx<'_>) -> Vec<(SimTime, ClientTimer)> {
+    c.timers.iter().copied().filter(|(_, t)| matches!(t, ClientTimer::Hedge { .. })).collect()
+}
+
+#[test]
+fn a_hedge_goes_out_beside_a_slow_attempt_and_the_first_answer_cancels_the_other() {
+    let sc = scenario(HEDGED);
+    let mut c = cx(&sc);
+    on_arrival(&mut c, 0);
+    let (first, _) = c.sent[0];
+    assert_eq!(hedges(&c), [(secs(2), ClientTimer::Hedge { req: first.req, attempt: 1 })]);
+    c.base.at_secs(2);
+    on_timer(&mut c, ClientTimer::Hedge { req: first.req, attempt: 1 });
+    let (second, _) = c.sent[1];
+    assert_eq!(second, AttemptRef { req: first.req, attempt: 2 });
+    assert!(c.timers.contains(&(secs(12), ClientTimer::Timeout { req: first.req, attempt: 2 })));
+    assert!(c.timers.contains(&(secs(4), ClientTimer::Hedge { req: first.req, attempt: 2 })), "a third may follow");
+    c.base.at_secs(3);
+    on_response(&mut c, second, Response { outcome: Outcome::Ok, retry_after: None, work_started: Some(secs(2)) });
+    let d = SimDuration::from_secs;
+    assert_eq!(c.base.seen.attempts, [(0, Outcome::Ok, d(1)), (0, Outcome::Cancelled, d(3))]);
+    assert_eq!(c.base.seen.done, [(0, true, 2)]);
+    // The loser's answer, the stale timers: nobody listens any more.
+    c.base.at_secs(4);
+    on_timer(&mut c, ClientTimer::Hedge { req: first.req, attempt: 2 });
+    on_response(&mut c, first, Response { outcome: Outcome::Ok, retry_after: None, work_started: Some(secs(0)) });
+    assert_eq!(c.sent.len(), 2, "no hedge after the answer");
+    assert_eq!(c.base.seen.wasted, [(secs(0), secs(4))], "the cancelled attempt's GPU time is wasted");
+    assert_eq!(c.base.seen.attempts.len(), 2);
+}
+
+#[test]
+fn a_hedged_request_retries_only_when_its_last_attempt_in_flight_fails() {
+    let sc = scenario(HEDGED);
+    let mut c = cx(&sc);
+    on_arrival(&mut c, 0);
+    let (first, _) = c.sent[0];
+    c.base.at_secs(2);
+    on_timer(&mut c, ClientTimer::Hedge { req: first.req, attempt: 1 });
+    let (second, _) = c.sent[1];
+    let busy = || Response::failed(Outcome::Status503(Cause::Busy), None);
+    c.base.at_secs(3);
+    on_response(&mut c, first, busy());
+    assert!(!c.timers.iter().any(|(_, t)| matches!(t, ClientTimer::Send { .. })), "the hedge is still in flight");
+    assert!(c.base.seen.done.is_empty());
+    c.base.at_secs(5);
+    on_response(&mut c, second, busy());
+    assert_eq!(c.timers.last(), Some(&(secs(6), ClientTimer::Send { req: first.req })), "then the backoff");
+    c.base.at_secs(6);
+    on_timer(&mut c, ClientTimer::Send { req: first.req });
+    assert_eq!(c.sent[2].0.attempt, 3);
+    assert_eq!(hedges(&c).len(), 2, "the last attempt allowed arms no hedge");
+    let third = c.sent[2].0;
+    on_timeout(&mut c, third);
+    assert_eq!(c.base.seen.done, [(0, false, 3)]);
+}
+
+#[test]
+fn an_attempt_answered_before_hedge_after_sends_no_hedge() {
+    let sc = scenario(HEDGED);
+    let mut c = cx(&sc);
+    on_arrival(&mut c, 0);
+    let (first, _) = c.sent[0];
+    c.base.at_secs(1);
+    on_response(&mut c, first, Response { outcome: Outcome::Ok, retry_after: None, work_started: Some(secs(0)) });
+    c.base.at_secs(2);
+    on_timer(&mut c, ClientTimer::Hedge { req: first.req, attempt: 1 });
+    assert_eq!(c.sent.len(), 1);
+    assert_eq!(c.base.seen.done, [(0, true, 1)]);
+}

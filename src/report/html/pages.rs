@@ -44,6 +44,7 @@ fn outcomes(s: &Summary) -> Table {
         ("attempts answered 502", a.status_502.unwrap_or(0)),
         ("client timeouts", a.client_timeout),
         ("connect errors", a.connect_error),
+        ("cancelled (a hedge answered first)", a.cancelled.unwrap_or(0)),
         ("rejected locally (not sent)", a.local_reject),
     ] {
         if n > 0 {

@@ -122,7 +122,21 @@ pub fn resolve_strategy(cx: &mut Ctx<'_>, name: &str, s: &RawStrategy) -> Strate
         limits::MAX_ATTEMPTS,
         limits::WHY_MAX_ATTEMPTS,
     );
-    if never && max_attempts > 1 {
+    let hedges = s.hedge_after.is_some();
+    if hedges && max_attempts < 2 && s.max_attempts.is_some() {
+        cx.error_help(
+            &path("max_attempts"),
+            "a hedge is an attempt: hedging needs max_attempts of at least 2",
+            "max_attempts counts every attempt, hedges included (as gRPC's hedging policy does)",
+        );
+    } else if hedges && max_attempts < 2 {
+        cx.error_help(
+            &path("hedge_after"),
+            format!("hedges are attempts, and max_attempts is {max_attempts} (the default for kind = \"{kind_name}\")"),
+            "set max_attempts to 2 or more: every attempt counts, hedges included",
+        );
+    }
+    if never && max_attempts > 1 && !hedges {
         cx.error_help(
             &path("max_attempts"),
             "kind = \"none\" never retries",

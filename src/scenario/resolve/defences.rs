@@ -1,16 +1,22 @@
-//! A strategy's client-side defences: `deadline` and the `budget`,
-//! `throttle`, `adaptive` and `breaker` tables. A table's presence turns its
+//! A strategy's client-side defences: `deadline`, `hedge_after` and the
+//! `budget`, `throttle`, `adaptive` and `breaker` tables. A table's presence turns its
 //! defence on; every key in it has a published default (docs/scenario-format.md).
 
 use super::ctx::Ctx;
 use crate::model::client::{AdaptiveConfig, BreakerConfig, BudgetConfig, Defences, ThrottleConfig};
 use crate::model::proxy::RateLimit;
+use crate::scenario::limits;
 use crate::scenario::raw::{RawStrategy, RawSwarm, V};
 use crate::time::SimDuration;
 
 pub fn resolve_defences(cx: &mut Ctx<'_>, base: &str, s: &RawStrategy) -> Defences {
     let deadline =
         cx.get(&format!("{base}.deadline"), &s.deadline).map(|d| cx.positive(&format!("{base}.deadline"), d.0));
+    let hedge_path = format!("{base}.hedge_after");
+    let hedge_after = cx.get(&hedge_path, &s.hedge_after).map(|d| d.0);
+    if let Some(d) = hedge_after {
+        limits::min_interval(cx, &hedge_path, d, limits::MIN_HEDGE_AFTER);
+    }
     let budget = s.budget.as_ref().map(|b| {
         let p = |k: &str| format!("{base}.budget.{k}");
         let d = BudgetConfig::default();
@@ -72,7 +78,7 @@ pub fn resolve_defences(cx: &mut Ctx<'_>, base: &str, s: &RawStrategy) -> Defenc
             half_open_calls: cx.int(&p("half_open_calls"), &b.half_open_calls, d.half_open_calls, 1),
         }
     });
-    Defences { budget, throttle, adaptive, breaker, deadline }
+    Defences { budget, throttle, adaptive, breaker, deadline, hedge_after }
 }
 
 /// `swarm.<name>.rate_limit` and `rate_limit_burst`: the proxy's limit for

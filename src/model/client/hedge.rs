@@ -1,0 +1,87 @@
+//! Hedged requests (Dean and Barroso, "The Tail at Scale", CACM 2013): when
+//! a request's attempt has gone `hedge_after` without an answer, the client
+//! sends the request again and takes whichever answer comes first; the
+//! attempts still in flight then are cancelled, their own outcome
+//! (`cancelled`).
+//!
+//! A hedge is an attempt: it counts toward `max_attempts` and goes through
+//! the swarm's defences like any other, as in gRPC's hedging policy (gRFC
+//! A6). An attempt that fails while another of its request is still in
+//! flight ends quietly: the request waits for the others, and only the last
+//! failure goes to the retry policy. Cancelling is the client's alone: as
+//! with a client timeout, the proxy's fetch runs on, and a result nobody
+//! takes counts as wasted GPU time, which is what hedging costs.
+
+use std::collections::HashMap;
+
+use crate::arena::Key;
+use crate::model::context::Observe;
+use crate::model::outcome::Outcome;
+use crate::time::SimTime;
+
+use super::requests::send_attempt;
+use super::{AttemptRef, ClientCx, ClientTimer, Clients};
+
+/// The attempts of hedged requests that were sent before the request's
+/// current one and are still in flight, with when each was sent. Only
+/// hedging requests have entries; an entry goes when its request ends.
+#[derive(Debug, Default)]
+pub(super) struct Earlier(HashMap<Key, Vec<(u32, SimTime)>>);
+
+/// Arms the hedge of attempt `at`, sent now, if its swarm hedges and a
+/// further attempt is allowed.
+pub(super) fn arm<'a, C: ClientCx<'a>>(cx: &mut C, swarm: usize, at: AttemptRef) {
+    let now = cx.now();
+    let p = &cx.clients().policies[swarm];
+    if let Some(after) = p.hedge_after()
+        && at.attempt < p.retry().max_attempts
+    {
+        cx.wake(now + after, ClientTimer::Hedge { req: at.req, attempt: at.attempt });
+    }
+}
+
+/// Attempt `at` has gone `hedge_after` unanswered: send the next attempt
+/// beside it, unless it was answered, or a newer attempt went out, meanwhile.
+pub(super) fn on_hedge<'a, C: ClientCx<'a>>(cx: &mut C, at: AttemptRef) {
+    let c = cx.clients();
+    let Some(r) = c.requests.get_mut(at.req) else { return };
+    if !(r.waiting && r.retry.attempts == at.attempt) {
+        return;
+    }
+    r.waiting = false;
+    c.earlier.0.entry(at.req).or_default().push((at.attempt, r.sent_at));
+    send_attempt(cx, at.req);
+}
+
+/// Takes an earlier attempt off the wire if the client still listens for it;
+/// returns when it was sent.
+pub(super) fn take_earlier(c: &mut Clients<'_>, at: AttemptRef) -> Option<SimTime> {
+    let list = c.earlier.0.get_mut(&at.req)?;
+    let i = list.iter().position(|&(a, _)| a == at.attempt)?;
+    let (_, sent_at) = list.swap_remove(i);
+    if list.is_empty() {
+        c.earlier.0.remove(&at.req);
+    }
+    Some(sent_at)
+}
+
+/// Whether any attempt of `req` is still in flight.
+pub(super) fn in_flight(c: &Clients<'_>, req: Key) -> bool {
+    c.requests.get(req).is_some_and(|r| r.waiting) || c.earlier.0.contains_key(&req)
+}
+
+/// `req` has its answer: every attempt of it still in flight is cancelled.
+pub(super) fn cancel_rest<'a, C: ClientCx<'a>>(cx: &mut C, req: Key) {
+    let now = cx.now();
+    let c = cx.clients();
+    let Some(r) = c.requests.get_mut(req) else { return };
+    let (swarm, measured) = (r.swarm as usize, r.measured);
+    let mut sent: Vec<SimTime> = c.earlier.0.remove(&req).unwrap_or_default().into_iter().map(|(_, t)| t).collect();
+    if r.waiting {
+        r.waiting = false;
+        sent.push(r.sent_at);
+    }
+    for t in sent {
+        cx.obs().attempt(swarm, measured, Outcome::Cancelled, now - t);
+    }
+}
