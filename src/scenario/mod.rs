@@ -121,7 +121,9 @@ impl Scenario {
                 crate::model::chaos::injects(&self.chaos, o)
             }
             // A strategy no swarm uses sends nothing: a file may keep a hedged one to compare.
-            Outcome::Cancelled => self.swarms.iter().any(|s| self.strategies[s.strategy].defences.hedge_after.is_some()),
+            Outcome::Cancelled => {
+                self.swarms.iter().any(|s| self.strategies[s.strategy].defences.hedge_after.is_some())
+            }
             _ => true,
         }
     }

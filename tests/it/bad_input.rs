@@ -477,6 +477,26 @@ fn a_patience_must_be_a_positive_duration() {
     expect(at, "strategy = \"backoff\"\npatience = 2\n", "swarm.web.patience", 31, &["found the integer 2"]);
 }
 
+#[test]
+fn a_hedge_needs_room_for_a_second_attempt_and_a_real_delay() {
+    let at = "cap = \"30s\"\n";
+    let one = "cap = \"30s\"\nmax_attempts = 1\nhedge_after = \"2s\"\n";
+    expect(at, one, "strategy.backoff.max_attempts", 26, &["a hedge is an attempt", "at least 2"]);
+    let none = "kind = \"none\"\nhedge_after = \"2s\"\n";
+    let e = errors("kind = \"exponential\"\nbase = \"1s\"\ncap = \"30s\"\n", none);
+    assert!(
+        e.iter().any(|e| e.key == "strategy.backoff.hedge_after" && e.to_string().contains("max_attempts is 1")),
+        "{e:#?}"
+    );
+    expect(
+        at,
+        "cap = \"30s\"\nhedge_after = \"0s\"\n",
+        "strategy.backoff.hedge_after",
+        26,
+        &["below the shortest allowed"],
+    );
+}
+
 /// `BASE` with txt2img cached: its `[class.txt2img.cache]` table starts on line 18.
 const SERVICE: &str = "service = { dist = \"lognormal\", median = \"3s\", p99 = \"9s\" }\n";
 
