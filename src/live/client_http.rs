@@ -16,7 +16,6 @@ use hyper::{Request, StatusCode, Uri};
 use super::clock::Clock;
 use super::conns::Conns;
 use super::wire;
-use super::world::{Msg, Tx};
 use crate::metrics::wire::WireAttempt;
 use crate::model::client::{AttemptRef, JobSpec, Response};
 use crate::model::outcome::Outcome;
@@ -78,19 +77,21 @@ const TIER: HeaderName = HeaderName::from_static(wire::TIER);
 const PATIENCE: HeaderName = HeaderName::from_static(wire::PATIENCE);
 const MEASURED: HeaderName = HeaderName::from_static(wire::MEASURED);
 
+/// What an attempt heard: for whom, the model's response, what the wire saw.
+pub type Answer = (AttemptRef, Response, WireAttempt);
+
 /// Sends one attempt meant to go out at `intended` (simulated time), and
-/// hangs up after `give_up` (real time) without an answer.
-#[allow(clippy::too_many_arguments)] // one attempt's whole context; called from one place
+/// hangs up after `give_up` (real time) without an answer. The world polls
+/// it among its attempts in flight: no task, no message per attempt.
 pub async fn attempt(
     conns: Arc<Conns>,
-    world: Tx,
     clock: Clock,
     to: Target,
     from: AttemptRef,
     job: JobSpec,
     intended: crate::time::SimTime,
     give_up: Option<std::time::Duration>,
-) {
+) -> Answer {
     let lag = clock.real(clock.now().saturating_since(intended));
     let exchange = exchange(conns, clock, to, job, lag);
     let (response, wire) = match give_up {
@@ -103,7 +104,7 @@ pub async fn attempt(
             }
         },
     };
-    let _ = world.send(Msg::Answer { to: from, response, wire });
+    (from, response, wire)
 }
 
 /// The request and its whole answer.

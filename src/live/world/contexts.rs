@@ -38,8 +38,8 @@ impl<'a> ClientCx<'a> for World<'a> {
         // The model stops listening at its timeout; the socket is closed a
         // little later, as a real client hangs up, so no connection outlives it.
         let give_up = self.sc.swarms[job.swarm as usize].timeout.map(|t| io.clock.real(t) + client_http::HANG_UP_GRACE);
-        let task = client_http::attempt(io.conns.clone(), io.tx.clone(), io.clock, to, from, job, self.now, give_up);
-        tokio::spawn(task);
+        let task = client_http::attempt(io.conns.clone(), io.clock, to, from, job, self.now, give_up);
+        self.io.starting.push(Box::pin(task));
     }
 }
 

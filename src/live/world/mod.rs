@@ -4,9 +4,11 @@
 //!
 //! The world is an actor. It owns every model and the timer queue; network
 //! tasks own sockets and nothing else. A model's "wake me at t" waits for the
-//! clock; its effects start tasks (a client sends, the proxy fetches or
-//! probes); what the tasks hear comes back as messages. No rule lives here:
-//! this file maps ids between the models and the sockets.
+//! clock; its effects start network work (a client sends, the proxy fetches
+//! or probes); what the network hears comes back as messages, except client
+//! attempts, which the world polls itself (the hottest path of `load`: no
+//! task and no message per attempt). No rule lives here: this file maps ids
+//! between the models and the sockets.
 
 mod contexts;
 
@@ -16,6 +18,8 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
+use futures_util::stream::FuturesUnordered;
+use futures_util::{FutureExt, StreamExt};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::AbortHandle;
 
@@ -107,13 +111,6 @@ pub(crate) enum Msg {
         ask: ChaosAsk,
         reply: oneshot::Sender<Result<String, String>>,
     },
-    /// A client attempt was answered (by the proxy, or by a load target),
-    /// and what the wire saw of it.
-    Answer {
-        to: AttemptRef,
-        response: Response,
-        wire: WireAttempt,
-    },
 }
 
 pub(crate) type Tx = mpsc::UnboundedSender<Msg>;
@@ -187,7 +184,13 @@ struct Io {
     chunks: Arc<[u32]>,
     tokens: Arc<AtomicU64>,
     limits: Limits,
+    /// Client attempts sent since the run loop last took them in: it polls
+    /// them among its attempts in flight.
+    starting: Vec<Attempt>,
 }
+
+/// A client attempt on its way, polled by the world itself.
+type Attempt = std::pin::Pin<Box<dyn Future<Output = client_http::Answer>>>;
 
 pub(crate) struct World<'a> {
     mode: Mode,
@@ -357,6 +360,7 @@ impl<'a> World<'a> {
             chunks,
             tokens: Arc::new(AtomicU64::new(0)),
             limits,
+            starting: Vec::new(),
         };
         let cfg =
             ClientConfig { swarms: &sc.swarms, classes: &sc.classes, strategies: &sc.strategies, chaos: &sc.chaos };
@@ -458,6 +462,7 @@ impl<'a> World<'a> {
         let far = tokio::time::Instant::now() + std::time::Duration::from_secs(3600);
         let sleep = tokio::time::sleep_until(far);
         tokio::pin!(sleep);
+        let mut in_flight: FuturesUnordered<Attempt> = FuturesUnordered::new();
         loop {
             let now = self.io.clock.now();
             // Every timer due before the end runs, even when the loop is late:
@@ -483,8 +488,20 @@ impl<'a> World<'a> {
             if sleep.deadline() != wake {
                 sleep.as_mut().reset(wake);
             }
+            // Attempts sent by the timers and messages above start now.
+            in_flight.extend(self.io.starting.drain(..));
             tokio::select! {
                 biased;
+                Some(answer) = in_flight.next(), if !in_flight.is_empty() => {
+                    let t = self.io.clock.now().min(self.end);
+                    self.at(t);
+                    self.answered(answer);
+                    for _ in 0..BATCH {
+                        let Some(Some(answer)) = in_flight.next().now_or_never() else { break };
+                        self.at(t);
+                        self.answered(answer);
+                    }
+                }
                 m = rx.recv() => {
                     let Some(m) = m else { break };
                     let t = self.io.clock.now().min(self.end);
@@ -574,17 +591,19 @@ impl<'a> World<'a> {
                     ProbeAnswer::NoAnswer => {}
                 }
             }
-            Msg::Answer { to, response, wire } => {
-                self.wire.record(&wire);
-                if matches!(self.mode, Mode::Load { .. }) {
-                    self.watch_refusals(&wire);
-                }
-                client::on_response(self, to, response)
-            }
             Msg::Chaos { ask, reply } => drop(reply.send(self.chaos(ask))),
             Msg::Metrics { reply } => drop(reply.send(self.metrics())),
             Msg::ProxyMetrics { reply } => drop(reply.send(self.proxy_metrics())),
         }
+    }
+
+    /// A client attempt was answered (by the proxy, or by a load target).
+    fn answered(&mut self, (to, response, wire): client_http::Answer) {
+        self.wire.record(&wire);
+        if matches!(self.mode, Mode::Load { .. }) {
+            self.watch_refusals(&wire);
+        }
+        client::on_response(self, to, response)
     }
 
     /// The control port's `/chaos`: the answer's text, or why not.
