@@ -490,7 +490,7 @@ impl Pool {
                 continue; // a higher tier's job takes the slot; lower tiers are only cleaned
             }
             let oldest_wait =
-                q.front().and_then(|&k| self.jobs.get(k)).map_or(SimDuration::ZERO, |j| now - j.queued_at);
+                || q.front().and_then(|&k| self.jobs.get(k)).map_or(SimDuration::ZERO, |j| now - j.queued_at);
             let newest = self.cfg.discipline.serve_newest(oldest_wait);
             while let Some(k) = if newest { q.pop_back() } else { q.pop_front() } {
                 if self.jobs.contains(k) {
@@ -618,6 +618,13 @@ impl Pool {
     /// (for the wasted-work tally at the end of a run).
     pub fn orphans_running(&self) -> impl Iterator<Item = SimTime> + '_ {
         self.jobs.iter().filter(|(_, j)| j.token.is_none() && j.state == JobState::Running).map(|(_, j)| j.started)
+    }
+
+    /// Whether wake-ups or dropped jobs wait to be drained (a pool without a
+    /// load model or `max_queue_wait` never has any).
+    #[inline]
+    pub fn has_pending(&self) -> bool {
+        !self.pending.is_empty() || !self.dropped.is_empty()
     }
 
     /// Tokens of the queued jobs dropped for waiting too long since the last call.
