@@ -88,3 +88,55 @@ pub(super) fn flush(held: &mut Held, latency_ok: &mut LatencyHist, first_byte: &
         first_byte.record(d);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use rand::{RngExt, SeedableRng};
+
+    use super::super::{LatencyHist, Recorder};
+    use crate::model::outcome::{Cause, Outcome};
+    use crate::rng::SimRng;
+    use crate::time::{SimDuration, SimTime};
+
+    /// Whatever the order of the records and whichever of them match, the
+    /// settled histograms are exactly those of recording each duration in
+    /// each histogram it belongs in.
+    #[test]
+    fn settled_histograms_equal_recording_every_duration_everywhere() {
+        let mut rng = SimRng::seed_from_u64(7);
+        for _ in 0..200 {
+            let mut rec = Recorder::new(SimTime::ZERO, SimDuration::from_secs(60), 2, 1);
+            let (mut ok, mut fb) = (LatencyHist::default(), LatencyHist::default());
+            let mut done = [LatencyHist::default(), LatencyHist::default()];
+            for _ in 0..rng.random_range(0..40) {
+                // Few distinct durations, so that records often match.
+                let d = SimDuration::from_millis(rng.random_range(0..3));
+                let swarm = rng.random_range(0..2);
+                match rng.random_range(0..6) {
+                    0 | 1 => {
+                        rec.first_byte(true, d);
+                        fb.record(d);
+                    }
+                    2 | 3 => {
+                        rec.attempt(swarm, true, Outcome::Ok, d);
+                        ok.record(d);
+                    }
+                    4 => {
+                        rec.request_done(swarm, true, true, 1, d);
+                        done[swarm].record(d);
+                    }
+                    _ => {
+                        rec.attempt(swarm, true, Outcome::Status503(Cause::Busy), d);
+                        rec.request_done(swarm, true, false, 1, d);
+                    }
+                }
+            }
+            rec.settle();
+            assert_eq!(rec.latency_ok.to_stored(), ok.to_stored());
+            assert_eq!(rec.first_byte.to_stored(), fb.to_stored());
+            for (s, h) in done.iter().enumerate() {
+                assert_eq!(rec.swarms[s].completion.to_stored(), h.to_stored());
+            }
+        }
+    }
+}
