@@ -51,6 +51,8 @@ impl<T> Arena<T> {
         Self::default()
     }
 
+    // Inlined so that a large value is built in its slot rather than copied there.
+    #[inline]
     pub fn insert(&mut self, value: T) -> Key {
         self.len += 1;
         if let Some(idx) = self.free.pop() {

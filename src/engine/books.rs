@@ -79,7 +79,8 @@ impl<'t, T: Trace> Observers<'t, T> {
 
     /// The run's result, once the series is closed and the models have
     /// finished (work still running at the end counted as wasted).
-    pub fn into_run(self, sc: &Scenario, seed: u64, end: SimTime, ended: Ended<'_, '_>) -> Run {
+    pub fn into_run(mut self, sc: &Scenario, seed: u64, end: SimTime, ended: Ended<'_, '_>) -> Run {
+        self.rec.settle();
         let warmup = self.rec.warmup();
         let state = EndState {
             unfinished: ended.clients.unfinished(),

@@ -79,10 +79,14 @@ impl<E> EventQueue<E> {
             self.lanes.resize_with(lane + 1, || None);
         }
         debug_assert!(self.lanes[lane].is_none(), "lane {lane} already holds an event");
-        self.lanes[lane] = Some(Entry { time: at.as_nanos(), seq: self.seq, event });
+        let key = (at.as_nanos(), self.seq);
+        self.lanes[lane] = Some(Entry { time: key.0, seq: key.1, event });
         self.seq += 1;
         self.lanes_used += 1;
-        self.update_lane_min();
+        // The other lanes are unchanged, so the earliest is the old one or this.
+        if self.lane_min.is_none_or(|m| self.lanes[m].as_ref().is_none_or(|e| key < (e.time, e.seq))) {
+            self.lane_min = Some(lane);
+        }
     }
 
     fn update_lane_min(&mut self) {
@@ -111,7 +115,11 @@ impl<E> EventQueue<E> {
             let lane = self.lane_min.expect("lane key implies a lane");
             let e = self.lanes[lane].take().expect("lane key implies an entry");
             self.lanes_used -= 1;
-            self.update_lane_min();
+            if self.lanes_used == 0 {
+                self.lane_min = None;
+            } else {
+                self.update_lane_min();
+            }
             e
         } else {
             self.heap.pop()?

@@ -12,6 +12,7 @@ pub mod completion_all;
 pub mod consistency;
 pub use crate::extended;
 mod histogram;
+mod joint;
 mod overview;
 pub mod recovery;
 mod spill;
@@ -142,6 +143,10 @@ pub struct Recorder {
     /// Objects evicted after the warmup.
     pub evictions: u64,
     pub series: TimeSeries,
+    /// Durations held to be recorded once with a completion (see [`joint`]).
+    held: joint::Held,
+    /// Per swarm: what its completion histogram also stands for until settled.
+    owed: Vec<joint::Owed>,
 }
 
 impl Recorder {
@@ -161,6 +166,26 @@ impl Recorder {
             cache: Vec::new(),
             evictions: 0,
             series: TimeSeries::new(window, warmup, pools),
+            held: joint::Held::default(),
+            owed: vec![joint::Owed::default(); swarms],
+        }
+    }
+
+    /// Records what was held back and adds each completion histogram to the
+    /// histograms it stood for: call once recording is over, before reading.
+    pub fn settle(&mut self) {
+        joint::flush(&mut self.held, &mut self.latency_ok, &mut self.first_byte);
+        for s in 0..self.swarms.len() {
+            self.joint(s).lower(joint::Owed::Nothing);
+        }
+    }
+
+    fn joint(&mut self, swarm: usize) -> joint::Targets<'_> {
+        joint::Targets {
+            latency_ok: &mut self.latency_ok,
+            first_byte: &mut self.first_byte,
+            completion: &mut self.swarms[swarm].completion,
+            owed: &mut self.owed[swarm],
         }
     }
 
@@ -215,7 +240,13 @@ impl Recorder {
             return;
         }
         if outcome == Outcome::Ok {
-            self.latency_ok.record(latency);
+            // Held for the completion it may match; a first byte it does not match is not.
+            if let Some(d) = self.held.ok.replace(latency) {
+                self.latency_ok.record(d);
+            }
+            if let Some(d) = self.held.first_byte.take_if(|d| *d != latency) {
+                self.first_byte.record(d);
+            }
         } else {
             self.latency_failed.record(latency);
         }
@@ -240,11 +271,13 @@ impl Recorder {
             self.totals.succeeded += 1;
             s.counts.succeeded += 1;
             self.series.current().succeeded += 1;
-            s.completion.record(completion);
+            let held = std::mem::take(&mut self.held);
+            self.joint(swarm).complete(held, completion);
         } else {
             self.totals.failed += 1;
             s.counts.failed += 1;
             self.series.current().failed += 1;
+            joint::flush(&mut self.held, &mut self.latency_ok, &mut self.first_byte);
         }
     }
 
@@ -279,7 +312,8 @@ impl Recorder {
 
     pub fn first_byte(&mut self, measured: bool, d: SimDuration) {
         if measured {
-            self.first_byte.record(d);
+            joint::flush(&mut self.held, &mut self.latency_ok, &mut self.first_byte);
+            self.held.first_byte = Some(d);
         }
     }
 

@@ -103,6 +103,8 @@ pub struct Backend<'a> {
     scratch_dropped: Vec<u64>,
     /// Each pool's injected faults now.
     faults: Vec<Faults>,
+    /// Whether any fault is on in each pool: one test per submission when none is.
+    faulty: Vec<bool>,
     /// Each pool's stream for fault draws.
     fault_rngs: Vec<SimRng>,
     /// Answers held back by injected latency, soonest first.
@@ -157,6 +159,7 @@ impl<'a> Backend<'a> {
             scratch_lost: Vec::new(),
             scratch_dropped: Vec::new(),
             faults: vec![Faults::default(); pools.len()],
+            faulty: vec![false; pools.len()],
             fault_rngs: (0..pools.len()).map(|i| stream(seed, Stream::Fault { pool: i as u64 })).collect(),
             held: BinaryHeap::new(),
             held_seq: 0,
@@ -246,13 +249,14 @@ pub fn submit<'a, C: BackendCx<'a>>(cx: &mut C, pool: usize, inst: Key, ask: Job
     let now = cx.now();
     let b = cx.backend();
     let chunks = b.chunks[ask.class];
-    let faults = b.faults[pool];
+    let faulty = b.faulty[pool];
+    let faults = if faulty { b.faults[pool] } else { Faults::default() };
     let p = &mut b.pools[pool];
     // The backend's own errors carry its own Retry-After.
     let retry_after = p.cfg.retry_after;
     let queue_full = queue_full_outcome(p.cfg.queue_full_status);
     // Injected faults strike a host that answers (a dead one answers nothing).
-    if faults != Faults::default() && matches!(p.state(inst), Some(InstanceState::Ready | InstanceState::Draining)) {
+    if faulty && matches!(p.state(inst), Some(InstanceState::Ready | InstanceState::Draining)) {
         let rng = &mut b.fault_rngs[pool];
         if faults.connect_fails(rng) {
             return cx.deliver(token, BackendEvent::ConnectFailed);
@@ -267,6 +271,7 @@ pub fn submit<'a, C: BackendCx<'a>>(cx: &mut C, pool: usize, inst: Key, ask: Job
     let p = &mut b.pools[pool];
     let admit = p.submit_tier(now, inst, ask.work, chunks, token, ask.tier);
     if let Admit::Started { job, .. } | Admit::Queued { job } = admit
+        && faulty
         && faults.added + faults.jitter > SimDuration::ZERO
     {
         let delay = faults.delay(&mut b.fault_rngs[pool]);
@@ -332,7 +337,14 @@ fn schedule_wake<'a, C: BackendCx<'a>>(cx: &mut C, pool: usize, w: Wake) {
 /// Schedules the wake-ups a load-dependent pool's shared clocks asked for,
 /// and answers the queued jobs it dropped for waiting too long (like a full
 /// queue: the backend's own 503 or 429, with its Retry-After).
+#[inline(always)]
 fn schedule_pending<'a, C: BackendCx<'a>>(cx: &mut C, pool: usize) {
+    if cx.backend().pools[pool].has_pending() {
+        drain_pending(cx, pool);
+    }
+}
+
+fn drain_pending<'a, C: BackendCx<'a>>(cx: &mut C, pool: usize) {
     let b = cx.backend();
     let mut dropped = std::mem::take(&mut b.scratch_dropped);
     b.pools[pool].drain_dropped(&mut dropped);
@@ -520,6 +532,7 @@ fn on_pool_condition<'a, C: BackendCx<'a>>(cx: &mut C, pool: usize) {
     let b = cx.backend();
     b.pools[pool].set_maintenance(c.maintenance);
     b.faults[pool] = c.faults;
+    b.faulty[pool] = c.faults != Faults::default();
 }
 
 /// A kill: instances die with their jobs, and leave the proxy's list after

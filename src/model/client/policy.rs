@@ -43,6 +43,9 @@ pub struct SwarmPolicy {
     throttle: Option<RetryThrottle>,
     adaptive: Option<AdaptiveThrottle>,
     breaker: Option<CircuitBreaker>,
+    /// Some defence keeps state across attempts; without one, `admit` and
+    /// `on_outcome` have nothing to do.
+    stateful: bool,
 }
 
 impl SwarmPolicy {
@@ -55,6 +58,7 @@ impl SwarmPolicy {
             throttle: d.throttle.as_ref().map(RetryThrottle::new),
             adaptive: d.adaptive.as_ref().map(AdaptiveThrottle::new),
             breaker: d.breaker.as_ref().map(CircuitBreaker::new),
+            stateful: d.budget.is_some() || d.throttle.is_some() || d.adaptive.is_some() || d.breaker.is_some(),
         }
     }
 
@@ -73,7 +77,12 @@ impl SwarmPolicy {
     /// Whether to send an attempt now (`first`: a request's first attempt).
     /// Adaptive throttling draws from the request's own stream, and only
     /// when its probability is above zero.
+    #[inline]
     pub fn admit(&mut self, now: SimTime, first: bool, rng: &mut SimRng) -> bool {
+        !self.stateful || self.admit_defended(now, first, rng)
+    }
+
+    fn admit_defended(&mut self, now: SimTime, first: bool, rng: &mut SimRng) -> bool {
         if let Some(a) = self.adaptive.as_mut() {
             a.on_request(now);
             let p = a.reject_probability(now);
@@ -94,11 +103,15 @@ impl SwarmPolicy {
 
     /// Any attempt of the swarm that was sent ended with `outcome`
     /// (successes included).
+    #[inline]
     pub fn on_outcome(&mut self, now: SimTime, outcome: Outcome) {
-        // Neither was answered by the server: no signal of its health.
-        if matches!(outcome, Outcome::LocalReject | Outcome::Cancelled) {
-            return;
+        // A local reject or a cancel was never answered by the server: no signal of its health.
+        if self.stateful && !matches!(outcome, Outcome::LocalReject | Outcome::Cancelled) {
+            self.count_outcome(now, outcome);
         }
+    }
+
+    fn count_outcome(&mut self, now: SimTime, outcome: Outcome) {
         if let Some(t) = self.throttle.as_mut() {
             if is_accept(outcome) { t.on_success() } else { t.on_failure() }
         }

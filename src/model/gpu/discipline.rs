@@ -21,12 +21,13 @@ pub enum QueueDiscipline {
 
 impl QueueDiscipline {
     /// Whether to serve the newest queued job, given how long the oldest
-    /// has waited.
-    pub fn serve_newest(self, oldest_wait: SimDuration) -> bool {
+    /// has waited (asked only when the discipline depends on it).
+    #[inline]
+    pub fn serve_newest(self, oldest_wait: impl FnOnce() -> SimDuration) -> bool {
         match self {
             QueueDiscipline::Fifo => false,
             QueueDiscipline::Lifo => true,
-            QueueDiscipline::AdaptiveLifo { after } => oldest_wait > after,
+            QueueDiscipline::AdaptiveLifo { after } => oldest_wait() > after,
         }
     }
 }
@@ -38,9 +39,9 @@ mod tests {
     #[test]
     fn adaptive_lifo_turns_lifo_only_past_its_threshold() {
         let a = QueueDiscipline::AdaptiveLifo { after: SimDuration::from_millis(100) };
-        assert!(!a.serve_newest(SimDuration::from_millis(100)));
-        assert!(a.serve_newest(SimDuration::from_millis(101)));
-        assert!(QueueDiscipline::Lifo.serve_newest(SimDuration::ZERO));
-        assert!(!QueueDiscipline::Fifo.serve_newest(SimDuration::MAX));
+        assert!(!a.serve_newest(|| SimDuration::from_millis(100)));
+        assert!(a.serve_newest(|| SimDuration::from_millis(101)));
+        assert!(QueueDiscipline::Lifo.serve_newest(|| SimDuration::ZERO));
+        assert!(!QueueDiscipline::Fifo.serve_newest(|| SimDuration::MAX));
     }
 }

@@ -368,21 +368,21 @@ impl Pool {
         (self.stalls == 0).then_some(self.slow)
     }
 
-    fn start(&mut self, now: SimTime, job: Key) -> Option<Wake> {
+    /// Queued job `job` takes over the slot a job of its instance just left,
+    /// so the instance's running count and busy levels stay as they are.
+    /// Returns its token, how long it queued, and its first milestone.
+    fn take_over(&mut self, now: SimTime, job: Key) -> (Option<u64>, SimDuration, Option<Wake>) {
         let j = self.jobs.get_mut(job).expect("live job");
+        let (token, queued_for) = (j.token, now - j.queued_at);
         j.state = JobState::Running;
         j.started = now;
         j.last = now;
         let inst = j.instance;
-        let i = self.instances.get_mut(inst).expect("live instance");
-        i.running += 1;
-        let ready = i.state == InstanceState::Ready;
-        self.busy(now, ready, 1);
         if self.cfg.load.is_some() {
             self.enter_clock(inst, job);
-            return None;
+            return (token, queued_for, None);
         }
-        self.next_wake(now, job)
+        (token, queued_for, self.next_wake(now, job))
     }
 
     /// Nominal work left when chunk `c` (1-based) has been delivered.
@@ -463,10 +463,6 @@ impl Pool {
     /// draining instance that has nothing left.
     fn free_slot(&mut self, now: SimTime, inst: Key) -> (Option<Promoted>, Option<Key>) {
         let i = self.instances.get_mut(inst).expect("live instance");
-        i.running -= 1;
-        let ready = i.state == InstanceState::Ready;
-        self.busy(now, ready, -1);
-        let i = self.instances.get_mut(inst).expect("live instance");
         // Cancelled jobs leave stale keys behind, and jobs that waited past
         // max_queue_wait are dropped (CoDel-like, at dequeue): both sit at
         // the front of their tier's queue, the oldest end, so the oldest live
@@ -490,7 +486,7 @@ impl Pool {
                 continue; // a higher tier's job takes the slot; lower tiers are only cleaned
             }
             let oldest_wait =
-                q.front().and_then(|&k| self.jobs.get(k)).map_or(SimDuration::ZERO, |j| now - j.queued_at);
+                || q.front().and_then(|&k| self.jobs.get(k)).map_or(SimDuration::ZERO, |j| now - j.queued_at);
             let newest = self.cfg.discipline.serve_newest(oldest_wait);
             while let Some(k) = if newest { q.pop_back() } else { q.pop_front() } {
                 if self.jobs.contains(k) {
@@ -502,11 +498,13 @@ impl Pool {
         if let Some(next) = next {
             i.queued -= 1;
             self.gauges.queued.add(now, -1);
-            let j = self.jobs.get(next).expect("checked");
-            let (token, queued_for) = (j.token, now - j.queued_at);
-            let wake = self.start(now, next);
+            let (token, queued_for, wake) = self.take_over(now, next);
             return (Some(Promoted { token, instance: inst, queued_for, wake }), None);
         }
+        let i = self.instances.get_mut(inst).expect("live instance");
+        i.running -= 1;
+        let ready = i.state == InstanceState::Ready;
+        self.busy(now, ready, -1);
         let i = self.instances.get_mut(inst).expect("live instance");
         let idle = i.running == 0 && i.queued == 0;
         if idle && i.state == InstanceState::Draining {
@@ -618,6 +616,13 @@ impl Pool {
     /// (for the wasted-work tally at the end of a run).
     pub fn orphans_running(&self) -> impl Iterator<Item = SimTime> + '_ {
         self.jobs.iter().filter(|(_, j)| j.token.is_none() && j.state == JobState::Running).map(|(_, j)| j.started)
+    }
+
+    /// Whether wake-ups or dropped jobs wait to be drained (a pool without a
+    /// load model or `max_queue_wait` never has any).
+    #[inline]
+    pub fn has_pending(&self) -> bool {
+        !self.pending.is_empty() || !self.dropped.is_empty()
     }
 
     /// Tokens of the queued jobs dropped for waiting too long since the last call.
