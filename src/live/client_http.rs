@@ -142,16 +142,22 @@ async fn exchange(
             let outcome = wire::outcome(status, r.headers());
             let retry_after = wire::retry_after(r.headers(), &clock);
             let work_started = wire::micros(r.headers(), wire::STARTED).map(wire::instant);
-            let body = r.into_body().collect().await;
+            // Only a 503's page is read (for Varnish's Guru Meditation);
+            // other bodies are counted out frame by frame, never gathered.
+            let unavailable = status == StatusCode::SERVICE_UNAVAILABLE;
+            let body = if unavailable {
+                r.into_body().collect().await.map(|b| Some(b.to_bytes()))
+            } else {
+                drain(r.into_body()).await.map(|()| None)
+            };
             seen.service = sent.elapsed();
             if body.is_ok() {
                 lease.give_back();
             }
             match body {
                 Ok(_) if outcome == Outcome::Ok => Response { outcome, retry_after: None, work_started },
-                Ok(b) => {
-                    seen.varnish_synthetic =
-                        status == StatusCode::SERVICE_UNAVAILABLE && wire::is_guru_meditation(&b.to_bytes());
+                Ok(page) => {
+                    seen.varnish_synthetic = page.is_some_and(|p| wire::is_guru_meditation(&p));
                     Response::failed(outcome, retry_after)
                 }
                 // Cut mid-body: the client got no image.
@@ -164,4 +170,12 @@ async fn exchange(
         Err(_) => Response::failed(Outcome::ConnectError, None),
     };
     (response, seen)
+}
+
+/// Reads a body to its end without keeping it.
+async fn drain(mut body: hyper::body::Incoming) -> Result<(), hyper::Error> {
+    while let Some(frame) = body.frame().await {
+        frame?;
+    }
+    Ok(())
 }
