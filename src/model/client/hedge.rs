@@ -75,14 +75,18 @@ pub(super) fn cancel_rest<'a, C: ClientCx<'a>>(cx: &mut C, req: Key) {
     let now = cx.now();
     let c = cx.clients();
     let Some(r) = c.requests.get_mut(req) else { return };
-    let (swarm, measured) = (r.swarm as usize, r.measured);
-    // Removing hashes the key even from an empty map (about 200 instructions
-    // a request): skip it when nothing hedges. Nor does the current attempt
-    // need a list.
-    let earlier = if c.earlier.0.is_empty() { None } else { c.earlier.0.remove(&req) };
-    let current = r.waiting.then_some(r.sent_at);
+    let (swarm, measured, current) = (r.swarm as usize, r.measured, r.waiting.then_some(r.sent_at));
     r.waiting = false;
-    for t in earlier.into_iter().flatten().map(|(_, t)| t).chain(current) {
+    // Removing hashes the key even from an empty map (about 200 instructions
+    // a request): skip it when nothing hedges.
+    if !c.earlier.0.is_empty()
+        && let Some(earlier) = c.earlier.0.remove(&req)
+    {
+        for (_, t) in earlier {
+            cx.obs().attempt(swarm, measured, Outcome::Cancelled, now - t);
+        }
+    }
+    if let Some(t) = current {
         cx.obs().attempt(swarm, measured, Outcome::Cancelled, now - t);
     }
 }
