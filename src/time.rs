@@ -90,6 +90,10 @@ fn secs_to_nanos(secs: f64) -> u64 {
     let ns = secs * NS_PER_SEC as f64 + 0.5;
     if ns.is_nan() || ns < 1.0 {
         0
+    } else if ns < i64::MAX as f64 {
+        // The same value: f64 -> i64 is one instruction, f64 -> u64 a branchy
+        // sequence, and this runs for every drawn duration.
+        ns as i64 as u64
     } else if ns >= u64::MAX as f64 {
         u64::MAX
     } else {

@@ -203,7 +203,10 @@ fn attempt_ended<'a, C: ClientCx<'a>>(
     let c = cx.clients();
     c.policies[swarm].on_outcome(now, outcome);
     if outcome == Outcome::Ok {
-        hedge::cancel_rest(cx, req);
+        // Without hedging the answered attempt was the only one in flight.
+        if c.policies[swarm].hedge_after().is_some() {
+            hedge::cancel_rest(cx, req);
+        }
         finish_request(cx, req, true);
         return;
     }

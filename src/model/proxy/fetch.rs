@@ -355,7 +355,7 @@ fn on_chunk<C: ProxyCx>(cx: &mut C, fetch: Key) {
     if !matches!(f.phase, Phase::AwaitingFirstByte | Phase::Streaming) {
         return;
     }
-    if f.phase == Phase::AwaitingFirstByte && p.cfg.overflows(usize::from(f.job.class)) {
+    if f.phase == Phase::AwaitingFirstByte && p.may_overflow && p.cfg.overflows(usize::from(f.job.class)) {
         // The headers came with the first byte and do not fit the workspace.
         abandon_job(cx, fetch);
         fetch_failed(cx, fetch, Cause::Overflow, None);
@@ -392,7 +392,7 @@ fn on_complete<C: ProxyCx>(cx: &mut C, fetch: Key, started_at: SimTime) {
     let Some(f) = p.fetches.get_mut(fetch) else { return };
     f.backend_job = None;
     let measured = f.job.measured;
-    if f.phase == Phase::AwaitingFirstByte && p.cfg.overflows(usize::from(f.job.class)) {
+    if f.phase == Phase::AwaitingFirstByte && p.may_overflow && p.cfg.overflows(usize::from(f.job.class)) {
         // The whole job ran for a response the proxy cannot take.
         cx.obs().wasted(started_at, now);
         fetch_failed(cx, fetch, Cause::Overflow, None);

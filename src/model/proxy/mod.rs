@@ -235,6 +235,9 @@ pub struct Proxy {
     /// Per client swarm: its rate limiter, if it has a limit.
     limiters: Vec<Option<ratelimit::Gcra>>,
     pub cache: cache::Cache,
+    /// Whether any response can overflow the workspace: decided once, as
+    /// every response's first byte asks.
+    may_overflow: bool,
 }
 
 impl Proxy {
@@ -243,6 +246,8 @@ impl Proxy {
         Proxy {
             limiters: cfg.rate_limits.iter().map(|l| l.map(ratelimit::Gcra::new)).collect(),
             cache: cache::Cache::new(cfg.cache),
+            // An unlisted class has the default headers (usize::MAX is never listed).
+            may_overflow: cfg.any_overflow() || cfg.overflows(usize::MAX),
             cfg,
             routes: routes.into_iter().map(|p| p as u16).collect(),
             backends: (0..pools).map(|_| Backend::default()).collect(),
