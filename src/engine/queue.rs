@@ -137,6 +137,13 @@ impl<E> EventQueue<E> {
         .map(SimTime::from_nanos)
     }
 
+    /// Drops the heap's events `keep` refuses (lanes are left alone). The
+    /// rest keep their sequence numbers, so the order of what remains is
+    /// unchanged.
+    pub fn retain(&mut self, mut keep: impl FnMut(&E) -> bool) {
+        self.heap.retain(|e| keep(&e.event));
+    }
+
     pub fn len(&self) -> usize {
         self.heap.len() + self.lanes_used
     }
@@ -175,5 +182,19 @@ mod tests {
         assert_eq!(q.len(), 5);
         let order: Vec<char> = std::iter::from_fn(|| q.pop().map(|(_, e)| e)).collect();
         assert_eq!(order, ['c', 'K', 'a', 'L', 'b']);
+    }
+
+    #[test]
+    fn retain_drops_only_what_it_refuses_and_keeps_the_order() {
+        let mut q = EventQueue::new();
+        let t = SimTime::from_nanos;
+        for (i, c) in ['a', 'x', 'b', 'x', 'c'].into_iter().enumerate() {
+            q.push(t(10 - i as u64 % 2), c);
+        }
+        q.push_lane(0, t(0), 'x');
+        q.retain(|&c| c != 'x');
+        assert_eq!(q.len(), 4);
+        let order: Vec<char> = std::iter::from_fn(|| q.pop().map(|(_, e)| e)).collect();
+        assert_eq!(order, ['x', 'a', 'b', 'c']);
     }
 }

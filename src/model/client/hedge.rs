@@ -65,6 +65,11 @@ pub(super) fn take_earlier(c: &mut Clients<'_>, at: AttemptRef) -> Option<SimTim
     Some(sent_at)
 }
 
+/// Whether attempt `at` of `req`, sent before its current one, is still in flight.
+pub(super) fn has_earlier(c: &Clients<'_>, req: Key, attempt: u32) -> bool {
+    c.earlier.0.get(&req).is_some_and(|list| list.iter().any(|&(a, _)| a == attempt))
+}
+
 /// Whether any attempt of `req` is still in flight.
 pub(super) fn in_flight(c: &Clients<'_>, req: Key) -> bool {
     c.requests.get(req).is_some_and(|r| r.waiting) || c.earlier.0.contains_key(&req)

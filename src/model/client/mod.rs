@@ -321,6 +321,23 @@ impl<'a> Clients<'a> {
         self.requests.get(req).map(|r| r.swarm as usize)
     }
 
+    /// Whether `timer` can still do anything when it fires. A timeout or a
+    /// hedge whose attempt was answered is a no-op; engines that keep many
+    /// such timers (a live load at a high rate with a long timeout) may drop
+    /// them early, and nothing changes but memory.
+    pub fn timer_pending(&self, timer: &ClientTimer) -> bool {
+        match *timer {
+            ClientTimer::Timeout { req, attempt } => self
+                .requests
+                .get(req)
+                .is_some_and(|r| (r.waiting && r.retry.attempts == attempt) || hedge::has_earlier(self, req, attempt)),
+            ClientTimer::Hedge { req, attempt } => {
+                self.requests.get(req).is_some_and(|r| r.waiting && r.retry.attempts == attempt)
+            }
+            ClientTimer::UserWake { .. } | ClientTimer::Send { .. } | ClientTimer::Traffic { .. } => true,
+        }
+    }
+
     /// The most requests ever in flight at once.
     pub fn request_high_water(&self) -> usize {
         self.requests.high_water()

@@ -203,3 +203,30 @@ fn an_attempt_answered_before_hedge_after_sends_no_hedge() {
     assert_eq!(c.sent.len(), 1);
     assert_eq!(c.base.seen.done, [(0, true, 1)]);
 }
+
+#[test]
+fn a_timer_is_pending_exactly_while_firing_it_could_still_do_something() {
+    let sc = scenario(HEDGED);
+    let mut c = cx(&sc);
+    on_arrival(&mut c, 0);
+    let (first, _) = c.sent[0];
+    let timeout = |attempt| ClientTimer::Timeout { req: first.req, attempt };
+    let hedge = |attempt| ClientTimer::Hedge { req: first.req, attempt };
+    assert!(c.clients.timer_pending(&timeout(1)) && c.clients.timer_pending(&hedge(1)));
+    c.base.at_secs(2);
+    on_timer(&mut c, hedge(1));
+    // The hedge's own timers, and the first attempt's timeout: it still listens.
+    assert!([timeout(1), timeout(2), hedge(2)].iter().all(|t| c.clients.timer_pending(t)));
+    assert!(!c.clients.timer_pending(&hedge(1)), "the first hedge went out");
+    c.base.at_secs(3);
+    on_response(&mut c, first, Response { outcome: Outcome::Ok, retry_after: None, work_started: Some(secs(0)) });
+    assert!(c.base.seen.done.len() == 1);
+    let spent: Vec<ClientTimer> = c.timers.iter().map(|&(_, t)| t).filter(|t| !c.clients.timer_pending(t)).collect();
+    assert_eq!(spent.len(), c.timers.len(), "every timer of an answered request is spent");
+    // What the engine may drop really is a no-op.
+    let (sent, timers, attempts) = (c.sent.len(), c.timers.len(), c.base.seen.attempts.len());
+    for t in spent {
+        on_timer(&mut c, t);
+    }
+    assert_eq!((c.sent.len(), c.timers.len(), c.base.seen.attempts.len()), (sent, timers, attempts));
+}
