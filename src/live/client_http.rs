@@ -76,6 +76,7 @@ const SWARM: HeaderName = HeaderName::from_static(wire::SWARM);
 const TIER: HeaderName = HeaderName::from_static(wire::TIER);
 const PATIENCE: HeaderName = HeaderName::from_static(wire::PATIENCE);
 const MEASURED: HeaderName = HeaderName::from_static(wire::MEASURED);
+const STARTED: HeaderName = HeaderName::from_static(wire::STARTED);
 
 /// What an attempt heard: for whom, the model's response, what the wire saw.
 pub type Answer = (AttemptRef, Response, WireAttempt);
@@ -140,8 +141,9 @@ async fn exchange(
             let status = r.status();
             seen.status = Some(status.as_u16());
             let outcome = wire::outcome(status, r.headers());
-            let retry_after = wire::retry_after(r.headers(), &clock);
-            let work_started = wire::micros(r.headers(), wire::STARTED).map(wire::instant);
+            // Read only where the model will: a success has no Retry-After.
+            let retry_after = (outcome != Outcome::Ok).then(|| wire::retry_after(r.headers(), &clock)).flatten();
+            let work_started = wire::micros(r.headers(), &STARTED).map(wire::instant);
             // Only a 503's page is read (for Varnish's Guru Meditation);
             // other bodies are counted out frame by frame, never gathered.
             let unavailable = status == StatusCode::SERVICE_UNAVAILABLE;

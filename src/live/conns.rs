@@ -9,7 +9,6 @@
 //! URI rewrite and a task hop per request. Only the hosts the world was
 //! given are ever connected to.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
@@ -32,7 +31,15 @@ pub type SendError = Box<dyn std::error::Error + Send + Sync>;
 
 #[derive(Debug, Default)]
 pub struct Conns {
-    idle: Mutex<HashMap<Arc<str>, Vec<Sender>>>,
+    /// Idle connections by host. A world talks to a handful of hosts, so a
+    /// list searched by pointer first beats hashing the name twice per request.
+    idle: Mutex<Vec<(Arc<str>, Vec<Sender>)>>,
+}
+
+/// The idle list of `host`, if it has one.
+fn list_of<'a>(idle: &'a mut [(Arc<str>, Vec<Sender>)], host: &Arc<str>) -> Option<&'a mut Vec<Sender>> {
+    let i = idle.iter().position(|(h, _)| Arc::ptr_eq(h, host)).or_else(|| idle.iter().position(|(h, _)| h == host))?;
+    Some(&mut idle[i].1)
 }
 
 /// A connection an attempt holds until its answer is read.
@@ -50,7 +57,13 @@ impl Lease {
             return;
         }
         let mut idle = self.conns.idle.lock().unwrap_or_else(|e| e.into_inner());
-        let list = idle.entry(self.host).or_default();
+        let list = match list_of(&mut idle, &self.host) {
+            Some(list) => list,
+            None => {
+                idle.push((self.host, Vec::new()));
+                &mut idle.last_mut().expect("just pushed").1
+            }
+        };
         if list.len() < MAX_IDLE {
             list.push(self.sender);
         }
@@ -62,9 +75,9 @@ impl Conns {
         Arc::new(Conns::default())
     }
 
-    fn take(&self, host: &str) -> Option<Sender> {
+    fn take(&self, host: &Arc<str>) -> Option<Sender> {
         let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
-        let list = idle.get_mut(host)?;
+        let list = list_of(&mut idle, host)?;
         while let Some(s) = list.pop() {
             if !s.is_closed() {
                 return Some(s);

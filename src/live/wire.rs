@@ -154,8 +154,9 @@ pub fn duration(h: &HeaderMap, name: &str) -> Option<SimDuration> {
     micros(h, name).map(|us| SimDuration::from_nanos(us.saturating_mul(1000)))
 }
 
-/// A header holding simulated microseconds.
-pub fn micros(h: &HeaderMap, name: &str) -> Option<u64> {
+/// A header holding simulated microseconds. On a hot path, pass a
+/// [`hyper::header::HeaderName`] built once: a `&str` is parsed on every call.
+pub fn micros(h: &HeaderMap, name: impl hyper::header::AsHeaderName) -> Option<u64> {
     h.get(name)?.to_str().ok()?.parse().ok()
 }
 
