@@ -45,7 +45,7 @@ pub(super) fn arm<'a, C: ClientCx<'a>>(cx: &mut C, swarm: usize, at: AttemptRef)
 pub(super) fn on_hedge<'a, C: ClientCx<'a>>(cx: &mut C, at: AttemptRef) {
     let c = cx.clients();
     let Some(r) = c.requests.get_mut(at.req) else { return };
-    if !(r.waiting && r.retry.attempts == at.attempt) {
+    if !r.listens_for(at.attempt) {
         return;
     }
     r.waiting = false;

@@ -198,6 +198,14 @@ struct Request {
     origin: Origin,
 }
 
+impl Request {
+    /// Whether `attempt` is the current one and the client still listens for it.
+    #[inline]
+    fn listens_for(&self, attempt: u32) -> bool {
+        self.waiting && self.retry.attempts == attempt
+    }
+}
+
 /// A bulk job in flight.
 #[derive(Debug)]
 struct Bulk {
@@ -327,13 +335,10 @@ impl<'a> Clients<'a> {
     /// them early, and nothing changes but memory.
     pub fn timer_pending(&self, timer: &ClientTimer) -> bool {
         match *timer {
-            ClientTimer::Timeout { req, attempt } => self
-                .requests
-                .get(req)
-                .is_some_and(|r| (r.waiting && r.retry.attempts == attempt) || hedge::has_earlier(self, req, attempt)),
-            ClientTimer::Hedge { req, attempt } => {
-                self.requests.get(req).is_some_and(|r| r.waiting && r.retry.attempts == attempt)
+            ClientTimer::Timeout { req, attempt } => {
+                self.requests.get(req).is_some_and(|r| r.listens_for(attempt) || hedge::has_earlier(self, req, attempt))
             }
+            ClientTimer::Hedge { req, attempt } => self.requests.get(req).is_some_and(|r| r.listens_for(attempt)),
             ClientTimer::UserWake { .. } | ClientTimer::Send { .. } | ClientTimer::Traffic { .. } => true,
         }
     }

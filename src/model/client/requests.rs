@@ -157,7 +157,7 @@ pub fn send_attempt<'a, C: ClientCx<'a>>(cx: &mut C, req: Key) {
 fn take_current<'a, C: ClientCx<'a>>(cx: &mut C, at: AttemptRef) -> Option<(usize, bool, SimTime)> {
     let c = cx.clients();
     match c.requests.get_mut(at.req) {
-        Some(r) if r.waiting && r.retry.attempts == at.attempt => {
+        Some(r) if r.listens_for(at.attempt) => {
             r.waiting = false;
             Some((r.swarm as usize, r.measured, r.sent_at))
         }

@@ -220,7 +220,7 @@ fn a_timer_is_pending_exactly_while_firing_it_could_still_do_something() {
     assert!(!c.clients.timer_pending(&hedge(1)), "the first hedge went out");
     c.base.at_secs(3);
     on_response(&mut c, first, Response { outcome: Outcome::Ok, retry_after: None, work_started: Some(secs(0)) });
-    assert!(c.base.seen.done.len() == 1);
+    assert_eq!(c.base.seen.done.len(), 1);
     let spent: Vec<ClientTimer> = c.timers.iter().map(|&(_, t)| t).filter(|t| !c.clients.timer_pending(t)).collect();
     assert_eq!(spent.len(), c.timers.len(), "every timer of an answered request is spent");
     // What the engine may drop really is a no-op.
