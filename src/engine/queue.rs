@@ -9,9 +9,18 @@
 //! lane saves a heap push and pop per request. Lane entries draw their sequence
 //! number from the same counter as heap entries, so the order of events — and
 //! with it every result — is exactly what an all-heap queue would give.
+//!
+//! Timers set a constant delay ahead (a client or first-byte timeout, a probe
+//! interval) fall due in the order they were set, since time only advances:
+//! each such delay gets a FIFO instead of the heap ([`EventQueue::push_steady`]).
+//! Most of them never matter (the request ended first) but still pass through
+//! the queue; in a FIFO each costs O(1) instead of O(log n), and the heap keeps
+//! only the few events whose times are drawn (job milestones, backoffs).
+//! FIFO entries take their sequence numbers from the same counter, so the order
+//! is again exactly the all-heap one.
 
 use std::cmp::Ordering;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, VecDeque};
 
 use crate::time::SimTime;
 
@@ -41,25 +50,77 @@ impl<E> Ord for Entry<E> {
     }
 }
 
+/// At most this many FIFOs (distinct constant delays) at once; beyond, timers
+/// go to the heap. A FIFO that empties may take another delay.
+const MAX_FIFOS: usize = 8;
+
+/// (time, seq) as one number, for the few comparisons between the heads of
+/// the heap, the lanes and the FIFOs. `EMPTY` stands for no entry.
+type Key = u128;
+const EMPTY: Key = Key::MAX;
+
+fn key(time: u64, seq: u64) -> Key {
+    (Key::from(time) << 64) | Key::from(seq)
+}
+
+/// The index of the smallest key, if any is not `EMPTY`.
+fn min_index(keys: &[Key]) -> Option<usize> {
+    let (i, k) = keys.iter().enumerate().min_by_key(|&(_, k)| *k)?;
+    (*k != EMPTY).then_some(i)
+}
+
+/// Events set `delay` nanoseconds ahead of their scheduling time, in that order.
+struct Fifo<E> {
+    delay: u64,
+    q: VecDeque<Entry<E>>,
+}
+
+/// Where the earliest pending event is.
+#[derive(Copy, Clone)]
+enum Source {
+    Heap,
+    Lane(usize),
+    Fifo(usize),
+}
+
 /// Pending events.
 pub struct EventQueue<E> {
     heap: BinaryHeap<Entry<E>>,
-    lanes: Vec<Option<Entry<E>>>,
+    lanes: Vec<Option<E>>,
+    /// Each lane's entry's key (`EMPTY` when it has none).
+    lane_keys: Vec<Key>,
     /// The lane holding the earliest lane entry, if any.
     lane_min: Option<usize>,
     lanes_used: usize,
+    fifos: Vec<Fifo<E>>,
+    /// Each FIFO's head's key (`EMPTY` when it is empty).
+    fifo_keys: Vec<Key>,
+    /// The FIFO whose head is the earliest FIFO entry, if any.
+    fifo_min: Option<usize>,
+    fifo_len: usize,
     seq: u64,
 }
 
 impl<E> std::fmt::Debug for EventQueue<E> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EventQueue").field("pending", &self.heap.len()).field("scheduled", &self.seq).finish()
+        f.debug_struct("EventQueue").field("pending", &self.len()).field("scheduled", &self.seq).finish()
     }
 }
 
 impl<E> Default for EventQueue<E> {
     fn default() -> Self {
-        EventQueue { heap: BinaryHeap::new(), lanes: Vec::new(), lane_min: None, lanes_used: 0, seq: 0 }
+        EventQueue {
+            heap: BinaryHeap::new(),
+            lanes: Vec::new(),
+            lane_keys: Vec::new(),
+            lane_min: None,
+            lanes_used: 0,
+            fifos: Vec::new(),
+            fifo_keys: Vec::new(),
+            fifo_min: None,
+            fifo_len: 0,
+            seq: 0,
+        }
     }
 }
 
@@ -77,68 +138,108 @@ impl<E> EventQueue<E> {
     pub fn push_lane(&mut self, lane: usize, at: SimTime, event: E) {
         if self.lanes.len() <= lane {
             self.lanes.resize_with(lane + 1, || None);
+            self.lane_keys.resize(lane + 1, EMPTY);
         }
         debug_assert!(self.lanes[lane].is_none(), "lane {lane} already holds an event");
-        let key = (at.as_nanos(), self.seq);
-        self.lanes[lane] = Some(Entry { time: key.0, seq: key.1, event });
+        let k = key(at.as_nanos(), self.seq);
+        self.lanes[lane] = Some(event);
+        self.lane_keys[lane] = k;
         self.seq += 1;
         self.lanes_used += 1;
         // The other lanes are unchanged, so the earliest is the old one or this.
-        if self.lane_min.is_none_or(|m| self.lanes[m].as_ref().is_none_or(|e| key < (e.time, e.seq))) {
+        if self.lane_min.is_none_or(|m| k < self.lane_keys[m]) {
             self.lane_min = Some(lane);
         }
     }
 
-    fn update_lane_min(&mut self) {
-        self.lane_min = self
-            .lanes
-            .iter()
-            .enumerate()
-            .filter_map(|(i, e)| e.as_ref().map(|e| (e.time, e.seq, i)))
-            .min()
-            .map(|(.., i)| i);
+    /// Schedules `event` at `at`, set at `now` by a timer whose delay is
+    /// usually the same (a timeout, an interval): such events go to the FIFO
+    /// of their delay. Same order as [`EventQueue::push`], cheaper.
+    pub fn push_steady(&mut self, now: SimTime, at: SimTime, event: E) {
+        let time = at.as_nanos();
+        let delay = time.saturating_sub(now.as_nanos());
+        let i = match self.fifos.iter().position(|f| f.delay == delay) {
+            Some(i) => i,
+            None => match self.fifo_keys.iter().position(|&k| k == EMPTY) {
+                Some(i) => {
+                    self.fifos[i].delay = delay;
+                    i
+                }
+                None if self.fifos.len() < MAX_FIFOS => {
+                    self.fifos.push(Fifo { delay, q: VecDeque::new() });
+                    self.fifo_keys.push(EMPTY);
+                    self.fifos.len() - 1
+                }
+                None => return self.push(at, event),
+            },
+        };
+        let f = &mut self.fifos[i];
+        // Time never goes back, so this holds; the heap keeps the order if not.
+        if f.q.back().is_some_and(|b| b.time > time) {
+            return self.push(at, event);
+        }
+        f.q.push_back(Entry { time, seq: self.seq, event });
+        self.fifo_len += 1;
+        // Only a new head can become the earliest.
+        if self.fifo_keys[i] == EMPTY {
+            let k = key(time, self.seq);
+            self.fifo_keys[i] = k;
+            if self.fifo_min.is_none_or(|m| k < self.fifo_keys[m]) {
+                self.fifo_min = Some(i);
+            }
+        }
+        self.seq += 1;
     }
 
-    fn lane_key(&self) -> Option<(u64, u64)> {
-        let e = self.lanes[self.lane_min?].as_ref()?;
-        Some((e.time, e.seq))
+    /// Where the earliest event is, and its time.
+    #[inline]
+    fn earliest(&self) -> Option<(Source, u64)> {
+        let mut best = self.heap.peek().map_or(EMPTY, |e| key(e.time, e.seq));
+        let mut source = Source::Heap;
+        if let Some(l) = self.lane_min
+            && self.lane_keys[l] < best
+        {
+            best = self.lane_keys[l];
+            source = Source::Lane(l);
+        }
+        if let Some(f) = self.fifo_min
+            && self.fifo_keys[f] < best
+        {
+            best = self.fifo_keys[f];
+            source = Source::Fifo(f);
+        }
+        (best != EMPTY).then_some((source, (best >> 64) as u64))
     }
 
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        let heap_key = self.heap.peek().map(|e| (e.time, e.seq));
-        let from_lane = match (heap_key, self.lane_key()) {
-            (Some(h), Some(l)) => l < h,
-            (None, Some(_)) => true,
-            _ => false,
-        };
-        let e = if from_lane {
-            let lane = self.lane_min.expect("lane key implies a lane");
-            let e = self.lanes[lane].take().expect("lane key implies an entry");
-            self.lanes_used -= 1;
-            if self.lanes_used == 0 {
-                self.lane_min = None;
-            } else {
-                self.update_lane_min();
+        let (source, time) = self.earliest()?;
+        let event = match source {
+            Source::Heap => self.heap.pop()?.event,
+            Source::Lane(lane) => {
+                let e = self.lanes[lane].take().expect("lane key implies an entry");
+                self.lane_keys[lane] = EMPTY;
+                self.lanes_used -= 1;
+                self.lane_min = if self.lanes_used == 0 { None } else { min_index(&self.lane_keys) };
+                e
             }
-            e
-        } else {
-            self.heap.pop()?
+            Source::Fifo(i) => {
+                let f = &mut self.fifos[i];
+                let e = f.q.pop_front().expect("fifo key implies an entry");
+                self.fifo_keys[i] = f.q.front().map_or(EMPTY, |n| key(n.time, n.seq));
+                self.fifo_len -= 1;
+                self.fifo_min = if self.fifo_len == 0 { None } else { min_index(&self.fifo_keys) };
+                e.event
+            }
         };
-        Some((SimTime::from_nanos(e.time), e.event))
+        Some((SimTime::from_nanos(time), event))
     }
 
     pub fn peek_time(&self) -> Option<SimTime> {
-        let heap = self.heap.peek().map(|e| e.time);
-        let lane = self.lane_key().map(|k| k.0);
-        match (heap, lane) {
-            (Some(h), Some(l)) => Some(h.min(l)),
-            (h, l) => h.or(l),
-        }
-        .map(SimTime::from_nanos)
+        self.earliest().map(|(_, t)| SimTime::from_nanos(t))
     }
 
     pub fn len(&self) -> usize {
-        self.heap.len() + self.lanes_used
+        self.heap.len() + self.lanes_used + self.fifo_len
     }
 
     pub fn is_empty(&self) -> bool {
@@ -175,5 +276,40 @@ mod tests {
         assert_eq!(q.len(), 5);
         let order: Vec<char> = std::iter::from_fn(|| q.pop().map(|(_, e)| e)).collect();
         assert_eq!(order, ['c', 'K', 'a', 'L', 'b']);
+    }
+
+    #[test]
+    fn steady_timers_keep_the_all_heap_order() {
+        // The same pushes into the heap alone and through FIFOs pop alike.
+        let t = SimTime::from_nanos;
+        let (mut a, mut b) = (EventQueue::new(), EventQueue::new());
+        let mut now = 0;
+        let mut rng = 12345u64;
+        let mut lane_busy = false;
+        for n in 0..2000u32 {
+            rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let r = rng >> 33;
+            // Eleven delays (more than there are FIFOs), some random times.
+            let delay = if r.is_multiple_of(4) { r % 97 } else { 10 * (r % 11) };
+            a.push(t(now + delay), n);
+            b.push_steady(t(now), t(now + delay), n);
+            if r.is_multiple_of(3) {
+                if !lane_busy {
+                    a.push_lane(0, t(now + r % 13), n + 100_000);
+                    b.push_lane(0, t(now + r % 13), n + 100_000);
+                    lane_busy = true;
+                }
+                let (x, y) = (a.pop().expect("a"), b.pop().expect("b"));
+                assert_eq!(x, y);
+                now = x.0.as_nanos();
+                lane_busy &= x.1 < 100_000;
+            }
+            assert_eq!(a.peek_time(), b.peek_time());
+            assert_eq!(a.len(), b.len());
+        }
+        while let Some(x) = a.pop() {
+            assert_eq!(Some(x), b.pop());
+        }
+        assert!(b.is_empty());
     }
 }
