@@ -34,19 +34,43 @@ struct Entry<E> {
 
 impl<E> PartialEq for Entry<E> {
     fn eq(&self, o: &Self) -> bool {
-        (self.time, self.seq) == (o.time, o.seq)
+        self.key() == o.key()
     }
 }
 impl<E> Eq for Entry<E> {}
+impl<E> Entry<E> {
+    #[inline(always)]
+    fn key(&self) -> Key {
+        key(self.time, self.seq)
+    }
+}
+// Reversed: `BinaryHeap` is a max-heap and we want the earliest first. The
+// heap sifts with `<=` and `<`, spelled out on one u128 each: a compare and a
+// borrow rather than two compares, two branches and an `Ordering`.
 impl<E> PartialOrd for Entry<E> {
     fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
         Some(self.cmp(o))
     }
+    #[inline(always)]
+    fn lt(&self, o: &Self) -> bool {
+        o.key() < self.key()
+    }
+    #[inline(always)]
+    fn le(&self, o: &Self) -> bool {
+        o.key() <= self.key()
+    }
+    #[inline(always)]
+    fn gt(&self, o: &Self) -> bool {
+        o.key() > self.key()
+    }
+    #[inline(always)]
+    fn ge(&self, o: &Self) -> bool {
+        o.key() >= self.key()
+    }
 }
 impl<E> Ord for Entry<E> {
-    /// Reversed: `BinaryHeap` is a max-heap and we want the earliest first.
     fn cmp(&self, o: &Self) -> Ordering {
-        (o.time, o.seq).cmp(&(self.time, self.seq))
+        o.key().cmp(&self.key())
     }
 }
 
@@ -59,6 +83,7 @@ const MAX_FIFOS: usize = 8;
 type Key = u128;
 const EMPTY: Key = Key::MAX;
 
+#[inline(always)]
 fn key(time: u64, seq: u64) -> Key {
     (Key::from(time) << 64) | Key::from(seq)
 }
@@ -69,11 +94,8 @@ fn min_index(keys: &[Key]) -> Option<usize> {
     (*k != EMPTY).then_some(i)
 }
 
-/// Events set `delay` nanoseconds ahead of their scheduling time, in that order.
-struct Fifo<E> {
-    delay: u64,
-    q: VecDeque<Entry<E>>,
-}
+/// The delay of a FIFO slot not in use (no timer is set 584 years ahead).
+const NO_DELAY: u64 = u64::MAX;
 
 /// Where the earliest pending event is.
 #[derive(Copy, Clone)]
@@ -92,9 +114,12 @@ pub struct EventQueue<E> {
     /// The lane holding the earliest lane entry, if any.
     lane_min: Option<usize>,
     lanes_used: usize,
-    fifos: Vec<Fifo<E>>,
+    /// Events set `fifo_delays[i]` nanoseconds ahead, in the order set. The
+    /// three are fixed arrays so that the scans over them unroll.
+    fifos: [VecDeque<Entry<E>>; MAX_FIFOS],
+    fifo_delays: [u64; MAX_FIFOS],
     /// Each FIFO's head's key (`EMPTY` when it is empty).
-    fifo_keys: Vec<Key>,
+    fifo_keys: [Key; MAX_FIFOS],
     /// The FIFO whose head is the earliest FIFO entry, if any.
     fifo_min: Option<usize>,
     fifo_len: usize,
@@ -115,8 +140,9 @@ impl<E> Default for EventQueue<E> {
             lane_keys: Vec::new(),
             lane_min: None,
             lanes_used: 0,
-            fifos: Vec::new(),
-            fifo_keys: Vec::new(),
+            fifos: std::array::from_fn(|_| VecDeque::new()),
+            fifo_delays: [NO_DELAY; MAX_FIFOS],
+            fifo_keys: [EMPTY; MAX_FIFOS],
             fifo_min: None,
             fifo_len: 0,
             seq: 0,
@@ -158,27 +184,24 @@ impl<E> EventQueue<E> {
     pub fn push_steady(&mut self, now: SimTime, at: SimTime, event: E) {
         let time = at.as_nanos();
         let delay = time.saturating_sub(now.as_nanos());
-        let i = match self.fifos.iter().position(|f| f.delay == delay) {
-            Some(i) => i,
+        let i = match self.fifo_delays.iter().position(|&d| d == delay) {
+            Some(i) if delay != NO_DELAY => i,
+            Some(_) => return self.push(at, event),
+            // A FIFO not in use, or one that emptied, takes the new delay.
             None => match self.fifo_keys.iter().position(|&k| k == EMPTY) {
                 Some(i) => {
-                    self.fifos[i].delay = delay;
+                    self.fifo_delays[i] = delay;
                     i
-                }
-                None if self.fifos.len() < MAX_FIFOS => {
-                    self.fifos.push(Fifo { delay, q: VecDeque::new() });
-                    self.fifo_keys.push(EMPTY);
-                    self.fifos.len() - 1
                 }
                 None => return self.push(at, event),
             },
         };
         let f = &mut self.fifos[i];
         // Time never goes back, so this holds; the heap keeps the order if not.
-        if f.q.back().is_some_and(|b| b.time > time) {
+        if f.back().is_some_and(|b| b.time > time) {
             return self.push(at, event);
         }
-        f.q.push_back(Entry { time, seq: self.seq, event });
+        f.push_back(Entry { time, seq: self.seq, event });
         self.fifo_len += 1;
         // Only a new head can become the earliest.
         if self.fifo_keys[i] == EMPTY {
@@ -224,8 +247,8 @@ impl<E> EventQueue<E> {
             }
             Source::Fifo(i) => {
                 let f = &mut self.fifos[i];
-                let e = f.q.pop_front().expect("fifo key implies an entry");
-                self.fifo_keys[i] = f.q.front().map_or(EMPTY, |n| key(n.time, n.seq));
+                let e = f.pop_front().expect("fifo key implies an entry");
+                self.fifo_keys[i] = f.front().map_or(EMPTY, |n| key(n.time, n.seq));
                 self.fifo_len -= 1;
                 self.fifo_min = if self.fifo_len == 0 { None } else { min_index(&self.fifo_keys) };
                 e.event
