@@ -161,6 +161,7 @@ impl<E> EventQueue<E> {
     }
 
     /// Schedules the one pending event of `lane`, which must be empty.
+    #[inline]
     pub fn push_lane(&mut self, lane: usize, at: SimTime, event: E) {
         if self.lanes.len() <= lane {
             self.lanes.resize_with(lane + 1, || None);
