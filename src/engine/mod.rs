@@ -51,6 +51,8 @@ pub struct HighWater {
 
 /// Simulates `scenario` with `seed`. Fails only when simulated time stops
 /// advancing (see [`Stalled`]).
+// Never inlined: profiles and instruction counts name it (README, Speed).
+#[inline(never)]
 pub fn simulate(scenario: &Scenario, seed: u64) -> Result<Run, Stalled> {
     simulate_traced(scenario, seed, &mut NoTrace)
 }

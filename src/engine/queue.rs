@@ -9,9 +9,18 @@
 //! lane saves a heap push and pop per request. Lane entries draw their sequence
 //! number from the same counter as heap entries, so the order of events — and
 //! with it every result — is exactly what an all-heap queue would give.
+//!
+//! Timers set a constant delay ahead (a client or first-byte timeout, a probe
+//! interval) fall due in the order they were set, since time only advances:
+//! each such delay gets a FIFO instead of the heap ([`EventQueue::push_steady`]).
+//! Most of them never matter (the request ended first) but still pass through
+//! the queue; in a FIFO each costs O(1) instead of O(log n), and the heap keeps
+//! only the few events whose times are drawn (job milestones, backoffs).
+//! FIFO entries take their sequence numbers from the same counter, so the order
+//! is again exactly the all-heap one.
 
 use std::cmp::Ordering;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, VecDeque};
 
 use crate::time::SimTime;
 
@@ -25,41 +34,119 @@ struct Entry<E> {
 
 impl<E> PartialEq for Entry<E> {
     fn eq(&self, o: &Self) -> bool {
-        (self.time, self.seq) == (o.time, o.seq)
+        self.key() == o.key()
     }
 }
 impl<E> Eq for Entry<E> {}
+impl<E> Entry<E> {
+    #[inline(always)]
+    fn key(&self) -> Key {
+        key(self.time, self.seq)
+    }
+}
+// Reversed: `BinaryHeap` is a max-heap and we want the earliest first. The
+// heap sifts with `<=` and `<`, spelled out on one u128 each: a compare and a
+// borrow rather than two compares, two branches and an `Ordering`.
 impl<E> PartialOrd for Entry<E> {
     fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
         Some(self.cmp(o))
     }
+    #[inline(always)]
+    fn lt(&self, o: &Self) -> bool {
+        o.key() < self.key()
+    }
+    #[inline(always)]
+    fn le(&self, o: &Self) -> bool {
+        o.key() <= self.key()
+    }
+    #[inline(always)]
+    fn gt(&self, o: &Self) -> bool {
+        o.key() > self.key()
+    }
+    #[inline(always)]
+    fn ge(&self, o: &Self) -> bool {
+        o.key() >= self.key()
+    }
 }
 impl<E> Ord for Entry<E> {
-    /// Reversed: `BinaryHeap` is a max-heap and we want the earliest first.
     fn cmp(&self, o: &Self) -> Ordering {
-        (o.time, o.seq).cmp(&(self.time, self.seq))
+        o.key().cmp(&self.key())
     }
+}
+
+/// At most this many FIFOs (distinct constant delays) at once; beyond, timers
+/// go to the heap. A FIFO that empties may take another delay.
+const MAX_FIFOS: usize = 8;
+
+/// (time, seq) as one number, for the few comparisons between the heads of
+/// the heap, the lanes and the FIFOs. `EMPTY` stands for no entry.
+type Key = u128;
+const EMPTY: Key = Key::MAX;
+
+#[inline(always)]
+fn key(time: u64, seq: u64) -> Key {
+    (Key::from(time) << 64) | Key::from(seq)
+}
+
+/// The index of the smallest key, if any is not `EMPTY`.
+fn min_index(keys: &[Key]) -> Option<usize> {
+    let (i, k) = keys.iter().enumerate().min_by_key(|&(_, k)| *k)?;
+    (*k != EMPTY).then_some(i)
+}
+
+/// The delay of a FIFO slot not in use (no timer is set 584 years ahead).
+const NO_DELAY: u64 = u64::MAX;
+
+/// Where the earliest pending event is.
+#[derive(Copy, Clone)]
+enum Source {
+    Heap,
+    Lane(usize),
+    Fifo(usize),
 }
 
 /// Pending events.
 pub struct EventQueue<E> {
     heap: BinaryHeap<Entry<E>>,
-    lanes: Vec<Option<Entry<E>>>,
+    lanes: Vec<Option<E>>,
+    /// Each lane's entry's key (`EMPTY` when it has none).
+    lane_keys: Vec<Key>,
     /// The lane holding the earliest lane entry, if any.
     lane_min: Option<usize>,
     lanes_used: usize,
+    /// Events set `fifo_delays[i]` nanoseconds ahead, in the order set. The
+    /// three are fixed arrays so that the scans over them unroll.
+    fifos: [VecDeque<Entry<E>>; MAX_FIFOS],
+    fifo_delays: [u64; MAX_FIFOS],
+    /// Each FIFO's head's key (`EMPTY` when it is empty).
+    fifo_keys: [Key; MAX_FIFOS],
+    /// The FIFO whose head is the earliest FIFO entry, if any.
+    fifo_min: Option<usize>,
+    fifo_len: usize,
     seq: u64,
 }
 
 impl<E> std::fmt::Debug for EventQueue<E> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EventQueue").field("pending", &self.heap.len()).field("scheduled", &self.seq).finish()
+        f.debug_struct("EventQueue").field("pending", &self.len()).field("scheduled", &self.seq).finish()
     }
 }
 
 impl<E> Default for EventQueue<E> {
     fn default() -> Self {
-        EventQueue { heap: BinaryHeap::new(), lanes: Vec::new(), lane_min: None, lanes_used: 0, seq: 0 }
+        EventQueue {
+            heap: BinaryHeap::new(),
+            lanes: Vec::new(),
+            lane_keys: Vec::new(),
+            lane_min: None,
+            lanes_used: 0,
+            fifos: std::array::from_fn(|_| VecDeque::new()),
+            fifo_delays: [NO_DELAY; MAX_FIFOS],
+            fifo_keys: [EMPTY; MAX_FIFOS],
+            fifo_min: None,
+            fifo_len: 0,
+            seq: 0,
+        }
     }
 }
 
@@ -74,78 +161,122 @@ impl<E> EventQueue<E> {
     }
 
     /// Schedules the one pending event of `lane`, which must be empty.
+    #[inline]
     pub fn push_lane(&mut self, lane: usize, at: SimTime, event: E) {
         if self.lanes.len() <= lane {
             self.lanes.resize_with(lane + 1, || None);
+            self.lane_keys.resize(lane + 1, EMPTY);
         }
         debug_assert!(self.lanes[lane].is_none(), "lane {lane} already holds an event");
-        let key = (at.as_nanos(), self.seq);
-        self.lanes[lane] = Some(Entry { time: key.0, seq: key.1, event });
+        let k = key(at.as_nanos(), self.seq);
+        self.lanes[lane] = Some(event);
+        self.lane_keys[lane] = k;
         self.seq += 1;
         self.lanes_used += 1;
         // The other lanes are unchanged, so the earliest is the old one or this.
-        if self.lane_min.is_none_or(|m| self.lanes[m].as_ref().is_none_or(|e| key < (e.time, e.seq))) {
+        if self.lane_min.is_none_or(|m| k < self.lane_keys[m]) {
             self.lane_min = Some(lane);
         }
     }
 
-    fn update_lane_min(&mut self) {
-        self.lane_min = self
-            .lanes
-            .iter()
-            .enumerate()
-            .filter_map(|(i, e)| e.as_ref().map(|e| (e.time, e.seq, i)))
-            .min()
-            .map(|(.., i)| i);
+    /// Schedules `event` at `at`, set at `now` by a timer whose delay is
+    /// usually the same (a timeout, an interval): such events go to the FIFO
+    /// of their delay. Same order as [`EventQueue::push`], cheaper.
+    pub fn push_steady(&mut self, now: SimTime, at: SimTime, event: E) {
+        let time = at.as_nanos();
+        let delay = time.saturating_sub(now.as_nanos());
+        let i = match self.fifo_delays.iter().position(|&d| d == delay) {
+            Some(i) if delay != NO_DELAY => i,
+            Some(_) => return self.push(at, event),
+            // A FIFO not in use, or one that emptied, takes the new delay.
+            None => match self.fifo_keys.iter().position(|&k| k == EMPTY) {
+                Some(i) => {
+                    self.fifo_delays[i] = delay;
+                    i
+                }
+                None => return self.push(at, event),
+            },
+        };
+        let f = &mut self.fifos[i];
+        // Time never goes back, so this holds; the heap keeps the order if not.
+        if f.back().is_some_and(|b| b.time > time) {
+            return self.push(at, event);
+        }
+        f.push_back(Entry { time, seq: self.seq, event });
+        self.fifo_len += 1;
+        // Only a new head can become the earliest.
+        if self.fifo_keys[i] == EMPTY {
+            let k = key(time, self.seq);
+            self.fifo_keys[i] = k;
+            if self.fifo_min.is_none_or(|m| k < self.fifo_keys[m]) {
+                self.fifo_min = Some(i);
+            }
+        }
+        self.seq += 1;
     }
 
-    fn lane_key(&self) -> Option<(u64, u64)> {
-        let e = self.lanes[self.lane_min?].as_ref()?;
-        Some((e.time, e.seq))
+    /// Where the earliest event is, and its time.
+    #[inline]
+    fn earliest(&self) -> Option<(Source, u64)> {
+        let mut best = self.heap.peek().map_or(EMPTY, |e| key(e.time, e.seq));
+        let mut source = Source::Heap;
+        if let Some(l) = self.lane_min
+            && self.lane_keys[l] < best
+        {
+            best = self.lane_keys[l];
+            source = Source::Lane(l);
+        }
+        if let Some(f) = self.fifo_min
+            && self.fifo_keys[f] < best
+        {
+            best = self.fifo_keys[f];
+            source = Source::Fifo(f);
+        }
+        (best != EMPTY).then_some((source, (best >> 64) as u64))
     }
 
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        let heap_key = self.heap.peek().map(|e| (e.time, e.seq));
-        let from_lane = match (heap_key, self.lane_key()) {
-            (Some(h), Some(l)) => l < h,
-            (None, Some(_)) => true,
-            _ => false,
-        };
-        let e = if from_lane {
-            let lane = self.lane_min.expect("lane key implies a lane");
-            let e = self.lanes[lane].take().expect("lane key implies an entry");
-            self.lanes_used -= 1;
-            if self.lanes_used == 0 {
-                self.lane_min = None;
-            } else {
-                self.update_lane_min();
+        let (source, time) = self.earliest()?;
+        let event = match source {
+            Source::Heap => self.heap.pop()?.event,
+            Source::Lane(lane) => {
+                let e = self.lanes[lane].take().expect("lane key implies an entry");
+                self.lane_keys[lane] = EMPTY;
+                self.lanes_used -= 1;
+                self.lane_min = if self.lanes_used == 0 { None } else { min_index(&self.lane_keys) };
+                e
             }
-            e
-        } else {
-            self.heap.pop()?
+            Source::Fifo(i) => {
+                let f = &mut self.fifos[i];
+                let e = f.pop_front().expect("fifo key implies an entry");
+                self.fifo_keys[i] = f.front().map_or(EMPTY, |n| key(n.time, n.seq));
+                self.fifo_len -= 1;
+                self.fifo_min = if self.fifo_len == 0 { None } else { min_index(&self.fifo_keys) };
+                e.event
+            }
         };
-        Some((SimTime::from_nanos(e.time), e.event))
+        Some((SimTime::from_nanos(time), event))
     }
 
     pub fn peek_time(&self) -> Option<SimTime> {
-        let heap = self.heap.peek().map(|e| e.time);
-        let lane = self.lane_key().map(|k| k.0);
-        match (heap, lane) {
-            (Some(h), Some(l)) => Some(h.min(l)),
-            (h, l) => h.or(l),
-        }
-        .map(SimTime::from_nanos)
+        self.earliest().map(|(_, t)| SimTime::from_nanos(t))
     }
 
-    /// Drops the heap's events `keep` refuses (lanes are left alone). The
-    /// rest keep their sequence numbers, so the order of what remains is
-    /// unchanged.
+    /// Drops the heap's and the FIFOs' events `keep` refuses (lanes are left
+    /// alone). The rest keep their sequence numbers, so the order of what
+    /// remains is unchanged.
     pub fn retain(&mut self, mut keep: impl FnMut(&E) -> bool) {
         self.heap.retain(|e| keep(&e.event));
+        for (f, k) in self.fifos.iter_mut().zip(&mut self.fifo_keys) {
+            f.retain(|e| keep(&e.event));
+            *k = f.front().map_or(EMPTY, |n| key(n.time, n.seq));
+        }
+        self.fifo_len = self.fifos.iter().map(VecDeque::len).sum();
+        self.fifo_min = min_index(&self.fifo_keys);
     }
 
     pub fn len(&self) -> usize {
-        self.heap.len() + self.lanes_used
+        self.heap.len() + self.lanes_used + self.fifo_len
     }
 
     pub fn is_empty(&self) -> bool {
@@ -192,9 +323,49 @@ mod tests {
             q.push(t(10 - i as u64 % 2), c);
         }
         q.push_lane(0, t(0), 'x');
+        // Two FIFOs: one emptied entirely, one whose head goes.
+        q.push_steady(t(0), t(3), 'x');
+        q.push_steady(t(0), t(4), 'x');
+        q.push_steady(t(1), t(5), 'd');
         q.retain(|&c| c != 'x');
-        assert_eq!(q.len(), 4);
+        assert_eq!(q.len(), 5);
+        assert_eq!(q.peek_time(), Some(t(0)));
         let order: Vec<char> = std::iter::from_fn(|| q.pop().map(|(_, e)| e)).collect();
-        assert_eq!(order, ['x', 'a', 'b', 'c']);
+        assert_eq!(order, ['x', 'd', 'a', 'b', 'c']);
+    }
+
+    #[test]
+    fn steady_timers_keep_the_all_heap_order() {
+        // The same pushes into the heap alone and through FIFOs pop alike.
+        let t = SimTime::from_nanos;
+        let (mut a, mut b) = (EventQueue::new(), EventQueue::new());
+        let mut now = 0;
+        let mut rng = 12345u64;
+        let mut lane_busy = false;
+        for n in 0..2000u32 {
+            rng = rng.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let r = rng >> 33;
+            // Eleven delays (more than there are FIFOs), some random times.
+            let delay = if r.is_multiple_of(4) { r % 97 } else { 10 * (r % 11) };
+            a.push(t(now + delay), n);
+            b.push_steady(t(now), t(now + delay), n);
+            if r.is_multiple_of(3) {
+                if !lane_busy {
+                    a.push_lane(0, t(now + r % 13), n + 100_000);
+                    b.push_lane(0, t(now + r % 13), n + 100_000);
+                    lane_busy = true;
+                }
+                let (x, y) = (a.pop().expect("a"), b.pop().expect("b"));
+                assert_eq!(x, y);
+                now = x.0.as_nanos();
+                lane_busy &= x.1 < 100_000;
+            }
+            assert_eq!(a.peek_time(), b.peek_time());
+            assert_eq!(a.len(), b.len());
+        }
+        while let Some(x) = a.pop() {
+            assert_eq!(Some(x), b.pop());
+        }
+        assert!(b.is_empty());
     }
 }

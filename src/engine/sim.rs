@@ -28,6 +28,31 @@ pub(super) enum Event {
     Backend(BackendTimer),
 }
 
+impl Event {
+    /// Timers usually set a constant delay ahead (timeouts, intervals, cold
+    /// starts): the queue keeps them in FIFOs. Drawn delays (milestones,
+    /// backoffs, think times) go to its heap. Only speed depends on this.
+    #[inline(always)]
+    fn steady(&self) -> bool {
+        matches!(
+            self,
+            Event::Client(ClientTimer::Timeout { .. } | ClientTimer::Hedge { .. })
+                | Event::Proxy(
+                    ProxyTimer::ConnectTimeout { .. }
+                        | ProxyTimer::WaitTimeout { .. }
+                        | ProxyTimer::FirstByteTimeout { .. }
+                        | ProxyTimer::Probe { .. }
+                        | ProxyTimer::ProbeTimeout { .. }
+                )
+                | Event::Backend(
+                    BackendTimer::InstanceReady { .. }
+                        | BackendTimer::Deregister { .. }
+                        | BackendTimer::Autoscale { .. }
+                )
+        )
+    }
+}
+
 pub(super) struct Sim<'a, T: Trace> {
     sc: &'a Scenario,
     seed: u64,
@@ -78,7 +103,12 @@ impl<'a, T: Trace> Sim<'a, T> {
     #[inline(always)]
     fn schedule(&mut self, at: SimTime, ev: Event) {
         if at < self.end {
-            self.queue.push(at.max(self.now), ev);
+            // Due now (an immediate retry) is a constant delay too.
+            if ev.steady() || at <= self.now {
+                self.queue.push_steady(self.now, at.max(self.now), ev);
+            } else {
+                self.queue.push(at.max(self.now), ev);
+            }
         }
     }
 

@@ -227,6 +227,7 @@ impl Recorder {
         }
     }
 
+    #[inline]
     pub fn attempt(&mut self, swarm: usize, measured: bool, outcome: Outcome, latency: SimDuration) {
         if !measured {
             return;

@@ -250,14 +250,12 @@ pub fn submit<'a, C: BackendCx<'a>>(cx: &mut C, pool: usize, inst: Key, ask: Job
     let b = cx.backend();
     let chunks = b.chunks[ask.class];
     let faulty = b.faulty[pool];
-    let faults = if faulty { b.faults[pool] } else { Faults::default() };
     let p = &mut b.pools[pool];
     // The backend's own errors carry its own Retry-After.
     let retry_after = p.cfg.retry_after;
-    let queue_full = queue_full_outcome(p.cfg.queue_full_status);
     // Injected faults strike a host that answers (a dead one answers nothing).
     if faulty && matches!(p.state(inst), Some(InstanceState::Ready | InstanceState::Draining)) {
-        let rng = &mut b.fault_rngs[pool];
+        let (faults, rng) = (&b.faults[pool], &mut b.fault_rngs[pool]);
         if faults.connect_fails(rng) {
             return cx.deliver(token, BackendEvent::ConnectFailed);
         }
@@ -269,9 +267,11 @@ pub fn submit<'a, C: BackendCx<'a>>(cx: &mut C, pool: usize, inst: Key, ask: Job
     }
     let b = cx.backend();
     let p = &mut b.pools[pool];
+    let queue_full = queue_full_outcome(p.cfg.queue_full_status);
     let admit = p.submit_tier(now, inst, ask.work, chunks, token, ask.tier);
-    if let Admit::Started { job, .. } | Admit::Queued { job } = admit
-        && faulty
+    if faulty
+        && let Admit::Started { job, .. } | Admit::Queued { job } = admit
+        && let faults = &b.faults[pool]
         && faults.added + faults.jitter > SimDuration::ZERO
     {
         let delay = faults.delay(&mut b.fault_rngs[pool]);

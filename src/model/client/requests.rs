@@ -5,7 +5,7 @@ use crate::arena::Key;
 use crate::model::context::{Observe, RequestId};
 use crate::model::outcome::Outcome;
 use crate::model::retry::{Decision, RetryState};
-use crate::model::workload::{BulkProgress, BulkStep};
+use crate::model::workload::{BulkProgress, BulkSpec, BulkStep};
 use crate::rng::{SimRng, Stream, StreamBase, stream};
 use crate::time::{SimDuration, SimTime};
 
@@ -29,14 +29,20 @@ pub fn on_arrival<'a, C: ClientCx<'a>>(cx: &mut C, swarm: usize) {
 
 /// One unit of a swarm's work: a request, or a bulk job of many.
 /// `source` is 0 for open-loop arrivals and user + 1 for closed-loop users.
+// Inlined: for a single request it only passes its arguments on.
+#[inline(always)]
 pub(super) fn begin_work<'a, C: ClientCx<'a>>(cx: &mut C, swarm: usize, source: u64, seq: u64, user: Option<u32>) {
+    match cx.clients().cfg.swarms[swarm].bulk {
+        None => start_request(cx, swarm, source, seq, 0, None, Origin::Single { user }),
+        Some(bulk) => begin_bulk(cx, swarm, source, seq, user, bulk),
+    }
+}
+
+/// A bulk job: its class, then its first images.
+fn begin_bulk<'a, C: ClientCx<'a>>(cx: &mut C, swarm: usize, source: u64, seq: u64, user: Option<u32>, bulk: BulkSpec) {
     let now = cx.now();
     let c = cx.clients();
     let spec = &c.cfg.swarms[swarm];
-    let Some(bulk) = spec.bulk else {
-        start_request(cx, swarm, source, seq, 0, None, Origin::Single { user });
-        return;
-    };
     let mut rng = stream(c.seed, Stream::Bulk { swarm: spec.id, source, seq });
     let class = pick_class(&spec.mix, &mut rng);
     let measured = cx.obs().is_measured(now);

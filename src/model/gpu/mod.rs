@@ -372,6 +372,7 @@ impl Pool {
     /// so the instance's running count and busy levels stay as they are.
     /// Returns its token, how long it queued, and its first milestone.
     fn take_over(&mut self, now: SimTime, job: Key) -> (Option<u64>, SimDuration, Option<Wake>) {
+        let factor = self.speed_factor();
         let j = self.jobs.get_mut(job).expect("live job");
         let (token, queued_for) = (j.token, now - j.queued_at);
         j.state = JobState::Running;
@@ -382,7 +383,12 @@ impl Pool {
             self.enter_clock(inst, job);
             return (token, queued_for, None);
         }
-        (token, queued_for, self.next_wake(now, job))
+        // next_wake's rule, on the job in hand rather than looked up again.
+        let wake = Self::first_wake_in(j, factor).map(|real| {
+            j.epoch = j.epoch.wrapping_add(1);
+            Wake { job, epoch: j.epoch, at: now + SimDuration::from_nanos(real) }
+        });
+        (token, queued_for, wake)
     }
 
     /// Nominal work left when chunk `c` (1-based) has been delivered.
@@ -469,6 +475,7 @@ impl Pool {
         // job's wait is known.
         let mut next = None;
         for q in i.queue.each_mut() {
+            let mut front_live = false;
             while let Some(&k) = q.front() {
                 match self.jobs.get(k) {
                     None => {}
@@ -478,7 +485,10 @@ impl Pool {
                         self.gauges.queued.add(now, -1);
                         self.dropped.extend(j.token);
                     }
-                    Some(_) => break,
+                    Some(_) => {
+                        front_live = true;
+                        break;
+                    }
                 }
                 q.pop_front();
             }
@@ -488,6 +498,11 @@ impl Pool {
             let oldest_wait =
                 || q.front().and_then(|&k| self.jobs.get(k)).map_or(SimDuration::ZERO, |j| now - j.queued_at);
             let newest = self.cfg.discipline.serve_newest(oldest_wait);
+            if !newest && front_live {
+                // FIFO: the front was just found live.
+                next = q.pop_front();
+                continue;
+            }
             while let Some(k) = if newest { q.pop_back() } else { q.pop_front() } {
                 if self.jobs.contains(k) {
                     next = Some(k);

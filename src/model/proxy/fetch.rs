@@ -277,8 +277,8 @@ fn connect<C: ProxyCx>(cx: &mut C, fetch: Key) {
     cx.submit(fetch.to_bits(), pool, inst, job);
     // An answer may have come already; if not, the connect can time out (a
     // dead host never answers the SYN).
-    if current(cx, fetch, epoch, Phase::Connecting)
-        && let Some(t) = cx.proxy().cfg.connect_timeout
+    if let Some(t) = cx.proxy().cfg.connect_timeout
+        && current(cx, fetch, epoch, Phase::Connecting)
     {
         cx.wake(now + t, ProxyTimer::ConnectTimeout { fetch, epoch });
     }

@@ -36,6 +36,9 @@ pub struct Health {
     bits: u64,
     mask: u64,
     threshold: u32,
+    /// Kept as probes come: the director asks at every fetch, and a popcount
+    /// is a dozen instructions without a CPU-specific build.
+    healthy: bool,
 }
 
 impl Health {
@@ -43,16 +46,16 @@ impl Health {
     pub fn new(cfg: &ProbeConfig) -> Self {
         let mask = if cfg.window >= 64 { u64::MAX } else { (1u64 << cfg.window) - 1 };
         let bits = if cfg.initial >= 64 { u64::MAX } else { (1u64 << cfg.initial) - 1 } & mask;
-        Health { bits, mask, threshold: cfg.threshold }
+        Health { bits, mask, threshold: cfg.threshold, healthy: bits.count_ones() >= cfg.threshold }
     }
 
     /// A backend without a probe: always healthy.
     pub fn always() -> Self {
-        Health { bits: 1, mask: 1, threshold: 0 }
+        Health { bits: 1, mask: 1, threshold: 0, healthy: true }
     }
 
     pub fn is_healthy(&self) -> bool {
-        self.bits.count_ones() >= self.threshold
+        self.healthy
     }
 
     /// Good probes in the window, the window's length, and how many good
@@ -63,9 +66,10 @@ impl Health {
 
     /// Records a probe; returns the new health if it changed.
     pub fn record(&mut self, good: bool) -> Option<bool> {
-        let before = self.is_healthy();
+        let before = self.healthy;
         self.bits = ((self.bits << 1) | u64::from(good)) & self.mask;
-        let after = self.is_healthy();
+        let after = self.bits.count_ones() >= self.threshold;
+        self.healthy = after;
         (before != after).then_some(after)
     }
 }

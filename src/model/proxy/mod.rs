@@ -344,6 +344,7 @@ impl Proxy {
 
     /// A fetch released its connection. If a fetch was waiting for one, the slot
     /// passes to it and its token is returned.
+    #[inline]
     pub fn release(&mut self, pool: usize, instance: Key) -> Option<u64> {
         let m = self.member_mut(pool, instance)?;
         if let Some(next) = m.waiters.pop_front() {
