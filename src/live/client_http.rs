@@ -5,7 +5,9 @@
 //! the model's timer, so a late answer is simply one the model no longer
 //! listens for.
 
+use std::future::Future;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Instant;
 
 use bytes::Bytes;
@@ -15,6 +17,7 @@ use hyper::{Request, StatusCode, Uri};
 
 use super::clock::Clock;
 use super::conns::Conns;
+use super::in_flight::{InFlight, Ticket};
 use super::wire;
 use crate::metrics::wire::WireAttempt;
 use crate::model::client::{AttemptRef, JobSpec, Response};
@@ -25,7 +28,7 @@ use crate::model::outcome::Outcome;
 pub const HANG_UP_GRACE: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// Where an attempt goes and whom it is from, built once per swarm and
-/// class ([`Endpoint::to`]) so an attempt only clones it.
+/// class ([`Endpoint::to`]) so an attempt's request only clones its parts.
 #[derive(Clone, Debug)]
 pub struct Target {
     /// `host:port`, to connect to.
@@ -34,7 +37,6 @@ pub struct Target {
     /// `/base/<class>`.
     pub path: Uri,
     pub swarm: HeaderValue,
-    pub tier: HeaderValue,
 }
 
 /// A target URL split for sending: `http://host:port[/base]`.
@@ -53,15 +55,14 @@ impl Endpoint {
         Endpoint { host: Arc::from(host), host_header: header_value(host), base: base.to_string() }
     }
 
-    /// Where `class` goes from `swarm` with `tier`'s tag.
-    pub fn to(&self, class: &str, swarm: &str, tier: &str) -> Target {
+    /// Where `class` goes from `swarm`.
+    pub fn to(&self, class: &str, swarm: &str) -> Target {
         let path = format!("{}/{class}", self.base);
         Target {
             host: self.host.clone(),
             host_header: self.host_header.clone(),
             path: path.parse().unwrap_or_else(|_| Uri::from_static("/")),
             swarm: header_value(swarm),
-            tier: header_value(tier),
         }
     }
 }
@@ -81,95 +82,148 @@ const STARTED: HeaderName = HeaderName::from_static(wire::STARTED);
 /// What an attempt heard: for whom, the model's response, what the wire saw.
 pub type Answer = (AttemptRef, Response, WireAttempt);
 
-/// Sends one attempt meant to go out at `intended` (simulated time), and
-/// hangs up after `give_up` (real time) without an answer. The world polls
-/// it among its attempts in flight: no task, no message per attempt.
-pub async fn attempt(
-    conns: Arc<Conns>,
-    clock: Clock,
-    to: Target,
-    from: AttemptRef,
-    job: JobSpec,
-    intended: crate::time::SimTime,
-    give_up: Option<std::time::Duration>,
-) -> Answer {
-    let lag = clock.real(clock.now().saturating_since(intended));
-    let exchange = exchange(conns, clock, to, job, lag);
-    let (response, wire) = match give_up {
-        None => exchange.await,
-        Some(d) => match tokio::time::timeout(d, exchange).await {
-            Ok(answered) => answered,
-            Err(_) => {
-                let wire = WireAttempt { timed_out: true, ..WireAttempt::unanswered(lag) };
-                (Response::failed(Outcome::ClientTimeout, None), wire)
-            }
-        },
-    };
-    (from, response, wire)
-}
-
-/// The request and its whole answer.
-async fn exchange(
-    conns: Arc<Conns>,
-    clock: Clock,
-    to: Target,
-    job: JobSpec,
-    lag: std::time::Duration,
-) -> (Response, WireAttempt) {
-    let Target { host, host_header, path, swarm, tier } = to;
-    // The object is part of the URL, as a cache key is.
-    let uri = match job.object {
-        Some(o) => format!("{path}?{}={o}", wire::OBJECT).parse().unwrap_or(path),
-        None => path,
-    };
+/// The request of one attempt, built in full before anything awaits: the
+/// attempt's future then holds the request and not what it was built from,
+/// which keeps it small enough for the allocator's fast path.
+pub fn request(to: &Target, tier: &HeaderValue, job: &JobSpec) -> Request<Empty<Bytes>> {
     let mut req = Request::new(Empty::<Bytes>::new());
     *req.method_mut() = hyper::Method::POST;
-    *req.uri_mut() = uri;
+    // The object is part of the URL, as a cache key is.
+    *req.uri_mut() = match job.object {
+        Some(o) => format!("{}?{}={o}", to.path, wire::OBJECT).parse().unwrap_or_else(|_| to.path.clone()),
+        None => to.path.clone(),
+    };
     let h = req.headers_mut();
-    h.insert(HOST, host_header);
+    h.insert(HOST, to.host_header.clone());
     if let Some(p) = job.patience {
         h.insert(PATIENCE, HeaderValue::from(p.as_micros()));
     }
     h.insert(WORK, HeaderValue::from(job.work.as_micros()));
-    h.insert(SWARM, swarm);
-    h.insert(TIER, tier);
+    h.insert(SWARM, to.swarm.clone());
+    h.insert(TIER, tier.clone());
     h.insert(MEASURED, HeaderValue::from_static(if job.measured { "1" } else { "0" }));
-    let sent = Instant::now();
-    let mut seen = WireAttempt::unanswered(lag);
-    let response = match conns.send(&host, req).await {
-        Ok((r, lease)) => {
-            let status = r.status();
-            seen.status = Some(status.as_u16());
-            let outcome = wire::outcome(status, r.headers());
+    req
+}
+
+/// An attempt ready to go: its request, where to, and when it left.
+pub struct Outgoing {
+    pub conns: Arc<Conns>,
+    pub clock: Clock,
+    pub host: Arc<str>,
+    pub req: Request<Empty<Bytes>>,
+    pub sent: Instant,
+}
+
+/// What the world keeps beside an attempt in flight: whose it is, and how
+/// late it left (to report a hung-up attempt as the wire saw it).
+#[derive(Copy, Clone, Debug)]
+pub struct Sent {
+    pub from: AttemptRef,
+    pub lag: std::time::Duration,
+}
+
+/// A world's attempts in flight. A trait object because the exchange's
+/// future has no name the world's fields could spell.
+pub trait Attempts {
+    fn start(&mut self, out: Outgoing, sent: Sent) -> Ticket;
+    /// The next attempt answered (`None` when none is in flight).
+    fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Answer>>;
+    /// The client gives up on `t` if it is still waiting: its connection
+    /// closes, and the wire saw a timeout.
+    fn hang_up(&mut self, t: Ticket) -> Option<Answer>;
+    fn is_running(&self, t: Ticket) -> bool;
+    fn is_empty(&self) -> bool;
+}
+
+struct Set<F> {
+    set: InFlight<F, Sent>,
+    exchange: fn(Outgoing) -> F,
+}
+
+impl<F: Future<Output = (Response, WireAttempt)>> Attempts for Set<F> {
+    fn start(&mut self, out: Outgoing, sent: Sent) -> Ticket {
+        self.set.start((self.exchange)(out), sent)
+    }
+    fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Answer>> {
+        self.set.poll_next(cx).map(|done| {
+            done.map(|(sent, (response, wire))| (sent.from, response, WireAttempt { lag: sent.lag, ..wire }))
+        })
+    }
+    fn hang_up(&mut self, t: Ticket) -> Option<Answer> {
+        let sent = self.set.cancel(t)?;
+        let wire = WireAttempt { timed_out: true, ..WireAttempt::unanswered(sent.lag) };
+        Some((sent.from, Response::failed(Outcome::ClientTimeout, None), wire))
+    }
+    fn is_running(&self, t: Ticket) -> bool {
+        self.set.is_running(t)
+    }
+    fn is_empty(&self) -> bool {
+        self.set.is_empty()
+    }
+}
+
+/// An empty set of attempts in flight.
+pub fn attempts() -> Box<dyn Attempts> {
+    Box::new(Set { set: InFlight::default(), exchange })
+}
+
+/// What the model needs of an answer's head.
+struct Head {
+    status: StatusCode,
+    outcome: Outcome,
+    retry_after: Option<crate::time::SimDuration>,
+    work_started: Option<crate::time::SimTime>,
+}
+
+impl Head {
+    fn read(head: &hyper::http::response::Parts, clock: &Clock) -> Head {
+        let outcome = wire::outcome(head.status, &head.headers);
+        Head {
+            status: head.status,
+            outcome,
             // Read only where the model will: a success has no Retry-After.
-            let retry_after = (outcome != Outcome::Ok).then(|| wire::retry_after(r.headers(), &clock)).flatten();
-            let work_started = wire::micros(r.headers(), &STARTED).map(wire::instant);
-            // Only a 503's page is read (for Varnish's Guru Meditation);
-            // other bodies are counted out frame by frame, never gathered.
-            let unavailable = status == StatusCode::SERVICE_UNAVAILABLE;
-            let body = if unavailable {
-                r.into_body().collect().await.map(|b| Some(b.to_bytes()))
-            } else {
-                drain(r.into_body()).await.map(|()| None)
-            };
-            seen.service = sent.elapsed();
-            if body.is_ok() {
-                lease.give_back();
-            }
-            match body {
-                Ok(_) if outcome == Outcome::Ok => Response { outcome, retry_after: None, work_started },
-                Ok(page) => {
-                    seen.varnish_synthetic = page.is_some_and(|p| wire::is_guru_meditation(&p));
-                    Response::failed(outcome, retry_after)
-                }
-                // Cut mid-body: the client got no image.
-                Err(_) => {
-                    seen.truncated = true;
-                    Response::failed(Outcome::ConnectError, None)
-                }
-            }
+            retry_after: (outcome != Outcome::Ok).then(|| wire::retry_after(&head.headers, clock)).flatten(),
+            work_started: wire::micros(&head.headers, &STARTED).map(wire::instant),
         }
-        Err(_) => Response::failed(Outcome::ConnectError, None),
+    }
+}
+
+/// The request and its whole answer (what the wire saw but the lag, which
+/// the set fills in).
+async fn exchange(out: Outgoing) -> (Response, WireAttempt) {
+    let Outgoing { conns, clock, host, req, sent } = out;
+    let mut seen = WireAttempt::unanswered(std::time::Duration::ZERO);
+    let Ok((answer, lease)) = conns.send(&host, req).await else {
+        return (Response::failed(Outcome::ConnectError, None), seen);
+    };
+    // The head is read and dropped here: only the body is kept while it streams.
+    let (head, body) = answer.into_parts();
+    let head = Head::read(&head, &clock);
+    seen.status = Some(head.status.as_u16());
+    // Only a 503's page is read (for Varnish's Guru Meditation), boxed as it
+    // is rare; other bodies are counted out frame by frame, never gathered.
+    let body = if head.status == StatusCode::SERVICE_UNAVAILABLE {
+        Box::pin(body.collect()).await.map(|b| Some(b.to_bytes()))
+    } else {
+        drain(body).await.map(|()| None)
+    };
+    seen.service = sent.elapsed();
+    if body.is_ok() {
+        lease.give_back();
+    }
+    let response = match body {
+        Ok(_) if head.outcome == Outcome::Ok => {
+            Response { outcome: Outcome::Ok, retry_after: None, work_started: head.work_started }
+        }
+        Ok(page) => {
+            seen.varnish_synthetic = page.is_some_and(|p| wire::is_guru_meditation(&p));
+            Response::failed(head.outcome, head.retry_after)
+        }
+        // Cut mid-body: the client got no image.
+        Err(_) => {
+            seen.truncated = true;
+            Response::failed(Outcome::ConnectError, None)
+        }
     };
     (response, seen)
 }

@@ -34,7 +34,12 @@ impl Clock {
 
     /// The simulated instant now.
     pub fn now(&self) -> SimTime {
-        SimTime::from_secs_f64(self.start.elapsed().as_secs_f64() * self.scale)
+        self.at(Instant::now())
+    }
+
+    /// The simulated instant of a real one (the start, if it is earlier).
+    pub fn at(&self, real: Instant) -> SimTime {
+        SimTime::from_secs_f64(real.saturating_duration_since(self.start).as_secs_f64() * self.scale)
     }
 
     /// The real instant at which simulated time reaches `t`.

@@ -108,12 +108,23 @@ impl Conns {
                 },
             }
         }
-        let stream = TcpStream::connect(&**host).await?;
-        stream.set_nodelay(true)?;
-        let (mut sender, conn) = http1::handshake(TokioIo::new(stream)).await?;
-        // Runs until the server closes, or the last sender is dropped.
-        tokio::spawn(conn);
-        let answer = sender.send_request(req).await?;
+        // Boxed: its state (the connect and the handshake) would otherwise
+        // size every attempt's future, and most attempts find a connection.
+        let (answer, sender) = Box::pin(connect_and_send(host, req)).await?;
         Ok((answer, lease(sender)))
     }
+}
+
+/// `req` on a new connection to `host`, whose I/O a task of its own drives.
+async fn connect_and_send(
+    host: &str,
+    req: Request<Empty<Bytes>>,
+) -> Result<(hyper::Response<Incoming>, Sender), SendError> {
+    let stream = TcpStream::connect(host).await?;
+    stream.set_nodelay(true)?;
+    let (mut sender, conn) = http1::handshake(TokioIo::new(stream)).await?;
+    // Runs until the server closes, or the last sender is dropped.
+    tokio::spawn(conn);
+    let answer = sender.send_request(req).await?;
+    Ok((answer, sender))
 }

@@ -16,6 +16,7 @@ mod client_http;
 pub mod clock;
 mod conns;
 mod http;
+mod in_flight;
 mod metrics;
 pub mod part;
 mod proxy_http;

@@ -280,3 +280,79 @@ fn an_imported_access_log_replays_its_traffic_when_given_a_pool() {
     // A Poisson count of mean 600: within 4 standard deviations.
     assert!((offered - n as f64).abs() <= 4.0 * (n as f64).sqrt(), "offered {offered}, logged {n}");
 }
+
+/// A target that accepts and reads but never answers: every attempt ends at
+/// the client's timeout, and the client hangs up (closes its connection)
+/// a little after it, while the load still runs.
+#[test]
+fn an_attempt_the_target_never_answers_times_out_and_its_connection_is_closed() {
+    use std::io::Read;
+    use std::net::TcpListener;
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
+
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let target = format!("http://{}", listener.local_addr().expect("addr"));
+    // How long each connection stayed open before the client closed it.
+    let open_for: Arc<Mutex<Vec<Duration>>> = Arc::default();
+    let seen = open_for.clone();
+    std::thread::spawn(move || {
+        // Three users sending back to back for 3 s with a 500 ms timeout open
+        // a few dozen connections; the bound keeps a stray client finite.
+        for conn in listener.incoming().take(200) {
+            let Ok(mut conn) = conn else { return };
+            let seen = seen.clone();
+            std::thread::spawn(move || {
+                let opened = Instant::now();
+                let mut buf = [0u8; 4096];
+                while matches!(conn.read(&mut buf), Ok(n) if n > 0) {}
+                seen.lock().expect("lock").push(opened.elapsed());
+            });
+        }
+    });
+    let dir = scratch("silent");
+    let path = dir.join("silent.toml");
+    std::fs::write(
+        &path,
+        r#"
+[scenario]
+name = "silent-target"
+duration = "3s"
+warmup = "0s"
+[pool.gpu]
+slots = 1
+initial_instances = 1
+[class.render]
+pool = "gpu"
+service = { dist = "constant", value = "1ms" }
+[swarm.users]
+class = "render"
+arrivals = { process = "closed", users = 3, think = { dist = "constant", value = "0s" } }
+timeout = "500ms"
+"#,
+    )
+    .expect("write the scenario");
+    let p = path.to_str().expect("utf-8 path");
+    let o = dir.join("out");
+    let run =
+        stampede(&["load", p, "--target", &target, "--quiet", "--json", "-", "--out", o.to_str().expect("utf-8")]);
+    assert!(run.status.success(), "load failed: {}", stderr(&run));
+    let s: Summary = serde_json::from_slice(&run.stdout).expect("the summary");
+
+    // 3 users × 3 s / 0.5 s: about 18 attempts, each one a timeout.
+    let a = &s.attempts;
+    assert!((12..=21).contains(&a.total), "{a:?}");
+    assert_eq!(a.client_timeout, a.total, "{a:?}");
+    let wire = s.engine.wire.as_ref().expect("load reports the wire");
+    let timed_out = wire.statuses.get("timed_out").copied().unwrap_or(0);
+    // Those still waiting at the end are neither answered nor hung up on.
+    assert!(timed_out + 3 >= a.total && timed_out <= a.total, "timed out {timed_out} of {}", a.total);
+    // Each hang-up closed its connection 500 ms + the 100 ms grace after it
+    // opened (loopback and scheduling add milliseconds, not hundreds).
+    let closed = open_for.lock().expect("lock").clone();
+    let on_time = closed.iter().filter(|d| (550..=1000).contains(&d.as_millis())).count() as u64;
+    assert!(
+        on_time >= timed_out,
+        "{on_time} connections closed at the hang-up time for {timed_out} timeouts: {closed:?}"
+    );
+}

@@ -29,17 +29,23 @@ impl<'a> ClientCx<'a> for World<'a> {
         }
     }
     fn send(&mut self, from: AttemptRef, job: JobSpec) {
-        let io = &self.io;
-        let to = client_http::Target {
-            tier: io.tier_values[usize::from(job.tier)].clone(),
-            ..io.routes[job.swarm as usize][job.class as usize].clone()
-        };
+        let io = &mut self.io;
+        let to = &io.routes[job.swarm as usize][job.class as usize];
+        let req = client_http::request(to, &io.tier_values[usize::from(job.tier)], &job);
+        // One clock read for both: the lag ends when the request leaves.
+        let sent = std::time::Instant::now();
+        let lag = io.clock.real(io.clock.at(sent).saturating_since(self.now));
+        let out = client_http::Outgoing { conns: io.conns.clone(), clock: io.clock, host: to.host.clone(), req, sent };
+        let ticket = io.attempts.start(out, client_http::Sent { from, lag });
         self.sent += 1;
         // The model stops listening at its timeout; the socket is closed a
         // little later, as a real client hangs up, so no connection outlives it.
-        let give_up = self.sc.swarms[job.swarm as usize].timeout.map(|t| io.clock.real(t) + client_http::HANG_UP_GRACE);
-        let task = client_http::attempt(io.conns.clone(), io.clock, to, from, job, self.now, give_up);
-        self.io.starting.push(Box::pin(task));
+        if let Some(t) = self.sc.swarms[job.swarm as usize].timeout {
+            let at = self.now + t + io.clock.simulated(client_http::HANG_UP_GRACE);
+            if at < self.end {
+                self.queue.push_steady(self.now, at, Event::HangUp(ticket));
+            }
+        }
     }
 }
 

@@ -18,8 +18,7 @@ use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
 
-use futures_util::stream::FuturesUnordered;
-use futures_util::{FutureExt, StreamExt};
+use futures_util::FutureExt;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::AbortHandle;
 
@@ -29,6 +28,7 @@ use super::client_http;
 use super::clock::Clock;
 use super::conns::Conns;
 use super::http::{self, HttpClient, Limits};
+use super::in_flight::Ticket;
 use super::metrics::Tally;
 use super::proxy_http::{self, FetchJob, Front};
 use super::recent::Recent;
@@ -145,10 +145,14 @@ pub enum Mode {
 
 #[derive(Copy, Clone, Debug)]
 enum Event {
-    Arrival { swarm: u16 },
+    Arrival {
+        swarm: u16,
+    },
     Client(ClientTimer),
     Proxy(ProxyTimer),
     Backend(BackendTimer),
+    /// A client attempt's give-up time: hang up if it is still waiting.
+    HangUp(Ticket),
 }
 
 /// A job an instance's server is answering.
@@ -184,13 +188,9 @@ struct Io {
     chunks: Arc<[u32]>,
     tokens: Arc<AtomicU64>,
     limits: Limits,
-    /// Client attempts sent since the run loop last took them in: it polls
-    /// them among its attempts in flight.
-    starting: Vec<Attempt>,
+    /// Client attempts on their way, polled by the run loop itself.
+    attempts: Box<dyn client_http::Attempts>,
 }
-
-/// A client attempt on its way, polled by the world itself.
-type Attempt = std::pin::Pin<Box<dyn Future<Output = client_http::Answer>>>;
 
 pub(crate) struct World<'a> {
     mode: Mode,
@@ -343,7 +343,7 @@ impl<'a> World<'a> {
             .zip(swarm_names.iter())
             .map(|(t, swarm)| {
                 let to = client_http::Endpoint::new(t);
-                classes.iter().map(|class| to.to(class, swarm, "")).collect()
+                classes.iter().map(|class| to.to(class, swarm)).collect()
             })
             .collect();
         let io = Io {
@@ -366,7 +366,7 @@ impl<'a> World<'a> {
             chunks,
             tokens: Arc::new(AtomicU64::new(0)),
             limits,
-            starting: Vec::new(),
+            attempts: client_http::attempts(),
         };
         let cfg =
             ClientConfig { swarms: &sc.swarms, classes: &sc.classes, strategies: &sc.strategies, chaos: &sc.chaos };
@@ -469,7 +469,6 @@ impl<'a> World<'a> {
         let far = tokio::time::Instant::now() + std::time::Duration::from_secs(3600);
         let sleep = tokio::time::sleep_until(far);
         tokio::pin!(sleep);
-        let mut in_flight: FuturesUnordered<Attempt> = FuturesUnordered::new();
         loop {
             let now = self.io.clock.now();
             // Every timer due before the end runs, even when the loop is late:
@@ -498,16 +497,14 @@ impl<'a> World<'a> {
             if sleep.deadline() != wake {
                 sleep.as_mut().reset(wake);
             }
-            // Attempts sent by the timers and messages above start now.
-            in_flight.extend(self.io.starting.drain(..));
             tokio::select! {
                 biased;
-                Some(answer) = in_flight.next(), if !in_flight.is_empty() => {
+                Some(answer) = std::future::poll_fn(|cx| self.io.attempts.poll_next(cx)), if !self.io.attempts.is_empty() => {
                     let t = self.io.clock.now().min(self.end);
                     self.at(t);
                     self.answered(answer);
                     for _ in 0..BATCH {
-                        let Some(Some(answer)) = in_flight.next().now_or_never() else { break };
+                        let Some(Some(answer)) = std::future::poll_fn(|cx| self.io.attempts.poll_next(cx)).now_or_never() else { break };
                         self.at(t);
                         self.answered(answer);
                     }
@@ -540,9 +537,10 @@ impl<'a> World<'a> {
     /// next pass waits until the queue has doubled, so the cost per event
     /// stays constant.
     fn drop_spent_timers(&mut self) {
-        let clients = &self.clients;
+        let (clients, attempts) = (&self.clients, &self.io.attempts);
         self.queue.retain(|ev| match ev {
             Event::Client(t) => clients.timer_pending(t),
+            Event::HangUp(t) => attempts.is_running(*t),
             _ => true,
         });
         self.compact_at = (2 * self.queue.len()).max(COMPACT_FLOOR);
@@ -563,6 +561,11 @@ impl<'a> World<'a> {
             Event::Client(t) => client::on_timer(self, t),
             Event::Proxy(t) => proxy::on_timer(self, t),
             Event::Backend(t) => backend::on_timer(self, t),
+            Event::HangUp(t) => {
+                if let Some(answer) = self.io.attempts.hang_up(t) {
+                    self.answered(answer)
+                }
+            }
         }
     }
 
