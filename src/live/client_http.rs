@@ -5,8 +5,9 @@
 //! the model's timer, so a late answer is simply one the model no longer
 //! listens for.
 
+use std::collections::BTreeSet;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll};
 use std::time::Instant;
 
@@ -61,15 +62,37 @@ impl Endpoint {
         Target {
             host: self.host.clone(),
             host_header: self.host_header.clone(),
-            path: path.parse().unwrap_or_else(|_| Uri::from_static("/")),
+            path: match path.parse::<Uri>() {
+                Ok(_) => Uri::from_static(interned(&path)),
+                Err(_) => Uri::from_static("/"),
+            },
             swarm: header_value(swarm),
         }
     }
 }
 
 /// Scenario names are plain words; anything a header cannot carry becomes `?`.
-fn header_value(s: &str) -> HeaderValue {
-    HeaderValue::from_str(s).unwrap_or(HeaderValue::from_static("?"))
+pub fn header_value(s: &str) -> HeaderValue {
+    match HeaderValue::from_str(s) {
+        Ok(_) => HeaderValue::from_static(interned(s)),
+        Err(_) => HeaderValue::from_static("?"),
+    }
+}
+
+/// `s` for the rest of the process, kept once however often it is asked
+/// for: a header value or path made from it is then cloned and dropped per
+/// request without touching a shared count. Only names from the scenario
+/// and the target's path come here, so what is kept is bounded by what the
+/// process was given, not by how long it runs.
+fn interned(s: &str) -> &'static str {
+    static KEPT: OnceLock<Mutex<BTreeSet<&'static str>>> = OnceLock::new();
+    let mut kept = KEPT.get_or_init(Mutex::default).lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(&k) = kept.get(s) {
+        return k;
+    }
+    let k: &'static str = Box::leak(Box::from(s));
+    kept.insert(k);
+    k
 }
 
 const WORK: HeaderName = HeaderName::from_static(wire::WORK);
@@ -107,7 +130,7 @@ pub fn request(to: &Target, tier: &HeaderValue, job: &JobSpec) -> Request<Empty<
 
 /// An attempt ready to go: its request, where to, and when it left.
 pub struct Outgoing {
-    pub conns: Arc<Conns>,
+    pub conns: std::rc::Rc<Conns>,
     pub clock: Clock,
     pub host: Arc<str>,
     pub req: Request<Empty<Bytes>>,

@@ -7,9 +7,13 @@
 //! `stampede load`), so no request crosses a thread; this is hyper's
 //! connection API without the general-purpose pool, which costs a lock, a
 //! URI rewrite and a task hop per request. Only the hosts the world was
-//! given are ever connected to.
+//! given are ever connected to. The attempts that use them are polled by
+//! their world alone, so the set is shared by `Rc`, not `Arc`: taking and
+//! giving back a connection touches no atomic count.
 
-use std::sync::{Arc, Mutex};
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use http_body_util::Empty;
@@ -33,7 +37,7 @@ pub type SendError = Box<dyn std::error::Error + Send + Sync>;
 pub struct Conns {
     /// Idle connections by host. A world talks to a handful of hosts, so a
     /// list searched by pointer first beats hashing the name twice per request.
-    idle: Mutex<Vec<(Arc<str>, Vec<Sender>)>>,
+    idle: RefCell<Vec<(Arc<str>, Vec<Sender>)>>,
 }
 
 /// The idle list of `host`, if it has one.
@@ -45,7 +49,7 @@ fn list_of<'a>(idle: &'a mut [(Arc<str>, Vec<Sender>)], host: &Arc<str>) -> Opti
 /// A connection an attempt holds until its answer is read.
 #[derive(Debug)]
 pub struct Lease {
-    conns: Arc<Conns>,
+    conns: Rc<Conns>,
     host: Arc<str>,
     sender: Sender,
 }
@@ -56,7 +60,7 @@ impl Lease {
         if self.sender.is_closed() {
             return;
         }
-        let mut idle = self.conns.idle.lock().unwrap_or_else(|e| e.into_inner());
+        let mut idle = self.conns.idle.borrow_mut();
         let list = match list_of(&mut idle, &self.host) {
             Some(list) => list,
             None => {
@@ -71,12 +75,12 @@ impl Lease {
 }
 
 impl Conns {
-    pub fn new() -> Arc<Conns> {
-        Arc::new(Conns::default())
+    pub fn new() -> Rc<Conns> {
+        Rc::new(Conns::default())
     }
 
     fn take(&self, host: &Arc<str>) -> Option<Sender> {
-        let mut idle = self.idle.lock().unwrap_or_else(|e| e.into_inner());
+        let mut idle = self.idle.borrow_mut();
         let list = list_of(&mut idle, host)?;
         while let Some(s) = list.pop() {
             if !s.is_closed() {
@@ -89,7 +93,7 @@ impl Conns {
     /// Sends `req` (origin-form URI, Host header set) to `host` (`host:port`)
     /// and waits for the answer's head.
     pub async fn send(
-        self: &Arc<Self>,
+        self: &Rc<Self>,
         host: &Arc<str>,
         mut req: Request<Empty<Bytes>>,
     ) -> Result<(hyper::Response<Incoming>, Lease), SendError> {

@@ -175,7 +175,7 @@ struct Io {
     clock: Clock,
     proxy_addr: SocketAddr,
     /// The connections client attempts go on.
-    conns: Arc<Conns>,
+    conns: std::rc::Rc<Conns>,
     /// Where each swarm's attempts of each class go: the proxy, or a load
     /// target (by swarm, then class).
     routes: Vec<Vec<client_http::Target>>,
@@ -355,12 +355,7 @@ impl<'a> World<'a> {
             routes,
             class_paths: classes.iter().map(|c| Arc::from(c.as_str())).collect(),
             tier_tags: tiers.iter().map(|t| Arc::from(t.as_str())).collect(),
-            tier_values: tiers
-                .iter()
-                .map(|t| {
-                    hyper::header::HeaderValue::from_str(t).unwrap_or(hyper::header::HeaderValue::from_static("?"))
-                })
-                .collect(),
+            tier_values: tiers.iter().map(|t| client_http::header_value(t)).collect(),
             tiers,
             classes,
             chunks,
