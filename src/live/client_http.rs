@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Empty};
-use hyper::header::{HOST, HeaderName, HeaderValue};
+use hyper::header::{HOST, HeaderMap, HeaderName, HeaderValue};
 use hyper::{Request, StatusCode, Uri};
 
 use super::clock::Clock;
@@ -34,10 +34,12 @@ pub const HANG_UP_GRACE: std::time::Duration = std::time::Duration::from_millis(
 pub struct Target {
     /// `host:port`, to connect to.
     pub host: Arc<str>,
-    pub host_header: HeaderValue,
     /// `/base/<class>`.
     pub path: Uri,
-    pub swarm: HeaderValue,
+    /// The headers every attempt from here carries, by tier rank and by
+    /// whether it is measured: cloning one hashes nothing, inserting each
+    /// header would.
+    headers: Vec<[HeaderMap; 2]>,
 }
 
 /// A target URL split for sending: `http://host:port[/base]`.
@@ -56,17 +58,37 @@ impl Endpoint {
         Endpoint { host: Arc::from(host), host_header: header_value(host), base: base.to_string() }
     }
 
-    /// Where `class` goes from `swarm`.
-    pub fn to(&self, class: &str, swarm: &str) -> Target {
+    /// Where `class` goes from `swarm`, for each of the `tiers` (by rank).
+    pub fn to(&self, class: &str, swarm: &str, tiers: &[HeaderValue]) -> Target {
         let path = format!("{}/{class}", self.base);
+        let swarm = header_value(swarm);
+        // A scenario always names its tiers; should none be given, one
+        // template keeps every request sendable.
+        let unnamed = [HeaderValue::from_static("?")];
+        let tiers = if tiers.is_empty() { &unnamed[..] } else { tiers };
+        let headers = tiers
+            .iter()
+            .map(|tier| {
+                [false, true].map(|measured| {
+                    let mut h = HeaderMap::with_capacity(6);
+                    h.insert(HOST, self.host_header.clone());
+                    // Set per request; here so that setting it replaces a
+                    // value instead of growing the clone (cloned at its length).
+                    h.insert(WORK, HeaderValue::from_static("0"));
+                    h.insert(SWARM, swarm.clone());
+                    h.insert(TIER, tier.clone());
+                    h.insert(MEASURED, HeaderValue::from_static(if measured { "1" } else { "0" }));
+                    h
+                })
+            })
+            .collect();
         Target {
             host: self.host.clone(),
-            host_header: self.host_header.clone(),
             path: match path.parse::<Uri>() {
                 Ok(_) => Uri::from_static(interned(&path)),
                 Err(_) => Uri::from_static("/"),
             },
-            swarm: header_value(swarm),
+            headers,
         }
     }
 }
@@ -106,9 +128,8 @@ const STARTED: HeaderName = HeaderName::from_static(wire::STARTED);
 pub type Answer = (AttemptRef, Response, WireAttempt);
 
 /// The request of one attempt, built in full before anything awaits: the
-/// attempt's future then holds the request and not what it was built from,
-/// which keeps it small enough for the allocator's fast path.
-pub fn request(to: &Target, tier: &HeaderValue, job: &JobSpec) -> Request<Empty<Bytes>> {
+/// attempt's future then holds the request and not what it was built from.
+pub fn request(to: &Target, job: &JobSpec) -> Request<Empty<Bytes>> {
     let mut req = Request::new(Empty::<Bytes>::new());
     *req.method_mut() = hyper::Method::POST;
     // The object is part of the URL, as a cache key is.
@@ -116,15 +137,14 @@ pub fn request(to: &Target, tier: &HeaderValue, job: &JobSpec) -> Request<Empty<
         Some(o) => format!("{}?{}={o}", to.path, wire::OBJECT).parse().unwrap_or_else(|_| to.path.clone()),
         None => to.path.clone(),
     };
+    // A tier the target was not built for cannot be named: the lowest.
+    let tiers = &to.headers[usize::from(job.tier).min(to.headers.len() - 1)];
     let h = req.headers_mut();
-    h.insert(HOST, to.host_header.clone());
+    *h = tiers[usize::from(job.measured)].clone();
+    h.insert(WORK, HeaderValue::from(job.work.as_micros()));
     if let Some(p) = job.patience {
         h.insert(PATIENCE, HeaderValue::from(p.as_micros()));
     }
-    h.insert(WORK, HeaderValue::from(job.work.as_micros()));
-    h.insert(SWARM, to.swarm.clone());
-    h.insert(TIER, tier.clone());
-    h.insert(MEASURED, HeaderValue::from_static(if job.measured { "1" } else { "0" }));
     req
 }
 

@@ -183,7 +183,6 @@ struct Io {
     /// Tier names by rank, highest first (to read a header, and to write one).
     tiers: Arc<[String]>,
     tier_tags: Vec<Arc<str>>,
-    tier_values: Vec<hyper::header::HeaderValue>,
     class_paths: Vec<Arc<str>>,
     chunks: Arc<[u32]>,
     tokens: Arc<AtomicU64>,
@@ -338,12 +337,13 @@ impl<'a> World<'a> {
             Mode::Load { targets, .. } => targets.clone(),
             _ => vec![Arc::from(format!("http://{proxy_addr}")); sc.swarms.len()],
         };
+        let tier_values: Vec<_> = tiers.iter().map(|t| client_http::header_value(t)).collect();
         let routes = targets
             .iter()
             .zip(swarm_names.iter())
             .map(|(t, swarm)| {
                 let to = client_http::Endpoint::new(t);
-                classes.iter().map(|class| to.to(class, swarm)).collect()
+                classes.iter().map(|class| to.to(class, swarm, &tier_values)).collect()
             })
             .collect();
         let io = Io {
@@ -355,7 +355,6 @@ impl<'a> World<'a> {
             routes,
             class_paths: classes.iter().map(|c| Arc::from(c.as_str())).collect(),
             tier_tags: tiers.iter().map(|t| Arc::from(t.as_str())).collect(),
-            tier_values: tiers.iter().map(|t| client_http::header_value(t)).collect(),
             tiers,
             classes,
             chunks,
