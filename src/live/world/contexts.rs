@@ -31,7 +31,7 @@ impl<'a> ClientCx<'a> for World<'a> {
     fn send(&mut self, from: AttemptRef, job: JobSpec) {
         let io = &mut self.io;
         let to = &io.routes[job.swarm as usize][job.class as usize];
-        let req = client_http::request(to, &job);
+        let req = client_http::request(to, &job, &mut io.numbers);
         // One clock read for both: the lag ends when the request leaves.
         let sent = std::time::Instant::now();
         let lag = io.clock.real(io.clock.at(sent).saturating_since(self.now));

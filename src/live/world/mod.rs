@@ -189,6 +189,7 @@ struct Io {
     limits: Limits,
     /// Client attempts on their way, polled by the run loop itself.
     attempts: Box<dyn client_http::Attempts>,
+    numbers: client_http::Numbers,
 }
 
 pub(crate) struct World<'a> {
@@ -361,6 +362,7 @@ impl<'a> World<'a> {
             tokens: Arc::new(AtomicU64::new(0)),
             limits,
             attempts: client_http::attempts(),
+            numbers: client_http::Numbers::default(),
         };
         let cfg =
             ClientConfig { swarms: &sc.swarms, classes: &sc.classes, strategies: &sc.strategies, chaos: &sc.chaos };
