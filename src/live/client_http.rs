@@ -210,14 +210,18 @@ pub trait Attempts {
     fn is_empty(&self) -> bool;
 }
 
-struct Set<F> {
+/// `Mk` is the type of [`exchange`] itself (not a pointer to it), so that
+/// the call inlines and its future is written straight into its slot: a
+/// future of ~1.2 KB moved per request showed in the profile.
+struct Set<F, Mk> {
     set: InFlight<F, Sent>,
-    exchange: fn(Outgoing) -> F,
+    exchange: Mk,
 }
 
-impl<F: Future<Output = (Response, WireAttempt)>> Attempts for Set<F> {
+impl<F: Future<Output = (Response, WireAttempt)>, Mk: Fn(Outgoing) -> F> Attempts for Set<F, Mk> {
     fn start(&mut self, out: Outgoing, sent: Sent) -> Ticket {
-        self.set.start((self.exchange)(out), sent)
+        let exchange = &self.exchange;
+        self.set.start(|| exchange(out), sent)
     }
     fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<Answer>> {
         self.set.poll_next(cx).map(|done| {

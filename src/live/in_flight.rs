@@ -83,8 +83,9 @@ impl<F: Future, M: Copy> InFlight<F, M> {
         self.running == 0
     }
 
-    /// Starts `future`; it is first polled by the next [`InFlight::poll_next`].
-    pub fn start(&mut self, future: F, meta: M) -> Ticket {
+    /// Starts the future `make` makes (made in its slot, not moved there);
+    /// it is first polled by the next [`InFlight::poll_next`].
+    pub fn start(&mut self, make: impl FnOnce() -> F, meta: M) -> Ticket {
         let slot = match self.free.pop() {
             Some(i) => i,
             None => {
@@ -98,7 +99,7 @@ impl<F: Future, M: Copy> InFlight<F, M> {
         let s = &mut self.slots[slot as usize];
         s.generation = s.generation.wrapping_add(1);
         s.meta = meta;
-        s.future.as_mut().set(Some(future));
+        s.future.as_mut().set(Some(make()));
         // A new future is polled once whether or not anything woke it; a
         // wake from the slot's previous future may already have queued it.
         if !s.wake.queued.swap(true, Ordering::AcqRel) {
@@ -168,7 +169,7 @@ mod tests {
     fn futures_finish_in_the_order_they_are_woken_and_slots_are_reused() {
         let mut set = InFlight::default();
         let (tx, rx): (Vec<_>, Vec<_>) = (0..3).map(|_| oneshot::channel::<u32>()).unzip();
-        let tickets: Vec<Ticket> = rx.into_iter().enumerate().map(|(i, r)| set.start(r, i)).collect();
+        let tickets: Vec<Ticket> = rx.into_iter().enumerate().map(|(i, r)| set.start(|| r, i)).collect();
         assert_eq!(next(&mut set), None, "nothing has answered");
         let mut tx: Vec<_> = tx.into_iter().map(Some).collect();
         tx[2].take().expect("sender").send(20).expect("receiver");
@@ -177,7 +178,7 @@ mod tests {
         assert_eq!(set.running, 2);
         // The freed slot takes the next future; the old ticket misses it.
         let (tx3, rx3) = oneshot::channel();
-        let t3 = set.start(rx3, 3);
+        let t3 = set.start(|| rx3, 3);
         assert_eq!(t3.slot, tickets[2].slot);
         assert_eq!(set.cancel(tickets[2]), None);
         assert_eq!(set.slots.len(), 3, "no new slot");
@@ -193,7 +194,7 @@ mod tests {
     fn a_cancelled_future_is_dropped_and_never_answers() {
         let mut set = InFlight::default();
         let (tx, rx) = oneshot::channel::<u32>();
-        let t = set.start(rx, 'a');
+        let t = set.start(|| rx, 'a');
         assert_eq!(next(&mut set), None);
         assert_eq!(set.cancel(t), Some('a'));
         assert!(tx.is_closed(), "dropping the future dropped its receiver");
@@ -207,7 +208,7 @@ mod tests {
         rt.block_on(async {
             let mut set = InFlight::default();
             let (tx, rx) = oneshot::channel::<u32>();
-            set.start(rx, ());
+            set.start(|| rx, ());
             let sender = tokio::spawn(async move {
                 tokio::task::yield_now().await;
                 tx.send(7).expect("receiver");
