@@ -235,10 +235,13 @@ fn attempt_ended<'a, C: ClientCx<'a>>(
 
 fn finish_request<'a, C: ClientCx<'a>>(cx: &mut C, req: Key, succeeded: bool) {
     let now = cx.now();
-    let r = cx.clients().requests.remove(req).expect("live request");
-    let swarm = r.swarm as usize;
-    cx.obs().request_done(swarm, r.measured, succeeded, r.retry.attempts, now - r.first_sent);
-    match r.origin {
+    let (swarm, measured, attempts, first_sent, origin) = cx
+        .clients()
+        .requests
+        .remove_with(req, |r| (r.swarm as usize, r.measured, r.retry.attempts, r.first_sent, r.origin))
+        .expect("live request");
+    cx.obs().request_done(swarm, measured, succeeded, attempts, now - first_sent);
+    match origin {
         Origin::Bulk(b) => bulk_image_done(cx, b, succeeded),
         Origin::Single { user: Some(u) } => user_cycle_done(cx, swarm, u),
         Origin::Single { user: None } => {}
