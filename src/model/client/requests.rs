@@ -3,6 +3,7 @@
 
 use crate::arena::Key;
 use crate::model::context::{Observe, RequestId};
+use crate::model::dist::DurationDist;
 use crate::model::outcome::Outcome;
 use crate::model::retry::{Decision, RetryState};
 use crate::model::workload::{BulkProgress, BulkSpec, BulkStep};
@@ -105,13 +106,19 @@ fn start_request<'a, C: ClientCx<'a>>(
 
 /// Attempt `attempt`'s patience: the attempt-th draw of the request's own
 /// patience stream, so every attempt's value is fixed by its ids alone.
+// Inlined: most swarms have no patience, and then this is one test.
+#[inline(always)]
 fn patience(spec: &SwarmSpec, base: Option<StreamBase>, id: RequestId, attempt: u32) -> Option<SimDuration> {
     let (dist, base) = (spec.patience.as_ref()?, base?);
+    Some(draw_patience(dist, base, id, attempt))
+}
+
+fn draw_patience(dist: &DurationDist, base: StreamBase, id: RequestId, attempt: u32) -> SimDuration {
     let mut rng = base.derive([id.source, id.seq, id.image]);
     (1..attempt).for_each(|_| {
         dist.sample(&mut rng);
     });
-    Some(dist.sample(&mut rng))
+    dist.sample(&mut rng)
 }
 
 /// Sends the next attempt of `req`.
