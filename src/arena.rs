@@ -51,19 +51,26 @@ impl<T> Arena<T> {
         Self::default()
     }
 
-    // Inlined so that a large value is built in its slot rather than copied there.
+    // Inlined, and the value written at one place once its slot is known,
+    // so that a large value is built in its slot rather than copied there.
     #[inline]
     pub fn insert(&mut self, value: T) -> Key {
         self.len += 1;
-        if let Some(idx) = self.free.pop() {
-            let slot = &mut self.slots[idx as usize];
-            slot.value = Some(value);
-            Key { idx, generation: slot.generation }
-        } else {
-            let idx = u32::try_from(self.slots.len()).expect("more than 2^32 live entities");
-            self.slots.push(Slot { generation: 0, value: Some(value) });
-            Key { idx, generation: 0 }
-        }
+        let idx = match self.free.pop() {
+            Some(idx) => idx,
+            None => self.grow(),
+        };
+        let slot = &mut self.slots[idx as usize];
+        slot.value = Some(value);
+        Key { idx, generation: slot.generation }
+    }
+
+    /// A new empty slot at the end.
+    #[cold]
+    fn grow(&mut self) -> u32 {
+        let idx = u32::try_from(self.slots.len()).expect("more than 2^32 live entities");
+        self.slots.push(Slot { generation: 0, value: None });
+        idx
     }
 
     pub fn get(&self, k: Key) -> Option<&T> {
@@ -85,6 +92,19 @@ impl<T> Arena<T> {
         self.free.push(k.idx);
         self.len -= 1;
         Some(value)
+    }
+
+    /// Removes `k`'s entry after `read` took what it needs of it, in place:
+    /// a large entry is not moved out only to be dropped.
+    #[inline]
+    pub fn remove_with<R>(&mut self, k: Key, read: impl FnOnce(&T) -> R) -> Option<R> {
+        let slot = self.slots.get_mut(k.idx as usize).filter(|s| s.generation == k.generation)?;
+        let r = read(slot.value.as_ref()?);
+        slot.value = None;
+        slot.generation = slot.generation.wrapping_add(1);
+        self.free.push(k.idx);
+        self.len -= 1;
+        Some(r)
     }
 
     pub fn len(&self) -> usize {
@@ -131,5 +151,8 @@ mod tests {
         assert_eq!(a.remove(k1), None);
         assert_eq!(a.len(), 1);
         assert_eq!(Key::from_bits(k2.to_bits()), k2);
+        assert_eq!(a.remove_with(k2, |v| v.len()), Some(1));
+        assert_eq!(a.remove_with(k2, |v| v.len()), None);
+        assert!(a.is_empty());
     }
 }

@@ -367,6 +367,7 @@ fn drain_pending<'a, C: BackendCx<'a>>(cx: &mut C, pool: usize) {
 }
 
 /// A queued job got a slot.
+#[inline(always)]
 fn job_promoted<'a, C: BackendCx<'a>>(cx: &mut C, pool: usize, p: Promoted) {
     let now = cx.now();
     cx.obs().job_started(pool, p.instance.to_bits(), now, p.queued_for);

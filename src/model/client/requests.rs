@@ -3,6 +3,7 @@
 
 use crate::arena::Key;
 use crate::model::context::{Observe, RequestId};
+use crate::model::dist::DurationDist;
 use crate::model::outcome::Outcome;
 use crate::model::retry::{Decision, RetryState};
 use crate::model::workload::{BulkProgress, BulkSpec, BulkStep};
@@ -105,13 +106,19 @@ fn start_request<'a, C: ClientCx<'a>>(
 
 /// Attempt `attempt`'s patience: the attempt-th draw of the request's own
 /// patience stream, so every attempt's value is fixed by its ids alone.
+// Inlined: most swarms have no patience, and then this is one test.
+#[inline(always)]
 fn patience(spec: &SwarmSpec, base: Option<StreamBase>, id: RequestId, attempt: u32) -> Option<SimDuration> {
     let (dist, base) = (spec.patience.as_ref()?, base?);
+    Some(draw_patience(dist, base, id, attempt))
+}
+
+fn draw_patience(dist: &DurationDist, base: StreamBase, id: RequestId, attempt: u32) -> SimDuration {
     let mut rng = base.derive([id.source, id.seq, id.image]);
     (1..attempt).for_each(|_| {
         dist.sample(&mut rng);
     });
-    Some(dist.sample(&mut rng))
+    dist.sample(&mut rng)
 }
 
 /// Sends the next attempt of `req`.
@@ -235,10 +242,13 @@ fn attempt_ended<'a, C: ClientCx<'a>>(
 
 fn finish_request<'a, C: ClientCx<'a>>(cx: &mut C, req: Key, succeeded: bool) {
     let now = cx.now();
-    let r = cx.clients().requests.remove(req).expect("live request");
-    let swarm = r.swarm as usize;
-    cx.obs().request_done(swarm, r.measured, succeeded, r.retry.attempts, now - r.first_sent);
-    match r.origin {
+    let (swarm, measured, attempts, first_sent, origin) = cx
+        .clients()
+        .requests
+        .remove_with(req, |r| (r.swarm as usize, r.measured, r.retry.attempts, r.first_sent, r.origin))
+        .expect("live request");
+    cx.obs().request_done(swarm, measured, succeeded, attempts, now - first_sent);
+    match origin {
         Origin::Bulk(b) => bulk_image_done(cx, b, succeeded),
         Origin::Single { user: Some(u) } => user_cycle_done(cx, swarm, u),
         Origin::Single { user: None } => {}

@@ -53,7 +53,8 @@ impl Shard {
 
     /// Whether the arrival or user numbered `k` is this shard's.
     pub fn owns(self, k: u64) -> bool {
-        k % u64::from(self.count) == u64::from(self.index)
+        // A whole run (one shard) owns everything: no division per arrival.
+        self.count == 1 || k % u64::from(self.count) == u64::from(self.index)
     }
 }
 

@@ -246,6 +246,9 @@ pub struct Pool {
     stalls: u32,
     maintenance: u32,
     pub gauges: PoolGauges,
+    /// FIFO without `max_queue_wait`: a freed slot takes the first live
+    /// queued job, with no wait to ask (decided once, as every freed slot asks).
+    plain_fifo: bool,
     /// Wake-ups the shared clocks asked for, for the caller to schedule.
     pending: Vec<Wake>,
     /// Tokens of queued jobs dropped for waiting too long, to be answered.
@@ -255,6 +258,7 @@ pub struct Pool {
 impl Pool {
     /// A pool with its initial instances already ready at t = 0.
     pub fn new(cfg: PoolConfig) -> Pool {
+        let plain_fifo = cfg.discipline == QueueDiscipline::Fifo && cfg.max_queue_wait.is_none();
         let mut pool = Pool {
             cfg,
             instances: Arena::new(),
@@ -263,6 +267,7 @@ impl Pool {
             stalls: 0,
             maintenance: 0,
             gauges: PoolGauges::default(),
+            plain_fifo,
             pending: Vec::new(),
             dropped: Vec::new(),
         };
@@ -427,6 +432,9 @@ impl Pool {
     }
 
     /// A scheduled milestone fired. None if the wake-up is stale.
+    // Inlined into its one caller, so that the milestone is not built in
+    // memory only to be read back field by field.
+    #[inline(always)]
     pub fn on_milestone(&mut self, now: SimTime, job: Key, epoch: u32) -> Option<Milestone> {
         if self.cfg.load.is_some() {
             return self.on_milestone_shared(now, job, epoch);
@@ -450,8 +458,8 @@ impl Pool {
                 delay,
             });
         }
-        let j = self.jobs.remove(job).expect("live job");
-        let (promoted, stopped) = self.free_slot(now, j.instance);
+        let instance = self.jobs.remove_with(job, |j| j.instance).expect("live job");
+        let (promoted, stopped) = self.free_slot(now, instance);
         Some(Milestone {
             token,
             chunk,
@@ -473,6 +481,35 @@ impl Pool {
         // max_queue_wait are dropped (CoDel-like, at dequeue): both sit at
         // the front of their tier's queue, the oldest end, so the oldest live
         // job's wait is known.
+        let mut next = None;
+        if self.plain_fifo {
+            // FIFO without max_queue_wait: the first live job of the highest
+            // tier that has one, after the stale keys in front of it (the
+            // general loop below, with nothing dropped and no wait asked).
+            for q in i.queue.each_mut() {
+                while let Some(&k) = q.front() {
+                    if self.jobs.contains(k) {
+                        break;
+                    }
+                    q.pop_front();
+                }
+                if next.is_none() {
+                    next = q.pop_front();
+                }
+            }
+            if next.is_some() {
+                i.queued -= 1;
+            }
+        } else {
+            next = self.pick_queued(now, inst);
+        }
+        self.slot_freed(now, inst, next)
+    }
+
+    /// [`Pool::free_slot`]'s choice of the queued job that takes the slot,
+    /// under any discipline and `max_queue_wait`.
+    fn pick_queued(&mut self, now: SimTime, inst: Key) -> Option<Key> {
+        let i = self.instances.get_mut(inst).expect("live instance");
         let mut next = None;
         for q in i.queue.each_mut() {
             let mut front_live = false;
@@ -510,8 +547,17 @@ impl Pool {
                 }
             }
         }
-        if let Some(next) = next {
+        if next.is_some() {
             i.queued -= 1;
+        }
+        next
+    }
+
+    /// The slot `inst` freed goes to queued job `next` (already counted out
+    /// of the queue), or is idle.
+    #[inline(always)]
+    fn slot_freed(&mut self, now: SimTime, inst: Key, next: Option<Key>) -> (Option<Promoted>, Option<Key>) {
+        if let Some(next) = next {
             self.gauges.queued.add(now, -1);
             let (token, queued_for, wake) = self.take_over(now, next);
             return (Some(Promoted { token, instance: inst, queued_for, wake }), None);
@@ -519,10 +565,9 @@ impl Pool {
         let i = self.instances.get_mut(inst).expect("live instance");
         i.running -= 1;
         let ready = i.state == InstanceState::Ready;
+        let stops = i.running == 0 && i.queued == 0 && i.state == InstanceState::Draining;
         self.busy(now, ready, -1);
-        let i = self.instances.get_mut(inst).expect("live instance");
-        let idle = i.running == 0 && i.queued == 0;
-        if idle && i.state == InstanceState::Draining {
+        if stops {
             self.stop(now, inst);
             return (None, Some(inst));
         }

@@ -216,12 +216,13 @@ fn new_fetch<C: ProxyCx>(cx: &mut C, client: Option<AttemptRef>, job: JobSpec, o
     let now = cx.now();
     let p = cx.proxy();
     let pool = p.routes[job.class as usize];
+    // Inserted as start_fetch would leave it: routing, in its first epoch.
     let fetch = p.fetches.insert(Fetch {
         client,
         object,
         pool,
         job,
-        epoch: 0,
+        epoch: 1,
         phase: Phase::Routing,
         inst: None,
         holds_conn: false,
@@ -235,17 +236,22 @@ fn new_fetch<C: ProxyCx>(cx: &mut C, client: Option<AttemptRef>, job: JobSpec, o
     if let Some((key, true)) = object {
         p.cache.set_busy(key, fetch);
     }
-    start_fetch(cx, fetch, false);
+    route(cx, fetch, usize::from(pool), job.measured, false);
 }
 
-/// Routes a fetch (again, when `retry` is a VCL retry).
+/// Routes a fetch again after a VCL retry.
 fn start_fetch<C: ProxyCx>(cx: &mut C, fetch: Key, retry: bool) {
-    let now = cx.now();
     let f = cx.proxy().fetches.get_mut(fetch).expect("live fetch");
     f.epoch += 1;
     f.phase = Phase::Routing;
     f.inst = None;
     let (pool, measured) = (f.pool as usize, f.job.measured);
+    route(cx, fetch, pool, measured, retry);
+}
+
+/// Routes a fetch that is in its routing phase (`retry`: after a VCL retry).
+fn route<C: ProxyCx>(cx: &mut C, fetch: Key, pool: usize, measured: bool, retry: bool) {
+    let now = cx.now();
     cx.obs().fetch(measured, retry);
     let p = cx.proxy();
     match p.route(pool, fetch.to_bits()) {
@@ -259,21 +265,30 @@ fn start_fetch<C: ProxyCx>(cx: &mut C, fetch: Key, retry: bool) {
             cx.wake(now + timeout, ProxyTimer::WaitTimeout { fetch, epoch });
         }
         Route::Connect(inst) => {
+            // connect's first step, on the fetch in hand.
             let f = p.fetches.get_mut(fetch).expect("live fetch");
             f.inst = Some(inst);
             f.holds_conn = true;
-            connect(cx, fetch);
+            f.epoch += 1;
+            f.phase = Phase::Connecting;
+            let (epoch, job) = (f.epoch, f.job);
+            submit(cx, fetch, epoch, pool, inst, job);
         }
     }
 }
 
 /// The fetch holds a connection slot: connect and hand the job to the backend.
 fn connect<C: ProxyCx>(cx: &mut C, fetch: Key) {
-    let now = cx.now();
     let f = cx.proxy().fetches.get_mut(fetch).expect("live fetch");
     f.epoch += 1;
     f.phase = Phase::Connecting;
     let (epoch, pool, inst, job) = (f.epoch, f.pool as usize, f.inst.expect("routed"), f.job);
+    submit(cx, fetch, epoch, pool, inst, job);
+}
+
+/// Hands the job of a fetch that is connecting (in epoch `epoch`) to the backend.
+fn submit<C: ProxyCx>(cx: &mut C, fetch: Key, epoch: u32, pool: usize, inst: Key, job: JobSpec) {
+    let now = cx.now();
     cx.submit(fetch.to_bits(), pool, inst, job);
     // An answer may have come already; if not, the connect can time out (a
     // dead host never answers the SYN).
@@ -398,6 +413,9 @@ fn on_complete<C: ProxyCx>(cx: &mut C, fetch: Key, started_at: SimTime) {
         fetch_failed(cx, fetch, Cause::Overflow, None);
         return;
     }
+    // release_conn's first step, on the fetch in hand.
+    let conn = f.holds_conn.then(|| (f.pool as usize, f.inst.expect("held a connection")));
+    f.holds_conn = false;
     match f.phase {
         // A response in one piece: its first byte is its completion.
         Phase::AwaitingFirstByte => {
@@ -409,7 +427,9 @@ fn on_complete<C: ProxyCx>(cx: &mut C, fetch: Key, started_at: SimTime) {
             cx.obs().chunk_gap(measured, d);
         }
     }
-    release_conn(cx, fetch);
+    if let Some((pool, inst)) = conn {
+        hand_back(cx, fetch, pool, inst);
+    }
     let ok = Response { outcome: Outcome::Ok, retry_after: None, work_started: Some(started_at) };
     end_fetch(cx, fetch, ok);
 }
@@ -467,7 +487,13 @@ fn release_conn<C: ProxyCx>(cx: &mut C, fetch: Key) {
     }
     f.holds_conn = false;
     let (pool, inst) = (f.pool as usize, f.inst.expect("held a connection"));
-    let waiter = p.release(pool, inst);
+    hand_back(cx, fetch, pool, inst);
+}
+
+/// The connection slot `fetch` held on `inst` of `pool` is free: a fetch
+/// waiting for one takes it over.
+fn hand_back<C: ProxyCx>(cx: &mut C, fetch: Key, pool: usize, inst: Key) {
+    let waiter = cx.proxy().release(pool, inst);
     cx.close(fetch.to_bits());
     if let Some(bits) = waiter {
         let p = cx.proxy();
@@ -483,15 +509,15 @@ fn release_conn<C: ProxyCx>(cx: &mut C, fetch: Key) {
 /// may have stopped listening), the session closes, and the requests waiting
 /// on its object are woken.
 fn end_fetch<C: ProxyCx>(cx: &mut C, fetch: Key, response: Response) {
-    let f = cx.proxy().fetches.remove(fetch).expect("live fetch");
-    if let Some((key, busy)) = f.object {
+    let (object, client) = cx.proxy().fetches.remove_with(fetch, |f| (f.object, f.client)).expect("live fetch");
+    if let Some((key, busy)) = object {
         store(cx, key, busy, response.outcome);
     }
-    if let Some(client) = f.client {
+    if let Some(client) = client {
         cx.proxy().close_session();
         cx.respond(client, response);
     }
-    if let Some((key, true)) = f.object {
+    if let Some((key, true)) = object {
         cx.proxy().cache.unbusy(key, fetch);
         rush(cx, key);
     }
