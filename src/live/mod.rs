@@ -163,6 +163,15 @@ pub fn load(scenario: &Scenario, opts: LoadOptions, mut progress: impl FnMut(&Lo
         .map_err(|e| LiveError::Io(io::Error::other(e)))
 }
 
+/// Polls `stop` once and says whether it is already done. The first poll
+/// installs what it waits on (Ctrl-C's handler), which must be in place
+/// before a server says it is ready: a Ctrl-C right after the banner would
+/// otherwise meet the default action and end the process with a signal.
+async fn armed<F: Future<Output = ()>>(stop: std::pin::Pin<&mut F>) -> bool {
+    let mut stop = stop;
+    std::future::poll_fn(|cx| std::task::Poll::Ready(stop.as_mut().poll(cx).is_ready())).await
+}
+
 fn runtime() -> io::Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread().enable_all().build()
 }
@@ -215,8 +224,14 @@ pub fn serve_backend(
         let (mut world, mut rx) = world::World::new(mode, scenario, seed, clock, &mut trace)?;
         let page = admin::Control { world: world.sender() };
         tokio::spawn(http::serve(control, limits, move |req| page.clone().handle(req)));
+        let mut stop = std::pin::pin!(stop);
+        let stopped = armed(stop.as_mut()).await;
         ready(&Serving { control: control_addr, instances: world.ports() });
-        world.run(&mut rx, stop).await;
+        if stopped {
+            world.run(&mut rx, std::future::ready(())).await;
+        } else {
+            world.run(&mut rx, stop).await;
+        }
         let metrics = world.metrics();
         Ok::<_, io::Error>(Served { metrics, run: world.finish(started.elapsed().as_secs_f64())? })
     });
@@ -241,8 +256,14 @@ pub fn serve_proxy(
         let mut trace = NoTrace;
         let mode = Mode::Proxy { listen, limits, backends };
         let (mut world, mut rx) = world::World::new(mode, scenario, seed, clock, &mut trace)?;
+        let mut stop = std::pin::pin!(stop);
+        let stopped = armed(stop.as_mut()).await;
         ready(world.proxy_addr());
-        world.run(&mut rx, stop).await;
+        if stopped {
+            world.run(&mut rx, std::future::ready(())).await;
+        } else {
+            world.run(&mut rx, stop).await;
+        }
         Ok::<_, io::Error>(world.proxy_metrics())
     });
     rt.shutdown_background();
