@@ -5,24 +5,40 @@
 //! gone (and its slot reused) the generation no longer matches and the event is
 //! ignored. Memory stays proportional to the entities alive, not to simulated time.
 
-/// A handle to an arena entry.
+/// A handle to an arena entry: its slot in the high half, the slot's
+/// generation in the low half. One u64, so a key is written and read in one
+/// piece (two 32-bit halves written apart and read back whole cannot be
+/// forwarded from the CPU's store buffer); the order is (slot, generation).
+/// Aligned to 4 like the two halves were, so that no event or record that
+/// holds keys grows padding.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Key {
-    idx: u32,
-    generation: u32,
-}
+#[repr(C, packed(4))]
+pub struct Key(u64);
 
 impl Key {
-    /// Packs the key into one integer (for opaque tokens passed between models).
+    #[inline(always)]
+    fn new(idx: u32, generation: u32) -> Key {
+        Key((u64::from(idx) << 32) | u64::from(generation))
+    }
+    #[inline(always)]
+    fn idx(self) -> u32 {
+        (self.0 >> 32) as u32
+    }
+    #[inline(always)]
+    fn generation(self) -> u32 {
+        self.0 as u32
+    }
+    /// Packs the key into one integer (for opaque tokens passed between
+    /// models): the generation in the high half.
     pub fn to_bits(self) -> u64 {
-        (u64::from(self.generation) << 32) | u64::from(self.idx)
+        self.0.rotate_left(32)
     }
     pub fn from_bits(bits: u64) -> Key {
-        Key { idx: bits as u32, generation: (bits >> 32) as u32 }
+        Key(bits.rotate_right(32))
     }
     /// The slot the key names (unique among the live keys of one arena).
     pub fn slot(self) -> usize {
-        self.idx as usize
+        self.idx() as usize
     }
 }
 
@@ -53,16 +69,23 @@ impl<T> Arena<T> {
 
     // Inlined, and the value written at one place once its slot is known,
     // so that a large value is built in its slot rather than copied there.
-    #[inline]
+    #[inline(always)]
     pub fn insert(&mut self, value: T) -> Key {
+        self.insert_with(|| value)
+    }
+
+    /// Inserts the value `make` builds, made once its slot is known, so that
+    /// it is written in place rather than built on the stack and copied.
+    #[inline(always)]
+    pub fn insert_with(&mut self, make: impl FnOnce() -> T) -> Key {
         self.len += 1;
         let idx = match self.free.pop() {
             Some(idx) => idx,
             None => self.grow(),
         };
         let slot = &mut self.slots[idx as usize];
-        slot.value = Some(value);
-        Key { idx, generation: slot.generation }
+        slot.value = Some(make());
+        Key::new(idx, slot.generation)
     }
 
     /// A new empty slot at the end.
@@ -74,11 +97,11 @@ impl<T> Arena<T> {
     }
 
     pub fn get(&self, k: Key) -> Option<&T> {
-        self.slots.get(k.idx as usize).filter(|s| s.generation == k.generation).and_then(|s| s.value.as_ref())
+        self.slots.get(k.idx() as usize).filter(|s| s.generation == k.generation()).and_then(|s| s.value.as_ref())
     }
 
     pub fn get_mut(&mut self, k: Key) -> Option<&mut T> {
-        self.slots.get_mut(k.idx as usize).filter(|s| s.generation == k.generation).and_then(|s| s.value.as_mut())
+        self.slots.get_mut(k.idx() as usize).filter(|s| s.generation == k.generation()).and_then(|s| s.value.as_mut())
     }
 
     pub fn contains(&self, k: Key) -> bool {
@@ -86,10 +109,10 @@ impl<T> Arena<T> {
     }
 
     pub fn remove(&mut self, k: Key) -> Option<T> {
-        let slot = self.slots.get_mut(k.idx as usize).filter(|s| s.generation == k.generation)?;
+        let slot = self.slots.get_mut(k.idx() as usize).filter(|s| s.generation == k.generation())?;
         let value = slot.value.take()?;
         slot.generation = slot.generation.wrapping_add(1);
-        self.free.push(k.idx);
+        self.free.push(k.idx());
         self.len -= 1;
         Some(value)
     }
@@ -98,11 +121,11 @@ impl<T> Arena<T> {
     /// a large entry is not moved out only to be dropped.
     #[inline]
     pub fn remove_with<R>(&mut self, k: Key, read: impl FnOnce(&T) -> R) -> Option<R> {
-        let slot = self.slots.get_mut(k.idx as usize).filter(|s| s.generation == k.generation)?;
+        let slot = self.slots.get_mut(k.idx() as usize).filter(|s| s.generation == k.generation())?;
         let r = read(slot.value.as_ref()?);
         slot.value = None;
         slot.generation = slot.generation.wrapping_add(1);
-        self.free.push(k.idx);
+        self.free.push(k.idx());
         self.len -= 1;
         Some(r)
     }
@@ -125,13 +148,13 @@ impl<T> Arena<T> {
         self.slots
             .iter()
             .enumerate()
-            .filter_map(|(i, s)| s.value.as_ref().map(|v| (Key { idx: i as u32, generation: s.generation }, v)))
+            .filter_map(|(i, s)| s.value.as_ref().map(|v| (Key::new(i as u32, s.generation), v)))
     }
 
     pub fn iter_mut(&mut self) -> impl Iterator<Item = (Key, &mut T)> {
         self.slots.iter_mut().enumerate().filter_map(|(i, s)| {
             let generation = s.generation;
-            s.value.as_mut().map(|v| (Key { idx: i as u32, generation }, v))
+            s.value.as_mut().map(|v| (Key::new(i as u32, generation), v))
         })
     }
 }

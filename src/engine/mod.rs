@@ -12,6 +12,7 @@
 //! set for and the model ignores it when stale.
 
 pub(crate) mod books;
+mod heap;
 mod progress;
 mod queue;
 mod sim;

@@ -1,4 +1,5 @@
-//! The future event list: a binary heap ordered by (time, sequence number).
+//! The future event list: a binary heap ordered by (time, sequence number)
+//! (`heap.rs`).
 //!
 //! Ties in time resolve in insertion order, so two events scheduled for the
 //! same instant always run in the order they were scheduled, and a run is
@@ -19,60 +20,10 @@
 //! FIFO entries take their sequence numbers from the same counter, so the order
 //! is again exactly the all-heap one.
 
-use std::cmp::Ordering;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::VecDeque;
 
+use super::heap::{Entry, Heap};
 use crate::time::SimTime;
-
-struct Entry<E> {
-    // (time, seq) as two u64 rather than a u128: u128's 16-byte alignment would
-    // pad every entry and the heap moves entries on every push and pop.
-    time: u64,
-    seq: u64,
-    event: E,
-}
-
-impl<E> PartialEq for Entry<E> {
-    fn eq(&self, o: &Self) -> bool {
-        self.key() == o.key()
-    }
-}
-impl<E> Eq for Entry<E> {}
-impl<E> Entry<E> {
-    #[inline(always)]
-    fn key(&self) -> Key {
-        key(self.time, self.seq)
-    }
-}
-// Reversed: `BinaryHeap` is a max-heap and we want the earliest first. The
-// heap sifts with `<=` and `<`, spelled out on one u128 each: a compare and a
-// borrow rather than two compares, two branches and an `Ordering`.
-impl<E> PartialOrd for Entry<E> {
-    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
-        Some(self.cmp(o))
-    }
-    #[inline(always)]
-    fn lt(&self, o: &Self) -> bool {
-        o.key() < self.key()
-    }
-    #[inline(always)]
-    fn le(&self, o: &Self) -> bool {
-        o.key() <= self.key()
-    }
-    #[inline(always)]
-    fn gt(&self, o: &Self) -> bool {
-        o.key() > self.key()
-    }
-    #[inline(always)]
-    fn ge(&self, o: &Self) -> bool {
-        o.key() >= self.key()
-    }
-}
-impl<E> Ord for Entry<E> {
-    fn cmp(&self, o: &Self) -> Ordering {
-        o.key().cmp(&self.key())
-    }
-}
 
 /// At most this many FIFOs (distinct constant delays) at once; beyond, timers
 /// go to the heap. A FIFO that empties may take another delay.
@@ -107,7 +58,7 @@ enum Source {
 
 /// Pending events.
 pub struct EventQueue<E> {
-    heap: BinaryHeap<Entry<E>>,
+    heap: Heap<E>,
     lanes: Vec<Option<E>>,
     /// Each lane's entry's key (`EMPTY` when it has none).
     lane_keys: Vec<Key>,
@@ -126,16 +77,16 @@ pub struct EventQueue<E> {
     seq: u64,
 }
 
-impl<E> std::fmt::Debug for EventQueue<E> {
+impl<E: Copy> std::fmt::Debug for EventQueue<E> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("EventQueue").field("pending", &self.len()).field("scheduled", &self.seq).finish()
     }
 }
 
-impl<E> Default for EventQueue<E> {
+impl<E: Copy> Default for EventQueue<E> {
     fn default() -> Self {
         EventQueue {
-            heap: BinaryHeap::new(),
+            heap: Heap::new(),
             lanes: Vec::new(),
             lane_keys: Vec::new(),
             lane_min: None,
@@ -150,18 +101,20 @@ impl<E> Default for EventQueue<E> {
     }
 }
 
-impl<E> EventQueue<E> {
+impl<E: Copy> EventQueue<E> {
     pub fn new() -> Self {
         Self::default()
     }
 
+    #[inline]
     pub fn push(&mut self, at: SimTime, event: E) {
         self.heap.push(Entry { time: at.as_nanos(), seq: self.seq, event });
         self.seq += 1;
     }
 
     /// Schedules the one pending event of `lane`, which must be empty.
-    #[inline]
+    // Inlined, so the event is written straight into its lane, not built and copied.
+    #[inline(always)]
     pub fn push_lane(&mut self, lane: usize, at: SimTime, event: E) {
         if self.lanes.len() <= lane {
             self.lanes.resize_with(lane + 1, || None);
@@ -266,7 +219,7 @@ impl<E> EventQueue<E> {
     /// alone). The rest keep their sequence numbers, so the order of what
     /// remains is unchanged.
     pub fn retain(&mut self, mut keep: impl FnMut(&E) -> bool) {
-        self.heap.retain(|e| keep(&e.event));
+        self.heap.retain(&mut keep);
         for (f, k) in self.fifos.iter_mut().zip(&mut self.fifo_keys) {
             f.retain(|e| keep(&e.event));
             *k = f.front().map_or(EMPTY, |n| key(n.time, n.seq));

@@ -46,6 +46,7 @@ pub(super) struct Targets<'a> {
 
 impl Targets<'_> {
     /// Records a completion, with whatever was held for it.
+    #[inline(always)]
     pub fn complete(&mut self, held: Held, c: SimDuration) {
         let latency = held.ok == Some(c);
         let need = match (latency, held.first_byte == Some(c)) {
@@ -65,10 +66,17 @@ impl Targets<'_> {
 
     /// Lowers what the completion histogram stands for to `to`, paying
     /// what it stood for beyond that.
+    #[inline(always)]
     pub fn lower(&mut self, to: Owed) {
-        if *self.owed <= to {
-            return;
+        if *self.owed > to {
+            self.pay(to);
         }
+    }
+
+    /// What [`Targets::lower`] does once per swarm at most: out of line.
+    #[cold]
+    #[inline(never)]
+    fn pay(&mut self, to: Owed) {
         if *self.owed == Owed::LatencyAndFirstByte {
             self.first_byte.merge_from(self.completion);
         }

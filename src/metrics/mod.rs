@@ -242,7 +242,7 @@ impl Recorder {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn attempt(&mut self, swarm: usize, measured: bool, outcome: Outcome, latency: SimDuration) {
         if !measured {
             return;
@@ -269,6 +269,7 @@ impl Recorder {
     }
 
     /// A logical request ended. `completion` is first send to now.
+    #[inline(always)]
     pub fn request_done(
         &mut self,
         swarm: usize,

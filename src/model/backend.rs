@@ -245,6 +245,7 @@ pub struct JobAsk {
 
 /// A request for a job reaches instance `inst`; the submitting fetch
 /// (`token`) hears what happened.
+#[inline(always)]
 pub fn submit<'a, C: BackendCx<'a>>(cx: &mut C, pool: usize, inst: Key, ask: JobAsk, token: u64) {
     let now = cx.now();
     let b = cx.backend();

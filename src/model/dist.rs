@@ -87,6 +87,7 @@ impl DurationDist {
         Ok(DurationDist::Gamma { mean: m, cv, dist })
     }
 
+    #[inline(always)]
     pub fn sample(&self, rng: &mut SimRng) -> SimDuration {
         match self {
             DurationDist::Constant(d) => *d,

@@ -204,6 +204,7 @@ pub fn on_response<'a, C: ClientCx<'a>>(cx: &mut C, at: AttemptRef, r: Response)
 }
 
 /// The current attempt of `req` ended with `outcome`: succeed, retry or give up.
+#[inline(always)]
 fn attempt_ended<'a, C: ClientCx<'a>>(
     cx: &mut C,
     req: Key,
@@ -240,6 +241,7 @@ fn attempt_ended<'a, C: ClientCx<'a>>(
     }
 }
 
+#[inline(always)]
 fn finish_request<'a, C: ClientCx<'a>>(cx: &mut C, req: Key, succeeded: bool) {
     let now = cx.now();
     let (swarm, measured, attempts, first_sent, origin) = cx

@@ -320,6 +320,7 @@ impl Pool {
     }
 
     /// [`Pool::submit`] for a job of priority tier `tier` (rank, 0 the highest).
+    #[inline(always)]
     pub fn submit_tier(
         &mut self,
         now: SimTime,
@@ -342,17 +343,23 @@ impl Pool {
         if !has_slot && self.cfg.priority.as_ref().is_some_and(|p| p.sheds(tier, i.queued)) {
             return Admit::Rejected(Reject::Shed);
         }
-        let mut j = Job::new(inst, JobState::Queued, work, chunks, token, now);
-        j.tier = tier;
         if self.cfg.load.is_some() {
+            let mut j = Job::new(inst, JobState::Queued, work, chunks, token, now);
+            j.tier = tier;
             return self.submit_shared(now, j, has_slot);
         }
+        // The job is built whole in its slot (a copy of one built and then
+        // amended on the stack stalls on store forwarding).
+        let job_of = |state, epoch| {
+            let mut j = Job::new(inst, state, work, chunks, token, now);
+            (j.tier, j.epoch) = (tier, epoch);
+            j
+        };
         if has_slot {
             // Start in place: one insert, no lookups.
-            j.state = JobState::Running;
-            let first = Self::first_wake_in(&j, self.speed_factor());
-            j.epoch = 1;
-            let job = self.jobs.insert(j);
+            let factor = self.speed_factor();
+            let job = self.jobs.insert_with(|| job_of(JobState::Running, 1));
+            let first = Self::first_wake_in(self.jobs.get(job).expect("just inserted"), factor);
             let i = self.instances.get_mut(inst).expect("checked above");
             i.running += 1;
             let ready = i.state == InstanceState::Ready;
@@ -360,7 +367,7 @@ impl Pool {
             let wake = first.map(|real| Wake { job, epoch: 1, at: now + SimDuration::from_nanos(real) });
             Admit::Started { job, wake }
         } else {
-            let job = self.jobs.insert(j);
+            let job = self.jobs.insert_with(|| job_of(JobState::Queued, 0));
             let i = self.instances.get_mut(inst).expect("checked above");
             i.queue.push(tier, job);
             i.queued += 1;
@@ -376,6 +383,7 @@ impl Pool {
     /// Queued job `job` takes over the slot a job of its instance just left,
     /// so the instance's running count and busy levels stay as they are.
     /// Returns its token, how long it queued, and its first milestone.
+    #[inline(always)]
     fn take_over(&mut self, now: SimTime, job: Key) -> (Option<u64>, SimDuration, Option<Wake>) {
         let factor = self.speed_factor();
         let j = self.jobs.get_mut(job).expect("live job");
@@ -475,6 +483,7 @@ impl Pool {
 
     /// A running job left its instance: start the next queued one, or stop a
     /// draining instance that has nothing left.
+    #[inline(always)]
     fn free_slot(&mut self, now: SimTime, inst: Key) -> (Option<Promoted>, Option<Key>) {
         let i = self.instances.get_mut(inst).expect("live instance");
         // Cancelled jobs leave stale keys behind, and jobs that waited past

@@ -59,6 +59,7 @@ impl TierQueues {
     }
 
     /// Appends a job of tier `tier` (one shared queue: every tier is 0).
+    #[inline(always)]
     pub fn push(&mut self, tier: u8, job: Key) {
         let last = self.tiers.len() - 1;
         self.tiers[usize::from(tier).min(last)].push_back(job);

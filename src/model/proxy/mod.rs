@@ -322,6 +322,7 @@ impl Proxy {
 
     /// Picks an instance for a fetch and takes a connection slot (or a place in
     /// its wait queue). `token` identifies the fetch if it has to wait.
+    #[inline(always)]
     pub fn route(&mut self, pool: usize, token: u64) -> Route {
         let kind = self.cfg.director;
         let backend = &mut self.backends[pool];

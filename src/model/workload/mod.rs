@@ -42,6 +42,7 @@ impl OpenArrivals {
     }
 
     /// The next arrival time, or None if the rate stays zero from here on.
+    #[inline(always)]
     pub fn next(&mut self, rng: &mut SimRng) -> Option<SimTime> {
         let area = match self.spacing {
             Spacing::Poisson => Exp1.sample(rng),
