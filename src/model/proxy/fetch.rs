@@ -173,6 +173,9 @@ pub fn on_request<C: ProxyCx>(cx: &mut C, from: AttemptRef, job: JobSpec) {
 
 /// Looks `key` up for the client's attempt `from` (`woken`: it waited on the
 /// waiting list) and answers it, waits, or fetches.
+// Inlined into on_request, whose job then stays out of memory: it was built
+// just before, and reading it back whole stalled on store forwarding.
+#[inline(always)]
 fn lookup<C: ProxyCx>(cx: &mut C, from: AttemptRef, job: JobSpec, key: ObjKey, woken: bool) {
     let now = cx.now();
     let (class, measured) = (usize::from(job.class), job.measured);
