@@ -136,7 +136,8 @@ impl<E: Copy> Heap<E> {
 mod tests {
     use super::*;
 
-    /// Random pushes, pops and a retain pop in key order, like a sorted list.
+    /// Through random pushes, pops and retains, entries come out in key
+    /// order, as from a sorted list.
     #[test]
     fn pops_in_key_order_through_pushes_pops_and_retains() {
         let mut heap = Heap::new();
