@@ -227,11 +227,14 @@ pub fn serve_backend(
         let mut stop = std::pin::pin!(stop);
         let stopped = armed(stop.as_mut()).await;
         ready(&Serving { control: control_addr, instances: world.ports() });
-        if stopped {
-            world.run(&mut rx, std::future::ready(())).await;
-        } else {
-            world.run(&mut rx, stop).await;
-        }
+        // A stop that came before the banner is not polled again.
+        world
+            .run(&mut rx, async move {
+                if !stopped {
+                    stop.await
+                }
+            })
+            .await;
         let metrics = world.metrics();
         Ok::<_, io::Error>(Served { metrics, run: world.finish(started.elapsed().as_secs_f64())? })
     });
@@ -259,11 +262,14 @@ pub fn serve_proxy(
         let mut stop = std::pin::pin!(stop);
         let stopped = armed(stop.as_mut()).await;
         ready(world.proxy_addr());
-        if stopped {
-            world.run(&mut rx, std::future::ready(())).await;
-        } else {
-            world.run(&mut rx, stop).await;
-        }
+        // A stop that came before the banner is not polled again.
+        world
+            .run(&mut rx, async move {
+                if !stopped {
+                    stop.await
+                }
+            })
+            .await;
         Ok::<_, io::Error>(world.proxy_metrics())
     });
     rt.shutdown_background();

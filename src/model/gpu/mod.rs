@@ -357,9 +357,10 @@ impl Pool {
         };
         if has_slot {
             // Start in place: one insert, no lookups.
-            let factor = self.speed_factor();
+            // The first milestone from a job that is never stored: its
+            // fields stay in registers, and the stored one is not looked up.
+            let first = Self::first_wake_in(&job_of(JobState::Running, 1), self.speed_factor());
             let job = self.jobs.insert_with(|| job_of(JobState::Running, 1));
-            let first = Self::first_wake_in(self.jobs.get(job).expect("just inserted"), factor);
             let i = self.instances.get_mut(inst).expect("checked above");
             i.running += 1;
             let ready = i.state == InstanceState::Ready;
