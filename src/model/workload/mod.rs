@@ -168,6 +168,25 @@ mod tests {
     }
 
     #[test]
+    fn drawing_ahead_gives_the_times_of_drawing_each_in_turn() {
+        // A ramp to zero: the draws cross pieces, then the rate ends.
+        let profile = RateProfile::ramp(5.0, 0.0, 2.0, 4.0);
+        let mut a = OpenArrivals::new(profile.clone(), Spacing::Poisson);
+        let mut rng = stream(5, Stream::Arrivals { swarm: 2 });
+        let got: Vec<SimTime> = std::iter::from_fn(|| a.next(&mut rng)).collect();
+        let mut rng = stream(5, Stream::Arrivals { swarm: 2 });
+        let (mut last, mut cursor) = (0.0, 0);
+        let want: Vec<SimTime> = std::iter::from_fn(|| {
+            last = profile.advance(last, Exp1.sample(&mut rng), &mut cursor)?;
+            Some(SimTime::from_secs_f64(last))
+        })
+        .collect();
+        assert!(want.len() > 10, "{} arrivals", want.len());
+        assert_eq!(got, want);
+        assert_eq!(a.next(&mut rng), None, "no arrival once the rate stays zero");
+    }
+
+    #[test]
     fn uniform_spacing_is_exact() {
         let mut a = OpenArrivals::new(RateProfile::constant(4.0), Spacing::Uniform);
         let mut rng = stream(3, Stream::Arrivals { swarm: 1 });
