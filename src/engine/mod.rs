@@ -13,6 +13,7 @@
 
 pub(crate) mod books;
 mod heap;
+mod packed;
 mod progress;
 mod queue;
 mod sim;

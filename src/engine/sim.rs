@@ -14,6 +14,7 @@ use crate::scenario::Scenario;
 use crate::time::SimTime;
 
 use super::books::{Ended, Observers};
+use super::packed::Packed;
 use super::progress::{Guard, Subject};
 use super::queue::EventQueue;
 use super::{HighWater, Run, Stalled};
@@ -58,7 +59,7 @@ pub(super) struct Sim<'a, T: Trace> {
     seed: u64,
     now: SimTime,
     end: SimTime,
-    queue: EventQueue<Event>,
+    queue: EventQueue<Packed>,
     clients: Clients<'a>,
     proxy: Proxy,
     backend: Backend<'a>,
@@ -92,9 +93,9 @@ impl<'a, T: Trace> Sim<'a, T> {
         client::start(&mut sim);
         for (t, subject) in chaos::boundaries(&sc.chaos) {
             if let Some(timer) = client::chaos_timer(subject) {
-                sim.queue.push(t, Event::Client(timer));
+                sim.queue.push(t, Event::Client(timer).pack());
             } else if let Some(timer) = backend::chaos_timer(subject) {
-                sim.queue.push(t, Event::Backend(timer));
+                sim.queue.push(t, Event::Backend(timer).pack());
             }
         }
         sim
@@ -105,18 +106,19 @@ impl<'a, T: Trace> Sim<'a, T> {
         if at < self.end {
             // Due now (an immediate retry) is a constant delay too.
             if ev.steady() || at <= self.now {
-                self.queue.push_steady(self.now, at.max(self.now), ev);
+                self.queue.push_steady(self.now, at.max(self.now), ev.pack());
             } else {
-                self.queue.push(at.max(self.now), ev);
+                self.queue.push(at.max(self.now), ev.pack());
             }
         }
     }
 
     pub fn run(&mut self) {
-        while let Some((t, ev)) = self.queue.pop() {
+        while let Some((t, packed)) = self.queue.pop() {
             if t >= self.end {
                 break;
             }
+            let ev = Event::unpack(packed);
             self.obs.advance(t, &self.backend);
             self.now = t;
             self.events += 1;
@@ -237,7 +239,7 @@ impl<'a, T: Trace> ClientCx<'a> for Sim<'a, T> {
     fn wake_arrival(&mut self, swarm: usize, at: SimTime) {
         // A swarm has one pending arrival at a time: it lives in the swarm's lane.
         if at < self.end {
-            self.queue.push_lane(swarm, at.max(self.now), Event::Arrival { swarm: swarm as u16 });
+            self.queue.push_lane(swarm, at.max(self.now), Event::Arrival { swarm: swarm as u16 }.pack());
         }
     }
     #[inline(always)]
