@@ -6,7 +6,8 @@
 //! push is out of line, so every entry is first built on the stack and then
 //! copied. Here entries are `Copy`, moved whole into the hole that sifting
 //! leaves, and push inlines into its caller, so an event is written once,
-//! into its place.
+//! into its place (the simulator's events are two plain words,
+//! `packed.rs`, so that they stay in registers until then).
 //!
 //! Keys are unique (the sequence number), so the order of pops is the one
 //! any correct heap gives, and results do not depend on which heap is used.
