@@ -40,9 +40,16 @@ fn key(time: u64, seq: u64) -> Key {
 }
 
 /// The index of the smallest key, if any is not `EMPTY`.
+// A plain loop: with `min_by_key` over the u128 keys the playground's run
+// took 3% more instructions (the FIFOs' heads are scanned at every pop from one).
 fn min_index(keys: &[Key]) -> Option<usize> {
-    let (i, k) = keys.iter().enumerate().min_by_key(|&(_, k)| *k)?;
-    (*k != EMPTY).then_some(i)
+    let (mut best, mut at) = (EMPTY, 0);
+    for (i, &k) in keys.iter().enumerate() {
+        if k < best {
+            (best, at) = (k, i);
+        }
+    }
+    (best != EMPTY).then_some(at)
 }
 
 /// The delay of a FIFO slot not in use (no timer is set 584 years ahead).
