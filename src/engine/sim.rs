@@ -114,7 +114,7 @@ impl<'a, T: Trace> Sim<'a, T> {
     }
 
     pub fn run(&mut self) {
-        while let Some((t, packed)) = self.queue.pop() {
+        while let Some((t, packed)) = self.pop() {
             if t >= self.end {
                 break;
             }
@@ -134,6 +134,24 @@ impl<'a, T: Trace> Sim<'a, T> {
             }
         }
         self.now = self.end;
+    }
+
+    /// The next event. Timers that can no longer do anything are dropped as
+    /// they reach their FIFO's head (see [`EventQueue::pop_dropping`]); those
+    /// due before the end still count as events, as when they were handled.
+    #[inline(always)]
+    fn pop(&mut self) -> Option<(SimTime, Packed)> {
+        let Sim { queue, clients, proxy, end, events, .. } = self;
+        let end = end.as_nanos();
+        queue.pop_dropping(|time, &p| {
+            let spent = !match Event::unpack(p) {
+                Event::Client(timer) => clients.timer_pending(&timer),
+                Event::Proxy(timer) => proxy.timer_pending(&timer),
+                Event::Arrival { .. } | Event::Backend(_) => true,
+            };
+            *events += u64::from(spent && time < end);
+            spent
+        })
     }
 
     /// Simulated time is not advancing: tally who the events are about, and

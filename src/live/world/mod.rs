@@ -527,15 +527,16 @@ impl<'a> World<'a> {
         }
     }
 
-    /// Drops client timers that can no longer do anything (the timeouts of
-    /// answered attempts): a load at 100 k requests/s with a 10 s timeout
-    /// would otherwise hold a million of them. What fires is unchanged; the
-    /// next pass waits until the queue has doubled, so the cost per event
-    /// stays constant.
+    /// Drops client and proxy timers that can no longer do anything (the
+    /// timeouts of answered attempts and fetches): a load at 100 k
+    /// requests/s with a 10 s timeout would otherwise hold a million of
+    /// them. What fires is unchanged; the next pass waits until the queue
+    /// has doubled, so the cost per event stays constant.
     fn drop_spent_timers(&mut self) {
-        let (clients, attempts) = (&self.clients, &self.io.attempts);
+        let (clients, proxy, attempts) = (&self.clients, &self.proxy, &self.io.attempts);
         self.queue.retain(|ev| match ev {
             Event::Client(t) => clients.timer_pending(t),
+            Event::Proxy(t) => proxy.timer_pending(t),
             Event::HangUp(t) => attempts.is_running(*t),
             _ => true,
         });

@@ -121,28 +121,23 @@ pub enum BackendEvent {
 
 /// Dispatches a proxy timer.
 pub fn on_timer<C: ProxyCx>(cx: &mut C, timer: ProxyTimer) {
+    if !cx.proxy().timer_pending(&timer) {
+        return;
+    }
     match timer {
-        ProxyTimer::ConnectTimeout { fetch, epoch } => {
-            if current(cx, fetch, epoch, Phase::Connecting) {
-                fetch_failed(cx, fetch, Cause::ConnectTimeout, None);
-            }
+        ProxyTimer::ConnectTimeout { fetch, .. } => fetch_failed(cx, fetch, Cause::ConnectTimeout, None),
+        ProxyTimer::WaitTimeout { fetch, .. } => {
+            let p = cx.proxy();
+            let f = p.fetches.get(fetch).expect("current");
+            let (pool, inst) = (f.pool as usize, f.inst.expect("waiting on an instance"));
+            p.cancel_wait(pool, inst, fetch.to_bits());
+            fetch_failed(cx, fetch, Cause::Busy, None);
         }
-        ProxyTimer::WaitTimeout { fetch, epoch } => {
-            if current(cx, fetch, epoch, Phase::Waiting) {
-                let p = cx.proxy();
-                let f = p.fetches.get(fetch).expect("current");
-                let (pool, inst) = (f.pool as usize, f.inst.expect("waiting on an instance"));
-                p.cancel_wait(pool, inst, fetch.to_bits());
-                fetch_failed(cx, fetch, Cause::Busy, None);
-            }
+        ProxyTimer::FirstByteTimeout { fetch, .. } => {
+            abandon_job(cx, fetch);
+            fetch_failed(cx, fetch, Cause::FirstByteTimeout, None);
         }
-        ProxyTimer::FirstByteTimeout { fetch, epoch } => {
-            if current(cx, fetch, epoch, Phase::AwaitingFirstByte) {
-                abandon_job(cx, fetch);
-                fetch_failed(cx, fetch, Cause::FirstByteTimeout, None);
-            }
-        }
-        ProxyTimer::BetweenBytes { fetch, epoch } => on_between_bytes(cx, fetch, epoch),
+        ProxyTimer::BetweenBytes { fetch, .. } => on_between_bytes(cx, fetch),
         ProxyTimer::Probe { pool, inst } => probe::on_probe(cx, pool as usize, inst),
         ProxyTimer::ProbeTimeout { pool, inst, seq } => probe::on_probe_timeout(cx, pool as usize, inst, seq),
     }
@@ -443,18 +438,37 @@ fn on_complete<C: ProxyCx>(cx: &mut C, fetch: Key, started_at: SimTime) {
 }
 
 fn current<C: ProxyCx>(cx: &mut C, fetch: Key, epoch: u32, phase: Phase) -> bool {
-    cx.proxy().fetches.get(fetch).is_some_and(|f| f.epoch == epoch && f.phase == phase)
+    cx.proxy().fetch_current(fetch, epoch, phase)
 }
 
-fn on_between_bytes<C: ProxyCx>(cx: &mut C, fetch: Key, epoch: u32) {
-    if !current(cx, fetch, epoch, Phase::Streaming) {
-        return;
+impl super::Proxy {
+    /// Whether fetch `fetch` is still in `phase` of epoch `epoch`.
+    fn fetch_current(&self, fetch: Key, epoch: u32, phase: Phase) -> bool {
+        self.fetches.get(fetch).is_some_and(|f| f.epoch == epoch && f.phase == phase)
     }
+
+    /// Whether `timer` can still do anything when it fires: a fetch's timer
+    /// does only while the fetch is in the phase and epoch that set it. Once
+    /// false it stays false (epochs only grow, and an ended fetch's key goes
+    /// stale), so an engine may drop such a timer early; nothing changes.
+    pub fn timer_pending(&self, timer: &ProxyTimer) -> bool {
+        match *timer {
+            ProxyTimer::ConnectTimeout { fetch, epoch } => self.fetch_current(fetch, epoch, Phase::Connecting),
+            ProxyTimer::WaitTimeout { fetch, epoch } => self.fetch_current(fetch, epoch, Phase::Waiting),
+            ProxyTimer::FirstByteTimeout { fetch, epoch } => self.fetch_current(fetch, epoch, Phase::AwaitingFirstByte),
+            ProxyTimer::BetweenBytes { fetch, epoch } => self.fetch_current(fetch, epoch, Phase::Streaming),
+            ProxyTimer::Probe { .. } | ProxyTimer::ProbeTimeout { .. } => true,
+        }
+    }
+}
+
+/// The between-bytes timer of a fetch that is still streaming in its epoch.
+fn on_between_bytes<C: ProxyCx>(cx: &mut C, fetch: Key) {
     let now = cx.now();
     let f = cx.proxy().fetches.get(fetch).expect("current");
     if now < f.bb_deadline {
         // A chunk came meanwhile: re-arm for the new deadline.
-        let deadline = f.bb_deadline;
+        let (deadline, epoch) = (f.bb_deadline, f.epoch);
         cx.wake(deadline, ProxyTimer::BetweenBytes { fetch, epoch });
         return;
     }

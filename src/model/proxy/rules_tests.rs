@@ -131,6 +131,31 @@ fn a_dead_host_fails_at_connect_timeout_with_varnish_retry_after() {
     assert_eq!(c.responses, [(attempt(1), failed)]);
 }
 
+/// A fetch's timer is pending while the fetch is in the phase that set
+/// it, and spent for good once it moves on: what lets an engine drop it early.
+#[test]
+fn a_fetch_timer_is_pending_only_in_its_phase_and_stays_spent() {
+    let (mut c, _) = cx(ProxyConfig::default(), 1, Some(ACCEPTED));
+    on_request(&mut c, attempt(1), JOB);
+    let fetch = c.submitted[0];
+    let first_byte = last_timer(&c, |t| matches!(t, ProxyTimer::FirstByteTimeout { .. })).1;
+    assert!(c.proxy.timer_pending(&first_byte));
+    c.base.at_secs(10);
+    on_backend(&mut c, fetch, BackendEvent::Chunk { started_at: secs(1) });
+    let between = last_timer(&c, |t| matches!(t, ProxyTimer::BetweenBytes { .. })).1;
+    assert!(!c.proxy.timer_pending(&first_byte), "the first byte came");
+    assert!(c.proxy.timer_pending(&between));
+    c.base.at_secs(20);
+    on_backend(&mut c, fetch, BackendEvent::Complete { started_at: secs(1) });
+    assert!(!c.proxy.timer_pending(&between), "the fetch ended");
+    // The next fetch reuses the slot; the old timers stay spent.
+    on_request(&mut c, attempt(2), JOB);
+    assert_eq!(c.submitted[1].slot(), fetch.slot());
+    assert!(!c.proxy.timer_pending(&first_byte) && !c.proxy.timer_pending(&between));
+    let probe = ProxyTimer::Probe { pool: 0, inst: Key::from_bits(0) };
+    assert!(c.proxy.timer_pending(&probe), "probes always have work");
+}
+
 #[test]
 fn a_stale_timer_does_nothing() {
     let (mut c, _) = cx(ProxyConfig::default(), 1, Some(ACCEPTED));
