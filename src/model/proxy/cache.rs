@@ -18,6 +18,8 @@
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
+use foldhash::fast::RandomState;
+
 use crate::arena::Key;
 use crate::model::client::{AttemptRef, JobSpec};
 use crate::model::outcome::Cause;
@@ -165,7 +167,8 @@ pub enum Lookup {
 #[derive(Debug)]
 pub struct Cache {
     cfg: CacheConfig,
-    entries: HashMap<ObjKey, Entry>,
+    /// Hashed with a per-process seed: a served proxy's clients choose the keys.
+    entries: HashMap<ObjKey, Entry, RandomState>,
     /// Stamp → key, oldest first.
     lru: BTreeMap<u64, ObjKey>,
     next_stamp: u64,
@@ -175,7 +178,7 @@ pub struct Cache {
 
 impl Cache {
     pub fn new(cfg: CacheConfig) -> Self {
-        Cache { cfg, entries: HashMap::new(), lru: BTreeMap::new(), next_stamp: 0, used: 0, evictions: 0 }
+        Cache { cfg, entries: HashMap::default(), lru: BTreeMap::new(), next_stamp: 0, used: 0, evictions: 0 }
     }
 
     pub fn config(&self) -> CacheConfig {
