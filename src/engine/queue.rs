@@ -52,6 +52,13 @@ fn min_index(keys: &[Key]) -> Option<usize> {
     (best != EMPTY).then_some(at)
 }
 
+/// After finding a FIFO's new head still pending, take this many more heads
+/// of that FIFO without asking. Asking costs a lookup of the timer's entity,
+/// a likely cache miss; where timers mostly fire (a retry storm's timeouts)
+/// that cost more than dropping the others saved (5% slower), and where they
+/// are mostly spent a run of spent heads still goes at once.
+const RECHECK_AFTER_LIVE: u8 = 7;
+
 /// The delay of a FIFO slot not in use (no timer is set 584 years ahead).
 const NO_DELAY: u64 = u64::MAX;
 
@@ -81,6 +88,9 @@ pub struct EventQueue<E> {
     /// The FIFO whose head is the earliest FIFO entry, if any.
     fifo_min: Option<usize>,
     fifo_len: usize,
+    /// Per FIFO: new heads to take unchecked before asking again whether one
+    /// is spent (see [`EventQueue::pop_dropping`]).
+    fifo_recheck: [u8; MAX_FIFOS],
     seq: u64,
 }
 
@@ -103,6 +113,7 @@ impl<E: Copy> Default for EventQueue<E> {
             fifo_keys: [EMPTY; MAX_FIFOS],
             fifo_min: None,
             fifo_len: 0,
+            fifo_recheck: [0; MAX_FIFOS],
             seq: 0,
         }
     }
@@ -204,7 +215,10 @@ impl<E: Copy> EventQueue<E> {
     /// timeouts are spent long before they are due (the attempt was
     /// answered), and a FIFO's head is where they are cheapest to drop:
     /// each would otherwise cost a scan of the FIFOs' heads, then a call
-    /// that does nothing. `spent` must stay true for an entry once it is.
+    /// that does nothing. A FIFO whose new head was still pending is not
+    /// asked again for its next [`RECHECK_AFTER_LIVE`] heads. `spent` must
+    /// stay true for an entry once it is; which entries it drops changes
+    /// only the speed.
     #[inline]
     pub fn pop_dropping(&mut self, mut spent: impl FnMut(u64, &E) -> bool) -> Option<(SimTime, E)> {
         let (source, time) = self.earliest()?;
@@ -221,11 +235,17 @@ impl<E: Copy> EventQueue<E> {
                 let f = &mut self.fifos[i];
                 let e = f.pop_front().expect("fifo key implies an entry");
                 self.fifo_len -= 1;
-                while let Some(n) = f.front()
-                    && spent(n.time, &n.event)
-                {
-                    f.pop_front();
-                    self.fifo_len -= 1;
+                if self.fifo_recheck[i] > 0 {
+                    self.fifo_recheck[i] -= 1;
+                } else {
+                    while let Some(n) = f.front() {
+                        if !spent(n.time, &n.event) {
+                            self.fifo_recheck[i] = RECHECK_AFTER_LIVE;
+                            break;
+                        }
+                        f.pop_front();
+                        self.fifo_len -= 1;
+                    }
                 }
                 self.fifo_keys[i] = f.front().map_or(EMPTY, |n| key(n.time, n.seq));
                 self.fifo_min = if self.fifo_len == 0 { None } else { min_index(&self.fifo_keys) };
@@ -313,32 +333,39 @@ mod tests {
 
     /// Spent FIFO entries are dropped as they reach their FIFO's head, the
     /// rest pop in the same order as without dropping; heap and lane
-    /// entries are never asked about.
+    /// entries are never asked about, and a FIFO whose head was pending is
+    /// not asked again for its next `RECHECK_AFTER_LIVE` heads.
     #[test]
     fn spent_entries_are_dropped_at_their_fifos_head_and_the_rest_keep_their_order() {
         let t = SimTime::from_nanos;
         let (mut a, mut b) = (EventQueue::new(), EventQueue::new());
+        // FIFO of delay 100: all spent. FIFO of delay 107: spent but every
+        // tenth. Negative entries go to the heap, 1000 to a lane.
+        let spent = |e: i64| e >= 0 && (e % 2 == 0 || e % 20 != 1);
         for q in [&mut a, &mut b] {
-            for n in 0..40u32 {
-                // Two delays; odd entries are spent (negative ones are heap entries).
-                q.push_steady(t(u64::from(n)), t(u64::from(n) + 100 + u64::from(n % 2) * 7), n as i64);
-                q.push(t(u64::from(n) * 3), -(n as i64) - 1);
+            for n in 0..200u32 {
+                q.push_steady(t(u64::from(n)), t(u64::from(n) + 100 + u64::from(n % 2) * 7), i64::from(n));
+                q.push(t(u64::from(n) * 3), -i64::from(n) - 1);
             }
             q.push_lane(0, t(50), 1000);
         }
-        let mut asked = Vec::new();
-        let mut got = Vec::new();
+        let (mut asked, mut got) = (Vec::new(), Vec::new());
         while let Some((_, e)) = a.pop_dropping(|_, &e| {
             asked.push(e);
-            e >= 0 && e % 2 == 1 && e != 1
+            spent(e)
         }) {
             got.push(e);
         }
         let all: Vec<i64> = std::iter::from_fn(|| b.pop().map(|(_, e)| e)).collect();
-        // The first odd entry was a head when pushed; every other one is dropped.
-        let kept: Vec<i64> = all.into_iter().filter(|&e| !(e >= 0 && e % 2 == 1 && e != 1)).collect();
-        assert_eq!(got, kept);
-        assert!(asked.iter().all(|&e| (0..40).contains(&e)), "only FIFO entries are asked about: {asked:?}");
+        let dropped: Vec<i64> = all.iter().copied().filter(|e| !got.contains(e)).collect();
+        assert!(dropped.iter().all(|&e| spent(e) && asked.contains(&e)), "only spent entries asked about go");
+        assert_eq!(got, all.iter().copied().filter(|e| !dropped.contains(e)).collect::<Vec<_>>());
+        assert!(asked.iter().all(|&e| (0..200).contains(&e)), "only FIFO entries are asked about");
+        // The all-spent FIFO loses everything but its first head.
+        assert_eq!(dropped.iter().filter(|&&e| e % 2 == 0).count(), 99);
+        // The other is asked again only after RECHECK_AFTER_LIVE unchecked heads.
+        let odd_asked = asked.iter().filter(|&&e| e % 2 == 1).count();
+        assert!(odd_asked < 100 && dropped.iter().any(|&e| e % 2 == 1), "asked {odd_asked} of 100");
         assert!(a.is_empty());
     }
 
