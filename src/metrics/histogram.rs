@@ -108,10 +108,25 @@ impl Pending {
     }
 }
 
+/// An empty histogram with the fixed settings, shared: what an unused
+/// [`LatencyHist`] reads as, so that it allocates nothing.
+fn empty_hdr() -> &'static Histogram<u64> {
+    static EMPTY: std::sync::OnceLock<Histogram<u64>> = std::sync::OnceLock::new();
+    EMPTY.get_or_init(new_hdr)
+}
+
+fn new_hdr() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, HIGHEST_US, 3).expect("valid bounds")
+}
+
 /// A latency distribution recorded as it happens (constant memory).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct LatencyHist {
-    h: Histogram<u64>,
+    /// None until values are settled into it: a run has a dozen histograms
+    /// of 254 KB, many never used, and allocating, zeroing and faulting them
+    /// in (with the rest of a run's memory) was a fifth of the profile of a
+    /// sweep of short runs.
+    h: Option<Histogram<u64>>,
     /// Non-zero values (in µs) not yet in `h`.
     pending: Pending,
     /// Zero durations (immediate 503s, jobs that start at once) are common and
@@ -123,19 +138,6 @@ pub struct LatencyHist {
     sum_ns: u128,
     /// The exact largest duration: the histogram only knows its bucket.
     max_ns: u64,
-}
-
-impl Default for LatencyHist {
-    fn default() -> Self {
-        LatencyHist {
-            h: Histogram::new_with_bounds(1, HIGHEST_US, 3).expect("valid bounds"),
-            pending: Pending::default(),
-            zeros: 0,
-            saturated: 0,
-            sum_ns: 0,
-            max_ns: 0,
-        }
-    }
 }
 
 /// Percentiles in milliseconds, as reports show them. Every field but `count`
@@ -209,30 +211,36 @@ impl LatencyHist {
     #[inline(never)]
     fn allocate_pending(&mut self) {
         if self.pending.counts.is_empty() {
-            self.pending.counts = vec![0; self.h.distinct_values()];
+            self.pending.counts = vec![0; empty_hdr().distinct_values()];
         }
     }
 
     /// Adds the pending values to the histogram (see [`Pending::add_into`]).
     pub fn settle(&mut self) {
         if self.pending.n > 0 {
-            self.pending.add_into(&mut self.h);
+            self.pending.add_into(self.h.get_or_insert_with(new_hdr));
             self.pending.clear();
         }
     }
 
     /// The histogram with the pending values in it.
     fn hdr(&self) -> Cow<'_, Histogram<u64>> {
+        let h = self.h.as_ref().unwrap_or_else(|| empty_hdr());
         if self.pending.n == 0 {
-            return Cow::Borrowed(&self.h);
+            return Cow::Borrowed(h);
         }
-        let mut h = self.h.clone();
+        let mut h = h.clone();
         self.pending.add_into(&mut h);
         Cow::Owned(h)
     }
 
+    /// Values settled into the histogram.
+    fn settled(&self) -> u64 {
+        self.h.as_ref().map_or(0, Histogram::len)
+    }
+
     pub fn count(&self) -> u64 {
-        self.h.len() + self.pending.n + self.zeros
+        self.settled() + self.pending.n + self.zeros
     }
 
     /// How many recorded durations were zero.
@@ -336,14 +344,19 @@ impl LatencyHist {
     /// Adds another distribution to this one, or explains why the sum does not fit.
     pub fn try_merge_from(&mut self, other: &LatencyHist) -> Result<(), HistError> {
         let overflow = || HistError::Overflow("the pooled histogram's count overflows");
-        let count = |h: &LatencyHist| h.h.len().checked_add(h.pending.n)?.checked_add(h.zeros);
+        let count = |h: &LatencyHist| h.settled().checked_add(h.pending.n)?.checked_add(h.zeros);
         count(self).zip(count(other)).and_then(|(a, b)| a.checked_add(b)).ok_or_else(overflow)?;
         let zeros = self.zeros.checked_add(other.zeros).ok_or_else(overflow)?;
         let saturated = self.saturated.checked_add(other.saturated).ok_or_else(overflow)?;
         let sum = self.sum_ns.checked_add(other.sum_ns).ok_or_else(overflow)?;
         self.settle();
-        self.h.add(&other.h).map_err(|e| HistError::Decode(format!("the histograms do not add up: {e:?}")))?;
-        other.pending.add_into(&mut self.h);
+        if other.settled() > 0 || other.pending.n > 0 {
+            let h = self.h.get_or_insert_with(new_hdr);
+            if let Some(o) = &other.h {
+                h.add(o).map_err(|e| HistError::Decode(format!("the histograms do not add up: {e:?}")))?;
+            }
+            other.pending.add_into(h);
+        }
         (self.zeros, self.saturated, self.sum_ns) = (zeros, saturated, sum);
         self.max_ns = self.max_ns.max(other.max_ns);
         Ok(())
@@ -417,7 +430,10 @@ impl LatencyHist {
             return bad(format!("sum_ns = {sum_ns} exceeds count × max_ns"));
         }
         let mut h = LatencyHist::default();
-        h.h.add(&decoded).map_err(|e| HistError::Decode(format!("the histogram does not fit: {e:?}")))?;
+        if total > 0 {
+            let hdr = h.h.insert(new_hdr());
+            hdr.add(&decoded).map_err(|e| HistError::Decode(format!("the histogram does not fit: {e:?}")))?;
+        }
         (h.zeros, h.saturated, h.sum_ns, h.max_ns) = (s.zeros, s.saturated, sum_ns, s.max_ns);
         Ok(h)
     }
@@ -711,7 +727,8 @@ mod tests {
             let mut pooled = LatencyHist::default();
             pooled.merge_from(&fast);
             fast.settle();
-            for h in [&read, &fast.h, &pooled.h] {
+            let (settled, pooled) = (fast.hdr(), pooled.hdr());
+            for h in [&read, &*settled, &*pooled] {
                 assert_eq!(h, &direct, "round {round}");
                 assert_eq!(
                     (h.len(), h.min_nz(), h.max()),
