@@ -350,3 +350,17 @@ fn an_impatient_client_leaves_the_queue_but_never_a_job_in_service() {
     assert_eq!(next_served(&mut p, running, w), Some(3));
     assert_eq!(p.renege(t(11), second), None, "it started before its client gave up");
 }
+
+/// A job's remaining work after `c` of its chunks is the exact floor of
+/// work × (chunks − c) / chunks, whether the product fits in 64 bits or not.
+#[test]
+fn remaining_work_after_each_chunk_is_exact_beyond_64_bits() {
+    for work in [0, 1, 999, 1_000_000_007, u64::MAX / 3, u64::MAX] {
+        for chunks in [1u32, 2, 3, 7, 1000] {
+            for c in 0..=chunks.min(9) {
+                let exact = u128::from(work) * u128::from(chunks - c) / u128::from(chunks);
+                assert_eq!(u128::from(Pool::remaining_after(work, chunks, c)), exact, "{work} {chunks} {c}");
+            }
+        }
+    }
+}
