@@ -296,7 +296,7 @@ fn submit<C: ProxyCx>(cx: &mut C, fetch: Key, epoch: u32, pool: usize, inst: Key
     // An answer may have come already; if not, the connect can time out (a
     // dead host never answers the SYN).
     if let Some(t) = cx.proxy().cfg.connect_timeout
-        && current(cx, fetch, epoch, Phase::Connecting)
+        && cx.proxy().fetch_current(fetch, epoch, Phase::Connecting)
     {
         cx.wake(now + t, ProxyTimer::ConnectTimeout { fetch, epoch });
     }
@@ -435,10 +435,6 @@ fn on_complete<C: ProxyCx>(cx: &mut C, fetch: Key, started_at: SimTime) {
     }
     let ok = Response { outcome: Outcome::Ok, retry_after: None, work_started: Some(started_at) };
     end_fetch(cx, fetch, ok);
-}
-
-fn current<C: ProxyCx>(cx: &mut C, fetch: Key, epoch: u32, phase: Phase) -> bool {
-    cx.proxy().fetch_current(fetch, epoch, phase)
 }
 
 impl super::Proxy {
