@@ -1,4 +1,5 @@
-//! Latency histograms: HdrHistogram in microseconds, plus exact sums for means.
+//! Latency histograms: HdrHistogram's buckets in microseconds, plus exact
+//! sums for means.
 //!
 //! Quantiles come from the histogram's buckets; the mean and the maximum are
 //! exact. Every value a report shows is derived in nanoseconds and rounded to
@@ -7,16 +8,21 @@
 //! the histogram's range are clamped to its top *and counted*: a percentile
 //! that falls among them is undefined rather than silently too small.
 //!
-//! Recording is on every request's path, and HdrHistogram's own `record`
+//! The buckets are HdrHistogram's (3 significant digits from 1 µs), its
+//! quantile rule and its V2 serialization, but kept here in a plain array:
+//! recording is on every request's path, and HdrHistogram's own `record`
 //! (index from its run-time settings, min/max, total, a `Result`) cost about
-//! a hundred instructions a value. A value is counted instead in a plain
-//! array laid out as the histogram's buckets, its index computed from the
-//! fixed settings below, and the pending counts are added to the histogram
-//! before it is read: one record per bucket, with the exact least and largest
-//! values pending, so the histogram ends up exactly as if each value had been
-//! recorded in it (counts, total, min and max).
+//! a hundred instructions a value; and a sweep of short runs spent a quarter
+//! of its time building, zeroing and faulting in HdrHistograms of 254 KB to
+//! read four percentiles from each. An HdrHistogram is built only for charts
+//! ([`LatencyHist::histogram`]), exactly as if each value had been recorded in
+//! it (counts, total, min and max); the tests hold every quantile and every
+//! serialized byte to HdrHistogram's own.
+//!
+//! The count arrays of dropped histograms are kept, zeroed, for the next
+//! histogram on the same thread (a run's and its summary's).
 
-use std::borrow::Cow;
+use std::cell::RefCell;
 
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
@@ -36,12 +42,16 @@ const LEADING_ZERO_COUNT_BASE: u32 = 64 - (SUB_BUCKET_HALF_MAGNITUDE + 1);
 /// The index of `us`'s bucket in the histogram's counts (HdrHistogram's
 /// `index_for` with the settings above).
 #[inline(always)]
-fn bucket_index(us: u64) -> usize {
+const fn bucket_index(us: u64) -> usize {
     let bucket = LEADING_ZERO_COUNT_BASE - (us | SUB_BUCKET_MASK).leading_zeros();
     let sub_bucket = us >> bucket;
     // sub_bucket ≥ 2^10 past bucket 0; in bucket 0 the index is the value.
     (((bucket as usize) + 1) << SUB_BUCKET_HALF_MAGNITUDE) + sub_bucket as usize - (1 << SUB_BUCKET_HALF_MAGNITUDE)
 }
+
+/// Buckets up to the one holding [`HIGHEST_US`] (HdrHistogram's array runs
+/// to the end of that bucket; no value lands beyond).
+const BUCKETS: usize = bucket_index(HIGHEST_US) + 1;
 
 /// The least value of bucket `index` (HdrHistogram's `value_for`).
 fn bucket_value(index: usize) -> u64 {
@@ -53,50 +63,227 @@ fn bucket_value(index: usize) -> u64 {
     (sub_bucket as u64) << bucket
 }
 
-/// Values counted but not yet added to the histogram.
-#[derive(Clone, Debug)]
-struct Pending {
-    /// By bucket index, as the histogram's counts (allocated at the first value).
+/// The top of bucket `index`: HdrHistogram's `highest_equivalent` of its
+/// least value, which is what its quantiles report.
+fn bucket_top(index: usize) -> u64 {
+    let bucket = (index >> SUB_BUCKET_HALF_MAGNITUDE).saturating_sub(1);
+    bucket_value(index) + (1 << bucket) - 1
+}
+
+/// How many spare count arrays a thread keeps (254 KB each): enough for the
+/// histograms of a run and of the summary built from it.
+const MAX_SPARE: usize = 32;
+
+thread_local! {
+    /// Count arrays of dropped histograms, all zero again.
+    static SPARE: RefCell<Vec<Vec<u64>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// An all-zero count array: a spare one when this thread has one.
+fn zeroed_counts() -> Vec<u64> {
+    let spare = SPARE.try_with(|s| s.borrow_mut().pop()).ok().flatten();
+    spare.unwrap_or_else(|| vec![0; BUCKETS])
+}
+
+/// The non-zero values, counted by bucket.
+#[derive(Debug)]
+struct Buckets {
+    /// By bucket index, as HdrHistogram's counts (allocated at the first value).
     counts: Vec<u64>,
     n: u64,
+    /// The exact least and largest values (a decoded histogram knows only
+    /// their buckets: then the buckets' least values).
     min_us: u64,
     max_us: u64,
 }
 
-impl Default for Pending {
+impl Default for Buckets {
     fn default() -> Self {
-        Pending { counts: Vec::new(), n: 0, min_us: u64::MAX, max_us: 0 }
+        Buckets { counts: Vec::new(), n: 0, min_us: u64::MAX, max_us: 0 }
     }
 }
 
-impl Pending {
-    /// Records the pending values in `h`: each bucket's count at once, at a
-    /// value of the bucket (the least pending value for its own bucket), then
-    /// the largest with a count of zero, so that `h`'s min and max are exact too.
+impl Buckets {
+    /// Counts `us` (1 ≤ us ≤ [`HIGHEST_US`]).
+    #[inline(always)]
+    fn add_value(&mut self, us: u64) {
+        let i = bucket_index(us);
+        // The counts are empty until the first value: then its index is out of bounds.
+        if i >= self.counts.len() {
+            self.allocate();
+        }
+        self.counts[i] += 1;
+        self.n += 1;
+        self.min_us = self.min_us.min(us);
+        self.max_us = self.max_us.max(us);
+    }
+
+    /// The counts, at the first value (out of line, so that recording saves
+    /// no registers for it).
+    #[cold]
+    #[inline(never)]
+    fn allocate(&mut self) {
+        if self.counts.is_empty() {
+            self.counts = zeroed_counts();
+        }
+    }
+
+    /// The buckets between the least and the largest value: the only ones
+    /// that can have a count.
+    fn span(&self) -> std::ops::RangeInclusive<usize> {
+        bucket_index(self.min_us)..=bucket_index(self.max_us)
+    }
+
+    /// The non-empty buckets in the span, in order, as (index, count).
+    fn each(&self) -> impl Iterator<Item = (usize, u64)> + '_ {
+        let (start, counts) = match self.n {
+            0 => (0, &[][..]),
+            _ => (bucket_index(self.min_us), &self.counts[self.span()]),
+        };
+        // Most buckets in the span are empty: pass them eight at a time.
+        counts.chunks(8).enumerate().filter(|(_, c)| c.iter().fold(0, |a, &x| a | x) != 0).flat_map(
+            move |(k, chunk)| {
+                chunk.iter().enumerate().filter(|(_, c)| **c > 0).map(move |(j, &c)| (start + 8 * k + j, c))
+            },
+        )
+    }
+
+    /// Records the values in `h`: each bucket's count at once, at a value of
+    /// the bucket (the least value for its own bucket), then the largest with
+    /// a count of zero, so that `h`'s min and max are exact too.
     fn add_into(&self, h: &mut Histogram<u64>) {
         if self.n == 0 {
             return;
         }
-        let span = self.span();
-        let min_index = *span.start();
-        // Most buckets in the span are empty: skip them eight at a time.
-        for (k, chunk) in self.counts[span].chunks(8).enumerate() {
-            if chunk.iter().fold(0, |a, &c| a | c) == 0 {
-                continue;
-            }
-            for (j, &c) in chunk.iter().enumerate().filter(|(_, c)| **c > 0) {
-                let i = min_index + 8 * k + j;
-                let v = if i == min_index { self.min_us } else { bucket_value(i) };
-                h.record_n(v, c).expect("a pending value is in range");
-            }
+        let min_index = bucket_index(self.min_us);
+        for (i, c) in self.each() {
+            let v = if i == min_index { self.min_us } else { bucket_value(i) };
+            h.record_n(v, c).expect("a counted value is in range");
         }
-        h.record_n(self.max_us, 0).expect("a pending value is in range");
+        h.record_n(self.max_us, 0).expect("a counted value is in range");
     }
 
-    /// The buckets between the least and the largest pending value: the only
-    /// ones that can have a count.
-    fn span(&self) -> std::ops::RangeInclusive<usize> {
-        bucket_index(self.min_us)..=bucket_index(self.max_us)
+    /// Adds `other`'s values to these.
+    fn add(&mut self, other: &Buckets) {
+        if other.n == 0 {
+            return;
+        }
+        if self.counts.is_empty() {
+            self.counts = zeroed_counts();
+        }
+        let span = other.span();
+        for (a, b) in self.counts[span.clone()].iter_mut().zip(&other.counts[span]) {
+            *a += b;
+        }
+        self.n += other.n;
+        self.min_us = self.min_us.min(other.min_us);
+        self.max_us = self.max_us.max(other.max_us);
+    }
+
+    /// The top of the bucket of the `rank`-th least value (1 ≤ rank ≤ n):
+    /// what HdrHistogram's `value_at_quantile` gives for that rank.
+    fn value_at_rank(&self, rank: u64) -> u64 {
+        let span = self.span();
+        let start = *span.start();
+        let mut seen = 0;
+        for (k, chunk) in self.counts[span].chunks(8).enumerate() {
+            let sum: u64 = chunk.iter().sum();
+            if seen + sum < rank {
+                seen += sum;
+                continue;
+            }
+            for (j, &c) in chunk.iter().enumerate() {
+                seen += c;
+                if seen >= rank {
+                    return bucket_top(start + 8 * k + j);
+                }
+            }
+        }
+        unreachable!("rank {rank} is beyond the {} values", self.n)
+    }
+
+    /// HdrHistogram's V2 payload: the counts from index 0 to the largest
+    /// value's, each a zig-zag varint, a run of more than one empty bucket
+    /// as its negated length (what `V2Serializer` writes).
+    fn encode_v2(&self, out: &mut Vec<u8>) {
+        let mut put = |v: i64| {
+            let mut zz = ((v << 1) ^ (v >> 63)) as u64;
+            for _ in 0..8 {
+                if zz < 0x80 {
+                    out.push(zz as u8);
+                    return;
+                }
+                out.push(0x80 | (zz & 0x7f) as u8);
+                zz >>= 7;
+            }
+            out.push(zz as u8);
+        };
+        // An empty histogram writes its one bucket below the least value.
+        let (mut next, mut last) = (0, 0);
+        for (i, c) in self.each() {
+            match i - next {
+                0 => {}
+                1 => put(0),
+                gap => put(-(gap as i64)),
+            }
+            // As HdrHistogram's serializer: a count above i64::MAX (9.2e18 values) has no encoding.
+            put(i64::try_from(c).expect("a bucket's count fits in i64"));
+            (next, last) = (i + 1, i);
+        }
+        if self.n == 0 {
+            put(0);
+        }
+        debug_assert!(self.n == 0 || last == bucket_index(self.max_us));
+    }
+
+    /// Reads [`Buckets::encode_v2`]'s payload, refusing a bucket beyond the
+    /// range, a truncated varint or a total that overflows.
+    fn decode_v2(mut bytes: &[u8]) -> Result<Buckets, HistError> {
+        let mut b = Buckets::default();
+        let mut next = 0usize;
+        let (mut first, mut last) = (None, 0);
+        while !bytes.is_empty() {
+            let mut zz = 0u64;
+            let mut k = 0;
+            loop {
+                let Some((&byte, rest)) = bytes.split_first() else {
+                    return Err(HistError::Decode("the histogram's last count is cut short".into()));
+                };
+                bytes = rest;
+                if k == 8 {
+                    zz |= u64::from(byte) << 56;
+                    break;
+                }
+                zz |= u64::from(byte & 0x7f) << (7 * k);
+                k += 1;
+                if byte < 0x80 {
+                    break;
+                }
+            }
+            let v = ((zz >> 1) as i64) ^ -((zz & 1) as i64);
+            let beyond = || HistError::Decode(format!("the histogram counts values beyond {HIGHEST_US} µs"));
+            if v < 0 {
+                next = next.checked_add(v.unsigned_abs() as usize).filter(|&n| n <= BUCKETS).ok_or_else(beyond)?;
+                continue;
+            }
+            if v > 0 {
+                if next >= BUCKETS {
+                    return Err(beyond());
+                }
+                if b.counts.is_empty() {
+                    b.counts = zeroed_counts();
+                }
+                b.counts[next] = v as u64;
+                b.n = b.n.checked_add(v as u64).ok_or(HistError::Overflow("the histogram's counts overflow"))?;
+                first.get_or_insert(next);
+                last = next;
+            }
+            next += 1;
+        }
+        if let Some(first) = first {
+            (b.min_us, b.max_us) = (bucket_value(first), bucket_value(last));
+        }
+        Ok(b)
     }
 
     fn clear(&mut self) {
@@ -108,11 +295,35 @@ impl Pending {
     }
 }
 
-/// An empty histogram with the fixed settings, shared: what an unused
-/// [`LatencyHist`] reads as, so that it allocates nothing.
-fn empty_hdr() -> &'static Histogram<u64> {
-    static EMPTY: std::sync::OnceLock<Histogram<u64>> = std::sync::OnceLock::new();
-    EMPTY.get_or_init(new_hdr)
+impl Clone for Buckets {
+    /// Copies only the span (into a spare array when there is one).
+    fn clone(&self) -> Self {
+        let mut b = Buckets { counts: Vec::new(), n: self.n, min_us: self.min_us, max_us: self.max_us };
+        if self.n > 0 {
+            b.counts = zeroed_counts();
+            let span = self.span();
+            b.counts[span.clone()].copy_from_slice(&self.counts[span]);
+        }
+        b
+    }
+}
+
+impl Drop for Buckets {
+    /// Keeps the count array, zeroed, for the thread's next histogram.
+    fn drop(&mut self) {
+        if self.counts.is_empty() {
+            return;
+        }
+        self.clear();
+        let counts = std::mem::take(&mut self.counts);
+        // During the thread's exit the spares are gone: the array is freed.
+        let _ = SPARE.try_with(|s| {
+            let mut s = s.borrow_mut();
+            if s.len() < MAX_SPARE {
+                s.push(counts);
+            }
+        });
+    }
 }
 
 fn new_hdr() -> Histogram<u64> {
@@ -122,21 +333,15 @@ fn new_hdr() -> Histogram<u64> {
 /// A latency distribution recorded as it happens (constant memory).
 #[derive(Clone, Debug, Default)]
 pub struct LatencyHist {
-    /// None until values are settled into it: a run has a dozen histograms
-    /// of 254 KB, many never used, and allocating, zeroing and faulting them
-    /// in (with the rest of a run's memory) was a fifth of the profile of a
-    /// sweep of short runs.
-    h: Option<Histogram<u64>>,
-    /// Non-zero values (in µs) not yet in `h`.
-    pending: Pending,
+    /// Non-zero durations in microseconds, rounded up.
+    buckets: Buckets,
     /// Zero durations (immediate 503s, jobs that start at once) are common and
-    /// are counted here, then added to the histogram when it is read.
-    /// Anything above zero is recorded in whole microseconds rounded up.
+    /// are counted here, below every bucket.
     zeros: u64,
-    /// Durations above [`HIGHEST_US`]: recorded at the top of the range.
+    /// Durations above [`HIGHEST_US`]: counted in the top bucket as well.
     saturated: u64,
     sum_ns: u128,
-    /// The exact largest duration: the histogram only knows its bucket.
+    /// The exact largest duration: the buckets only know its bucket.
     max_ns: u64,
 }
 
@@ -182,65 +387,23 @@ impl LatencyHist {
             self.zeros += 1;
         } else if us > HIGHEST_US {
             self.saturated += 1;
-            self.pend(HIGHEST_US);
+            self.buckets.add_value(HIGHEST_US);
         } else {
-            self.pend(us);
+            self.buckets.add_value(us);
         }
         self.sum_ns += u128::from(d.as_nanos());
         self.max_ns = self.max_ns.max(d.as_nanos());
     }
 
-    /// Counts `us` (1 ≤ us ≤ [`HIGHEST_US`]) until the histogram is read.
-    #[inline(always)]
-    fn pend(&mut self, us: u64) {
-        let i = bucket_index(us);
-        // The counts are empty until the first value: then its index is out of bounds.
-        if i >= self.pending.counts.len() {
-            self.allocate_pending();
-        }
-        let p = &mut self.pending;
-        p.counts[i] += 1;
-        p.n += 1;
-        p.min_us = p.min_us.min(us);
-        p.max_us = p.max_us.max(us);
-    }
-
-    /// The pending counts, at the first value recorded (out of line, so that
-    /// recording saves no registers for it).
-    #[cold]
-    #[inline(never)]
-    fn allocate_pending(&mut self) {
-        if self.pending.counts.is_empty() {
-            self.pending.counts = vec![0; empty_hdr().distinct_values()];
-        }
-    }
-
-    /// Adds the pending values to the histogram (see [`Pending::add_into`]).
-    pub fn settle(&mut self) {
-        if self.pending.n > 0 {
-            self.pending.add_into(self.h.get_or_insert_with(new_hdr));
-            self.pending.clear();
-        }
-    }
-
-    /// The histogram with the pending values in it.
-    fn hdr(&self) -> Cow<'_, Histogram<u64>> {
-        let h = self.h.as_ref().unwrap_or_else(|| empty_hdr());
-        if self.pending.n == 0 {
-            return Cow::Borrowed(h);
-        }
-        let mut h = h.clone();
-        self.pending.add_into(&mut h);
-        Cow::Owned(h)
-    }
-
-    /// Values settled into the histogram.
-    fn settled(&self) -> u64 {
-        self.h.as_ref().map_or(0, Histogram::len)
+    /// The buckets as an HdrHistogram (without the zeros).
+    fn hdr(&self) -> Histogram<u64> {
+        let mut h = new_hdr();
+        self.buckets.add_into(&mut h);
+        h
     }
 
     pub fn count(&self) -> u64 {
-        self.settled() + self.pending.n + self.zeros
+        self.buckets.n + self.zeros
     }
 
     /// How many recorded durations were zero.
@@ -267,7 +430,7 @@ impl LatencyHist {
 
     /// The whole distribution as one HdrHistogram (for CDF charts and lossless merging).
     pub fn histogram(&self) -> Histogram<u64> {
-        let mut h = self.hdr().into_owned();
+        let mut h = self.hdr();
         if self.zeros > 0 {
             h.record_n(0, self.zeros).expect("zero is in range");
         }
@@ -290,10 +453,7 @@ impl LatencyHist {
         if rank > n - self.saturated {
             return None;
         }
-        let h = self.hdr();
-        let rest = h.len() as f64;
-        // A quantile whose ceiling lands exactly on the remaining rank.
-        let us = h.value_at_quantile(((rank - self.zeros) as f64 - 0.5) / rest);
+        let us = self.buckets.value_at_rank(rank - self.zeros);
         Some(us.saturating_mul(1_000).min(self.max_ns))
     }
 
@@ -344,19 +504,12 @@ impl LatencyHist {
     /// Adds another distribution to this one, or explains why the sum does not fit.
     pub fn try_merge_from(&mut self, other: &LatencyHist) -> Result<(), HistError> {
         let overflow = || HistError::Overflow("the pooled histogram's count overflows");
-        let count = |h: &LatencyHist| h.settled().checked_add(h.pending.n)?.checked_add(h.zeros);
+        let count = |h: &LatencyHist| h.buckets.n.checked_add(h.zeros);
         count(self).zip(count(other)).and_then(|(a, b)| a.checked_add(b)).ok_or_else(overflow)?;
         let zeros = self.zeros.checked_add(other.zeros).ok_or_else(overflow)?;
         let saturated = self.saturated.checked_add(other.saturated).ok_or_else(overflow)?;
         let sum = self.sum_ns.checked_add(other.sum_ns).ok_or_else(overflow)?;
-        self.settle();
-        if other.settled() > 0 || other.pending.n > 0 {
-            let h = self.h.get_or_insert_with(new_hdr);
-            if let Some(o) = &other.h {
-                h.add(o).map_err(|e| HistError::Decode(format!("the histograms do not add up: {e:?}")))?;
-            }
-            other.pending.add_into(h);
-        }
+        self.buckets.add(&other.buckets);
         (self.zeros, self.saturated, self.sum_ns) = (zeros, saturated, sum);
         self.max_ns = self.max_ns.max(other.max_ns);
         Ok(())
@@ -365,11 +518,17 @@ impl LatencyHist {
     /// A lossless, portable form: HdrHistogram's V2 serialization (hex) plus
     /// the exact fields kept beside it.
     pub fn to_stored(&self) -> StoredHist {
-        use hdrhistogram::serialization::Serializer;
-        let mut bytes = Vec::new();
-        hdrhistogram::serialization::V2Serializer::new()
-            .serialize(&*self.hdr(), &mut bytes)
-            .expect("serializing into memory cannot fail");
+        let mut bytes = Vec::with_capacity(V2_HEADER + 64);
+        bytes.extend(V2_COOKIE.to_be_bytes());
+        bytes.extend(0u32.to_be_bytes()); // the payload's length, set below
+        bytes.extend(0u32.to_be_bytes()); // normalizing index offset
+        bytes.extend(3u32.to_be_bytes()); // significant digits
+        bytes.extend(1u64.to_be_bytes()); // lowest discernible value
+        bytes.extend(HIGHEST_US.to_be_bytes());
+        bytes.extend(1f64.to_be_bytes()); // integer to double conversion ratio
+        self.buckets.encode_v2(&mut bytes);
+        let payload = u32::try_from(bytes.len() - V2_HEADER).expect("at most 9 bytes per bucket");
+        bytes[4..8].copy_from_slice(&payload.to_be_bytes());
         StoredHist {
             hdr: bytes.iter().map(|b| format!("{b:02x}")).collect(),
             zeros: self.zeros,
@@ -390,19 +549,8 @@ impl LatencyHist {
         let bytes: Vec<u8> =
             (0..s.hdr.len()).step_by(2).map(|i| u8::from_str_radix(&s.hdr[i..i + 2], 16).expect("checked")).collect();
         check_header(&bytes)?;
-        let decoded: Histogram<u64> = hdrhistogram::serialization::Deserializer::new()
-            .deserialize(&mut bytes.as_slice())
-            .map_err(|e| HistError::Decode(format!("cannot decode the histogram: {e:?}")))?;
-        let mut total: u64 = 0;
-        let mut top_us = 0;
-        for v in decoded.iter_recorded() {
-            total =
-                total.checked_add(v.count_at_value()).ok_or(HistError::Overflow("the histogram's counts overflow"))?;
-            top_us = v.value_iterated_to();
-        }
-        if total != decoded.len() {
-            return Err(HistError::Overflow("the histogram's counts overflow"));
-        }
+        let buckets = Buckets::decode_v2(&bytes[V2_HEADER..])?;
+        let total = buckets.n;
         let count = total.checked_add(s.zeros).ok_or(HistError::Overflow("zeros + the histogram's count overflows"))?;
         let bad = |why: String| Err(HistError::Inconsistent(why));
         if s.saturated > total {
@@ -417,9 +565,9 @@ impl LatencyHist {
             return bad("an empty histogram has a non-zero max_ns or sum_ns".into());
         }
         if total > 0 {
-            let top = decoded.lowest_equivalent(top_us);
             let max_us = s.max_ns.div_ceil(1_000);
-            let in_top = if s.saturated > 0 { max_us > HIGHEST_US } else { decoded.equivalent(max_us, top) };
+            let top = bucket_index(buckets.max_us);
+            let in_top = if s.saturated > 0 { max_us > HIGHEST_US } else { bucket_index(max_us) == top };
             if !in_top {
                 return bad(format!("max_ns = {} does not lie in the histogram's top bucket", s.max_ns));
             }
@@ -429,13 +577,7 @@ impl LatencyHist {
         if sum_ns > u128::from(count) * u128::from(s.max_ns) {
             return bad(format!("sum_ns = {sum_ns} exceeds count × max_ns"));
         }
-        let mut h = LatencyHist::default();
-        if total > 0 {
-            let hdr = h.h.insert(new_hdr());
-            hdr.add(&decoded).map_err(|e| HistError::Decode(format!("the histogram does not fit: {e:?}")))?;
-        }
-        (h.zeros, h.saturated, h.sum_ns, h.max_ns) = (s.zeros, s.saturated, sum_ns, s.max_ns);
-        Ok(h)
+        Ok(LatencyHist { buckets, zeros: s.zeros, saturated: s.saturated, sum_ns, max_ns: s.max_ns })
     }
 
     /// The union of two distributions (e.g. successful and failed attempts).
@@ -697,49 +839,119 @@ mod tests {
         assert_eq!(a.zeros, u64::MAX - 20, "nothing changed");
     }
 
-    /// Recording through the pending counts leaves the histogram exactly as
-    /// recording each value in it: counts, total, min and max, whatever the
-    /// order of records, settles and reads.
+    /// A random duration in ns at every scale: zeros, the range's ends,
+    /// bucket edges, and beyond the range.
+    fn any_duration_ns(rng: &mut rand_pcg::Pcg64Mcg) -> u64 {
+        match rng.random_range(0..7) {
+            0 => 0,
+            1 => (HIGHEST_US + rng.random_range(0..3)) * 1_000,
+            2 => (HIGHEST_US - rng.random_range(0..3)) * 1_000,
+            3 => (1 << rng.random_range(0..40)) * 1_000,
+            4 => rng.random_range(1..5_000_000),
+            _ => rng.random_range(1..=HIGHEST_US * 1_000) >> rng.random_range(0..50),
+        }
+    }
+
+    /// The buckets are HdrHistogram's to the byte: each histogram below is
+    /// also recorded value by value in an HdrHistogram, and its chart form,
+    /// every rank's value, its serialized form (whose header the decoder
+    /// checks) and what pooling gives all match HdrHistogram's own.
     #[test]
-    fn pending_values_settle_into_exactly_the_directly_recorded_histogram() {
+    fn the_buckets_are_hdrhistograms_to_the_byte() {
+        use hdrhistogram::serialization::{Serializer, V2Serializer};
         let mut rng = rand_pcg::Pcg64Mcg::seed_from_u64(11);
+        let new = || (LatencyHist::default(), new_hdr());
+        let (mut pooled, mut pooled_direct) = new();
         for round in 0..300 {
-            let mut fast = LatencyHist::default();
-            let mut direct: Histogram<u64> = Histogram::new_with_bounds(1, HIGHEST_US, 3).expect("valid bounds");
+            let (mut fast, mut direct) = new();
             for _ in 0..rng.random_range(0..60) {
-                // Every scale, the range's ends and bucket edges included.
-                let us = match rng.random_range(0..5) {
-                    0 => rng.random_range(1..4096),
-                    1 => 1 << rng.random_range(0..40),
-                    2 => HIGHEST_US - rng.random_range(0..3),
-                    _ => rng.random_range(1..=HIGHEST_US) >> rng.random_range(0..40),
-                }
-                .max(1);
-                assert_eq!(bucket_value(bucket_index(us)), direct.lowest_equivalent(us), "{us}");
-                fast.record(SimDuration::from_nanos(us * 1_000));
-                direct.record(us).expect("in range");
-                if rng.random_range(0..10) == 0 {
-                    fast.settle();
+                let ns = any_duration_ns(&mut rng);
+                fast.record(SimDuration::from_nanos(ns));
+                let us = ns.div_ceil(1_000).min(HIGHEST_US);
+                if us > 0 {
+                    assert_eq!(bucket_value(bucket_index(us)), direct.lowest_equivalent(us), "{us}");
+                    direct.record(us).expect("in range");
                 }
             }
-            let read = fast.histogram();
-            // Pooled while still pending, too.
-            let mut pooled = LatencyHist::default();
+            for (fast, direct) in [(&fast, &direct), (&pooled, &pooled_direct)] {
+                let read = fast.hdr();
+                assert_eq!(read, *direct, "round {round}");
+                assert_eq!((read.len(), read.min_nz(), read.max()), (direct.len(), direct.min_nz(), direct.max()));
+                let mut bytes = Vec::new();
+                V2Serializer::new().serialize(direct, &mut bytes).expect("in memory");
+                let stored = fast.to_stored();
+                assert_eq!(stored.hdr, bytes.iter().map(|b| format!("{b:02x}")).collect::<String>(), "round {round}");
+                let back = LatencyHist::from_stored(&stored).expect("decodes");
+                assert_eq!((back.to_stored(), back.hdr()), (stored, read), "round {round}");
+                let (zeros, n) = (fast.zero_count(), direct.len());
+                // Every rank of a round's histogram; about fifty of the pooled one.
+                let step = (fast.count() / 50).max(1) as usize;
+                for rank in (0..=fast.count() + 1).step_by(step) {
+                    // HdrHistogram's quantile whose ceiling lands exactly on the rank.
+                    let expected = match rank.clamp(1, fast.count().max(1)) {
+                        _ if fast.count() == 0 => None,
+                        r if r <= zeros => Some(0),
+                        r if r > fast.count() - fast.saturated_count() => None,
+                        r => Some(
+                            (direct.value_at_quantile(((r - zeros) as f64 - 0.5) / n as f64) * 1_000).min(fast.max_ns),
+                        ),
+                    };
+                    assert_eq!(fast.value_at_rank_ns(rank), expected, "round {round}, rank {rank}");
+                    assert_eq!(back.value_at_rank_ns(rank), expected, "round {round}, rank {rank}");
+                }
+            }
             pooled.merge_from(&fast);
-            fast.settle();
-            let (settled, pooled) = (fast.hdr(), pooled.hdr());
-            for h in [&read, &*settled, &*pooled] {
-                assert_eq!(h, &direct, "round {round}");
-                assert_eq!(
-                    (h.len(), h.min_nz(), h.max()),
-                    (direct.len(), direct.min_nz(), direct.max()),
-                    "round {round}"
-                );
-            }
+            pooled_direct.add(&direct).expect("same bounds");
         }
-        for i in 1..Histogram::<u64>::new_with_bounds(1, HIGHEST_US, 3).expect("valid").distinct_values() {
+        let hdr = new_hdr();
+        assert!(BUCKETS <= hdr.distinct_values());
+        assert_eq!(bucket_value(BUCKETS - 1), hdr.lowest_equivalent(HIGHEST_US), "the last bucket holds the top");
+        for i in 1..BUCKETS {
             assert_eq!(bucket_index(bucket_value(i)), i);
+            assert_eq!(bucket_top(i), hdr.highest_equivalent(bucket_value(i)), "{i}");
         }
+    }
+
+    /// A stored form whose counts run past the range, or whose last varint
+    /// is cut short, is refused.
+    #[test]
+    fn a_stored_form_with_bad_counts_is_refused() {
+        let s = sample().to_stored();
+        let header = &s.hdr[..2 * V2_HEADER];
+        let with = |payload: &[u8]| {
+            let mut bytes: Vec<u8> =
+                (0..V2_HEADER).map(|i| u8::from_str_radix(&header[2 * i..2 * i + 2], 16).expect("hex")).collect();
+            bytes[4..8].copy_from_slice(&(payload.len() as u32).to_be_bytes());
+            bytes.extend(payload);
+            let hdr = bytes.iter().map(|b| format!("{b:02x}")).collect();
+            LatencyHist::from_stored(&StoredHist { hdr, zeros: 0, saturated: 0, sum_ns: "0".into(), max_ns: 0 })
+        };
+        let err = |payload: &[u8]| with(payload).expect_err("refused").to_string();
+        // A run of empty buckets past the end (zig-zag of -BUCKETS - 1), then a count.
+        let past = ((BUCKETS as u64 + 1) << 1) - 1;
+        assert!(
+            err(&[(past & 0x7f) as u8 | 0x80, (past >> 7 & 0x7f) as u8 | 0x80, (past >> 14) as u8, 2])
+                .contains("beyond")
+        );
+        assert!(err(&[0x80]).contains("cut short"));
+        assert_eq!(with(&[0]).expect("an empty histogram").count(), 0);
+    }
+
+    /// A dropped histogram's count array is reused, zero again.
+    #[test]
+    fn spare_count_arrays_come_back_empty() {
+        let mut a = LatencyHist::default();
+        for ms in 1..=1_000 {
+            a.record(SimDuration::from_millis(ms));
+        }
+        let b = a.clone();
+        drop(a);
+        let mut c = LatencyHist::default();
+        c.record(SimDuration::from_millis(5));
+        assert_eq!(c.buckets.counts.iter().sum::<u64>(), 1);
+        assert_eq!(c.percentiles().p50, Some(5.0));
+        assert_eq!(b.count(), 1_000);
+        assert_eq!(b.buckets.counts.iter().sum::<u64>(), 1_000);
     }
 
     #[test]

@@ -174,24 +174,9 @@ impl Recorder {
     /// Records what was held back and adds each completion histogram to the
     /// histograms it stood for: call once recording is over, before reading.
     pub fn settle(&mut self) {
-        // Pending values go into their histograms before the completions are
-        // added to others, and after, so that none is read pending.
-        self.settle_histograms();
         joint::flush(&mut self.held, &mut self.latency_ok, &mut self.first_byte);
         for s in 0..self.swarms.len() {
             self.joint(s).lower(joint::Owed::Nothing);
-        }
-        self.settle_histograms();
-    }
-
-    fn settle_histograms(&mut self) {
-        for h in [&mut self.latency_ok, &mut self.latency_failed, &mut self.queue_wait, &mut self.first_byte] {
-            h.settle();
-        }
-        self.chunk_gap.settle();
-        for s in &mut self.swarms {
-            s.completion.settle();
-            s.bulk_completion.settle();
         }
     }
 
