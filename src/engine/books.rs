@@ -30,12 +30,9 @@ pub(crate) struct Observers<'t, T: Trace> {
 impl<'t, T: Trace> Observers<'t, T> {
     pub fn new(sc: &Scenario, trace: &'t mut T) -> Self {
         let warmup = SimTime::ZERO + sc.warmup;
-        Observers {
-            rec: Recorder::new(warmup, sc.window, sc.swarms.len(), sc.pools.len()),
-            trace,
-            series_started: false,
-            series_mark: warmup,
-        }
+        let mut rec = Recorder::new(warmup, sc.window, sc.swarms.len(), sc.pools.len());
+        rec.series.reserve_until(sc.end());
+        Observers { rec, trace, series_started: false, series_mark: warmup }
     }
 
     /// Closes every time-series window that ends at or before `t`; call before

@@ -156,6 +156,14 @@ impl TimeSeries {
         }
     }
 
+    /// Makes room for the rows of a series that runs until `end`, at most
+    /// the rows kept in memory: growing by doubling copied them into fresh
+    /// pages, a few percent of a sweep of short runs.
+    pub fn reserve_until(&mut self, end: SimTime) {
+        let windows = (end.saturating_since(self.start).as_nanos() / self.window.as_nanos().max(1)) as usize;
+        self.rows.reserve_exact((windows + 1).min(spill::IN_MEMORY));
+    }
+
     /// Keeps a closed row: in memory, moving the rows in memory to the spill when they fill it.
     fn keep(&mut self, row: Row) {
         self.rows.push(row);
