@@ -7,9 +7,13 @@
 //! `v`: the nominal work each of its jobs in service has received. A job's next
 //! milestone is a fixed point `target` on that clock, so the order of
 //! milestones never changes, and only the earliest one (the head) needs a real
-//! wake-up: O(log jobs) per event whatever the curve.
+//! wake-up. The jobs are kept sorted by target in a ring buffer: a new job's
+//! target is usually the largest (the clock only advances) and the head is
+//! the one that leaves, so both ends move in O(1); a job cancelled from the
+//! middle shifts the shorter side (at most half the slots, 1,024 at most).
+//! It replaced a `BTreeSet`, 6% of metastable-retry's instructions.
 
-use std::collections::BTreeSet;
+use std::collections::VecDeque;
 
 use crate::arena::Key;
 use crate::time::{SimDuration, SimTime};
@@ -23,7 +27,8 @@ pub(super) struct SharedClock {
     v: f64,
     /// When `v` was last brought up to date.
     at: SimTime,
-    order: BTreeSet<(u64, Key)>,
+    /// (target, job), sorted.
+    order: VecDeque<(u64, Key)>,
     /// The job whose wake-up is scheduled, and when.
     armed: Option<(Key, SimTime)>,
 }
@@ -42,12 +47,15 @@ impl SharedClock {
     /// next milestone; returns its target on the clock.
     pub fn insert(&mut self, job: Key, nominal: u64) -> u64 {
         let target = (self.v.ceil() as u64).saturating_add(nominal);
-        self.order.insert((target, job));
+        let at = self.order.partition_point(|&e| e < (target, job));
+        self.order.insert(at, (target, job));
         target
     }
 
     pub fn remove(&mut self, job: Key, target: u64) {
-        self.order.remove(&(target, job));
+        if let Ok(at) = self.order.binary_search(&(target, job)) {
+            self.order.remove(at);
+        }
     }
 
     /// The armed head reached its milestone: the clock stands at its target
@@ -60,7 +68,7 @@ impl SharedClock {
     /// The wake-up the head needs at the current speed, if it differs from the
     /// armed one; `bump` gives the job a fresh epoch (stale wakes are ignored).
     pub fn rearm(&mut self, now: SimTime, factor: Option<f64>, mut bump: impl FnMut(Key) -> u32) -> Option<Wake> {
-        let Some(&(target, job)) = self.order.first() else {
+        let Some(&(target, job)) = self.order.front() else {
             self.armed = None;
             return None;
         };
@@ -215,6 +223,24 @@ mod tests {
 
     fn t(ms: u64) -> SimTime {
         SimTime::ZERO + SimDuration::from_millis(ms)
+    }
+
+    /// Jobs stay ordered by (target, job) whatever the order they come and
+    /// go in, ties and removals from the middle included.
+    #[test]
+    fn jobs_stay_ordered_by_target_through_inserts_and_removals_anywhere() {
+        let mut keys = Arena::new();
+        let jobs: Vec<Key> = (0..6).map(|_| keys.insert(())).collect();
+        let mut c = SharedClock::default();
+        let targets: Vec<u64> = [50, 10, 30, 10, 70, 20].iter().zip(&jobs).map(|(&n, &j)| c.insert(j, n)).collect();
+        for i in [1, 2, 4] {
+            c.remove(jobs[i], targets[i]);
+        }
+        c.remove(jobs[1], targets[1]);
+        let mut left: Vec<(u64, Key)> = [0, 3, 5].iter().map(|&i| (targets[i], jobs[i])).collect();
+        left.sort();
+        assert_eq!(c.order.iter().copied().collect::<Vec<_>>(), left, "removing a job twice changes nothing");
+        assert_eq!(c.order.front(), Some(&(10, jobs[3])));
     }
 
     #[test]
