@@ -218,7 +218,6 @@ impl Buckets {
             }
             out.push(zz as u8);
         };
-        // An empty histogram writes its one bucket below the least value.
         let (mut next, mut last) = (0, 0);
         for (i, c) in self.each() {
             match i - next {
@@ -231,6 +230,7 @@ impl Buckets {
             (next, last) = (i + 1, i);
         }
         if self.n == 0 {
+            // HdrHistogram writes bucket 0 of an empty histogram, empty.
             put(0);
         }
         debug_assert!(self.n == 0 || last == bucket_index(self.max_us));
