@@ -10,7 +10,8 @@
 //! wake-up. The jobs are kept sorted by target in a ring buffer: a new job's
 //! target is usually the largest (the clock only advances) and the head is
 //! the one that leaves, so both ends move in O(1); a job cancelled from the
-//! middle shifts the shorter side (at most half the slots, 1,024 at most).
+//! middle shifts the shorter side: at most half the jobs in service (512
+//! with the 1,024-slot limit).
 //! It replaced a `BTreeSet`, 6% of metastable-retry's instructions.
 
 use std::collections::VecDeque;
