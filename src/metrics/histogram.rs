@@ -182,6 +182,8 @@ impl Buckets {
 
     /// The top of the bucket of the `rank`-th least value (1 ≤ rank ≤ n):
     /// what HdrHistogram's `value_at_quantile` gives for that rank.
+    // Its own walk, summing whole chunks: a search through `each` made a
+    // sweep of short runs 4% slower.
     fn value_at_rank(&self, rank: u64) -> u64 {
         let span = self.span();
         let start = *span.start();
@@ -426,7 +428,7 @@ impl LatencyHist {
         self.mean_ns().map_or(0.0, |ns| ns / 1e9)
     }
 
-    /// The whole distribution as one HdrHistogram (for CDF charts and lossless merging).
+    /// The whole distribution as one HdrHistogram, zeros included (for charts).
     pub fn histogram(&self) -> Histogram<u64> {
         let mut h = self.hdr();
         if self.zeros > 0 {
