@@ -30,9 +30,11 @@ fn assert_flat(file: &str, short: &str, long: &str) {
         ("backend jobs", a.backend_jobs, b.backend_jobs),
         ("pending events", a.pending_events, b.pending_events),
     ] {
-        // A leak scales with the duration (4x or more here); the peak of a
-        // stationary queue barely moves.
-        assert!(y as f64 <= 1.5 * x as f64 + 10.0, "{file}: {what} peaked at {x} over {short} but {y} over {long}");
+        // A leak scales with the duration (4x or more here). The peak of a
+        // stationary queue grows only with the log of it: M/M/10 at 90% load
+        // adds ln(10)/ln(1/0.9) ≈ 22 requests on average from 2 h to 20 h,
+        // and each peak scatters by about 12 (a Gumbel of scale 9.5).
+        assert!(y as f64 <= 2.0 * x as f64 + 10.0, "{file}: {what} peaked at {x} over {short} but {y} over {long}");
     }
 }
 

@@ -6,6 +6,11 @@
 //! independent replications (seeds 1..=10) and requires the theoretical value
 //! to lie in the 99.9% Student-t interval of their mean, and that interval to be
 //! narrow enough to catch a wrong model.
+//!
+//! Run lengths are set so that the interval expected from the spread of 40
+//! seeds is at most about three quarters of the width allowed: the check of
+//! narrowness then holds for these ten seeds by design, not because they
+//! happened to be calm, and keeps holding when the random streams change.
 
 use crate::support::{erlang_b, erlang_c, mmc, mmck_blocking, over, replications};
 
@@ -20,7 +25,7 @@ fn blocking(run: &stampede::engine::Run) -> f64 {
 #[test]
 fn loss_system_matches_erlang_b() {
     // Run lengths give a 99.9% interval under 3% of the value.
-    for (c, a, hours) in [(10, 9.0, 2.0), (20, 19.0, 2.0), (4, 2.0, 12.0)] {
+    for (c, a, hours) in [(10, 9.0, 3.0), (20, 19.0, 4.0), (4, 2.0, 14.0)] {
         let est = over(&replications(&mmc(c, a, Some(0), hours), REPS), blocking);
         est.assert_matches(erlang_b(c, a), 0.03, &format!("Erlang B(c = {c}, a = {a})"));
     }
@@ -29,7 +34,7 @@ fn loss_system_matches_erlang_b() {
 #[test]
 fn finite_queue_matches_mmck_blocking() {
     // (c, K, a): the guide's reference point, and one at 95% load.
-    for (c, k, a, hours) in [(10, 15, 9.0, 10.0), (10, 20, 9.5, 16.0)] {
+    for (c, k, a, hours) in [(10, 15, 9.0, 18.0), (10, 20, 9.5, 30.0)] {
         let est = over(&replications(&mmc(c, a, Some(k - c), hours), REPS), blocking);
         est.assert_matches(mmck_blocking(c, k, a), 0.03, &format!("M/M/{c}/{k} blocking at a = {a}"));
     }
@@ -39,7 +44,7 @@ fn finite_queue_matches_mmck_blocking() {
 fn infinite_queue_matches_erlang_c() {
     // Mean queue wait Wq = C / (cμ − λ) with μ = 1, and P(wait > 0) = C.
     // Run lengths give intervals under 6% (mean wait) and 2% (P(wait > 0)).
-    for (c, a, hours) in [(10, 9.0, 10.0), (20, 19.0, 12.0), (2, 1.0, 16.0)] {
+    for (c, a, hours) in [(10, 9.0, 34.0), (20, 19.0, 54.0), (2, 1.0, 30.0)] {
         let runs = replications(&mmc(c, a, None, hours), REPS);
         let c_prob = erlang_c(c, a);
         let wq = over(&runs, |r| r.recorder.queue_wait.mean_secs());
