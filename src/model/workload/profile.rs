@@ -34,12 +34,23 @@ impl Piece {
 #[derive(Clone, Debug, PartialEq)]
 pub struct RateProfile {
     pieces: Vec<Piece>,
+    /// 1/λ when λ is one positive constant: the constant case's gap is a
+    /// product (a division stalled every arrival).
+    per_unit: Option<f64>,
 }
 
 impl RateProfile {
+    fn of(pieces: Vec<Piece>) -> Self {
+        let per_unit = match pieces.as_slice() {
+            [p] if p.r0 > 0.0 => Some(1.0 / p.r0),
+            _ => None,
+        };
+        RateProfile { pieces, per_unit }
+    }
+
     /// λ(t) = rate.
     pub fn constant(rate: f64) -> Self {
-        RateProfile { pieces: vec![Piece { start: 0.0, end: f64::INFINITY, r0: rate, r1: rate }] }
+        Self::of(vec![Piece { start: 0.0, end: f64::INFINITY, r0: rate, r1: rate }])
     }
 
     /// `from` until `start`, then linearly to `to` over `length`, then `to`.
@@ -52,7 +63,7 @@ impl RateProfile {
             p.push(Piece { start, end: start + length, r0: from, r1: to });
         }
         p.push(Piece { start: start + length, end: f64::INFINITY, r0: to, r1: to });
-        RateProfile { pieces: p }
+        Self::of(p)
     }
 
     /// `base`, except `peak` during [start, start + length).
@@ -74,7 +85,7 @@ impl RateProfile {
             rate = r;
         }
         p.push(Piece { start: t, end: f64::INFINITY, r0: rate, r1: rate });
-        RateProfile { pieces: p }
+        Self::of(p)
     }
 
     /// This profile multiplied by `factor` during [start, end).
@@ -87,7 +98,7 @@ impl RateProfile {
                 piece.r1 *= factor;
             }
         }
-        cuts
+        Self::of(cuts.pieces)
     }
 
     fn split_at(&self, t: f64) -> Self {
@@ -102,7 +113,7 @@ impl RateProfile {
                 out.push(*piece);
             }
         }
-        RateProfile { pieces: out }
+        Self::of(out)
     }
 
     /// λ(t).
@@ -135,9 +146,12 @@ impl RateProfile {
     /// The t > `from` with ∫_from^t λ = `area`, or None if λ is zero from some
     /// point on and the area is never reached. `cursor` caches the current piece.
     pub fn advance(&self, from: f64, area: f64, cursor: &mut usize) -> Option<f64> {
-        if let [p] = self.pieces.as_slice() {
+        if let Some(per_unit) = self.per_unit {
             // A constant rate: the common case, and the hot path of every benchmark.
-            return (p.r0 > 0.0).then(|| from + area / p.r0);
+            return Some(from + area * per_unit);
+        }
+        if let [_] = self.pieces.as_slice() {
+            return None; // a constant zero rate
         }
         let mut need = area;
         let mut t = from;
@@ -178,6 +192,15 @@ mod tests {
         let p = RateProfile::constant(4.0);
         let mut c = 0;
         assert_eq!(p.advance(1.0, 2.0, &mut c), Some(1.5));
+    }
+
+    #[test]
+    fn a_multiplier_over_all_time_changes_the_constant_gap() {
+        let p = RateProfile::constant(4.0).multiplied(0.0, f64::INFINITY, 2.0);
+        let mut c = 0;
+        assert_eq!(p.advance(1.0, 2.0, &mut c), Some(1.25));
+        let zero = RateProfile::constant(4.0).multiplied(0.0, f64::INFINITY, 0.0);
+        assert_eq!(zero.advance(1.0, 2.0, &mut c), None);
     }
 
     #[test]
