@@ -95,7 +95,7 @@ impl StreamBase {
     /// Every request derives one, so the mix is kept short: each id is
     /// spread by its own odd multiplier (the three products are computed side
     /// by side, where a chain of three SplitMix rounds ran one after another),
-    /// then both halves of the seed are finalised from the sum, also side by
+    /// then both halves of the seed are finalised from their xor, also side by
     /// side. For fixed other ids the map from one id to the seed is still a
     /// bijection, so consecutive arrivals never share a stream.
     #[inline]
