@@ -73,3 +73,54 @@ fn two_strategies_on_one_seed_see_the_same_traffic_and_the_same_jobs() {
     }
     assert!(shared > arrivals(a).len(), "bulk images beyond the first were compared too");
 }
+
+/// A request with nothing to time out or retry keeps no record in the client
+/// (it is carried); a client timeout longer than the run makes the same swarm
+/// keep one. Every result is the same either way: the plain queue, and a
+/// swarm with a circuit breaker (its admission draws on the request's stream),
+/// patience and a bounded queue (503s and abandonments).
+#[test]
+fn carried_requests_give_the_results_of_recorded_ones() {
+    let guarded = r#"
+[scenario]
+name = "carried"
+duration = "20m"
+warmup = "1m"
+[pool.gpu]
+slots = 4
+queue_limit = 8
+[class.job]
+pool = "gpu"
+service = { dist = "exponential", mean = "1s" }
+[strategy.guarded]
+kind = "none"
+[strategy.guarded.breaker]
+failure_ratio = 0.2
+min_throughput = 20
+sampling = "10s"
+break_duration = "3s"
+[swarm.web]
+class = "job"
+arrivals = { process = "poisson", rate = "5/s" }
+strategy = "guarded"
+patience = "2s"
+"#;
+    let plain = shipped("mmc-erlang.toml");
+    let mut short = plain.clone();
+    short.duration = SimDuration::from_secs(3 * 3600);
+    for sc in [crate::support::scenario(guarded), short] {
+        let carried = simulate(&sc, 5).expect("the run finishes");
+        assert_eq!(carried.high_water.requests, 0, "{}: the plain swarm carries its requests", sc.name);
+        let mut recorded = sc.clone();
+        recorded.swarms[0].timeout = Some(sc.duration + SimDuration::from_secs(1));
+        let recorded = simulate(&recorded, 5).expect("the run finishes");
+        assert!(recorded.high_water.requests > 0);
+        let (a, b) = (json_without_wall_time(&carried.summary), json_without_wall_time(&recorded.summary));
+        assert!(a == b, "{}: carried and recorded requests gave different summaries", sc.name);
+        let a = &carried.summary.attempts;
+        assert!(
+            sc.name != "carried" || (a.local_reject > 0 && a.client_timeout > 0 && a.status_503 > 0),
+            "the breaker never opened or nobody ran out of patience: the test lost its point ({a:?})"
+        );
+    }
+}

@@ -95,7 +95,9 @@ impl ProxyCx for World<'_> {
         tokio::spawn(proxy_http::probe(io.client.clone(), io.tx.clone(), addr, pool as u16, inst.to_bits(), seq));
     }
     fn respond(&mut self, to: AttemptRef, response: Response) {
-        if let Some(reply) = self.attempts.remove(&to.req.to_bits()) {
+        // Every attempt the proxy server answers came in over HTTP, named by its number.
+        let Attempt::Held { req, .. } = to.get() else { return };
+        if let Some(reply) = self.attempts.remove(&req.to_bits()) {
             self.answered[response.outcome.index()] += 1;
             self.recent_answers.record(self.now, response.outcome);
             let _ = reply.send(response);

@@ -40,7 +40,9 @@ use crate::metrics::summary::EngineStats;
 use crate::metrics::wire::{WireAttempt, WireRecorder};
 use crate::model::backend::{self, Backend, BackendCx, BackendTimer, JobAsk};
 use crate::model::chaos;
-use crate::model::client::{self, AttemptRef, ClientConfig, ClientCx, ClientTimer, Clients, JobSpec, Response, Shard};
+use crate::model::client::{
+    self, Attempt, AttemptRef, ClientConfig, ClientCx, ClientTimer, Clients, JobSpec, Response, Shard,
+};
 use crate::model::context::Env;
 use crate::model::gpu::ProbeAnswer;
 use crate::model::outcome::{Cause, OUTCOME_COUNT, Outcome};
@@ -574,7 +576,8 @@ impl<'a> World<'a> {
                 let work = work.unwrap_or_else(|| self.sc.classes[class as usize].service.sample(&mut self.foreign));
                 let measured = measured.unwrap_or_else(|| self.obs.rec.is_measured(self.now));
                 self.attempts.insert(id, reply);
-                let from = AttemptRef { req: Key::from_bits(id), attempt: 1 };
+                // The proxy server names each request it takes in by its own number.
+                let from = AttemptRef::held(Key::from_bits(id), 1);
                 let tier = tier.unwrap_or_else(|| wire::lowest_tier(&self.io.tiers));
                 proxy::on_request(self, from, JobSpec { class, swarm, work, measured, tier, patience, object });
             }

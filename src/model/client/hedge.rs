@@ -20,7 +20,7 @@ use crate::model::outcome::Outcome;
 use crate::time::SimTime;
 
 use super::requests::send_attempt;
-use super::{AttemptRef, ClientCx, ClientTimer, Clients};
+use super::{ClientCx, ClientTimer, Clients};
 
 /// The attempts of hedged requests that were sent before the request's
 /// current one and are still in flight, with when each was sent. Only
@@ -28,39 +28,40 @@ use super::{AttemptRef, ClientCx, ClientTimer, Clients};
 #[derive(Debug, Default)]
 pub(super) struct Earlier(HashMap<Key, Vec<(u32, SimTime)>>);
 
-/// Arms the hedge of attempt `at`, sent now, if its swarm hedges and a
-/// further attempt is allowed.
-pub(super) fn arm<'a, C: ClientCx<'a>>(cx: &mut C, swarm: usize, at: AttemptRef) {
+/// Arms the hedge of attempt `attempt` of `req`, sent now, if its swarm
+/// hedges and a further attempt is allowed.
+pub(super) fn arm<'a, C: ClientCx<'a>>(cx: &mut C, swarm: usize, req: Key, attempt: u32) {
     let now = cx.now();
     let p = &cx.clients().policies[swarm];
     if let Some(after) = p.hedge_after()
-        && at.attempt < p.retry().max_attempts
+        && attempt < p.retry().max_attempts
     {
-        cx.wake(now + after, ClientTimer::Hedge { req: at.req, attempt: at.attempt });
+        cx.wake(now + after, ClientTimer::Hedge { req, attempt });
     }
 }
 
-/// Attempt `at` has gone `hedge_after` unanswered: send the next attempt
-/// beside it, unless it was answered, or a newer attempt went out, meanwhile.
-pub(super) fn on_hedge<'a, C: ClientCx<'a>>(cx: &mut C, at: AttemptRef) {
+/// Attempt `attempt` of `req` has gone `hedge_after` unanswered: send the
+/// next attempt beside it, unless it was answered, or a newer attempt went
+/// out, meanwhile.
+pub(super) fn on_hedge<'a, C: ClientCx<'a>>(cx: &mut C, req: Key, attempt: u32) {
     let c = cx.clients();
-    let Some(r) = c.requests.get_mut(at.req) else { return };
-    if !r.listens_for(at.attempt) {
+    let Some(r) = c.requests.get_mut(req) else { return };
+    if !r.listens_for(attempt) {
         return;
     }
     r.waiting = false;
-    c.earlier.0.entry(at.req).or_default().push((at.attempt, r.sent_at));
-    send_attempt(cx, at.req);
+    c.earlier.0.entry(req).or_default().push((attempt, r.sent_at));
+    send_attempt(cx, req);
 }
 
-/// Takes an earlier attempt off the wire if the client still listens for it;
-/// returns when it was sent.
-pub(super) fn take_earlier(c: &mut Clients<'_>, at: AttemptRef) -> Option<SimTime> {
-    let list = c.earlier.0.get_mut(&at.req)?;
-    let i = list.iter().position(|&(a, _)| a == at.attempt)?;
+/// Takes attempt `attempt` of `req`, sent before its current one, off the
+/// wire if the client still listens for it; returns when it was sent.
+pub(super) fn take_earlier(c: &mut Clients<'_>, req: Key, attempt: u32) -> Option<SimTime> {
+    let list = c.earlier.0.get_mut(&req)?;
+    let i = list.iter().position(|&(a, _)| a == attempt)?;
     let (_, sent_at) = list.swap_remove(i);
     if list.is_empty() {
-        c.earlier.0.remove(&at.req);
+        c.earlier.0.remove(&req);
     }
     Some(sent_at)
 }

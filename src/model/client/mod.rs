@@ -103,12 +103,57 @@ pub struct ClientConfig<'a> {
     pub chaos: &'a [ChaosEvent],
 }
 
-/// One attempt, as the proxy and the client both name it.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+/// One attempt, as the proxy and the client both name it: see [`Attempt`]
+/// for what it says. Two plain words, so that it stays in registers until
+/// stored (the enum, built in memory field by field and then copied whole
+/// into the proxy's fetch record, stalled on store forwarding).
+#[derive(Copy, Clone, PartialEq, Eq)]
 pub struct AttemptRef {
-    pub req: Key,
-    /// 1-based attempt number within the request.
-    pub attempt: u32,
+    /// The request's record, or a carried attempt's send time in nanoseconds.
+    a: u64,
+    /// The attempt number, or `CARRIED | swarm << 1 | measured`.
+    b: u64,
+}
+
+const CARRIED: u64 = 1 << 63;
+
+/// What an [`AttemptRef`] names.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Attempt {
+    /// Attempt `attempt` (1-based) of the request whose record is `req`.
+    Held { req: Key, attempt: u32 },
+    /// The one attempt of a request that keeps no record (see
+    /// [`SwarmState::carried`]): what its end needs travels with it.
+    Carried { swarm: u16, measured: bool, sent: SimTime },
+}
+
+impl AttemptRef {
+    pub fn held(req: Key, attempt: u32) -> AttemptRef {
+        AttemptRef { a: req.to_bits(), b: u64::from(attempt) }
+    }
+
+    pub fn carried(swarm: u16, measured: bool, sent: SimTime) -> AttemptRef {
+        AttemptRef { a: sent.as_nanos(), b: CARRIED | u64::from(swarm) << 1 | u64::from(measured) }
+    }
+
+    #[inline(always)]
+    pub fn get(self) -> Attempt {
+        if self.b & CARRIED == 0 {
+            Attempt::Held { req: Key::from_bits(self.a), attempt: self.b as u32 }
+        } else {
+            Attempt::Carried {
+                swarm: (self.b >> 1) as u16,
+                measured: self.b & 1 == 1,
+                sent: SimTime::from_nanos(self.a),
+            }
+        }
+    }
+}
+
+impl std::fmt::Debug for AttemptRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.get().fmt(f)
+    }
 }
 
 /// What an attempt asks for: the path (class) and, for the simulated backend,
@@ -240,6 +285,14 @@ struct SwarmState {
     users: Vec<User>,
     /// Closed loop: how many users are active now (traffic chaos scales it).
     active_users: u32,
+    /// Its requests keep no record: each is offered, sent once and ended by
+    /// its answer, with nothing to time out, hedge, retry or report back to a
+    /// user or bulk job (an open loop whose strategy allows one attempt, with
+    /// no client timeout, deadline or hedging). Results are the same either
+    /// way; a record per request is most of a plain queue's bookkeeping.
+    carried: bool,
+    /// Carried requests offered after the warmup and not yet ended.
+    carried_unfinished: u64,
 }
 
 /// The clients' live state.
@@ -269,6 +322,13 @@ impl<'a> Clients<'a> {
                     }
                     ArrivalSpec::Closed(c) => (None, c.users),
                 };
+                let st = &cfg.strategies[spec.strategy];
+                let carried = matches!(spec.arrivals, ArrivalSpec::Open { .. })
+                    && spec.bulk.is_none()
+                    && spec.timeout.is_none()
+                    && st.policy.max_attempts <= 1
+                    && st.defences.deadline.is_none()
+                    && st.defences.hedge_after.is_none();
                 SwarmState {
                     requests: StreamBase::requests(seed, spec.id),
                     patience: spec.patience.as_ref().map(|_| StreamBase::patience(seed, spec.id)),
@@ -277,6 +337,8 @@ impl<'a> Clients<'a> {
                     arrivals: 0,
                     users: Vec::new(),
                     active_users,
+                    carried,
+                    carried_unfinished: 0,
                 }
             })
             .collect();
@@ -308,7 +370,7 @@ impl<'a> Clients<'a> {
 
     /// Requests not yet ended, per swarm, counting only measured ones.
     pub fn unfinished(&self) -> Vec<u64> {
-        let mut v = vec![0; self.swarms.len()];
+        let mut v: Vec<u64> = self.swarms.iter().map(|s| s.carried_unfinished).collect();
         for (_, r) in self.requests.iter().filter(|(_, r)| r.measured) {
             v[r.swarm as usize] += 1;
         }
@@ -343,7 +405,7 @@ impl<'a> Clients<'a> {
         }
     }
 
-    /// The most requests ever in flight at once.
+    /// The most requests ever holding a record at once (carried ones hold none).
     pub fn request_high_water(&self) -> usize {
         self.requests.high_water()
     }
@@ -371,8 +433,8 @@ pub fn on_timer<'a, C: ClientCx<'a>>(cx: &mut C, timer: ClientTimer) {
     match timer {
         ClientTimer::UserWake { swarm, user } => on_user_wake(cx, swarm as usize, user),
         ClientTimer::Send { req } => send_attempt(cx, req),
-        ClientTimer::Timeout { req, attempt } => on_timeout(cx, AttemptRef { req, attempt }),
-        ClientTimer::Hedge { req, attempt } => hedge::on_hedge(cx, AttemptRef { req, attempt }),
+        ClientTimer::Timeout { req, attempt } => on_timeout(cx, req, attempt),
+        ClientTimer::Hedge { req, attempt } => hedge::on_hedge(cx, req, attempt),
         ClientTimer::Traffic { swarm } => on_traffic(cx, swarm as usize),
     }
 }

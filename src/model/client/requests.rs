@@ -12,7 +12,7 @@ use crate::time::{SimDuration, SimTime};
 
 use super::hedge;
 use super::users::user_cycle_done;
-use super::{AttemptRef, Bulk, ClientCx, ClientTimer, JobSpec, Origin, Request, Response, SwarmSpec};
+use super::{Attempt, AttemptRef, Bulk, ClientCx, ClientTimer, JobSpec, Origin, Request, Response, SwarmSpec};
 
 /// An open-loop swarm's arrival: offer its work and draw the next arrival.
 pub fn on_arrival<'a, C: ClientCx<'a>>(cx: &mut C, swarm: usize) {
@@ -87,6 +87,10 @@ fn start_request<'a, C: ClientCx<'a>>(
     let measured = cx.obs().is_measured(now);
     let id = RequestId { swarm, source, seq, image };
     cx.obs().offered(id, measured, class, work, now);
+    if matches!(origin, Origin::Single { user: None }) && cx.clients().swarms[swarm].carried {
+        send_carried(cx, id, (class, work, object, measured), rng);
+        return;
+    }
     let req = cx.clients().requests.insert(Request {
         id,
         swarm: swarm as u16,
@@ -121,6 +125,34 @@ fn draw_patience(dist: &DurationDist, base: StreamBase, id: RequestId, attempt: 
     dist.sample(&mut rng)
 }
 
+/// Sends the one attempt of a carried request (see `SwarmState::carried`):
+/// `send_attempt`'s steps for a first attempt that nothing times out or hedges.
+// Inlined into its one caller: the job is then built once, in registers (a
+// copy of one passed by value stalls on store forwarding).
+#[inline(always)]
+fn send_carried<'a, C: ClientCx<'a>>(
+    cx: &mut C,
+    id: RequestId,
+    (class, work, object, measured): (usize, SimDuration, Option<u64>, bool),
+    mut rng: SimRng,
+) {
+    let now = cx.now();
+    let c = cx.clients();
+    let swarm = id.swarm;
+    let s = &mut c.swarms[swarm];
+    // Unfinished from its offer on, as a request record is.
+    s.carried_unfinished += u64::from(measured);
+    if !c.policies[swarm].admit(now, true, &mut rng) {
+        attempt_ended(cx, None, (swarm, measured, now), Outcome::LocalReject, None);
+        return;
+    }
+    let spec = &c.cfg.swarms[swarm];
+    let patience = patience(spec, s.patience, id, 1);
+    let job = JobSpec { class: class as u16, swarm: swarm as u16, work, measured, tier: spec.tier, patience, object };
+    cx.obs().attempt_sent(id, 1, now);
+    cx.send(AttemptRef::carried(swarm as u16, measured, now), job);
+}
+
 /// Sends the next attempt of `req`.
 pub fn send_attempt<'a, C: ClientCx<'a>>(cx: &mut C, req: Key) {
     let now = cx.now();
@@ -133,7 +165,7 @@ pub fn send_attempt<'a, C: ClientCx<'a>>(cx: &mut C, req: Key) {
     r.sent_at = now;
     if !c.policies[swarm].admit(now, first, &mut r.rng) {
         let measured = r.measured;
-        attempt_ended(cx, req, (swarm, measured, now), Outcome::LocalReject, None);
+        attempt_ended(cx, Some(req), (swarm, measured, now), Outcome::LocalReject, None);
         return;
     }
     r.waiting = true;
@@ -159,34 +191,34 @@ pub fn send_attempt<'a, C: ClientCx<'a>>(cx: &mut C, req: Key) {
     if let Some(timeout) = timeout {
         cx.wake(now + timeout, ClientTimer::Timeout { req, attempt });
     }
-    hedge::arm(cx, swarm, AttemptRef { req, attempt });
-    cx.send(AttemptRef { req, attempt }, job);
+    hedge::arm(cx, swarm, req, attempt);
+    cx.send(AttemptRef::held(req, attempt), job);
 }
 
-/// Takes `at` off the wire if the client still listens for it (the
-/// request's current attempt, or a hedged request's earlier one, not ended
-/// yet); returns the attempt's swarm, whether it is measured, and when it
-/// was sent.
-fn take_current<'a, C: ClientCx<'a>>(cx: &mut C, at: AttemptRef) -> Option<(usize, bool, SimTime)> {
+/// Takes attempt `attempt` of `req` off the wire if the client still listens
+/// for it (the request's current attempt, or a hedged request's earlier one,
+/// not ended yet); returns the attempt's swarm, whether it is measured, and
+/// when it was sent.
+fn take_current<'a, C: ClientCx<'a>>(cx: &mut C, req: Key, attempt: u32) -> Option<(usize, bool, SimTime)> {
     let c = cx.clients();
-    match c.requests.get_mut(at.req) {
-        Some(r) if r.listens_for(at.attempt) => {
+    match c.requests.get_mut(req) {
+        Some(r) if r.listens_for(attempt) => {
             r.waiting = false;
             Some((r.swarm as usize, r.measured, r.sent_at))
         }
         Some(r) => {
             let (swarm, measured) = (r.swarm as usize, r.measured);
-            hedge::take_earlier(c, at).map(|sent_at| (swarm, measured, sent_at))
+            hedge::take_earlier(c, req, attempt).map(|sent_at| (swarm, measured, sent_at))
         }
         None => None,
     }
 }
 
-/// The client's own timeout for attempt `at` fired. The proxy does not
-/// notice: its fetch goes on until it ends by itself.
-pub fn on_timeout<'a, C: ClientCx<'a>>(cx: &mut C, at: AttemptRef) {
-    if let Some(current) = take_current(cx, at) {
-        attempt_ended(cx, at.req, current, Outcome::ClientTimeout, None);
+/// The client's own timeout for attempt `attempt` of `req` fired. The proxy
+/// does not notice: its fetch goes on until it ends by itself.
+pub fn on_timeout<'a, C: ClientCx<'a>>(cx: &mut C, req: Key, attempt: u32) {
+    if let Some(current) = take_current(cx, req, attempt) {
+        attempt_ended(cx, Some(req), current, Outcome::ClientTimeout, None);
     }
 }
 
@@ -194,8 +226,15 @@ pub fn on_timeout<'a, C: ClientCx<'a>>(cx: &mut C, at: AttemptRef) {
 // Inlined: callers pass a known variant, so the match folds away.
 #[inline(always)]
 pub fn on_response<'a, C: ClientCx<'a>>(cx: &mut C, at: AttemptRef, r: Response) {
-    if let Some(current) = take_current(cx, at) {
-        attempt_ended(cx, at.req, current, r.outcome, r.retry_after);
+    let (req, attempt) = match at.get() {
+        // Nothing times out or hedges a carried attempt: the client still listens.
+        Attempt::Carried { swarm, measured, sent } => {
+            return attempt_ended(cx, None, (usize::from(swarm), measured, sent), r.outcome, r.retry_after);
+        }
+        Attempt::Held { req, attempt } => (req, attempt),
+    };
+    if let Some(current) = take_current(cx, req, attempt) {
+        attempt_ended(cx, Some(req), current, r.outcome, r.retry_after);
     } else if let Some(started) = r.work_started {
         // Nobody takes this result any more: the GPU time behind it was wasted.
         let now = cx.now();
@@ -203,11 +242,12 @@ pub fn on_response<'a, C: ClientCx<'a>>(cx: &mut C, at: AttemptRef, r: Response)
     }
 }
 
-/// The current attempt of `req` ended with `outcome`: succeed, retry or give up.
+/// The current attempt of `req` (None: of a carried request) ended with
+/// `outcome`: succeed, retry or give up.
 #[inline(always)]
 fn attempt_ended<'a, C: ClientCx<'a>>(
     cx: &mut C,
-    req: Key,
+    req: Option<Key>,
     (swarm, measured, sent_at): (usize, bool, SimTime),
     outcome: Outcome,
     retry_after: Option<SimDuration>,
@@ -216,6 +256,12 @@ fn attempt_ended<'a, C: ClientCx<'a>>(
     cx.obs().attempt(swarm, measured, outcome, now - sent_at);
     let c = cx.clients();
     c.policies[swarm].on_outcome(now, outcome);
+    let Some(req) = req else {
+        // Its strategy allows one attempt, which was this one.
+        c.swarms[swarm].carried_unfinished -= u64::from(measured);
+        let origin = Origin::Single { user: None };
+        return request_ended(cx, (swarm, measured, outcome == Outcome::Ok), 1, now - sent_at, origin);
+    };
     if outcome == Outcome::Ok {
         // Without hedging the answered attempt was the only one in flight.
         if c.policies[swarm].hedge_after().is_some() {
@@ -249,7 +295,20 @@ fn finish_request<'a, C: ClientCx<'a>>(cx: &mut C, req: Key, succeeded: bool) {
         .requests
         .remove_with(req, |r| (r.swarm as usize, r.measured, r.retry.attempts, r.first_sent, r.origin))
         .expect("live request");
-    cx.obs().request_done(swarm, measured, succeeded, attempts, now - first_sent);
+    request_ended(cx, (swarm, measured, succeeded), attempts, now - first_sent, origin);
+}
+
+/// A request of `swarm` ended after `attempts` attempts and `completion`
+/// since its first: count it, and tell whoever it was for.
+#[inline(always)]
+fn request_ended<'a, C: ClientCx<'a>>(
+    cx: &mut C,
+    (swarm, measured, succeeded): (usize, bool, bool),
+    attempts: u32,
+    completion: SimDuration,
+    origin: Origin,
+) {
+    cx.obs().request_done(swarm, measured, succeeded, attempts, completion);
     match origin {
         Origin::Bulk(b) => bulk_image_done(cx, b, succeeded),
         Origin::Single { user: Some(u) } => user_cycle_done(cx, swarm, u),

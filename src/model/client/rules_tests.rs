@@ -31,6 +31,11 @@ impl<'a> ClientCx<'a> for Cx<'a> {
 
 /// One open-loop swarm with a 10 s client timeout and `strategy`.
 fn scenario(strategy: &str) -> Scenario {
+    scenario_timed(strategy, r#"timeout = "10s""#)
+}
+
+/// One open-loop swarm with `strategy` and `timeout` (a line of its table).
+fn scenario_timed(strategy: &str, timeout: &str) -> Scenario {
     let text = format!(
         r#"
 [scenario]
@@ -46,7 +51,7 @@ service = {{ dist = "constant", value = "5s" }}
 [swarm.web]
 class = "job"
 arrivals = {{ process = "constant", rate = "1/s" }}
-timeout = "10s"
+{timeout}
 strategy = "s"
 "#
     );
@@ -64,6 +69,20 @@ fn cx(sc: &Scenario) -> Cx<'_> {
     }
 }
 
+/// The record and number of an attempt the client holds a record for.
+fn held(at: AttemptRef) -> (Key, u32) {
+    match at.get() {
+        Attempt::Held { req, attempt } => (req, attempt),
+        Attempt::Carried { .. } => panic!("a swarm with a client timeout keeps a record per request"),
+    }
+}
+
+/// Fires the client timeout of attempt `at`.
+fn time_out(c: &mut Cx<'_>, at: AttemptRef) {
+    let (req, attempt) = held(at);
+    on_timeout(c, req, attempt);
+}
+
 fn secs(s: u64) -> SimTime {
     SimTime::ZERO + SimDuration::from_secs(s)
 }
@@ -78,8 +97,8 @@ fn an_arrival_sends_its_first_attempt_arms_the_client_timeout_and_draws_the_next
     on_arrival(&mut c, 0);
     assert_eq!(c.sent.len(), 1);
     let (at, job) = c.sent[0];
-    assert_eq!((at.attempt, job.work), (1, SimDuration::from_secs(5)));
-    assert_eq!(c.timers, [(secs(11), ClientTimer::Timeout { req: at.req, attempt: 1 })]);
+    assert_eq!((held(at).1, job.work), (1, SimDuration::from_secs(5)));
+    assert_eq!(c.timers, [(secs(11), ClientTimer::Timeout { req: held(at).0, attempt: 1 })]);
     assert_eq!(c.arrivals.last(), Some(&(0, secs(2))));
 }
 
@@ -90,7 +109,7 @@ fn an_answer_after_the_client_gave_up_counts_as_wasted_work() {
     on_arrival(&mut c, 0);
     let (at, _) = c.sent[0];
     c.base.at_secs(10);
-    on_timeout(&mut c, at);
+    time_out(&mut c, at);
     assert_eq!(c.base.seen.attempts, [(0, Outcome::ClientTimeout, SimDuration::from_secs(10))]);
     assert_eq!(c.base.seen.done, [(0, false, 1)]);
     c.base.at_secs(30);
@@ -112,13 +131,13 @@ max_attempts = 3"#,
     let (first, _) = c.sent[0];
     c.base.at_secs(1);
     on_response(&mut c, first, Response::failed(Outcome::Status503(Cause::Busy), Some(SimDuration::from_secs(5))));
-    assert_eq!(c.timers.last(), Some(&(secs(3), ClientTimer::Send { req: first.req })), "Retry-After not honoured");
+    assert_eq!(c.timers.last(), Some(&(secs(3), ClientTimer::Send { req: held(first).0 })), "Retry-After not honoured");
     c.base.at_secs(3);
-    on_timer(&mut c, ClientTimer::Send { req: first.req });
+    on_timer(&mut c, ClientTimer::Send { req: held(first).0 });
     let (second, _) = c.sent[1];
-    assert_eq!(second, AttemptRef { req: first.req, attempt: 2 });
+    assert_eq!(second, AttemptRef::held(held(first).0, 2));
     // The first attempt's timeout and a duplicate answer to it are stale.
-    on_timeout(&mut c, first);
+    time_out(&mut c, first);
     on_response(&mut c, first, Response::failed(Outcome::Status429, None));
     assert_eq!(c.base.seen.attempts.len(), 1);
     c.base.at_secs(9);
@@ -143,13 +162,13 @@ fn a_hedge_goes_out_beside_a_slow_attempt_and_the_first_answer_cancels_the_other
     let mut c = cx(&sc);
     on_arrival(&mut c, 0);
     let (first, _) = c.sent[0];
-    assert_eq!(hedges(&c), [(secs(2), ClientTimer::Hedge { req: first.req, attempt: 1 })]);
+    assert_eq!(hedges(&c), [(secs(2), ClientTimer::Hedge { req: held(first).0, attempt: 1 })]);
     c.base.at_secs(2);
-    on_timer(&mut c, ClientTimer::Hedge { req: first.req, attempt: 1 });
+    on_timer(&mut c, ClientTimer::Hedge { req: held(first).0, attempt: 1 });
     let (second, _) = c.sent[1];
-    assert_eq!(second, AttemptRef { req: first.req, attempt: 2 });
-    assert!(c.timers.contains(&(secs(12), ClientTimer::Timeout { req: first.req, attempt: 2 })));
-    assert!(c.timers.contains(&(secs(4), ClientTimer::Hedge { req: first.req, attempt: 2 })), "a third may follow");
+    assert_eq!(second, AttemptRef::held(held(first).0, 2));
+    assert!(c.timers.contains(&(secs(12), ClientTimer::Timeout { req: held(first).0, attempt: 2 })));
+    assert!(c.timers.contains(&(secs(4), ClientTimer::Hedge { req: held(first).0, attempt: 2 })), "a third may follow");
     c.base.at_secs(3);
     on_response(&mut c, second, Response { outcome: Outcome::Ok, retry_after: None, work_started: Some(secs(2)) });
     let d = SimDuration::from_secs;
@@ -157,7 +176,7 @@ fn a_hedge_goes_out_beside_a_slow_attempt_and_the_first_answer_cancels_the_other
     assert_eq!(c.base.seen.done, [(0, true, 2)]);
     // The loser's answer, the stale timers: nobody listens any more.
     c.base.at_secs(4);
-    on_timer(&mut c, ClientTimer::Hedge { req: first.req, attempt: 2 });
+    on_timer(&mut c, ClientTimer::Hedge { req: held(first).0, attempt: 2 });
     on_response(&mut c, first, Response { outcome: Outcome::Ok, retry_after: None, work_started: Some(secs(0)) });
     assert_eq!(c.sent.len(), 2, "no hedge after the answer");
     assert_eq!(c.base.seen.wasted, [(secs(0), secs(4))], "the cancelled attempt's GPU time is wasted");
@@ -171,7 +190,7 @@ fn a_hedged_request_retries_only_when_its_last_attempt_in_flight_fails() {
     on_arrival(&mut c, 0);
     let (first, _) = c.sent[0];
     c.base.at_secs(2);
-    on_timer(&mut c, ClientTimer::Hedge { req: first.req, attempt: 1 });
+    on_timer(&mut c, ClientTimer::Hedge { req: held(first).0, attempt: 1 });
     let (second, _) = c.sent[1];
     let busy = || Response::failed(Outcome::Status503(Cause::Busy), None);
     c.base.at_secs(3);
@@ -180,13 +199,13 @@ fn a_hedged_request_retries_only_when_its_last_attempt_in_flight_fails() {
     assert!(c.base.seen.done.is_empty());
     c.base.at_secs(5);
     on_response(&mut c, second, busy());
-    assert_eq!(c.timers.last(), Some(&(secs(6), ClientTimer::Send { req: first.req })), "then the backoff");
+    assert_eq!(c.timers.last(), Some(&(secs(6), ClientTimer::Send { req: held(first).0 })), "then the backoff");
     c.base.at_secs(6);
-    on_timer(&mut c, ClientTimer::Send { req: first.req });
-    assert_eq!(c.sent[2].0.attempt, 3);
+    on_timer(&mut c, ClientTimer::Send { req: held(first).0 });
+    assert_eq!(held(c.sent[2].0).1, 3);
     assert_eq!(hedges(&c).len(), 2, "the last attempt allowed arms no hedge");
     let third = c.sent[2].0;
-    on_timeout(&mut c, third);
+    time_out(&mut c, third);
     assert_eq!(c.base.seen.done, [(0, false, 3)]);
 }
 
@@ -199,7 +218,7 @@ fn an_attempt_answered_before_hedge_after_sends_no_hedge() {
     c.base.at_secs(1);
     on_response(&mut c, first, Response { outcome: Outcome::Ok, retry_after: None, work_started: Some(secs(0)) });
     c.base.at_secs(2);
-    on_timer(&mut c, ClientTimer::Hedge { req: first.req, attempt: 1 });
+    on_timer(&mut c, ClientTimer::Hedge { req: held(first).0, attempt: 1 });
     assert_eq!(c.sent.len(), 1);
     assert_eq!(c.base.seen.done, [(0, true, 1)]);
 }
@@ -210,8 +229,8 @@ fn a_timer_is_pending_exactly_while_firing_it_could_still_do_something() {
     let mut c = cx(&sc);
     on_arrival(&mut c, 0);
     let (first, _) = c.sent[0];
-    let timeout = |attempt| ClientTimer::Timeout { req: first.req, attempt };
-    let hedge = |attempt| ClientTimer::Hedge { req: first.req, attempt };
+    let timeout = |attempt| ClientTimer::Timeout { req: held(first).0, attempt };
+    let hedge = |attempt| ClientTimer::Hedge { req: held(first).0, attempt };
     assert!(c.clients.timer_pending(&timeout(1)) && c.clients.timer_pending(&hedge(1)));
     c.base.at_secs(2);
     on_timer(&mut c, hedge(1));
@@ -229,4 +248,41 @@ fn a_timer_is_pending_exactly_while_firing_it_could_still_do_something() {
         on_timer(&mut c, t);
     }
     assert_eq!((c.sent.len(), c.timers.len(), c.base.seen.attempts.len()), (sent, timers, attempts));
+}
+
+#[test]
+fn a_request_nothing_can_time_out_or_retry_keeps_no_record_and_ends_with_its_answer() {
+    let sc = scenario_timed(r#"kind = "none""#, "");
+    let mut c = cx(&sc);
+    c.base.at_secs(1);
+    on_arrival(&mut c, 0);
+    let (at, job) = c.sent[0];
+    assert_eq!(at.get(), Attempt::Carried { swarm: 0, measured: true, sent: secs(1) });
+    assert_eq!(job.work, SimDuration::from_secs(5));
+    assert!(c.timers.is_empty(), "nothing to time out");
+    assert_eq!(c.clients.request_high_water(), 0, "no record");
+    assert_eq!(c.clients.unfinished(), [1], "unfinished until answered, as with a record");
+    c.base.at_secs(7);
+    on_response(&mut c, at, Response::failed(Outcome::Status503(Cause::Busy), Some(SimDuration::from_secs(1))));
+    assert_eq!(c.base.seen.attempts, [(0, Outcome::Status503(Cause::Busy), SimDuration::from_secs(6))]);
+    assert_eq!(c.base.seen.done, [(0, false, 1)]);
+    assert_eq!(c.clients.unfinished(), [0]);
+    assert!(c.timers.is_empty(), "one attempt allowed: no retry");
+}
+
+#[test]
+fn a_request_that_may_be_retried_or_timed_out_keeps_its_record() {
+    let retrying = r#"kind = "fixed"
+delay = "1s"
+max_attempts = 2"#;
+    let one = r#"kind = "none""#;
+    let deadline = format!("{one}\ndeadline = \"30s\"");
+    // (A hedging strategy allows two attempts or more: it is a retrying one.)
+    for (strategy, timeout) in [(retrying, ""), (one, r#"timeout = "10s""#), (&deadline, "")] {
+        let sc = scenario_timed(strategy, timeout);
+        let mut c = cx(&sc);
+        on_arrival(&mut c, 0);
+        assert!(matches!(c.sent[0].0.get(), Attempt::Held { attempt: 1, .. }), "{strategy} {timeout}");
+        assert_eq!(c.clients.request_high_water(), 1);
+    }
 }

@@ -399,7 +399,7 @@ mod tests {
         let mut c = cache(1 << 20);
         let k = (0, 1);
         let w = |n| Waiter {
-            client: AttemptRef { req: Key::from_bits(n), attempt: 1 },
+            client: AttemptRef::held(Key::from_bits(n), 1),
             job: JobSpec {
                 class: 0,
                 swarm: 0,
@@ -417,7 +417,7 @@ mod tests {
         c.unbusy(k, Key::from_bits(8)); // another fetch's end does not unbusy it
         assert!(c.next_waiter(k).is_none());
         c.unbusy(k, Key::from_bits(9));
-        assert_eq!(c.next_waiter(k).map(|w| w.client.req), Some(Key::from_bits(1)));
+        assert_eq!(c.next_waiter(k).map(|w| w.client), Some(AttemptRef::held(Key::from_bits(1), 1)));
         c.set_busy(k, Key::from_bits(10));
         assert!(c.next_waiter(k).is_none(), "the rest wait for the new fetch");
         assert_eq!(c.waiting(k), 1);

@@ -77,7 +77,7 @@ pub(super) fn cx(cfg: ProxyConfig, instances: usize, answer: Option<BackendEvent
 }
 
 pub(super) fn attempt(n: u32) -> AttemptRef {
-    AttemptRef { req: Key::from_bits(u64::from(n)), attempt: 1 }
+    AttemptRef::held(Key::from_bits(u64::from(n)), 1)
 }
 
 pub(super) const JOB: JobSpec = JobSpec {
