@@ -43,6 +43,7 @@ pub struct Run {
 /// Peak counts of live entities in one run.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct HighWater {
+    /// Requests holding a record in the client (a carried request holds none).
     pub requests: usize,
     /// Attempts in flight at the proxy (backend fetches).
     pub attempts: usize,
