@@ -78,7 +78,7 @@ fn two_strategies_on_one_seed_see_the_same_traffic_and_the_same_jobs() {
 /// (it is carried); a client timeout longer than the run makes the same swarm
 /// keep one. Every result is the same either way: the plain queue, and a
 /// swarm with a circuit breaker (its admission draws on the request's stream),
-/// patience and a bounded queue (503s and abandonments).
+/// patience and a bounded queue (503s and abandonments), open and closed loop.
 #[test]
 fn carried_requests_give_the_results_of_recorded_ones() {
     let guarded = r#"
@@ -105,10 +105,15 @@ arrivals = { process = "poisson", rate = "5/s" }
 strategy = "guarded"
 patience = "2s"
 "#;
+    let closed = guarded.replace(
+        r#"arrivals = { process = "poisson", rate = "5/s" }"#,
+        r#"arrivals = { process = "closed", users = 16, think = { dist = "exponential", mean = "1.5s" } }"#,
+    );
+    assert_ne!(closed, guarded);
     let plain = shipped("mmc-erlang.toml");
     let mut short = plain.clone();
     short.duration = SimDuration::from_secs(3 * 3600);
-    for sc in [crate::support::scenario(guarded), short] {
+    for sc in [crate::support::scenario(guarded), crate::support::scenario(&closed), short] {
         let carried = simulate(&sc, 5).expect("the run finishes");
         assert_eq!(carried.high_water.requests, 0, "{}: the plain swarm carries its requests", sc.name);
         let mut recorded = sc.clone();

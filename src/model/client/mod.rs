@@ -111,7 +111,7 @@ pub struct ClientConfig<'a> {
 pub struct AttemptRef {
     /// The request's record, or a carried attempt's send time in nanoseconds.
     a: u64,
-    /// The attempt number, or `CARRIED | swarm << 1 | measured`.
+    /// The attempt number, or `CARRIED | (user + 1 or 0) << 17 | swarm << 1 | measured`.
     b: u64,
 }
 
@@ -123,8 +123,9 @@ pub enum Attempt {
     /// Attempt `attempt` (1-based) of the request whose record is `req`.
     Held { req: Key, attempt: u32 },
     /// The one attempt of a request that keeps no record (see
-    /// [`SwarmState::carried`]): what its end needs travels with it.
-    Carried { swarm: u16, measured: bool, sent: SimTime },
+    /// [`SwarmState::carried`]): what its end needs travels with it, down
+    /// to the closed-loop user it is for.
+    Carried { swarm: u16, measured: bool, user: Option<u32>, sent: SimTime },
 }
 
 impl AttemptRef {
@@ -132,8 +133,9 @@ impl AttemptRef {
         AttemptRef { a: req.to_bits(), b: u64::from(attempt) }
     }
 
-    pub fn carried(swarm: u16, measured: bool, sent: SimTime) -> AttemptRef {
-        AttemptRef { a: sent.as_nanos(), b: CARRIED | u64::from(swarm) << 1 | u64::from(measured) }
+    pub fn carried(swarm: u16, measured: bool, user: Option<u32>, sent: SimTime) -> AttemptRef {
+        let user = user.map_or(0, |u| u64::from(u) + 1);
+        AttemptRef { a: sent.as_nanos(), b: CARRIED | user << 17 | u64::from(swarm) << 1 | u64::from(measured) }
     }
 
     #[inline(always)]
@@ -141,9 +143,11 @@ impl AttemptRef {
         if self.b & CARRIED == 0 {
             Attempt::Held { req: Key::from_bits(self.a), attempt: self.b as u32 }
         } else {
+            let user = (self.b & !CARRIED) >> 17;
             Attempt::Carried {
                 swarm: (self.b >> 1) as u16,
                 measured: self.b & 1 == 1,
+                user: user.checked_sub(1).map(|u| u as u32),
                 sent: SimTime::from_nanos(self.a),
             }
         }
@@ -287,9 +291,9 @@ struct SwarmState {
     active_users: u32,
     /// Its requests keep no record: each is offered, sent once and ended by
     /// its answer, with nothing to time out, hedge, retry or report back to a
-    /// user or bulk job (an open loop whose strategy allows one attempt, with
-    /// no client timeout, deadline or hedging). Results are the same either
-    /// way; a record per request is most of a plain queue's bookkeeping.
+    /// bulk job (a swarm without bulk jobs whose strategy allows one attempt,
+    /// with no client timeout, deadline or hedging). Results are the same
+    /// either way; a record per request is most of a plain queue's bookkeeping.
     carried: bool,
     /// Carried requests offered after the warmup and not yet ended.
     carried_unfinished: u64,
@@ -323,8 +327,7 @@ impl<'a> Clients<'a> {
                     ArrivalSpec::Closed(c) => (None, c.users),
                 };
                 let st = &cfg.strategies[spec.strategy];
-                let carried = matches!(spec.arrivals, ArrivalSpec::Open { .. })
-                    && spec.bulk.is_none()
+                let carried = spec.bulk.is_none()
                     && spec.timeout.is_none()
                     && st.policy.max_attempts <= 1
                     && st.defences.deadline.is_none()

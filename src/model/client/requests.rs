@@ -87,8 +87,10 @@ fn start_request<'a, C: ClientCx<'a>>(
     let measured = cx.obs().is_measured(now);
     let id = RequestId { swarm, source, seq, image };
     cx.obs().offered(id, measured, class, work, now);
-    if matches!(origin, Origin::Single { user: None }) && cx.clients().swarms[swarm].carried {
-        send_carried(cx, id, (class, work, object, measured), rng);
+    if let Origin::Single { user } = origin
+        && cx.clients().swarms[swarm].carried
+    {
+        send_carried(cx, id, (class, work, object, measured), user, rng);
         return;
     }
     let req = cx.clients().requests.insert(Request {
@@ -134,6 +136,7 @@ fn send_carried<'a, C: ClientCx<'a>>(
     cx: &mut C,
     id: RequestId,
     (class, work, object, measured): (usize, SimDuration, Option<u64>, bool),
+    user: Option<u32>,
     mut rng: SimRng,
 ) {
     let now = cx.now();
@@ -143,14 +146,14 @@ fn send_carried<'a, C: ClientCx<'a>>(
     // Unfinished from its offer on, as a request record is.
     s.carried_unfinished += u64::from(measured);
     if !c.policies[swarm].admit(now, true, &mut rng) {
-        attempt_ended(cx, None, (swarm, measured, now), Outcome::LocalReject, None);
+        attempt_ended(cx, Whose::Carried { user }, (swarm, measured, now), Outcome::LocalReject, None);
         return;
     }
     let spec = &c.cfg.swarms[swarm];
     let patience = patience(spec, s.patience, id, 1);
     let job = JobSpec { class: class as u16, swarm: swarm as u16, work, measured, tier: spec.tier, patience, object };
     cx.obs().attempt_sent(id, 1, now);
-    cx.send(AttemptRef::carried(swarm as u16, measured, now), job);
+    cx.send(AttemptRef::carried(swarm as u16, measured, user, now), job);
 }
 
 /// Sends the next attempt of `req`.
@@ -165,7 +168,7 @@ pub fn send_attempt<'a, C: ClientCx<'a>>(cx: &mut C, req: Key) {
     r.sent_at = now;
     if !c.policies[swarm].admit(now, first, &mut r.rng) {
         let measured = r.measured;
-        attempt_ended(cx, Some(req), (swarm, measured, now), Outcome::LocalReject, None);
+        attempt_ended(cx, Whose::Record(req), (swarm, measured, now), Outcome::LocalReject, None);
         return;
     }
     r.waiting = true;
@@ -218,7 +221,7 @@ fn take_current<'a, C: ClientCx<'a>>(cx: &mut C, req: Key, attempt: u32) -> Opti
 /// does not notice: its fetch goes on until it ends by itself.
 pub fn on_timeout<'a, C: ClientCx<'a>>(cx: &mut C, req: Key, attempt: u32) {
     if let Some(current) = take_current(cx, req, attempt) {
-        attempt_ended(cx, Some(req), current, Outcome::ClientTimeout, None);
+        attempt_ended(cx, Whose::Record(req), current, Outcome::ClientTimeout, None);
     }
 }
 
@@ -228,13 +231,14 @@ pub fn on_timeout<'a, C: ClientCx<'a>>(cx: &mut C, req: Key, attempt: u32) {
 pub fn on_response<'a, C: ClientCx<'a>>(cx: &mut C, at: AttemptRef, r: Response) {
     let (req, attempt) = match at.get() {
         // Nothing times out or hedges a carried attempt: the client still listens.
-        Attempt::Carried { swarm, measured, sent } => {
-            return attempt_ended(cx, None, (usize::from(swarm), measured, sent), r.outcome, r.retry_after);
+        Attempt::Carried { swarm, measured, user, sent } => {
+            let current = (usize::from(swarm), measured, sent);
+            return attempt_ended(cx, Whose::Carried { user }, current, r.outcome, r.retry_after);
         }
         Attempt::Held { req, attempt } => (req, attempt),
     };
     if let Some(current) = take_current(cx, req, attempt) {
-        attempt_ended(cx, Some(req), current, r.outcome, r.retry_after);
+        attempt_ended(cx, Whose::Record(req), current, r.outcome, r.retry_after);
     } else if let Some(started) = r.work_started {
         // Nobody takes this result any more: the GPU time behind it was wasted.
         let now = cx.now();
@@ -242,12 +246,20 @@ pub fn on_response<'a, C: ClientCx<'a>>(cx: &mut C, at: AttemptRef, r: Response)
     }
 }
 
-/// The current attempt of `req` (None: of a carried request) ended with
-/// `outcome`: succeed, retry or give up.
+/// Whose attempt ended: a request with a record, or a carried one (see
+/// `SwarmState::carried`) with the closed-loop user it is for.
+#[derive(Copy, Clone)]
+enum Whose {
+    Record(Key),
+    Carried { user: Option<u32> },
+}
+
+/// The current attempt of a request ended with `outcome`: succeed, retry or
+/// give up.
 #[inline(always)]
 fn attempt_ended<'a, C: ClientCx<'a>>(
     cx: &mut C,
-    req: Option<Key>,
+    whose: Whose,
     (swarm, measured, sent_at): (usize, bool, SimTime),
     outcome: Outcome,
     retry_after: Option<SimDuration>,
@@ -256,11 +268,14 @@ fn attempt_ended<'a, C: ClientCx<'a>>(
     cx.obs().attempt(swarm, measured, outcome, now - sent_at);
     let c = cx.clients();
     c.policies[swarm].on_outcome(now, outcome);
-    let Some(req) = req else {
-        // Its strategy allows one attempt, which was this one.
-        c.swarms[swarm].carried_unfinished -= u64::from(measured);
-        let origin = Origin::Single { user: None };
-        return request_ended(cx, (swarm, measured, outcome == Outcome::Ok), 1, now - sent_at, origin);
+    let req = match whose {
+        Whose::Record(req) => req,
+        Whose::Carried { user } => {
+            // Its strategy allows one attempt, which was this one.
+            c.swarms[swarm].carried_unfinished -= u64::from(measured);
+            let origin = Origin::Single { user };
+            return request_ended(cx, (swarm, measured, outcome == Outcome::Ok), 1, now - sent_at, origin);
+        }
     };
     if outcome == Outcome::Ok {
         // Without hedging the answered attempt was the only one in flight.

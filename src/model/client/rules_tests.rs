@@ -257,7 +257,7 @@ fn a_request_nothing_can_time_out_or_retry_keeps_no_record_and_ends_with_its_ans
     c.base.at_secs(1);
     on_arrival(&mut c, 0);
     let (at, job) = c.sent[0];
-    assert_eq!(at.get(), Attempt::Carried { swarm: 0, measured: true, sent: secs(1) });
+    assert_eq!(at.get(), Attempt::Carried { swarm: 0, measured: true, user: None, sent: secs(1) });
     assert_eq!(job.work, SimDuration::from_secs(5));
     assert!(c.timers.is_empty(), "nothing to time out");
     assert_eq!(c.clients.request_high_water(), 0, "no record");
@@ -285,4 +285,48 @@ max_attempts = 2"#;
         assert!(matches!(c.sent[0].0.get(), Attempt::Held { attempt: 1, .. }), "{strategy} {timeout}");
         assert_eq!(c.clients.request_high_water(), 1);
     }
+}
+
+#[test]
+fn an_attempt_ref_reads_back_what_it_was_made_of() {
+    let held = Attempt::Held { req: Key::from_bits(0x1234_5678_9abc_def0), attempt: u32::MAX };
+    let widest =
+        Attempt::Carried { swarm: u16::MAX, measured: true, user: Some(u32::MAX), sent: SimTime::from_nanos(u64::MAX) };
+    let first_user = Attempt::Carried { swarm: 7, measured: false, user: Some(0), sent: secs(3) };
+    let open = Attempt::Carried { swarm: 0, measured: false, user: None, sent: SimTime::ZERO };
+    for at in [held, widest, first_user, open] {
+        let r = match at {
+            Attempt::Held { req, attempt } => AttemptRef::held(req, attempt),
+            Attempt::Carried { swarm, measured, user, sent } => AttemptRef::carried(swarm, measured, user, sent),
+        };
+        assert_eq!(r.get(), at);
+    }
+}
+
+#[test]
+fn a_carried_request_of_a_closed_loop_user_sends_the_user_thinking_again() {
+    let text = r#"
+[scenario]
+name = "t"
+duration = "1h"
+[pool.gpu]
+slots = 1
+[class.job]
+pool = "gpu"
+service = { dist = "constant", value = "5s" }
+[swarm.users]
+class = "job"
+arrivals = { process = "closed", users = 2, think = { dist = "constant", value = "3s" } }
+"#;
+    let sc = Scenario::parse(text, "t.toml").unwrap_or_else(|e| panic!("{e}"));
+    let mut c = cx(&sc);
+    start(&mut c);
+    c.timers.clear();
+    on_timer(&mut c, ClientTimer::UserWake { swarm: 0, user: 1 });
+    let (at, _) = c.sent[0];
+    assert_eq!(at.get(), Attempt::Carried { swarm: 0, measured: true, user: Some(1), sent: SimTime::ZERO });
+    c.base.at_secs(5);
+    on_response(&mut c, at, Response { outcome: Outcome::Ok, retry_after: None, work_started: Some(SimTime::ZERO) });
+    assert_eq!(c.base.seen.done, [(0, true, 1)]);
+    assert_eq!(c.timers.last(), Some(&(secs(8), ClientTimer::UserWake { swarm: 0, user: 1 })), "thinks 3 s");
 }
