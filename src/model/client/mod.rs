@@ -123,7 +123,7 @@ pub enum Attempt {
     /// Attempt `attempt` (1-based) of the request whose record is `req`.
     Held { req: Key, attempt: u32 },
     /// The one attempt of a request that keeps no record (see
-    /// [`SwarmState::carried`]): what its end needs travels with it, down
+    /// `SwarmState::carried`): what its end needs travels with it, down
     /// to the closed-loop user it is for.
     Carried { swarm: u16, measured: bool, user: Option<u32>, sent: SimTime },
 }
