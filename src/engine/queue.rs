@@ -216,7 +216,7 @@ impl<E: Copy> EventQueue<E> {
     /// answered), and a FIFO's head is where they are cheapest to drop:
     /// each would otherwise cost a scan of the FIFOs' heads, then a call
     /// that does nothing. A FIFO whose new head was still pending is not
-    /// asked again for its next [`RECHECK_AFTER_LIVE`] heads. `spent` must
+    /// asked again for its next `RECHECK_AFTER_LIVE` heads. `spent` must
     /// stay true for an entry once it is; which entries it drops changes
     /// only the speed.
     #[inline]

@@ -41,7 +41,7 @@ pub enum Backoff {
         cap: SimDuration,
         jitter: Jitter,
     },
-    /// Retry n waits uniform(ranges[n]); the last range repeats.
+    /// Retry n waits `uniform(ranges[n])`; the last range repeats.
     Stepped(Vec<(SimDuration, SimDuration)>),
 }
 

@@ -5,7 +5,7 @@
 //! 2. deserialize into the raw shape with serde, units parsed, unknown keys
 //!    denied ([`raw`], [`units`]);
 //! 3. resolve names into indices and check every constraint, collecting all
-//!    problems at once ([`resolve`]).
+//!    problems at once (`resolve`).
 //!
 //! Any failure is a [`ScenarioErrors`] naming the file, the key path and the
 //! line; the CLI turns it into exit code 2. The full key reference is

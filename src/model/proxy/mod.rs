@@ -17,8 +17,8 @@
 //!
 //! The rules of one fetch (phases, timeouts, VCL retries, which Retry-After a
 //! client gets, the hand-over of a connection to a waiting fetch, the cache
-//! lookup before it and what it stores after) are in [`fetch`], the object
-//! store in [`cache`], probing in [`probe`]; all reach the world only through
+//! lookup before it and what it stores after) are in `fetch`, the object
+//! store in `cache`, probing in `probe`; all reach the world only through
 //! [`ProxyCx`]: the simulator answers a submission from its backend model at
 //! once, a live proxy over a socket later, and the rules work either way.
 

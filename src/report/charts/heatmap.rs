@@ -20,7 +20,7 @@ pub struct Heatmap {
     pub y_desc: String,
     pub x_labels: Vec<String>,
     pub y_labels: Vec<String>,
-    /// values[y][x]; None where the metric is undefined.
+    /// `values[y][x]`; None where the metric is undefined.
     pub values: Vec<Vec<Option<f64>>>,
     pub scale: Scale,
     /// Colour good values dark when higher is better, and vice versa.
