@@ -36,6 +36,11 @@ fn scenario(strategy: &str) -> Scenario {
 
 /// One open-loop swarm with `strategy` and `timeout` (a line of its table).
 fn scenario_timed(strategy: &str, timeout: &str) -> Scenario {
+    scenario_swarm(strategy, r#"arrivals = { process = "constant", rate = "1/s" }"#, timeout)
+}
+
+/// One swarm with `strategy`, `arrivals` and `timeout` (lines of its table).
+fn scenario_swarm(strategy: &str, arrivals: &str, timeout: &str) -> Scenario {
     let text = format!(
         r#"
 [scenario]
@@ -50,7 +55,7 @@ service = {{ dist = "constant", value = "5s" }}
 {strategy}
 [swarm.web]
 class = "job"
-arrivals = {{ process = "constant", rate = "1/s" }}
+{arrivals}
 {timeout}
 strategy = "s"
 "#
@@ -305,20 +310,8 @@ fn an_attempt_ref_reads_back_what_it_was_made_of() {
 
 #[test]
 fn a_carried_request_of_a_closed_loop_user_sends_the_user_thinking_again() {
-    let text = r#"
-[scenario]
-name = "t"
-duration = "1h"
-[pool.gpu]
-slots = 1
-[class.job]
-pool = "gpu"
-service = { dist = "constant", value = "5s" }
-[swarm.users]
-class = "job"
-arrivals = { process = "closed", users = 2, think = { dist = "constant", value = "3s" } }
-"#;
-    let sc = Scenario::parse(text, "t.toml").unwrap_or_else(|e| panic!("{e}"));
+    let users = r#"arrivals = { process = "closed", users = 2, think = { dist = "constant", value = "3s" } }"#;
+    let sc = scenario_swarm(r#"kind = "none""#, users, "");
     let mut c = cx(&sc);
     start(&mut c);
     c.timers.clear();
