@@ -4,6 +4,12 @@
 //! the key of the entity it is about, and when it fires after that entity is
 //! gone (and its slot reused) the generation no longer matches and the event is
 //! ignored. Memory stays proportional to the entities alive, not to simulated time.
+//!
+//! A slot's generation is even while it holds an entry and odd once that is
+//! removed; the removed value stays in the slot until the next insert
+//! overwrites it. A lookup is then one bounds check and one compare of the
+//! key's (always even) generation, with no separate "occupied" test, and a
+//! removal writes one number.
 
 /// A handle to an arena entry: its slot in the high half, the slot's
 /// generation in the low half. One u64, so a key is written and read in one
@@ -44,8 +50,16 @@ impl Key {
 
 #[derive(Debug, Clone)]
 struct Slot<T> {
+    /// Even while `value` is live, odd while it is a removed entry's.
     generation: u32,
-    value: Option<T>,
+    value: T,
+}
+
+impl<T> Slot<T> {
+    #[inline(always)]
+    fn live(&self) -> bool {
+        self.generation.is_multiple_of(2)
+    }
 }
 
 /// Entries addressed by [`Key`]; removed slots are reused with a new generation.
@@ -79,42 +93,41 @@ impl<T> Arena<T> {
     #[inline(always)]
     pub fn insert_with(&mut self, make: impl FnOnce() -> T) -> Key {
         self.len += 1;
-        let idx = match self.free.pop() {
-            Some(idx) => idx,
-            None => self.grow(),
-        };
+        let Some(idx) = self.free.pop() else { return self.grow(make()) };
         let slot = &mut self.slots[idx as usize];
-        slot.value = Some(make());
+        slot.generation = slot.generation.wrapping_add(1);
+        slot.value = make();
         Key::new(idx, slot.generation)
     }
 
-    /// A new empty slot at the end.
+    /// A new slot at the end, holding `value`.
     #[cold]
-    fn grow(&mut self) -> u32 {
+    fn grow(&mut self, value: T) -> Key {
         let idx = u32::try_from(self.slots.len()).expect("more than 2^32 live entities");
-        self.slots.push(Slot { generation: 0, value: None });
-        idx
+        self.slots.push(Slot { generation: 0, value });
+        Key::new(idx, 0)
     }
 
+    // A key's generation is even, so a removed entry's slot never matches.
     pub fn get(&self, k: Key) -> Option<&T> {
-        self.slots.get(k.idx() as usize).filter(|s| s.generation == k.generation()).and_then(|s| s.value.as_ref())
+        self.slots.get(k.idx() as usize).filter(|s| s.generation == k.generation()).map(|s| &s.value)
     }
 
     pub fn get_mut(&mut self, k: Key) -> Option<&mut T> {
-        self.slots.get_mut(k.idx() as usize).filter(|s| s.generation == k.generation()).and_then(|s| s.value.as_mut())
+        self.slots.get_mut(k.idx() as usize).filter(|s| s.generation == k.generation()).map(|s| &mut s.value)
     }
 
     pub fn contains(&self, k: Key) -> bool {
         self.get(k).is_some()
     }
 
-    pub fn remove(&mut self, k: Key) -> Option<T> {
-        let slot = self.slots.get_mut(k.idx() as usize).filter(|s| s.generation == k.generation())?;
-        let value = slot.value.take()?;
-        slot.generation = slot.generation.wrapping_add(1);
-        self.free.push(k.idx());
-        self.len -= 1;
-        Some(value)
+    /// Removes `k`'s entry and returns a copy of it (the slot keeps the
+    /// value until it is reused).
+    pub fn remove(&mut self, k: Key) -> Option<T>
+    where
+        T: Clone,
+    {
+        self.remove_with(k, T::clone)
     }
 
     /// Removes `k`'s entry after `read` took what it needs of it, in place:
@@ -122,8 +135,7 @@ impl<T> Arena<T> {
     #[inline]
     pub fn remove_with<R>(&mut self, k: Key, read: impl FnOnce(&T) -> R) -> Option<R> {
         let slot = self.slots.get_mut(k.idx() as usize).filter(|s| s.generation == k.generation())?;
-        let r = read(slot.value.as_ref()?);
-        slot.value = None;
+        let r = read(&slot.value);
         slot.generation = slot.generation.wrapping_add(1);
         self.free.push(k.idx());
         self.len -= 1;
@@ -148,14 +160,16 @@ impl<T> Arena<T> {
         self.slots
             .iter()
             .enumerate()
-            .filter_map(|(i, s)| s.value.as_ref().map(|v| (Key::new(i as u32, s.generation), v)))
+            .filter(|(_, s)| s.live())
+            .map(|(i, s)| (Key::new(i as u32, s.generation), &s.value))
     }
 
     pub fn iter_mut(&mut self) -> impl Iterator<Item = (Key, &mut T)> {
-        self.slots.iter_mut().enumerate().filter_map(|(i, s)| {
-            let generation = s.generation;
-            s.value.as_mut().map(|v| (Key::new(i as u32, generation), v))
-        })
+        self.slots
+            .iter_mut()
+            .enumerate()
+            .filter(|(_, s)| s.live())
+            .map(|(i, s)| (Key::new(i as u32, s.generation), &mut s.value))
     }
 }
 
@@ -177,5 +191,25 @@ mod tests {
         assert_eq!(a.remove_with(k2, |v| v.len()), Some(1));
         assert_eq!(a.remove_with(k2, |v| v.len()), None);
         assert!(a.is_empty());
+    }
+
+    /// A removed entry's value stays in its slot, but no key, lookup or
+    /// iteration reaches it; an insert reuses the slot under a new key.
+    #[test]
+    fn removed_entries_are_invisible_until_their_slot_is_reused() {
+        let mut a = Arena::new();
+        let keys: Vec<Key> = (0..3).map(|i| a.insert(i * 10)).collect();
+        assert_eq!(a.remove(keys[1]), Some(10));
+        assert_eq!(a.get(keys[1]), None);
+        assert!(!a.contains(keys[1]));
+        assert_eq!(a.iter().map(|(_, &v)| v).collect::<Vec<_>>(), [0, 20]);
+        for (_, v) in a.iter_mut() {
+            *v += 1;
+        }
+        let k = a.insert(7);
+        assert_eq!(k.slot(), keys[1].slot());
+        assert_ne!(k, keys[1]);
+        assert_eq!(a.iter().map(|(k, &v)| (k, v)).collect::<Vec<_>>(), [(keys[0], 1), (k, 7), (keys[2], 21)]);
+        assert_eq!((a.len(), a.high_water()), (3, 3));
     }
 }

@@ -256,7 +256,7 @@ impl Request {
 }
 
 /// A bulk job in flight.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 struct Bulk {
     swarm: u16,
     class: u16,

@@ -84,7 +84,7 @@ impl Pool {
     /// Forgets a dead instance (after the proxy deregistered it).
     pub fn forget_dead(&mut self, inst: Key) {
         if self.state(inst) == Some(InstanceState::Dead) {
-            self.instances.remove(inst);
+            self.instances.remove_with(inst, |_| ());
         }
     }
 
@@ -110,7 +110,7 @@ impl Pool {
         let Some(i) = self.instances.get_mut(inst) else { return true };
         match i.state {
             InstanceState::Provisioning => {
-                self.instances.remove(inst);
+                self.instances.remove_with(inst, |_| ());
                 self.gauges.provisioning.add(now, -1);
                 self.gauges.billed.add(now, -1);
                 true
@@ -134,7 +134,7 @@ impl Pool {
 
     /// A draining instance finished its work (or had none): it is gone.
     pub(super) fn stop(&mut self, now: SimTime, inst: Key) {
-        self.instances.remove(inst);
+        self.instances.remove_with(inst, |_| ());
         self.gauges.billed.add(now, -1);
         self.gauges.serving_slots.add(now, -i64::from(self.cfg.slots));
     }

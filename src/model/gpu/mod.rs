@@ -97,7 +97,7 @@ enum JobState {
     Running,
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 struct Job {
     instance: Key,
     state: JobState,
