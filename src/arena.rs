@@ -8,8 +8,9 @@
 //! A slot's generation is even while it holds an entry and odd once that is
 //! removed; the removed value stays in the slot until the next insert
 //! overwrites it. A lookup is then one bounds check and one compare of the
-//! key's (always even) generation, with no separate "occupied" test, and a
-//! removal writes one number.
+//! key's (always even) generation, with no separate "occupied" test. Removed
+//! slots form a stack threaded through the slots themselves (the last removed
+//! is reused first), so an insert or a removal touches only its own slot.
 
 /// A handle to an arena entry: its slot in the high half, the slot's
 /// generation in the low half. One u64, so a key is written and read in one
@@ -52,8 +53,13 @@ impl Key {
 struct Slot<T> {
     /// Even while `value` is live, odd while it is a removed entry's.
     generation: u32,
+    /// While removed: the slot removed before it (`NO_SLOT` for none).
+    next_free: u32,
     value: T,
 }
+
+/// The end of the stack of removed slots.
+const NO_SLOT: u32 = u32::MAX;
 
 impl<T> Slot<T> {
     #[inline(always)]
@@ -66,13 +72,14 @@ impl<T> Slot<T> {
 #[derive(Debug, Clone)]
 pub struct Arena<T> {
     slots: Vec<Slot<T>>,
-    free: Vec<u32>,
+    /// The last removed slot (`NO_SLOT` when none is free).
+    free: u32,
     len: usize,
 }
 
 impl<T> Default for Arena<T> {
     fn default() -> Self {
-        Arena { slots: Vec::new(), free: Vec::new(), len: 0 }
+        Arena { slots: Vec::new(), free: NO_SLOT, len: 0 }
     }
 }
 
@@ -93,8 +100,12 @@ impl<T> Arena<T> {
     #[inline(always)]
     pub fn insert_with(&mut self, make: impl FnOnce() -> T) -> Key {
         self.len += 1;
-        let Some(idx) = self.free.pop() else { return self.grow(make()) };
+        let idx = self.free;
+        if idx == NO_SLOT {
+            return self.grow(make());
+        }
         let slot = &mut self.slots[idx as usize];
+        self.free = slot.next_free;
         slot.generation = slot.generation.wrapping_add(1);
         slot.value = make();
         Key::new(idx, slot.generation)
@@ -103,8 +114,8 @@ impl<T> Arena<T> {
     /// A new slot at the end, holding `value`.
     #[cold]
     fn grow(&mut self, value: T) -> Key {
-        let idx = u32::try_from(self.slots.len()).expect("more than 2^32 live entities");
-        self.slots.push(Slot { generation: 0, value });
+        let idx = u32::try_from(self.slots.len()).ok().filter(|&i| i != NO_SLOT).expect("2^32 live entities");
+        self.slots.push(Slot { generation: 0, next_free: NO_SLOT, value });
         Key::new(idx, 0)
     }
 
@@ -137,7 +148,8 @@ impl<T> Arena<T> {
         let slot = self.slots.get_mut(k.idx() as usize).filter(|s| s.generation == k.generation())?;
         let r = read(&slot.value);
         slot.generation = slot.generation.wrapping_add(1);
-        self.free.push(k.idx());
+        slot.next_free = self.free;
+        self.free = k.idx();
         self.len -= 1;
         Some(r)
     }
