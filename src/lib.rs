@@ -32,6 +32,7 @@ pub mod parallel;
 pub mod plan;
 pub mod replication;
 pub mod report;
+pub mod ring;
 pub mod rng;
 pub mod scenario;
 pub mod stats;

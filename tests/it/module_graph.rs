@@ -9,7 +9,7 @@ use std::path::Path;
 
 /// The layers, lowest first. A new top-level module goes into one of them.
 const LAYERS: &[&[&str]] = &[
-    &["time", "rng", "arena", "parallel", "units", "format", "suggest", "extended", "stats"],
+    &["time", "rng", "arena", "ring", "parallel", "units", "format", "suggest", "extended", "stats"],
     &["criteria"],
     &["model"],
     &["scenario"],

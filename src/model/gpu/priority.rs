@@ -14,9 +14,8 @@
 //! Without a rule every job is tier 0 of one queue: the pool behaves exactly
 //! as before tiers existed.
 
-use std::collections::VecDeque;
-
 use crate::arena::Key;
+use crate::ring::Ring;
 
 /// A pool's tier rule.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -50,12 +49,12 @@ impl Priority {
 /// highest tier first.
 #[derive(Debug)]
 pub(super) struct TierQueues {
-    tiers: Vec<VecDeque<Key>>,
+    tiers: Vec<Ring<Key>>,
 }
 
 impl TierQueues {
     pub fn new(queues: usize) -> Self {
-        TierQueues { tiers: (0..queues.max(1)).map(|_| VecDeque::new()).collect() }
+        TierQueues { tiers: (0..queues.max(1)).map(|_| Ring::new()).collect() }
     }
 
     /// Appends a job of tier `tier` (one shared queue: every tier is 0).
@@ -66,12 +65,12 @@ impl TierQueues {
     }
 
     /// The queues in serving order, highest tier first.
-    pub fn each_mut(&mut self) -> impl Iterator<Item = &mut VecDeque<Key>> {
+    pub fn each_mut(&mut self) -> impl Iterator<Item = &mut Ring<Key>> {
         self.tiers.iter_mut()
     }
 
     pub fn clear(&mut self) {
-        self.tiers.iter_mut().for_each(VecDeque::clear);
+        self.tiers.iter_mut().for_each(Ring::clear);
     }
 }
 
