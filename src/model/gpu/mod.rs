@@ -330,7 +330,10 @@ impl Pool {
         token: u64,
         tier: u8,
     ) -> Admit {
-        let Some(i) = self.instances.get(inst).filter(|i| i.state != InstanceState::Dead) else {
+        let factor = self.speed_factor();
+        // One lookup of the instance: the job's record and the gauges are
+        // other fields, so the instance stays borrowed while they change.
+        let Some(i) = self.instances.get_mut(inst).filter(|i| i.state != InstanceState::Dead) else {
             return Admit::Rejected(Reject::Dead);
         };
         if self.maintenance > 0 {
@@ -359,9 +362,8 @@ impl Pool {
             // Start in place: one insert, no lookups.
             // The first milestone from a job that is never stored: its
             // fields stay in registers, and the stored one is not looked up.
-            let first = Self::first_wake_in(&job_of(JobState::Running, 1), self.speed_factor());
+            let first = Self::first_wake_in(&job_of(JobState::Running, 1), factor);
             let job = self.jobs.insert_with(|| job_of(JobState::Running, 1));
-            let i = self.instances.get_mut(inst).expect("checked above");
             i.running += 1;
             let ready = i.state == InstanceState::Ready;
             self.busy(now, ready, 1);
@@ -369,7 +371,6 @@ impl Pool {
             Admit::Started { job, wake }
         } else {
             let job = self.jobs.insert_with(|| job_of(JobState::Queued, 0));
-            let i = self.instances.get_mut(inst).expect("checked above");
             i.queue.push(tier, job);
             i.queued += 1;
             self.gauges.queued.add(now, 1);
