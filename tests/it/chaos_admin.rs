@@ -76,6 +76,7 @@ fn posted_chaos_strikes_the_running_backend_and_delete_ends_it() {
     assert!(head.starts_with("HTTP/1.1 201") && said.contains("kill 1 on pool gpu"), "{head}{said}");
     wait_for(&control, r#"stampede_backend_instances{pool="gpu",state="ready"}"#, 1);
     server.interrupt();
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -107,4 +108,5 @@ fn a_bad_chaos_entry_is_refused_with_its_line_and_key_and_changes_nothing() {
     let (_, listing) = request(&control, "GET", "/chaos", "");
     assert!(listing.contains("0 chaos event(s)"), "{listing}");
     server.interrupt();
+    let _ = std::fs::remove_dir_all(&dir);
 }

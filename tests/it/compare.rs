@@ -236,4 +236,5 @@ max_attempts = 6
     let o = stampede(&["compare", file.to_str().expect("utf8"), "--time-scale", "60", "--quiet"]);
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("--time-scale applies to --engine live only"), "{}", stderr(&o));
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -159,6 +159,7 @@ fn load_sends_the_simulator_s_arrivals_to_a_real_server_and_shards_add_up_to_the
     assert!(stderr(&alone).contains("shard 1/2 is missing"), "{}", stderr(&alone));
     let twice = stampede(&["merge", &parts[1], &parts[1]]);
     assert!(stderr(&twice).contains("load-part-2-of-2.json: shard 2/2 is given twice"), "{}", stderr(&twice));
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -172,6 +173,7 @@ fn a_target_nobody_listens_at_is_reported_before_any_load() {
     let out = stampede(&["load", path.to_str().expect("utf-8"), "--target", &target, "--quiet"]);
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     assert!(stderr(&out).contains(&format!("cannot connect to {target}")), "{}", stderr(&out));
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -198,6 +200,7 @@ fn load_refuses_urls_it_cannot_or_must_not_send_to() {
         assert_eq!(out.status.code(), Some(2), "{all:?}: {}", stderr(&out));
         assert!(stderr(&out).contains(says), "{all:?}: {}", stderr(&out));
     }
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -236,6 +239,7 @@ fn vcl_writes_one_backend_per_instance_with_the_scenario_s_scaled_timeouts_and_r
         "{}",
         stderr(&bad)
     );
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -279,6 +283,7 @@ fn an_imported_access_log_replays_its_traffic_when_given_a_pool() {
     let offered = simulate(&sc, 1).expect("runs").summary.requests.offered as f64;
     // A Poisson count of mean 600: within 4 standard deviations.
     assert!((offered - n as f64).abs() <= 4.0 * (n as f64).sqrt(), "offered {offered}, logged {n}");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// A target that accepts and reads but never answers: every attempt ends at
@@ -355,4 +360,5 @@ timeout = "500ms"
         on_time >= timed_out,
         "{on_time} connections closed at the hang-up time for {timed_out} timeouts: {closed:?}"
     );
+    let _ = std::fs::remove_dir_all(&dir);
 }

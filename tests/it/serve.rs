@@ -187,6 +187,7 @@ fn serve_backend_runs_jobs_refuses_a_full_queue_survives_garbage_and_counts_ever
     // Ctrl-C: the server stops and says what it served.
     let rest = server.interrupt();
     assert!(rest.contains(r#"outcome="ok"} 2"#), "{rest}");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 impl Server {
@@ -233,6 +234,7 @@ fn a_flood_of_slow_connections_is_capped_then_timed_out_and_the_server_serves_ag
     let (head, body) = get(&inst, "/health");
     assert!(head.starts_with("HTTP/1.1 200") && body == b"ok\n", "{head}");
     server.interrupt();
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -257,6 +259,7 @@ fn stopping_with_jobs_in_flight_accounts_for_every_request() {
     assert_eq!(n("stampede_backend_requests_total{pool=\"gpu\"}"), 2);
     assert_eq!(ended, 2, "every request ends in exactly one way:\n{rest}");
     assert_eq!(n("stampede_backend_in_flight{pool=\"gpu\"}"), 2, "both were still running or queued");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// The bytes of chunked transfer encoding around the data.
@@ -307,6 +310,7 @@ fn serve_proxy_answers_varnish_s_synthetic_503_with_its_cause() {
     let rest = proxy.interrupt();
     assert!(rest.contains(r#"outcome="connect_failed"} 1"#), "{rest}");
     backend.interrupt();
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// The serve-test scenario with 10-second jobs (0.1 s real) and `render` cached.
@@ -335,6 +339,7 @@ fn serve_proxy_answers_a_repeated_object_from_its_cache() {
     assert_eq!(metric(&m, r#"stampede_backend_requests_total{pool="gpu"}"#), 2, "the hit never reached the backend");
     proxy.interrupt();
     backend.interrupt();
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Two pools with faults on from the start: `gpu` answers every job 502,
@@ -401,4 +406,5 @@ fn serve_backend_injects_the_scenarios_faults_through_the_model() {
     assert!(metric(&m, r#"stampede_backend_responses_total{pool="gpu",outcome="status_502"}"#) >= 6, "{m}");
     assert_eq!(metric(&m, r#"stampede_backend_responses_total{pool="cpu",outcome="connect_failed"}"#), 1);
     server.interrupt();
+    let _ = std::fs::remove_dir_all(&dir);
 }
