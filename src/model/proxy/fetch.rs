@@ -215,27 +215,18 @@ fn answer<C: ProxyCx>(cx: &mut C, to: AttemptRef, body: Body) {
 #[inline(always)]
 fn new_fetch<C: ProxyCx>(cx: &mut C, client: Option<AttemptRef>, job: JobSpec, object: Option<(ObjKey, bool)>) {
     let now = cx.now();
-    cx.obs().fetch(job.measured, false);
     let p = cx.proxy();
     let pool = p.routes[job.class as usize];
-    // Routed before it is stored (routing reads no fetch), so that it is
-    // stored as `route` would leave it, not stored and then looked up:
-    // connecting in its second epoch, or routing in its first.
-    let fetch = p.fetches.next_key();
-    let routed = p.route(usize::from(pool), fetch.to_bits());
-    let connect = match routed {
-        Route::Connect(inst) => Some(inst),
-        Route::Wait(_) | Route::Fail(_) => None,
-    };
-    let stored = p.fetches.insert(Fetch {
+    // Inserted as start_fetch would leave it: routing, in its first epoch.
+    let fetch = p.fetches.insert(Fetch {
         client,
         object,
         pool,
         job,
-        epoch: if connect.is_some() { 2 } else { 1 },
-        phase: if connect.is_some() { Phase::Connecting } else { Phase::Routing },
-        inst: connect,
-        holds_conn: connect.is_some(),
+        epoch: 1,
+        phase: Phase::Routing,
+        inst: None,
+        holds_conn: false,
         backend_job: None,
         retries: 0,
         bb_deadline: now,
@@ -243,14 +234,10 @@ fn new_fetch<C: ProxyCx>(cx: &mut C, client: Option<AttemptRef>, job: JobSpec, o
         backend_sent: now,
         last_chunk: now,
     });
-    debug_assert_eq!(stored, fetch);
     if let Some((key, true)) = object {
         p.cache.set_busy(key, fetch);
     }
-    match routed {
-        Route::Connect(inst) => submit(cx, fetch, 2, usize::from(pool), inst, job),
-        other => follow_route(cx, fetch, usize::from(pool), other),
-    }
+    route(cx, fetch, usize::from(pool), job.measured, false);
 }
 
 /// Routes a fetch again after a VCL retry.
@@ -264,18 +251,12 @@ fn start_fetch<C: ProxyCx>(cx: &mut C, fetch: Key, retry: bool) {
 }
 
 /// Routes a fetch that is in its routing phase (`retry`: after a VCL retry).
-fn route<C: ProxyCx>(cx: &mut C, fetch: Key, pool: usize, measured: bool, retry: bool) {
-    cx.obs().fetch(measured, retry);
-    let routed = cx.proxy().route(pool, fetch.to_bits());
-    follow_route(cx, fetch, pool, routed);
-}
-
-/// Acts on where the director sent a fetch in its routing phase.
 #[inline(always)]
-fn follow_route<C: ProxyCx>(cx: &mut C, fetch: Key, pool: usize, routed: Route) {
+fn route<C: ProxyCx>(cx: &mut C, fetch: Key, pool: usize, measured: bool, retry: bool) {
     let now = cx.now();
+    cx.obs().fetch(measured, retry);
     let p = cx.proxy();
-    match routed {
+    match p.route(pool, fetch.to_bits()) {
         Route::Fail(cause) => fetch_failed(cx, fetch, cause, None),
         Route::Wait(inst) => {
             let timeout = p.cfg.wait.map_or(SimDuration::MAX, |w| w.timeout);
