@@ -61,21 +61,35 @@ pub(super) enum Subject {
 
 /// Counts events per simulated millisecond; once over the limit, tallies who
 /// the next events are about.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(super) struct Guard {
-    window_start: SimTime,
+    /// The end of the current millisecond window (kept rather than its
+    /// start, so that each event costs one comparison).
+    window_end: SimTime,
     in_window: u64,
     tripped_at: Option<SimTime>,
     tally: Vec<(Subject, u64)>,
     tallied: u64,
 }
 
+impl Default for Guard {
+    fn default() -> Self {
+        Guard {
+            window_end: SimTime::ZERO + SimDuration::from_millis(1),
+            in_window: 0,
+            tripped_at: None,
+            tally: Vec::new(),
+            tallied: 0,
+        }
+    }
+}
+
 impl Guard {
     /// Counts one event at `t`. True when the run must stop now.
     #[inline(always)]
     pub fn count(&mut self, t: SimTime) -> bool {
-        if t - self.window_start >= SimDuration::from_millis(1) {
-            self.window_start = t;
+        if t >= self.window_end {
+            self.window_end = t + SimDuration::from_millis(1);
             self.in_window = 0;
             return false;
         }
