@@ -127,7 +127,15 @@ impl<F: Future, M: Copy> InFlight<F, M> {
     }
 
     /// The next future to finish, with its meta; `None` when none is running.
+    ///
+    /// Polls each future at most once per call, in effect: a future that
+    /// wakes itself while polled (as every tokio resource does once its
+    /// task's cooperative budget is spent) would otherwise be polled again
+    /// at once, and again, and the budget, renewed only when the task yields,
+    /// never would be. After as many polls as there are futures running, the
+    /// set hands back to the runtime, asking to be polled again.
     pub fn poll_next(&mut self, cx: &mut Context<'_>) -> Poll<Option<(M, F::Output)>> {
+        let mut polls_left = self.running;
         loop {
             if self.running == 0 {
                 return Poll::Ready(None);
@@ -142,9 +150,16 @@ impl<F: Future, M: Copy> InFlight<F, M> {
                 continue;
             };
             let s = &mut self.slots[slot as usize];
+            if s.future.is_some() && polls_left == 0 {
+                // Still queued (its flag is set): it is polled first next time.
+                self.due.push(slot);
+                cx.waker().wake_by_ref();
+                return Poll::Pending;
+            }
             // Cleared before the poll: a wake during it queues the slot again.
             s.wake.queued.store(false, Ordering::Release);
             let Some(future) = s.future.as_mut().as_pin_mut() else { continue };
+            polls_left -= 1;
             if let Poll::Ready(out) = future.poll(&mut Context::from_waker(&s.waker)) {
                 s.future.as_mut().set(None);
                 self.free.push(slot);
@@ -200,6 +215,63 @@ mod tests {
         assert!(tx.is_closed(), "dropping the future dropped its receiver");
         assert!(set.is_empty());
         assert_eq!(next(&mut set), Some(None), "an empty set is done");
+    }
+
+    /// A future that wakes itself at every poll until it has been polled
+    /// `left` more times.
+    struct Restless {
+        left: u32,
+    }
+
+    impl Future for Restless {
+        type Output = ();
+        fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+            if self.left == 0 {
+                return Poll::Ready(());
+            }
+            self.left -= 1;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    }
+
+    /// Wakes counted, for the set's owner.
+    struct CountWakes(std::sync::atomic::AtomicU32);
+
+    impl Wake for CountWakes {
+        fn wake(self: Arc<Self>) {
+            self.wake_by_ref();
+        }
+        fn wake_by_ref(self: &Arc<Self>) {
+            self.0.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// A future that keeps waking itself (a tokio resource out of budget
+    /// does) is polled once per call, and the set asks its owner to poll
+    /// again rather than spinning until the future is done.
+    #[test]
+    fn a_self_waking_future_is_polled_once_per_call_and_the_owner_is_woken() {
+        let mut set = InFlight::default();
+        set.start(|| Restless { left: 1000 }, 'r');
+        set.start(|| Restless { left: 1 }, 's');
+        let wakes = Arc::new(CountWakes(0.into()));
+        let waker = Waker::from(wakes.clone());
+        let mut cx = Context::from_waker(&waker);
+        assert_eq!(set.poll_next(&mut cx), Poll::Pending, "two polls, neither done");
+        assert_eq!(wakes.0.load(Ordering::Relaxed), 1, "the owner is asked to poll again");
+        assert_eq!(set.poll_next(&mut cx), Poll::Ready(Some(('s', ()))));
+        // It has been polled twice; it finishes at its 1001st poll.
+        let mut calls = 2;
+        loop {
+            calls += 1;
+            if set.poll_next(&mut cx).is_ready() {
+                break;
+            }
+            assert!(calls < 2000, "the restless future finishes");
+        }
+        assert_eq!(calls, 1001, "one poll of the restless future per call");
+        assert!(set.is_empty());
     }
 
     #[test]
