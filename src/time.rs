@@ -197,6 +197,15 @@ mod tests {
         assert_eq!(SimDuration::from_secs_f64(-3.0), SimDuration::ZERO);
         assert_eq!(SimDuration::from_secs_f64(f64::NAN), SimDuration::ZERO);
         assert_eq!(SimDuration::from_secs_f64(1e300), SimDuration::MAX);
+        assert_eq!(SimDuration::from_secs_f64(f64::INFINITY), SimDuration::MAX);
+        assert_eq!(SimDuration::from_secs_f64(f64::NEG_INFINITY), SimDuration::ZERO);
+        // Below half a nanosecond, and either side of 2^63 ns (the fast path's end).
+        assert_eq!(SimDuration::from_secs_f64(0.49e-9), SimDuration::ZERO);
+        assert_eq!(SimDuration::from_secs_f64(-0.4e-9), SimDuration::ZERO);
+        assert_eq!(SimDuration::from_secs_f64(9.2e9).as_nanos(), 9_200_000_000_000_000_000);
+        assert_eq!(SimDuration::from_secs_f64(9.3e9).as_nanos(), 9_300_000_000_000_000_000);
+        assert_eq!(SimDuration::from_secs_f64(18.4e9).as_nanos(), 18_400_000_000_000_000_000);
+        assert_eq!(SimDuration::from_secs_f64(18.5e9), SimDuration::MAX);
     }
 
     #[test]
