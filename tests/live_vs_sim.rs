@@ -25,7 +25,8 @@ fn shipped(name: &str) -> Scenario {
 const TIME_SCALE: f64 = 10.0;
 
 fn share(s: &Summary, cause: &str) -> f64 {
-    s.attempts.causes[cause] as f64 / s.attempts.total as f64
+    // A share of the attempts that ended, as the 503 rate is.
+    s.attempts.causes[cause] as f64 / (s.attempts.total - s.attempts.unfinished) as f64
 }
 
 /// Where `live` disagrees with `sim` beyond the tolerances, if anywhere.

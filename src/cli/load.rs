@@ -86,8 +86,11 @@ fn finish(dir: &ReportDir, sc: &Scenario, run: &Run, output: &OutputArgs, note: 
 pub fn merge(args: &MergeArgs, texts: Vec<(String, String)>) -> Result<u8, Failure> {
     let mut parts = Vec::new();
     for (name, text) in texts {
-        let part: LoadPart =
+        let doc: serde_json::Value =
             serde_json::from_str(&text).map_err(|e| Failure::usage(format!("{name}: not a load part file: {e}")))?;
+        live::part::check_format(&name, &doc).map_err(Failure::usage)?;
+        let part: LoadPart =
+            serde_json::from_value(doc).map_err(|e| Failure::usage(format!("{name}: not a load part file: {e}")))?;
         parts.push((name, part));
     }
     let n = parts.len();

@@ -123,7 +123,8 @@ impl<T: Trace> Observe for Observers<'_, T> {
         self.trace.offered(id, now, class, work);
     }
     #[inline(always)]
-    fn attempt_sent(&mut self, id: RequestId, attempt: u32, now: SimTime) {
+    fn attempt_sent(&mut self, id: RequestId, measured: bool, attempt: u32, now: SimTime) {
+        self.rec.attempt_sent(id.swarm, measured);
         self.trace.attempt_sent(id, attempt, now);
     }
     #[inline(always)]

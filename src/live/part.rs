@@ -18,8 +18,10 @@ use crate::metrics::summary::{EndState, EngineStats, Summary};
 use crate::metrics::wire::{StoredWire, WireRecorder};
 use crate::scenario::Scenario;
 
-/// Identifies the file format.
-pub const FORMAT: &str = "stampede-load-part/1";
+/// Identifies the file format. /2: the attempt counts gained `sent`.
+pub const FORMAT: &str = "stampede-load-part/2";
+/// What every load part's format begins with, whatever its version.
+const FORMAT_FAMILY: &str = "stampede-load-part/";
 
 /// What one shard of a load measured.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -78,7 +80,20 @@ impl LoadPart {
 
 /// Whether a JSON document is a load part (rather than a sweep part).
 pub fn is_load_part(doc: &serde_json::Value) -> bool {
-    doc.get("format").and_then(|f| f.as_str()) == Some(FORMAT)
+    doc.get("format").and_then(|f| f.as_str()).is_some_and(|f| f.starts_with(FORMAT_FAMILY))
+}
+
+/// Refuses a load part of another format version by name, before reading
+/// it as this version's (which would fail on some missing field instead).
+pub fn check_format(name: &str, doc: &serde_json::Value) -> Result<(), String> {
+    match doc.get("format").and_then(|f| f.as_str()) {
+        Some(FORMAT) => Ok(()),
+        Some(other) => Err(format!(
+            "{name}: a load part of format `{other}`, written by another version of stampede; this one reads \
+             `{FORMAT}`: run the shards again with this version"
+        )),
+        None => Err(format!("{name}: not a load part file (no `format`)")),
+    }
 }
 
 /// N parts of one load, by file name, as one run.

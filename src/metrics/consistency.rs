@@ -62,8 +62,11 @@ fn attempts(a: &Attempts) -> Check {
     equal("attempts.status_503", a.status_503, sum("attempts.causes", a.causes.values().copied())?)?;
     // Locally rejected attempts were never sent: they are not in the total.
     let (s500, s502, cancelled) = (a.status_500.unwrap_or(0), a.status_502.unwrap_or(0), a.cancelled.unwrap_or(0));
-    let parts =
-        sum("attempts", [a.ok, a.status_503, a.status_429, a.client_timeout, a.connect_error, s500, s502, cancelled])?;
+    // Attempts still in flight at the end have no outcome.
+    let parts = sum(
+        "attempts",
+        [a.ok, a.status_503, a.status_429, a.client_timeout, a.connect_error, s500, s502, cancelled, a.unfinished],
+    )?;
     equal("attempts.total", a.total, parts)
 }
 
@@ -146,7 +149,8 @@ fn swarm(name: &str, s: &SwarmSummary, measured: f64) -> Check {
     ratio(&format!("{what}.success_rate"), s.success_rate, r.succeeded, r.offered)?;
     ratio(&format!("{what}.amplification"), s.amplification, s.attempts, r.offered)?;
     goodput(&format!("{what}.goodput"), s.goodput, r.succeeded, measured)?;
-    if s.rate_503.is_some_and(|v| !(0.0..=1.0).contains(&v)) || (s.rate_503.is_some() != (s.attempts > 0)) {
+    // Undefined when no attempt ended (all may still be in flight).
+    if s.rate_503.is_some_and(|v| !(0.0..=1.0).contains(&v)) || (s.rate_503.is_some() && s.attempts == 0) {
         return Err(format!("{what}.rate_503 = {:?} is not a share of {} attempts", s.rate_503, s.attempts));
     }
     equal(
@@ -169,13 +173,15 @@ pub fn check(s: &Summary) -> Check {
     requests("requests", r)?;
     attempts(&s.attempts)?;
     let a = &s.attempts;
-    ratio("rate_503", s.rate_503, a.status_503, a.total)?;
+    // Rates are over the attempts that ended.
+    let ended = a.total - a.unfinished;
+    ratio("rate_503", s.rate_503, a.status_503, ended)?;
     ratio("success_rate", s.success_rate, r.succeeded, r.offered)?;
     ratio("amplification", s.amplification, a.total, r.offered)?;
     goodput("goodput", s.goodput, r.succeeded, measured)?;
     // Attempt latency is per pool: in a scoped summary it covers other swarms' attempts too.
     let pool = |p: &Percentiles, own: u64| if s.scope.is_some() { p.count } else { own };
-    percentiles("latency_ms", &s.latency_ms, pool(&s.latency_ms, a.total))?;
+    percentiles("latency_ms", &s.latency_ms, pool(&s.latency_ms, ended))?;
     percentiles("latency_ok_ms", &s.latency_ok_ms, pool(&s.latency_ok_ms, a.ok))?;
     percentiles("completion_ms", &s.completion_ms, r.succeeded)?;
     completion_all("completion_all_ms", &s.completion_all_ms, r.offered, r.failed + r.unfinished)?;

@@ -70,6 +70,9 @@ fn merge_all<'a>(mut hists: impl Iterator<Item = &'a LatencyHist>) -> LatencyHis
 #[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Counts {
     pub offered: u64,
+    /// Attempts sent (counted when sent, so those still in flight at the
+    /// end are in; the outcomes count them as they end).
+    pub sent: u64,
     pub succeeded: u64,
     pub failed: u64,
     pub attempts: [u64; OUTCOME_COUNT],
@@ -79,8 +82,9 @@ pub struct Counts {
 }
 
 impl Counts {
-    /// Attempts sent: every outcome but the locally rejected ones.
-    pub fn attempts_total(&self) -> u64 {
+    /// Attempts sent that ended: every outcome but the locally rejected
+    /// ones (never sent). The rest of `sent` was in flight at the end.
+    pub fn attempts_ended(&self) -> u64 {
         self.attempts.iter().sum::<u64>() - self.count(Outcome::LocalReject)
     }
     pub fn count(&self, o: Outcome) -> u64 {
@@ -92,6 +96,7 @@ impl Counts {
     /// Adds another swarm's counts to these.
     pub fn add(&mut self, o: &Counts) {
         self.offered += o.offered;
+        self.sent += o.sent;
         self.succeeded += o.succeeded;
         self.failed += o.failed;
         for (a, b) in self.attempts.iter_mut().zip(&o.attempts) {
@@ -224,6 +229,15 @@ impl Recorder {
             self.totals.offered += 1;
             self.swarms[swarm].counts.offered += 1;
             self.series.current().offered += 1;
+        }
+    }
+
+    /// An attempt was sent.
+    #[inline(always)]
+    pub fn attempt_sent(&mut self, swarm: usize, measured: bool) {
+        if measured {
+            self.totals.sent += 1;
+            self.swarms[swarm].counts.sent += 1;
         }
     }
 

@@ -27,7 +27,11 @@ pub struct Requests {
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Attempts {
+    /// Attempts sent: the outcomes below, and `unfinished`.
     pub total: u64,
+    /// Sent and still in flight when the run ended: no outcome, in no rate.
+    #[serde(default)]
+    pub unfinished: u64,
     pub ok: u64,
     pub status_503: u64,
     pub status_429: u64,
@@ -160,12 +164,13 @@ pub struct TierSummary {
     /// Its swarms, by name.
     pub swarms: Vec<String>,
     pub requests: Requests,
+    /// Attempts sent.
     pub attempts: u64,
     pub status_503: u64,
     pub status_429: u64,
-    /// 503 attempts / attempts; null without attempts.
+    /// 503 attempts / attempts that ended; null without any.
     pub rate_503: Option<f64>,
-    /// 429 attempts / attempts; null without attempts.
+    /// 429 attempts / attempts that ended; null without any.
     pub rate_429: Option<f64>,
     /// Succeeded / offered requests; null without requests.
     pub success_rate: Option<f64>,
@@ -353,7 +358,8 @@ impl Group {
     fn attempts(&self) -> Attempts {
         let c = &self.counts;
         Attempts {
-            total: c.attempts_total(),
+            total: c.sent,
+            unfinished: c.sent.saturating_sub(c.attempts_ended()),
             ok: c.count(Outcome::Ok),
             status_503: c.status_503(),
             status_429: c.count(Outcome::Status429),
@@ -391,31 +397,31 @@ impl Group {
 
     fn tier(&self, swarms: Vec<String>) -> TierSummary {
         let c = &self.counts;
-        let attempts = c.attempts_total();
+        let ended = c.attempts_ended();
         let (status_503, status_429) = (c.status_503(), c.count(Outcome::Status429));
         TierSummary {
             swarms,
             requests: self.requests(),
-            attempts,
+            attempts: c.sent,
             status_503,
             status_429,
-            rate_503: ratio(status_503, attempts),
-            rate_429: ratio(status_429, attempts),
+            rate_503: ratio(status_503, ended),
+            rate_429: ratio(status_429, ended),
             success_rate: ratio(c.succeeded, c.offered),
         }
     }
 
     fn swarm(&self, strategy: &str, has_bulk: bool, measured_seconds: f64) -> SwarmSummary {
         let c = &self.counts;
-        let attempts = c.attempts_total();
         SwarmSummary {
             strategy: strategy.to_string(),
             attempts_per_request: buckets(&self.attempts_per_request),
             requests: self.requests(),
-            attempts,
-            rate_503: ratio(c.status_503(), attempts),
+            attempts: c.sent,
+            // Over the attempts that ended: one still in flight has no outcome yet.
+            rate_503: ratio(c.status_503(), c.attempts_ended()),
             success_rate: ratio(c.succeeded, c.offered),
-            amplification: ratio(attempts, c.offered),
+            amplification: ratio(c.sent, c.offered),
             goodput: self.goodput(measured_seconds),
             completion_ms: self.completion.percentiles(),
             completion_all_ms: CompletionAll::new(&self.completion, self.not_completed()),

@@ -46,7 +46,7 @@ pub trait Observe {
 
     // The client side.
     fn offered(&mut self, id: RequestId, measured: bool, class: usize, work: SimDuration, now: SimTime);
-    fn attempt_sent(&mut self, id: RequestId, attempt: u32, now: SimTime);
+    fn attempt_sent(&mut self, id: RequestId, measured: bool, attempt: u32, now: SimTime);
     fn attempt(&mut self, swarm: usize, measured: bool, outcome: Outcome, latency: SimDuration);
     fn request_done(&mut self, swarm: usize, measured: bool, succeeded: bool, attempts: u32, completion: SimDuration);
     fn bulk_submitted(&mut self, swarm: usize, measured: bool);

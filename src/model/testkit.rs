@@ -27,7 +27,7 @@ impl Observe for Seen {
         true
     }
     fn offered(&mut self, _id: RequestId, _measured: bool, _class: usize, _work: SimDuration, _now: SimTime) {}
-    fn attempt_sent(&mut self, _id: RequestId, _attempt: u32, _now: SimTime) {}
+    fn attempt_sent(&mut self, _id: RequestId, _measured: bool, _attempt: u32, _now: SimTime) {}
     fn attempt(&mut self, swarm: usize, _measured: bool, outcome: Outcome, latency: SimDuration) {
         self.attempts.push((swarm, outcome, latency));
     }

@@ -155,12 +155,14 @@ pub fn print_summary<W: Write>(mut w: W, sc: &Scenario, s: &Summary) -> io::Resu
             thousands(s.proxy.retries)
         )?;
     }
-    writeln!(w, "  200           {:>10}  {:>8}", thousands(a.ok), share(a.ok, a.total))?;
-    writeln!(w, "  503           {:>10}  {:>8}   (503 rate)", thousands(a.status_503), share(a.status_503, a.total))?;
+    // Shares of the attempts that ended, as the rates are.
+    let ended = a.total - a.unfinished;
+    writeln!(w, "  200           {:>10}  {:>8}", thousands(a.ok), share(a.ok, ended))?;
+    writeln!(w, "  503           {:>10}  {:>8}   (503 rate)", thousands(a.status_503), share(a.status_503, ended))?;
     for c in Cause::ALL {
         let n = a.causes.get(c.name()).copied().unwrap_or(0);
         if n > 0 {
-            writeln!(w, "    {:<22}{:>10}  {:>8}", c.name(), thousands(n), share(n, a.total))?;
+            writeln!(w, "    {:<22}{:>10}  {:>8}", c.name(), thousands(n), share(n, ended))?;
         }
     }
     let (s500, s502) = (a.status_500.unwrap_or(0), a.status_502.unwrap_or(0));
@@ -173,8 +175,15 @@ pub fn print_summary<W: Write>(mut w: W, sc: &Scenario, s: &Summary) -> io::Resu
         ("cancelled", a.cancelled.unwrap_or(0)),
     ] {
         if n > 0 {
-            writeln!(w, "  {label:<14}{:>10}  {:>8}", thousands(n), share(n, a.total))?;
+            writeln!(w, "  {label:<14}{:>10}  {:>8}", thousands(n), share(n, ended))?;
         }
+    }
+    if a.unfinished > 0 {
+        writeln!(
+            w,
+            "  in flight     {:>10}  (sent, unanswered when the run ended: in no rate)",
+            thousands(a.unfinished)
+        )?;
     }
     // Not sent, so not a share of the attempts sent.
     if a.local_reject > 0 {

@@ -100,9 +100,21 @@ pub fn check_summary(s: &Summary, name: &str) {
             + a.client_timeout
             + a.connect_error
             + a.status_500.unwrap_or(0)
-            + a.status_502.unwrap_or(0),
-        "{name}: attempts by outcome"
+            + a.status_502.unwrap_or(0)
+            + a.cancelled.unwrap_or(0)
+            + a.unfinished,
+        "{name}: attempts sent = by outcome + in flight at the end"
     );
+    // An attempt in flight belongs to a request not yet ended; without
+    // hedging a request has at most one in flight.
+    if a.cancelled.is_none() {
+        assert!(
+            a.unfinished <= r.unfinished,
+            "{name}: {} attempts in flight for {} requests",
+            a.unfinished,
+            r.unfinished
+        );
+    }
     assert_eq!(a.status_503, a.causes.values().sum::<u64>(), "{name}: 503s by cause");
     assert_eq!(a.ok, r.succeeded, "{name}: one 200 per succeeded request");
     let b = &s.bulk_jobs;

@@ -52,7 +52,7 @@ fn a_circuit_breaker_rejects_locally_and_those_attempts_are_not_sent() {
     for r in &runs {
         let a = &r.summary.attempts;
         assert!(a.local_reject > 0, "the breaker opened during the stall");
-        assert_eq!(a.total, a.ok + a.status_503 + a.status_429 + a.client_timeout + a.connect_error);
+        assert_eq!(a.total, a.ok + a.status_503 + a.status_429 + a.client_timeout + a.connect_error + a.unfinished);
     }
 }
 

@@ -152,7 +152,7 @@ fn send_carried<'a, C: ClientCx<'a>>(
     let spec = &c.cfg.swarms[swarm];
     let patience = patience(spec, s.patience, id, 1);
     let job = JobSpec { class: class as u16, swarm: swarm as u16, work, measured, tier: spec.tier, patience, object };
-    cx.obs().attempt_sent(id, 1, now);
+    cx.obs().attempt_sent(id, measured, 1, now);
     cx.send(AttemptRef::carried(swarm as u16, measured, user, now), job);
 }
 
@@ -186,7 +186,7 @@ pub fn send_attempt<'a, C: ClientCx<'a>>(cx: &mut C, req: Key) {
     };
     // An overall deadline cuts the attempt short when it comes first.
     let left = c.policies[swarm].deadline().map(|d| d - (now - r.first_sent));
-    cx.obs().attempt_sent(id, attempt, now);
+    cx.obs().attempt_sent(id, job.measured, attempt, now);
     let timeout = match (cfg.swarms[swarm].timeout, left) {
         (Some(t), Some(l)) => Some(t.min(l)),
         (t, l) => t.or(l),

@@ -30,12 +30,14 @@ fn outcomes(s: &Summary) -> Table {
         t.rows.push(vec![label.into(), thousands(n), share(n, r.offered)]);
     }
     let a = &s.attempts;
-    t.rows.push(vec!["attempts answered 200".into(), thousands(a.ok), share(a.ok, a.total)]);
-    t.rows.push(vec!["attempts answered 503".into(), thousands(a.status_503), share(a.status_503, a.total)]);
+    // Shares of the attempts that ended, as the rates are.
+    let ended = a.total - a.unfinished;
+    t.rows.push(vec!["attempts answered 200".into(), thousands(a.ok), share(a.ok, ended)]);
+    t.rows.push(vec!["attempts answered 503".into(), thousands(a.status_503), share(a.status_503, ended)]);
     for c in Cause::ALL {
         let n = a.causes.get(c.name()).copied().unwrap_or(0);
         if n > 0 {
-            t.rows.push(vec![format!("  503 {}", c.name()), thousands(n), share(n, a.total)]);
+            t.rows.push(vec![format!("  503 {}", c.name()), thousands(n), share(n, ended)]);
         }
     }
     for (label, n) in [
@@ -45,10 +47,17 @@ fn outcomes(s: &Summary) -> Table {
         ("client timeouts", a.client_timeout),
         ("connect errors", a.connect_error),
         ("cancelled (a hedge answered first)", a.cancelled.unwrap_or(0)),
-        ("rejected locally (not sent)", a.local_reject),
     ] {
         if n > 0 {
-            t.rows.push(vec![label.into(), thousands(n), share(n, a.total)]);
+            t.rows.push(vec![label.into(), thousands(n), share(n, ended)]);
+        }
+    }
+    // Neither ended nor a share of those that did.
+    for (label, n) in
+        [("in flight at the end (sent, unanswered)", a.unfinished), ("rejected locally (not sent)", a.local_reject)]
+    {
+        if n > 0 {
+            t.rows.push(vec![label.into(), thousands(n), String::new()]);
         }
     }
     t
@@ -137,7 +146,7 @@ fn run_verdict(s: &Summary) -> (String, Option<bool>) {
         "{} of {} requests succeeded; {} of attempts were answered 503.",
         share(s.requests.succeeded, s.requests.offered),
         thousands(s.requests.offered),
-        share(s.attempts.status_503, s.attempts.total)
+        share(s.attempts.status_503, s.attempts.total - s.attempts.unfinished)
     );
     if s.slo.is_empty() {
         return (head, None);
