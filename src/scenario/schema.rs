@@ -383,7 +383,16 @@ fn value(ty: Ty) -> Value {
         Ty::Named(keys) => json!({ "type": "object", "additionalProperties": table(keys, "") }),
         Ty::List(keys) => json!({ "type": "array", "items": table(keys, "") }),
         Ty::Conditions => {
-            json!({ "type": "object", "additionalProperties": { "type": "string", "pattern": "^\\s*(<|<=|>|>=)" } })
+            let condition = json!({ "type": "string", "pattern": "^\\s*(<|<=|>|>=)" });
+            // `swarm.<name>.<metric>` and `tier.<name>.<metric>` written as
+            // bare dotted keys are tables in TOML; quoted, they are strings.
+            let per_name = json!({ "type": "object", "additionalProperties": {
+                "type": "object", "additionalProperties": condition } });
+            json!({
+                "type": "object",
+                "properties": { "swarm": per_name, "tier": per_name },
+                "additionalProperties": condition,
+            })
         }
     }
 }
@@ -459,5 +468,19 @@ mod tests {
         let slots = &s["properties"]["pool"]["additionalProperties"]["properties"]["slots"];
         assert_eq!(slots["maximum"], limits::MAX_SLOTS);
         assert_eq!(s["required"], json!(["scenario", "pool", "class", "swarm"]));
+    }
+
+    /// `[slo]` may hold `tier.paid.failure_rate = "< 0.1%"` as a bare dotted
+    /// key (scenarios/paid-vs-free.toml does), which TOML reads as nested
+    /// tables: the schema takes those as well as plain and quoted keys.
+    #[test]
+    fn the_schema_takes_per_swarm_and_per_tier_slos_as_nested_tables() {
+        let slo = &json_schema()["properties"]["slo"];
+        assert_eq!(slo["additionalProperties"]["type"], "string");
+        for by in ["swarm", "tier"] {
+            let metric = &slo["properties"][by]["additionalProperties"]["additionalProperties"];
+            assert_eq!(metric["type"], "string", "{by}.<name>.<metric>");
+            assert_eq!(metric["pattern"], slo["additionalProperties"]["pattern"]);
+        }
     }
 }
