@@ -517,7 +517,47 @@ impl From<crate::scenario::ScenarioErrors> for Failure {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let g = Global { sets: &cli.set, no_limits: cli.no_limits };
-    let result = match cli.command {
+    let result = match scenario_flags_unused(&cli) {
+        Some(f) => Err(f),
+        None => dispatch(cli.command, g),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(f) => {
+            for (i, line) in f.message.lines().enumerate() {
+                if i == 0 {
+                    eprintln!("error: {line}");
+                } else {
+                    eprintln!("{line}");
+                }
+            }
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+/// `--set` and `--no-limits` are global (they may go anywhere on the line),
+/// but only commands that read a scenario file use them: elsewhere they are
+/// refused rather than silently ignored.
+fn scenario_flags_unused(cli: &Cli) -> Option<Failure> {
+    let command = match cli.command {
+        Command::Merge(_) => "merge (the parts carry their scenario)",
+        Command::Import(_) => "import",
+        Command::Schema => "schema",
+        Command::Docs { .. } => "docs",
+        Command::Completions { .. } => "completions",
+        _ => return None,
+    };
+    let flag = match (cli.set.first(), cli.no_limits) {
+        (Some(o), _) => o.to_string(),
+        (None, true) => "--no-limits".to_string(),
+        (None, false) => return None,
+    };
+    Some(Failure::usage(format!("{flag}: `{command}` reads no scenario file, so there is nothing to change")))
+}
+
+fn dispatch(command: Command, g: Global<'_>) -> Result<u8, Failure> {
+    match command {
         Command::Run(args) => run::run(&args, g),
         Command::Compare(args) => compare::compare(&args, g),
         Command::Sweep(args) => sweep::sweep(&args, g),
@@ -532,18 +572,5 @@ pub fn main() -> ExitCode {
         Command::Schema => schema(),
         Command::Docs { topic } => docs::docs(topic.as_deref()),
         Command::Completions { shell } => docs::completions(shell),
-    };
-    match result {
-        Ok(code) => ExitCode::from(code),
-        Err(f) => {
-            for (i, line) in f.message.lines().enumerate() {
-                if i == 0 {
-                    eprintln!("error: {line}");
-                } else {
-                    eprintln!("{line}");
-                }
-            }
-            ExitCode::from(f.code)
-        }
     }
 }

@@ -143,5 +143,7 @@ fn print(w: &mut dyn Write, r: &PlanResult, slos: &[Threshold], out: &Path) -> i
         }
     }
     writeln!(w)?;
-    writeln!(w, "reports       {}/index.html (also plan.json, plan.vcl, plan-*.png/svg)", out.display())
+    // plan.vcl is written only with a timeout recommendation.
+    let vcl = if r.timeouts.is_some() { " plan.vcl," } else { "" };
+    writeln!(w, "reports       {}/index.html (also plan.json,{vcl} plan-*.png/svg)", out.display())
 }

@@ -12,6 +12,19 @@ use crate::scenario::Scenario;
 pub fn backend(args: &ServeBackendArgs, g: Global<'_>) -> Result<u8, Failure> {
     let sc = g.load(&args.scenario)?;
     super::warn(&sc, false);
+    // Instances take the ports after --listen's: refused here as bad input,
+    // rather than found out while binding.
+    if args.listen.port() != 0 {
+        let host = args.listen.ip().to_string();
+        crate::varnish::vcl::serve_backend_layout(&sc, &host, args.listen.port()).map_err(|_| {
+            let n: u32 = sc.pools.iter().map(|p| p.max_instances).sum();
+            Failure::usage(format!(
+                "--listen {}: the {n} instance port(s) after it (max_instances over the pools) run past 65535; \
+                 choose a lower port, or 0 to let the system pick each",
+                args.listen
+            ))
+        })?;
+    }
     let ready = |s: &live::Serving| {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "stampede serve backend · {} · time scale {}", sc.name, args.common.time_scale);
@@ -26,7 +39,7 @@ pub fn backend(args: &ServeBackendArgs, g: Global<'_>) -> Result<u8, Failure> {
     };
     let opts = args.common.options(sc.seed, args.listen);
     let served = live::serve_backend(&sc, opts, ready, ctrl_c())
-        .map_err(|e| Failure::runtime(format!("{}: {e}", args.listen)))?;
+        .map_err(|e| Failure::runtime(format!("--listen {}: {e}", args.listen)))?;
     let mut out = std::io::stdout().lock();
     let secs = served.run.summary.engine.wall_seconds;
     let _ = writeln!(out, "\nstopped after {secs:.1}s; served:");
@@ -56,7 +69,7 @@ pub fn proxy(args: &ServeProxyArgs, g: Global<'_>) -> Result<u8, Failure> {
     };
     let opts = args.common.options(sc.seed, args.listen);
     let metrics = live::serve_proxy(&sc, opts, backends.clone(), ready, ctrl_c())
-        .map_err(|e| Failure::runtime(format!("{}: {e}", args.listen)))?;
+        .map_err(|e| Failure::runtime(format!("--listen {}: {e}", args.listen)))?;
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "\nstopped; served:");
     for line in metrics.lines().filter(|l| !l.starts_with('#')) {

@@ -143,6 +143,29 @@ fn bad_input_exits_2_with_the_file_line_and_key() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// Flags that only a scenario can take are refused where no scenario is
+/// read, and instance ports past 65535 are bad input, found before binding.
+#[test]
+fn flags_that_cannot_apply_exit_2_instead_of_being_ignored() {
+    for (args, expected) in [
+        (vec!["schema", "--set", "pool.gpu.slots=2"], "--set pool.gpu.slots=2: `schema` reads no scenario file"),
+        (vec!["merge", "x.json", "--set", "a.b=1"], "`merge (the parts carry their scenario)` reads no scenario"),
+        (vec!["docs", "cli", "--no-limits"], "--no-limits: `docs` reads no scenario file"),
+    ] {
+        let o = stampede(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(text(&o.stderr).contains(expected), "{args:?}: {}", text(&o.stderr));
+    }
+    // mmc-erlang has one instance: its port would be 65536.
+    let o = stampede(&["serve", "backend", "scenarios/mmc-erlang.toml", "--listen", "127.0.0.1:65535"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("--listen 127.0.0.1:65535: the 1 instance port(s) after it") && err.contains("past 65535"),
+        "{err}"
+    );
+}
+
 #[test]
 fn validate_accepts_every_shipped_scenario() {
     let files: Vec<String> = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios"))

@@ -65,20 +65,13 @@ fn the_command_writes_the_plan_and_its_vcl_and_exits_1_when_out_of_reach() {
         assert!(dir.join(chart).exists(), "{chart}");
     }
     // Below 2% blocking needs more than 12 slots: not in 2..12.
-    let o = stampede(&[
-        "plan",
-        f,
-        "--tune",
-        "pool.gpu.slots=2..12",
-        "--slo",
-        "rate_503<0.02",
-        "--seeds",
-        "3",
-        "--quiet",
-        "--out",
-        d,
-    ]);
+    let o =
+        stampede(&["plan", f, "--tune", "pool.gpu.slots=2..12", "--slo", "rate_503<0.02", "--seeds", "3", "--out", d]);
     assert_eq!(o.status.code(), Some(1));
+    // No recommendation, so no timeouts to write: none is claimed.
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("(also plan.json, plan-*.png/svg)"), "{stdout}");
+    assert!(!dir.join("plan.vcl").exists(), "the first plan's VCL went with its run");
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("plan.json")).expect("json")).expect("json");
     assert!(json["recommendation"].is_null() && json["verdict"].as_str().expect("text").starts_with("Not attainable"));

@@ -674,7 +674,9 @@ impl<'a> World<'a> {
 
     /// Listens for one more instance of `pool` on `addr`.
     fn bind_slot(&mut self, pool: usize, addr: SocketAddr) -> std::io::Result<usize> {
-        let listener = http::bind(addr)?;
+        // Named, since it is not the address the user gave (--listen's port + n).
+        let listener =
+            http::bind(addr).map_err(|e| std::io::Error::new(e.kind(), format!("instance port {addr}: {e}")))?;
         let addr = listener.local_addr()?;
         let slots = &mut self.slots[pool];
         let me = Instance {

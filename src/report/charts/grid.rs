@@ -16,9 +16,17 @@ use crate::report::folder::ReportDir;
 use crate::report::{spread, units};
 use crate::stats::Interval;
 
-/// The metrics a sweep charts, when it reports them.
+/// The metrics a sweep charts when it reports the default (headline) set;
+/// metrics named with `--metrics` are all charted.
 const SWEEP_CHARTED: [&str; 5] =
     ["rate_503", "success_rate", "completion_p99", "bulk_success_rate", "instance_seconds"];
+
+/// The metrics to chart of those a sweep reports.
+fn charted(reported: &[String]) -> Vec<&str> {
+    let headline = |bulk| Metric::headline(bulk).iter().map(|m| m.name()).eq(reported.iter().map(String::as_str));
+    let default = headline(true) || headline(false);
+    reported.iter().map(String::as_str).filter(|m| !default || SWEEP_CHARTED.contains(m)).collect()
+}
 
 /// Most series on one chart; a larger grid is summarised by its first ones.
 const MAX_SERIES: usize = 12;
@@ -74,7 +82,7 @@ pub fn sweep(
     // Points sharing the levels of every axis but the first, in order.
     let rest: usize = grid.axes[1..].iter().map(|a| a.levels.len()).product();
     let mut charts = Vec::new();
-    for m in SWEEP_CHARTED.iter().copied().filter(|m| r.metrics.iter().any(|x| x == m)) {
+    for m in charted(&r.metrics) {
         let mut series = Vec::new();
         let mut splits = Vec::new();
         for label in &r.strategies {
@@ -262,6 +270,17 @@ pub fn plan(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Metrics named with --metrics are all charted; the default set, its five key ones.
+    #[test]
+    fn a_sweep_charts_every_metric_asked_for_and_five_of_the_default_set() {
+        let names = |ms: Vec<Metric>| ms.iter().map(|m| m.name().to_string()).collect::<Vec<_>>();
+        let asked = vec!["amplification".to_string(), "completion_p50".to_string()];
+        assert_eq!(charted(&asked), ["amplification", "completion_p50"]);
+        assert_eq!(charted(&names(Metric::headline(true))), SWEEP_CHARTED);
+        let without_bulk = names(Metric::headline(false));
+        assert_eq!(charted(&without_bulk), ["rate_503", "success_rate", "completion_p99", "instance_seconds"]);
+    }
 
     #[test]
     fn axes_know_counts_durations_and_categories() {
