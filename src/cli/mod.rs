@@ -349,9 +349,6 @@ pub struct SweepArgs {
     /// Run only shard I of N and write its part file (combine parts with `stampede merge`).
     #[arg(long, value_name = "I/N")]
     pub shard: Option<String>,
-    /// Threads sending at once, each with its own connections and its part of the arrivals (default: one per core).
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
-    pub threads: Option<u16>,
     #[command(flatten)]
     pub output: OutputArgs,
 }
