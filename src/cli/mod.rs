@@ -111,6 +111,9 @@ pub struct RunArgs {
     /// Make every swarm use this strategy.
     #[arg(long)]
     pub strategy: Option<String>,
+    /// A threshold such as "rate_503<0.01" (repeatable; adds to the file's [slo]); one not met exits 1.
+    #[arg(long, value_name = "METRIC<VALUE")]
+    pub slo: Vec<String>,
     #[command(flatten)]
     pub engine: EngineArgs,
     #[command(flatten)]

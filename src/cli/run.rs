@@ -17,6 +17,8 @@ pub fn run(args: &RunArgs, g: Global<'_>) -> Result<u8, Failure> {
     if let Some(name) = &args.strategy {
         sc = sc.with_strategy(name).map_err(|e| Failure::usage(format!("--strategy: {e}")))?;
     }
+    let inline = super::inline_slos(&sc, &args.slo)?;
+    sc.slo.extend(inline);
     let seed = args.seed.unwrap_or(sc.seed);
     let run = match args.engine.runner()? {
         Runner::Sim => {

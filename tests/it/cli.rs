@@ -109,6 +109,21 @@ fn a_failed_slo_exits_1_and_a_met_one_exits_0() {
     let o = stampede(&["run", "scenarios/retry-storm.toml", "--strategy", "none", "--out", dir]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stdout));
     assert!(text(&o.stdout).contains("pass success_rate > 0.9"), "{}", text(&o.stdout));
+    // --slo adds to the file's: the same run fails one that cannot be met.
+    let o = stampede(&[
+        "run",
+        "scenarios/retry-storm.toml",
+        "--strategy",
+        "none",
+        "--slo",
+        "rate_503<0.0001%",
+        "--out",
+        dir,
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stdout));
+    assert!(text(&o.stdout).contains("pass success_rate > 0.9") && text(&o.stdout).contains("FAIL rate_503"));
+    let o = stampede(&["run", "scenarios/retry-storm.toml", "--slo", "swarm.nope.rate_503<1%", "--out", dir]);
+    assert_eq!(o.status.code(), Some(2), "an SLO on a swarm the file lacks is bad input");
     let _ = std::fs::remove_dir_all(out);
 }
 
