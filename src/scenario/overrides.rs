@@ -101,6 +101,12 @@ const COLLECTIONS: [(&str, &str); 4] =
 /// keys may create the table, which changes nothing else.
 const SETTINGS: [&str; 4] = ["scenario", "proxy", "slo", "compare"];
 
+/// Sections whose inner tables only group keys (`slo.swarm.<name>`,
+/// `slo.tier.<name>` are thresholds): they are created as needed at any
+/// depth. Elsewhere an inner table's presence means something
+/// (`proxy.probe` switches probing on), so it is never created by a key.
+const GROUPING: [&str; 1] = ["slo"];
+
 impl Override {
     /// True when `path` is this override's key or lies inside it.
     pub fn covers(&self, path: &[Seg]) -> bool {
@@ -188,7 +194,9 @@ fn set(item: &mut Item, path: &[Seg], depth: usize, value: Item) -> Result<(), A
                 // At the top: a settings table, an unknown name (for the
                 // deserializer to report), or a collection whose entry is set whole.
                 let whole_entry = path.len() == 2 && COLLECTIONS.iter().any(|(c, _)| c == k);
-                let may_create = depth == 0 && (SETTINGS.contains(&k.as_str()) || is_unknown_section(k) || whole_entry);
+                let grouping = matches!(&path[0], Seg::Key(top) if GROUPING.contains(&top.as_str()));
+                let may_create =
+                    grouping || depth == 0 && (SETTINGS.contains(&k.as_str()) || is_unknown_section(k) || whole_entry);
                 if !may_create {
                     let mut e = ApplyError::at(
                         here,
@@ -286,6 +294,20 @@ mod tests {
         assert_eq!(d["strategy"]["s"]["kind"].as_str(), Some("none"));
         assert_eq!(d["proxy"]["first_byte_timeout"].as_str(), Some("90s"));
         assert_eq!(d["pool"]["a100"]["autoscaler"]["target"].as_float(), Some(0.7));
+    }
+
+    /// A per-swarm or per-tier threshold is a key, though TOML nests it:
+    /// its tables are created, in a file with or without [slo].
+    #[test]
+    fn per_swarm_and_per_tier_slos_may_be_added() {
+        for doc in ["[pool.a100]\nslots = 2\n", "[slo]\ntier.paid.failure_rate = \"< 0.1%\"\n"] {
+            let out = apply(doc, &["slo.swarm.web.success_rate=>99%", "slo.tier.free.failure_rate=<5%"]);
+            let d: DocumentMut = out.parse().expect("valid");
+            assert_eq!(d["slo"]["swarm"]["web"]["success_rate"].as_str(), Some(">99%"));
+            assert_eq!(d["slo"]["tier"]["free"]["failure_rate"].as_str(), Some("<5%"));
+        }
+        // Elsewhere an inner table still is not created by one of its keys.
+        assert!(refused("[proxy]\n", "proxy.probe.interval=5s").message.contains("no [proxy.probe] section"));
     }
 
     use super::*;
