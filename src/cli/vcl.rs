@@ -46,6 +46,16 @@ pub fn import(args: &ImportArgs) -> Result<u8, Failure> {
         std::fs::File::open(&args.log).map_err(|e| Failure::usage(format!("{name}: cannot read the file: {e}")))?;
     let traffic =
         crate::import::read(&name, std::io::BufReader::new(file), secs).map_err(|e| Failure::usage(e.to_string()))?;
+    // The fragment's duration is whole windows: it must be one a scenario may have.
+    let longest = crate::scenario::limits::histogram_range();
+    let span = crate::time::SimDuration::from_secs(traffic.windows().saturating_mul(secs));
+    if span > longest {
+        return Err(Failure::usage(format!(
+            "--window {secs}s: {} window(s) make a scenario of {span}, longer than a scenario may run ({longest}); \
+             choose a shorter --window",
+            traffic.windows()
+        )));
+    }
     let text = crate::import::fragment(&name, &traffic, secs);
     write_out(args.output.as_deref(), &text)
 }

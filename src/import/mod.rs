@@ -108,9 +108,12 @@ pub fn read(file: &str, input: impl BufRead, window_secs: u64) -> Result<Traffic
     }
     t.first = start.unwrap_or(0);
     if t.requests == 0 {
-        return Err(ImportError::Read {
-            file: file.into(),
-            why: "no request lines (combined or common log format)".into(),
+        let why = "no request lines (combined or common log format)";
+        return Err(match t.first_malformed.clone() {
+            Some((line, text)) => {
+                ImportError::Line { file: file.into(), line, why: format!("{why}; this one is not: `{text}`") }
+            }
+            None => ImportError::Read { file: file.into(), why: why.into() },
         });
     }
     if t.malformed as f64 > MAX_MALFORMED_SHARE * (t.malformed + t.requests) as f64 {
@@ -130,19 +133,30 @@ pub fn read(file: &str, input: impl BufRead, window_secs: u64) -> Result<Traffic
 
 /// A rate as the scenario format writes it, per second, to 4 significant figures.
 fn rate(per_sec: f64) -> String {
-    let mut s = format!("{per_sec:.6}");
-    while s.ends_with('0') {
-        s.pop();
-    }
-    if s.ends_with('.') {
-        s.pop();
+    // Decimals for 4 significant figures: one request a day is 0.00001157/s.
+    let decimals = if per_sec > 0.0 { (3 - per_sec.log10().floor() as i32).max(0) as usize } else { 0 };
+    let mut s = format!("{per_sec:.decimals$}");
+    if s.contains('.') {
+        while s.ends_with('0') {
+            s.pop();
+        }
+        if s.ends_with('.') {
+            s.pop();
+        }
     }
     format!("{s}/s")
 }
 
+impl Traffic {
+    /// Windows from the first request's to the last's.
+    pub fn windows(&self) -> u64 {
+        self.per_window.keys().last().map_or(1, |w| w + 1)
+    }
+}
+
 /// The scenario fragment replaying `t`.
 pub fn fragment(file: &str, t: &Traffic, window_secs: u64) -> String {
-    let windows = t.per_window.keys().last().map_or(1, |w| w + 1);
+    let windows = t.windows();
     let mut out = String::new();
     let o = &mut out;
     let _ = writeln!(o, "# Imported by `stampede import` from {file}: {} requests", t.requests);
@@ -207,15 +221,28 @@ mod tests {
         assert_eq!(t.statuses[&503], 1);
         let f = fragment("access.log", &t, 60);
         assert!(f.contains("duration = \"240s\""), "{f}");
-        assert!(f.contains("{ at = \"0s\", rate = \"0.033333/s\" }"), "{f}");
+        assert!(f.contains("{ at = \"0s\", rate = \"0.03333/s\" }"), "{f}");
         assert!(f.contains("{ at = \"120s\", rate = \"0/s\" }"), "a quiet window is a step to zero: {f}");
         assert!(f.contains("mix = { img2img = 0.75, txt2img = 0.25 }"), "{f}");
+    }
+
+    /// Rates keep four significant figures, however small: one request a
+    /// day is not rounded to a step of 0.000001/s.
+    #[test]
+    fn rates_keep_four_significant_figures() {
+        assert_eq!(rate(1.0 / 86_400.0), "0.00001157/s");
+        assert_eq!(rate(2.0), "2/s");
+        assert_eq!(rate(1234.5678), "1235/s");
+        assert_eq!(rate(0.5), "0.5/s");
+        assert_eq!(rate(0.0), "0/s");
     }
 
     #[test]
     fn a_file_that_is_not_an_access_log_is_refused_with_its_first_bad_line() {
         let err = read("notes.txt", "hello\nworld\n".as_bytes(), 60).expect_err("not a log").to_string();
-        assert!(err.starts_with("notes.txt: no request lines"), "{err}");
+        assert!(err.starts_with("notes.txt: line 1: no request lines") && err.ends_with("not: `hello`"), "{err}");
+        let err = read("empty.log", "".as_bytes(), 60).expect_err("empty").to_string();
+        assert_eq!(err, "empty.log: no request lines (combined or common log format)");
         let good: String =
             (10..19).map(|s| format!("h - - [01/Dec/2026:18:04:{s} +0000] \"GET /a HTTP/1.1\" 200 1\n")).collect();
         let mixed = format!("{LOG}{good}garbage\n");

@@ -181,6 +181,27 @@ fn flags_that_cannot_apply_exit_2_instead_of_being_ignored() {
     );
 }
 
+/// An imported log must make a scenario that validates: a window longer
+/// than a scenario may run is refused, as is a log with no request line.
+#[test]
+fn import_refuses_a_window_no_scenario_can_have_and_names_a_bad_line() {
+    let dir = scratch("cli-import");
+    let log = dir.join("a.log");
+    std::fs::write(&log, "10.0.0.1 - - [01/Dec/2026:18:00:00 +0000] \"POST /c HTTP/1.1\" 200 1\n").expect("write");
+    let p = log.to_str().expect("utf8");
+    let o = stampede(&["import", p, "--window", "1000000000s"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("longer than a scenario may run (277h47m)"), "{}", text(&o.stderr));
+    let o = stampede(&["import", p, "--window", "1h"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(text(&o.stdout).contains("rate = \"0.0002778/s\""), "{}", text(&o.stdout));
+    std::fs::write(&log, "not a log\n").expect("write");
+    let o = stampede(&["import", p]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains(":1: no request lines") || text(&o.stderr).contains("line 1: no request lines"));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
 #[test]
 fn validate_accepts_every_shipped_scenario() {
     let files: Vec<String> = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios"))
