@@ -8,7 +8,9 @@
 //!   `wasted_gpu_seconds`) in hours: instance-hours and GPU-hours, the unit a
 //!   bill uses; money where the scenario gives a price per instance-hour.
 //! - A value and its ± share one precision, set by the ±: two significant
-//!   digits of the half-width (`+894 ±813`, `+23 ±721`, `-0.093 ±0.098`).
+//!   digits of the half-width (`+894 ±813`, `+23 ±721`, `-0.093 ±0.098`),
+//!   down to 6 decimals (4 for pp, 3 for ms); a smaller ± shows as
+//!   `<0.000001`, never as a 0 that would claim the seeds agree exactly.
 
 use crate::criteria::metric::{Metric, Unit, unit_of};
 use crate::stats::Interval;
@@ -48,6 +50,8 @@ fn display(scale: Scale, v: f64) -> f64 {
 }
 
 /// Decimals that show two significant digits of `hw`, within [0, max].
+/// The caps leave room for small ±s: a ± printed as 0 would claim an
+/// exact value where seeds differ (a ranking can rest on such a difference).
 fn decimals_for(hw: f64, default: usize, max: usize) -> usize {
     if !(hw.is_finite() && hw > 0.0) {
         return default;
@@ -98,8 +102,18 @@ fn duration_in(v: f64, base: f64, hw: f64, signed: bool) -> String {
         let d = decimals_for(hw, 2, 2);
         return format!("{}s", number(v, d, signed));
     }
-    let d = decimals_for(hw * 1e3, 1, 1);
+    let d = decimals_for(hw * 1e3, 1, 3);
     format!("{}ms", number(v * 1e3, d, signed))
+}
+
+/// A ± with `decimals`; one too small to show is `<` the least it could,
+/// not a 0 that would claim the seeds agree exactly.
+fn half_width(h: f64, decimals: usize) -> String {
+    let shown = number(h, decimals, false);
+    if h > 0.0 && !shown.chars().any(|c| ('1'..='9').contains(&c)) {
+        return format!("<{}", number(10f64.powi(-(decimals as i32)), decimals, false));
+    }
+    shown
 }
 
 /// One value of a metric, e.g. in a per-seed list or a heatmap cell.
@@ -144,9 +158,9 @@ fn with_pm(scale: Scale, mean: f64, hw: f64, signed: bool) -> String {
     match scale {
         Scale::Percent => {
             let (m, h) = (display(scale, mean), display(scale, hw));
-            let d = decimals_for(h, 2, 2);
+            let d = decimals_for(h, 2, 4);
             let unit = if signed { "pp" } else { "%" };
-            format!("{}{unit} ±{}pp", number(m, d, signed), number(h, d, false))
+            format!("{}{unit} ±{}pp", number(m, d, signed), half_width(h, d))
         }
         Scale::Duration => {
             let base = mean.abs().max(hw);
@@ -154,8 +168,8 @@ fn with_pm(scale: Scale, mean: f64, hw: f64, signed: bool) -> String {
         }
         Scale::Hours | Scale::Plain => {
             let (m, h) = (display(scale, mean), display(scale, hw));
-            let d = decimals_for(h, if scale == Scale::Hours { 1 } else { 3 }, 3);
-            format!("{} ±{}", number(m, d, signed), number(h, d, false))
+            let d = decimals_for(h, if scale == Scale::Hours { 1 } else { 3 }, 6);
+            format!("{} ±{}", number(m, d, signed), half_width(h, d))
         }
     }
 }
@@ -220,6 +234,12 @@ mod tests {
         assert_eq!(difference("gpu_busy_seconds", &iv(894.0 * 3600.0, 813.0 * 3600.0)), "+894 ±813");
         assert_eq!(difference("gpu_busy_seconds", &iv(23.494 * 3600.0, 720.813 * 3600.0)), "+23 ±721");
         assert_eq!(difference("completion_p50", &iv(-0.02, 0.27)), "-20ms ±270ms");
+        // A small ± keeps its two digits rather than rounding to an exact-looking 0.
+        assert_eq!(difference("wasted_gpu_seconds", &iv(-0.000_777 * 3600.0, 0.000_12 * 3600.0)), "-0.00078 ±0.00012");
+        assert_eq!(difference("rate_503", &iv(0.000_012, 0.000_034)), "+0.0012pp ±0.0034pp");
+        assert_eq!(interval("latency_p50", &iv(0.0004, 0.000_031)), "0.400ms ±0.031ms");
+        assert_eq!(difference("amplification", &iv(0.000_034, 1e-9)), "+0.000034 ±<0.000001");
+        assert_eq!(interval("amplification", &iv(1.0, 0.0)), "1.000 ±0.000", "seeds that agree exactly");
     }
 
     #[test]
