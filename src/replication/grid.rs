@@ -46,7 +46,7 @@ pub enum GridError {
     Twice(String),
     /// More grid points than [`MAX_CELLS`](crate::scenario::limits::MAX_CELLS) runs.
     #[error(
-        "the grid has {} points ({}); the limit is {} runs in all",
+        "the grid has {} points ({}), already more than the limit of {} runs in all (points × strategies × seeds)",
         points.map_or("too many".into(), |p| p.to_string()),
         sizes.iter().map(ToString::to_string).collect::<Vec<_>>().join(" × "),
         crate::scenario::limits::MAX_CELLS
@@ -309,6 +309,9 @@ mod tests {
         );
         let big = ["a.x=1..1000", "a.y=1..1000", "a.z=1..1000"].map(String::from);
         let e = Grid::parse(&big).expect_err("1e9 points").to_string();
-        assert!(e.contains("1000000000 points (1000 × 1000 × 1000); the limit is 100000 runs"), "{e}");
+        assert!(
+            e.contains("1000000000 points (1000 × 1000 × 1000), already more than the limit of 100000 runs"),
+            "{e}"
+        );
     }
 }

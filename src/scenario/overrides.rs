@@ -249,8 +249,8 @@ fn is_unknown_section(k: &str) -> bool {
 }
 
 fn out_of_range(here: &[Seg], i: usize, n: usize) -> ApplyError {
-    let entries = if n == 1 { "1 entry".to_string() } else { format!("{n} entries") };
-    ApplyError::at(here, format!("index [{i}] is out of range: there are {entries}; an override cannot add one"))
+    let entries = if n == 1 { "there is 1 entry".to_string() } else { format!("there are {n} entries") };
+    ApplyError::at(here, format!("index [{i}] is out of range: {entries}; an override cannot add one"))
 }
 
 #[cfg(test)]
@@ -369,6 +369,6 @@ mod tests {
         assert!("pool.gpu.slots=".parse::<Override>().expect_err("empty").to_string().contains("empty"));
         let o: Override = "chaos[3].at=1m".parse().expect("syntax ok");
         let mut d: DocumentMut = "[[chaos]]\nkind = \"kill\"\n".parse().expect("valid");
-        assert!(o.apply(&mut d).expect_err("range").message.contains("out of range: there are 1 entry"));
+        assert!(o.apply(&mut d).expect_err("range").message.contains("out of range: there is 1 entry"));
     }
 }

@@ -57,7 +57,7 @@ fn classes_swarms_strategies_and_chaos_entries_are_not_created_either() {
 fn an_override_error_names_the_override_once() {
     let err = refused(&["validate", "scenarios/retry-storm.toml", "--set", "chaos[5].at=20m"]);
     assert_eq!(err.matches("chaos[5].at=20m").count(), 1, "{err}");
-    assert_has(&err, &["--set chaos[5].at=20m: chaos[5]: index [5] is out of range: there are 1 entry"]);
+    assert_has(&err, &["--set chaos[5].at=20m: chaos[5]: index [5] is out of range: there is 1 entry"]);
 }
 
 #[test]
