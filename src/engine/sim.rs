@@ -118,16 +118,15 @@ impl<'a, T: Trace> Sim<'a, T> {
             if t >= self.end {
                 break;
             }
+            let ev = Event::unpack(packed);
             self.obs.advance(t, &self.backend);
             self.now = t;
             self.events += 1;
             self.peak_events = self.peak_events.max(self.queue.len());
-            // The packed form, not a reference to the unpacked event: that
-            // would make the event be built in memory only to be read back.
-            if self.guard.count(t) && self.looping(t, packed) {
+            if self.guard.count(t) && self.looping(t, &ev) {
                 break;
             }
-            match Event::unpack(packed) {
+            match ev {
                 Event::Arrival { swarm } => client::on_arrival(self, swarm as usize),
                 Event::Client(timer) => client::on_timer(self, timer),
                 Event::Proxy(timer) => proxy::on_timer(self, timer),
@@ -158,11 +157,11 @@ impl<'a, T: Trace> Sim<'a, T> {
     /// Simulated time is not advancing: tally who the events are about, and
     /// say when enough are in to name the loop.
     #[cold]
-    fn looping(&mut self, t: SimTime, packed: Packed) -> bool {
+    fn looping(&mut self, t: SimTime, ev: &Event) -> bool {
         if !self.guard.tripped() {
             self.guard.trip(t);
         }
-        let subject = match Event::unpack(packed) {
+        let subject = match *ev {
             Event::Arrival { swarm } => Subject::Arrivals(swarm as usize),
             Event::Client(ClientTimer::UserWake { swarm, .. }) => Subject::Users(swarm as usize),
             Event::Client(ClientTimer::Send { req } | ClientTimer::Timeout { req, .. }) => {
