@@ -381,6 +381,9 @@ pub enum LimitError {
         top: Vec<String>,
         /// A closed loop that spins without time passing, if that is why.
         zero_loop: Option<String>,
+        /// The scenario key to change: the spinning swarm's think time, the
+        /// largest source's key, or the duration.
+        key: String,
     },
     /// More seeds than [`MAX_SEEDS`]; `what` names the flag or key.
     #[error(
@@ -405,19 +408,26 @@ pub fn check_events(sc: &Scenario) -> Result<(), LimitError> {
         return Ok(());
     }
     let top: Vec<String> = e.sources.iter().take(3).map(|(w, n)| format!("{w} {}", show(*n))).collect();
-    let zero_loop = sc.swarms.iter().find_map(|s| match &s.arrivals {
-        ArrivalSpec::Closed(c)
-            if c.think.mean_secs() == 0.0
-                && e.sources.iter().any(|(w, n)| *w == format!("swarm {}", s.name) && n.is_infinite()) =>
-        {
-            Some(format!(
-                "closed loop swarm `{}`: zero think time and zero service time make users loop without time passing; ",
-                s.name
-            ))
+    let spinning = sc.swarms.iter().find(|s| match &s.arrivals {
+        ArrivalSpec::Closed(c) => {
+            c.think.mean_secs() == 0.0
+                && e.sources.iter().any(|(w, n)| *w == format!("swarm {}", s.name) && n.is_infinite())
         }
-        _ => None,
+        _ => false,
     });
-    Err(LimitError::Events { events: e.events, top, zero_loop })
+    let zero_loop = spinning.map(|s| {
+        format!(
+            "closed loop swarm `{}`: zero think time and zero service time make users loop without time passing; ",
+            s.name
+        )
+    });
+    let largest = e.sources.first().and_then(|(w, _)| w.strip_prefix("swarm "));
+    let key = match (spinning, largest) {
+        (Some(s), _) => format!("swarm.{}.arrivals.think", s.name),
+        (None, Some(name)) => format!("swarm.{name}.arrivals"),
+        (None, None) => "scenario.duration".to_string(),
+    };
+    Err(LimitError::Events { events: e.events, top, zero_loop, key })
 }
 
 /// Refuses a seed count above [`MAX_SEEDS`] (`what` names the flag or key).

@@ -132,11 +132,21 @@ impl Scenario {
     /// documented limit unless the caller lifts it (`--no-limits`).
     pub fn check_events(&self) -> Result<(), ScenarioErrors> {
         limits::check_events(self).map_err(|e| {
+            let key = match &e {
+                limits::LimitError::Events { key, .. } => key.clone(),
+                _ => String::new(),
+            };
+            // The text was parsed once already; a scenario built in code has none.
+            let at = self
+                .source_text
+                .parse::<toml_edit::Document<String>>()
+                .ok()
+                .and_then(|doc| source::SourceMap::new(doc).line_of(&source::parse_path(&key)));
             ScenarioErrors(vec![ScenarioError {
                 file: self.source_path.clone(),
-                line: None,
-                column: None,
-                key: String::new(),
+                line: at.map(|(l, _)| l),
+                column: at.map(|(_, c)| c),
+                key,
                 message: e.to_string(),
                 help: None,
             }])

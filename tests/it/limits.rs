@@ -162,7 +162,16 @@ fn runs_estimated_beyond_the_event_limit_are_refused_unless_no_limits() {
     let sets = ["--set", "swarm.poisson.arrivals.rate=900000/s", "--set", "pool.gpu.queue_limit=10"];
     let o = stampede(&[&["validate", "scenarios/mmc-erlang.toml"][..], &sets].concat());
     assert_eq!(o.status.code(), Some(2));
-    assert_has(&stderr(&o), &["one run is estimated at", "the limit is 1e9", "--no-limits"]);
+    // The largest source's key and line are named: the swarm's arrivals.
+    assert_has(
+        &stderr(&o),
+        &[
+            "mmc-erlang.toml:36:1: swarm.poisson.arrivals:",
+            "one run is estimated at",
+            "the limit is 1e9",
+            "--no-limits",
+        ],
+    );
     let o = stampede(&[&["validate", "scenarios/mmc-erlang.toml", "--no-limits"][..], &sets].concat());
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
@@ -185,7 +194,10 @@ arrivals = { process = "closed", users = 1, think = { dist = "constant", value =
     let e = sc.check_events().expect_err("infinite").to_string();
     assert_has(
         &e,
-        &["closed loop swarm `s`: zero think time and zero service time make users loop without time passing"],
+        &[
+            "loop.toml:11:45: swarm.s.arrivals.think:",
+            "closed loop swarm `s`: zero think time and zero service time make users loop without time passing",
+        ],
     );
 }
 
