@@ -59,7 +59,10 @@ pub fn load(args: &LoadArgs, g: Global<'_>) -> Result<u8, Failure> {
         let written = shard.as_written();
         let part = LoadPart::new(&sc, args.strategy.as_deref(), written, &run);
         let file = LoadPart::file_name(written);
-        report::write_json(dir.create(&file).map_err(writing(dir.path()))?, &part).map_err(writing(dir.path()))?;
+        // Not in the manifest, like a sweep part: shards that share a folder
+        // keep each other's parts (docs/cli.md, "Report folders").
+        let out = std::fs::File::create(dir.path().join(&file)).map(std::io::BufWriter::new);
+        report::write_json(out.map_err(writing(dir.path()))?, &part).map_err(writing(dir.path()))?;
         note = format!("part          {}/{file} (combine every shard's with `stampede merge`)\n", dir.path().display());
     }
     finish(&dir, &sc, &run, &args.output, &note)

@@ -114,10 +114,9 @@ fn load_sends_the_simulator_s_arrivals_to_a_real_server_and_shards_add_up_to_the
     let zero = |l: &str| l.split(',').nth(ready).and_then(|v| v.parse::<f64>().ok()) == Some(0.0);
     assert!(csv.lines().skip(1).all(zero), "{csv}");
 
-    let halves: Vec<Summary> = ["1/2", "2/2"]
-        .iter()
-        .map(|s| load(&path, &dir.join(s.replace('/', "of")), &["--target", &target, "--shard", s]))
-        .collect();
+    // The shards share one folder: each keeps the other's part.
+    let halves: Vec<Summary> =
+        ["1/2", "2/2"].iter().map(|s| load(&path, &dir.join("shards"), &["--target", &target, "--shard", s])).collect();
     assert_eq!(
         halves[0].requests.offered + halves[1].requests.offered,
         whole.requests.offered,
@@ -127,7 +126,7 @@ fn load_sends_the_simulator_s_arrivals_to_a_real_server_and_shards_add_up_to_the
 
     // The parts merge into one run: every counter the sum of the shards', the
     // histograms merged without loss.
-    let parts: Vec<String> = ["1of2/load-part-1-of-2.json", "2of2/load-part-2-of-2.json"]
+    let parts: Vec<String> = ["shards/load-part-1-of-2.json", "shards/load-part-2-of-2.json"]
         .iter()
         .map(|p| dir.join(p).to_str().expect("utf-8").to_string())
         .collect();
