@@ -56,6 +56,11 @@ fn disagreement(sim: &Summary, live: &Summary) -> Option<String> {
     }
     let (s_sim, s_live) = (sim.success_rate.expect("offered"), live.success_rate.expect("offered"));
     eprintln!("success rate  {:6.2}%  {:6.2}%", s_sim * 100.0, s_live * 100.0);
+    let lag = live.engine.timer_lag_ms.as_ref().expect("a live run times its timers");
+    eprintln!("timers late   p99 {:?} ms, max {:?} ms (simulated)", lag.p99, lag.max);
+    if let Some(why) = live.engine.fell_behind() {
+        off.push(why);
+    }
     (!off.is_empty()).then(|| off.join("; "))
 }
 
@@ -69,6 +74,8 @@ fn the_live_engine_agrees_with_the_simulator_on_the_reference_scenario() {
     // The scenario must exercise what it is meant to compare.
     assert!(sim.attempts.causes["busy"] > 200 && sim.attempts.causes["first_byte_timeout"] > 5, "{:?}", sim.attempts);
     assert_eq!(first.requests.offered, sim.requests.offered, "the same arrivals: the models draw the same numbers");
+    let lag = first.engine.timer_lag_ms.as_ref().expect("a live run times its timers");
+    assert!(lag.count > first.requests.offered, "every arrival is a timer: {lag:?}");
 
     // The run right after a fresh build now and then drifts past a tolerance
     // for a reason not found yet (docs/live.md), while an engine that

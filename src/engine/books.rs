@@ -107,10 +107,44 @@ impl EngineStats {
             wall_seconds,
             events_per_second: if wall_seconds > 0.0 { (events as f64 / wall_seconds).round() } else { 0.0 },
             live_time_scale: None,
+            timer_lag_ms: None,
             wire: None,
         }
     }
+
+    /// A live run whose machine did not keep up with its time scale: why,
+    /// in a sentence. Behind means a p99 lateness (of timers, or of `load`'s
+    /// sends) of at least [`BEHIND_SIMULATED_MS`] of simulated time and
+    /// [`BEHIND_REAL_MS`] of real time, five times what a machine that keeps
+    /// up shows (about 2 ms real on loopback): later than that, timeouts,
+    /// probes and arrivals no longer happen when the scenario says.
+    pub fn fell_behind(&self) -> Option<String> {
+        let scale = self.live_time_scale?;
+        let (what, p99_real_ms) = match (&self.wire, &self.timer_lag_ms) {
+            (Some(w), _) => ("sends went out", w.send_lag_ms.p99?),
+            (None, Some(l)) => ("timers ran", l.p99? / scale),
+            (None, None) => return None,
+        };
+        let p99_sim_ms = p99_real_ms * scale;
+        (p99_sim_ms >= BEHIND_SIMULATED_MS && p99_real_ms >= BEHIND_REAL_MS).then(|| {
+            // A quarter of the scale, down to a round 1, 2 or 5 × 10^k.
+            let quarter = (scale / 4.0).max(crate::live::MIN_TIME_SCALE);
+            let decade = 10f64.powf(quarter.log10().floor());
+            let lower = [5.0, 2.0, 1.0].into_iter().map(|m| m * decade).find(|&v| v <= quarter).unwrap_or(decade);
+            format!(
+                "this machine did not keep up with time scale {scale}: {what} p99 {} late ({} of simulated time), \
+                 so the results describe the machine more than the scenario; try --time-scale {} or lower",
+                crate::time::format_secs(p99_real_ms / 1000.0),
+                crate::time::format_secs(p99_sim_ms / 1000.0),
+                lower,
+            )
+        })
+    }
 }
+
+/// See [`EngineStats::fell_behind`].
+pub const BEHIND_SIMULATED_MS: f64 = 1000.0;
+pub const BEHIND_REAL_MS: f64 = 10.0;
 
 impl<T: Trace> Observe for Observers<'_, T> {
     #[inline(always)]
@@ -175,5 +209,30 @@ impl<T: Trace> Observe for Observers<'_, T> {
     #[inline(always)]
     fn instance_added(&mut self, pool: usize, instance: u64, at: SimTime, ready_at: SimTime) {
         self.trace.instance_added(pool, instance, at, ready_at);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::Percentiles;
+
+    fn live(scale: f64, p99_sim_ms: f64) -> EngineStats {
+        let lag = Percentiles { count: 100, p99: Some(p99_sim_ms), ..Percentiles::default() };
+        EngineStats { live_time_scale: Some(scale), timer_lag_ms: Some(lag), ..EngineStats::new(1, 1.0) }
+    }
+
+    #[test]
+    fn a_live_run_fell_behind_when_its_timers_ran_late_in_both_clocks() {
+        // Kept up: about 2 ms real, whatever the scale.
+        assert_eq!(live(300.0, 600.0).fell_behind(), None);
+        assert_eq!(live(1000.0, 1900.0).fell_behind(), None, "1.9 ms real is the clock's resolution");
+        // 10 ms real but under a simulated second: harmless beside seconds of service.
+        assert_eq!(live(1.0, 50.0).fell_behind(), None);
+        let why = live(1000.0, 744_000.0).fell_behind().expect("behind");
+        assert!(why.contains("timers ran p99 744ms late (12m24s of simulated time)"), "{why}");
+        assert!(why.ends_with("try --time-scale 200 or lower"), "{why}");
+        assert!(live(40.0, 4000.0).fell_behind().expect("behind").ends_with("--time-scale 10 or lower"));
+        assert_eq!(EngineStats::new(1, 1.0).fell_behind(), None, "a simulated run");
     }
 }

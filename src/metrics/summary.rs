@@ -219,6 +219,11 @@ pub struct EngineStats {
     /// for a simulated run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub live_time_scale: Option<f64>,
+    /// A live run: how late its timers ran, in simulated milliseconds. Near
+    /// the clock's resolution (1 ms real times the scale) the machine kept
+    /// up; beyond it the run describes the machine as much as the scenario.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timer_lag_ms: Option<Percentiles>,
     /// `stampede load`: the wire as the load generator saw it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wire: Option<super::wire::WireStats>,

@@ -113,11 +113,15 @@ pub fn print_summary<W: Write>(mut w: W, sc: &Scenario, s: &Summary) -> io::Resu
         )?,
         Some(scale) => writeln!(
             w,
-            "  live on 127.0.0.1 at time scale {scale}: {} (warmup {}) in {} of real time · {} events",
+            "  live on 127.0.0.1 at time scale {scale}: {} (warmup {}) in {} of real time · {} events{}",
             format_secs(s.duration_s),
             format_secs(s.warmup_s),
             format_secs(e.wall_seconds),
             thousands(e.events),
+            e.timer_lag_ms
+                .as_ref()
+                .and_then(|l| l.p99)
+                .map_or(String::new(), |p99| format!(" · timers p99 {} late", format_secs(p99 / 1000.0))),
         )?,
         None => writeln!(
             w,
@@ -128,6 +132,9 @@ pub fn print_summary<W: Write>(mut w: W, sc: &Scenario, s: &Summary) -> io::Resu
             thousands(e.events),
             e.events_per_second / 1e6
         )?,
+    }
+    if let Some(why) = e.fell_behind() {
+        writeln!(w, "  warning: {why}")?;
     }
     writeln!(w)?;
 

@@ -36,6 +36,7 @@ use super::wire;
 use crate::arena::Key;
 use crate::engine::books::{Ended, Observers};
 use crate::engine::{EventQueue, HighWater, NoTrace, Run};
+use crate::metrics::LatencyHist;
 use crate::metrics::summary::EngineStats;
 use crate::metrics::wire::{WireAttempt, WireRecorder};
 use crate::model::backend::{self, Backend, BackendCx, BackendTimer, JobAsk};
@@ -219,6 +220,9 @@ pub(crate) struct World<'a> {
     slot_of: HashMap<(usize, u64), u32>,
     events: u64,
     peak_events: usize,
+    /// How late each timer ran, in simulated time: whether the machine kept
+    /// up with the time scale.
+    timer_lag: LatencyHist,
     /// Pending events past which answered attempts' timers are dropped.
     compact_at: usize,
     /// The first port that could not be bound: the run fails with it.
@@ -398,6 +402,7 @@ impl<'a> World<'a> {
             slot_of: HashMap::new(),
             events: 0,
             peak_events: 0,
+            timer_lag: LatencyHist::default(),
             compact_at: COMPACT_FLOOR,
             failure: None,
             tallies: vec![Tally::default(); sc.pools.len()],
@@ -473,6 +478,7 @@ impl<'a> World<'a> {
             // an arrival scheduled just before the end is still offered.
             while let Some(t) = self.queue.peek_time().filter(|&t| t <= now && t < self.end) {
                 let (_, ev) = self.queue.pop().expect("peeked");
+                self.timer_lag.record(now.saturating_since(t));
                 self.at(t);
                 self.dispatch(ev);
             }
@@ -817,6 +823,7 @@ impl<'a> World<'a> {
             pool_areas,
             engine: EngineStats {
                 live_time_scale: Some(self.io.clock.scale()),
+                timer_lag_ms: Some(self.timer_lag.percentiles()),
                 wire: self.wire_stats(),
                 ..EngineStats::new(self.events, wall_seconds)
             },
