@@ -76,6 +76,7 @@ fn the_live_engine_agrees_with_the_simulator_on_the_reference_scenario() {
     assert_eq!(first.requests.offered, sim.requests.offered, "the same arrivals: the models draw the same numbers");
     let lag = first.engine.timer_lag_ms.as_ref().expect("a live run times its timers");
     assert!(lag.count > first.requests.offered, "every arrival is a timer: {lag:?}");
+    assert!(!first.engine.interrupted, "a run to the end is not marked stopped");
 
     // The run right after a fresh build now and then drifts past a tolerance
     // for a reason not found yet (docs/live.md), while an engine that

@@ -39,8 +39,14 @@ pub fn load(args: &LoadArgs, g: Global<'_>) -> Result<u8, Failure> {
         Some(n) => usize::from(n),
         None => std::thread::available_parallelism().map_or(1, |n| n.get()),
     };
-    let opts =
-        live::LoadOptions { seed: args.seed.unwrap_or(sc.seed), time_scale: args.time_scale, targets, shard, threads };
+    let opts = live::LoadOptions {
+        seed: args.seed.unwrap_or(sc.seed),
+        time_scale: args.time_scale,
+        targets,
+        shard,
+        threads,
+        interruptible: true,
+    };
     let bar = super::progress::bar(sc.end().as_secs_f64().ceil() as u64, "load", args.output.quiet);
     bar.set_style(
         ProgressStyle::with_template("{prefix} [{bar:24}] {pos}/{len}s  {msg}")
@@ -53,9 +59,12 @@ pub fn load(args: &LoadArgs, g: Global<'_>) -> Result<u8, Failure> {
     };
     let run = live::load(&sc, opts, show).map_err(|e| Failure::runtime(format!("load: {e}")))?;
     bar.finish_and_clear();
+    let stopped = super::interrupted(&mut sc, &run, args.output.quiet);
     let dir = args.output.open(&sc.name, "load")?;
     let mut note = String::new();
-    if !shard.is_whole() {
+    if stopped && !shard.is_whole() {
+        note = "part          none: an interrupted shard covers part of the run, and merge adds whole ones\n".into();
+    } else if !shard.is_whole() {
         let written = shard.as_written();
         let part = LoadPart::new(&sc, args.strategy.as_deref(), written, &run);
         let file = LoadPart::file_name(written);
@@ -65,7 +74,8 @@ pub fn load(args: &LoadArgs, g: Global<'_>) -> Result<u8, Failure> {
         report::write_json(out.map_err(writing(dir.path()))?, &part).map_err(writing(dir.path()))?;
         note = format!("part          {}/{file} (combine every shard's with `stampede merge`)\n", dir.path().display());
     }
-    finish(&dir, &sc, &run, &args.output, &note)
+    let code = finish(&dir, &sc, &run, &args.output, &note)?;
+    Ok(if stopped { super::EXIT_INTERRUPTED } else { code })
 }
 
 /// Writes a load's reports and prints its summary (one run, or merged parts).

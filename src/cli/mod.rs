@@ -40,6 +40,8 @@ pub const EXIT_SLO: u8 = 1;
 pub const EXIT_USAGE: u8 = 2;
 /// Exit code when the machine failed the run (a port could not be bound).
 pub const EXIT_RUNTIME: u8 = 3;
+/// Exit code when Ctrl-C stopped a live run early (its reports are written).
+pub const EXIT_INTERRUPTED: u8 = 130;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -47,7 +49,7 @@ pub const EXIT_RUNTIME: u8 = 3;
     version,
     about = "Simulate swarms of clients, a Varnish-like proxy and an autoscaled GPU pool; measure 503s and completion times",
     long_about = None,
-    after_help = "Exit codes: 0 ok, 1 an SLO threshold failed, 2 bad input or usage, 3 the machine failed the run (a port, a target).\nDocs: `stampede docs` lists them; `stampede docs cli` prints every command and flag."
+    after_help = "Exit codes: 0 ok, 1 an SLO threshold failed, 2 bad input or usage, 3 the machine failed the run (a port, a target), 130 Ctrl-C stopped a live run (what ran is reported).\nDocs: `stampede docs` lists them; `stampede docs cli` prints every command and flag."
 )]
 pub struct Cli {
     /// Override a scenario key, checked like the file: --set proxy.first_byte_timeout=90s (repeatable).
@@ -482,6 +484,34 @@ fn inline_slos(
 /// The threads to run on: `--jobs`, else every core.
 fn jobs(arg: Option<u32>) -> usize {
     arg.map_or_else(crate::parallel::default_jobs, |j| j as usize)
+}
+
+/// Waits for Ctrl-C (installing its handler at the first poll).
+pub async fn ctrl_c() {
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+/// A live run that Ctrl-C stopped early: says so (unless quiet) and cuts
+/// `sc` to the time that ran, so that reports and charts cover that time.
+pub fn interrupted(sc: &mut crate::scenario::Scenario, run: &crate::engine::Run, quiet: bool) -> bool {
+    let s = &run.summary;
+    if !s.engine.interrupted {
+        return false;
+    }
+    if !quiet {
+        let what = if s.duration_s <= s.warmup_s {
+            "still in the warmup, so nothing was measured"
+        } else {
+            "the reports cover the time that ran"
+        };
+        eprintln!(
+            "interrupted at {} of {}: {what}",
+            crate::time::format_secs(s.duration_s),
+            crate::time::format_secs(sc.duration.as_secs_f64())
+        );
+    }
+    *sc = sc.cut(crate::time::SimDuration::from_secs_f64(s.duration_s));
+    true
 }
 
 /// An error that ends the program with a given exit code.

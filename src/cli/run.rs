@@ -24,8 +24,11 @@ pub fn run(args: &RunArgs, g: Global<'_>) -> Result<u8, Failure> {
         Runner::Sim => {
             engine::simulate(&sc, seed).map_err(|e| Failure::usage(format!("{}: {e}", args.scenario.display())))?
         }
-        Runner::Live { time_scale } => live::run(&sc, seed, time_scale).map_err(|e| Failure::runtime(e.to_string()))?,
+        Runner::Live { time_scale } => {
+            live::run_until(&sc, seed, time_scale, super::ctrl_c()).map_err(|e| Failure::runtime(e.to_string()))?
+        }
     };
+    let stopped = super::interrupted(&mut sc, &run, args.output.quiet);
     let dir = args.output.open(&sc.name, "run")?;
     write_reports(&dir, &sc, &run).map_err(writing(dir.path()))?;
     args.output.note_strays(&dir);
@@ -39,7 +42,13 @@ pub fn run(args: &RunArgs, g: Global<'_>) -> Result<u8, Failure> {
             dir.path().display()
         )
     })?;
-    Ok(if run.summary.slo_passed() { 0 } else { EXIT_SLO })
+    Ok(if stopped {
+        super::EXIT_INTERRUPTED
+    } else if run.summary.slo_passed() {
+        0
+    } else {
+        EXIT_SLO
+    })
 }
 
 /// Writes summary.json, timeseries.csv, the run's charts and index.html into `dir`.

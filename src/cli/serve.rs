@@ -38,7 +38,7 @@ pub fn backend(args: &ServeBackendArgs, g: Global<'_>) -> Result<u8, Failure> {
         let _ = out.flush();
     };
     let opts = args.common.options(sc.seed, args.listen);
-    let served = live::serve_backend(&sc, opts, ready, ctrl_c())
+    let served = live::serve_backend(&sc, opts, ready, super::ctrl_c())
         .map_err(|e| Failure::runtime(format!("--listen {}: {e}", args.listen)))?;
     let mut out = std::io::stdout().lock();
     let secs = served.run.summary.engine.wall_seconds;
@@ -68,7 +68,7 @@ pub fn proxy(args: &ServeProxyArgs, g: Global<'_>) -> Result<u8, Failure> {
         let _ = out.flush();
     };
     let opts = args.common.options(sc.seed, args.listen);
-    let metrics = live::serve_proxy(&sc, opts, backends.clone(), ready, ctrl_c())
+    let metrics = live::serve_proxy(&sc, opts, backends.clone(), ready, super::ctrl_c())
         .map_err(|e| Failure::runtime(format!("--listen {}: {e}", args.listen)))?;
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "\nstopped; served:");
@@ -87,10 +87,6 @@ fn backend_spec(sc: &Scenario, spec: &str) -> Result<(usize, SocketAddr), Failur
         (b.host.as_str(), b.port).to_socket_addrs().map_err(|e| bad(format!("not a HOST:PORT ({e})")))?.next();
     let addr = resolved.ok_or_else(|| bad("the host has no address".to_string()))?;
     Ok((b.pool, addr))
-}
-
-async fn ctrl_c() {
-    let _ = tokio::signal::ctrl_c().await;
 }
 
 impl ServeArgs {

@@ -108,6 +108,7 @@ impl EngineStats {
             events_per_second: if wall_seconds > 0.0 { (events as f64 / wall_seconds).round() } else { 0.0 },
             live_time_scale: None,
             timer_lag_ms: None,
+            interrupted: false,
             wire: None,
         }
     }

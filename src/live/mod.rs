@@ -52,13 +52,24 @@ pub enum LiveError {
 /// Runs `scenario` with `seed` in real time compressed by `time_scale`
 /// (simulated seconds per real second), on loopback.
 pub fn run(scenario: &Scenario, seed: u64, time_scale: f64) -> Result<Run, LiveError> {
+    run_until(scenario, seed, time_scale, std::future::pending())
+}
+
+/// [`run`], stopped early when `stop` resolves (the CLI's Ctrl-C): the run
+/// then covers the time that ran (`engine.interrupted`).
+pub fn run_until(
+    scenario: &Scenario,
+    seed: u64,
+    time_scale: f64,
+    stop: impl Future<Output = ()>,
+) -> Result<Run, LiveError> {
     let rt = runtime()?;
     let started = std::time::Instant::now();
     let run = rt.block_on(async {
         let clock = clock::Clock::start(time_scale);
         let mut trace = NoTrace;
         let (mut world, mut rx) = world::World::new(Mode::Stack, scenario, seed, clock, &mut trace)?;
-        world.run(&mut rx, std::future::pending()).await;
+        world.run(&mut rx, stop).await;
         world.finish(started.elapsed().as_secs_f64())
     });
     // In-flight requests end with the run: their tasks are dropped, not awaited.
@@ -77,6 +88,8 @@ pub struct LoadOptions {
     /// Worlds sending at once, one per thread (at least 1): the shard is cut
     /// in this many parts ([`Shard::split`](crate::model::client::Shard::split)).
     pub threads: usize,
+    /// Ctrl-C stops the load and keeps what it measured (`engine.interrupted`).
+    pub interruptible: bool,
 }
 
 /// Sends the scenario's client swarms to their targets until the scenario's
@@ -121,8 +134,18 @@ pub fn load(scenario: &Scenario, opts: LoadOptions, mut progress: impl FnMut(&Lo
                     world.set_progress(Box::new(move |p: &LoadProgress| {
                         let _ = heard_tx.send((t, p.clone()));
                     }));
+                    let interruptible = opts.interruptible;
                     let stop = async move {
-                        let _ = stop_rx.wait_for(|&stop| stop).await;
+                        let interrupt = async {
+                            match interruptible {
+                                true => drop(tokio::signal::ctrl_c().await),
+                                false => std::future::pending().await,
+                            }
+                        };
+                        tokio::select! {
+                            _ = stop_rx.wait_for(|&stop| stop) => {}
+                            () = interrupt => {}
+                        }
                     };
                     world.run(&mut rx, stop).await;
                     world.finish(started.elapsed().as_secs_f64())
@@ -159,8 +182,21 @@ pub fn load(scenario: &Scenario, opts: LoadOptions, mut progress: impl FnMut(&Lo
     }
     let parts: Vec<part::LoadPart> =
         done.iter().enumerate().map(|(t, run)| part::LoadPart::new(scenario, None, (t + 1, threads), run)).collect();
-    part::combine(scenario, opts.seed, opts.time_scale, parts.iter().map(|p| ("a load thread", p)))
-        .map_err(|e| LiveError::Io(io::Error::other(e)))
+    // Interrupted, each world stopped at its own instant: the whole covers
+    // the longest, as one world stopped then would.
+    let interrupted = done.iter().any(|r| r.summary.engine.interrupted);
+    let cut;
+    let sc = if interrupted {
+        let ran = done.iter().map(|r| r.summary.duration_s).fold(0.0, f64::max);
+        cut = scenario.cut(crate::time::SimDuration::from_secs_f64(ran));
+        &cut
+    } else {
+        scenario
+    };
+    let mut run = part::combine(sc, opts.seed, opts.time_scale, parts.iter().map(|p| ("a load thread", p)))
+        .map_err(|e| LiveError::Io(io::Error::other(e)))?;
+    run.summary.engine.interrupted = interrupted;
+    Ok(run)
 }
 
 /// Polls `stop` once and says whether it is already done. The first poll

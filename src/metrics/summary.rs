@@ -224,6 +224,10 @@ pub struct EngineStats {
     /// up; beyond it the run describes the machine as much as the scenario.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timer_lag_ms: Option<Percentiles>,
+    /// A live run stopped before the scenario's end (Ctrl-C): `duration_s`
+    /// is the time that ran, and every figure covers that time.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub interrupted: bool,
     /// `stampede load`: the wire as the load generator saw it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub wire: Option<super::wire::WireStats>,

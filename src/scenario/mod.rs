@@ -153,6 +153,11 @@ impl Scenario {
         })
     }
 
+    /// The scenario as far as a live run stopped early got: `ran` long.
+    pub fn cut(&self, ran: SimDuration) -> Scenario {
+        Scenario { duration: ran.min(self.duration), ..self.clone() }
+    }
+
     pub fn strategy_index(&self, name: &str) -> Option<usize> {
         self.strategies.iter().position(|s| s.name == name)
     }

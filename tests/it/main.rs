@@ -20,6 +20,7 @@ mod fuzz;
 mod golden;
 mod hedging;
 mod install;
+mod interrupt;
 mod limits;
 mod load;
 mod memory;

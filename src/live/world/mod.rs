@@ -824,12 +824,22 @@ impl<'a> World<'a> {
             engine: EngineStats {
                 live_time_scale: Some(self.io.clock.scale()),
                 timer_lag_ms: Some(self.timer_lag.percentiles()),
+                interrupted: self.end < self.sc.end(),
                 wire: self.wire_stats(),
                 ..EngineStats::new(self.events, wall_seconds)
             },
             high_water,
         };
-        let mut run = self.obs.into_run(self.sc, self.seed, self.end, ended);
+        // Stopped early (Ctrl-C): the summary covers the time that ran, so
+        // its duration and every rate per second are the run's own.
+        let cut;
+        let sc = if self.end < self.sc.end() {
+            cut = self.sc.cut(self.end - SimTime::ZERO);
+            &cut
+        } else {
+            self.sc
+        };
+        let mut run = self.obs.into_run(sc, self.seed, self.end, ended);
         if load {
             run.recorder.series.clear_pool_levels();
         }
