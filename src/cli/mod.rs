@@ -249,6 +249,25 @@ pub struct ServeArgs {
     /// A client must send its request head within this real time, or its connection is closed.
     #[arg(long, value_name = "DURATION", value_parser = real_duration, default_value = "10s")]
     pub header_timeout: std::time::Duration,
+    /// The most GPU work (simulated) a request may ask for in x-stampede-work-us; above it, 400.
+    #[arg(long, value_name = "DURATION", value_parser = sim_duration, default_value = "1h")]
+    pub max_work: crate::time::SimDuration,
+}
+
+/// A span of simulated time, above zero and within what the histograms record.
+fn sim_duration(s: &str) -> Result<crate::time::SimDuration, String> {
+    let d = crate::units::parse_duration(s).map_err(|e| e.to_string())?;
+    let top = crate::scenario::limits::histogram_range();
+    if d.as_nanos() == 0 {
+        return Err("must be above zero".to_string());
+    }
+    if d > top {
+        return Err(format!(
+            "is above {}, the longest duration stampede records",
+            crate::time::format_secs(top.as_secs_f64())
+        ));
+    }
+    Ok(d)
 }
 
 /// A span of real time, in the scenario format's units (`10s`, `500ms`), above zero.

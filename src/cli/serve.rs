@@ -95,6 +95,7 @@ impl ServeArgs {
         let limits = live::Limits {
             max_connections: self.max_connections as usize,
             header_read_timeout: self.header_timeout,
+            max_work: self.max_work,
             ..live::Limits::default()
         };
         live::ServeOptions { seed: self.seed.unwrap_or(default_seed), time_scale: self.time_scale, listen, limits }

@@ -38,6 +38,7 @@ pub struct Instance {
     pub classes: Arc<[String]>,
     pub tiers: Arc<[String]>,
     pub clock: Clock,
+    pub max_work: SimDuration,
 }
 
 impl Instance {
@@ -54,7 +55,10 @@ impl Instance {
         let Some(class) = self.classes.iter().position(|c| path.strip_prefix('/') == Some(c.as_str())) else {
             return Ok(text(StatusCode::NOT_FOUND, "no such class\n"));
         };
-        let work = wire::micros(req.headers(), wire::WORK).map(|us| SimDuration::from_nanos(us.saturating_mul(1000)));
+        let work = match wire::work(req.headers(), self.max_work) {
+            Ok(w) => w,
+            Err(why) => return Ok(owned_text(StatusCode::BAD_REQUEST, why)),
+        };
         let tier = wire::tier(req.headers(), &self.tiers);
         let patience = wire::duration(req.headers(), wire::PATIENCE);
         let token = self.tokens.fetch_add(1, Ordering::Relaxed);
@@ -90,6 +94,14 @@ impl Instance {
             Some(BackendEvent::Accepted { .. }) => Err(io::Error::other("unexpected backend event")),
         }
     }
+}
+
+/// [`text`] with a body made at run time.
+pub fn owned_text(status: StatusCode, body: String) -> Response<Body> {
+    let mut r = Response::new(http_body_util::Full::new(Bytes::from(body)).map_err(|e| match e {}).boxed());
+    *r.status_mut() = status;
+    r.headers_mut().insert(hyper::header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+    r
 }
 
 pub fn text(status: StatusCode, body: &'static str) -> Response<Body> {

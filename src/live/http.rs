@@ -51,11 +51,21 @@ pub struct Limits {
     pub header_read_timeout: Duration,
     /// The largest request head (bytes).
     pub max_head_bytes: usize,
+    /// The most GPU work (simulated) a request may ask for in
+    /// `x-stampede-work-us`: a job holds its slot that long, so a client
+    /// could otherwise take an instance for good.
+    pub max_work: crate::time::SimDuration,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_connections: 4096, header_read_timeout: Duration::from_secs(10), max_head_bytes: 16 * 1024 }
+        Limits {
+            max_connections: 4096,
+            header_read_timeout: Duration::from_secs(10),
+            max_head_bytes: 16 * 1024,
+            // A run's own clients: any work the simulator records.
+            max_work: crate::scenario::limits::histogram_range(),
+        }
     }
 }
 

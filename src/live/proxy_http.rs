@@ -39,6 +39,7 @@ pub struct Front {
     pub chunks: Arc<[u32]>,
     pub xids: Arc<AtomicU64>,
     pub clock: Clock,
+    pub max_work: SimDuration,
 }
 
 impl Front {
@@ -52,7 +53,10 @@ impl Front {
         };
         let object = wire::object(req.uri().query());
         let h = req.headers();
-        let work = wire::micros(h, wire::WORK).map(|us| SimDuration::from_nanos(us.saturating_mul(1000)));
+        let work = match wire::work(h, self.max_work) {
+            Ok(w) => w,
+            Err(why) => return Ok(super::backend_http::owned_text(StatusCode::BAD_REQUEST, why)),
+        };
         let measured = h.get(wire::MEASURED).map(|v| v.as_bytes() == b"1");
         let named = h.get(wire::SWARM).and_then(|v| self.swarms.iter().position(|s| s.as_bytes() == v.as_bytes()));
         let swarm = named.unwrap_or(self.swarms.len()) as u16;

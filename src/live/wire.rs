@@ -156,6 +156,26 @@ pub fn duration(h: &HeaderMap, name: &str) -> Option<SimDuration> {
 
 /// A header holding simulated microseconds. On a hot path, pass a
 /// [`hyper::header::HeaderName`] built once: a `&str` is parsed on every call.
+/// The GPU work a request asks for in `x-stampede-work-us`: none when absent
+/// (the server draws it), an error to answer with 400 when it is not a whole
+/// number of microseconds or is above `max`.
+pub fn work(h: &HeaderMap, max: SimDuration) -> Result<Option<SimDuration>, String> {
+    let Some(v) = h.get(WORK) else { return Ok(None) };
+    let us: u64 = v
+        .to_str()
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .ok_or_else(|| format!("{WORK}: not a whole number of microseconds\n"))?;
+    let max_us = max.as_nanos() / 1000;
+    if us > max_us {
+        return Err(format!(
+            "{WORK}: {us} µs is above the limit of {max_us} µs ({}: `serve --max-work`)\n",
+            crate::time::format_secs(max.as_secs_f64())
+        ));
+    }
+    Ok(Some(SimDuration::from_nanos(us * 1000)))
+}
+
 pub fn micros(h: &HeaderMap, name: impl hyper::header::AsHeaderName) -> Option<u64> {
     h.get(name)?.to_str().ok()?.parse().ok()
 }

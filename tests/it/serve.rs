@@ -175,6 +175,17 @@ fn serve_backend_runs_jobs_refuses_a_full_queue_survives_garbage_and_counts_ever
     // Garbage gets a 400, and the server keeps serving.
     let (head, _) = answer(send(&inst, "GARBAGE\r\n\r\n"));
     assert!(head.starts_with("HTTP/1.1 400"), "{head}");
+    // So does work a client could hold a slot with for good, or cannot spell.
+    for (work, why) in
+        [("18446744073709551615", "is above the limit of 3600000000 µs"), ("1e9", "not a whole number of microseconds")]
+    {
+        let ask = format!(
+            "POST /render HTTP/1.1\r\nHost: x\r\nx-stampede-work-us: {work}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        );
+        let (head, body) = answer(send(&inst, &ask));
+        assert!(head.starts_with("HTTP/1.1 400"), "{head}");
+        assert!(String::from_utf8_lossy(&body).contains(why), "{work}: {}", String::from_utf8_lossy(&body));
+    }
     let (head, body) = get(&inst, "/health");
     assert!(head.starts_with("HTTP/1.1 200") && body == b"ok\n", "{head}");
 

@@ -334,6 +334,7 @@ impl<'a> World<'a> {
                     chunks: chunks.clone(),
                     xids,
                     clock,
+                    max_work: limits.max_work,
                 };
                 tokio::spawn(http::serve(listener, limits, move |req| front.clone().handle(req)));
                 addr
@@ -693,6 +694,7 @@ impl<'a> World<'a> {
             classes: self.io.classes.clone(),
             tiers: self.io.tiers.clone(),
             clock: self.io.clock,
+            max_work: self.io.limits.max_work,
         };
         tokio::spawn(http::serve(listener, self.io.limits, move |req| me.clone().handle(req)));
         slots.push(Slot { addr, inst: None });
