@@ -25,6 +25,15 @@ pub fn load(args: &LoadArgs, g: Global<'_>) -> Result<u8, Failure> {
     if let Some(name) = &args.strategy {
         sc = sc.with_strategy(name).map_err(|e| Failure::usage(format!("--strategy: {e}")))?;
     }
+    for t in sc.drop_server_side_slos() {
+        if !args.output.quiet {
+            eprintln!(
+                "note: slo {t} is not judged: load sees what its clients see, and only the target's proxy or GPUs \
+                 measure {}",
+                t.metric
+            );
+        }
+    }
     let targets = targets(&sc, args)?;
     let shard = match &args.shard {
         Some(s) => Shard::parse(s).map_err(|e| Failure::usage(format!("--shard {e}")))?,

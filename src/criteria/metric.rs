@@ -292,6 +292,23 @@ impl Metric {
     pub fn scope(self) -> Scope {
         self.row().scope
     }
+    /// False for the metrics only the proxy or the GPUs can measure (queue
+    /// wait, first byte, GPU and instance time, the cache's): `load` sends
+    /// to someone else's, so it cannot judge an SLO on them.
+    pub fn seen_by_clients(self) -> bool {
+        !matches!(
+            self,
+            Metric::QueueWaitMean
+                | Metric::QueueWaitP99
+                | Metric::FirstByteP99
+                | Metric::FirstByteP999
+                | Metric::WastedGpuSeconds
+                | Metric::HitRatio
+                | Metric::GpuSecondsSaved
+                | Metric::GpuBusySeconds
+                | Metric::InstanceSeconds
+        )
+    }
     /// True for the metrics recorded per pool rather than per swarm, which a
     /// scoped summary cannot restrict to some swarms.
     pub fn pool_wide(self) -> bool {

@@ -141,6 +141,8 @@ pub fn merge(parts: Vec<(String, LoadPart)>) -> Result<(Scenario, Run), String> 
     if let Some(name) = &first.strategy {
         sc = sc.with_strategy(name).map_err(|e| format!("{first_name}: --strategy {e}"))?;
     }
+    // As `load` judged each part: on what its clients saw.
+    sc.drop_server_side_slos();
     let run = combine(&sc, first.seed, first.time_scale, parts.iter().map(|(name, p)| (name.as_str(), p)))?;
     Ok((sc, run))
 }

@@ -153,6 +153,15 @@ impl Scenario {
         })
     }
 
+    /// Takes out the SLO thresholds on metrics only the proxy or the GPUs
+    /// measure (`load` sends to someone else's) and returns them, so that
+    /// none is reported as met or missed on numbers nobody measured.
+    pub fn drop_server_side_slos(&mut self) -> Vec<Threshold> {
+        let (kept, dropped) = std::mem::take(&mut self.slo).into_iter().partition(|t| t.metric.seen_by_clients());
+        self.slo = kept;
+        dropped
+    }
+
     /// The scenario as far as a live run stopped early got: `ran` long.
     pub fn cut(&self, ran: SimDuration) -> Scenario {
         Scenario { duration: ran.min(self.duration), ..self.clone() }

@@ -364,3 +364,35 @@ timeout = "500ms"
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn load_judges_no_slo_on_what_only_the_target_measures() {
+    let dir = scratch("load-slo");
+    let path = dir.join("load.toml");
+    let text =
+        format!("{SCENARIO}\n[slo]\ninstance_seconds = \"< 1\"\nqueue_wait_p99 = \"< 1s\"\nrate_503 = \"< 100%\"\n");
+    std::fs::write(&path, text).expect("write the scenario");
+    let backend = serve_backend(&path);
+    let target = format!("http://{}", backend.instance);
+    let out = dir.join("out");
+    let run = stampede(&[
+        "load",
+        path.to_str().expect("utf-8"),
+        "--target",
+        &target,
+        "--time-scale",
+        "100",
+        "--json",
+        "-",
+        "--out",
+        out.to_str().expect("utf-8"),
+    ]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    let s: Summary = serde_json::from_slice(&run.stdout).expect("the summary");
+    let judged: Vec<&str> = s.slo.iter().map(|r| r.metric.as_str()).collect();
+    assert_eq!(judged, ["rate_503"], "only what the clients saw is judged");
+    for metric in ["instance_seconds", "queue_wait_p99"] {
+        assert!(stderr(&run).contains(&format!("note: slo {metric} < ")), "{}", stderr(&run));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
