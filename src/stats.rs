@@ -191,6 +191,15 @@ impl Interval {
         if self.lo == self.hi { 0.0 } else { (self.hi - self.lo) / 2.0 }
     }
 
+    /// The ± to print: the larger distance from the mean to a bound. Equal to
+    /// the half-width for a t interval; for one clipped to a metric's range
+    /// (a 503 rate at 17% whose t interval runs from −26% to 60%, kept as 0%
+    /// to 60%) it is the side that was not clipped, 43 points, where half the
+    /// width (30) would hide how far up the rate may be.
+    pub fn margin(&self) -> f64 {
+        if self.lo == self.hi { 0.0 } else { (self.mean - self.lo).max(self.hi - self.mean) }
+    }
+
     /// True when the interval excludes zero (for a difference: significant at 5%).
     pub fn excludes_zero(&self) -> bool {
         self.n >= 2 && (self.lo > 0.0 || self.hi < 0.0)
@@ -270,6 +279,15 @@ fn median_interval_rank(n: usize, confidence: f64) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_margin_of_a_clipped_interval_is_its_unclipped_side() {
+        let t = Interval { mean: 0.17, lo: -0.26, hi: 0.60, n: 2 };
+        assert!((t.margin() - 0.43).abs() < 1e-12 && (t.half_width() - 0.43).abs() < 1e-12);
+        let clipped = t.within((0.0, 1.0));
+        assert!((clipped.margin() - 0.43).abs() < 1e-12, "not half the clipped width, 0.30");
+        assert_eq!(Interval { mean: 5.0, lo: 5.0, hi: 5.0, n: 3 }.margin(), 0.0);
+    }
 
     #[test]
     fn interval_matches_a_hand_computed_example() {

@@ -121,6 +121,16 @@ pub fn value(metric: &str, v: f64) -> String {
     value_in(scale(metric), v)
 }
 
+/// A value beside the threshold it is judged by: as [`value`], but resource
+/// time in the seconds its threshold is written in, hours after it
+/// (`4320 s (1.2 h)`), since `instance_seconds < 4000` beside `1.2` reads wrong.
+pub fn measured(metric: &str, v: f64) -> String {
+    match scale(metric) {
+        Scale::Hours if v.is_finite() => format!("{} s ({} h)", Unit::Number.show(v), value_in(Scale::Hours, v)),
+        s => value_in(s, v),
+    }
+}
+
 /// One value on a scale.
 pub fn value_in(scale: Scale, v: f64) -> String {
     if let Some(s) = not_finite(v, false) {
@@ -174,19 +184,19 @@ fn with_pm(scale: Scale, mean: f64, hw: f64, signed: bool) -> String {
     }
 }
 
-/// A mean and its 95% half-width: `62.9% ±5.7pp`, `4m29s ±33s`, `42.3 ±0.8`.
+/// A mean and its 95% margin ([`Interval::margin`]): `62.9% ±5.7pp`, `4m29s ±33s`, `42.3 ±0.8`.
 pub fn interval(metric: &str, i: &Interval) -> String {
-    with_pm(scale(metric), i.mean, i.half_width(), false)
+    with_pm(scale(metric), i.mean, i.margin(), false)
 }
 
 /// The same on an explicit scale.
 pub fn interval_in(scale: Scale, i: &Interval) -> String {
-    with_pm(scale, i.mean, i.half_width(), false)
+    with_pm(scale, i.mean, i.margin(), false)
 }
 
-/// A signed difference and its half-width: `+8.9pp ±4.2pp`, `+5m02s ±1m59s`.
+/// A signed difference and its margin: `+8.9pp ±4.2pp`, `+5m02s ±1m59s`.
 pub fn difference(metric: &str, d: &Interval) -> String {
-    with_pm(scale(metric), d.mean, d.half_width(), true)
+    with_pm(scale(metric), d.mean, d.margin(), true)
 }
 
 /// Money, two decimals: `103.62`.
@@ -196,8 +206,8 @@ pub fn money(v: f64) -> String {
 
 /// An interval of money.
 pub fn money_interval(i: &Interval) -> String {
-    let d = decimals_for(i.half_width(), 2, 2);
-    format!("{} ±{}", number(i.mean, d, false), number(i.half_width(), d, false))
+    let d = decimals_for(i.margin(), 2, 2);
+    format!("{} ±{}", number(i.mean, d, false), number(i.margin(), d, false))
 }
 
 /// Instance-hours from instance-seconds, one decimal: `41.5`.
@@ -208,6 +218,13 @@ pub fn hours(seconds: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_measured_resource_time_reads_in_its_threshold_s_seconds() {
+        assert_eq!(measured("instance_seconds", 4320.0), "4,320 s (1.2 h)");
+        assert_eq!(measured("rate_503", 0.25), value("rate_503", 0.25));
+        assert_eq!(measured("wasted_gpu_seconds", f64::NAN), "undefined");
+    }
 
     fn iv(mean: f64, hw: f64) -> Interval {
         Interval { mean, lo: mean - hw, hi: mean + hw, n: 5 }

@@ -285,7 +285,7 @@ pub fn print_summary<W: Write>(mut w: W, sc: &Scenario, s: &Summary) -> io::Resu
         writeln!(w)?;
         writeln!(w, "slo")?;
         for r in &s.slo {
-            let shown = units::value(&r.metric, r.value);
+            let shown = units::measured(&r.metric, r.value);
             writeln!(w, "  {} {:<40} measured {}", if r.passed { "pass" } else { "FAIL" }, r.threshold, shown)?;
         }
     }

@@ -180,7 +180,7 @@ pub fn run(sc: &Scenario, s: &Summary, charts: &[Chart]) -> String {
         for r in &s.slo {
             t.rows.push(vec![
                 r.threshold.clone(),
-                units::value(&r.metric, r.value),
+                units::measured(&r.metric, r.value),
                 if r.passed { "pass".into() } else { "FAIL".into() },
             ]);
         }
