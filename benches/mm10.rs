@@ -11,6 +11,9 @@
 //! with a tolerance from batch means of its own run, so the yardstick
 //! computes the same queue and not something cheaper.
 
+// Measurements are printed for whoever reads the test log.
+#![allow(clippy::print_stderr)]
+
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 use std::hint::black_box;

@@ -17,6 +17,17 @@
 //! metrics, thresholds and objectives); the leaves [`units`] (parsing
 //! durations and rates), [`format`](mod@format) and [`suggest`] (did-you-mean).
 
+/// `eprintln!` that cannot panic: with stderr closed (its reader gone) the
+/// message is dropped and the exit code still tells. `eprintln!` panics
+/// there, which turned a clean exit 2 into 101 (clippy's `print_stderr`
+/// keeps it out).
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 pub mod arena;
 pub mod cli;
 pub mod compare;

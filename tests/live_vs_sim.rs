@@ -8,6 +8,9 @@
 //! these two minutes of real time do not share the cores with the CPU-bound
 //! tests of tests/it (under that load the live run drifted 2 points).
 
+// The comparison table is printed for whoever reads the test log.
+#![allow(clippy::print_stderr)]
+
 use stampede::engine::simulate;
 use stampede::live;
 use stampede::metrics::summary::Summary;

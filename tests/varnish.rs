@@ -22,6 +22,9 @@
 //! A binary of its own, so the real-time run does not share the cores with
 //! the CPU-bound tests.
 
+// Measurements are printed for whoever reads the test log.
+#![allow(clippy::print_stderr)]
+
 use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};

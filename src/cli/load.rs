@@ -27,7 +27,7 @@ pub fn load(args: &LoadArgs, g: Global<'_>) -> Result<u8, Failure> {
     }
     for t in sc.drop_server_side_slos() {
         if !args.output.quiet {
-            eprintln!(
+            say!(
                 "note: slo {t} is not judged: load sees what its clients see, and only the target's proxy or GPUs \
                  measure {}",
                 t.metric
@@ -41,7 +41,7 @@ pub fn load(args: &LoadArgs, g: Global<'_>) -> Result<u8, Failure> {
     };
     if !args.output.quiet {
         for note in backend_side_chaos(&sc) {
-            eprintln!("note: {note}");
+            say!("note: {note}");
         }
     }
     let threads = match args.threads {

@@ -477,9 +477,9 @@ fn warn(sc: &crate::scenario::Scenario, quiet: bool) {
     for w in &sc.warnings {
         for (i, line) in w.to_string().lines().enumerate() {
             if i == 0 {
-                eprintln!("warning: {line}");
+                say!("warning: {line}");
             } else {
-                eprintln!("{line}");
+                say!("{line}");
             }
         }
     }
@@ -523,7 +523,7 @@ pub fn interrupted(sc: &mut crate::scenario::Scenario, run: &crate::engine::Run,
         } else {
             "the reports cover the time that ran"
         };
-        eprintln!(
+        say!(
             "interrupted at {} of {}: {what}",
             crate::time::format_secs(s.duration_s),
             crate::time::format_secs(sc.duration.as_secs_f64())
@@ -575,9 +575,9 @@ pub fn main() -> ExitCode {
         Err(f) => {
             for (i, line) in f.message.lines().enumerate() {
                 if i == 0 {
-                    eprintln!("error: {line}");
+                    say!("error: {line}");
                 } else {
-                    eprintln!("{line}");
+                    say!("{line}");
                 }
             }
             ExitCode::from(f.code)

@@ -42,7 +42,7 @@ impl OutputArgs {
     pub fn note_strays(&self, dir: &ReportDir) {
         let strays = dir.strays();
         if !self.quiet && !strays.is_empty() {
-            eprintln!(
+            say!(
                 "note: {} also holds {} from an earlier stampede (not in its manifest, left in place)",
                 dir.path().display(),
                 strays.join(", ")

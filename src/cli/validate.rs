@@ -10,7 +10,7 @@ pub fn validate(files: &[PathBuf], g: Global<'_>) -> Result<u8, Failure> {
         match g.load(f) {
             Ok(sc) => {
                 super::warn(&sc, false);
-                eprintln!(
+                say!(
                     "ok: {} ({}: {} pool(s), {} class(es), {} swarm(s), {} strateg{}, {} chaos event(s))",
                     f.display(),
                     sc.name,

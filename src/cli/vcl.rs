@@ -17,11 +17,11 @@ pub fn vcl(args: &VclArgs, g: Global<'_>) -> Result<u8, Failure> {
     };
     let out = vcl::render(&sc, &backends, args.time_scale);
     for w in &out.warnings {
-        eprintln!("warning: {w}");
+        say!("warning: {w}");
     }
     if !out.params.is_empty() {
         let flags: Vec<String> = out.params.iter().map(|p| format!("-p {p}")).collect();
-        eprintln!("note: start varnishd with {}", flags.join(" "));
+        say!("note: start varnishd with {}", flags.join(" "));
     }
     match &args.output {
         Some(path) => {

@@ -36,7 +36,7 @@ impl Runner {
                 let run = crate::live::run(sc, seed, time_scale).map_err(|e| RunFailed::Live(e.to_string()))?;
                 // Said at once, beside the progress, since it casts doubt on every figure after.
                 if let Some(why) = run.summary.engine.fell_behind() {
-                    eprintln!("warning: seed {seed}: {why}");
+                    say!("warning: seed {seed}: {why}");
                 }
                 Ok(run)
             }

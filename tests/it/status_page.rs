@@ -6,6 +6,9 @@
 //! Needs chromium: `.ci/run` installs it when missing. Under CI (`CI` set)
 //! the test fails without it; elsewhere it says it was skipped.
 
+// It says on stderr when it was skipped.
+#![allow(clippy::print_stderr)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
