@@ -495,6 +495,7 @@ fn inline_slos(
         .map(|s| {
             let t = crate::criteria::slo::parse_inline(s).map_err(|e| Failure::usage(format!("--slo {e}")))?;
             sc.check_metric(t.metric).map_err(|e| Failure::usage(format!("--slo {s}: {e}")))?;
+            sc.produces(t.metric).map_err(|e| Failure::usage(format!("--slo {s}: {e}")))?;
             Ok(t)
         })
         .collect()

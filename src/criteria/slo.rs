@@ -121,7 +121,8 @@ pub fn parse(metric: &str, condition: &str) -> Result<Threshold, CriteriaError> 
     let limit = match m.unit() {
         Unit::Ratio => parse_ratio(metric, v),
         Unit::Duration => parse_duration(v).map(|d| d.as_secs_f64()).map_err(|e| e.to_string()),
-        Unit::Number => v.parse::<f64>().map_err(|_| format!("`{v}` is not a number")),
+        // nan would fail every run and inf pass every one: neither is a limit.
+        Unit::Number => v.parse::<f64>().ok().filter(|x| x.is_finite()).ok_or_else(|| format!("`{v}` is not a number")),
     }
     .map_err(CriteriaError::Limit)?;
     Ok(Threshold { metric: m, op, limit, text: v.to_string() })

@@ -193,6 +193,29 @@ impl Scenario {
         .map(|_| ())
     }
 
+    /// Whether a run of this scenario can give `m` a value: a bulk job's
+    /// metric needs a swarm that submits them, the cache's a cached class.
+    /// A threshold or objective on one it cannot is a mistake, not a
+    /// metric that is "undefined" in every run.
+    pub fn produces(&self, m: Metric) -> Result<(), String> {
+        let bulk = matches!(
+            m,
+            Metric::BulkSuccessRate
+                | Metric::BulkCompletionP50
+                | Metric::BulkCompletionP99
+                | Metric::BulkCompletionMax
+                | Metric::BulkCompletionAllP50
+                | Metric::BulkCompletionAllP99
+        );
+        if bulk && !self.swarms.iter().any(|s| s.bulk.is_some()) {
+            return Err(format!("{m}: no swarm submits bulk jobs (a swarm's `bulk` table), so it has no value"));
+        }
+        if matches!(m, Metric::HitRatio | Metric::GpuSecondsSaved) && !self.proxy.caches() {
+            return Err(format!("{m}: no class is cached (a class's `cache` table), so it has no value"));
+        }
+        Ok(())
+    }
+
     /// Makes every swarm use the named strategy (`--strategy`).
     pub fn with_strategy(self, name: &str) -> Result<Scenario, UnknownName> {
         let all: Vec<usize> = (0..self.swarms.len()).collect();

@@ -35,3 +35,31 @@ fn without_retries_the_storm_ends_and_the_latency_slo_passes() {
     assert!(p90 >= s.metric(Metric::CompletionP50).expect("successes"));
     assert!(s.slo_passed(), "{:?}", s.slo);
 }
+
+#[test]
+fn thresholds_a_run_cannot_give_a_value_or_that_are_no_limit_are_bad_input() {
+    use crate::support::{stampede, stderr};
+    let file = "scenarios/live-vs-sim.toml";
+    for (slo, says) in [
+        ("bulk_success_rate>0.9", "no swarm submits bulk jobs"),
+        ("hit_ratio>0.5", "no class is cached"),
+        ("instance_seconds<nan", "`nan` is not a number"),
+        ("instance_seconds<inf", "`inf` is not a number"),
+    ] {
+        let o = stampede(&["run", file, "--slo", slo, "--quiet"]);
+        assert_eq!(o.status.code(), Some(2), "{slo}: {}", stderr(&o));
+        assert!(stderr(&o).contains(says), "{slo}: {}", stderr(&o));
+    }
+    // In the file, the error names the key and its line.
+    let text = std::fs::read_to_string(file).expect("the file") + "\n[slo]\nbulk_success_rate = \"> 0.9\"\n";
+    let e = stampede::scenario::Scenario::parse(&text, "x.toml").expect_err("no bulk jobs").to_string();
+    assert!(e.contains("slo.bulk_success_rate") && e.contains("no swarm submits bulk jobs"), "{e}");
+    // A spike after the end never happens, as a chaos event there would not.
+    let spike =
+        r#"swarm.steady.arrivals={ process = "spike", base = "1/s", peak = "5/s", start = "30m", length = "1m" }"#;
+    let o = stampede(&["validate", file, "--set", spike]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("swarm.steady.arrivals.start: the spike starts (30m00s) at or after the end of the run")
+    );
+}

@@ -277,6 +277,25 @@ fn resolve(cx: &mut Ctx<'_>, raw: RawScenario, text: &str, file: &str) -> Scenar
         source_path: file.to_string(),
         warnings: Vec::new(),
     };
+    for t in &sc.slo {
+        if let Err(e) = sc.produces(t.metric) {
+            cx.error(&format!("slo.{}", t.metric), e);
+        }
+    }
+    for c in sc.compare.objective.iter().flatten() {
+        if let Err(e) = sc.produces(c.metric) {
+            cx.error("compare.objective", e);
+        }
+    }
+    // Like a chaos event's `at`: a rise that starts after the end never happens.
+    for s in &sc.swarms {
+        for &(at, _, what) in s.surges.iter().filter(|&&(at, _, _)| at >= sc.end()) {
+            cx.error(
+                &format!("swarm.{}.arrivals.start", s.name),
+                format!("the {what} starts ({}) at or after the end of the run ({})", at - SimTime::ZERO, sc.duration),
+            );
+        }
+    }
     if known.is_some() {
         limits::check(cx, &sc);
     }
