@@ -68,7 +68,14 @@ pub fn load(args: &LoadArgs, g: Global<'_>) -> Result<u8, Failure> {
     };
     let run = live::load(&sc, opts, show).map_err(|e| Failure::runtime(format!("load: {e}")))?;
     bar.finish_and_clear();
-    let stopped = super::interrupted(&mut sc, &run, args.output.quiet);
+    // A lost target ends the load early like Ctrl-C; it is said as an error after the reports.
+    let lost = run.failure.clone();
+    let stopped = if lost.is_some() {
+        sc = sc.cut(crate::time::SimDuration::from_secs_f64(run.summary.duration_s));
+        true
+    } else {
+        super::interrupted(&mut sc, &run, args.output.quiet)
+    };
     let dir = args.output.open(&sc.name, "load")?;
     let mut note = String::new();
     if stopped && !shard.is_whole() {
@@ -84,6 +91,13 @@ pub fn load(args: &LoadArgs, g: Global<'_>) -> Result<u8, Failure> {
         note = format!("part          {}/{file} (combine every shard's with `stampede merge`)\n", dir.path().display());
     }
     let code = finish(&dir, &sc, &run, &args.output, &note)?;
+    if let Some(why) = lost {
+        return Err(Failure::runtime(format!(
+            "load: {why}; the reports in {} cover the {} before",
+            dir.path().display(),
+            format_secs(run.summary.duration_s)
+        )));
+    }
     Ok(if stopped { super::EXIT_INTERRUPTED } else { code })
 }
 

@@ -87,7 +87,7 @@ impl<'t, T: Trace> Observers<'t, T> {
             engine: ended.engine,
         };
         let summary = Summary::build(sc, seed, &self.rec, &state);
-        Run { summary, recorder: self.rec, high_water: ended.high_water, wire: None }
+        Run { summary, recorder: self.rec, high_water: ended.high_water, wire: None, failure: None }
     }
 }
 

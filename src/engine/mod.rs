@@ -38,6 +38,9 @@ pub struct Run {
     pub high_water: HighWater,
     /// `stampede load`: the wire as the load generator saw it, mergeable.
     pub wire: Option<crate::metrics::wire::WireRecorder>,
+    /// `stampede load`: why the run stopped before its end when the machine
+    /// (the target) failed it; the run covers the time before.
+    pub failure: Option<String>,
 }
 
 /// Peak counts of live entities in one run.

@@ -150,7 +150,7 @@ pub fn load(scenario: &Scenario, opts: LoadOptions, mut progress: impl FnMut(&Lo
                     world.run(&mut rx, stop).await;
                     world.finish(started.elapsed().as_secs_f64())
                 });
-                if run.is_err() {
+                if run.as_ref().map_or(true, |r| r.failure.is_some()) {
                     let _ = stop_tx.send(true);
                 }
                 // In-flight requests end with the run: their tasks are dropped, not awaited.
@@ -196,6 +196,7 @@ pub fn load(scenario: &Scenario, opts: LoadOptions, mut progress: impl FnMut(&Lo
     let mut run = part::combine(sc, opts.seed, opts.time_scale, parts.iter().map(|p| ("a load thread", p)))
         .map_err(|e| LiveError::Io(io::Error::other(e)))?;
     run.summary.engine.interrupted = interrupted;
+    run.failure = done.iter().find_map(|r| r.failure.clone());
     Ok(run)
 }
 

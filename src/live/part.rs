@@ -197,5 +197,5 @@ pub fn combine<'p>(
         },
     };
     let summary = Summary::build(sc, seed, &rec, &end);
-    Ok(Run { summary, recorder: rec, high_water: HighWater::default(), wire: Some(wire) })
+    Ok(Run { summary, recorder: rec, high_water: HighWater::default(), wire: Some(wire), failure: None })
 }

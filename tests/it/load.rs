@@ -43,6 +43,7 @@ strategy = "plain"
 struct Backend {
     child: Child,
     instance: String,
+    control: String,
 }
 
 impl Drop for Backend {
@@ -61,10 +62,14 @@ fn serve_backend(path: &std::path::Path) -> Backend {
         .spawn()
         .expect("the binary starts");
     let mut out = BufReader::new(child.stdout.take().expect("stdout"));
-    let mut instance = String::new();
+    let (mut instance, mut control) = (String::new(), String::new());
     loop {
         let mut line = String::new();
         assert!(out.read_line(&mut line).expect("the banner") > 0, "serve backend exited");
+        if let Some(url) = line.strip_prefix("control") {
+            let url = url.split_whitespace().next().expect("an address");
+            control = url.trim_start_matches("http://").trim_end_matches('/').to_string();
+        }
         if let Some(list) = line.strip_prefix("pool gpu:") {
             instance = list.split_whitespace().next().expect("a port").to_string();
         }
@@ -73,7 +78,7 @@ fn serve_backend(path: &std::path::Path) -> Backend {
         }
     }
     std::thread::spawn(move || std::io::copy(&mut out, &mut std::io::sink()));
-    Backend { child, instance }
+    Backend { child, instance, control }
 }
 
 fn load(path: &std::path::Path, out: &std::path::Path, extra: &[&str]) -> Summary {
@@ -394,5 +399,41 @@ fn load_judges_no_slo_on_what_only_the_target_measures() {
     for metric in ["instance_seconds", "queue_wait_p99"] {
         assert!(stderr(&run).contains(&format!("note: slo {metric} < ")), "{}", stderr(&run));
     }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_load_whose_target_goes_away_keeps_what_it_measured_and_exits_3() {
+    use crate::serve::{DEADLINE, get, metric};
+    let dir = scratch("load-lost");
+    let path = dir.join("load.toml");
+    // An hour at time scale 100: 36 s real, far longer than the test waits.
+    std::fs::write(&path, SCENARIO.replace("duration = \"2m\"", "duration = \"1h\"")).expect("write the scenario");
+    let backend = serve_backend(&path);
+    let target = format!("http://{}", backend.instance);
+    let out = dir.join("out");
+    let load = Command::new(env!("CARGO_BIN_EXE_stampede"))
+        .args(["load", path.to_str().expect("utf-8"), "--target", &target, "--time-scale", "100"])
+        .args(["--quiet", "--json", "-", "--out", out.to_str().expect("utf-8")])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    // Once the target has answered, it goes away.
+    let started = std::time::Instant::now();
+    let ok = r#"stampede_backend_responses_total{pool="gpu",outcome="ok"}"#;
+    while metric(&String::from_utf8_lossy(&get(&backend.control, "/metrics").1), ok) == 0 {
+        assert!(started.elapsed() < DEADLINE, "the target never answered");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    drop(backend);
+    let o = load.wait_with_output().expect("load ends");
+    assert_eq!(o.status.code(), Some(3), "{}", stderr(&o));
+    assert!(stderr(&o).contains("the target stopped accepting connections"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("cover the"), "{}", stderr(&o));
+    let s: Summary = serde_json::from_slice(&o.stdout).expect("the summary of what ran");
+    assert!(s.engine.interrupted && s.duration_s < 3600.0, "{}", s.duration_s);
+    assert!(s.attempts.ok > 0 && s.attempts.connect_error > 0, "{:?}", s.attempts);
+    assert!(out.join("summary.json").is_file() && out.join("index.html").is_file());
     let _ = std::fs::remove_dir_all(&dir);
 }

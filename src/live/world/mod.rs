@@ -483,7 +483,14 @@ impl<'a> World<'a> {
                 self.at(t);
                 self.dispatch(ev);
             }
-            if now >= self.end || self.failure.is_some() {
+            if now >= self.end {
+                break;
+            }
+            if self.failure.is_some() {
+                // A load's target is gone: the run ends here, keeping what it measured.
+                if matches!(self.mode, Mode::Load { .. }) {
+                    self.end = now.max(self.now);
+                }
                 break;
             }
             if self.queue.len() > self.compact_at {
@@ -802,9 +809,13 @@ impl<'a> World<'a> {
 
     /// Closes the books at the scenario's end.
     pub fn finish(mut self, wall_seconds: f64) -> std::io::Result<Run> {
-        if let Some(e) = self.failure.take() {
-            return Err(e);
-        }
+        let lost = match self.failure.take() {
+            Some(e) if matches!(self.mode, Mode::Load { .. }) && e.kind() == std::io::ErrorKind::ConnectionRefused => {
+                Some(e.to_string())
+            }
+            Some(e) => return Err(e),
+            None => None,
+        };
         self.now = self.end;
         let mut pool_areas = self.obs.end_series(self.end, &self.backend);
         let load = matches!(self.mode, Mode::Load { .. });
@@ -846,6 +857,7 @@ impl<'a> World<'a> {
             run.recorder.series.clear_pool_levels();
         }
         run.wire = load.then(|| self.wire.clone());
+        run.failure = lost;
         Ok(run)
     }
 }
