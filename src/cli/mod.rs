@@ -506,9 +506,9 @@ fn jobs(arg: Option<u32>) -> usize {
     arg.map_or_else(crate::parallel::default_jobs, |j| j as usize)
 }
 
-/// Waits for Ctrl-C (installing its handler at the first poll).
+/// Waits for Ctrl-C or SIGTERM (see [`crate::live::stop_signal`]).
 pub async fn ctrl_c() {
-    let _ = tokio::signal::ctrl_c().await;
+    crate::live::stop_signal().await;
 }
 
 /// A live run that Ctrl-C stopped early: says so (unless quiet) and cuts

@@ -138,7 +138,7 @@ pub fn load(scenario: &Scenario, opts: LoadOptions, mut progress: impl FnMut(&Lo
                     let stop = async move {
                         let interrupt = async {
                             match interruptible {
-                                true => drop(tokio::signal::ctrl_c().await),
+                                true => stop_signal().await,
                                 false => std::future::pending().await,
                             }
                         };
@@ -207,6 +207,24 @@ pub fn load(scenario: &Scenario, opts: LoadOptions, mut progress: impl FnMut(&Lo
 async fn armed<F: Future<Output = ()>>(stop: std::pin::Pin<&mut F>) -> bool {
     let mut stop = stop;
     std::future::poll_fn(|cx| std::task::Poll::Ready(stop.as_mut().poll(cx).is_ready())).await
+}
+
+/// Waits for Ctrl-C (SIGINT) or SIGTERM, the stop that `docker stop` and
+/// Kubernetes send, installing both handlers at the first poll: either ends
+/// a server or a live run the same orderly way.
+pub async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
 }
 
 fn runtime() -> io::Result<tokio::runtime::Runtime> {

@@ -203,11 +203,20 @@ fn serve_backend_runs_jobs_refuses_a_full_queue_survives_garbage_and_counts_ever
 
 impl Server {
     /// Ctrl-C; returns what the server printed after it, once it has exited 0.
-    pub(crate) fn interrupt(mut self) -> String {
+    pub(crate) fn interrupt(self) -> String {
+        self.signal("INT")
+    }
+
+    /// SIGTERM (`docker stop`, Kubernetes): the same orderly stop as Ctrl-C.
+    pub(crate) fn terminate(self) -> String {
+        self.signal("TERM")
+    }
+
+    fn signal(mut self, name: &str) -> String {
         let pid = self.child.id().to_string();
         // The shell's own kill: no procps needed on a minimal machine.
-        let sent = Command::new("sh").args(["-c", &format!("kill -INT {pid}")]).status().expect("sh runs");
-        assert!(sent.success(), "SIGINT could not be sent");
+        let sent = Command::new("sh").args(["-c", &format!("kill -{name} {pid}")]).status().expect("sh runs");
+        assert!(sent.success(), "SIG{name} could not be sent");
         let mut rest = String::new();
         self.child.stdout.take().expect("stdout").read_to_string(&mut rest).expect("read");
         let status = self.child.wait().expect("exits");
@@ -417,5 +426,17 @@ fn serve_backend_injects_the_scenarios_faults_through_the_model() {
     assert!(metric(&m, r#"stampede_backend_responses_total{pool="gpu",outcome="status_502"}"#) >= 6, "{m}");
     assert_eq!(metric(&m, r#"stampede_backend_responses_total{pool="cpu",outcome="connect_failed"}"#), 1);
     server.interrupt();
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn sigterm_stops_a_server_as_ctrl_c_does() {
+    let dir = tempdir("term");
+    let server = Server::start(&dir, &[]);
+    let inst = server.instance();
+    let (head, _) = get(&inst, "/health");
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    let rest = server.terminate();
+    assert!(rest.contains("stampede_backend_instances"), "the totals are printed: {rest}");
     let _ = std::fs::remove_dir_all(&dir);
 }
