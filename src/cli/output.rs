@@ -35,6 +35,18 @@ impl OutputArgs {
     /// wrote there (see [`report::folder`]).
     pub fn open(&self, scenario: &str, command: &str) -> Result<ReportDir, Failure> {
         let dir = self.dir(scenario, command);
+        // The folder is the command's: a --json file there would overwrite a
+        // report (index.html) or the manifest, or be deleted by the next run.
+        if let Some(json) = self.json.as_deref().filter(|j| *j != "-") {
+            let abs = |p: &std::path::Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+            if abs(std::path::Path::new(json)).parent() == Some(abs(&dir).as_path()) {
+                return Err(Failure::usage(format!(
+                    "--json {json} is inside the report folder {}, whose files the command replaces; \
+                     choose a path outside it",
+                    dir.display()
+                )));
+            }
+        }
         ReportDir::open(&dir, command).map_err(writing(&dir))
     }
 
