@@ -96,19 +96,12 @@ fn a_folder_with_someone_elses_manifest_is_refused_untouched() {
 
 #[test]
 fn a_json_file_inside_the_report_folder_is_refused_before_it_overwrites_a_report() {
-    let dir = crate::support::scratch("json-inside");
+    let dir = scratch("json-inside");
     let out = dir.join("out");
     let (o, j) = (out.to_str().expect("utf-8"), out.join("index.html"));
-    let run = crate::support::stampede(&[
-        "run",
-        "scenarios/mmc-erlang.toml",
-        "--out",
-        o,
-        "--json",
-        j.to_str().expect("utf-8"),
-    ]);
+    let run = stampede(&["run", "scenarios/mmc-erlang.toml", "--out", o, "--json", j.to_str().expect("utf-8")]);
     assert_eq!(run.status.code(), Some(2));
-    assert!(crate::support::stderr(&run).contains("is inside the report folder"), "{}", crate::support::stderr(&run));
+    assert!(stderr(&run).contains("is inside the report folder"), "{}", stderr(&run));
     assert!(!j.exists(), "nothing was written");
     let _ = std::fs::remove_dir_all(&dir);
 }
