@@ -129,7 +129,7 @@ impl EngineStats {
         let p99_sim_ms = p99_real_ms * scale;
         (p99_sim_ms >= BEHIND_SIMULATED_MS && p99_real_ms >= BEHIND_REAL_MS).then(|| {
             // A quarter of the scale, down to a round 1, 2 or 5 × 10^k.
-            let quarter = (scale / 4.0).max(crate::live::MIN_TIME_SCALE);
+            let quarter = (scale / 4.0).max(crate::time::MIN_TIME_SCALE);
             let decade = 10f64.powf(quarter.log10().floor());
             let lower = [5.0, 2.0, 1.0].into_iter().map(|m| m * decade).find(|&v| v <= quarter).unwrap_or(decade);
             format!(

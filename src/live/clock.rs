@@ -11,11 +11,7 @@ use std::time::{Duration, Instant};
 
 use crate::time::{SimDuration, SimTime};
 
-/// The smallest and largest time scale a live run accepts. Above the top,
-/// tokio's 1 ms timer resolution would be coarser than a second of simulated
-/// time, and loopback latency a visible share of every service time.
-pub const MIN_TIME_SCALE: f64 = 0.01;
-pub const MAX_TIME_SCALE: f64 = 1000.0;
+pub use crate::time::{MAX_TIME_SCALE, MIN_TIME_SCALE};
 
 #[derive(Copy, Clone, Debug)]
 pub struct Clock {
