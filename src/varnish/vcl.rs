@@ -93,10 +93,19 @@ fn ident(name: &str) -> String {
     s
 }
 
-/// A simulated duration as a VCL duration in real time at `scale`, to the millisecond.
+/// A simulated duration as a VCL duration in real time at `scale`, to the
+/// microsecond (VCL takes fractional milliseconds: `87.5ms`, `0.1ms`), never
+/// zero, which Varnish reads as off.
 fn duration(d: SimDuration, scale: f64) -> String {
-    let ms = (d.as_secs_f64() / scale * 1000.0).round().max(1.0) as u64;
-    if ms.is_multiple_of(1000) { format!("{}s", ms / 1000) } else { format!("{ms}ms") }
+    let us = (d.as_secs_f64() / scale * 1e6).round().max(1.0) as u64;
+    if us.is_multiple_of(1_000_000) {
+        format!("{}s", us / 1_000_000)
+    } else if us.is_multiple_of(1000) {
+        format!("{}ms", us / 1000)
+    } else {
+        let frac = format!("{:03}", us % 1000);
+        format!("{}.{}ms", us / 1000, frac.trim_end_matches('0'))
+    }
 }
 
 /// A regular expression matching `s` literally.
@@ -282,7 +291,12 @@ mod tests {
         assert_eq!(duration(SimDuration::from_millis(3500), 1.0), "3500ms");
         assert_eq!(duration(SimDuration::from_secs(60), 20.0), "3s");
         assert_eq!(duration(SimDuration::from_secs(5), 20.0), "250ms");
-        assert_eq!(duration(SimDuration::from_nanos(10_000), 1.0), "1ms", "never zero: Varnish reads 0 as off");
+        assert_eq!(duration(SimDuration::from_nanos(10_000), 1.0), "0.01ms");
+        assert_eq!(duration(SimDuration::from_nanos(10), 1.0), "0.001ms", "never zero: Varnish reads 0 as off");
+        // Not rounded to whole milliseconds: 3.5 s at 40 is 87.5 ms, 100 ms at 1000 is 0.1 ms.
+        assert_eq!(duration(SimDuration::from_millis(3500), 40.0), "87.5ms");
+        assert_eq!(duration(SimDuration::from_millis(100), 1000.0), "0.1ms");
+        assert_eq!(duration(SimDuration::from_millis(1), 1000.0), "0.001ms");
     }
 
     #[test]
