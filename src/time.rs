@@ -8,8 +8,6 @@
 use std::fmt;
 use std::ops::{Add, AddAssign, Sub};
 
-/// An instant in simulated time, nanoseconds since the start of the run.
-
 /// The smallest and largest time scale a live run accepts (simulated seconds
 /// per real second). Above the top, tokio's 1 ms timer resolution would be
 /// coarser than a second of simulated time, and loopback latency a visible
@@ -17,6 +15,8 @@ use std::ops::{Add, AddAssign, Sub};
 /// summary judges whether its live engine kept up with its scale.
 pub const MIN_TIME_SCALE: f64 = 0.01;
 pub const MAX_TIME_SCALE: f64 = 1000.0;
+
+/// An instant in simulated time, nanoseconds since the start of the run.
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SimTime(u64);
 
