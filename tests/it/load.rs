@@ -110,7 +110,11 @@ fn load_sends_the_simulator_s_arrivals_to_a_real_server_and_shards_add_up_to_the
     assert_eq!(answered, ended, "every attempt that ended got an answer: {wire:?}");
     assert_eq!(wire.service_ms.count, answered);
     assert!(wire.statuses["200"] > 0 && whole.attempts.ok == wire.statuses["200"]);
-    assert!(dir.join("whole/summary.json").is_file() && dir.join("whole/index.html").is_file());
+    assert!(dir.join("whole/summary.json").is_file());
+    // The page says it was a load, shows the wire, and no GPU table of someone else's GPUs.
+    let page = std::fs::read_to_string(dir.join("whole/index.html")).expect("the report page");
+    assert!(page.contains("Load: load-test") && page.contains("a load at time scale 100 against users"), "{page}");
+    assert!(page.contains("On the wire") && !page.contains("GPU time and cost"));
     // The GPUs are the target's: the scenario's own idle pool is not reported as if measured.
     assert_eq!(whole.gpu.instance_seconds, 0.0);
     let csv = std::fs::read_to_string(dir.join("whole/timeseries.csv")).expect("the time series");

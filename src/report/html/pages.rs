@@ -159,22 +159,63 @@ fn run_verdict(s: &Summary) -> (String, Option<bool>) {
     }
 }
 
+/// How the run was made, for the page's opening note: simulated, live on
+/// loopback, or load against targets; stopped early or not.
+fn engine_sentence(s: &Summary) -> String {
+    let e = &s.engine;
+    let (ran, warm, wall) = (format_secs(s.duration_s), format_secs(s.warmup_s), format_secs(e.wall_seconds));
+    let mut out = match (e.live_time_scale, &e.wire) {
+        (None, _) => format!("simulated {ran} after a {warm} warmup."),
+        (Some(scale), Some(w)) => format!(
+            "a load at time scale {scale} against {}: {ran} (warmup {warm}) in {wall} of real time.",
+            w.targets.iter().map(|(swarm, url)| format!("{swarm} → {url}")).collect::<Vec<_>>().join(", ")
+        ),
+        (Some(scale), None) => format!(
+            "run live on 127.0.0.1 at time scale {scale}: {ran} (warmup {warm}) in {wall} of real time{}.",
+            e.timer_lag_ms
+                .as_ref()
+                .and_then(|l| l.p99)
+                .map_or(String::new(), |p99| format!(", timers p99 {} late", format_secs(p99 / 1000.0)))
+        ),
+    };
+    if e.interrupted {
+        out.push_str(" Stopped early: every figure covers the time that ran.");
+    }
+    out
+}
+
+/// `load`'s wire: statuses, service time and send lag (real time).
+fn wire(w: &crate::metrics::wire::WireStats) -> Table {
+    let ms = |v: Option<f64>| v.map_or("-".to_string(), |v| format_secs(v / 1000.0));
+    let mut t = Table::new(row(&["measure", "p50", "p99", "max", "count"]), 1);
+    for (what, p) in [("service time (actual send to last byte)", &w.service_ms), ("send lag", &w.send_lag_ms)] {
+        t.rows.push(vec![what.into(), ms(p.p50), ms(p.p99), ms(p.max), thousands(p.count)]);
+    }
+    for (status, n) in &w.statuses {
+        t.rows.push(vec![format!("answers {status}"), String::new(), String::new(), String::new(), thousands(*n)]);
+    }
+    t
+}
+
 /// `run/index.html`.
 pub fn run(sc: &Scenario, s: &Summary, charts: &[Chart]) -> String {
-    let mut p = Page::new(&format!("stampede run: {}", s.scenario), &format!("Run: {}", s.scenario));
+    let what = match (s.engine.live_time_scale, &s.engine.wire) {
+        (None, _) => "Run",
+        (Some(_), None) => "Live run",
+        (Some(_), Some(_)) => "Load",
+    };
+    let mut p =
+        Page::new(&format!("stampede {}: {}", what.to_lowercase(), s.scenario), &format!("{what}: {}", s.scenario));
     let (verdict, met) = run_verdict(s);
     p.note(&sc.description);
     match met {
         Some(good) => p.verdict(&verdict, good),
         None => p.headline(&verdict),
     };
-    p.note(&format!(
-        "Seed {}, strategy {}; simulated {} after a {} warmup.",
-        s.seed,
-        s.strategy,
-        format_secs(s.duration_s),
-        format_secs(s.warmup_s)
-    ));
+    p.note(&format!("Seed {}, strategy {}; {}", s.seed, s.strategy, engine_sentence(s)));
+    if let Some(why) = s.engine.fell_behind() {
+        p.verdict(&format!("Warning: {why}."), false);
+    }
     if !s.slo.is_empty() {
         let mut t = Table::new(row(&["SLO", "measured", "result"]), 1);
         for r in &s.slo {
@@ -188,11 +229,22 @@ pub fn run(sc: &Scenario, s: &Summary, charts: &[Chart]) -> String {
     }
     p.section("Requests and attempts").table(&outcomes(s));
     p.section("Times").table(&times(s));
-    p.section("GPU time and cost").table(&gpu(sc, s)).legend(&format!(
-        "Instance-hours are paid instance time (cold start and draining included). GPU-hours wasted on results nobody received: {} of {} busy.",
-        units::hours(s.gpu.wasted_seconds),
-        units::hours(s.gpu.busy_seconds)
-    ));
+    match &s.engine.wire {
+        // `load`: the GPUs are the target's, and nothing of them is measured here.
+        Some(w) => {
+            p.section("On the wire").table(&wire(w)).legend(
+                "Real time. Latencies above run from each request's intended send time (corrected for coordinated \
+                 omission); service time here runs from the actual send. A send lag near 1 ms means the generator kept up.",
+            );
+        }
+        None => {
+            p.section("GPU time and cost").table(&gpu(sc, s)).legend(&format!(
+                "Instance-hours are paid instance time (cold start and draining included). GPU-hours wasted on results nobody received: {} of {} busy.",
+                units::hours(s.gpu.wasted_seconds),
+                units::hours(s.gpu.busy_seconds)
+            ));
+        }
+    }
     p.section("Swarms").table(&swarms(s));
     p.charts(charts)
         .scenario(&sc.source_path, &format!("seed {}", s.seed), &sc.source_text)
