@@ -58,13 +58,13 @@ fn show(metric: &str, v: f64) -> String {
 fn print(w: &mut dyn Write, r: &PlanResult, slos: &[Threshold], out: &Path) -> io::Result<()> {
     writeln!(
         w,
-        "stampede plan · {} · {} from {} to {} · {} seeds per value · {:.0}% confidence",
+        "stampede plan · {} · {} from {} to {} · {} seeds per value · {} confidence",
         r.scenario,
         r.key,
         r.values.first().map_or("", String::as_str),
         r.values.last().map_or("", String::as_str),
         r.seeds.len(),
-        r.confidence * 100.0
+        plan::confidence_label(r.confidence)
     )?;
     writeln!(w, "  SLOs: {}", r.slos.join(", "))?;
     writeln!(w)?;
@@ -75,8 +75,8 @@ fn print(w: &mut dyn Write, r: &PlanResult, slos: &[Threshold], out: &Path) -> i
     }
     writeln!(
         w,
-        "  mean ± 95% half-width over seeds (bound: the one-sided {:.0}% bound the decision uses); k/{seeds}: seeds meeting the SLO",
-        r.confidence * 100.0
+        "  mean ± 95% half-width over seeds (bound: the one-sided {} bound the decision uses); k/{seeds}: seeds meeting the SLO",
+        plan::confidence_label(r.confidence)
     )?;
     if t.has_split() {
         writeln!(w, "  {}", report::spread::SPLIT_NOTE)?;

@@ -91,6 +91,12 @@ impl Threshold {
                 crate::stats::one_sided_bound(&xs, confidence, matches!(self.op, Op::Lt | Op::Le))
             }
         });
+        // A ratio's bound past its range (a 503 rate's upper bound of 212%
+        // over a few spread seeds) says no more than the range's end.
+        let value = match self.metric.unit() {
+            Unit::Ratio => value.map(|v| v.clamp(0.0, 1.0)),
+            _ => value,
+        };
         let value = value.unwrap_or(f64::NAN);
         Judgement { value, passed: self.op.holds(value, self.limit) }
     }
@@ -165,6 +171,20 @@ pub fn parse_inline(text: &str) -> Result<Threshold, CriteriaError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_ratio_s_bound_stays_within_its_range() {
+        let t = parse("rate_503", "< 1%").expect("valid");
+        // Two seeds far apart: the upper bound of the mean runs past 100%.
+        let j = t.judge(&[Some(0.1), Some(0.9)], Rule::Bound { confidence: 0.95 });
+        assert_eq!(j.value, 1.0);
+        assert!(!j.passed);
+        let d = parse("completion_p99", "< 10s").expect("valid");
+        assert!(
+            d.judge(&[Some(1.0), Some(90.0)], Rule::Bound { confidence: 0.95 }).value > 90.0,
+            "durations are not clipped"
+        );
+    }
 
     #[test]
     fn parses_ratios_percentages_and_durations() {

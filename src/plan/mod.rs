@@ -35,6 +35,16 @@ use crate::stats::{Interval, mean_ci};
 pub const DEFAULT_SEEDS: u32 = 10;
 
 /// What to plan.
+/// The highest `--confidence` a plan takes.
+pub const MAX_CONFIDENCE: f64 = 0.9999;
+
+/// A confidence as a percentage with the digits it has: 95%, 99.9%, 99.99%
+/// (`{:.0}` printed 99.99% as 100%).
+pub fn confidence_label(c: f64) -> String {
+    let s = format!("{:.2}", c * 100.0);
+    format!("{}%", s.trim_end_matches('0').trim_end_matches('.'))
+}
+
 #[derive(Clone, Debug)]
 pub struct PlanRequest {
     /// `KEY=LOW..HIGH[:STEP]`.
@@ -132,7 +142,13 @@ pub fn plan(
     let axis = Axis::parse_as(&req.tune, "--tune").map_err(|e| Error::Usage(format!("--tune {e}")))?;
     // Bisection needs values in increasing order: a range, or a sorted list.
     let increasing = axis.levels.windows(2).all(|w| w[0].number < w[1].number);
-    if !axis.numeric() || axis.levels.len() < 2 || !increasing {
+    if axis.numeric() && axis.levels.len() < 2 {
+        return Err(Error::Usage(format!(
+            "--tune `{}` has one value; a plan bisects between at least two, e.g. pool.gpu.max_instances=4..64",
+            req.tune
+        )));
+    }
+    if !axis.numeric() || !increasing {
         return Err(Error::Usage(format!(
             "--tune `{}`: give increasing numbers or durations, e.g. the range pool.gpu.max_instances=4..64",
             req.tune
@@ -144,8 +160,12 @@ pub fn plan(
     if req.seeds < 2 {
         return Err(Error::Usage("--seeds must be at least 2 (the decision needs a confidence bound)".into()));
     }
-    if !(0.5..1.0).contains(&req.confidence) {
-        return Err(Error::Usage(format!("--confidence must be in [0.5, 1), got {}", req.confidence)));
+    if !(0.5..=MAX_CONFIDENCE).contains(&req.confidence) {
+        return Err(Error::Usage(format!(
+            "--confidence must be in [0.5, {MAX_CONFIDENCE}], got {} (beyond 99.99% the t quantile over a few seeds \
+             is so large that no bound means anything)",
+            req.confidence
+        )));
     }
     let source = Base { text, file, sets };
     let base = source.scenario().map_err(Error::Scenario)?;
@@ -303,7 +323,7 @@ fn first_byte_of(sc: &Scenario, runs: &[crate::engine::Run]) -> vcl::FirstByte {
 }
 
 fn verdict(axis: &Axis, req: &PlanRequest, done: &BTreeMap<usize, Evaluated>, rec: Option<usize>) -> String {
-    let conf = format!("{:.0}%", req.confidence * 100.0);
+    let conf = confidence_label(req.confidence);
     match rec {
         Some(i) => {
             let e = &done[&i];
@@ -393,4 +413,17 @@ fn explain(sc: &Scenario, t: &erlang::Estimate, e: &Evaluated, axis: &Axis) -> V
         notes.push(format!("Theory cannot express {}; its answer ignores {them}.", t.unmapped.join(", ")));
     }
     notes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_confidence_reads_with_the_digits_it_has() {
+        assert_eq!(confidence_label(0.95), "95%");
+        assert_eq!(confidence_label(0.999), "99.9%");
+        assert_eq!(confidence_label(MAX_CONFIDENCE), "99.99%", "not 100%");
+        assert_eq!(confidence_label(0.5), "50%");
+    }
 }

@@ -288,17 +288,17 @@ pub fn plan(
 ) -> String {
     let mut p = Page::new(&format!("stampede plan: {}", r.scenario), &format!("Capacity plan: {}", r.scenario));
     p.note(&base.description).verdict(&r.verdict, r.recommendation.is_some()).note(&format!(
-        "{} from {} to {}; SLOs {}; {} seeds per value, {:.0}% one-sided confidence.",
+        "{} from {} to {}; SLOs {}; {} seeds per value, {} one-sided confidence.",
         r.key,
         r.values.first().map_or("", String::as_str),
         r.values.last().map_or("", String::as_str),
         r.slos.join(", "),
         r.seeds.len(),
-        r.confidence * 100.0
+        crate::plan::confidence_label(r.confidence)
     ));
     p.section("Evaluated values").table(&table::plan(r, slos)).legend(&format!(
-        "Mean ± 95% half-width over seeds; in brackets the one-sided {:.0}% bound the decision uses; k/{}: seeds meeting the SLO.",
-        r.confidence * 100.0,
+        "Mean ± 95% half-width over seeds; in brackets the one-sided {} bound the decision uses; k/{}: seeds meeting the SLO.",
+        crate::plan::confidence_label(r.confidence),
         r.seeds.len()
     ));
     p.section("Queueing theory");
