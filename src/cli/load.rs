@@ -205,7 +205,8 @@ fn print_wire(w: &mut dyn Write, s: &WireStats) -> std::io::Result<()> {
     let statuses: Vec<String> = s.statuses.iter().map(|(k, n)| format!("{k}: {n}")).collect();
     writeln!(w, "  statuses        {}", statuses.join(", "))?;
     if s.varnish_synthetic > 0 {
-        writeln!(w, "  Varnish's own 503s (Guru Meditation): {}", s.varnish_synthetic)?;
+        // stampede's served proxy answers with the same page, as Varnish does.
+        writeln!(w, "  proxy-made 503s (Guru Meditation pages): {}", s.varnish_synthetic)?;
     }
     if s.truncated > 0 {
         writeln!(w, "  responses cut off mid-body: {}", s.truncated)?;
