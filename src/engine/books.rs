@@ -115,8 +115,8 @@ impl EngineStats {
 
     /// A live run whose machine did not keep up with its time scale: why,
     /// in a sentence. Behind means a p99 lateness (of timers, or of `load`'s
-    /// sends) of at least [`BEHIND_SIMULATED_MS`] of simulated time and
-    /// [`BEHIND_REAL_MS`] of real time, five times what a machine that keeps
+    /// sends) of at least `BEHIND_SIMULATED_MS` (1 s) of simulated time and
+    /// `BEHIND_REAL_MS` (10 ms) of real time, five times what a machine that keeps
     /// up shows (about 2 ms real on loopback): later than that, timeouts,
     /// probes and arrivals no longer happen when the scenario says.
     pub fn fell_behind(&self) -> Option<String> {
