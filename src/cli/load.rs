@@ -68,14 +68,9 @@ pub fn load(args: &LoadArgs, g: Global<'_>) -> Result<u8, Failure> {
     };
     let run = live::load(&sc, opts, show).map_err(|e| Failure::runtime(format!("load: {e}")))?;
     bar.finish_and_clear();
-    // A lost target ends the load early like Ctrl-C; it is said as an error after the reports.
+    // A lost target stops the load as Ctrl-C does; its error is said after the reports.
     let lost = run.failure.clone();
-    let stopped = if lost.is_some() {
-        sc = sc.cut(crate::time::SimDuration::from_secs_f64(run.summary.duration_s));
-        true
-    } else {
-        super::interrupted(&mut sc, &run, args.output.quiet)
-    };
+    let stopped = super::interrupted(&mut sc, &run, args.output.quiet || lost.is_some());
     let dir = args.output.open(&sc.name, "load")?;
     let mut note = String::new();
     if stopped && !shard.is_whole() {
