@@ -82,6 +82,39 @@ pub fn tick(unit: Unit, top: f64, v: f64) -> String {
     }
 }
 
+/// Ticks for a logarithmic time axis from `lo` to `hi` seconds: whole
+/// decades, else 1-2-5 or every digit of each decade, whichever first gives
+/// three, else evenly spaced ones. Plotters' own log ticks put a minor tick
+/// at ten times a decade, on the next decade's tick, which printed two
+/// "10.0s" labels on top of each other. No two ticks print alike
+/// ([`duration_tick`]).
+pub fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
+    let in_range = |mantissas: &[f64]| -> Vec<f64> {
+        let mut out = Vec::new();
+        let mut decade = 10f64.powf(lo.log10().floor());
+        while decade <= hi {
+            out.extend(mantissas.iter().map(|m| m * decade).filter(|v| (lo..=hi).contains(v)));
+            decade *= 10.0;
+        }
+        out
+    };
+    let digits: Vec<f64> = (1..10).map(f64::from).collect();
+    let ticks =
+        [&[1.0][..], &[1.0, 2.0, 5.0], &digits].into_iter().map(in_range).find(|t| t.len() >= 3).unwrap_or_else(|| {
+            let axis: RangedCoordf64 = (lo..hi).into();
+            axis.key_points(5)
+        });
+    let mut shown = Vec::new();
+    ticks.into_iter().fold(Vec::new(), |mut kept, v| {
+        let label = duration_tick(v);
+        if shown.last() != Some(&label) {
+            shown.push(label);
+            kept.push(v);
+        }
+        kept
+    })
+}
+
 /// A tick label for a count (instances): integers only, blank in between.
 pub fn integer_tick(v: f64) -> String {
     let k = v.round();
@@ -278,14 +311,15 @@ impl Figure for Cdf {
         let lo = xs().fold(f64::INFINITY, f64::min);
         let hi = xs().fold(0.0_f64, f64::max);
         let (lo, hi) = if lo.is_finite() && hi > lo { (lo * 0.8, hi * 1.25) } else { (0.1, 10.0) };
-        let mut chart = frame(root, &self.title).build_cartesian_2d((lo..hi).log_scale(), 0.0..1.0)?;
+        let x = (lo..hi).log_scale().with_key_points(log_ticks(lo, hi));
+        let mut chart = frame(root, &self.title).build_cartesian_2d(x, 0.0..1.0)?;
         chart
             .configure_mesh()
             .x_desc(&self.x_desc)
             .y_desc("share of requests completed within")
             .label_style((FAMILY, 14))
             .axis_desc_style((FAMILY, 15))
-            .x_label_formatter(&|v| format_secs(*v))
+            .x_label_formatter(&|v| duration_tick(*v))
             .y_label_formatter(&|v| percent(*v))
             .light_line_style(BLACK.mix(0.05))
             .draw()?;
@@ -429,6 +463,24 @@ mod tests {
             unique.dedup();
             assert_eq!(l, unique, "top {top}: {l:?}");
         }
+    }
+
+    #[test]
+    fn log_time_axes_have_distinct_labels_in_range() {
+        // As Cdf pads its data: from 0.8× the least to 1.25× the most.
+        for (least, most) in [(0.001, 3600.0), (0.2, 9.0), (1.0, 10.0), (2.0, 40.0), (9.0, 11.0), (10.0, 10.0)] {
+            let (lo, hi) = (least * 0.8, most * 1.25);
+            let ticks = log_ticks(lo, hi);
+            let labels: Vec<String> = ticks.iter().map(|&v| duration_tick(v)).collect();
+            assert!(ticks.len() >= 3, "{least}..{most}: {labels:?}");
+            assert!(ticks.iter().all(|v| (lo..=hi).contains(v)), "{least}..{most}: {ticks:?}");
+            assert!(ticks.windows(2).all(|w| w[0] < w[1]), "{ticks:?}");
+            let mut unique = labels.clone();
+            unique.sort();
+            unique.dedup();
+            assert_eq!(unique.len(), labels.len(), "{least}..{most}: {labels:?}");
+        }
+        assert_eq!(log_ticks(0.8, 12.5), [1.0, 2.0, 5.0, 10.0]);
     }
 
     #[test]
