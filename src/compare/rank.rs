@@ -299,13 +299,15 @@ fn verdict(
         let runner_up = order[1];
         let (c, d) = deciding(plan, values, w, runner_up).expect("a winner beat the runner-up on some criterion");
         let m = c.metric;
-        let show =
-            |i: Option<Interval>| i.map_or("undefined".into(), |i| crate::criteria::show::value(m.name(), i.mean));
+        // The means at the difference's precision: a close call shows where they differ.
+        let show = |i: Option<Interval>| {
+            i.map_or("undefined".into(), |i| crate::criteria::show::value_to(m.name(), i.mean, d.margin()))
+        };
         return format!(
             "{} wins: it beats every other strategy on the objective ({objective}). Against the runner-up {}, {} is {} vs {} ({}, 95% paired interval over {seeds} seeds).",
             name(w),
             name(runner_up),
-            m,
+            crate::criteria::show::quantity(m.name()),
             show(mean(w, m)),
             show(mean(runner_up, m)),
             crate::criteria::show::difference(m.name(), &d),

@@ -116,6 +116,23 @@ fn half_width(h: f64, decimals: usize) -> String {
     shown
 }
 
+/// A metric named where no column label carries its unit (pairwise
+/// results, verdicts): resource time, named in seconds but shown in hours,
+/// says so (`wasted_gpu_seconds (hours)`).
+pub fn quantity(metric: &str) -> String {
+    match scale(metric) {
+        Scale::Hours => format!("{metric} (hours)"),
+        _ => metric.to_string(),
+    }
+}
+
+/// A value at the precision of a ± beside it (`margin`), so that two means
+/// whose difference is shown to 6 decimals are not both `0.8`.
+pub fn value_to(metric: &str, v: f64, margin: f64) -> String {
+    let s = with_pm(scale(metric), v, margin, false);
+    s.split(" ±").next().unwrap_or(&s).to_string()
+}
+
 /// One value of a metric, e.g. in a per-seed list or a heatmap cell.
 pub fn value(metric: &str, v: f64) -> String {
     value_in(scale(metric), v)
@@ -224,6 +241,13 @@ mod tests {
         assert_eq!(measured("instance_seconds", 4320.0), "4,320 s (1.2 h)");
         assert_eq!(measured("rate_503", 0.25), value("rate_503", 0.25));
         assert_eq!(measured("wasted_gpu_seconds", f64::NAN), "undefined");
+        assert_eq!(quantity("wasted_gpu_seconds"), "wasted_gpu_seconds (hours)");
+        assert_eq!(quantity("completion_p99"), "completion_p99");
+        // Two means 4 s apart in hours, shown to the difference's precision.
+        assert_eq!(value_to("wasted_gpu_seconds", 2879.1, 0.054), "0.799750");
+        assert_eq!(value_to("wasted_gpu_seconds", 2883.1, 0.054), "0.800861");
+        assert_eq!(value_to("success_rate", 0.8512, 0.004), "85.12%");
+        assert_eq!(value_to("completion_p99", 12.5, f64::INFINITY), "12.50s");
     }
 
     fn iv(mean: f64, hw: f64) -> Interval {

@@ -20,8 +20,13 @@ pub fn comparison(plan: &Plan, c: &Comparison, charts: &[Chart]) -> String {
         s.push_str(&format!("\n{}.\n", crate::report::spread::SPLIT_NOTE));
     }
     s.push_str(&format!("\n## Difference from the baseline `{}` (paired by seed)\n\n", c.baseline));
-    s.push_str(&table::differences(c).to_markdown());
-    s.push_str(&format!("\n{}\n\n## Pairwise results\n\n", LEGEND));
+    let differences = table::differences(c);
+    s.push_str(&differences.to_markdown());
+    s.push_str(&format!("\n{LEGEND}\n"));
+    if has_infinite(&differences) {
+        s.push_str(&format!("\n{INFINITE_NOTE}\n"));
+    }
+    s.push_str("\n## Pairwise results\n\n");
     s.push_str(&table::pairwise(c).to_markdown());
     s.push_str(&format!("\n{PAIRWISE}\n\n## Charts\n\n"));
     for chart in charts {
@@ -43,6 +48,15 @@ pub fn slo_line(plan: &Plan, c: &Comparison) -> Option<String> {
 
 pub const PAIRWISE: &str = "A strategy is better than another on the first objective criterion whose paired 95% interval excludes zero; \
 a strategy's rank is one plus the number of strategies better than it, so strategies the data cannot tell apart share a rank.";
+
+/// Said under a differences table with an infinite difference.
+pub const INFINITE_NOTE: &str = "-∞ or +∞: in most seeds one side never got there (never recovered, or a percentile \
+that fell among failures) and the other did. Its interval is the median difference's, which excludes zero only from 6 seeds.";
+
+/// Whether a table shows an infinite difference (not an unbounded ±).
+pub fn has_infinite(t: &table::Table) -> bool {
+    t.rows.iter().flatten().any(|cell| cell.starts_with("-∞") || cell.starts_with("+∞"))
+}
 
 pub const LEGEND: &str = "`~` marks a difference whose 95% interval contains zero: not statistically significant. \
 pp = percentage points. Each strategy ran on the same seeds, so differences are paired seed by seed.";
@@ -77,4 +91,19 @@ fn score_line(plan: &Plan, c: &Comparison) -> String {
         line.push_str(&format!("; {} are per pool and cover every swarm", quoted(&c.pool_wide)));
     }
     line + "."
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_infinite_difference_is_told_apart_from_an_unbounded_margin() {
+        let t = |cell: &str| table::Table { header: vec!["x".into()], rows: vec![vec![cell.into()]], keys: 1 };
+        assert!(has_infinite(&t("-∞ ~")));
+        assert!(has_infinite(&t("+∞")));
+        // One seed bounds nothing: a finite difference with an unbounded ±.
+        assert!(!has_infinite(&t("+1.00s ±∞")));
+        assert!(!has_infinite(&t("+0.00pp ±0.00pp ~")));
+    }
 }

@@ -177,7 +177,8 @@ pub fn pairwise(c: &Comparison) -> Table {
             None => "tie".into(),
         };
         // A tie shows the first criterion: none excluded zero.
-        let by = if p.better.is_some() { p.metric.clone() } else { format!("{} (first)", p.metric) };
+        let metric = units::quantity(&p.metric);
+        let by = if p.better.is_some() { metric } else { format!("{metric} (first)") };
         let diff = p.diff.as_ref().map_or("-".into(), |d| units::difference(&p.metric, d));
         t.rows.push(vec![format!("{} vs {}", p.a, p.b), result, by, diff]);
     }
