@@ -266,6 +266,18 @@ fn unused_sections_and_zero_timeouts_are_warned_about_not_refused() {
     let o = stampede(&["validate", "scenarios/mmc-erlang.toml", "--set", "proxy.connect_timeout=0s"]);
     assert_eq!(o.status.code(), Some(0));
     assert_has(&stderr(&o), &["warning: --set proxy.connect_timeout=0s: proxy.connect_timeout: is 0s"]);
+    // Caches that silently cannot work: no hit-for-miss marker, objects larger than the store.
+    let args = ["validate", "scenarios/cache-txt2img.toml", "--set", "class.txt2img.cache.hit_for_miss=0s"];
+    let o = stampede(&[&args[..], &["--set", "proxy.cache.capacity=1MB"]].concat());
+    assert_eq!(o.status.code(), Some(0));
+    assert_has(
+        &stderr(&o),
+        &[
+            "class.txt2img.cache.hit_for_miss: 0s leaves no hit-for-miss marker",
+            "class.txt2img.cache.size: (1572864 bytes) is larger than the whole cache",
+        ],
+    );
+    assert!(shipped("cache-txt2img.toml").warnings.is_empty());
 }
 
 #[test]

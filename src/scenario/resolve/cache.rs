@@ -129,13 +129,16 @@ fn resolve_policy(cx: &mut Ctx<'_>, base: &str, c: &RawClassCache) -> (Option<Ob
     let dur = |cx: &mut Ctx<'_>, k: &str, v: &V<crate::scenario::units::Dur>, d| cx.get(&path(k), v).map_or(d, |x| x.0);
     let ttl = dur(cx, "ttl", &c.ttl, DEFAULT_TTL);
     let ttl = cx.positive(&path("ttl"), ttl);
-    let policy = CachePolicy {
-        cacheable,
-        size,
-        ttl,
-        grace: dur(cx, "grace", &c.grace, DEFAULT_GRACE),
-        hit_for_miss: dur(cx, "hit_for_miss", &c.hit_for_miss, DEFAULT_HIT_FOR_MISS),
-    };
+    let hit_for_miss = dur(cx, "hit_for_miss", &c.hit_for_miss, DEFAULT_HIT_FOR_MISS);
+    if hit_for_miss == SimDuration::ZERO {
+        cx.warn(
+            &path("hit_for_miss"),
+            "0s leaves no hit-for-miss marker: requests for an uncacheable object, or one the backend refused, \
+             wait on its waiting list and are fetched one at a time (request serialisation)",
+            Some("keep a hit-for-miss time, e.g. the built-in VCL's 120s".into()),
+        );
+    }
+    let policy = CachePolicy { cacheable, size, ttl, grace: dur(cx, "grace", &c.grace, DEFAULT_GRACE), hit_for_miss };
     let objects = Objects::new(count, popularity).map_err(|e| cx.error(&path("zipf_s"), e)).ok();
     (objects, Some(policy))
 }

@@ -186,6 +186,16 @@ fn resolve(cx: &mut Ctx<'_>, raw: RawScenario, text: &str, file: &str) -> Scenar
         raw.class.iter().map(|(name, c)| resolve_class(cx, name, c, &raw.pool)).unzip();
     proxy.classes = rules;
     for (i, name) in raw.class.keys().enumerate() {
+        if let Some(policy) = proxy.classes[i].cache.filter(|p| p.size > proxy.cache.capacity) {
+            cx.warn(
+                &format!("class.{name}.cache.size"),
+                format!(
+                    "({} bytes) is larger than the whole cache (proxy.cache.capacity, {} bytes): no object of this class is ever stored",
+                    policy.size, proxy.cache.capacity
+                ),
+                Some("raise proxy.cache.capacity, or lower the size".into()),
+            );
+        }
         if proxy.overflows(i) {
             cx.warn(
                 &format!("class.{name}.headers"),
