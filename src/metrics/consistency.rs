@@ -11,7 +11,9 @@
 
 use super::completion_all::CompletionAll;
 use super::histogram::Percentiles;
-use super::summary::{Attempts, BulkJobs, Requests, Summary, SwarmSummary};
+use std::collections::BTreeMap;
+
+use super::summary::{Attempts, BulkJobs, Requests, Summary, SwarmSummary, TierSummary};
 use crate::model::outcome::Cause;
 
 type Check = Result<(), String>;
@@ -163,6 +165,36 @@ fn swarm(name: &str, s: &SwarmSummary, measured: f64) -> Check {
     s.bulk_jobs.as_ref().map_or(Ok(()), |b| bulk(&format!("{what}.bulk_jobs"), b))
 }
 
+/// A priority tier adds up its swarms: requests and attempts are their sums,
+/// its 503s and 429s fit in its attempts, its ratios are its counts'.
+fn tier(name: &str, t: &TierSummary, swarms: &BTreeMap<String, SwarmSummary>) -> Check {
+    let what = format!("tiers.{name}");
+    let mut members = Vec::new();
+    for s in &t.swarms {
+        members.push(swarms.get(s).ok_or_else(|| format!("{what}.swarms names {s:?}, which is not a swarm here"))?);
+    }
+    requests(&format!("{what}.requests"), &t.requests)?;
+    let r = &t.requests;
+    let over = |f: fn(&SwarmSummary) -> u64| sum(&what, members.iter().map(|m| f(m)));
+    equal(&format!("{what}.requests.offered over its swarms"), r.offered, over(|m| m.requests.offered)?)?;
+    equal(&format!("{what}.requests.succeeded over its swarms"), r.succeeded, over(|m| m.requests.succeeded)?)?;
+    equal(&format!("{what}.requests.failed over its swarms"), r.failed, over(|m| m.requests.failed)?)?;
+    equal(&format!("{what}.attempts over its swarms"), t.attempts, over(|m| m.attempts)?)?;
+    ratio(&format!("{what}.success_rate"), t.success_rate, r.succeeded, r.offered)?;
+    if sum(&what, [t.status_503, t.status_429])? > t.attempts {
+        return Err(format!(
+            "{what}: {} 503s and {} 429s exceed its {} attempts",
+            t.status_503, t.status_429, t.attempts
+        ));
+    }
+    for (rate, v) in [("rate_503", t.rate_503), ("rate_429", t.rate_429)] {
+        if v.is_some_and(|v| !(0.0..=1.0).contains(&v)) || (v.is_some() && t.attempts == 0) {
+            return Err(format!("{what}.{rate} = {v:?} is not a share of {} attempts", t.attempts));
+        }
+    }
+    Ok(())
+}
+
 /// Checks `s`; the error names the field.
 pub fn check(s: &Summary) -> Check {
     let measured = s.duration_s - s.warmup_s;
@@ -209,6 +241,9 @@ pub fn check(s: &Summary) -> Check {
     equal("requests.succeeded over swarms", r.succeeded, sum("swarms", swarms().map(|w| w.requests.succeeded))?)?;
     equal("requests.failed over swarms", r.failed, sum("swarms", swarms().map(|w| w.requests.failed))?)?;
     equal("attempts.total over swarms", a.total, sum("swarms", swarms().map(|w| w.attempts))?)?;
+    for (name, t) in &s.tiers {
+        tier(name, t, &s.swarms)?;
+    }
     let g = &s.gpu;
     for (what, v) in [
         ("gpu.busy_seconds", g.busy_seconds),
@@ -216,6 +251,14 @@ pub fn check(s: &Summary) -> Check {
         ("gpu.instance_seconds", g.instance_seconds),
     ] {
         duration(what, v)?;
+    }
+    // Wasted slot time is slot time the GPUs were busy (both over the
+    // measured time, each rounded to the millisecond).
+    if g.wasted_seconds > g.busy_seconds + 0.001 {
+        return Err(format!(
+            "gpu.wasted_seconds = {} exceeds gpu.busy_seconds = {}: wasted time is busy time",
+            g.wasted_seconds, g.busy_seconds
+        ));
     }
     for (name, p) in &g.pools {
         for v in [p.busy_seconds, p.instance_seconds, p.ready_mean, p.provisioning_mean, p.queued_mean]
@@ -277,5 +320,36 @@ mod tests {
             })
             .contains("over swarms")
         );
+        assert!(err(&|s| s.gpu.wasted_seconds = s.gpu.busy_seconds + 1e6).contains("gpu.wasted_seconds"));
+    }
+
+    #[test]
+    fn tiers_add_up_their_swarms() {
+        let text = std::fs::read_to_string("scenarios/paid-vs-free.toml").expect("shipped");
+        let sets = ["scenario.duration=6m".parse().expect("syntax")];
+        let sc = Scenario::parse_with(&text, "paid-vs-free.toml", &sets).expect("valid");
+        let base = simulate(&sc, 1).expect("the run finishes").summary;
+        assert_eq!(base.tiers.len(), 2);
+        check(&base).expect("consistent");
+        let err = |edit: &dyn Fn(&mut Summary)| {
+            let mut s = base.clone();
+            edit(&mut s);
+            check(&s).expect_err("edited")
+        };
+        fn paid(s: &mut Summary) -> &mut TierSummary {
+            s.tiers.get_mut("paid").expect("paid")
+        }
+        // Failures moved from successes: the tier's own counts still add up.
+        let moved = err(&|s| {
+            let t = paid(s);
+            t.requests.succeeded -= 5;
+            t.requests.failed += 5;
+            t.success_rate = Some(t.requests.succeeded as f64 / t.requests.offered as f64);
+        });
+        assert!(moved.contains("tiers.paid.requests.succeeded over its swarms"), "{moved}");
+        assert!(err(&|s| paid(s).attempts += 1).contains("tiers.paid.attempts"));
+        assert!(err(&|s| paid(s).swarms.push("nobody".into())).contains("not a swarm here"));
+        assert!(err(&|s| paid(s).status_503 = u64::MAX / 2).contains("exceed its"));
+        assert!(err(&|s| paid(s).rate_503 = Some(1.5)).contains("tiers.paid.rate_503"));
     }
 }
