@@ -49,6 +49,13 @@ pub fn import(args: &ImportArgs) -> Result<u8, Failure> {
     // The fragment's duration is whole windows: it must be one a scenario may have.
     let longest = crate::scenario::limits::histogram_range();
     let span = crate::time::SimDuration::from_secs(traffic.windows().saturating_mul(secs));
+    let logged = crate::time::SimDuration::from_secs((traffic.last - traffic.first).unsigned_abs());
+    if logged >= longest {
+        return Err(Failure::usage(format!(
+            "{name}: the log spans {logged}, longer than a scenario may run ({longest}); \
+             import a shorter stretch of it (e.g. the day of the peak)"
+        )));
+    }
     if span > longest {
         return Err(Failure::usage(format!(
             "--window {secs}s: {} window(s) make a scenario of {span}, longer than a scenario may run ({longest}); \

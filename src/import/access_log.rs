@@ -11,6 +11,9 @@ pub struct Entry {
     pub time: i64,
     /// The job class: the path's first segment as a scenario name (`/img2img/x?y` → `img2img`; `/` → `root`).
     pub class: String,
+    /// That first segment as logged (the class name replaces characters a
+    /// name cannot hold, cuts it at 64 and names `/` `root`); at most 80 characters.
+    pub segment: String,
     pub status: u16,
 }
 
@@ -29,7 +32,8 @@ pub fn parse_line(line: &str) -> Option<Entry> {
     if !(100..=599).contains(&status) {
         return None;
     }
-    Some(Entry { time, class: class_of(target), status })
+    let segment = first_segment(target);
+    Some(Entry { time, class: class_of(segment), segment: segment.chars().take(80).collect(), status })
 }
 
 /// `10/Oct/2000:13:55:36 -0700` as seconds since the epoch (UTC).
@@ -81,14 +85,18 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
-/// The class a request target names: its first path segment, made a valid
-/// scenario name (letters, digits, `_`, `-`).
-fn class_of(target: &str) -> String {
+/// A request target's first path segment (`/img2img/x?y` → `img2img`, `/` → ``).
+fn first_segment(target: &str) -> &str {
     let path = target.split(['?', '#']).next().unwrap_or("");
     let path = path.strip_prefix("http://").or_else(|| path.strip_prefix("https://")).map_or(path, |p| {
         p.find('/').map_or("", |i| &p[i..]) // an absolute-form target: drop the authority
     });
-    let first = path.trim_start_matches('/').split('/').next().unwrap_or("");
+    path.trim_start_matches('/').split('/').next().unwrap_or("")
+}
+
+/// The class a first path segment names, made a valid scenario name
+/// (letters, digits, `_`, `-`).
+fn class_of(first: &str) -> String {
     let name: String = first
         .chars()
         .take(64)
@@ -105,7 +113,8 @@ mod tests {
     fn the_combined_and_common_formats_parse() {
         let combined = r#"127.0.0.1 - frank [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif HTTP/1.0" 200 2326 "http://www.example.com/start.html" "Mozilla/4.08""#;
         let e = parse_line(combined).expect("combined");
-        assert_eq!(e, Entry { time: 971_211_336, class: "apache_pb_gif".into(), status: 200 });
+        let segment = "apache_pb.gif".into();
+        assert_eq!(e, Entry { time: 971_211_336, class: "apache_pb_gif".into(), segment, status: 200 });
         let common = r#"::1 - - [01/Dec/2026:18:00:00 +0000] "POST /img2img/v2?x=1 HTTP/1.1" 503 282"#;
         let e = parse_line(common).expect("common");
         assert_eq!((e.class.as_str(), e.status), ("img2img", 503));
@@ -125,6 +134,6 @@ mod tests {
             assert_eq!(parse_line(line), None, "{line}");
         }
         let root = parse_line(r#"h - - [01/Dec/2026:18:00:00 +0000] "GET / HTTP/1.1" 200 1"#).expect("root");
-        assert_eq!(root.class, "root");
+        assert_eq!((root.class.as_str(), root.segment.as_str()), ("root", ""));
     }
 }

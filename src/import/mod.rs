@@ -18,6 +18,8 @@ pub use access_log::{Entry, parse_line};
 pub const MAX_WINDOWS: u64 = 100_000;
 /// A log line longer than this is malformed (no access log writes one).
 pub const MAX_LINE_BYTES: usize = 64 * 1024;
+/// Logged first segments kept per class, to show which paths a class stands for.
+pub const PATHS_SHOWN: usize = 4;
 /// Above this share of malformed lines, the file is not an access log.
 pub const MAX_MALFORMED_SHARE: f64 = 0.1;
 
@@ -32,6 +34,9 @@ pub struct Traffic {
     pub per_window: BTreeMap<u64, u64>,
     /// Requests by class (the path's first segment).
     pub classes: BTreeMap<String, u64>,
+    /// Per class, the first segments logged for it (up to [`PATHS_SHOWN`]),
+    /// and whether there were more.
+    pub segments: BTreeMap<String, (Vec<String>, bool)>,
     pub statuses: BTreeMap<u16, u64>,
     pub malformed: u64,
     /// The first malformed line's number and text.
@@ -101,10 +106,15 @@ pub fn read(file: &str, input: impl BufRead, window_secs: u64) -> Result<Traffic
             });
         }
         *t.per_window.entry(w).or_default() += 1;
+        let (seen, more) = t.segments.entry(e.class.clone()).or_default();
+        if !seen.contains(&e.segment) {
+            if seen.len() < PATHS_SHOWN { seen.push(e.segment) } else { *more = true }
+        }
         *t.classes.entry(e.class).or_default() += 1;
         *t.statuses.entry(e.status).or_default() += 1;
         t.requests += 1;
-        t.last = t.last.max(e.time);
+        // Not max(0, …): a log from before 1970 has negative times.
+        t.last = if t.requests == 1 { e.time } else { t.last.max(e.time) };
     }
     t.first = start.unwrap_or(0);
     if t.requests == 0 {
@@ -173,6 +183,17 @@ pub fn fragment(file: &str, t: &Traffic, window_secs: u64) -> String {
     let _ = writeln!(o, "[scenario]\nname = \"{name}\"");
     let _ = writeln!(o, "duration = \"{}s\"\nwindow = \"{window_secs}s\"\n", windows * window_secs);
     for class in t.classes.keys() {
+        // A class stands for every path whose first segment gives its name:
+        // say which, when one is not the name itself (`load` sends /<class>).
+        if let Some((seen, more)) = t.segments.get(class).filter(|(seen, _)| seen.iter().any(|s| s != class)) {
+            let paths: Vec<String> = seen.iter().map(|s| format!("/{s}")).collect();
+            let more = if *more { " and more" } else { "" };
+            let _ = writeln!(
+                o,
+                "# Logged as {}{more}: a class name holds letters, digits, '_' and '-' only, and load sends /{class}.",
+                paths.join(", ")
+            );
+        }
         let _ = writeln!(
             o,
             "[class.{class}]\n# pool = \"...\"\n# service = {{ dist = \"lognormal\", median = \"...\", p99 = \"...\" }}\n"
@@ -258,6 +279,24 @@ mod tests {
         let endless = std::io::repeat(b'x').take(10 * MAX_LINE_BYTES as u64);
         let err = read("blob", std::io::BufReader::new(endless), 60).expect_err("too long").to_string();
         assert!(err.starts_with("blob: line 1: longer than 65536 bytes"), "{err}");
+    }
+
+    #[test]
+    fn paths_that_share_a_class_name_are_named_and_times_before_1970_hold() {
+        let line =
+            |when: &str, path: &str| format!("h - - [10/Oct/1969:13:55:{when} +0000] \"POST {path} HTTP/1.1\" 200 1\n");
+        let log: String = [("01", "/a.b"), ("02", "/a_b/x"), ("03", "/"), ("04", "/root"), ("05", "/img")]
+            .map(|(w, p)| line(w, p))
+            .concat();
+        let t = read("old.log", log.as_bytes(), 60).expect("reads");
+        assert_eq!(t.classes, BTreeMap::from([("a_b".into(), 2), ("img".into(), 1), ("root".into(), 2)]));
+        let f = fragment("old.log", &t, 60);
+        assert!(f.contains("# Logged as /a.b, /a_b: a class name holds"), "{f}");
+        assert!(f.contains("# Logged as /, /root: "), "{f}");
+        assert!(!f.contains("Logged as /img"), "a class named as logged needs no word: {f}");
+        // The last request's time, not 0: before 1970 times are negative.
+        assert!(t.first < 0);
+        assert!(f.contains(&format!("# from epoch second {} to {},", t.first, t.first + 4)), "{f}");
     }
 
     #[test]

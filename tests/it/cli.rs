@@ -164,7 +164,7 @@ fn bad_input_exits_2_with_the_file_line_and_key() {
 fn flags_that_cannot_apply_exit_2_instead_of_being_ignored() {
     for (args, expected) in [
         (vec!["schema", "--set", "pool.gpu.slots=2"], "--set pool.gpu.slots=2: `schema` reads no scenario file"),
-        (vec!["merge", "x.json", "--set", "a.b=1"], "`merge (the parts carry their scenario)` reads no scenario"),
+        (vec!["merge", "x.json", "--set", "a.b=1"], "`merge` reads no scenario file (the parts carry their scenario)"),
         (vec!["docs", "cli", "--no-limits"], "--no-limits: `docs` reads no scenario file"),
     ] {
         let o = stampede(&args);
@@ -195,6 +195,13 @@ fn import_refuses_a_window_no_scenario_can_have_and_names_a_bad_line() {
     let o = stampede(&["import", p, "--window", "1h"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     assert!(text(&o.stdout).contains("rate = \"0.0002778/s\""), "{}", text(&o.stdout));
+    // A log longer than any scenario: no --window helps, so the advice is to cut it.
+    let year = "10.0.0.1 - - [01/Dec/2025:18:00:00 +0000] \"POST /c HTTP/1.1\" 200 1\n\
+                10.0.0.1 - - [01/Dec/2026:18:00:00 +0000] \"POST /c HTTP/1.1\" 200 1\n";
+    std::fs::write(&log, year).expect("write");
+    let o = stampede(&["import", p, "--window", "1h"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("the log spans 8760h00m, longer than a scenario may run"), "{}", text(&o.stderr));
     std::fs::write(&log, "not a log\n").expect("write");
     let o = stampede(&["import", p]);
     assert_eq!(o.status.code(), Some(2));
