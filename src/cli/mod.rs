@@ -591,7 +591,7 @@ pub fn main() -> ExitCode {
 /// refused rather than silently ignored.
 fn scenario_flags_unused(cli: &Cli) -> Option<Failure> {
     let command = match cli.command {
-        Command::Merge(_) => "merge (the parts carry their scenario)",
+        Command::Merge(_) => "merge",
         Command::Import(_) => "import",
         Command::Schema => "schema",
         Command::Docs { .. } => "docs",
@@ -603,7 +603,9 @@ fn scenario_flags_unused(cli: &Cli) -> Option<Failure> {
         (None, true) => "--no-limits".to_string(),
         (None, false) => return None,
     };
-    Some(Failure::usage(format!("{flag}: `{command}` reads no scenario file, so there is nothing to change")))
+    // Merge's parts carry their scenario, which a change would break.
+    let why = if command == "merge" { " (the parts carry their scenario)" } else { "" };
+    Some(Failure::usage(format!("{flag}: `{command}` reads no scenario file{why}, so there is nothing to change")))
 }
 
 fn dispatch(command: Command, g: Global<'_>) -> Result<u8, Failure> {

@@ -39,6 +39,7 @@ pub fn sweep(args: &SweepArgs, g: Global<'_>) -> Result<u8, Failure> {
             for m in ms {
                 let metric = Metric::lookup(m).map_err(|e| Failure::usage(format!("--metrics: {e}")))?;
                 base.check_metric(metric).map_err(|e| Failure::usage(format!("--metrics: {e}")))?;
+                base.produces(metric).map_err(|e| Failure::usage(format!("--metrics {e}")))?;
             }
             ms.clone()
         }

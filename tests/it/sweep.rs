@@ -161,6 +161,10 @@ fn bad_set_and_vary_input_exits_2_with_a_reason() {
             vec!["sweep", "scenarios/mmc-erlang.toml", "--vary", "pool.gpu.slots=1,2", "--metrics", "rate503"],
             "did you mean `rate_503`",
         ),
+        (
+            vec!["sweep", "scenarios/mmc-erlang.toml", "--vary", "pool.gpu.slots=1,2", "--metrics", "hit_ratio"],
+            "--metrics hit_ratio: no class is cached",
+        ),
     ] {
         let mut full = args.clone();
         full.extend(["--out", dir]);

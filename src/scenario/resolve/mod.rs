@@ -150,7 +150,7 @@ fn resolve(cx: &mut Ctx<'_>, raw: RawScenario, text: &str, file: &str) -> Scenar
             cx.error_help(
                 "scenario.name",
                 format!("`{name}` cannot name a report directory"),
-                "use letters, digits, '-', '_' and '.' only",
+                "use letters, digits, '-', '_' and '.' only, not starting with '.'",
             );
         }
     }
