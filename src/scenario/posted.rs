@@ -25,7 +25,8 @@ pub const MAX_EVENTS: usize = 10_000;
 
 impl Scenario {
     /// The chaos event `body` describes, starting at `now` unless it names
-    /// its own `at` (run time, as in the file; not in the past).
+    /// its own `at` (run time, as in the file; not in the past, and not
+    /// bounded by `scenario.duration`, which a served run outlives).
     pub fn posted_chaos(&self, body: &str, now: SimTime) -> Result<ChaosEvent, ScenarioErrors> {
         let mut doc = self.source_text.parse::<DocumentMut>().map_err(|e| one(None, "", e.to_string()))?;
         doc.remove("chaos");
@@ -34,6 +35,7 @@ impl Scenario {
             text.push('\n');
         }
         // The posted keys, optionally under one [[chaos]] header (as pasted from a file).
+        let mut event_at = None;
         let (entry, header) = match body.parse::<DocumentMut>() {
             Ok(mut posted) => {
                 let header = pasted_header(&posted)?;
@@ -41,11 +43,15 @@ impl Scenario {
                     true => posted["chaos"].as_array_of_tables_mut().and_then(|a| a.get_mut(0)).expect("checked"),
                     false => posted.as_table_mut(),
                 };
+                // A served run goes on past scenario.duration, which the
+                // file's rule `at` < duration assumes is the end: a valid
+                // `at` is checked against the run's clock instead, below.
+                let given = table.get("at").and_then(Item::as_str).and_then(|t| crate::units::parse_duration(t).ok());
                 let now_at = !table.contains_key("at");
-                if now_at {
+                if now_at || given.is_some() {
                     table.insert("at", toml_edit::value("0s"));
                 }
-                (Some((posted.to_string(), now_at)), header)
+                (Some((posted.to_string(), now_at, given)), header)
             }
             // Resolved as it is, for the syntax error with its line.
             Err(_) => (None, false),
@@ -55,9 +61,15 @@ impl Scenario {
         }
         let offset = text.lines().count();
         let now_at = entry.as_ref().is_some_and(|e| e.1);
+        if let Some(given) = entry.as_ref().and_then(|e| e.2) {
+            event_at = Some(SimTime::ZERO + given);
+        }
         text.push_str(entry.as_ref().map_or(body, |e| e.0.as_str()));
         let resolved = super::resolve::parse(&text, LABEL, &[]).map_err(|e| posted_lines(e, offset, header))?;
         let mut event = resolved.chaos.into_iter().next_back().ok_or_else(|| one(None, "", "no chaos entry".into()))?;
+        if let Some(at) = event_at {
+            event.at = at;
+        }
         if now_at {
             event.at = now;
         } else if event.at < now {
@@ -130,4 +142,34 @@ fn one(line: Option<usize>, key: &str, message: String) -> ScenarioErrors {
 
 fn ago(t: SimTime) -> crate::time::SimDuration {
     t - SimTime::ZERO
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::time::SimDuration;
+
+    const SCENARIO: &str = "[scenario]\nname = \"p\"\nduration = \"20m\"\n[pool.gpu]\nslots = 1\n\
+        [class.c]\npool = \"gpu\"\nservice = { dist = \"constant\", value = \"1s\" }\n\
+        [swarm.s]\nclass = \"c\"\narrivals = { process = \"poisson\", rate = \"1/s\" }\n";
+    const STALL: &str = "kind = \"stall\"\npool = \"gpu\"\nduration = \"1m\"\n";
+
+    fn at(m: u64) -> SimTime {
+        SimTime::ZERO + SimDuration::from_secs(60 * m)
+    }
+
+    #[test]
+    fn a_served_run_past_its_duration_takes_events_now_or_later_but_not_earlier() {
+        let sc = Scenario::parse(SCENARIO, "p.toml").expect("valid");
+        let now = at(30);
+        assert_eq!(sc.posted_chaos(STALL, now).expect("now").at, now);
+        let later = sc.posted_chaos(&format!("{STALL}at = \"40m\"\n"), now).expect("later, past the 20m duration");
+        assert_eq!(later.at, at(40));
+        let pasted = sc.posted_chaos(&format!("[[chaos]]\n{STALL}at = \"35m\"\n"), now).expect("pasted");
+        assert_eq!(pasted.at, at(35));
+        let past = sc.posted_chaos(&format!("{STALL}at = \"10m\"\n"), now).expect_err("past").to_string();
+        assert!(past.contains("POST /chaos:4") && past.contains("is in the past"), "{past}");
+        let bad = sc.posted_chaos(&format!("{STALL}at = \"soon\"\n"), now).expect_err("not a duration").to_string();
+        assert!(bad.contains("POST /chaos:4") && bad.contains("at"), "{bad}");
+    }
 }
