@@ -80,6 +80,10 @@ pub struct Comparison {
     /// Reported metrics that are recorded per pool and so cover every swarm
     /// whatever `scored_swarms` says (empty when every swarm is scored).
     pub pool_wide: Vec<String>,
+    /// Metrics shown only for an SLO, taken over every swarm as the SLO is
+    /// judged (empty when every swarm is scored).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub service_wide: Vec<String>,
     pub objective: Vec<String>,
     pub confidence: f64,
     /// Metrics reported, in display order.
@@ -112,10 +116,32 @@ impl Comparison {
                 metrics.push(m);
             }
         }
+        // An SLO describes the service: a metric shown only for an SLO is
+        // taken over every swarm, as the SLO is judged, whatever the scope.
+        let scoped = plan.scored.len() < plan.scenario.swarms.len();
+        let service_wide: Vec<Metric> = metrics
+            .iter()
+            .copied()
+            .filter(|m| {
+                scoped
+                    && !m.pool_wide()
+                    && plan.slos.iter().any(|t| t.metric == *m)
+                    && !plan.objective.iter().any(|c| c.metric == *m)
+                    && !Metric::headline(has_bulk).contains(m)
+            })
+            .collect();
         // values[strategy][metric][seed]
         let values: Vec<BTreeMap<Metric, Vec<Option<f64>>>> = cells
             .iter()
-            .map(|seeds| metrics.iter().map(|&m| (m, per_seed(seeds.iter().map(|c| &c.scored), m))).collect())
+            .map(|seeds| {
+                metrics
+                    .iter()
+                    .map(|&m| {
+                        let whole = service_wide.contains(&m);
+                        (m, per_seed(seeds.iter().map(|c| if whole { &c.summary } else { &c.scored }), m))
+                    })
+                    .collect()
+            })
             .collect();
         let n = plan.strategies.len();
         // beats[a][b]: a beats b on the objective (see the module doc).
@@ -208,6 +234,7 @@ impl Comparison {
             } else {
                 Vec::new()
             },
+            service_wide: service_wide.iter().map(ToString::to_string).collect(),
             objective: plan.objective.iter().map(ToString::to_string).collect(),
             confidence: 0.95,
             metrics: metrics.iter().map(ToString::to_string).collect(),

@@ -90,6 +90,11 @@ fn score_line(plan: &Plan, c: &Comparison) -> String {
     if !c.pool_wide.is_empty() {
         line.push_str(&format!("; {} are per pool and cover every swarm", quoted(&c.pool_wide)));
     }
+    if !c.service_wide.is_empty() {
+        let (verb, whose) =
+            if c.service_wide.len() == 1 { ("covers", "its SLO is") } else { ("cover", "their SLOs are") };
+        line.push_str(&format!("; {} {verb} every swarm, as {whose} judged", quoted(&c.service_wide)));
+    }
     line + "."
 }
 

@@ -12,8 +12,9 @@ use serde::{Deserialize, Serialize};
 use super::Sweep;
 use super::part::StoredCell;
 use crate::criteria::Metric;
+use crate::metrics::summary::Summary;
 use crate::metrics::{LatencyHist, Percentiles};
-use crate::replication::{Rule, aggregate, per_seed};
+use crate::replication::{Rule, Threshold, aggregate, per_seed};
 use crate::stats::{Interval, mean_ci};
 
 /// Why cells do not aggregate into a sweep's result.
@@ -72,6 +73,18 @@ pub struct SweepResult {
     pub points: Vec<PointResult>,
 }
 
+/// The value `t` was judged by in a run: over every swarm, as an SLO
+/// describes the service, even when the summary is scoped to some swarms
+/// (whose own value of, say, another tier's failure rate is undefined).
+fn judged_value(s: &Summary, t: &Threshold) -> Option<f64> {
+    if s.scope.is_none() {
+        return s.metric(t.metric);
+    }
+    let threshold = t.to_string();
+    let judged = s.slo.iter().find(|r| r.threshold == threshold).map(|r| r.value);
+    judged.map_or_else(|| s.metric(t.metric), |v| (!v.is_nan()).then_some(v))
+}
+
 impl SweepResult {
     /// Aggregates every cell of `sweep` (in index order).
     pub fn build(sweep: &Sweep, cells: &[StoredCell]) -> Result<SweepResult, BuildError> {
@@ -92,9 +105,12 @@ impl SweepResult {
                 let slos = &sweep.base.slo;
                 let slos_met = group
                     .iter()
-                    .filter(|c| slos.iter().all(|t| t.seeds_meeting(&[c.summary.metric(t.metric)]) == 1))
+                    .filter(|c| slos.iter().all(|t| t.seeds_meeting(&[judged_value(&c.summary, t)]) == 1))
                     .count();
-                let slo_met = slos.iter().all(|t| t.judge(&per_seed(summaries(), t.metric), Rule::Mean).passed);
+                let slo_met = slos.iter().all(|t| {
+                    let seeds: Vec<Option<f64>> = group.iter().map(|c| judged_value(&c.summary, t)).collect();
+                    t.judge(&seeds, Rule::Mean).passed
+                });
                 let costs: Option<Vec<f64>> = group.iter().map(|c| c.summary.gpu.cost(&sweep.base)).collect();
                 let mut pooled = LatencyHist::default();
                 for c in group {

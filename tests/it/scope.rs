@@ -74,6 +74,28 @@ fn compare_scores_only_the_swarms_that_took_the_strategy_unless_told_otherwise()
     assert_eq!(all.strategy("immediate").expect("immediate").metrics["success_rate"], want);
 }
 
+/// paid-vs-free compares the free swarm's strategies against an SLO on the
+/// paid tier: the SLO's column and its seeds met are the service's, as the
+/// verdict judges it, not undefined in the free swarm's scope ("0 of 5").
+#[test]
+fn an_slo_outside_the_scored_swarms_is_shown_as_it_is_judged() {
+    let sc = shipped("paid-vs-free.toml");
+    let req = Request { seeds: Some(2), strategies: Some(vec!["polite".into(), "none".into()]), ..Default::default() };
+    let plan = Plan::new(sc, &req).expect("plan");
+    let cells = run_cells(&plan, stampede::replication::Runner::Sim, 2, &|| {}).expect("the runs finish");
+    let c = Comparison::build(&plan, &cells);
+    assert_eq!(
+        (c.scored_swarms.clone(), c.service_wide.clone()),
+        (vec!["free".to_string()], vec!["tier.paid.failure_rate".to_string()])
+    );
+    for s in &c.strategies {
+        let seeds = &s.per_seed["tier.paid.failure_rate"];
+        assert!(seeds.iter().all(Option::is_some), "{}: {seeds:?}", s.name);
+        let met = stampede::report::table::seeds_meeting_all(&plan.slos, |m| s.per_seed.get(m).cloned());
+        assert_eq!(met.0 == 2, s.slo.iter().all(|r| r.passed), "{}: seeds met {met:?} vs {:?}", s.name, s.slo);
+    }
+}
+
 #[test]
 fn the_report_says_which_swarms_a_score_covers() {
     let out = scratch("scope-report");
@@ -136,5 +158,12 @@ fn a_sweep_with_swarms_scores_those_swarms() {
         .collect();
     let mean = json["points"][0]["metrics"]["success_rate"]["mean"].as_f64().expect("mean");
     assert!((mean - mean_ci(&surge).expect("two").mean).abs() < 1e-12, "{mean} vs {surge:?}");
+    // An SLO on a tier outside the scored swarms counts seeds as it is judged,
+    // over every swarm: paid-vs-free's paid users keep 99.9% in both seeds.
+    let args = ["sweep", "scenarios/paid-vs-free.toml", "--vary", "pool.gpu.slots=4", "--swarms", "free"];
+    let o = stampede(&[&args[..], &["--seeds", "2", "--quiet", "--json", "-", "--out", d]].concat());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!((json["points"][0]["slos_met"].as_u64(), json["points"][0]["slo_met"].as_bool()), (Some(2), Some(true)));
     let _ = std::fs::remove_dir_all(out);
 }
