@@ -238,6 +238,7 @@ impl Recorder {
         if measured {
             self.totals.sent += 1;
             self.swarms[swarm].counts.sent += 1;
+            self.series.current().sent += 1;
         }
     }
 

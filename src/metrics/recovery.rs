@@ -129,7 +129,7 @@ impl Judge {
             return;
         }
         let (a, b, c, d) = self.post;
-        self.post = (a + w.counts.succeeded, b + ended(w), c + w.counts.offered, d + w.counts.attempts_total());
+        self.post = (a + w.counts.succeeded, b + ended(w), c + w.counts.offered, d + w.counts.sent);
         let first = self.post_span.map_or(w.start, |s| s.0);
         self.post_span = Some((first, w.end));
         // The baseline is complete: its windows ended before the trigger started.
@@ -174,7 +174,7 @@ mod tests {
             .enumerate()
             .map(|(i, &(offered, succeeded, sent))| {
                 let failed = offered - succeeded;
-                let mut counts = WindowCounts { offered, succeeded, failed, ..WindowCounts::default() };
+                let mut counts = WindowCounts { offered, succeeded, failed, sent, ..WindowCounts::default() };
                 counts.attempts[Outcome::Ok.index()] = sent;
                 let t = |k: u64| SimTime::ZERO + SimDuration::from_secs(10 * k);
                 Row { start: t(i as u64), end: t(i as u64 + 1), counts, pools: Vec::new() }

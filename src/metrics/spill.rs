@@ -22,7 +22,7 @@ pub const IN_MEMORY: usize = 1024;
 /// Rows decoded per read.
 const READ_ROWS: usize = 64;
 
-const COUNT_WORDS: usize = 2 + 3 + OUTCOME_COUNT + 5;
+const COUNT_WORDS: usize = 2 + 4 + OUTCOME_COUNT + 5;
 const POOL_BYTES: usize = 6 * 8 + 1;
 
 /// Bytes of one encoded row with `pools` pools.
@@ -134,8 +134,8 @@ fn encode(r: &Row, pools: usize, out: &mut Vec<u8>) {
     // Named field by field: a field added to a row fails to compile here
     // instead of being lost on the way through the file.
     let Row { start, end, counts, pools: levels } = r;
-    let WindowCounts { offered, succeeded, failed, attempts, cache } = counts;
-    let words = [start.as_nanos(), end.as_nanos(), *offered, *succeeded, *failed];
+    let WindowCounts { offered, succeeded, failed, sent, attempts, cache } = counts;
+    let words = [start.as_nanos(), end.as_nanos(), *offered, *succeeded, *failed, *sent];
     for w in words.iter().chain(attempts).chain(cache) {
         out.extend_from_slice(&w.to_le_bytes());
     }
@@ -151,12 +151,18 @@ fn encode(r: &Row, pools: usize, out: &mut Vec<u8>) {
 
 fn decode(b: &[u8], pools: usize) -> Row {
     let word = |i: usize| u64::from_le_bytes(b[i * 8..i * 8 + 8].try_into().expect("eight bytes"));
-    let mut counts = WindowCounts { offered: word(2), succeeded: word(3), failed: word(4), ..WindowCounts::default() };
+    let mut counts = WindowCounts {
+        offered: word(2),
+        succeeded: word(3),
+        failed: word(4),
+        sent: word(5),
+        ..WindowCounts::default()
+    };
     for (i, a) in counts.attempts.iter_mut().enumerate() {
-        *a = word(5 + i);
+        *a = word(6 + i);
     }
     for (i, e) in counts.cache.iter_mut().enumerate() {
-        *e = word(5 + OUTCOME_COUNT + i);
+        *e = word(6 + OUTCOME_COUNT + i);
     }
     let pool = |k: usize| {
         let p = &b[COUNT_WORDS * 8 + k * POOL_BYTES..][..POOL_BYTES];
@@ -183,7 +189,8 @@ mod tests {
     use super::*;
 
     fn row(i: u64, pools: usize) -> Row {
-        let mut counts = WindowCounts { offered: i, succeeded: i / 2, failed: 3, ..WindowCounts::default() };
+        let mut counts =
+            WindowCounts { offered: i, succeeded: i / 2, failed: 3, sent: i * 9, ..WindowCounts::default() };
         counts.attempts[4] = i * 7;
         counts.cache[2] = u64::MAX - i;
         let level = |k: usize| PoolLevels {

@@ -25,6 +25,9 @@ pub struct WindowCounts {
     pub offered: u64,
     pub succeeded: u64,
     pub failed: u64,
+    /// Attempts sent in the window (by the time they were sent).
+    pub sent: u64,
+    /// Attempts by outcome, in the window they ended.
     pub attempts: [u64; OUTCOME_COUNT],
     /// Cache lookups by event (see `CacheCounts`).
     pub cache: [u64; 5],
@@ -34,10 +37,11 @@ impl WindowCounts {
     /// Adds another window's counts (disjoint requests, or the next window).
     pub fn add(&mut self, o: &WindowCounts) {
         // Named field by field: a new counter fails to compile here instead of being dropped.
-        let WindowCounts { offered, succeeded, failed, attempts, cache } = o;
+        let WindowCounts { offered, succeeded, failed, sent, attempts, cache } = o;
         self.offered += offered;
         self.succeeded += succeeded;
         self.failed += failed;
+        self.sent += sent;
         for (p, q) in self.attempts.iter_mut().zip(attempts) {
             *p += q;
         }
@@ -46,8 +50,9 @@ impl WindowCounts {
         }
     }
 
-    /// Attempts sent (locally rejected ones were not).
-    pub fn attempts_total(&self) -> u64 {
+    /// Attempts that ended in the window, with an outcome (locally
+    /// rejected ones were never sent): the denominator of its rates.
+    pub fn attempts_ended(&self) -> u64 {
         self.attempts.iter().sum::<u64>() - self.attempts[crate::model::outcome::Outcome::LocalReject.index()]
     }
     pub fn status_503(&self) -> u64 {

@@ -50,7 +50,7 @@ pub fn write_timeseries<W: Write, R: Borrow<Row>>(
             r.start.as_secs_f64(),
             r.end.as_secs_f64(),
             c.offered,
-            c.attempts_total(),
+            c.sent,
             c.status_503(),
             c.succeeded,
             c.failed

@@ -141,6 +141,8 @@ fn time_series_totals_equal_the_summary() {
         assert_eq!(sum(&|r| r.counts.offered), s.requests.offered, "{}: offered", sc.name);
         assert_eq!(sum(&|r| r.counts.succeeded), s.requests.succeeded, "{}: succeeded", sc.name);
         assert_eq!(sum(&|r| r.counts.failed), s.requests.failed, "{}: failed", sc.name);
+        // Attempts by the window they were sent in: in flight at the end included.
+        assert_eq!(sum(&|r| r.counts.sent), s.attempts.total, "{}: attempts sent", sc.name);
         for o in Outcome::ALL {
             assert_eq!(
                 sum(&|r| r.counts.attempts[o.index()]),

@@ -59,8 +59,8 @@ fn count(rows: &[Row], o: Outcome) -> u64 {
     rows.iter().map(|r| r.counts.attempts[o.index()]).sum()
 }
 
-fn sent(rows: &[Row]) -> u64 {
-    rows.iter().map(|r| r.counts.attempts_total()).sum()
+fn ended(rows: &[Row]) -> u64 {
+    rows.iter().map(|r| r.counts.attempts_ended()).sum()
 }
 
 fn assert_binomial(k: u64, n: u64, p: f64, what: &str) {
@@ -93,7 +93,7 @@ duration = "4m"
 "#;
     let r = run(&scenario(NO_RETRY, chaos), 1);
     let (inside, outside) = split(&rows(&r), 120.0, 360.0);
-    let n = sent(&inside);
+    let n = ended(&inside);
     assert!(n > 8000, "about 40/s for 4 minutes: {n}");
     assert_binomial(count(&inside, Outcome::Status503(Cause::Injected)), n, 0.05, "503s");
     assert_binomial(count(&inside, Outcome::Status500), n, 0.02, "500s");
@@ -131,7 +131,7 @@ fn connect_failures_become_the_proxys_connect_failed_503_for_their_share() {
     let r = run(&scenario(NO_RETRY, chaos), 3);
     let (inside, outside) = split(&rows(&r), 60.0, 240.0);
     let failed = Outcome::Status503(Cause::ConnectFailed);
-    assert_binomial(count(&inside, failed), sent(&inside), 0.1, "connect failures");
+    assert_binomial(count(&inside, failed), ended(&inside), 0.1, "connect failures");
     assert_eq!(count(&outside, failed), 0);
     assert!(!r.summary.attempts.causes.contains_key("injected"), "no errors event: not listed");
 }
@@ -159,7 +159,7 @@ fn a_flapping_pool_goes_sick_by_its_probes_inside_the_window_only() {
     let (during, _) = split(&rows(&r), 130.0, 240.0);
     let (after, _) = split(&rows(&r), 260.0, 600.0);
     assert_eq!(count(&before, unhealthy), 0);
-    assert!(count(&during, unhealthy) > sent(&during) / 2, "mostly sick while 90% of probes fail");
+    assert!(count(&during, unhealthy) > ended(&during) / 2, "mostly sick while 90% of probes fail");
     assert_eq!(count(&after, unhealthy), 0, "healthy again once the probes pass");
 }
 

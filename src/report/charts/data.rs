@@ -78,7 +78,7 @@ fn rate_503(c: Clock, runs: &[&[Row]]) -> Vec<(f64, f64)> {
             let (mut s503, mut all) = (0u64, 0u64);
             for rows in runs {
                 let c = &rows[w].counts;
-                all += c.attempts_total();
+                all += c.attempts_ended();
                 s503 += c.status_503();
             }
             (all > 0).then(|| (c.mid(&first[w]), s503 as f64 / all as f64))
@@ -329,7 +329,7 @@ fn load(title: String, sc: &Scenario, runs: &[&[Row]]) -> TimeLines {
         x_range: x_range(sc),
         lines: vec![
             per_s("offered", 0, |r| r.counts.offered),
-            per_s("attempts sent", 1, |r| r.counts.attempts_total()),
+            per_s("attempts sent", 1, |r| r.counts.sent),
             per_s("goodput (succeeded)", 2, |r| r.counts.succeeded),
         ],
         shades: shades(sc),
