@@ -107,15 +107,28 @@ fn capacity(title: String, sc: &Scenario, runs: &[&[Row]]) -> Capacity {
     }
 }
 
-/// Failed attempts per second by cause: every 503 cause, 429s (a backend
-/// queue that answers 429), client timeouts, refused connections and attempts
+/// What sends the scenario's 429s: the proxy's rate limits, backend queues
+/// set to answer 429 when full, or both.
+fn label_429(sc: &Scenario) -> String {
+    let limits = sc.proxy.rate_limits.iter().any(Option::is_some);
+    let queues = sc.pools.iter().any(|p| p.queue_full_status == crate::model::gpu::QueueFullStatus::S429);
+    match (limits, queues) {
+        (true, true) => "429 (rate limit or queue full)".into(),
+        (true, false) => "429 (rate limit)".into(),
+        (false, true) => "429 (queue full)".into(),
+        (false, false) => "429".into(),
+    }
+}
+
+/// Failed attempts per second by cause: every 503 cause, 429s (a rate limit
+/// or a backend queue that answers 429), client timeouts, refused connections and attempts
 /// the client's defences rejected locally, stacked; causes that never occur
 /// are left out. Timeouts are shown because a storm of them is a storm even
 /// when no 503 is ever sent.
 fn causes(title: String, sc: &Scenario, runs: &[&[Row]]) -> Stacked {
     let c = Clock::of(sc);
     let outcomes = Cause::ALL.iter().map(|cause| (cause.name().to_string(), Outcome::Status503(*cause))).chain([
-        ("429 (queue full)".to_string(), Outcome::Status429),
+        (label_429(sc), Outcome::Status429),
         ("500".to_string(), Outcome::Status500),
         ("502".to_string(), Outcome::Status502),
         ("client timeout".to_string(), Outcome::ClientTimeout),
@@ -483,6 +496,14 @@ mod tests {
         let s = causes("t".into(), &scenario(), &[r.as_slice()]);
         assert_eq!(s.layers.iter().map(|l| l.label.as_str()).collect::<Vec<_>>(), ["429 (queue full)"]);
         assert!((s.layers[0].points[0].1 - 0.5).abs() < 1e-12, "30 per minute is 0.5/s");
+        // The label says what sends them.
+        let mut sc = scenario();
+        sc.proxy.rate_limits = vec![Some(crate::model::proxy::RateLimit { rate: 1.0, burst: 1 })];
+        assert_eq!(label_429(&sc), "429 (rate limit or queue full)");
+        sc.pools[0].queue_full_status = crate::model::gpu::QueueFullStatus::S503;
+        assert_eq!(label_429(&sc), "429 (rate limit)");
+        sc.proxy.rate_limits.clear();
+        assert_eq!(label_429(&sc), "429");
     }
 
     #[test]
