@@ -331,7 +331,10 @@ fn verdict(axis: &Axis, req: &PlanRequest, done: &BTreeMap<usize, Evaluated>, re
                 format!(", costing {} instance-hours", crate::criteria::show::interval("instance_seconds", &c))
             });
             let below = if i == 0 {
-                format!(" It is the lowest value tried: {} may meet the SLOs too.", axis.key)
+                format!(
+                    " It is the lowest value tried: a lower {} than {} may meet the SLOs too.",
+                    axis.key, axis.levels[0].text
+                )
             } else {
                 format!(" {} = {} does not.", axis.key, axis.levels[i - 1].text)
             };
@@ -359,9 +362,25 @@ fn explain(sc: &Scenario, t: &erlang::Estimate, e: &Evaluated, axis: &Axis) -> V
     let key = axis.key.as_str();
     let sim = axis.levels[e.index].number.unwrap_or(0.0);
     let diff = sim - f64::from(t.value);
+    // The lowest value tried may be above what the simulation needs: then
+    // only a bound on the difference is known.
+    let floor = e.index == 0;
     let mut notes = vec![match diff.partial_cmp(&0.0) {
+        Some(std::cmp::Ordering::Greater) if floor => {
+            format!(
+                "The simulation needs at most {diff} more than steady-state theory (the lowest value tried met the SLOs)."
+            )
+        }
         Some(std::cmp::Ordering::Greater) => format!("The simulation needs {diff} more than steady-state theory."),
+        Some(std::cmp::Ordering::Less) if floor => format!(
+            "The lowest value tried is {} below steady-state theory and met the SLOs; the simulation may need fewer still.",
+            -diff
+        ),
         Some(std::cmp::Ordering::Less) => format!("The simulation needs {} fewer than steady-state theory.", -diff),
+        _ if floor => {
+            "The lowest value tried is steady-state theory's and met the SLOs; the simulation may need fewer."
+                .to_string()
+        }
         _ => "The simulation agrees with steady-state theory.".to_string(),
     }];
     let pool = sc.pools.iter().find(|p| p.name == t.pool);
