@@ -11,11 +11,14 @@
 //! Durations are divided by the time scale, so a VCL for `--time-scale 20`
 //! fronts `serve backend --time-scale 20` with the same simulated timeouts.
 //!
-//! What VCL cannot express comes back as warnings (and comments in the file):
+//! What VCL cannot express comes back as warnings (and comments in the file),
+//! and the varnishd parameters it needs as `params` (`max_retries`, the
+//! workspace limits `http_resp_size` and `http_resp_hdr_len`):
 //! Varnish 7.1 gives VCL no way to tell one fetch error from another, so a
 //! `retry_on` naming some of the proxy's own causes retries them all; there is
 //! no least-connections director in stock Varnish; rate limits need
-//! varnish-modules' vsthrottle; the wait queue needs Varnish 7.6.
+//! varnish-modules' vsthrottle; the wait queue needs Varnish 7.6; the cache
+//! is not translated (a cached class is passed, with a comment and a warning).
 
 use std::fmt::Write;
 
@@ -220,9 +223,23 @@ pub fn render(sc: &Scenario, backends: &[BackendAddr], time_scale: f64) -> Vcl {
         // A retried fetch sends the request body again: keep it.
         let _ = writeln!(w, "    std.cache_req_body(64KB);");
     }
-    for class in &sc.classes {
+    for (i, class) in sc.classes.iter().enumerate() {
         let d = ident(&sc.pools[class.pool].name);
         let path = regex_literal(&class.name);
+        if let Some(c) = p.classes.get(i).and_then(|r| r.cache) {
+            let _ = writeln!(
+                w,
+                "    # Cached in the scenario (ttl {}, grace {}, hit-for-miss {}): not translated, passed.",
+                duration(c.ttl, time_scale),
+                duration(c.grace, time_scale),
+                duration(c.hit_for_miss, time_scale)
+            );
+            warnings.push(format!(
+                "class.{}.cache: the cache is not translated: the VCL passes every {} request to the backend, \
+                 so none is answered from Varnish's cache as the scenario's are",
+                class.name, class.name
+            ));
+        }
         let _ = writeln!(w, "    if (req.url ~ \"^/{path}(\\?.*)?$\") {{");
         let _ = writeln!(w, "        set req.backend_hint = {d}.backend();");
         let _ = writeln!(w, "        return (pass);\n    }}");
@@ -236,6 +253,14 @@ pub fn render(sc: &Scenario, backends: &[BackendAddr], time_scale: f64) -> Vcl {
     let n = p.max_retries;
     if !p.retry_on.is_empty() && n > VARNISHD_MAX_RETRIES {
         params.push(format!("max_retries={n}"));
+    }
+    // The workspace limits are varnishd parameters, not VCL.
+    let d = crate::model::proxy::ProxyConfig::default();
+    if p.http_resp_size != d.http_resp_size {
+        params.push(format!("http_resp_size={}", p.http_resp_size));
+    }
+    if p.http_resp_hdr_len != d.http_resp_hdr_len {
+        params.push(format!("http_resp_hdr_len={}", p.http_resp_hdr_len));
     }
     if !passed.is_empty() {
         let _ = writeln!(w, "sub vcl_backend_response {{");
@@ -262,11 +287,18 @@ pub fn render(sc: &Scenario, backends: &[BackendAddr], time_scale: f64) -> Vcl {
         let _ = writeln!(w, "    if (bereq.retries < {n}) {{\n        return (retry);\n    }}\n}}\n");
     }
 
-    if p.rate_limits.iter().any(Option::is_some) {
-        warnings.push(
-            "proxy.rate_limit: stock Varnish has no rate limiter (varnish-modules' vsthrottle does): not in the VCL"
-                .into(),
-        );
+    let limited: Vec<String> = p
+        .rate_limits
+        .iter()
+        .zip(&sc.swarms)
+        .filter(|(l, _)| l.is_some())
+        .map(|(_, s)| format!("swarm.{}.rate_limit", s.name))
+        .collect();
+    if !limited.is_empty() {
+        warnings.push(format!(
+            "{}: stock Varnish has no rate limiter (varnish-modules' vsthrottle does): not in the VCL",
+            limited.join(", ")
+        ));
     }
     if p.max_sessions.is_some() {
         warnings.push("proxy.max_sessions: Varnish limits sessions per thread pool, not in VCL: not in the VCL".into());
@@ -297,6 +329,29 @@ mod tests {
         assert_eq!(duration(SimDuration::from_millis(3500), 40.0), "87.5ms");
         assert_eq!(duration(SimDuration::from_millis(100), 1000.0), "0.1ms");
         assert_eq!(duration(SimDuration::from_millis(1), 1000.0), "0.001ms");
+    }
+
+    /// What the VCL cannot carry is said, never dropped: the cache, the
+    /// workspace limits (varnishd parameters), a swarm's rate limit.
+    #[test]
+    fn untranslated_settings_become_warnings_and_parameters() {
+        let text = std::fs::read_to_string("scenarios/cache-txt2img.toml").expect("shipped");
+        let sets: Vec<crate::scenario::Override> = ["proxy.http_resp_size=64KB", "swarm.web.rate_limit=5/s"]
+            .iter()
+            .map(|s| s.parse().expect("syntax"))
+            .collect();
+        let sc = Scenario::parse_with(&text, "cache-txt2img.toml", &sets).expect("valid");
+        let backends = serve_backend_layout(&sc, "127.0.0.1", 9000).expect("ports");
+        let vcl = render(&sc, &backends, 1.0);
+        assert!(
+            vcl.text.contains("# Cached in the scenario (ttl 3600s, grace 600s, hit-for-miss 120s)"),
+            "{}",
+            vcl.text
+        );
+        let all = vcl.warnings.join("\n");
+        assert!(all.contains("class.txt2img.cache: the cache is not translated"), "{all}");
+        assert!(all.contains("swarm.web.rate_limit: stock Varnish has no rate limiter"), "{all}");
+        assert_eq!(vcl.params, ["http_resp_size=65536"]);
     }
 
     #[test]
