@@ -160,13 +160,8 @@ fn finish(sw: &Sweep, cells: &[StoredCell], output: &OutputArgs, note: &str) -> 
             r.scenario
         )?;
         writeln!(w, "  mean ± 95% half-width over seeds")?;
-        if r.scored_swarms.len() < sw.base.swarms.len() {
-            let pool = if r.pool_wide.is_empty() {
-                String::new()
-            } else {
-                format!("; {} are per pool and cover every swarm", r.pool_wide.join(", "))
-            };
-            writeln!(w, "  metrics cover swarm(s) {} only{pool}", r.scored_swarms.join(", "))?;
+        if let Some(scope) = r.scope_note(sw.base.swarms.len()) {
+            writeln!(w, "  {scope}")?;
         }
         let table = report::table::sweep(&r);
         for line in table.to_text().lines() {

@@ -86,6 +86,20 @@ fn judged_value(s: &Summary, t: &Threshold) -> Option<f64> {
 }
 
 impl SweepResult {
+    /// Which swarms the metrics cover, when not every one of `swarms`:
+    /// `metrics cover swarm(s) bulk only; … are per pool and cover every swarm`.
+    pub fn scope_note(&self, swarms: usize) -> Option<String> {
+        if self.scored_swarms.len() >= swarms {
+            return None;
+        }
+        let pool = if self.pool_wide.is_empty() {
+            String::new()
+        } else {
+            format!("; {} are per pool and cover every swarm", self.pool_wide.join(", "))
+        };
+        Some(format!("metrics cover swarm(s) {} only{pool}", self.scored_swarms.join(", ")))
+    }
+
     /// Aggregates every cell of `sweep` (in index order).
     pub fn build(sweep: &Sweep, cells: &[StoredCell]) -> Result<SweepResult, BuildError> {
         if cells.len() != sweep.cells() || cells.iter().enumerate().any(|(i, c)| c.index != i) {

@@ -161,3 +161,28 @@ fn run_sweep_and_plan_write_self_contained_html_pages() {
     }
     let _ = std::fs::remove_dir_all(out);
 }
+
+/// A run's page carries what its text summary says: the completion of every
+/// request, bulk jobs, the cache and recovery after each trigger.
+#[test]
+fn a_run_page_shows_bulk_jobs_the_cache_and_recovery() {
+    let out = scratch("reports-run-page");
+    let o = out.to_str().expect("utf8");
+    run_ok(&["run", "scenarios/cache-txt2img.toml", "--quiet", "--out", o]);
+    let html = std::fs::read_to_string(out.join("index.html")).expect("index.html");
+    let summary = json(&out.join("summary.json"));
+    let lookups = summary["cache"]["lookups"].as_u64().expect("lookups");
+    let submitted = summary["bulk_jobs"]["submitted"].as_u64().expect("bulk jobs");
+    for must in [
+        "completion all".to_string(),
+        "<h2>Bulk jobs</h2>".into(),
+        "<h2>Cache</h2>".into(),
+        "<h2>Recovery</h2>".into(),
+        stampede::report::text::thousands(lookups),
+        stampede::report::text::thousands(submitted),
+        "surge spike".into(),
+    ] {
+        assert!(html.contains(&must), "index.html lacks `{must}`");
+    }
+    let _ = std::fs::remove_dir_all(out);
+}

@@ -71,8 +71,13 @@ fn pct(x: Option<f64>) -> String {
 /// Latency, completion and wait percentiles.
 fn times(s: &Summary) -> Table {
     let mut t = Table::new(row(&["", "mean", "p50", "p90", "p99", "p99.9", "max", "of"]), 1);
-    let ms = |x: Option<f64>| x.map_or_else(|| "-".to_string(), |x| format_secs(x / 1e3));
-    let mut add = |label: &str, p: &Percentiles, of: &str| {
+    // "∞": a percentile over every request that fell among the failures.
+    let ms = |x: Option<f64>| match x {
+        Some(v) if v.is_infinite() => "∞".to_string(),
+        Some(v) => format_secs(v / 1e3),
+        None => "-".to_string(),
+    };
+    let line = |label: &str, p: &Percentiles, of: &str| {
         let mut r = vec![label.to_string()];
         if p.count == 0 {
             r.extend(std::iter::repeat_n("-".to_string(), 6));
@@ -80,15 +85,23 @@ fn times(s: &Summary) -> Table {
             r.extend([p.mean, p.p50, p.p90, p.p99, p.p999, p.max].map(ms));
         }
         r.push(of.to_string());
-        t.rows.push(r);
+        r
     };
-    add("latency", &s.latency_ms, "every attempt");
-    add("latency 200", &s.latency_ok_ms, "successful attempts");
-    add("completion", &s.completion_ms, "first send to success");
-    add("queue wait", &s.queue_wait_ms, "backend queue before a GPU slot");
-    add("first byte", &s.first_byte_ms, "backend time to first byte");
+    t.rows.push(line("latency", &s.latency_ms, "every attempt"));
+    t.rows.push(line("latency 200", &s.latency_ok_ms, "successful attempts"));
+    t.rows.push(line("completion", &s.completion_ms, "first send to success"));
+    // Every offered request, failures as never completing: no mean or maximum.
+    let all = &s.completion_all_ms;
+    if all.count > 0 {
+        let mut r = vec!["completion all".to_string(), "-".into()];
+        r.extend([all.p50, all.p90, all.p99, all.p999].map(ms));
+        r.extend(["-".into(), "every offered request; failed or unfinished = ∞".into()]);
+        t.rows.push(r);
+    }
+    t.rows.push(line("queue wait", &s.queue_wait_ms, "backend queue before a GPU slot"));
+    t.rows.push(line("first byte", &s.first_byte_ms, "backend time to first byte"));
     if s.bulk_jobs.submitted > 0 {
-        add("bulk jobs", &s.bulk_jobs.completion_ms, "submit to last image");
+        t.rows.push(line("bulk jobs", &s.bulk_jobs.completion_ms, "submit to last image"));
     }
     t
 }
@@ -245,6 +258,62 @@ pub fn run(sc: &Scenario, s: &Summary, charts: &[Chart]) -> String {
             ));
         }
     }
+    if s.bulk_jobs.submitted > 0 {
+        let b = &s.bulk_jobs;
+        let mut t = Table::new(row(&["bulk jobs", "submitted", "completed", "failed", "unfinished"]), 1);
+        t.rows.push(vec![
+            "all swarms".into(),
+            thousands(b.submitted),
+            format!("{} ({})", thousands(b.completed), share(b.completed, b.submitted)),
+            thousands(b.failed),
+            thousands(b.unfinished),
+        ]);
+        p.section("Bulk jobs").table(&t);
+    }
+    if let Some(c) = &s.cache {
+        let mut t = Table::new(
+            row(&[
+                "cache",
+                "lookups",
+                "hit ratio",
+                "hits",
+                "grace",
+                "coalesced",
+                "misses",
+                "hit-for-miss",
+                "GPU-h saved",
+            ]),
+            1,
+        );
+        let line = |name: &str, k: &crate::metrics::summary::CacheStats| {
+            vec![
+                name.to_string(),
+                thousands(k.lookups),
+                pct(k.hit_ratio),
+                thousands(k.hits),
+                thousands(k.grace_hits),
+                thousands(k.coalesced),
+                thousands(k.misses),
+                thousands(k.hit_for_miss),
+                units::hours(k.gpu_seconds_saved),
+            ]
+        };
+        t.rows.push(line("all cached classes", &c.total));
+        if c.classes.len() > 1 {
+            t.rows.extend(c.classes.iter().map(|(name, k)| line(&format!("class {name}"), k)));
+        }
+        p.section("Cache").table(&t).legend(&format!(
+            "Hits are answered without a fetch of their own (grace and coalesced included). Evictions for room: {}.",
+            thousands(c.evictions)
+        ));
+    }
+    if !s.recovery.is_empty() {
+        let mut t = Table::new(row(&["trigger", "after it ended"]), 1);
+        for r in &s.recovery {
+            t.rows.push(vec![r.trigger.clone(), crate::report::text::recovery_verdict(r)]);
+        }
+        p.section("Recovery").table(&t);
+    }
     p.section("Swarms").table(&swarms(s));
     p.charts(charts)
         .scenario(&sc.source_path, &format!("seed {}", s.seed), &sc.source_text)
@@ -264,8 +333,14 @@ pub fn sweep(sw: &crate::sweep::Sweep, r: &crate::sweep::result::SweepResult, ch
         r.strategies.join(", "),
         r.seeds.len()
     ));
+    if let Some(scope) = r.scope_note(sw.base.swarms.len()) {
+        p.note(&format!("The {scope}."));
+    }
     if !r.slos.is_empty() {
-        p.note(&format!("SLOs met counts the seeds that meet every SLO of the scenario: {}.", r.slos.join(", ")));
+        p.note(&format!(
+            "SLOs met counts the seeds that meet every SLO of the scenario, judged over every swarm: {}.",
+            r.slos.join(", ")
+        ));
     }
     p.section("Results").legend("Mean ± 95% half-width over seeds.").table(&table::sweep(r)).charts(charts);
     let mut how = format!("seeds {}", seed_list(&r.seeds));
