@@ -160,8 +160,8 @@ fn heatmaps(
     let info = Metric::from_name(m).expect("charted metrics are metrics");
     let inner: usize = grid.axes[2..].iter().map(|a| a.levels.len()).product();
     let mut charts = Vec::new();
-    for label in &r.strategies {
-        let values: Vec<Vec<Option<f64>>> = (0..y_key.levels.len())
+    let values_of = |label: &str| -> Vec<Vec<Option<f64>>> {
+        (0..y_key.levels.len())
             .map(|y| {
                 (0..x_key.levels.len())
                     .map(|x| {
@@ -170,20 +170,31 @@ fn heatmaps(
                     })
                     .collect()
             })
-            .collect();
+            .collect()
+    };
+    // One colour scale for every strategy's heatmap of `m`: side by side,
+    // one colour is one value.
+    let all: Vec<f64> =
+        r.strategies.iter().flat_map(|l| values_of(l)).flatten().flatten().filter(|v| v.is_finite()).collect();
+    let range = (!all.is_empty()).then(|| {
+        (all.iter().copied().fold(f64::INFINITY, f64::min), all.iter().copied().fold(f64::NEG_INFINITY, f64::max))
+    });
+    let shared = if r.strategies.len() > 1 { " The strategies' heatmaps share one colour scale." } else { "" };
+    for label in &r.strategies {
+        let values = values_of(label);
         let name =
             if r.strategies.len() > 1 { format!("sweep-heatmap-{m}-{label}") } else { format!("sweep-heatmap-{m}") };
         let fixed = if grid.axes.len() > 2 { " (further keys at their first value)" } else { "" };
         charts.push(Chart::render(
             dir,
             &name,
-            &format!("{} over {} and {} ({label})", units::label(m), x_key.key, y_key.key),
+            &format!("{} over {} and {}, strategy {label}", units::label(m), x_key.key, y_key.key),
             &format!(
-                "Mean over {} seeds{fixed}; the colour bar maps colours to values, darker is better.",
+                "Mean over {} seeds{fixed}; the colour bar maps colours to values, darker is better.{shared}",
                 r.seeds.len()
             ),
             &Heatmap {
-                title: format!("{} ({label})", units::label(m)),
+                title: format!("{}, strategy {label}", units::label(m)),
                 x_desc: x_key.key.clone(),
                 y_desc: y_key.key.clone(),
                 x_labels: x_key.levels.iter().map(|l| l.text.clone()).collect(),
@@ -191,6 +202,7 @@ fn heatmaps(
                 values,
                 scale: units::scale(m),
                 higher_is_better: info.better() == Better::Higher,
+                range,
             },
         )?);
     }

@@ -25,6 +25,9 @@ pub struct Heatmap {
     pub scale: Scale,
     /// Colour good values dark when higher is better, and vice versa.
     pub higher_is_better: bool,
+    /// The values the colour bar spans, when several heatmaps share it (so
+    /// that one colour means one value in each); else this one's extent.
+    pub range: Option<(f64, f64)>,
 }
 
 /// A perceptually ordered ramp from light (bad) to dark (good).
@@ -67,7 +70,7 @@ impl Figure for Heatmap {
         let (w, _) = root.dim_in_pixel();
         let (main, side) = root.split_horizontally(w.saturating_sub(BAR_AREA));
         let (nx, ny) = (self.x_labels.len() as i32, self.y_labels.len() as i32);
-        let (lo, hi) = self.extent().unwrap_or((0.0, 1.0));
+        let (lo, hi) = self.range.or_else(|| self.extent()).unwrap_or((0.0, 1.0));
         // Segmented ranges include their end: 0..n-1 gives n columns.
         let mut chart = frame(&main, &self.title)
             .x_label_area_size(50)
@@ -157,6 +160,7 @@ mod tests {
             values: vec![vec![Some(0.1), Some(0.3)]],
             scale: Scale::Percent,
             higher_is_better: false,
+            range: None,
         };
         assert_eq!(h.extent(), Some((0.1, 0.3)));
         // Lower is better: 0.1 is the darkest (best) colour, as on the bar's top.
