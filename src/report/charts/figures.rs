@@ -34,6 +34,29 @@ pub(super) fn y_top(values: impl Iterator<Item = f64>, floor: f64) -> f64 {
     (m * 1.12).max(floor)
 }
 
+/// The top of an axis in `unit` for `values`: just above the largest, or,
+/// when every value is zero, a round span of the unit (1%, 1 s, 1) rather
+/// than a sliver whose ticks all print as 0.
+pub(super) fn y_top_in(unit: Unit, values: impl Iterator<Item = f64>) -> f64 {
+    let top = y_top(values, 0.0);
+    if top > 0.0 {
+        return top;
+    }
+    match unit {
+        Unit::Ratio => 0.01,
+        Unit::Duration | Unit::Number => 1.0,
+    }
+}
+
+/// `v` with as few decimals as show it exactly, up to `max`.
+fn shortest(v: f64, max: usize) -> String {
+    let d = (0..max).find(|&d| {
+        let f = 10f64.powi(d as i32);
+        ((v * f).round() - v * f).abs() < 1e-6
+    });
+    format!("{:.*}", d.unwrap_or(max), v)
+}
+
 /// `v` with as few decimals as show it exactly (up to 3): time axes in hours
 /// tick at 0.5, which "{:.0}" would print as "0 0 1 1".
 pub fn exact(v: f64) -> String {
@@ -76,7 +99,9 @@ pub fn tick(unit: Unit, top: f64, v: f64) -> String {
             } else if top >= 10.0 || v == 0.0 {
                 format!("{v:.0}")
             } else {
-                format!("{v:.1}")
+                // Ticks of a small axis are 0.05 or 0.0002 apart: as many
+                // decimals as each needs, so no two print alike.
+                shortest(v, 6)
             }
         }
     }
@@ -481,6 +506,29 @@ mod tests {
             assert_eq!(unique.len(), labels.len(), "{least}..{most}: {labels:?}");
         }
         assert_eq!(log_ticks(0.8, 12.5), [1.0, 2.0, 5.0, 10.0]);
+    }
+
+    #[test]
+    fn small_and_all_zero_number_axes_have_distinct_labels() {
+        // The causes chart of a calm run: up to 0.5 attempts/s.
+        for top in [0.5, 0.012, 0.0011, 3.0] {
+            let l = labels(Unit::Number, top);
+            let mut unique = l.clone();
+            unique.dedup();
+            assert_eq!(l, unique, "top {top}: {l:?}");
+        }
+        // Every value zero: a whole unit, not a sliver of 1e-9.
+        assert_eq!(y_top_in(Unit::Number, [0.0, 0.0].into_iter()), 1.0);
+        assert_eq!(y_top_in(Unit::Ratio, std::iter::empty()), 0.01);
+        assert_eq!(y_top_in(Unit::Duration, [0.0].into_iter()), 1.0);
+        assert!((y_top_in(Unit::Number, [0.002].into_iter()) - 0.00224).abs() < 1e-12);
+        for unit in [Unit::Number, Unit::Ratio, Unit::Duration] {
+            let top = y_top_in(unit, [0.0].into_iter());
+            let l = labels(unit, top);
+            let mut unique = l.clone();
+            unique.dedup();
+            assert_eq!(l, unique, "{unit:?}: {l:?}");
+        }
     }
 
     #[test]

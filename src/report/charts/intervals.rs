@@ -6,7 +6,7 @@ use plotters::coord::Shift;
 use plotters::coord::ranged1d::SegmentValue;
 use plotters::prelude::*;
 
-use super::figures::{duration_tick, frame, integer_tick, integer_ticks, legend_at, tick, y_top};
+use super::figures::{duration_tick, frame, integer_tick, integer_ticks, legend_at, tick, y_top_in};
 use super::{FAMILY, Figure, color};
 use crate::criteria::Unit;
 
@@ -53,11 +53,17 @@ impl Figure for Bars {
         let cells = area.split_evenly((self.panels.len().div_ceil(3), 3));
         for (panel, cell) in self.panels.iter().zip(cells) {
             let n = panel.bars.len() as i32;
-            let top =
-                y_top(panel.bars.iter().flat_map(|b| [b.hi, b.mean].into_iter().chain(b.seeds.iter().copied())), 1e-9);
+            let top = y_top_in(
+                panel.unit,
+                panel.bars.iter().flat_map(|b| [b.hi, b.mean].into_iter().chain(b.seeds.iter().copied())),
+            );
             let top = if panel.unit == Unit::Ratio { top.min(1.0) } else { top };
             let unit = panel.unit;
             let labels: Vec<String> = panel.bars.iter().map(|b| b.label.clone()).collect();
+            // A panel is about 330 px wide: many or long names get a smaller
+            // font so that neighbours do not run together.
+            let chars = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0) * labels.len();
+            let x_font = if chars > 48 { 10 } else { 13 };
             let mut chart = ChartBuilder::on(&cell)
                 .caption(&panel.title, (FAMILY, 17))
                 .margin(10)
@@ -69,6 +75,7 @@ impl Figure for Bars {
                 .configure_mesh()
                 .disable_x_mesh()
                 .label_style((FAMILY, 13))
+                .x_label_style((FAMILY, x_font))
                 .y_label_formatter(&|v| tick(unit, top, *v))
                 .x_label_formatter(&|v| match v {
                     SegmentValue::CenterOf(i) => labels.get(*i as usize).cloned().unwrap_or_default(),
@@ -153,7 +160,7 @@ impl Figure for Bands {
             .series
             .iter()
             .flat_map(|s| s.points.iter().flat_map(|p| [p.3, p.1]).chain(s.seeds.iter().map(|p| p.1)));
-        let top = y_top(values.chain(limit), 1e-9);
+        let top = y_top_in(self.unit, values.chain(limit));
         let top = if self.unit == Unit::Ratio { top.min(1.05) } else { top };
         let mut chart =
             frame(root, &self.title).y_label_area_size(75).build_cartesian_2d(lo - pad..hi + pad, 0.0..top)?;
