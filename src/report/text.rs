@@ -274,6 +274,22 @@ pub fn print_summary<W: Write>(mut w: W, sc: &Scenario, s: &Summary) -> io::Resu
             sw.strategy
         )?;
     }
+    if !s.tiers.is_empty() {
+        writeln!(w)?;
+        writeln!(w, "{:<14}{:>10}{:>10}{:>10}{:>10}  swarms", "tiers", "offered", "success", "503 rate", "429 rate")?;
+        for (name, t) in &s.tiers {
+            writeln!(
+                w,
+                "  {:<12}{:>10}{:>10}{:>10}{:>10}  {}",
+                name,
+                thousands(t.requests.offered),
+                t.success_rate.map_or("-".into(), pct),
+                t.rate_503.map_or("-".into(), pct),
+                t.rate_429.map_or("-".into(), pct),
+                t.swarms.join(", ")
+            )?;
+        }
+    }
     if !s.recovery.is_empty() {
         writeln!(w)?;
         writeln!(w, "recovery")?;

@@ -85,6 +85,15 @@ fn per_tier_and_per_swarm_metrics_read_the_summary_s_own_numbers() {
     assert_eq!(m("tier.paid.failure_rate"), Some(((paid.failed as f64 / paid.offered as f64) * 1e9).round() / 1e9));
     assert_eq!(m("swarm.paid.rate_503"), s.swarms["paid"].rate_503);
     assert_eq!(free.status_503 + s.tiers["paid"].status_503, s.attempts.status_503);
+    // The text summary has a line per tier, as paid-vs-free's comment promises.
+    let mut text = Vec::new();
+    let sc = scenario("tier_priority = true\ntier_shed_at = { free = 2 }");
+    stampede::report::text::print_summary(&mut text, &sc, &s).expect("printed");
+    let text = String::from_utf8(text).expect("utf-8");
+    let line = text.lines().find(|l| l.trim_start().starts_with("free ") && l.ends_with("  free"));
+    let share = |x: Option<f64>| x.map_or("-".to_string(), |x| format!("{:.2}%", x * 100.0));
+    let line = line.unwrap_or_else(|| panic!("no tier line for free:\n{text}"));
+    assert!(line.contains(&share(free.success_rate)) && line.contains(&share(free.rate_429)), "{line}");
 }
 
 #[test]

@@ -315,6 +315,20 @@ pub fn run(sc: &Scenario, s: &Summary, charts: &[Chart]) -> String {
         p.section("Recovery").table(&t);
     }
     p.section("Swarms").table(&swarms(s));
+    if !s.tiers.is_empty() {
+        let mut t = Table::new(row(&["tier", "swarms", "offered", "success", "503 rate", "429 rate"]), 1);
+        for (name, tier) in &s.tiers {
+            t.rows.push(vec![
+                name.clone(),
+                tier.swarms.join(", "),
+                thousands(tier.requests.offered),
+                pct(tier.success_rate),
+                pct(tier.rate_503),
+                pct(tier.rate_429),
+            ]);
+        }
+        p.section("Priority tiers").table(&t);
+    }
     p.charts(charts)
         .scenario(&sc.source_path, &format!("seed {}", s.seed), &sc.source_text)
         .finish(env!("CARGO_PKG_VERSION"))
