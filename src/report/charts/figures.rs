@@ -205,6 +205,45 @@ pub(super) fn legend<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
     legend_at(chart, SeriesLabelPosition::UpperRight)
 }
 
+/// The corner of a chart spanning `x` × `y` where a legend covers the least
+/// of `lines` (each a polyline, sampled between its points too): upper
+/// right unless something is drawn there. A legend box of a few entries
+/// takes about the outer 28% of the width and 22% of the height.
+pub(super) fn quiet_corner<'l>(
+    lines: impl Iterator<Item = &'l [(f64, f64)]>,
+    x: (f64, f64),
+    y: (f64, f64),
+) -> SeriesLabelPosition {
+    let corners = [
+        SeriesLabelPosition::UpperRight,
+        SeriesLabelPosition::UpperLeft,
+        SeriesLabelPosition::LowerRight,
+        SeriesLabelPosition::LowerLeft,
+    ];
+    let mut covered = [0usize; 4];
+    let (w, h) = ((x.1 - x.0).max(f64::MIN_POSITIVE), (y.1 - y.0).max(f64::MIN_POSITIVE));
+    let mut see = |px: f64, py: f64| {
+        let (u, v) = ((px - x.0) / w, (py - y.0) / h);
+        let (right, left, top, bottom) = (u > 0.72, u < 0.28, v > 0.78, v < 0.22);
+        for (i, hit) in [right && top, left && top, right && bottom, left && bottom].into_iter().enumerate() {
+            covered[i] += usize::from(hit);
+        }
+    };
+    for line in lines {
+        for (i, &(px, py)) in line.iter().enumerate() {
+            see(px, py);
+            if let Some(&(qx, qy)) = line.get(i + 1) {
+                for k in 1..8 {
+                    let t = f64::from(k) / 8.0;
+                    see(px + (qx - px) * t, py + (qy - py) * t);
+                }
+            }
+        }
+    }
+    let best = (0..4).min_by_key(|&i| covered[i]).unwrap_or(0);
+    corners.into_iter().nth(best).unwrap_or(SeriesLabelPosition::UpperRight)
+}
+
 pub(super) fn legend_at<'a, DB: DrawingBackend + 'a, CT: CoordTranslate>(
     chart: &mut ChartContext<'a, DB, CT>,
     at: SeriesLabelPosition,
@@ -255,8 +294,15 @@ impl Figure for TimeLines {
                 .label(l.label.clone())
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(3)));
         }
-        legend(&mut chart)
+        let corner = quiet_corner(self.lines.iter().map(|l| l.points.as_slice()), self.x_range, (0.0, top));
+        legend_at(&mut chart, corner)
     }
+}
+
+/// An area from 0 up to `line`, as points a corner check sees: the line and
+/// the floor under it, where the area is filled.
+fn filled(line: &[(f64, f64)], scale: f64) -> Vec<(f64, f64)> {
+    line.iter().flat_map(|&(x, y)| [(x, y * scale), (x, (y * scale).min(f64::MIN_POSITIVE))]).collect()
 }
 
 /// Offered load (left axis) against ready and provisioning instances (right axis).
@@ -318,7 +364,10 @@ impl Figure for Capacity {
             ))?
             .label("instances in cold start (right)")
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], prov.stroke_width(2)));
-        legend(&mut chart)
+        // The instance lines on the left axis's scale, for the corner check.
+        let on_left = |l: &[(f64, f64)]| l.iter().map(|&(x, y)| (x, y * top / inst)).collect::<Vec<_>>();
+        let lines = [filled(&self.offered, 1.0), on_left(&self.ready), on_left(&self.provisioning)];
+        legend_at(&mut chart, quiet_corner(lines.iter().map(Vec::as_slice), self.x_range, (0.0, top)))
     }
 }
 
@@ -457,7 +506,8 @@ impl Figure for Stacked {
             chart.draw_series(std::iter::once(Text::new(self.empty.clone(), (x, top / 2.0), style)))?;
             return Ok(());
         }
-        legend(&mut chart)
+        let area = filled(tops.last().map_or(&[][..], Vec::as_slice), 1.0);
+        legend_at(&mut chart, quiet_corner(std::iter::once(area.as_slice()), self.x_range, (0.0, top)))
     }
 }
 
@@ -529,6 +579,21 @@ mod tests {
             unique.dedup();
             assert_eq!(l, unique, "{unit:?}: {l:?}");
         }
+    }
+
+    #[test]
+    fn the_legend_goes_to_the_corner_with_the_least_drawn_in_it() {
+        let corner = |lines: &[Vec<(f64, f64)>]| quiet_corner(lines.iter().map(Vec::as_slice), (0.0, 10.0), (0.0, 1.0));
+        assert!(matches!(corner(&[]), SeriesLabelPosition::UpperRight));
+        // A storm late in the run: high on the right only.
+        let storm: Vec<(f64, f64)> = (0..=10).map(|m| (f64::from(m), if m < 6 { 0.45 } else { 0.9 })).collect();
+        let offered: Vec<(f64, f64)> = (0..=10).map(|m| (f64::from(m), 0.45)).collect();
+        assert!(matches!(corner(&[storm.clone(), offered.clone()]), SeriesLabelPosition::UpperLeft));
+        // High everywhere: a lower corner.
+        let high: Vec<(f64, f64)> = (0..=10).map(|m| (f64::from(m), 0.9)).collect();
+        assert!(matches!(corner(&[high, offered]), SeriesLabelPosition::LowerRight));
+        // Sparse points are joined: a line crossing the upper right counts there.
+        assert!(!matches!(corner(&[vec![(0.0, 0.0), (10.0, 1.0)]]), SeriesLabelPosition::UpperRight));
     }
 
     #[test]

@@ -221,16 +221,39 @@ pub fn plan(
     let axis = x_axis(r.evaluated.iter().map(|c| c.value.as_str()), &numbers);
     let seeds = r.seeds.len();
     let mut charts = Vec::new();
+    // The recommendation, then the other values that meet every SLO, then
+    // those that miss one: the answer stands out from what bisection tried.
+    let groups = |c: &crate::plan::Candidate| {
+        if r.recommendation.as_deref() == Some(c.value.as_str()) {
+            0
+        } else if c.passed {
+            1
+        } else {
+            2
+        }
+    };
+    let recommended = r.recommendation.as_ref().map_or("none".to_string(), |v| format!("{key} = {v}"));
+    let labels = [format!("recommended: {recommended}"), "meets every SLO".to_string(), "misses an SLO".to_string()];
+    let colours = [2, 0, 1];
+    let split = |per: &dyn Fn(&crate::plan::Candidate, &mut BandSeries)| -> Vec<BandSeries> {
+        (0..3)
+            .filter_map(|g| {
+                let mut s =
+                    BandSeries { label: labels[g].clone(), color: colours[g], points: Vec::new(), seeds: Vec::new() };
+                r.evaluated.iter().filter(|c| groups(c) == g).for_each(|c| per(c, &mut s));
+                (!s.points.is_empty() || !s.seeds.is_empty()).then_some(s)
+            })
+            .collect()
+    };
     for (k, t) in slos.iter().enumerate() {
         let m = t.metric.name();
-        let mut s = BandSeries { label: "evaluated".into(), color: 0, points: Vec::new(), seeds: Vec::new() };
-        for c in &r.evaluated {
-            let Some(check) = c.slos.get(k) else { continue };
+        let series = split(&|c, s| {
+            let Some(check) = c.slos.get(k) else { return };
             s.seeds.extend(check.per_seed.iter().flatten().map(|&v| (c.number, shown(m, v))));
             if let Some(i) = check.value {
                 s.points.push(point(m, c.number, &i));
             }
-        }
+        });
         let (unit, y_desc) = y_axis(m);
         let title = format!("{} against {key}", units::label(m));
         charts.push(Chart::render(
@@ -246,20 +269,19 @@ pub fn plan(
                 y_desc,
                 unit,
                 x_axis: axis.clone(),
-                series: vec![s],
+                series,
                 threshold: Some((shown(m, t.limit), format!("SLO {t}"))),
                 connect: false,
             },
         )?);
     }
     let m = "instance_seconds";
-    let mut s = BandSeries { label: "instance-hours".into(), color: 1, points: Vec::new(), seeds: Vec::new() };
-    for c in &r.evaluated {
+    let series = split(&|c, s| {
         s.seeds.extend(c.cost_per_seed.iter().map(|&v| (c.number, shown(m, v))));
         if let Some(i) = c.cost {
             s.points.push(point(m, c.number, &i));
         }
-    }
+    });
     charts.push(Chart::render(
         dir,
         "plan-cost",
@@ -271,7 +293,7 @@ pub fn plan(
             y_desc: "instance-hours".into(),
             unit: Unit::Number,
             x_axis: axis,
-            series: vec![s],
+            series,
             threshold: None,
             connect: false,
         },

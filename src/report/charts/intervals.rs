@@ -6,15 +6,27 @@ use plotters::coord::Shift;
 use plotters::coord::ranged1d::SegmentValue;
 use plotters::prelude::*;
 
-use super::figures::{duration_tick, frame, integer_tick, integer_ticks, legend_at, tick, y_top_in};
+use super::figures::{duration_tick, frame, integer_tick, integer_ticks, legend_at, quiet_corner, tick, y_top_in};
 use super::{FAMILY, Figure, color};
 use crate::criteria::Unit;
 
 type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 
-/// Pixel offset of seed `k`'s dot, so equal values stay countable.
-fn jitter(k: usize) -> i32 {
-    ((k % 9) as i32 - 4) * 3
+/// Pixel offset of seed `k`'s dot, so equal values stay countable: up to
+/// `reach` pixels either side.
+fn jitter(k: usize, reach: i32) -> i32 {
+    ((k % 9) as i32 - 4) * reach / 4
+}
+
+/// How far seed dots may spread either side of their x (pixels): 12, or a
+/// quarter of the narrowest gap between neighbouring x positions, so that a
+/// seed is never drawn nearer another value's x than its own.
+fn reach(xs: impl Iterator<Item = i32>) -> i32 {
+    let mut xs: Vec<i32> = xs.collect();
+    xs.sort_unstable();
+    xs.dedup();
+    let gap = xs.windows(2).map(|w| w[1] - w[0]).min().unwrap_or(i32::MAX);
+    (gap / 4).clamp(0, 12)
 }
 
 /// One bar: a mean, its 95% interval, and each seed's value.
@@ -101,7 +113,7 @@ impl Figure for Bars {
                 )))?;
                 chart.draw_series(b.seeds.iter().enumerate().map(|(k, &v)| {
                     EmptyElement::at((SegmentValue::CenterOf(i), v))
-                        + Circle::new((jitter(k) + 22, 0), 3, BLACK.mix(0.7).stroke_width(1))
+                        + Circle::new((jitter(k, 12) + 22, 0), 3, BLACK.mix(0.7).stroke_width(1))
                 }))?;
             }
         }
@@ -195,6 +207,8 @@ impl Figure for Bands {
             .x_label_formatter(&x_label)
             .light_line_style(BLACK.mix(0.05))
             .draw()?;
+        let spread =
+            reach(self.series.iter().flat_map(|s| s.points.iter()).map(|p| chart.backend_coord(&(p.0, p.1)).0));
         for s in &self.series {
             let c = color(s.color);
             if self.connect {
@@ -208,7 +222,7 @@ impl Figure for Bands {
                 )?;
             }
             chart.draw_series(s.seeds.iter().enumerate().map(|(k, &(x, y))| {
-                EmptyElement::at((x, y)) + Circle::new((jitter(k), 0), 3, c.mix(0.8).stroke_width(1))
+                EmptyElement::at((x, y)) + Circle::new((jitter(k, spread), 0), 3, c.mix(0.8).stroke_width(1))
             }))?;
             chart
                 .draw_series(s.points.iter().map(|p| Circle::new((p.0, p.1), 5, c.filled())))?
@@ -222,9 +236,37 @@ impl Figure for Bands {
                 .label(label.clone())
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], red.stroke_width(2)));
         }
-        // Keep the legend off the data: values high on the right push it down.
-        let right = lo + (hi - lo) * 0.66;
-        let high = self.series.iter().flat_map(|s| &s.points).filter(|p| p.0 >= right).any(|p| p.1 > top * 0.6);
-        legend_at(&mut chart, if high { SeriesLabelPosition::LowerRight } else { SeriesLabelPosition::UpperRight })
+        // Keep the legend off the data: means, bands' edges, seeds and the SLO line.
+        let mut drawn: Vec<Vec<(f64, f64)>> = Vec::new();
+        for s in &self.series {
+            if self.connect {
+                // The line and its band's two edges.
+                for k in [1, 2, 3] {
+                    drawn.push(s.points.iter().map(|p| (p.0, [p.1, p.2, p.3][k - 1])).collect());
+                }
+            } else {
+                // Each error bar alone.
+                drawn.extend(s.points.iter().map(|p| vec![(p.0, p.2), (p.0, p.3)]));
+            }
+            drawn.extend(s.seeds.iter().map(|&p| vec![p]));
+        }
+        if let Some((y, _)) = &self.threshold {
+            drawn.push(vec![(lo - pad, *y), (hi + pad, *y)]);
+        }
+        let corner = quiet_corner(drawn.iter().map(Vec::as_slice), (lo - pad, hi + pad), (0.0, top));
+        legend_at(&mut chart, corner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn seed_dots_stay_nearer_their_own_x_than_a_neighbour_s() {
+        // Plan's 28 and 29, 18 px apart: dots within 4 px, not 12.
+        let r = super::reach([100, 118, 300].into_iter());
+        assert_eq!(r, 4);
+        assert!((0..9).all(|k| super::jitter(k, r).abs() <= 4));
+        assert_eq!(super::reach([5, 500].into_iter()), 12);
+        assert_eq!(super::reach(std::iter::once(5)), 12);
     }
 }
