@@ -401,6 +401,9 @@ pub fn plan(
                 r.key,
                 th.value
             ));
+            for m in &th.mapped {
+                p.legend(&format!("Using {m}."));
+            }
         }
         None => {
             p.note("No queueing estimate.");
