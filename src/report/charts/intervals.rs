@@ -165,7 +165,16 @@ impl Figure for Bands {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
         let xs = || self.series.iter().flat_map(|s| s.points.iter().map(|p| p.0));
         let (lo, hi) = (xs().fold(f64::INFINITY, f64::min), xs().fold(f64::NEG_INFINITY, f64::max));
-        let (lo, hi) = if lo.is_finite() && hi > lo { (lo, hi) } else { (lo.min(0.0) - 0.5, hi.max(0.0) + 0.5) };
+        // One value (a plan whose first value met the SLOs): a span around
+        // it, not from 0 (a 16..64 range showed an axis from -3).
+        let (lo, hi) = match (lo.is_finite(), hi > lo) {
+            (true, true) => (lo, hi),
+            (true, false) => {
+                let w = (lo.abs() * 0.1).max(0.5);
+                (lo - w, hi + w)
+            }
+            _ => (-0.5, 0.5),
+        };
         let pad = (hi - lo) * 0.05;
         let limit = self.threshold.as_ref().map(|t| t.0);
         let values = self
