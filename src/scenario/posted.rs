@@ -35,7 +35,6 @@ impl Scenario {
             text.push('\n');
         }
         // The posted keys, optionally under one [[chaos]] header (as pasted from a file).
-        let mut event_at = None;
         let (entry, header) = match body.parse::<DocumentMut>() {
             Ok(mut posted) => {
                 let header = pasted_header(&posted)?;
@@ -61,9 +60,7 @@ impl Scenario {
         }
         let offset = text.lines().count();
         let now_at = entry.as_ref().is_some_and(|e| e.1);
-        if let Some(given) = entry.as_ref().and_then(|e| e.2) {
-            event_at = Some(SimTime::ZERO + given);
-        }
+        let event_at = entry.as_ref().and_then(|e| e.2).map(|given| SimTime::ZERO + given);
         text.push_str(entry.as_ref().map_or(body, |e| e.0.as_str()));
         let resolved = super::resolve::parse(&text, LABEL, &[]).map_err(|e| posted_lines(e, offset, header))?;
         let mut event = resolved.chaos.into_iter().next_back().ok_or_else(|| one(None, "", "no chaos entry".into()))?;
