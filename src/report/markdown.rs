@@ -20,10 +20,9 @@ pub fn comparison(plan: &Plan, c: &Comparison, charts: &[Chart]) -> String {
         s.push_str(&format!("\n{}.\n", crate::report::spread::SPLIT_NOTE));
     }
     s.push_str(&format!("\n## Difference from the baseline `{}` (paired by seed)\n\n", c.baseline));
-    let differences = table::differences(c);
-    s.push_str(&differences.to_markdown());
+    s.push_str(&table::differences(c).to_markdown());
     s.push_str(&format!("\n{LEGEND}\n"));
-    if has_infinite(&differences) {
+    if has_infinite(c) {
         s.push_str(&format!("\n{INFINITE_NOTE}\n"));
     }
     s.push_str("\n## Pairwise results\n\n");
@@ -53,9 +52,14 @@ a strategy's rank is one plus the number of strategies better than it, so strate
 pub const INFINITE_NOTE: &str = "-∞ or +∞: in most seeds one side never got there (never recovered, or a percentile \
 that fell among failures) and the other did. Its interval is the median difference's, which excludes zero only from 6 seeds.";
 
-/// Whether a table shows an infinite difference (not an unbounded ±).
-pub fn has_infinite(t: &table::Table) -> bool {
-    t.rows.iter().flatten().any(|cell| cell.starts_with("-∞") || cell.starts_with("+∞"))
+/// Whether some strategy differs from the baseline by an infinite amount
+/// (not merely an unbounded ±, which one seed gives).
+pub fn has_infinite(c: &Comparison) -> bool {
+    c.strategies.iter().flat_map(|s| s.vs_baseline.values().flatten()).any(infinite)
+}
+
+fn infinite(d: &crate::compare::Difference) -> bool {
+    d.diff.mean.is_infinite()
 }
 
 pub const LEGEND: &str = "`~` marks a difference whose 95% interval contains zero: not statistically significant. \
@@ -101,14 +105,17 @@ fn score_line(plan: &Plan, c: &Comparison) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::compare::Difference;
+    use crate::stats::Interval;
 
     #[test]
     fn an_infinite_difference_is_told_apart_from_an_unbounded_margin() {
-        let t = |cell: &str| table::Table { header: vec!["x".into()], rows: vec![vec![cell.into()]], keys: 1 };
-        assert!(has_infinite(&t("-∞ ~")));
-        assert!(has_infinite(&t("+∞")));
-        // One seed bounds nothing: a finite difference with an unbounded ±.
-        assert!(!has_infinite(&t("+1.00s ±∞")));
-        assert!(!has_infinite(&t("+0.00pp ±0.00pp ~")));
+        let d = |mean: f64| Difference {
+            diff: Interval { mean, lo: f64::NEG_INFINITY, hi: f64::INFINITY, n: 1 },
+            significant: false,
+            better: true,
+        };
+        assert!(infinite(&d(f64::NEG_INFINITY)), "never recovered against recovered");
+        assert!(!infinite(&d(1.0)), "one seed: a finite difference, an unbounded ±");
     }
 }

@@ -347,10 +347,9 @@ pub fn print_comparison<W: Write>(
     }
     writeln!(w)?;
     writeln!(w, "difference from the baseline {} (paired by seed)", c.baseline)?;
-    let differences = table::differences(c);
-    write!(w, "{}", indent(&differences.to_text()))?;
+    write!(w, "{}", indent(&table::differences(c).to_text()))?;
     writeln!(w, "  ~ = not statistically significant (the 95% interval contains 0); pp = percentage points")?;
-    if markdown::has_infinite(&differences) {
+    if markdown::has_infinite(c) {
         writeln!(w, "  {}", markdown::INFINITE_NOTE)?;
     }
     writeln!(w)?;

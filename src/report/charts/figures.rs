@@ -301,8 +301,8 @@ impl Figure for TimeLines {
 
 /// An area from 0 up to `line`, as points a corner check sees: the line and
 /// the floor under it, where the area is filled.
-fn filled(line: &[(f64, f64)], scale: f64) -> Vec<(f64, f64)> {
-    line.iter().flat_map(|&(x, y)| [(x, y * scale), (x, (y * scale).min(f64::MIN_POSITIVE))]).collect()
+fn filled(line: &[(f64, f64)]) -> Vec<(f64, f64)> {
+    line.iter().flat_map(|&(x, y)| [(x, y), (x, 0.0)]).collect()
 }
 
 /// Offered load (left axis) against ready and provisioning instances (right axis).
@@ -366,7 +366,7 @@ impl Figure for Capacity {
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], prov.stroke_width(2)));
         // The instance lines on the left axis's scale, for the corner check.
         let on_left = |l: &[(f64, f64)]| l.iter().map(|&(x, y)| (x, y * top / inst)).collect::<Vec<_>>();
-        let lines = [filled(&self.offered, 1.0), on_left(&self.ready), on_left(&self.provisioning)];
+        let lines = [filled(&self.offered), on_left(&self.ready), on_left(&self.provisioning)];
         legend_at(&mut chart, quiet_corner(lines.iter().map(Vec::as_slice), self.x_range, (0.0, top)))
     }
 }
@@ -506,7 +506,7 @@ impl Figure for Stacked {
             chart.draw_series(std::iter::once(Text::new(self.empty.clone(), (x, top / 2.0), style)))?;
             return Ok(());
         }
-        let area = filled(tops.last().map_or(&[][..], Vec::as_slice), 1.0);
+        let area = filled(tops.last().map_or(&[][..], Vec::as_slice));
         legend_at(&mut chart, quiet_corner(std::iter::once(area.as_slice()), self.x_range, (0.0, top)))
     }
 }

@@ -172,16 +172,13 @@ fn heatmaps(
             })
             .collect()
     };
+    let per_strategy: Vec<Vec<Vec<Option<f64>>>> = r.strategies.iter().map(|l| values_of(l)).collect();
     // One colour scale for every strategy's heatmap of `m`: side by side,
     // one colour is one value.
-    let all: Vec<f64> =
-        r.strategies.iter().flat_map(|l| values_of(l)).flatten().flatten().filter(|v| v.is_finite()).collect();
-    let range = (!all.is_empty()).then(|| {
-        (all.iter().copied().fold(f64::INFINITY, f64::min), all.iter().copied().fold(f64::NEG_INFINITY, f64::max))
-    });
+    let all = || per_strategy.iter().flatten().flatten().flatten().copied().filter(|v| v.is_finite());
+    let range = all().next().map(|_| (all().fold(f64::INFINITY, f64::min), all().fold(f64::NEG_INFINITY, f64::max)));
     let shared = if r.strategies.len() > 1 { " The strategies' heatmaps share one colour scale." } else { "" };
-    for label in &r.strategies {
-        let values = values_of(label);
+    for (label, values) in r.strategies.iter().zip(per_strategy) {
         let name =
             if r.strategies.len() > 1 { format!("sweep-heatmap-{m}-{label}") } else { format!("sweep-heatmap-{m}") };
         let fixed = if grid.axes.len() > 2 { " (further keys at their first value)" } else { "" };

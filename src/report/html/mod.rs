@@ -176,15 +176,14 @@ pub fn comparison(plan: &Plan, c: &Comparison, charts: &[Chart]) -> String {
     if let Some(slo) = markdown::slo_line(plan, c) {
         p.note(&slo);
     }
-    let differences = table::differences(c);
     p.note(&markdown::setup_line(plan, c))
         .section("Results")
         .legend("Mean ± 95% half-width over seeds, in rank order; ties share a rank.")
         .table(&table::results(c, &plan.slos))
         .section(&format!("Difference from the baseline {}", c.baseline))
-        .table(&differences)
+        .table(&table::differences(c))
         .legend(markdown::LEGEND);
-    if markdown::has_infinite(&differences) {
+    if markdown::has_infinite(c) {
         p.legend(markdown::INFINITE_NOTE);
     }
     p.section("Pairwise results")
