@@ -3,6 +3,9 @@
 //! with intervals are in [`super::intervals`], heatmaps in [`super::heatmap`].
 
 use plotters::coord::Shift;
+use std::ops::Range;
+
+use plotters::coord::ranged1d::{BoldPoints, DefaultFormatting, KeyPointHint, LightPoints, Ranged};
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -79,13 +82,93 @@ pub fn percent(v: f64) -> String {
     format!("{:.*}%", d.unwrap_or(4) as usize, pct)
 }
 
-/// A duration tick without trailing zeros: "6s", "50s", "1m30s", "250ms".
+/// A duration tick without trailing zeros: "6s", "50s", "1m30s", "5m",
+/// "2h", "250ms".
 pub fn duration_tick(v: f64) -> String {
     let s = format_secs(v);
+    if let Some(whole) = s.strip_suffix("m00s").or_else(|| s.strip_suffix("h00m")) {
+        return format!("{whole}{}", if s.ends_with('s') { "m" } else { "h" });
+    }
     match s.strip_suffix('s').and_then(|n| n.parse::<f64>().ok()) {
         Some(n) if !s.ends_with("ms") && n.fract() == 0.0 => format!("{n:.0}s"),
         _ => s,
     }
+}
+
+/// Steps of a duration axis past a minute, in seconds, each with the step
+/// of its light lines: the clock's own divisions, where plotters' decimal
+/// ones put ticks at 50s, 1m40s, 2m30s.
+const CLOCK_STEPS: [(f64, f64); 14] = [
+    (15.0, 5.0),
+    (30.0, 10.0),
+    (60.0, 10.0),
+    (120.0, 30.0),
+    (300.0, 60.0),
+    (600.0, 120.0),
+    (900.0, 300.0),
+    (1800.0, 300.0),
+    (3600.0, 600.0),
+    (7200.0, 1800.0),
+    (10800.0, 3600.0),
+    (21600.0, 3600.0),
+    (43200.0, 7200.0),
+    (86400.0, 21600.0),
+];
+
+/// Plotters' default number of labels on a mesh axis.
+pub(super) const MESH_LABELS: usize = 11;
+
+/// A linear axis with chosen ticks. Plotters' own `WithKeyPoints` over
+/// `f64` takes no label formatter, so this is its twin that does.
+#[derive(Clone)]
+pub(super) struct Ticked {
+    inner: RangedCoordf64,
+    bold: Vec<f64>,
+    light: Vec<f64>,
+}
+
+impl Ranged for Ticked {
+    type ValueType = f64;
+    type FormatOption = DefaultFormatting;
+
+    fn range(&self) -> Range<f64> {
+        self.inner.range()
+    }
+
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        self.inner.map(value, limit)
+    }
+
+    fn key_points<H: KeyPointHint>(&self, hint: H) -> Vec<f64> {
+        if hint.weight().allow_light_points() { self.light.clone() } else { self.bold.clone() }
+    }
+
+    fn axis_pixel_range(&self, limit: (i32, i32)) -> Range<i32> {
+        self.inner.axis_pixel_range(limit)
+    }
+}
+
+/// A linear axis from `lo` to `hi` with about `labels` ticks. In
+/// [`Unit::Duration`] past a minute the ticks fall on clock divisions
+/// ([`CLOCK_STEPS`]); otherwise they are exactly plotters' own, bold and light.
+pub(super) fn value_axis(unit: Unit, lo: f64, hi: f64, labels: usize) -> Ticked {
+    let inner: RangedCoordf64 = (lo..hi).into();
+    let labels = labels.max(2);
+    let clock = (unit == Unit::Duration && hi - lo > 60.0)
+        .then(|| CLOCK_STEPS.iter().find(|(step, _)| (hi - lo) / step <= labels as f64))
+        .flatten();
+    let Some(&(step, light)) = clock else {
+        let bold = inner.key_points(BoldPoints(labels));
+        let light = inner.key_points(LightPoints::new(labels, labels * 10));
+        return Ticked { inner, bold, light };
+    };
+    let multiples = |step: f64| {
+        let (first, last) = ((lo / step).ceil() as i64, (hi / step).floor() as i64);
+        (first..=last).map(move |k| k as f64 * step)
+    };
+    let bold = multiples(step).collect();
+    let light = multiples(light).filter(|v| (v / step).fract() != 0.0).collect();
+    Ticked { inner, bold, light }
 }
 
 /// A tick label in a metric's unit, precise enough for an axis up to `top`.
@@ -161,8 +244,8 @@ const SHADE_INK: RGBColor = RGBColor(140, 100, 0);
 const _: () = assert!(LOAD.0 == LOAD.1 && LOAD.1 == LOAD.2 && SHADE.0 != SHADE.2);
 
 /// Draws the shaded windows on a chart whose y axis runs from 0 to `top`.
-fn draw_shades<'a, DB: DrawingBackend + 'a>(
-    chart: &mut ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+fn draw_shades<'a, DB: DrawingBackend + 'a, Y: Ranged<ValueType = f64>>(
+    chart: &mut ChartContext<'a, DB, Cartesian2d<RangedCoordf64, Y>>,
     shades: &[Shade],
     top: f64,
 ) -> DrawResult<DB> {
@@ -274,7 +357,8 @@ impl Figure for TimeLines {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
         let top = y_top(self.lines.iter().flat_map(|l| l.points.iter().map(|p| p.1)), 0.01);
         let top = if self.unit == Unit::Ratio { top.min(1.0) } else { top };
-        let mut chart = frame(root, &self.title).build_cartesian_2d(self.x_range.0..self.x_range.1, 0.0..top)?;
+        let y = value_axis(self.unit, 0.0, top, MESH_LABELS);
+        let mut chart = frame(root, &self.title).build_cartesian_2d(self.x_range.0..self.x_range.1, y)?;
         let unit = self.unit;
         chart
             .configure_mesh()
@@ -618,5 +702,27 @@ mod tests {
         assert_eq!(duration_tick(6.0), "6s");
         assert_eq!((exact(0.5), exact(1.0), exact(12.25)), ("0.5".into(), "1".into(), "12.25".into()));
         assert_eq!(duration_tick(90.0), format_secs(90.0));
+        assert_eq!((duration_tick(300.0), duration_tick(7200.0)), ("5m".into(), "2h".into()));
+    }
+
+    #[test]
+    fn duration_axes_past_a_minute_tick_on_the_clock() {
+        // A p99 of seven and a half minutes: plotters put ticks at 50s, 1m40s, 2m30s.
+        let axis = value_axis(Unit::Duration, 0.0, 450.0, MESH_LABELS);
+        let labels: Vec<String> = axis.key_points(BoldPoints(MESH_LABELS)).into_iter().map(duration_tick).collect();
+        assert_eq!(labels, ["0s", "1m", "2m", "3m", "4m", "5m", "6m", "7m"]);
+        let light = axis.key_points(LightPoints::new(MESH_LABELS, 110));
+        assert_eq!(light.len(), 45 - 8 + 1, "every 10 s between the minutes: {light:?}");
+        // Sweeps of a timeout from 30 s to 5 m, and a day.
+        let ticks = |lo, hi| value_axis(Unit::Duration, lo, hi, 10).key_points(BoldPoints(10));
+        assert_eq!(ticks(17.0, 313.0), (1..=10).map(|k| 30.0 * f64::from(k)).collect::<Vec<_>>());
+        assert_eq!(ticks(0.0, 86400.0).len(), 9, "every 3 h");
+        // Other units, and durations within a minute, keep plotters' own ticks.
+        let own: RangedCoordf64 = (0.0..0.37).into();
+        for unit in [Unit::Ratio, Unit::Number, Unit::Duration] {
+            let axis = value_axis(unit, 0.0, 0.37, MESH_LABELS);
+            assert_eq!(axis.key_points(BoldPoints(MESH_LABELS)), own.key_points(BoldPoints(MESH_LABELS)));
+            assert_eq!(axis.key_points(LightPoints::new(11, 110)), own.key_points(LightPoints::new(11, 110)));
+        }
     }
 }

@@ -6,7 +6,9 @@ use plotters::coord::Shift;
 use plotters::coord::ranged1d::SegmentValue;
 use plotters::prelude::*;
 
-use super::figures::{duration_tick, frame, integer_tick, integer_ticks, legend_at, quiet_corner, tick, y_top_in};
+use super::figures::{
+    MESH_LABELS, duration_tick, frame, integer_tick, integer_ticks, legend_at, quiet_corner, tick, value_axis, y_top_in,
+};
 use super::{FAMILY, Figure, color};
 use crate::criteria::Unit;
 
@@ -82,7 +84,7 @@ impl Figure for Bars {
                 .x_label_area_size(30)
                 .y_label_area_size(62)
                 // A segmented range includes its end: 0..n-1 gives n bars.
-                .build_cartesian_2d((0..(n - 1).max(1)).into_segmented(), 0.0..top)?;
+                .build_cartesian_2d((0..(n - 1).max(1)).into_segmented(), value_axis(unit, 0.0, top, MESH_LABELS))?;
             chart
                 .configure_mesh()
                 .disable_x_mesh()
@@ -183,8 +185,6 @@ impl Figure for Bands {
             .flat_map(|s| s.points.iter().flat_map(|p| [p.3, p.1]).chain(s.seeds.iter().map(|p| p.1)));
         let top = y_top_in(self.unit, values.chain(limit));
         let top = if self.unit == Unit::Ratio { top.min(1.05) } else { top };
-        let mut chart =
-            frame(root, &self.title).y_label_area_size(75).build_cartesian_2d(lo - pad..hi + pad, 0.0..top)?;
         let unit = self.unit;
         let axis = self.x_axis.clone();
         let n_labels = match &axis {
@@ -192,6 +192,9 @@ impl Figure for Bands {
             XAxis::Integer => integer_ticks(hi - lo),
             _ => 10,
         };
+        let x_unit = if matches!(axis, XAxis::Duration) { Unit::Duration } else { Unit::Number };
+        let (x, y) = (value_axis(x_unit, lo - pad, hi + pad, n_labels), value_axis(unit, 0.0, top, MESH_LABELS));
+        let mut chart = frame(root, &self.title).y_label_area_size(75).build_cartesian_2d(x, y)?;
         let x_label = |v: &f64| match &axis {
             XAxis::Categories(c) => {
                 let k = v.round();
