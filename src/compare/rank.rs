@@ -178,7 +178,7 @@ impl Comparison {
                 per_seed: metrics.iter().map(|m| (m.to_string(), values[s][m].clone())).collect(),
                 cost: cells[s]
                     .iter()
-                    .map(|c| c.summary.gpu.cost(&plan.scenario))
+                    .map(|c| c.summary.gpu.cost)
                     .collect::<Option<Vec<f64>>>()
                     .and_then(|xs| mean_ci(&xs)),
                 vs_baseline: metrics

@@ -86,6 +86,10 @@ pub struct Gpu {
     pub busy_seconds: f64,
     pub wasted_seconds: f64,
     pub instance_seconds: f64,
+    /// What the instance-seconds cost in money; absent when no pool has a
+    /// `price_per_hour`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost: Option<f64>,
     pub pools: BTreeMap<String, PoolSummary>,
 }
 
@@ -187,20 +191,15 @@ pub struct SloResult {
     pub passed: bool,
 }
 
-impl Gpu {
-    /// What the instance-seconds cost: the sum over the scenario's priced
-    /// pools of their instance-hours times their price; None when no pool
-    /// has a price.
-    pub fn cost(&self, sc: &Scenario) -> Option<f64> {
-        let priced: Vec<(&str, f64)> =
-            sc.pools.iter().zip(&sc.prices).filter_map(|(p, price)| Some((p.name.as_str(), (*price)?))).collect();
-        (!priced.is_empty()).then(|| {
-            priced
-                .iter()
-                .map(|(name, price)| self.pools.get(*name).map_or(0.0, |p| p.instance_seconds) / 3600.0 * price)
-                .sum()
-        })
-    }
+/// What the pools' instance-seconds cost: the sum over the scenario's priced
+/// pools of their instance-hours times their price; None when no pool has a
+/// price.
+fn cost(sc: &Scenario, pools: &BTreeMap<String, PoolSummary>) -> Option<f64> {
+    let priced: Vec<(&str, f64)> =
+        sc.pools.iter().zip(&sc.prices).filter_map(|(p, price)| Some((p.name.as_str(), (*price)?))).collect();
+    (!priced.is_empty()).then(|| {
+        priced.iter().map(|(name, price)| pools.get(*name).map_or(0.0, |p| p.instance_seconds) / 3600.0 * price).sum()
+    })
 }
 
 impl SloResult {
@@ -475,6 +474,7 @@ impl Summary {
                 busy_seconds: round3(busy),
                 wasted_seconds: round3(rec.wasted_ns as f64 / 1e9),
                 instance_seconds: round3(billed),
+                cost: cost(sc, &pools),
                 pools,
             },
             proxy: ProxyStats { fetches: rec.proxy_fetches, retries: rec.proxy_retries },

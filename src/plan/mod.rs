@@ -296,11 +296,7 @@ fn judge(sc: &Scenario, index: usize, axis: &Axis, runs: &[crate::engine::Run], 
             slos,
             cost: interval(Metric::InstanceSeconds),
             cost_per_seed: runs.iter().map(|r| r.summary.gpu.instance_seconds).collect(),
-            money: runs
-                .iter()
-                .map(|r| r.summary.gpu.cost(sc))
-                .collect::<Option<Vec<f64>>>()
-                .and_then(|xs| mean_ci(&xs)),
+            money: runs.iter().map(|r| r.summary.gpu.cost).collect::<Option<Vec<f64>>>().and_then(|xs| mean_ci(&xs)),
             amplification: interval(Metric::Amplification),
             wasted_gpu_seconds: interval(Metric::WastedGpuSeconds),
         },

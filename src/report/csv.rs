@@ -113,6 +113,12 @@ pub fn write_comparison<W: Write>(mut w: W, c: &crate::compare::Comparison) -> i
                 d.is_some_and(|d| d.better),
             )?;
         }
+        // Money is not a compared metric (no paired difference): one row
+        // with its interval, where pools are priced.
+        if let Some(i) = s.cost {
+            let (mean, lo, hi) = (number(i.mean), number(i.lo), number(i.hi));
+            writeln!(w, "{},{},{},cost,{mean},{lo},{hi},{},,,,false,false", s.name, s.rank, s.score, i.n)?;
+        }
     }
     Ok(())
 }
@@ -125,6 +131,10 @@ pub fn write_sweep<W: Write>(mut w: W, r: &crate::sweep::result::SweepResult) ->
     for m in &r.metrics {
         header.extend([format!("{m}_mean"), format!("{m}_lo"), format!("{m}_hi")]);
     }
+    let priced = r.points.iter().any(|p| p.cost.is_some());
+    if priced {
+        header.extend(["cost_mean".into(), "cost_lo".into(), "cost_hi".into()]);
+    }
     header.extend(["completion_pooled_p50_ms".into(), "completion_pooled_p99_ms".into()]);
     writeln!(w, "{}", header.join(","))?;
     for p in &r.points {
@@ -135,6 +145,9 @@ pub fn write_sweep<W: Write>(mut w: W, r: &crate::sweep::result::SweepResult) ->
                 Some(i) => row.extend([i.mean, i.lo, i.hi].map(number)),
                 None => row.extend([String::new(), String::new(), String::new()]),
             }
+        }
+        if priced {
+            row.extend(p.cost.map_or([f64::NAN; 3], |i| [i.mean, i.lo, i.hi]).map(number));
         }
         let c = &p.completion_pooled_ms;
         row.extend([c.p50, c.p99].map(|v| v.map_or(String::new(), number)));

@@ -61,14 +61,14 @@ fn latency_row<W: Write>(w: &mut W, label: &str, p: &Percentiles, note: &str) ->
 }
 
 /// The GPU pools' lines (a run whose backend is stampede's own).
-fn print_gpu(w: &mut impl Write, sc: &Scenario, s: &Summary) -> io::Result<()> {
+fn print_gpu(w: &mut impl Write, s: &Summary) -> io::Result<()> {
     let g = &s.gpu;
     let wasted = if g.busy_seconds > 0.0 {
         format!(" ({} of busy)", pct(g.wasted_seconds / g.busy_seconds))
     } else {
         String::new()
     };
-    let cost = g.cost(sc).map_or(String::new(), |c| format!(" · cost {}", units::money(c)));
+    let cost = g.cost.map_or(String::new(), |c| format!(" · cost {}", units::money(c)));
     writeln!(
         w,
         "gpu           instance-hours {}{cost} · GPU-hours busy {}, wasted {}{}",
@@ -225,7 +225,7 @@ pub fn print_summary<W: Write>(mut w: W, sc: &Scenario, s: &Summary) -> io::Resu
         )?;
     }
     if !remote {
-        print_gpu(w, sc, s)?;
+        print_gpu(w, s)?;
     }
     if let Some(c) = &s.cache {
         let t = &c.total;

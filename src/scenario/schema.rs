@@ -26,8 +26,8 @@ pub enum Ty {
     Bytes,
     /// An integer in `min..=max`.
     Int(i64, i64),
-    /// A number above this open lower bound.
-    Number(f64),
+    /// A number within these bounds.
+    Number(Bounds),
     /// A number in [0, 1).
     Fraction,
     /// A share in [0, 1].
@@ -61,6 +61,47 @@ pub enum Ty {
     List(&'static [Key]),
     /// Metric name → condition.
     Conditions,
+}
+
+/// The range of a number key: each end closed or open, `hi` infinite for none.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Bounds {
+    pub lo: f64,
+    pub lo_closed: bool,
+    pub hi: f64,
+    pub hi_closed: bool,
+}
+
+/// (lo, ∞)
+const fn above(lo: f64) -> Ty {
+    Ty::Number(Bounds { lo, lo_closed: false, hi: f64::INFINITY, hi_closed: false })
+}
+
+/// [lo, ∞)
+const fn at_least(lo: f64) -> Ty {
+    Ty::Number(Bounds { lo, lo_closed: true, hi: f64::INFINITY, hi_closed: false })
+}
+
+/// (lo, hi]
+const fn above_up_to(lo: f64, hi: f64) -> Ty {
+    Ty::Number(Bounds { lo, lo_closed: false, hi, hi_closed: true })
+}
+
+/// [lo, hi]
+const fn within(lo: f64, hi: f64) -> Ty {
+    Ty::Number(Bounds { lo, lo_closed: true, hi, hi_closed: true })
+}
+
+impl Ty {
+    /// The range of a number key, whatever its kind.
+    pub fn bounds(self) -> Option<Bounds> {
+        match self {
+            Ty::Number(b) => Some(b),
+            Ty::Fraction => Some(Bounds { lo: 0.0, lo_closed: true, hi: 1.0, hi_closed: false }),
+            Ty::Share => Some(Bounds { lo: 0.0, lo_closed: true, hi: 1.0, hi_closed: true }),
+            _ => None,
+        }
+    }
 }
 
 /// One key of a table.
@@ -132,8 +173,8 @@ const PROXY_CACHE: &[Key] = &[
 const CLASS_CACHE: &[Key] = &[
     k("objects", Ty::Int(1, limits::MAX_OBJECTS as i64), "distinct objects; required unless unique"),
     k("popularity", Ty::Choice(&names(&POPULARITIES)), "zipf, uniform or unique (default zipf)"),
-    k("zipf_s", Ty::Number(0.0), "the Zipf exponent s (default 1)"),
-    k("cacheable", Ty::Number(-1.0), "share of objects whose responses may be stored, in [0, 1] (default 1)"),
+    k("zipf_s", above(0.0), "the Zipf exponent s (default 1)"),
+    k("cacheable", Ty::Share, "share of objects whose responses may be stored, in [0, 1] (default 1)"),
     req("size", Ty::Bytes, "response body bytes"),
     k("ttl", Ty::Duration, "fresh for this long (default 120s)"),
     k("grace", Ty::Duration, "then served stale for this long while one fetch refreshes it (default 10s)"),
@@ -142,7 +183,7 @@ const CLASS_CACHE: &[Key] = &[
 
 const AUTOSCALER: &[Key] = &[
     k("metric", Ty::Choice(&names(&SCALE_METRICS)), "what the autoscaler steers (default utilization)"),
-    req("target", Ty::Number(0.0), "the value to steer to (at most 1 for utilization)"),
+    req("target", above(0.0), "the value to steer to (at most 1 for utilization)"),
     k("interval", Ty::Duration, "time between evaluations (default 30s, at least 1s)"),
     k("max_step_up", Ty::Int(1, INSTANCES), "most instances started per evaluation (default 4)"),
     k("max_step_down", Ty::Int(1, INSTANCES), "most instances retired per evaluation (default 1)"),
@@ -153,8 +194,8 @@ const AUTOSCALER: &[Key] = &[
 const LOAD: &[Key] = &[
     req("curve", Ty::Choice(&CURVES), "knee, linear or table: how service slows with the instance's load"),
     k("knee", Ty::Int(0, U32), "knee, linear: jobs at full speed (default 0)"),
-    k("factor", Ty::Number(0.0), "knee: service-time multiplier above the knee"),
-    k("slope", Ty::Number(0.0), "linear: factor added per job above the knee"),
+    k("factor", at_least(1.0), "knee: service-time multiplier above the knee"),
+    k("slope", at_least(0.0), "linear: factor added per job above the knee"),
     k("points", Ty::Points, "table: [load, factor] pairs, loads increasing, interpolated linearly"),
     k("count_queued", Ty::Bool, "queued jobs count in the load too (default false: jobs in service only)"),
 ];
@@ -171,7 +212,7 @@ const POOL: &[Key] = &[
     k("cancel_on_abandon", Ty::Bool, "the backend stops a job when the proxy gives up on it (default false)"),
     k("deregister_delay", Ty::Duration, "a killed instance stays in the proxy's list this long (default 30s)"),
     k("autoscaler", Ty::Table(AUTOSCALER), "without it the pool keeps its initial size"),
-    k("price_per_hour", Ty::Number(0.0), "what one instance costs per hour, for reports in money (default none)"),
+    k("price_per_hour", at_least(0.0), "what one instance costs per hour, for reports in money (default none)"),
     k("load", Ty::Table(LOAD), "load-dependent service; without it speed never depends on load"),
     k("queue_discipline", Ty::Choice(&DISCIPLINES), "which queued job a freed slot takes (default fifo)"),
     k(
@@ -192,7 +233,7 @@ const DIST: &[Key] = &[
     k("high", Ty::Duration, "uniform: the high end"),
     k("median", Ty::Duration, "lognormal: the median"),
     k("p99", Ty::Duration, "lognormal: the 99th percentile"),
-    k("cv", Ty::Number(0.0), "gamma: coefficient of variation, at most 10"),
+    k("cv", above_up_to(0.0, limits::MAX_GAMMA_CV), "gamma: coefficient of variation, at most 10"),
 ];
 
 const CLASS: &[Key] = &[
@@ -207,21 +248,25 @@ const CLASS: &[Key] = &[
 const BUDGET: &[Key] = &[
     k("ttl", Ty::Duration, "how long a deposit lasts, whole seconds (default 10s; Finagle, tower)"),
     k("min_per_sec", Ty::Int(0, U32), "retries per second allowed whatever the traffic (default 10)"),
-    k("percent", Ty::Number(0.0), "retries earned per request, as a fraction (default 0.2)"),
+    k("percent", within(0.0, 1000.0), "retries earned per request, as a fraction (default 0.2)"),
 ];
 
 const THROTTLE: &[Key] = &[
     k("max_tokens", Ty::Int(1, 1000), "bucket size; retries stop at half of it (default 10; gRPC)"),
-    k("token_ratio", Ty::Fraction, "tokens a success returns (default 0.1)"),
+    k("token_ratio", Ty::Share, "tokens a success returns (default 0.1)"),
 ];
 
 const ADAPTIVE: &[Key] = &[
-    k("k", Ty::Number(0.0), "accepts multiplier K, at least 1 (default 2; Google SRE)"),
+    k("k", at_least(1.0), "accepts multiplier K, at least 1 (default 2; Google SRE)"),
     k("window", Ty::Duration, "history the counts cover (default 2m)"),
 ];
 
 const BREAKER: &[Key] = &[
-    k("failure_ratio", Ty::Number(0.0), "opens when failed / attempts reaches this, in (0, 1] (default 0.1; Polly v8)"),
+    k(
+        "failure_ratio",
+        above_up_to(0.0, 1.0),
+        "opens when failed / attempts reaches this, in (0, 1] (default 0.1; Polly v8)",
+    ),
     k("min_throughput", Ty::Int(1, U32), "attempts in the window before it may open (default 100)"),
     k("sampling", Ty::Duration, "window the ratio is measured over (default 30s)"),
     k("break_duration", Ty::Duration, "how long it stays open (default 5s)"),
@@ -235,7 +280,7 @@ const STRATEGY: &[Key] = &[
     k("honor_retry_after", Ty::Bool, "wait at least the response's Retry-After (default false)"),
     k("delay", Ty::Duration, "fixed: the wait before every retry"),
     k("base", Ty::Duration, "exponential: the first wait (at least 1ms)"),
-    k("multiplier", Ty::Number(0.0), "exponential: growth per retry, at least 1 (default 2)"),
+    k("multiplier", at_least(1.0), "exponential: growth per retry, at least 1 (default 2)"),
     k("cap", Ty::Duration, "exponential: the longest wait"),
     k("jitter", Ty::Choice(&names(&JITTERS)), "exponential: jitter (default none)"),
     k("ranges", Ty::Ranges, "stepped: retry n waits uniform(low_n, high_n); the last range repeats"),
@@ -294,7 +339,7 @@ const CHAOS: &[Key] = &[
     k("pool", Ty::Name("pool"), "every kind but traffic: the pool it hits"),
     k("swarm", Ty::Name("swarm"), "traffic: the swarm whose traffic changes"),
     k("count", Ty::Int(1, INSTANCES), "kill: ready instances that die"),
-    k("factor", Ty::Number(0.0), "slow: times slower; traffic: rate or users multiplied"),
+    k("factor", above(0.0), "slow: times slower; traffic: rate or users multiplied"),
     k("share", Ty::Share, "errors, connect_failures, flap: the share of requests (probes) hit, in [0, 1]"),
     k("status", Ty::Status(&[500, 502, 503]), "errors: the status answered, 500, 502 or 503"),
     k("added", Ty::Duration, "latency: added before the first byte"),
@@ -322,7 +367,12 @@ pub const SCENARIO: &[Key] = &[
     k("compare", Ty::Table(COMPARE), "defaults for stampede compare"),
 ];
 
-const DURATION_PATTERN: &str = r"^(0|([0-9]+(\.[0-9]+)?(d|h|m|s|ms|us|µs|ns) ?)+)$";
+/// Each unit at most once, largest first, as `units::parse_duration` reads them.
+const DURATION_PATTERN: &str = concat!(
+    r"^(0|(?=[0-9])",
+    r"([0-9]+(\.[0-9]+)?d ?)?([0-9]+(\.[0-9]+)?h ?)?([0-9]+(\.[0-9]+)?m ?)?([0-9]+(\.[0-9]+)?s ?)?",
+    r"([0-9]+(\.[0-9]+)?ms ?)?([0-9]+(\.[0-9]+)?(us|µs) ?)?([0-9]+(\.[0-9]+)?ns)?)$"
+);
 const RATE_PATTERN: &str = r"^[0-9.eE+-]+/(s|m|min|h)$";
 const BYTES_PATTERN: &str = r"^[0-9]+(\.[0-9]+)?(B|KB|MB|GB|TB)$";
 
@@ -355,7 +405,15 @@ fn value(ty: Ty) -> Value {
         Ty::Rate => json!({ "type": "string", "pattern": RATE_PATTERN, "examples": ["12/s", "300/min"] }),
         Ty::Bytes => json!({ "type": "string", "pattern": BYTES_PATTERN, "examples": ["512B", "32KB", "1.5MB"] }),
         Ty::Int(min, max) => json!({ "type": "integer", "minimum": min, "maximum": max }),
-        Ty::Number(above) => json!({ "type": "number", "exclusiveMinimum": above }),
+        Ty::Number(b) => {
+            let mut v = json!({ "type": "number" });
+            let o = v.as_object_mut().expect("an object");
+            o.insert((if b.lo_closed { "minimum" } else { "exclusiveMinimum" }).into(), json!(b.lo));
+            if b.hi.is_finite() {
+                o.insert((if b.hi_closed { "maximum" } else { "exclusiveMaximum" }).into(), json!(b.hi));
+            }
+            v
+        }
         Ty::Fraction => json!({ "type": "number", "minimum": 0, "exclusiveMaximum": 1 }),
         Ty::Share => json!({ "type": "number", "minimum": 0, "maximum": 1 }),
         Ty::Status(codes) => json!({ "type": "integer", "enum": codes }),
@@ -422,6 +480,7 @@ fn walk(keys: &'static [Key], prefix: &str, out: &mut Vec<(String, bool, &'stati
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scenario::Scenario;
     use crate::scenario::raw::RawScenario;
 
     /// The keys the deserializer accepts in the table at `path`, from its
@@ -468,6 +527,89 @@ mod tests {
         let slots = &s["properties"]["pool"]["additionalProperties"]["properties"]["slots"];
         assert_eq!(slots["maximum"], limits::MAX_SLOTS);
         assert_eq!(s["required"], json!(["scenario", "pool", "class", "swarm"]));
+    }
+
+    /// A scenario whose table `[pool.x]` has `pool_line`, followed by `extra`.
+    fn probe_file(pool_line: &str, extra: &str) -> String {
+        format!(
+            "[scenario]\nname = \"t\"\nduration = \"10m\"\n[pool.x]\nmax_instances = 4\ncold_start = \"1m\"\n{pool_line}\n\
+             [class.x]\npool = \"x\"\nservice = {{ dist = \"exponential\", mean = \"1s\" }}\n\
+             [swarm.x]\nclass = \"x\"\narrivals = {{ process = \"poisson\", rate = \"1/s\" }}\n{extra}\n"
+        )
+    }
+
+    /// Every number key's range in the schema is the one the resolver
+    /// enforces: each end is probed on both sides, in a file where the key
+    /// applies. `{v}` marks where the value goes.
+    #[test]
+    fn number_bounds_in_the_schema_are_the_resolvers() {
+        let class = "[class.y]\npool = \"x\"\nservice = { dist = \"exponential\", mean = \"1s\" }\n[class.y.cache]\n\
+                     size = \"1KB\"\nobjects = 10\n";
+        let strategy = "[strategy.y]\nkind = \"exponential\"\nbase = \"1s\"\ncap = \"1m\"\n";
+        let chaos = "[[chaos]]\nat = \"1m\"\nduration = \"1m\"\npool = \"x\"\n";
+        let cases: Vec<(&str, &str, String)> = vec![
+            ("pool.x", "price_per_hour", probe_file("price_per_hour = {v}", "")),
+            ("pool.x.autoscaler", "target", probe_file("", "[pool.x.autoscaler]\ntarget = {v}")),
+            ("pool.x.autoscaler", "tolerance", probe_file("", "[pool.x.autoscaler]\ntarget = 0.5\ntolerance = {v}")),
+            ("pool.x.load", "factor", probe_file("", "[pool.x.load]\ncurve = \"knee\"\nknee = 1\nfactor = {v}")),
+            ("pool.x.load", "slope", probe_file("", "[pool.x.load]\ncurve = \"linear\"\nslope = {v}")),
+            (
+                "class.x.service",
+                "cv",
+                probe_file("", "[class.y]\npool = \"x\"\nservice = { dist = \"gamma\", mean = \"1s\", cv = {v} }"),
+            ),
+            ("class.x.cache", "zipf_s", probe_file("", &format!("{class}zipf_s = {{v}}"))),
+            ("class.x.cache", "cacheable", probe_file("", &format!("{class}cacheable = {{v}}"))),
+            ("strategy.x", "multiplier", probe_file("", &format!("{strategy}multiplier = {{v}}"))),
+            (
+                "strategy.x.budget",
+                "percent",
+                probe_file("", &format!("{strategy}[strategy.y.budget]\npercent = {{v}}")),
+            ),
+            (
+                "strategy.x.throttle",
+                "token_ratio",
+                probe_file("", &format!("{strategy}[strategy.y.throttle]\ntoken_ratio = {{v}}")),
+            ),
+            ("strategy.x.adaptive", "k", probe_file("", &format!("{strategy}[strategy.y.adaptive]\nk = {{v}}"))),
+            (
+                "strategy.x.breaker",
+                "failure_ratio",
+                probe_file("", &format!("{strategy}[strategy.y.breaker]\nfailure_ratio = {{v}}")),
+            ),
+            ("chaos", "factor", probe_file("", &format!("{chaos}kind = \"slow\"\nfactor = {{v}}"))),
+            ("chaos", "share", probe_file("", &format!("{chaos}kind = \"errors\"\nstatus = 503\nshare = {{v}}"))),
+        ];
+        let accepts = |file: &str, v: f64| {
+            let text = file.replace("{v}", &format!("{v:?}"));
+            Scenario::parse(&text, "t.toml").is_ok()
+        };
+        let (mut probed, mut seen) = (0, Vec::new());
+        for (path, _, keys) in tables() {
+            // A table shared by several paths (a service and a think time) once.
+            if seen.contains(&keys.as_ptr()) {
+                continue;
+            }
+            seen.push(keys.as_ptr());
+            for key in keys {
+                let Some(b) = key.ty.bounds() else { continue };
+                let (_, _, file) = cases
+                    .iter()
+                    .find(|(p, k, _)| *p == path && *k == key.name)
+                    .unwrap_or_else(|| panic!("no probe for {path}.{}", key.name));
+                assert!(accepts(file, (b.lo + b.hi.min(b.lo + 2.0)) / 2.0), "{path}.{}: a middle value", key.name);
+                assert_eq!(accepts(file, b.lo), b.lo_closed, "{path}.{} = {}", key.name, b.lo);
+                assert!(!accepts(file, b.lo - 1e-3), "{path}.{} below {}", key.name, b.lo);
+                assert!(accepts(file, b.lo + 1e-3), "{path}.{} just above {}", key.name, b.lo);
+                if b.hi.is_finite() {
+                    assert_eq!(accepts(file, b.hi), b.hi_closed, "{path}.{} = {}", key.name, b.hi);
+                    assert!(!accepts(file, b.hi + 1e-3), "{path}.{} above {}", key.name, b.hi);
+                    assert!(accepts(file, b.hi - 1e-3), "{path}.{} just below {}", key.name, b.hi);
+                }
+                probed += 1;
+            }
+        }
+        assert_eq!(probed, cases.len(), "every probe is of a number key");
     }
 
     /// `[slo]` may hold `tier.paid.failure_rate = "< 0.1%"` as a bare dotted

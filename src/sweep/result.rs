@@ -125,7 +125,7 @@ impl SweepResult {
                     let seeds: Vec<Option<f64>> = group.iter().map(|c| judged_value(&c.summary, t)).collect();
                     t.judge(&seeds, Rule::Mean).passed
                 });
-                let costs: Option<Vec<f64>> = group.iter().map(|c| c.summary.gpu.cost(&sweep.base)).collect();
+                let costs: Option<Vec<f64>> = group.iter().map(|c| c.summary.gpu.cost).collect();
                 let mut pooled = LatencyHist::default();
                 for c in group {
                     pooled.merge_from(

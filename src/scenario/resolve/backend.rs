@@ -153,10 +153,10 @@ fn cx_dur(cx: &mut Ctx<'_>, path: &str, v: &V<crate::scenario::units::Dur>, dflt
 pub fn resolve_price(cx: &mut Ctx<'_>, name: &str, price: &V<f64>) -> Option<f64> {
     let path = format!("pool.{name}.price_per_hour");
     let p = cx.get(&path, price)?;
-    if p.is_finite() && p > 0.0 {
+    if p.is_finite() && p >= 0.0 {
         Some(p)
     } else {
-        cx.error(&path, format!("must be a number greater than 0, got {p}"));
+        cx.error(&path, format!("must be a number of at least 0, got {p}"));
         None
     }
 }
