@@ -35,6 +35,8 @@ pub fn load(args: &LoadArgs, g: Global<'_>) -> Result<u8, Failure> {
         }
     }
     let targets = targets(&sc, args)?;
+    // Before any load is sent: an unusable --out or --json fails it now.
+    args.output.check(&sc.name, "load")?;
     let shard = match &args.shard {
         Some(s) => Shard::parse(s).map_err(|e| Failure::usage(format!("--shard {e}")))?,
         None => Shard::default(),
@@ -209,7 +211,7 @@ fn print_wire(w: &mut dyn Write, s: &WireStats) -> std::io::Result<()> {
     let odd: u64 = s
         .statuses
         .iter()
-        .filter(|(k, _)| !matches!(k.as_str(), "200" | "429" | "503" | "connect_failed" | "timed_out"))
+        .filter(|(k, _)| !matches!(k.as_str(), "200" | "429" | "503" | "connect_failed" | "no_answer" | "timed_out"))
         .map(|(_, n)| n)
         .sum();
     if odd > 0 {

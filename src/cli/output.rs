@@ -2,7 +2,7 @@
 //! human summary (on stderr when JSON takes stdout, so pipes stay clean).
 
 use std::io::{self, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::Serialize;
 
@@ -35,19 +35,43 @@ impl OutputArgs {
     /// wrote there (see [`report::folder`]).
     pub fn open(&self, scenario: &str, command: &str) -> Result<ReportDir, Failure> {
         let dir = self.dir(scenario, command);
+        self.check_json(&dir)?;
+        ReportDir::open(&dir, command).map_err(writing(&dir))
+    }
+
+    /// Checks, changing nothing, that [`Self::open`] and [`Self::emit`] will
+    /// be able to write: called before a run that takes real time.
+    pub fn check(&self, scenario: &str, command: &str) -> Result<(), Failure> {
+        let dir = self.dir(scenario, command);
+        self.check_json(&dir)?;
+        report::folder::check(&dir).map_err(writing(&dir))
+    }
+
+    /// Refuses a `--json` path inside the report folder `dir`, or one that
+    /// cannot be written (no such folder, or a folder in its place), so that
+    /// a long run does not end in that error.
+    fn check_json(&self, dir: &Path) -> Result<(), Failure> {
+        let Some(json) = self.json.as_deref().filter(|j| *j != "-") else { return Ok(()) };
+        let path = Path::new(json);
+        let abs = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
         // The folder is the command's: a --json file there would overwrite a
         // report (index.html) or the manifest, or be deleted by the next run.
-        if let Some(json) = self.json.as_deref().filter(|j| *j != "-") {
-            let abs = |p: &std::path::Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
-            if abs(std::path::Path::new(json)).parent() == Some(abs(&dir).as_path()) {
-                return Err(Failure::usage(format!(
-                    "--json {json} is inside the report folder {}, whose files the command replaces; \
-                     choose a path outside it",
-                    dir.display()
-                )));
-            }
+        if abs(path).parent() == Some(abs(dir).as_path()) {
+            return Err(Failure::usage(format!(
+                "--json {json} is inside the report folder {}, whose files the command replaces; \
+                 choose a path outside it",
+                dir.display()
+            )));
         }
-        ReportDir::open(&dir, command).map_err(writing(&dir))
+        let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        // The command creates the report folder and its parents.
+        if !parent.is_dir() && !abs(dir).starts_with(abs(parent)) {
+            return Err(Failure::usage(format!("--json {json}: the folder {} does not exist", parent.display())));
+        }
+        if path.is_dir() {
+            return Err(Failure::usage(format!("--json {json}: is a folder; name a file")));
+        }
+        Ok(())
     }
 
     /// Warns (unless `--quiet`) about report-like files the command left in place.
@@ -98,6 +122,6 @@ fn closed_pipe_is_fine(r: io::Result<()>) -> io::Result<()> {
 }
 
 /// Turns a failure to write reports into a usage error naming the directory.
-pub fn writing(dir: &std::path::Path) -> impl Fn(io::Error) -> Failure + '_ {
+pub fn writing(dir: &Path) -> impl Fn(io::Error) -> Failure + '_ {
     move |e| Failure::usage(format!("cannot write reports to {}: {e}", dir.display()))
 }

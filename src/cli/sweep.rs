@@ -73,6 +73,7 @@ pub fn sweep(args: &SweepArgs, g: Global<'_>) -> Result<u8, Failure> {
         Some((i, k)) => sw.shard(i, k),
         None => (0..sw.cells()).collect(),
     };
+    args.output.check(&sw.base.name, if shard.is_some() { "sweep-parts" } else { "sweep" })?;
     let started = std::time::Instant::now();
     let runner = args.engine.runner()?;
     let jobs = runner.jobs(jobs);

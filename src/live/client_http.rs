@@ -17,7 +17,7 @@ use hyper::header::{HOST, HeaderMap, HeaderName, HeaderValue};
 use hyper::{Request, StatusCode, Uri};
 
 use super::clock::Clock;
-use super::conns::Conns;
+use super::conns::{Conns, SendError};
 use super::in_flight::{InFlight, Ticket};
 use super::wire;
 use crate::metrics::wire::WireAttempt;
@@ -274,17 +274,24 @@ impl Head {
 async fn exchange(out: Outgoing) -> (Response, WireAttempt) {
     let Outgoing { conns, clock, host, req, sent } = out;
     let mut seen = WireAttempt::unanswered(std::time::Duration::ZERO);
-    let Ok((answer, lease)) = conns.send(&host, req).await else {
-        return (Response::failed(Outcome::ConnectError, None), seen);
+    let (answer, lease) = match conns.send(&host, req).await {
+        Ok(sent) => sent,
+        // To the model both are a connection error (no HTTP status); the
+        // wire tells them apart.
+        Err(e) => {
+            seen.no_answer = e == SendError::NoAnswer;
+            return (Response::failed(Outcome::ConnectError, None), seen);
+        }
     };
     // The head is read and dropped here: only the body is kept while it streams.
     let (head, body) = answer.into_parts();
     let head = Head::read(&head, &clock);
     seen.status = Some(head.status.as_u16());
-    // Only a 503's page is read (for Varnish's Guru Meditation), boxed as it
-    // is rare; other bodies are counted out frame by frame, never gathered.
+    // Only the start of a 503's page is kept (for Varnish's Guru
+    // Meditation), boxed as it is rare; other bodies are counted out frame by
+    // frame, never gathered.
     let body = if head.status == StatusCode::SERVICE_UNAVAILABLE {
-        Box::pin(body.collect()).await.map(|b| Some(b.to_bytes()))
+        Box::pin(drain_keeping(body, PAGE_KEPT)).await.map(Some)
     } else {
         drain(body).await.map(|()| None)
     };
@@ -315,6 +322,23 @@ async fn drain(mut body: hyper::body::Incoming) -> Result<(), hyper::Error> {
         frame?;
     }
     Ok(())
+}
+
+/// Bytes of a 503's page kept to recognise Varnish's: its Guru Meditation
+/// page is under 1 KiB, a custom synthetic page a few. A target that sends
+/// an endless 503 costs no more memory than this.
+const PAGE_KEPT: usize = 16 * 1024;
+
+/// Reads a body to its end, keeping at most its first `keep` bytes.
+async fn drain_keeping(mut body: hyper::body::Incoming, keep: usize) -> Result<Vec<u8>, hyper::Error> {
+    let mut kept = Vec::new();
+    while let Some(frame) = body.frame().await {
+        if let Ok(data) = frame?.into_data() {
+            let room = keep.saturating_sub(kept.len());
+            kept.extend_from_slice(&data[..data.len().min(room)]);
+        }
+    }
+    Ok(kept)
 }
 
 #[cfg(test)]

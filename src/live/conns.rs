@@ -29,9 +29,15 @@ type Sender = SendRequest<Empty<Bytes>>;
 /// connection is closed (an open-loop surge can open one per request).
 pub const MAX_IDLE: usize = 4096;
 
-/// Why an attempt got no answer: it could not connect, or the connection
-/// failed before the answer's head.
-pub type SendError = Box<dyn std::error::Error + Send + Sync>;
+/// Why an attempt got no answer's head.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SendError {
+    /// No connection: refused, unreachable, or no HTTP handshake.
+    Connect,
+    /// Connected and sent, then the connection closed or what came back was
+    /// not an HTTP answer.
+    NoAnswer,
+}
 
 #[derive(Debug, Default)]
 pub struct Conns {
@@ -108,7 +114,7 @@ impl Conns {
                 Ok(answer) => return Ok((answer, lease(sender))),
                 Err(mut e) => match e.take_message() {
                     Some(unsent) => req = unsent,
-                    None => return Err(e.into_error().into()),
+                    None => return Err(SendError::NoAnswer),
                 },
             }
         }
@@ -124,11 +130,11 @@ async fn connect_and_send(
     host: &str,
     req: Request<Empty<Bytes>>,
 ) -> Result<(hyper::Response<Incoming>, Sender), SendError> {
-    let stream = TcpStream::connect(host).await?;
-    stream.set_nodelay(true)?;
-    let (mut sender, conn) = http1::handshake(TokioIo::new(stream)).await?;
+    let stream = TcpStream::connect(host).await.map_err(|_| SendError::Connect)?;
+    stream.set_nodelay(true).map_err(|_| SendError::Connect)?;
+    let (mut sender, conn) = http1::handshake(TokioIo::new(stream)).await.map_err(|_| SendError::Connect)?;
     // Runs until the server closes, or the last sender is dropped.
     tokio::spawn(conn);
-    let answer = sender.send_request(req).await?;
+    let answer = sender.send_request(req).await.map_err(|_| SendError::NoAnswer)?;
     Ok((answer, sender))
 }

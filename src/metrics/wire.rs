@@ -26,8 +26,10 @@ pub struct WireStats {
     pub service_ms: Percentiles,
     /// Actual send time less intended send time.
     pub send_lag_ms: Percentiles,
-    /// Answers by HTTP status; `connect_failed` for requests whose connection
-    /// failed, `timed_out` for those the client hung up on at its timeout.
+    /// Answers by HTTP status; `connect_failed` for requests that found no
+    /// connection, `no_answer` for those whose connection closed or answered
+    /// with something other than HTTP, `timed_out` for those the client hung
+    /// up on at its timeout.
     pub statuses: BTreeMap<String, u64>,
     /// 503s whose body was Varnish's Guru Meditation page (a fetch Varnish
     /// failed itself; which cause, only varnishstat or varnishlog can tell
@@ -45,6 +47,7 @@ pub struct WireRecorder {
     lag: LatencyHist,
     statuses: BTreeMap<u16, u64>,
     connect_failed: u64,
+    no_answer: u64,
     varnish_synthetic: u64,
     truncated: u64,
     timed_out: u64,
@@ -61,6 +64,8 @@ pub struct StoredWire {
     pub truncated: u64,
     #[serde(default)]
     pub timed_out: u64,
+    #[serde(default)]
+    pub no_answer: u64,
 }
 
 /// One attempt as the wire saw it (real time).
@@ -74,6 +79,9 @@ pub struct WireAttempt {
     pub truncated: bool,
     /// The client hung up at its timeout before an answer came.
     pub timed_out: bool,
+    /// Connected and sent, but the connection closed or what came back was
+    /// not HTTP.
+    pub no_answer: bool,
 }
 
 impl WireAttempt {
@@ -86,6 +94,7 @@ impl WireAttempt {
             varnish_synthetic: false,
             truncated: false,
             timed_out: false,
+            no_answer: false,
         }
     }
 }
@@ -100,15 +109,21 @@ impl WireRecorder {
                 *self.statuses.entry(s).or_default() += 1;
             }
             None if a.timed_out => self.timed_out += 1,
+            None if a.no_answer => self.no_answer += 1,
             None => self.connect_failed += 1,
         }
         self.varnish_synthetic += u64::from(a.varnish_synthetic);
         self.truncated += u64::from(a.truncated);
     }
 
-    /// Attempts that got no response: the connection failed, or the client hung up.
+    /// Attempts that found no connection.
     pub fn connect_failed(&self) -> u64 {
         self.connect_failed
+    }
+
+    /// Attempts whose connection closed, or answered with something other than HTTP.
+    pub fn no_answer(&self) -> u64 {
+        self.no_answer
     }
 
     pub fn timed_out(&self) -> u64 {
@@ -133,6 +148,7 @@ impl WireRecorder {
             *self.statuses.entry(*s).or_default() += n;
         }
         self.connect_failed += other.connect_failed;
+        self.no_answer += other.no_answer;
         self.varnish_synthetic += other.varnish_synthetic;
         self.truncated += other.truncated;
         self.timed_out += other.timed_out;
@@ -148,6 +164,7 @@ impl WireRecorder {
             varnish_synthetic: self.varnish_synthetic,
             truncated: self.truncated,
             timed_out: self.timed_out,
+            no_answer: self.no_answer,
         }
     }
 
@@ -160,6 +177,7 @@ impl WireRecorder {
             varnish_synthetic: s.varnish_synthetic,
             truncated: s.truncated,
             timed_out: s.timed_out,
+            no_answer: s.no_answer,
         })
     }
 
@@ -170,6 +188,9 @@ impl WireRecorder {
         }
         if self.timed_out > 0 {
             statuses.insert("timed_out".into(), self.timed_out);
+        }
+        if self.no_answer > 0 {
+            statuses.insert("no_answer".into(), self.no_answer);
         }
         WireStats {
             targets,

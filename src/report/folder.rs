@@ -51,34 +51,53 @@ fn plain_name(name: &str) -> bool {
     !name.is_empty() && name != "." && name != ".." && !name.contains(['/', '\\']) && !name.contains('\0')
 }
 
+/// The manifest of the command that last wrote to `path`, if any; an error
+/// for a manifest stampede cannot read.
+fn previous(path: &Path) -> io::Result<Option<Manifest>> {
+    let manifest = path.join(MANIFEST);
+    match fs::read_to_string(&manifest) {
+        Ok(text) => {
+            serde_json::from_str(&text).ok().filter(|m: &Manifest| m.format == FORMAT).map(Some).ok_or_else(|| {
+                io::Error::other(format!(
+                    "{} is not a stampede report manifest; stampede does not overwrite it (choose another --out)",
+                    manifest.display()
+                ))
+            })
+        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Whether [`ReportDir::open`] could open `path`, changing nothing: a
+/// command that runs for long asks first, so that a folder it cannot use
+/// fails it at once rather than after the run.
+pub fn check(path: &Path) -> io::Result<()> {
+    // The nearest part of the path that exists must be a folder.
+    let existing =
+        path.ancestors().filter(|a| !a.as_os_str().is_empty()).find_map(|a| Some((a, fs::metadata(a).ok()?)));
+    match existing {
+        Some((at, m)) if !m.is_dir() => {
+            Err(io::Error::new(io::ErrorKind::AlreadyExists, format!("{} is a file", at.display())))
+        }
+        Some((at, _)) if at == path => previous(path).map(drop),
+        _ => Ok(()),
+    }
+}
+
 impl ReportDir {
     /// Creates `path` if needed and deletes the files the previous command
     /// recorded there (and only those).
     pub fn open(path: &Path, command: &str) -> io::Result<ReportDir> {
         fs::create_dir_all(path)?;
-        let manifest = path.join(MANIFEST);
-        match fs::read_to_string(&manifest) {
-            Ok(text) => {
-                let old: Manifest = serde_json::from_str(&text)
-                    .ok()
-                    .filter(|m: &Manifest| m.format == FORMAT)
-                    .ok_or_else(|| {
-                        io::Error::other(format!(
-                            "{} is not a stampede report manifest; stampede does not overwrite it (choose another --out)",
-                            manifest.display()
-                        ))
-                    })?;
-                for name in old.files.iter().filter(|n| plain_name(n) && n.as_str() != MANIFEST) {
-                    let file = path.join(name);
-                    // A symlink is removed as a link; its target is never touched.
-                    match fs::symlink_metadata(&file) {
-                        Ok(m) if !m.is_dir() => fs::remove_file(&file)?,
-                        _ => {}
-                    }
-                }
+        let old = previous(path)?.map(|m| m.files).unwrap_or_default();
+        for name in old.iter().filter(|n| plain_name(n) && n.as_str() != MANIFEST) {
+            let file = path.join(name);
+            // A symlink is removed as a link; its target is never touched.
+            match fs::symlink_metadata(&file) {
+                Ok(m) if !m.is_dir() => fs::remove_file(&file)?,
+                _ => {}
             }
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(e) => return Err(e),
         }
         let dir = ReportDir { path: path.to_path_buf(), command: command.to_string(), files: RefCell::default() };
         dir.save()?;

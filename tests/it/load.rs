@@ -441,3 +441,108 @@ fn a_load_whose_target_goes_away_keeps_what_it_measured_and_exits_3() {
     assert!(out.join("summary.json").is_file() && out.join("index.html").is_file());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A target at 127.0.0.1 that answers every connection with `answer(n)` (n
+/// counts connections from 0) after reading the request head, then closes.
+/// At most `limit` connections are served.
+fn raw_target(limit: usize, answer: fn(usize) -> Vec<u8>) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let target = format!("http://{}", listener.local_addr().expect("addr"));
+    std::thread::spawn(move || {
+        for (n, conn) in listener.incoming().take(limit).enumerate() {
+            let Ok(mut conn) = conn else { return };
+            let mut head = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+                match conn.read(&mut buf) {
+                    Ok(k) if k > 0 => head.extend_from_slice(&buf[..k]),
+                    _ => break,
+                }
+            }
+            let _ = conn.write_all(&answer(n));
+        }
+    });
+    target
+}
+
+/// Two seconds of Poisson arrivals at `rate`, no retries, no timeout.
+fn raw_load(dir: &std::path::Path, target: &str, rate: &str) -> Child {
+    let path = dir.join("raw.toml");
+    let text = SCENARIO
+        .replace("duration = \"2m\"", "duration = \"2s\"")
+        .replace("rate = \"2/s\"", &format!("rate = \"{rate}\""))
+        .replace("strategy = \"plain\"", "strategy = \"none\"");
+    std::fs::write(&path, text).expect("write the scenario");
+    Command::new(env!("CARGO_BIN_EXE_stampede"))
+        .args(["load", path.to_str().expect("utf-8"), "--target", target, "--threads", "1"])
+        .args(["--quiet", "--json", "-", "--out", dir.join("out").to_str().expect("utf-8")])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts")
+}
+
+/// A target that accepts the connection but answers something other than
+/// HTTP is told apart from one that refuses it.
+#[test]
+fn a_target_that_answers_no_http_is_not_called_a_refused_connection() {
+    let dir = scratch("no-http");
+    let target = raw_target(500, |_| b"this is not HTTP\r\n\r\n".to_vec());
+    let o = raw_load(&dir, &target, "20/s").wait_with_output().expect("load ends");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let s: Summary = serde_json::from_slice(&o.stdout).expect("the summary");
+    let wire = s.engine.wire.as_ref().expect("load reports the wire");
+    let ended = s.attempts.total - s.attempts.unfinished;
+    assert!(ended >= 10, "{:?}", s.attempts);
+    assert_eq!(wire.statuses.get("no_answer").copied(), Some(ended), "{:?}", wire.statuses);
+    assert!(!wire.statuses.contains_key("connect_failed"), "{:?}", wire.statuses);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A 503 whose page never ends costs the load generator no memory: it keeps
+/// the page's start (enough to recognise Varnish's) and counts out the rest.
+#[test]
+fn a_huge_503_page_is_read_without_being_kept() {
+    const BIG: usize = 256 << 20;
+    let dir = scratch("huge-503");
+    let target = raw_target(50, |n| {
+        let page = b"<html><h1>Error 503 Backend fetch failed</h1><p>Guru Meditation:</p>XID: 1</html>";
+        let mut a = format!(
+            "HTTP/1.1 503 Service Unavailable\r\nconnection: close\r\ncontent-length: {}\r\n\r\n",
+            if n == 0 { BIG } else { page.len() }
+        )
+        .into_bytes();
+        a.extend_from_slice(page);
+        // The first answer pads its page to BIG bytes.
+        if n == 0 {
+            a.resize(a.len() + BIG - page.len(), b' ');
+        }
+        a
+    });
+    let child = raw_load(&dir, &target, "3/s");
+    // The process's peak resident memory (Linux), read while it runs.
+    let status = format!("/proc/{}/status", child.id());
+    let peak = std::thread::spawn(move || {
+        let mut peak = 0u64;
+        while let Ok(text) = std::fs::read_to_string(&status) {
+            let kb = text
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok());
+            peak = peak.max(kb.unwrap_or(0));
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        peak
+    });
+    let o = child.wait_with_output().expect("load ends");
+    let peak_mb = peak.join().expect("the reader") / 1024;
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let s: Summary = serde_json::from_slice(&o.stdout).expect("the summary");
+    let wire = s.engine.wire.as_ref().expect("load reports the wire");
+    let answered = wire.statuses.get("503").copied().unwrap_or(0);
+    assert!(answered >= 2, "{:?}", wire.statuses);
+    assert_eq!(wire.varnish_synthetic, answered, "every page, the huge one too, is recognised");
+    assert!(peak_mb < (BIG >> 21) as u64, "peak {peak_mb} MB for a {} MB page", BIG >> 20);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -105,3 +105,45 @@ fn a_json_file_inside_the_report_folder_is_refused_before_it_overwrites_a_report
     assert!(!j.exists(), "nothing was written");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A live run takes real time: an `--out` or `--json` it could not write
+/// fails it before it starts, not after an hour. The run asked for is an
+/// hour long at real speed, so only a check made first ends it in time.
+#[test]
+fn a_live_run_with_an_unusable_out_or_json_fails_before_it_starts() {
+    let dir = scratch("live-unusable-out");
+    let file = dir.join("a-file");
+    std::fs::write(&file, "not a folder").expect("file");
+    let (under, missing) = (file.join("under"), dir.join("no-such-folder").join("x.json"));
+    let cases: [(&[&str], &str); 3] = [
+        (&["--out", file.to_str().expect("utf8")], "is a file"),
+        (&["--out", under.to_str().expect("utf8")], "is a file"),
+        (&["--json", missing.to_str().expect("utf8")], "does not exist"),
+    ];
+    for (extra, says) in cases {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_stampede"))
+            .args(["run", "scenarios/live-vs-sim.toml", "--engine", "live", "--quiet"])
+            .args(["--set", "scenario.duration=1h", "--set", "scenario.warmup=0s"])
+            .args(extra)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("the binary runs");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let status = loop {
+            if let Some(s) = child.try_wait().expect("wait") {
+                break s;
+            }
+            if std::time::Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("{extra:?}: still running after a minute; the output was not checked first");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        let mut err = String::new();
+        std::io::Read::read_to_string(&mut child.stderr.take().expect("stderr"), &mut err).expect("stderr");
+        assert_eq!(status.code(), Some(2), "{extra:?}: {err}");
+        assert!(err.contains(says), "{extra:?}: {err}");
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}

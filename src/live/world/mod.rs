@@ -238,9 +238,10 @@ pub(crate) struct World<'a> {
     sent: u64,
     wire: WireRecorder,
     /// `load`: when an attempt last got any HTTP answer (real time), and how
-    /// many have failed to connect since.
+    /// many have got none since, and of those how many connected.
     last_answer: std::time::Instant,
     failed_in_a_row: u64,
+    unanswered_in_a_row: u64,
     progress: Option<Progress<'a>>,
 }
 
@@ -414,6 +415,7 @@ impl<'a> World<'a> {
             wire: WireRecorder::default(),
             last_answer: std::time::Instant::now(),
             failed_in_a_row: 0,
+            unanswered_in_a_row: 0,
             progress: None,
         };
         if let Mode::Backend { listen, .. } = &mode {
@@ -715,7 +717,8 @@ impl<'a> World<'a> {
     }
 
     fn report_progress(&mut self, real_now: std::time::Instant) {
-        let (sent, answered) = (self.sent, self.wire.answered() + self.wire.connect_failed() + self.wire.timed_out());
+        let w = &self.wire;
+        let (sent, answered) = (self.sent, w.answered() + w.connect_failed() + w.no_answer() + w.timed_out());
         let s503 = self.wire.with_status(503);
         let (now, end) = (self.now, self.end);
         let Some(p) = &mut self.progress else { return };
@@ -739,18 +742,29 @@ impl<'a> World<'a> {
     fn watch_refusals(&mut self, wire: &WireAttempt) {
         if wire.status.is_some() || wire.timed_out {
             self.last_answer = std::time::Instant::now();
-            self.failed_in_a_row = 0;
+            (self.failed_in_a_row, self.unanswered_in_a_row) = (0, 0);
             return;
         }
         self.failed_in_a_row += 1;
+        self.unanswered_in_a_row += u64::from(wire.no_answer);
         if self.failed_in_a_row >= REFUSED_ATTEMPTS && self.last_answer.elapsed() >= REFUSED_FOR {
+            let (n, connected) = (self.failed_in_a_row, self.unanswered_in_a_row);
+            let what = match connected {
+                0 => format!("the target stopped accepting connections: {n} attempts in a row failed to connect"),
+                c if c == n => format!(
+                    "the target gives no HTTP answer: {n} attempts in a row connected, then the connection closed \
+                     or what came back was not HTTP"
+                ),
+                c => format!(
+                    "the target stopped {}: {n} attempts in a row got no HTTP answer ({} failed to connect, {c} \
+                     connected and got none)",
+                    if c < n - c { "accepting connections" } else { "answering" },
+                    n - c
+                ),
+            };
             self.failure.get_or_insert(std::io::Error::new(
                 std::io::ErrorKind::ConnectionRefused,
-                format!(
-                    "the target stopped accepting connections: {} attempts in a row failed to connect, no answer for {}s",
-                    self.failed_in_a_row,
-                    REFUSED_FOR.as_secs()
-                ),
+                format!("{what}, no answer for {}s", REFUSED_FOR.as_secs()),
             ));
         }
     }
