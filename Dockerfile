@@ -1,8 +1,12 @@
 # stampede in a container: the image docs/distributed.md runs as a
 # Kubernetes Indexed Job or a Slurm array.
 #
-#   docker build -t stampede:0.1.0 .
-#   docker run --rm stampede:0.1.0 run /usr/share/stampede/scenarios/playground-img2img.toml --out /tmp/r
+#   docker build -t stampede:0.2.0 .
+#   docker run --rm -v "$PWD/reports:/out" stampede:0.2.0 \
+#     run /usr/share/stampede/scenarios/playground-img2img.toml --out /out/playground
+#
+# (--rm deletes the container: reports outlive it only in a mounted folder,
+# which uid 10001 must be able to write.)
 #
 # Two stages: a Rust toolchain builds the binary; the image that runs it holds
 # only Debian's slim base, the binary and the shipped scenarios.

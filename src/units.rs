@@ -87,8 +87,12 @@ pub fn parse_duration(text: &str) -> Result<SimDuration, UnitError> {
         let unit_len = rest.find(|c: char| c.is_ascii_digit() || c == '.' || c.is_whitespace()).unwrap_or(rest.len());
         let unit = &rest[..unit_len];
         if unit.is_empty() {
-            return if rest.starts_with(' ') {
-                bad(format!("no space between a number and its unit (write `{number}{}`)", rest.trim_start()))
+            let after = rest.trim_start();
+            let unit_after = after.split(|c: char| c.is_ascii_digit() || c == '.' || c == ' ').next().unwrap_or("");
+            return if rest.starts_with(' ') && DURATION_UNITS.iter().any(|(u, _)| *u == unit_after) {
+                bad(format!("no space between a number and its unit (write `{number}{after}`)"))
+            } else if rest.starts_with(' ') {
+                bad(format!("`{after}` is not a unit (use d, h, m, s, ms, us or ns, right after the number)"))
             } else {
                 bad(format!("missing unit after `{num}`"))
             };
@@ -225,7 +229,8 @@ mod tests {
     fn durations_without_unit_or_with_unknown_unit_are_rejected() {
         assert!(parse_duration("90").expect_err("bare").to_string().contains("missing unit"));
         assert!(parse_duration("5x").expect_err("x").to_string().contains("unknown unit `x`"));
-        assert!(parse_duration("10 mins").expect_err("mins").to_string().contains("no space"));
+        assert!(parse_duration("10 mins").expect_err("mins").to_string().contains("`mins` is not a unit"));
+        assert!(parse_duration("10 min").expect_err("min").to_string().contains("`min` is not a unit"));
         assert!(parse_duration("").expect_err("empty").to_string().contains("empty"));
         assert!(parse_duration("s").expect_err("no number").to_string().contains("expected a number"));
         assert!(parse_duration("1..2s").expect_err("dots").to_string().contains("not a number"));
@@ -246,6 +251,7 @@ mod tests {
             ("1h1h", "write each unit once"),
             ("30s2m", "write each unit once"),
             ("5 s", "no space between a number and its unit"),
+            ("2 parsecs", "`parsecs` is not a unit"),
             ("3.s", "not a number"),
             (".5s", "`.5` is not a number"),
             ("5sec", "unknown unit `sec`"),

@@ -81,12 +81,17 @@ impl Plan {
             None if !spec.strategies.is_empty() => spec.strategies.clone(),
             None => (0..scenario.strategies.len()).collect(),
         };
+        // The file's own list is checked where it is read, with its line.
+        let flag = if req.strategies.is_some() { "--strategies" } else { "the scenario's strategies" };
         if strategies.len() < 2 {
-            return Err(Error::Usage("a comparison needs at least two strategies".into()));
+            return Err(Error::Usage(format!(
+                "{flag}: a comparison needs at least two strategies{}",
+                if req.strategies.is_some() { "" } else { " (define another [strategy.<name>])" }
+            )));
         }
         let mut seen = std::collections::BTreeSet::new();
         if let Some(dup) = strategies.iter().find(|s| !seen.insert(**s)) {
-            return Err(Error::Usage(format!("strategy `{}` is listed twice", scenario.strategies[*dup].name)));
+            return Err(Error::Usage(format!("{flag}: `{}` is listed twice", scenario.strategies[*dup].name)));
         }
         let baseline_idx = match (&req.baseline, spec.baseline) {
             (Some(name), _) => {

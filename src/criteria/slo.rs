@@ -149,6 +149,9 @@ pub fn parse_ratio(metric: &str, v: &str) -> Result<f64, String> {
     let x: f64 = v.parse().map_err(|_| format!("`{v}` is not a fraction such as 0.01 or a percentage such as 1%"))?;
     if (0.0..1.0).contains(&x) {
         Ok(x)
+    } else if x == 1.0 {
+        // 1 is a whole or a percent: say both, as they differ a hundredfold.
+        Err(format!("{metric} is a ratio: a bare number must be a fraction below 1; write 100% or 1% (0.01)"))
     } else if (1.0..=100.0).contains(&x) {
         Err(format!(
             "{metric} is a ratio: a bare number must be a fraction below 1; for `{v}` write {x}% (or {} for {}%)",
@@ -220,12 +223,7 @@ mod tests {
         assert!(parse("rate_530", "<0.1").expect_err("typo").to_string().contains("did you mean `rate_503`"));
         assert!(parse("rate_503", "0.1").expect_err("no op").to_string().contains("must start with"));
         assert!(parse("rate_503", "< 5").expect_err("range").to_string().contains("write 5%"));
-        assert!(
-            parse("rate_503", "< 1")
-                .expect_err("ambiguous")
-                .to_string()
-                .contains("a bare number must be a fraction below 1")
-        );
+        assert!(parse("rate_503", "< 1").expect_err("ambiguous").to_string().contains("write 100% or 1% (0.01)"));
         assert!(parse("rate_503", "< 250").expect_err("range").to_string().contains("outside 0..1"));
         assert!(parse("rate_503", "< 101%").expect_err("range").to_string().contains("outside 0%..100%"));
         assert_eq!(parse("success_rate", ">= 100%").expect("ok").limit, 1.0);

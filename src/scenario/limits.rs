@@ -26,8 +26,8 @@ pub const RESULTS_MEMORY_BUDGET: u64 = 2048 * MIB;
 /// Measured cost of one swarm: its random streams, counters and latency
 /// histograms (peak RSS of 500 swarms minus 1: 497 KiB each).
 pub const BYTES_PER_SWARM: u64 = 512 * 1024;
-/// Measured cost of one closed-loop user with its request queued at a backend
-/// (peak RSS of 200,000 users: 376 bytes each).
+/// Cost of one closed-loop user with its request queued at a backend: 376
+/// bytes measured (peak RSS of 200,000 users), budgeted as 512 for headroom.
 pub const BYTES_PER_USER: u64 = 512;
 
 /// Instances per pool (min, initial, max; a kill's count). This protects time,

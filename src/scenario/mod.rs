@@ -213,6 +213,14 @@ impl Scenario {
         if matches!(m, Metric::HitRatio | Metric::GpuSecondsSaved) && !self.proxy.caches() {
             return Err(format!("{m}: no class is cached (a class's `cache` table), so it has no value"));
         }
+        let recovery =
+            matches!(m, Metric::Recovered | Metric::RecoveryTime | Metric::PostSuccessRate | Metric::PostAmplification);
+        if recovery && self.highlights().is_empty() {
+            return Err(format!(
+                "{m}: the scenario has no chaos event and no traffic surge (a spike, or a rising ramp) to recover from, \
+                 so it has no value"
+            ));
+        }
         Ok(())
     }
 

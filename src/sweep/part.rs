@@ -93,7 +93,9 @@ pub fn merge(parts: Vec<(String, Part)>) -> Result<(Sweep, Vec<StoredCell>), Mer
                 format!("written by stampede {}, but {first_name} by {}; results may differ", p.version, first.version),
             ));
         }
-        if p.spec != first.spec {
+        // The file's path may be spelled differently on each machine
+        // (`./scenarios/x.toml`, an absolute path): its text must match.
+        if (SweepSpec { file: first.spec.file.clone(), ..p.spec.clone() }) != first.spec {
             return Err(bad(
                 name,
                 format!("describes a different sweep than {first_name} ({})", spec_difference(&first.spec, &p.spec)),

@@ -344,7 +344,7 @@ fn only_documented_duration_spellings_are_accepted() {
 #[test]
 fn ratios_above_one_and_a_bare_one_are_refused() {
     let slo = |cond: &str| format!("strategy = \"backoff\"\n\n[slo]\nrate_503 = \"{cond}\"\n");
-    let bare_one = ["a bare number must be a fraction below 1", "write 1%"];
+    let bare_one = ["a bare number must be a fraction below 1", "write 100% or 1%"];
     expect("strategy = \"backoff\"\n", &slo("< 1"), "slo.rate_503", 33, &bare_one);
     expect("strategy = \"backoff\"\n", &slo("< 5"), "slo.rate_503", 33, &["write 5%"]);
     let sc = Scenario::parse(&format!("{BASE}\n[slo]\nrate_503 = \"< 100%\"\nsuccess_rate = \">= 0.99\"\n"), "ok.toml")
@@ -614,4 +614,13 @@ fn injected_faults_refuse_a_share_outside_0_1_an_unknown_status_and_a_missing_po
 fn the_proxy_cannot_retry_a_backend_500() {
     let e = errors("director = \"round_robin\"", "director = \"round_robin\"\nretry_on = [\"500\"]");
     has(&e, "proxy.retry_on", Some(8), "the proxy cannot retry `500`");
+}
+
+/// `validate` sees what `compare` would refuse in `[compare]`, with the key and line.
+#[test]
+fn a_compare_list_of_one_strategy_or_one_listed_twice_is_refused_where_it_is_written() {
+    let section = |list: &str| format!("strategy = \"backoff\"\n\n[compare]\nstrategies = {list}\n");
+    let at = "strategy = \"backoff\"\n";
+    expect(at, &section(r#"["backoff"]"#), "compare.strategies", 33, &["a comparison needs at least two"]);
+    expect(at, &section(r#"["backoff", "backoff"]"#), "compare.strategies[1]", 33, &["`backoff` is listed twice"]);
 }

@@ -241,7 +241,8 @@ fn unused_sections_and_zero_timeouts_are_warned_about_not_refused() {
         "pool.spare={ slots = 1 }",
         "class.idle={ pool = \"gpu\", service = { dist = \"constant\", value = \"1s\" } }",
         "strategy.unused={ kind = \"immediate\" }",
-        "compare={ strategies = [\"none\"] }",
+        "strategy.listed={ kind = \"immediate\" }",
+        "compare={ strategies = [\"none\", \"listed\"] }",
         "proxy.first_byte_timeout=0s",
     ]
     .iter()

@@ -155,3 +155,22 @@ fn every_shipped_scenarios_summary_passes_the_consistency_check() {
         stampede::metrics::consistency::check(&scoped).unwrap_or_else(|e| panic!("{file}, scoped: {e}"));
     }
 }
+
+/// Machines name the scenario file their own way (`./scenarios/x.toml`, an
+/// absolute path): parts of one sweep merge whatever the spelling, as long
+/// as the file's text is the same.
+#[test]
+fn parts_merge_whatever_path_named_the_same_scenario_file() {
+    let dir = scratch("merge-paths");
+    let [one, two] = parts(&dir);
+    let elsewhere =
+        edited(&two, "elsewhere.json", |v| v["spec"]["file"] = "/srv/checkout/scenarios/mmc-erlang.toml".into());
+    let out = dir.join("merged");
+    let args = ["merge", "--quiet", "--out", out.to_str().expect("utf8"), one.to_str().expect("utf8")];
+    let o = stampede(&[&args[..], &[elsewhere.to_str().expect("utf8")]].concat());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // A different text still is a different sweep.
+    let err = merge_edited(&one, &two, |v| v["spec"]["scenario_text"] = "# changed\n".into());
+    assert!(err.contains("the scenario file differs"), "{err}");
+    let _ = std::fs::remove_dir_all(dir);
+}

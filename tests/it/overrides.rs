@@ -90,5 +90,5 @@ fn a_duration_range_that_misses_its_end_says_by_how_much_as_a_duration() {
 #[test]
 fn a_bare_ratio_of_one_or_more_is_refused_on_the_command_line() {
     let err = refused(&["plan", PLAYGROUND, "--tune", "pool.a100.min_instances=16..64", "--slo", "rate_503<1"]);
-    assert_has(&err, &["--slo rate_503 is a ratio: a bare number must be a fraction below 1; for `1` write 1%"]);
+    assert_has(&err, &["--slo rate_503 is a ratio: a bare number must be a fraction below 1; write 100% or 1% (0.01)"]);
 }

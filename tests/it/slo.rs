@@ -50,6 +50,12 @@ fn thresholds_a_run_cannot_give_a_value_or_that_are_no_limit_are_bad_input() {
         assert_eq!(o.status.code(), Some(2), "{slo}: {}", stderr(&o));
         assert!(stderr(&o).contains(says), "{slo}: {}", stderr(&o));
     }
+    // Recovery needs something to recover from: M/M/10 has no chaos and no surge.
+    for slo in ["recovery_time<2m", "recovered>0.5", "post_success_rate>0.9", "post_amplification<2"] {
+        let o = stampede(&["run", "scenarios/mmc-erlang.toml", "--slo", slo, "--quiet"]);
+        assert_eq!(o.status.code(), Some(2), "{slo}: {}", stderr(&o));
+        assert!(stderr(&o).contains("no chaos event and no traffic surge"), "{slo}: {}", stderr(&o));
+    }
     // In the file, the error names the key and its line.
     let text = std::fs::read_to_string(file).expect("the file") + "\n[slo]\nbulk_success_rate = \"> 0.9\"\n";
     let e = stampede::scenario::Scenario::parse(&text, "x.toml").expect_err("no bulk jobs").to_string();

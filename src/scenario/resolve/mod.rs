@@ -349,8 +349,16 @@ fn resolve_compare(
     strategies: &BTreeMap<String, RawStrategy>,
     swarm_names: &BTreeMap<String, RawSwarm>,
 ) -> CompareSpec {
-    let list: Vec<usize> = cx
-        .get("compare.strategies", &c.strategies)
+    let names = cx.get("compare.strategies", &c.strategies);
+    if let Some(names) = &names {
+        if names.len() < 2 {
+            cx.error("compare.strategies", format!("lists {} strategy; a comparison needs at least two", names.len()));
+        }
+        for (i, name) in names.iter().enumerate().filter(|(i, n)| names[..*i].contains(n)) {
+            cx.error(&format!("compare.strategies[{i}]"), format!("`{name}` is listed twice"));
+        }
+    }
+    let list: Vec<usize> = names
         .unwrap_or_default()
         .iter()
         .enumerate()
