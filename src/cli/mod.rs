@@ -217,7 +217,7 @@ pub struct ServeProxyArgs {
     #[arg(long = "backend", value_name = "[POOL=]HOST:PORT", required = true)]
     pub backends: Vec<String>,
     /// Where the proxy listens (clients, / and /metrics).
-    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:6081")]
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:6081", value_parser = serve::parse_listen)]
     pub listen: std::net::SocketAddr,
     #[command(flatten)]
     pub common: ServeArgs,
@@ -228,7 +228,7 @@ pub struct ServeBackendArgs {
     /// The scenario file (TOML).
     pub scenario: PathBuf,
     /// Where / and /metrics listen; instance ports follow it (port + 1, + 2, ...), or are the OS's choice with port 0.
-    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8080")]
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8080", value_parser = serve::parse_listen)]
     pub listen: std::net::SocketAddr,
     #[command(flatten)]
     pub common: ServeArgs,
@@ -381,7 +381,8 @@ pub struct SweepArgs {
 pub struct PlanArgs {
     /// The scenario file (TOML).
     pub scenario: PathBuf,
-    /// The key to size and its range: KEY=LOW..HIGH or KEY=LOW..HIGH:STEP (integers or durations).
+    /// The key to size and its values: KEY=LOW..HIGH[:STEP] (integers, durations or numbers),
+    /// or an increasing list KEY=V1,V2,…
     #[arg(long, required = true, value_name = "KEY=LOW..HIGH")]
     pub tune: String,
     /// A threshold to meet, e.g. "rate_503<0.01" or "completion_all_p99<120s" (repeatable; adds to [slo]).

@@ -9,9 +9,31 @@ use super::{Failure, Global, ServeArgs, ServeBackendArgs, ServeProxyArgs};
 use crate::live;
 use crate::scenario::Scenario;
 
+/// `--listen`: an address and port, or a host name that resolves to one
+/// (`localhost:8080`).
+pub fn parse_listen(s: &str) -> Result<SocketAddr, String> {
+    if let Ok(a) = s.parse() {
+        return Ok(a);
+    }
+    let mut found = s.to_socket_addrs().map_err(|e| format!("not an ADDR:PORT or HOST:PORT ({e})"))?;
+    found.next().ok_or_else(|| format!("{s} has no address"))
+}
+
+/// Says so when a server listens beyond loopback: nothing it serves asks
+/// who is calling, `POST /chaos` included.
+fn note_exposed(listen: SocketAddr) {
+    if !listen.ip().is_loopback() {
+        say!(
+            "note: --listen {listen} is reachable from other hosts, and nothing here asks who calls (jobs, \
+             POST /chaos); 127.0.0.1 keeps it to this machine"
+        );
+    }
+}
+
 pub fn backend(args: &ServeBackendArgs, g: Global<'_>) -> Result<u8, Failure> {
     let sc = g.load(&args.scenario)?;
     super::warn(&sc, false);
+    note_exposed(args.listen);
     // Instances take the ports after --listen's: refused here as bad input,
     // rather than found out while binding.
     if args.listen.port() != 0 {
@@ -56,7 +78,13 @@ fn class_names(sc: &Scenario) -> Vec<String> {
 pub fn proxy(args: &ServeProxyArgs, g: Global<'_>) -> Result<u8, Failure> {
     let sc = g.load(&args.scenario)?;
     super::warn(&sc, false);
+    note_exposed(args.listen);
     let backends = args.backends.iter().map(|b| backend_spec(&sc, b)).collect::<Result<Vec<_>, _>>()?;
+    for (i, (spec, b)) in args.backends.iter().zip(&backends).enumerate() {
+        if backends[..i].contains(b) {
+            return Err(Failure::usage(format!("--backend {spec}: this instance is named twice")));
+        }
+    }
     let ready = |addr: SocketAddr| {
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "stampede serve proxy · {} · time scale {}", sc.name, args.common.time_scale);
@@ -86,6 +114,9 @@ fn backend_spec(sc: &Scenario, spec: &str) -> Result<(usize, SocketAddr), Failur
     let resolved =
         (b.host.as_str(), b.port).to_socket_addrs().map_err(|e| bad(format!("not a HOST:PORT ({e})")))?.next();
     let addr = resolved.ok_or_else(|| bad("the host has no address".to_string()))?;
+    if addr.port() == 0 {
+        return Err(bad("port 0 is no instance's port".to_string()));
+    }
     Ok((b.pool, addr))
 }
 

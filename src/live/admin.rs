@@ -11,9 +11,9 @@
 use std::fmt::Write;
 use std::io;
 
-use http_body_util::{BodyExt, Limited};
+use http_body_util::{BodyExt, LengthLimitError, Limited};
 use hyper::body::Incoming;
-use hyper::header::{CONTENT_TYPE, HeaderValue};
+use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 use tokio::sync::oneshot;
 
@@ -24,6 +24,10 @@ use crate::model::chaos::ChaosEvent;
 use crate::scenario::Scenario;
 use crate::scenario::posted::MAX_BODY;
 use crate::time::{SimDuration, SimTime};
+
+/// Longest a `POST /chaos` body may take to arrive, as long as a request
+/// head may (`http::Limits`).
+const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 #[derive(Clone)]
 pub struct Control {
@@ -41,11 +45,26 @@ impl Control {
             ("/chaos", &Method::GET | &Method::HEAD) => self.chaos(ChaosAsk::List).await,
             ("/chaos", &Method::DELETE) => self.chaos(ChaosAsk::End).await,
             ("/chaos", &Method::POST) => {
-                let body = match Limited::new(req.into_body(), MAX_BODY).collect().await {
-                    Ok(b) => b.to_bytes(),
+                let too_large = || {
+                    let why = format!("the body is one chaos entry, at most {MAX_BODY} bytes\n");
+                    Ok(text(StatusCode::PAYLOAD_TOO_LARGE, why))
+                };
+                let stated = req.headers().get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+                if stated.is_some_and(|n| n > MAX_BODY as u64) {
+                    return too_large();
+                }
+                // A client that sends its body a byte at a time holds a
+                // connection no longer than one that is slow with its head.
+                let read = tokio::time::timeout(BODY_TIMEOUT, Limited::new(req.into_body(), MAX_BODY).collect());
+                let body = match read.await {
+                    Ok(Ok(b)) => b.to_bytes(),
+                    Ok(Err(e)) if e.downcast_ref::<LengthLimitError>().is_some() => return too_large(),
+                    Ok(Err(e)) => {
+                        return Ok(text(StatusCode::BAD_REQUEST, format!("the body could not be read: {e}\n")));
+                    }
                     Err(_) => {
-                        let why = format!("the body is one chaos entry, at most {MAX_BODY} bytes\n");
-                        return Ok(text(StatusCode::PAYLOAD_TOO_LARGE, why));
+                        let why = format!("the body did not arrive within {}s\n", BODY_TIMEOUT.as_secs());
+                        return Ok(text(StatusCode::REQUEST_TIMEOUT, why));
                     }
                 };
                 match String::from_utf8(body.to_vec()) {

@@ -44,13 +44,18 @@ pub struct Front {
 
 impl Front {
     pub async fn handle(self, req: Request<Incoming>) -> Result<Response<Body>, io::Error> {
+        use super::backend_http::{allowed, method_not_allowed};
         let path = req.uri().path();
         let Some(class) = self.classes.iter().position(|c| path.strip_prefix('/') == Some(c.as_str())) else {
             return match path {
+                "/" | "/metrics" if !allowed(req.method(), false) => Ok(method_not_allowed(false)),
                 "/" | "/metrics" => self.status(path == "/").await,
                 _ => Ok(text(StatusCode::NOT_FOUND, "no such class; try /, /metrics or /<class>\n")),
             };
         };
+        if !allowed(req.method(), true) {
+            return Ok(method_not_allowed(true));
+        }
         let object = wire::object(req.uri().query());
         let h = req.headers();
         let work = match wire::work(h, self.max_work) {

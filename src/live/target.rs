@@ -35,6 +35,13 @@ impl TargetUrl {
         if uri.query().is_some() {
             return Err(format!("`{url}`: a target has no query string (a class's path follows the URL's path)"));
         }
+        // Refused rather than dropped: neither would ever be sent.
+        if url.contains('#') {
+            return Err(format!("`{url}`: a target has no fragment (#…); it is never sent"));
+        }
+        if uri.authority().is_some_and(|a| a.as_str().contains('@')) {
+            return Err(format!("`{url}`: stampede sends no credentials (user:password@); name the host alone"));
+        }
         // From the authority's text: the parsed port is silently absent when out of range.
         let written = uri
             .authority()
@@ -79,6 +86,8 @@ mod tests {
     fn tls_queries_and_hostless_urls_are_refused_with_the_reason() {
         assert!(TargetUrl::parse("https://example.com").expect_err("https").contains("no TLS"));
         assert!(TargetUrl::parse("http://h:1/x?y=1").expect_err("query").contains("query"));
+        assert!(TargetUrl::parse("http://h:1/x#top").expect_err("fragment").contains("fragment"));
+        assert!(TargetUrl::parse("http://u:pw@h:1/").expect_err("userinfo").contains("no credentials"));
         assert!(TargetUrl::parse("localhost:8080").expect_err("no scheme").contains("http://"));
         assert!(TargetUrl::parse("http://h:99999").is_err());
     }

@@ -134,6 +134,10 @@ pub fn real_retry_after(value: &str, now: std::time::SystemTime) -> Option<std::
     if let Ok(secs) = value.parse::<u64>() {
         return Some(std::time::Duration::from_secs(secs));
     }
+    // More seconds than a u64 holds is still "wait": as long as can be said.
+    if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        return Some(std::time::Duration::from_secs(u64::MAX));
+    }
     let at = httpdate::parse_http_date(value).ok()?;
     Some(at.duration_since(now).unwrap_or_default())
 }
@@ -226,6 +230,7 @@ mod tests {
         assert_eq!(real_retry_after("Sun, 06 Nov 1994 08:49:17 GMT", now), Some(Duration::ZERO), "past: now");
         assert_eq!(real_retry_after("soon", now), None);
         assert_eq!(real_retry_after("-5", SystemTime::now()), None);
+        assert_eq!(real_retry_after("99999999999999999999", now), Some(Duration::from_secs(u64::MAX)));
     }
 
     #[test]

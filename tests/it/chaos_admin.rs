@@ -105,6 +105,25 @@ fn a_bad_chaos_entry_is_refused_with_its_line_and_key_and_changes_nothing() {
     assert!(said.contains("extra"), "unknown keys are named: {said}");
     let (head, _) = request(&control, "PUT", "/chaos", "");
     assert!(head.starts_with("HTTP/1.1 405"), "{head}");
+    // An instance runs a job for POST or GET only, and its probe page is read-only.
+    let gpu = server.instance();
+    for (method, path, allow) in [("DELETE", "/render", "GET, POST"), ("POST", "/health", "GET, HEAD")] {
+        let (head, _) = request(&gpu, method, path, "");
+        assert!(
+            head.starts_with("HTTP/1.1 405") && head.contains(&format!("allow: {allow}")),
+            "{method} {path}: {head}"
+        );
+    }
+    let jobs = metric(&String::from_utf8_lossy(&get(&control, "/metrics").1), "stampede_backend_requests_total");
+    assert_eq!(jobs, 0, "no job ran");
+    // A body stated too large is refused before it is waited for; a broken
+    // chunked one is a bad request, not a large one.
+    let stated = "POST /chaos HTTP/1.1\r\nHost: x\r\nContent-Length: 99999\r\nConnection: close\r\n\r\nkind";
+    let (head, _) = answer(send(&control, stated));
+    assert!(head.starts_with("HTTP/1.1 413"), "{head}");
+    let broken = "POST /chaos HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\nzz\r\n";
+    let (head, said) = answer(send(&control, broken));
+    assert!(head.starts_with("HTTP/1.1 400"), "{head}{}", String::from_utf8_lossy(&said));
     let (_, listing) = request(&control, "GET", "/chaos", "");
     assert!(listing.contains("0 chaos event(s)"), "{listing}");
     server.interrupt();
