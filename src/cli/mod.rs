@@ -234,6 +234,12 @@ pub struct ServeBackendArgs {
     pub common: ServeArgs,
 }
 
+/// A name from a comma-separated list, without the spaces around it
+/// (`--strategies "a, b"`).
+fn trimmed(s: &str) -> Result<String, String> {
+    Ok(s.trim().to_string())
+}
+
 /// What every `serve` command takes.
 #[derive(clap::Args, Debug)]
 pub struct ServeArgs {
@@ -311,7 +317,7 @@ pub struct CompareArgs {
     /// The scenario file (TOML).
     pub scenario: PathBuf,
     /// Strategies to compare, comma-separated (default: [compare] or every strategy in the file).
-    #[arg(long, value_delimiter = ',', value_name = "A,B,...")]
+    #[arg(long, value_delimiter = ',', value_name = "A,B,...", value_parser = trimmed)]
     pub strategies: Option<Vec<String>>,
     /// Seeds per strategy (default: [compare] seeds, else 10). Seeds are scenario.seed, +1, +2, ...
     #[arg(long, value_name = "N", value_parser = seeds)]
@@ -325,7 +331,7 @@ pub struct CompareArgs {
     #[arg(long, value_name = "NAME")]
     pub baseline: Option<String>,
     /// Swarms that take the compared strategy, comma-separated (default: [compare] swarms, else all).
-    #[arg(long, value_delimiter = ',', value_name = "A,B,...")]
+    #[arg(long, value_delimiter = ',', value_name = "A,B,...", value_parser = trimmed)]
     pub swarms: Option<Vec<String>>,
     /// Whose requests metrics and scores cover: the swarms that take the strategy, or all.
     #[arg(long, value_enum, default_value_t = Score::Compared)]
@@ -351,10 +357,10 @@ pub struct SweepArgs {
     #[arg(long, required = true, value_name = "KEY=VALUES")]
     pub vary: Vec<String>,
     /// Strategies to run at every point, comma-separated (default: the file's own).
-    #[arg(long, value_delimiter = ',', value_name = "A,B,...")]
+    #[arg(long, value_delimiter = ',', value_name = "A,B,...", value_parser = trimmed)]
     pub strategies: Option<Vec<String>>,
     /// Swarms that take the strategy, comma-separated (default: all).
-    #[arg(long, value_delimiter = ',', value_name = "A,B,...")]
+    #[arg(long, value_delimiter = ',', value_name = "A,B,...", value_parser = trimmed)]
     pub swarms: Option<Vec<String>>,
     /// Whose requests metrics cover: the --swarms ones, or all.
     #[arg(long, value_enum, default_value_t = Score::Compared)]
@@ -363,7 +369,7 @@ pub struct SweepArgs {
     #[arg(long, value_name = "N", value_parser = seeds)]
     pub seeds: Option<u32>,
     /// Metrics to report, comma-separated (default: the headline metrics).
-    #[arg(long, value_delimiter = ',', value_name = "A,B,...")]
+    #[arg(long, value_delimiter = ',', value_name = "A,B,...", value_parser = trimmed)]
     pub metrics: Option<Vec<String>>,
     /// Threads to run on (default: every core). Results do not depend on it.
     #[arg(long, value_name = "J", value_parser = at_least(1))]

@@ -54,19 +54,24 @@ impl OutputArgs {
         let Some(json) = self.json.as_deref().filter(|j| *j != "-") else { return Ok(()) };
         let path = Path::new(json);
         let abs = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+        // Through `..` and symlinks, where both exist.
+        let real = |p: &Path| std::fs::canonicalize(p).ok();
+        let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let same_folder =
+            abs(path).parent() == Some(abs(dir).as_path()) || real(parent).is_some_and(|p| Some(p) == real(dir));
         // The folder is the command's: a --json file there would overwrite a
         // report (index.html) or the manifest, or be deleted by the next run.
-        if abs(path).parent() == Some(abs(dir).as_path()) {
+        if same_folder {
             return Err(Failure::usage(format!(
                 "--json {json} is inside the report folder {}, whose files the command replaces; \
                  choose a path outside it",
                 dir.display()
             )));
         }
-        let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
         // The command creates the report folder and its parents.
         if !parent.is_dir() && !abs(dir).starts_with(abs(parent)) {
-            return Err(Failure::usage(format!("--json {json}: the folder {} does not exist", parent.display())));
+            let what = if parent.exists() { "is not a folder" } else { "does not exist" };
+            return Err(Failure::usage(format!("--json {json}: {} {what}", parent.display())));
         }
         if path.is_dir() {
             return Err(Failure::usage(format!("--json {json}: is a folder; name a file")));

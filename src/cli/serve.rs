@@ -21,11 +21,11 @@ pub fn parse_listen(s: &str) -> Result<SocketAddr, String> {
 
 /// Says so when a server listens beyond loopback: nothing it serves asks
 /// who is calling, `POST /chaos` included.
-fn note_exposed(listen: SocketAddr) {
+fn note_exposed(listen: SocketAddr, what: &str) {
     if !listen.ip().is_loopback() {
         say!(
-            "note: --listen {listen} is reachable from other hosts, and nothing here asks who calls (jobs, \
-             POST /chaos); 127.0.0.1 keeps it to this machine"
+            "note: --listen {listen} is reachable from other hosts, and nothing here asks who calls ({what}); \
+             127.0.0.1 keeps it to this machine"
         );
     }
 }
@@ -33,7 +33,7 @@ fn note_exposed(listen: SocketAddr) {
 pub fn backend(args: &ServeBackendArgs, g: Global<'_>) -> Result<u8, Failure> {
     let sc = g.load(&args.scenario)?;
     super::warn(&sc, false);
-    note_exposed(args.listen);
+    note_exposed(args.listen, "jobs, POST /chaos");
     // Instances take the ports after --listen's: refused here as bad input,
     // rather than found out while binding.
     if args.listen.port() != 0 {
@@ -78,11 +78,14 @@ fn class_names(sc: &Scenario) -> Vec<String> {
 pub fn proxy(args: &ServeProxyArgs, g: Global<'_>) -> Result<u8, Failure> {
     let sc = g.load(&args.scenario)?;
     super::warn(&sc, false);
-    note_exposed(args.listen);
+    note_exposed(args.listen, "requests");
     let backends = args.backends.iter().map(|b| backend_spec(&sc, b)).collect::<Result<Vec<_>, _>>()?;
     for (i, (spec, b)) in args.backends.iter().zip(&backends).enumerate() {
         if backends[..i].contains(b) {
             return Err(Failure::usage(format!("--backend {spec}: this instance is named twice")));
+        }
+        if b.1 == args.listen {
+            return Err(Failure::usage(format!("--backend {spec}: is where this proxy listens (--listen)")));
         }
     }
     let ready = |addr: SocketAddr| {

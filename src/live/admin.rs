@@ -72,8 +72,12 @@ impl Control {
                     Err(_) => Ok(text(StatusCode::BAD_REQUEST, "the body is not UTF-8 text\n".into())),
                 }
             }
-            ("/" | "/metrics" | "/chaos", _) => {
-                Ok(text(StatusCode::METHOD_NOT_ALLOWED, "GET / and /metrics; GET, POST or DELETE /chaos\n".into()))
+            (path @ ("/" | "/metrics" | "/chaos"), _) => {
+                let allow = if path == "/chaos" { "GET, HEAD, POST, DELETE" } else { "GET, HEAD" };
+                let mut r =
+                    text(StatusCode::METHOD_NOT_ALLOWED, "GET / and /metrics; GET, POST or DELETE /chaos\n".into());
+                r.headers_mut().insert(hyper::header::ALLOW, HeaderValue::from_static(allow));
+                Ok(r)
             }
             _ => Ok(text(StatusCode::NOT_FOUND, "try /, /metrics or /chaos\n".into())),
         }

@@ -90,6 +90,10 @@ impl Sweep {
         if spec.seeds.is_empty() {
             return Err(Error::Usage("a sweep needs at least one seed".into()));
         }
+        let listed = |i: usize| spec.strategies[..i].contains(&spec.strategies[i]);
+        if let Some(dup) = (0..spec.strategies.len()).find(|&i| listed(i)) {
+            return Err(Error::Usage(format!("--strategies: `{}` is listed twice", spec.strategies[dup])));
+        }
         let swarms: Vec<usize> = if spec.swarms.is_empty() {
             (0..base.swarms.len()).collect()
         } else {

@@ -104,7 +104,7 @@ fn a_bad_chaos_entry_is_refused_with_its_line_and_key_and_changes_nothing() {
     let said = refused("kind = \"stall\"\npool = \"gpu\"\nduration = \"1m\"\nextra = 1\n");
     assert!(said.contains("extra"), "unknown keys are named: {said}");
     let (head, _) = request(&control, "PUT", "/chaos", "");
-    assert!(head.starts_with("HTTP/1.1 405"), "{head}");
+    assert!(head.starts_with("HTTP/1.1 405") && head.contains("allow: GET, HEAD, POST, DELETE"), "{head}");
     // An instance runs a job for POST or GET only, and its probe page is read-only.
     let gpu = server.instance();
     for (method, path, allow) in [("DELETE", "/render", "GET, POST"), ("POST", "/health", "GET, HEAD")] {

@@ -267,6 +267,10 @@ fn unused_sections_and_zero_timeouts_are_warned_about_not_refused() {
     let o = stampede(&["validate", "scenarios/mmc-erlang.toml", "--set", "proxy.connect_timeout=0s"]);
     assert_eq!(o.status.code(), Some(0));
     assert_has(&stderr(&o), &["warning: --set proxy.connect_timeout=0s: proxy.connect_timeout: is 0s"]);
+    let kill = r#"chaos=[{ kind = "kill", at = "10m", pool = "a100", count = 500 }]"#;
+    let o = stampede(&["validate", "scenarios/playground-img2img.toml", "--set", kill]);
+    assert_eq!(o.status.code(), Some(0));
+    assert_has(&stderr(&o), &["chaos[0].count: kills 500 instances of a pool that never has more than 64"]);
     // Caches that silently cannot work: no hit-for-miss marker, objects larger than the store.
     let args = ["validate", "scenarios/cache-txt2img.toml", "--set", "class.txt2img.cache.hit_for_miss=0s"];
     let o = stampede(&[&args[..], &["--set", "proxy.cache.capacity=1MB"]].concat());

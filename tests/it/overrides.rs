@@ -92,3 +92,11 @@ fn a_bare_ratio_of_one_or_more_is_refused_on_the_command_line() {
     let err = refused(&["plan", PLAYGROUND, "--tune", "pool.a100.min_instances=16..64", "--slo", "rate_503<1"]);
     assert_has(&err, &["--slo rate_503 is a ratio: a bare number must be a fraction below 1; write 100% or 1% (0.01)"]);
 }
+
+#[test]
+fn a_strategy_listed_twice_is_refused_and_names_are_trimmed() {
+    let err = refused(&["sweep", PLAYGROUND, "--vary", "pool.a100.min_instances=16,20", "--strategies", "none,none"]);
+    assert_has(&err, &["--strategies: `none` is listed twice"]);
+    let err = refused(&["compare", PLAYGROUND, "--strategies", "none, none"]);
+    assert_has(&err, &["--strategies: `none` is listed twice"]);
+}

@@ -103,6 +103,12 @@ fn a_json_file_inside_the_report_folder_is_refused_before_it_overwrites_a_report
     assert_eq!(run.status.code(), Some(2));
     assert!(stderr(&run).contains("is inside the report folder"), "{}", stderr(&run));
     assert!(!j.exists(), "nothing was written");
+    // Spelled through `..`, once the folder exists.
+    std::fs::create_dir_all(&out).expect("folder");
+    let round = dir.join("out").join("..").join("out").join("summary.json");
+    let run = stampede(&["run", "scenarios/mmc-erlang.toml", "--out", o, "--json", round.to_str().expect("utf-8")]);
+    assert_eq!(run.status.code(), Some(2), "{}", stderr(&run));
+    assert!(stderr(&run).contains("is inside the report folder"), "{}", stderr(&run));
     let _ = std::fs::remove_dir_all(&dir);
 }
 

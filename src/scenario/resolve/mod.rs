@@ -310,6 +310,17 @@ fn resolve(cx: &mut Ctx<'_>, raw: RawScenario, text: &str, file: &str) -> Scenar
         limits::check(cx, &sc);
     }
     warn_unused(cx, &sc, &raw);
+    // A kill of more instances than the pool can ever have kills them all:
+    // likely a mistake, yet a meaningful event, so a warning.
+    for (i, e) in sc.chaos.iter().enumerate() {
+        if let crate::model::chaos::ChaosAction::Kill { pool, count } = e.action {
+            let max = sc.pools[pool].max_instances;
+            if count > max {
+                let said = format!("kills {count} instances of a pool that never has more than {max}: it kills all");
+                cx.warn(&format!("chaos[{i}].count"), said, None);
+            }
+        }
+    }
     sc
 }
 
@@ -351,8 +362,13 @@ fn resolve_compare(
 ) -> CompareSpec {
     let names = cx.get("compare.strategies", &c.strategies);
     if let Some(names) = &names {
-        if names.len() < 2 {
-            cx.error("compare.strategies", format!("lists {} strategy; a comparison needs at least two", names.len()));
+        match names.len() {
+            0 => cx.error(
+                "compare.strategies",
+                "is empty; a comparison needs at least two strategies (leave the key out to compare every one)",
+            ),
+            1 => cx.error("compare.strategies", "lists one strategy; a comparison needs at least two"),
+            _ => {}
         }
         for (i, name) in names.iter().enumerate().filter(|(i, n)| names[..*i].contains(n)) {
             cx.error(&format!("compare.strategies[{i}]"), format!("`{name}` is listed twice"));
