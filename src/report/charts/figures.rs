@@ -190,6 +190,17 @@ pub fn tick(unit: Unit, top: f64, v: f64) -> String {
     }
 }
 
+/// Log-axis ticks from a minute on, coarse to fine: about a tenfold step
+/// (1m, 10m, 1h, 10h, 1d), then 1-2-5 like, then every clock step.
+const CLOCK_LOG: [&[f64]; 3] = [
+    &[60.0, 600.0, 3600.0, 36000.0, 86400.0],
+    &[60.0, 120.0, 300.0, 600.0, 1200.0, 1800.0, 3600.0, 7200.0, 18000.0, 36000.0, 86400.0],
+    &[
+        60.0, 90.0, 120.0, 180.0, 240.0, 300.0, 420.0, 600.0, 900.0, 1200.0, 1800.0, 2700.0, 3600.0, 5400.0, 7200.0,
+        10800.0, 18000.0, 36000.0, 86400.0,
+    ],
+];
+
 /// Ticks for a logarithmic time axis from `lo` to `hi` seconds: whole
 /// decades, else 1-2-5 or every digit of each decade, whichever first gives
 /// three, else evenly spaced ones. Plotters' own log ticks put a minor tick
@@ -197,18 +208,25 @@ pub fn tick(unit: Unit, top: f64, v: f64) -> String {
 /// "10.0s" labels on top of each other. No two ticks print alike
 /// ([`duration_tick`]).
 pub fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
-    let in_range = |mantissas: &[f64]| -> Vec<f64> {
+    // Below a minute, mantissas times decades; from a minute on, the
+    // clock's own steps (`CLOCK_LOG`), where 100 s would print as 1m40s.
+    let in_range = |mantissas: &[f64], clock: &[f64]| -> Vec<f64> {
         let mut out = Vec::new();
         let mut decade = 10f64.powf(lo.log10().floor());
-        while decade <= hi {
-            out.extend(mantissas.iter().map(|m| m * decade).filter(|v| (lo..=hi).contains(v)));
+        while decade < 60.0 {
+            // Not 50 s next to 1m: on a log axis they would touch.
+            out.extend(mantissas.iter().map(|m| m * decade).filter(|v| *v < 40.0 && (lo..=hi).contains(v)));
             decade *= 10.0;
         }
+        out.extend(clock.iter().copied().filter(|v| (lo..=hi).contains(v)));
         out
     };
     let digits: Vec<f64> = (1..10).map(f64::from).collect();
-    let ticks =
-        [&[1.0][..], &[1.0, 2.0, 5.0], &digits].into_iter().map(in_range).find(|t| t.len() >= 3).unwrap_or_else(|| {
+    let ticks = [(&[1.0][..], &CLOCK_LOG[0]), (&[1.0, 2.0, 5.0], &CLOCK_LOG[1]), (&digits, &CLOCK_LOG[2])]
+        .into_iter()
+        .map(|(m, c)| in_range(m, c))
+        .find(|t| t.len() >= 3)
+        .unwrap_or_else(|| {
             let axis: RangedCoordf64 = (lo..hi).into();
             axis.key_points(5)
         });
@@ -640,6 +658,11 @@ mod tests {
             assert_eq!(unique.len(), labels.len(), "{least}..{most}: {labels:?}");
         }
         assert_eq!(log_ticks(0.8, 12.5), [1.0, 2.0, 5.0, 10.0]);
+        // Past a minute, the clock's steps: 1s, 10s, 1m, not 1m40s.
+        let labels: Vec<String> = log_ticks(0.8, 125.0).into_iter().map(duration_tick).collect();
+        assert_eq!(labels, ["1s", "10s", "1m"]);
+        let labels: Vec<String> = log_ticks(30.0, 900.0).into_iter().map(duration_tick).collect();
+        assert_eq!(labels, ["1m", "2m", "5m", "10m"]);
     }
 
     #[test]
