@@ -367,11 +367,12 @@ pub const SCENARIO: &[Key] = &[
     k("compare", Ty::Table(COMPARE), "defaults for stampede compare"),
 ];
 
-/// Each unit at most once, largest first, as `units::parse_duration` reads them.
+/// Each unit at most once, largest first, as `units::parse_duration` reads
+/// them (spaces around the whole are trimmed there too).
 const DURATION_PATTERN: &str = concat!(
-    r"^(0|(?=[0-9])",
+    r"^\s*(0|(?=[0-9])",
     r"([0-9]+(\.[0-9]+)?d ?)?([0-9]+(\.[0-9]+)?h ?)?([0-9]+(\.[0-9]+)?m ?)?([0-9]+(\.[0-9]+)?s ?)?",
-    r"([0-9]+(\.[0-9]+)?ms ?)?([0-9]+(\.[0-9]+)?(us|µs) ?)?([0-9]+(\.[0-9]+)?ns)?)$"
+    r"([0-9]+(\.[0-9]+)?ms ?)?([0-9]+(\.[0-9]+)?(us|µs) ?)?([0-9]+(\.[0-9]+)?ns)?)\s*$"
 );
 const RATE_PATTERN: &str = r"^[0-9.eE+-]+/(s|m|min|h)$";
 const BYTES_PATTERN: &str = r"^[0-9]+(\.[0-9]+)?(B|KB|MB|GB|TB)$";
