@@ -17,7 +17,7 @@ use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 use tokio::sync::oneshot;
 
-use super::http::{Body, whole};
+use super::http::{Body, Methods, whole};
 use super::status;
 use super::world::{ChaosAsk, Msg, Tx};
 use crate::model::chaos::ChaosEvent;
@@ -72,13 +72,8 @@ impl Control {
                     Err(_) => Ok(text(StatusCode::BAD_REQUEST, "the body is not UTF-8 text\n".into())),
                 }
             }
-            (path @ ("/" | "/metrics" | "/chaos"), _) => {
-                let allow = if path == "/chaos" { "GET, HEAD, POST, DELETE" } else { "GET, HEAD" };
-                let mut r =
-                    text(StatusCode::METHOD_NOT_ALLOWED, "GET / and /metrics; GET, POST or DELETE /chaos\n".into());
-                r.headers_mut().insert(hyper::header::ALLOW, HeaderValue::from_static(allow));
-                Ok(r)
-            }
+            ("/chaos", _) => Ok(Methods::CHAOS.refuse()),
+            ("/" | "/metrics", _) => Ok(Methods::PAGE.refuse()),
             _ => Ok(text(StatusCode::NOT_FOUND, "try /, /metrics or /chaos\n".into())),
         }
     }

@@ -17,11 +17,11 @@ use http_body::Frame;
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper::header::HeaderValue;
-use hyper::{Method, Request, Response, StatusCode};
+use hyper::{Request, Response, StatusCode};
 use tokio::sync::{mpsc, oneshot};
 
 use super::clock::Clock;
-use super::http::{Body, whole};
+use super::http::{Body, Methods, whole};
 use super::wire;
 use super::world::{Msg, Tx};
 use crate::model::proxy::BackendEvent;
@@ -44,9 +44,9 @@ pub struct Instance {
 impl Instance {
     pub async fn handle(self, req: Request<Incoming>) -> Result<Response<Body>, io::Error> {
         let path = req.uri().path();
-        let job = path != "/health";
-        if !allowed(req.method(), job) {
-            return Ok(method_not_allowed(job));
+        let takes = if path == "/health" { Methods::PAGE } else { Methods::JOB };
+        if !takes.allow(req.method()) {
+            return Ok(takes.refuse());
         }
         if path == "/health" {
             let (reply, answer) = oneshot::channel();
@@ -106,21 +106,6 @@ pub fn owned_text(status: StatusCode, body: String) -> Response<Body> {
     *r.status_mut() = status;
     r.headers_mut().insert(hyper::header::CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
     r
-}
-
-/// 405 for a method `path` does not take: `GET`/`HEAD` on status and
-/// probe pages, `POST`/`GET` on a class (a job runs for those only).
-pub fn method_not_allowed(job: bool) -> Response<Body> {
-    let (allow, said) =
-        if job { ("GET, POST", "a class takes POST or GET\n") } else { ("GET, HEAD", "this page takes GET or HEAD\n") };
-    let mut r = text(StatusCode::METHOD_NOT_ALLOWED, said);
-    r.headers_mut().insert(hyper::header::ALLOW, HeaderValue::from_static(allow));
-    r
-}
-
-/// Whether `method` may run a job (`job`) or read a page.
-pub fn allowed(method: &Method, job: bool) -> bool {
-    if job { matches!(*method, Method::GET | Method::POST) } else { matches!(*method, Method::GET | Method::HEAD) }
 }
 
 pub fn text(status: StatusCode, body: &'static str) -> Response<Body> {

@@ -16,9 +16,10 @@ use bytes::Bytes;
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Empty, Full};
 use hyper::body::Incoming;
+use hyper::header::{ALLOW, CONTENT_TYPE, HeaderValue};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
-use hyper::{Request, Response};
+use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
@@ -40,6 +41,36 @@ pub fn client() -> HttpClient {
 
 pub fn whole(b: impl Into<Bytes>) -> Body {
     Full::new(b.into()).map_err(|never: Infallible| match never {}).boxed()
+}
+
+/// The methods a path takes, for a 405 with `Allow` on any other.
+#[derive(Copy, Clone, Debug)]
+pub struct Methods {
+    list: &'static [Method],
+    allow: &'static str,
+}
+
+impl Methods {
+    /// A status or probe page.
+    pub const PAGE: Methods = Methods { list: &[Method::GET, Method::HEAD], allow: "GET, HEAD" };
+    /// A class: a job runs for these only.
+    pub const JOB: Methods = Methods { list: &[Method::GET, Method::POST], allow: "GET, POST" };
+    /// The control port's `/chaos`.
+    pub const CHAOS: Methods =
+        Methods { list: &[Method::GET, Method::HEAD, Method::POST, Method::DELETE], allow: "GET, HEAD, POST, DELETE" };
+
+    pub fn allow(self, m: &Method) -> bool {
+        self.list.contains(m)
+    }
+
+    /// 405, naming what the path takes.
+    pub fn refuse(self) -> Response<Body> {
+        let mut r = Response::new(whole(format!("this path takes {}\n", self.allow)));
+        *r.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+        r.headers_mut().insert(ALLOW, HeaderValue::from_static(self.allow));
+        r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("text/plain; charset=utf-8"));
+        r
+    }
 }
 
 /// What a server accepts at most.

@@ -21,7 +21,7 @@ use tokio::sync::oneshot;
 
 use super::backend_http::text;
 use super::clock::Clock;
-use super::http::{Body, HttpClient, whole};
+use super::http::{Body, HttpClient, Methods, whole};
 use super::wire;
 use super::world::{Msg, Tx};
 use crate::model::client::Response as Answer;
@@ -44,17 +44,16 @@ pub struct Front {
 
 impl Front {
     pub async fn handle(self, req: Request<Incoming>) -> Result<Response<Body>, io::Error> {
-        use super::backend_http::{allowed, method_not_allowed};
         let path = req.uri().path();
         let Some(class) = self.classes.iter().position(|c| path.strip_prefix('/') == Some(c.as_str())) else {
             return match path {
-                "/" | "/metrics" if !allowed(req.method(), false) => Ok(method_not_allowed(false)),
+                "/" | "/metrics" if !Methods::PAGE.allow(req.method()) => Ok(Methods::PAGE.refuse()),
                 "/" | "/metrics" => self.status(path == "/").await,
                 _ => Ok(text(StatusCode::NOT_FOUND, "no such class; try /, /metrics or /<class>\n")),
             };
         };
-        if !allowed(req.method(), true) {
-            return Ok(method_not_allowed(true));
+        if !Methods::JOB.allow(req.method()) {
+            return Ok(Methods::JOB.refuse());
         }
         let object = wire::object(req.uri().query());
         let h = req.headers();

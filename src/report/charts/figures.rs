@@ -2,9 +2,9 @@
 //! drawing out, and the axis helpers every figure shares. Figures of values
 //! with intervals are in [`super::intervals`], heatmaps in [`super::heatmap`].
 
-use plotters::coord::Shift;
 use std::ops::Range;
 
+use plotters::coord::Shift;
 use plotters::coord::ranged1d::{BoldPoints, DefaultFormatting, KeyPointHint, LightPoints, Ranged};
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
