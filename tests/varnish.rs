@@ -25,6 +25,7 @@
 // Measurements are printed for whoever reads the test log.
 #![allow(clippy::print_stderr)]
 
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -34,7 +35,7 @@ use std::time::{Duration, Instant};
 use stampede::engine::simulate;
 use stampede::metrics::summary::Summary;
 use stampede::scenario::{Override, Scenario};
-use stampede::varnish::stat::{FetchFailures, counters};
+use stampede::varnish::stat::{CacheLookups, FetchFailures, counters};
 
 /// The tests here take turns: gcc compiling VCL must not share the cores
 /// with the real-time run.
@@ -73,10 +74,10 @@ fn scenario_path() -> PathBuf {
 }
 
 /// `serve backend` on OS-chosen ports: its instance addresses.
-fn serve_backend() -> (Running, Vec<String>) {
+fn serve_backend(scenario: &Path) -> (Running, Vec<String>) {
     let mut child = stampede()
         .args(["serve", "backend"])
-        .arg(scenario_path())
+        .arg(scenario)
         .args(["--listen", "127.0.0.1:0", "--time-scale", TIME_SCALE, "--set", "scenario.warmup=0s"])
         .stdout(Stdio::piped())
         .spawn()
@@ -112,6 +113,67 @@ fn wait_listening(addr: SocketAddr, child: &mut Child) {
     }
 }
 
+/// Writes the scenario's VCL for the served `ports` and starts varnishd on
+/// it, listening on a free port.
+fn start_varnish(varnishd: &Path, scenario: &Path, ports: &[String], work: &Path) -> (Running, SocketAddr) {
+    let vcl = work.join("stampede.vcl");
+    let mut write_vcl = stampede();
+    write_vcl.arg("vcl").arg(scenario).args(["--time-scale", TIME_SCALE, "-o"]).arg(&vcl);
+    for p in ports {
+        write_vcl.args(["--backend", p]);
+    }
+    run_json(&mut write_vcl);
+    let port = free_port();
+    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("an address");
+    let mut child = Command::new(varnishd)
+        .args(["-F", "-a", &addr.to_string(), "-T", "none", "-s", "malloc,32m", "-n"])
+        .arg(work.join("n"))
+        .arg("-f")
+        .arg(&vcl)
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("varnishd starts");
+    wait_listening(addr, &mut child);
+    (Running(child), addr)
+}
+
+/// `stampede load` of the scenario through `addr`, warmup 0 so that
+/// Varnish's counters and the simulator cover the same requests.
+fn load_through(scenario: &Path, addr: SocketAddr, work: &Path) -> Summary {
+    let json = run_json(
+        stampede()
+            .arg("load")
+            .arg(scenario)
+            .args(["--target", &format!("http://{addr}"), "--time-scale", TIME_SCALE])
+            // One sending thread is plenty for these rates and leaves the
+            // other core to the backend and Varnish, whose timing is compared.
+            .args(["--threads", "1"])
+            .args(["--set", "scenario.warmup=0s", "--quiet", "--json", "-", "--out"])
+            .arg(work.join("report")),
+    );
+    serde_json::from_str(&json).expect("the summary")
+}
+
+/// Varnish's counters once they hold every request the load got an answer
+/// to: a worker adds its counts to the shared ones in batches, so they
+/// trail the last answers by a moment.
+fn settled_counters(work: &Path, load: &Summary) -> BTreeMap<String, u64> {
+    let wire = load.engine.wire.as_ref().expect("load reports the wire");
+    let answered: u64 = wire.statuses.values().sum();
+    let start = Instant::now();
+    loop {
+        let stat = Command::new("varnishstat").arg("-n").arg(work.join("n")).args(["-1", "-j"]).output();
+        let c = counters(&String::from_utf8_lossy(&stat.expect("varnishstat runs").stdout)).expect("counters");
+        let seen = c.get("MAIN.client_req").copied().unwrap_or(0);
+        if seen >= answered {
+            return c;
+        }
+        assert!(start.elapsed() < DEADLINE, "varnishstat counts {seen} client requests of the {answered} answered");
+        std::thread::sleep(Duration::from_millis(100)); // polling for the counters, not for a result
+    }
+}
+
 fn run_json(cmd: &mut Command) -> String {
     let out = cmd.output().expect("stampede runs");
     assert!(out.status.success(), "{:?} failed: {}", cmd, String::from_utf8_lossy(&out.stderr));
@@ -136,45 +198,12 @@ fn a_real_varnish_fails_fetches_for_the_causes_the_model_predicts() {
     let _ = std::fs::remove_dir_all(&work);
     std::fs::create_dir_all(&work).expect("a work directory");
 
-    let (_backend, ports) = serve_backend();
+    let scenario = scenario_path();
+    let (_backend, ports) = serve_backend(&scenario);
     assert_eq!(ports.len(), 4, "the scenario's four instances");
-    let vcl = work.join("stampede.vcl");
-    let mut write_vcl = stampede();
-    write_vcl.arg("vcl").arg(scenario_path()).args(["--time-scale", TIME_SCALE, "-o"]).arg(&vcl);
-    for p in &ports {
-        write_vcl.args(["--backend", p]);
-    }
-    run_json(&mut write_vcl);
-
-    let port = free_port();
-    let addr: SocketAddr = format!("127.0.0.1:{port}").parse().expect("an address");
-    let mut child = Command::new(&varnishd)
-        .args(["-F", "-a", &addr.to_string(), "-T", "none", "-s", "malloc,32m", "-n"])
-        .arg(work.join("n"))
-        .arg("-f")
-        .arg(&vcl)
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("varnishd starts");
-    wait_listening(addr, &mut child);
-    let _varnish = Running(child);
-
-    let json = run_json(
-        stampede()
-            .arg("load")
-            .arg(scenario_path())
-            .args(["--target", &format!("http://{addr}"), "--time-scale", TIME_SCALE])
-            // One sending thread is plenty for this rate and leaves the other
-            // core to the backend and Varnish, whose timing the test compares.
-            .args(["--threads", "1"])
-            .args(["--set", "scenario.warmup=0s", "--quiet", "--json", "-", "--out"])
-            .arg(work.join("report")),
-    );
-    let load: Summary = serde_json::from_str(&json).expect("the summary");
-    let stat = Command::new("varnishstat").arg("-n").arg(work.join("n")).args(["-1", "-j"]).output();
-    let stat = stat.expect("varnishstat runs");
-    let real = FetchFailures::from_counters(&counters(&String::from_utf8_lossy(&stat.stdout)).expect("counters"));
+    let (_varnish, addr) = start_varnish(&varnishd, &scenario, &ports, &work);
+    let load = load_through(&scenario, addr, &work);
+    let real = FetchFailures::from_counters(&settled_counters(&work, &load));
 
     let over: Override = "scenario.warmup=0s".parse().expect("an override");
     let sc = Scenario::load_with(&scenario_path(), &[over]).expect("the scenario");
@@ -214,6 +243,85 @@ fn a_real_varnish_fails_fetches_for_the_causes_the_model_predicts() {
     let (r_sim, r_real) = (sim.rate_503.expect("attempts"), real.fetch_failed as f64 / real.client_requests as f64);
     eprintln!("  503 rate             sim {:.2}%   varnish {:.2}%", r_sim * 100.0, r_real * 100.0);
     assert!((r_sim - r_real).abs() <= 0.03, "503 rate: sim {r_sim:.4}, varnish {r_real:.4}");
+    let _ = std::fs::remove_dir_all(&work);
+}
+
+/// A cached class through a real Varnish: 300 prompts drawn by Zipf, a
+/// fifth of them private, a ttl short enough to expire and be served in
+/// grace within the run, and enough GPUs that nothing fails.
+const CACHED: &str = r#"
+[scenario]
+name = "cache-through-varnish"
+duration = "10m"
+warmup = "0s"
+seed = 7
+
+[proxy.cache]
+capacity = "100MB"
+
+[pool.gpu]
+slots = 8
+initial_instances = 4
+min_instances = 4
+max_instances = 4
+
+[class.txt2img]
+pool = "gpu"
+service = { dist = "lognormal", median = "2s", p99 = "6s" }
+
+[class.txt2img.cache]
+objects = 300
+zipf_s = 1.0
+cacheable = 0.8
+size = "10KB"
+ttl = "2m"
+grace = "30s"
+hit_for_miss = "1m"
+
+[swarm.web]
+class = "txt2img"
+arrivals = { process = "poisson", rate = "10/s" }
+strategy = "none"
+"#;
+
+/// `stampede vcl` translates the cache: Varnish hashes the class's URLs
+/// (the object is in the query), stores a 200 for the class's ttl and
+/// grace, and keeps a hit-for-miss marker for a private one, which `serve
+/// backend` marks as the model's policy says. Its hits, grace hits,
+/// hit-for-miss lookups, misses and waits on busy objects must then match
+/// the simulator's for the same arrivals, each within the Poisson bound
+/// above (timing moves an expiry or a coalesced request, nothing more).
+#[test]
+fn a_real_varnish_caches_what_the_model_caches() {
+    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(varnishd) = varnishd() else {
+        assert!(std::env::var_os("CI").is_none(), "varnishd not found: .ci/run installs Debian's varnish package");
+        eprintln!("SKIPPED: varnishd not found (apt-get install -y varnish); the real-Varnish cache check did not run");
+        return;
+    };
+    let work = std::env::temp_dir().join(format!("stampede-varnish-cache-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work).expect("a work directory");
+    let scenario = work.join("cached.toml");
+    std::fs::write(&scenario, CACHED).expect("the scenario");
+
+    let (_backend, ports) = serve_backend(&scenario);
+    let (_varnish, addr) = start_varnish(&varnishd, &scenario, &ports, &work);
+    let load = load_through(&scenario, addr, &work);
+    let real = CacheLookups::from_counters(&settled_counters(&work, &load));
+
+    let sc = Scenario::parse(CACHED, "cached.toml").expect("the scenario");
+    let sim = simulate(&sc, sc.seed).expect("the simulation").summary;
+    let c = sim.cache.expect("a cached class").total;
+    eprintln!("cache lookups, simulator vs a real Varnish 7 (varnishstat), time scale {TIME_SCALE}:");
+    assert!(c.grace_hits > 100 && c.hit_for_miss > 100 && c.misses > 100, "the scenario exercises each kind: {c:?}");
+    within("hits", c.hits, real.hits);
+    within("grace hits", c.grace_hits, real.grace_hits);
+    within("hit-for-miss", c.hit_for_miss, real.hit_for_miss);
+    within("misses", c.misses, real.misses);
+    within("coalesced", c.coalesced, real.coalesced);
+    assert_eq!(load.requests.offered, sim.requests.offered, "the same arrivals as the simulator");
+    assert_eq!(load.attempts.status_503, 0, "enough GPUs that nothing fails: {:?}", load.attempts);
     let _ = std::fs::remove_dir_all(&work);
 }
 

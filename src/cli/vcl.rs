@@ -19,8 +19,11 @@ pub fn vcl(args: &VclArgs, g: Global<'_>) -> Result<u8, Failure> {
     for w in &out.warnings {
         say!("warning: {w}");
     }
-    if !out.params.is_empty() {
-        let flags: Vec<String> = out.params.iter().map(|p| format!("-p {p}")).collect();
+    let mut flags: Vec<String> = out.params.iter().map(|p| format!("-p {p}")).collect();
+    if let Some(bytes) = out.storage {
+        flags.push(format!("-s malloc,{}", vcl::size(bytes)));
+    }
+    if !flags.is_empty() {
         say!("note: start varnishd with {}", flags.join(" "));
     }
     match &args.output {

@@ -1,6 +1,11 @@
 //! A backend instance as an HTTP server: `POST /<class>` runs a job,
 //! `GET /health` answers the proxy's probe.
 //!
+//! A cached class's response says whether it may be stored, as an origin
+//! does: `Cache-Control: private` for the objects the class's cache policy
+//! finds uncacheable (a real Varnish then keeps a hit-for-miss marker); the
+//! model's own proxy asks the same policy directly.
+//!
 //! The server only translates: a request becomes a message to the world,
 //! where the backend model admits, queues or refuses the job, and the model's
 //! answers (refused, chunk, complete) come back as the response's status line
@@ -24,7 +29,7 @@ use super::clock::Clock;
 use super::http::{Body, Methods, whole};
 use super::wire;
 use super::world::{Msg, Tx};
-use crate::model::proxy::BackendEvent;
+use crate::model::proxy::{BackendEvent, CachePolicy};
 use crate::time::SimDuration;
 
 /// What one instance's server knows: which slot it listens for, and where
@@ -36,6 +41,8 @@ pub struct Instance {
     pub world: Tx,
     pub tokens: Arc<AtomicU64>,
     pub classes: Arc<[String]>,
+    /// Each class's cache policy (none for a passed class).
+    pub caches: Arc<[Option<CachePolicy>]>,
     pub tiers: Arc<[String]>,
     pub clock: Clock,
     pub max_work: SimDuration,
@@ -65,6 +72,9 @@ impl Instance {
         };
         let tier = wire::tier(req.headers(), &self.tiers);
         let patience = wire::duration(req.headers(), wire::PATIENCE);
+        let private = self.caches.get(class).copied().flatten().is_some_and(|policy| {
+            wire::object(req.uri().query()).is_some_and(|o| !policy.is_cacheable(class as u16, o))
+        });
         let token = self.tokens.fetch_add(1, Ordering::Relaxed);
         let (frames, mut rx) = mpsc::unbounded_channel();
         let gone = Gone { token, world: self.world.clone(), armed: true };
@@ -91,6 +101,9 @@ impl Instance {
                 let body = JobBody { first: Some(wire::chunk()), rx, gone, done };
                 let mut r = Response::new(body.boxed());
                 r.headers_mut().insert(wire::STARTED, HeaderValue::from(started_at.as_nanos() / 1000));
+                if private {
+                    r.headers_mut().insert(hyper::header::CACHE_CONTROL, HeaderValue::from_static("private"));
+                }
                 Ok(r)
             }
             // An injected connect failure: drop the connection without a word.

@@ -478,7 +478,8 @@ impl Summary {
                 pools,
             },
             proxy: ProxyStats { fetches: rec.proxy_fetches, retries: rec.proxy_retries },
-            cache: cache_summary(sc, rec),
+            // A load sees the target's answers, not its cache.
+            cache: if end.engine.wire.is_some() { None } else { cache_summary(sc, rec) },
             engine: end.engine.clone(),
             ..Summary::default()
         };

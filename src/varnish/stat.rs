@@ -1,4 +1,5 @@
-//! Varnish's counters (`varnishstat -1 -j`) as 503s by the model's causes.
+//! Varnish's counters (`varnishstat -1 -j`) as 503s by the model's causes,
+//! and as cache lookups by the model's kinds.
 //!
 //! Varnish 7.1 counts some fetch failures by cause and not others: busy
 //! (`MAIN.backend_busy`), sick (`MAIN.backend_unhealthy`) and failed
@@ -53,6 +54,38 @@ impl FetchFailures {
     }
 }
 
+/// Cache lookups by kind, as Varnish counted them, in the summary's terms
+/// (`cache` in summary.json).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct CacheLookups {
+    /// Answered from a stored object (`MAIN.cache_hit`): fresh, grace, and
+    /// requests that waited on a busy object and then found it stored.
+    pub hits: u64,
+    /// `MAIN.cache_hit_grace`.
+    pub grace_hits: u64,
+    /// Fetched, marking the object busy: `MAIN.cache_miss` counts the
+    /// hit-for-miss lookups too, so they are taken out.
+    pub misses: u64,
+    /// `MAIN.cache_hitmiss`.
+    pub hit_for_miss: u64,
+    /// Requests that waited on a busy object (`MAIN.busy_sleep`).
+    pub coalesced: u64,
+}
+
+impl CacheLookups {
+    pub fn from_counters(c: &BTreeMap<String, u64>) -> Self {
+        let get = |k: &str| c.get(k).copied().unwrap_or(0);
+        let hit_for_miss = get("MAIN.cache_hitmiss");
+        CacheLookups {
+            hits: get("MAIN.cache_hit"),
+            grace_hits: get("MAIN.cache_hit_grace"),
+            misses: get("MAIN.cache_miss").saturating_sub(hit_for_miss),
+            hit_for_miss,
+            coalesced: get("MAIN.busy_sleep"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -70,6 +103,15 @@ mod tests {
         let f = FetchFailures::from_counters(&counters(json).expect("parses"));
         assert_eq!((f.busy, f.unhealthy, f.connect_failed, f.first_byte_timeout), (7, 2, 1, 5));
         assert_eq!((f.client_requests, f.backend_requests), (100, 88));
+    }
+
+    #[test]
+    fn hit_for_miss_lookups_are_taken_out_of_the_misses() {
+        let json = r#"{"MAIN.cache_hit": {"value": 4833}, "MAIN.cache_hit_grace": {"value": 332},
+            "MAIN.cache_miss": {"value": 1059}, "MAIN.cache_hitmiss": {"value": 426},
+            "MAIN.busy_sleep": {"value": 27}}"#;
+        let c = CacheLookups::from_counters(&counters(json).expect("parses"));
+        assert_eq!(c, CacheLookups { hits: 4833, grace_hits: 332, misses: 633, hit_for_miss: 426, coalesced: 27 });
     }
 
     #[test]

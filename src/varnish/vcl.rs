@@ -4,9 +4,12 @@
 //! many backends, as `serve backend` binds that many ports), each with the
 //! proxy's connect / first-byte / between-bytes timeouts, `.max_connections`
 //! and the probe; one director per pool; `vcl_recv` routes each job class's
-//! path to its pool's director and passes (the cache is not translated);
-//! `vcl_backend_error` and `vcl_backend_response` retry as `retry_on` and
-//! `max_retries` say.
+//! path to its pool's director and passes it, or looks it up when the class
+//! is cached; `vcl_backend_error` and `vcl_backend_response` retry as
+//! `retry_on` and `max_retries` say, and `vcl_backend_response` stores a
+//! cached class's responses as the model's proxy does: a 200 the backend lets
+//! be stored for the class's `ttl` and `grace`, anything else as a
+//! hit-for-miss marker for its `hit_for_miss`.
 //!
 //! Durations are divided by the time scale, so a VCL for `--time-scale 20`
 //! fronts `serve backend --time-scale 20` with the same simulated timeouts.
@@ -17,13 +20,13 @@
 //! Varnish 7.1 gives VCL no way to tell one fetch error from another, so a
 //! `retry_on` naming some of the proxy's own causes retries them all; there is
 //! no least-connections director in stock Varnish; rate limits need
-//! varnish-modules' vsthrottle; the wait queue needs Varnish 7.6; the cache
-//! is not translated (a cached class is passed, with a comment and a warning).
+//! varnish-modules' vsthrottle; the wait queue needs Varnish 7.6. The cache's
+//! capacity is varnishd's storage (`storage`, for `-s malloc`).
 
 use std::fmt::Write;
 
 use crate::model::outcome::{Cause, Outcome};
-use crate::model::proxy::DirectorKind;
+use crate::model::proxy::{CachePolicy, DirectorKind};
 use crate::scenario::Scenario;
 use crate::time::SimDuration;
 
@@ -45,6 +48,17 @@ pub struct Vcl {
     pub warnings: Vec<String>,
     /// `-p` parameters varnishd needs for this VCL to mean what the scenario says.
     pub params: Vec<String>,
+    /// Bytes of storage for `-s malloc,SIZE`, when a class is cached.
+    pub storage: Option<u64>,
+}
+
+/// Bytes as varnishd writes a size: the largest binary unit that divides them.
+pub fn size(bytes: u64) -> String {
+    let units = [(1u64 << 40, "T"), (1 << 30, "G"), (1 << 20, "M"), (1 << 10, "k")];
+    match units.iter().find(|(u, _)| bytes.is_multiple_of(*u) && bytes > 0) {
+        Some((u, name)) => format!("{}{name}", bytes / u),
+        None => bytes.to_string(),
+    }
 }
 
 /// The instance ports `stampede serve backend --listen HOST:PORT` binds: PORT
@@ -109,6 +123,11 @@ fn duration(d: SimDuration, scale: f64) -> String {
         let frac = format!("{:03}", us % 1000);
         format!("{}.{}ms", us / 1000, frac.trim_end_matches('0'))
     }
+}
+
+/// Like [`duration`], but zero stays zero: a grace of none.
+fn zero_or_duration(d: SimDuration, scale: f64) -> String {
+    if d == SimDuration::ZERO { "0s".into() } else { duration(d, scale) }
 }
 
 /// A regular expression matching `s` literally.
@@ -226,23 +245,15 @@ pub fn render(sc: &Scenario, backends: &[BackendAddr], time_scale: f64) -> Vcl {
     for (i, class) in sc.classes.iter().enumerate() {
         let d = ident(&sc.pools[class.pool].name);
         let path = regex_literal(&class.name);
-        if let Some(c) = p.classes.get(i).and_then(|r| r.cache) {
-            let _ = writeln!(
-                w,
-                "    # Cached in the scenario (ttl {}, grace {}, hit-for-miss {}): not translated, passed.",
-                duration(c.ttl, time_scale),
-                duration(c.grace, time_scale),
-                duration(c.hit_for_miss, time_scale)
-            );
-            warnings.push(format!(
-                "class.{}.cache: the cache is not translated: the VCL passes every {} request to the backend, \
-                 so none is answered from Varnish's cache as the scenario's are",
-                class.name, class.name
-            ));
+        let cached = p.classes.get(i).is_some_and(|r| r.cache.is_some());
+        if cached {
+            // The object is in the URL (`?object=N`), so the default hash
+            // (URL and host) is the model's key (class, object).
+            let _ = writeln!(w, "    # class.{}.cache: looked up; a miss is fetched as a GET.", class.name);
         }
         let _ = writeln!(w, "    if (req.url ~ \"^/{path}(\\?.*)?$\") {{");
         let _ = writeln!(w, "        set req.backend_hint = {d}.backend();");
-        let _ = writeln!(w, "        return (pass);\n    }}");
+        let _ = writeln!(w, "        return ({});\n    }}", if cached { "hash" } else { "pass" });
     }
     let _ = writeln!(w, "    return (synth(404, \"No such job class\"));\n}}\n");
 
@@ -262,15 +273,44 @@ pub fn render(sc: &Scenario, backends: &[BackendAddr], time_scale: f64) -> Vcl {
     if p.http_resp_hdr_len != d.http_resp_hdr_len {
         params.push(format!("http_resp_hdr_len={}", p.http_resp_hdr_len));
     }
-    if !passed.is_empty() {
+    let cached: Vec<(&str, CachePolicy)> =
+        sc.classes.iter().enumerate().filter_map(|(i, c)| Some((c.name.as_str(), p.classes.get(i)?.cache?))).collect();
+    if !passed.is_empty() || !cached.is_empty() {
         let _ = writeln!(w, "sub vcl_backend_response {{");
+    }
+    if !passed.is_empty() {
         let _ = writeln!(w, "    # The backend's own 503s that the scenario retries.");
         let names: Vec<String> =
             passed.iter().map(|c| format!("beresp.http.x-stampede-cause == \"{}\"", c.name())).collect();
         let unknown = passed.contains(&Cause::Unknown);
         let cond = if unknown { String::new() } else { format!(" && ({})", names.join(" || ")) };
         let _ = writeln!(w, "    if (beresp.status == 503 && bereq.retries < {n}{cond}) {{");
-        let _ = writeln!(w, "        return (retry);\n    }}\n}}\n");
+        let _ = writeln!(w, "        return (retry);\n    }}");
+    }
+    for (name, c) in &cached {
+        let _ = writeln!(w, "    # class.{name}.cache: a 200 that may be stored is fresh for ttl, then stale for");
+        let _ = writeln!(w, "    # grace; anything else (a private 200, the backend's 503 or 429) is hit-for-miss.");
+        let _ = writeln!(w, "    if (bereq.url ~ \"^/{}(\\?.*)?$\") {{", regex_literal(name));
+        let _ = writeln!(
+            w,
+            "        if (beresp.status != 200 || beresp.http.Set-Cookie || \
+             beresp.http.Cache-Control ~ \"(?i)(no-cache|no-store|private)\") {{"
+        );
+        let _ = writeln!(w, "            set beresp.ttl = {};", zero_or_duration(c.hit_for_miss, time_scale));
+        let _ = writeln!(w, "            set beresp.grace = 0s;");
+        let _ = writeln!(w, "            set beresp.uncacheable = true;");
+        let _ = writeln!(w, "        }} else {{");
+        let _ = writeln!(w, "            set beresp.ttl = {};", duration(c.ttl, time_scale));
+        let _ = writeln!(w, "            set beresp.grace = {};", zero_or_duration(c.grace, time_scale));
+        let _ = writeln!(w, "        }}");
+        let _ = writeln!(w, "        return (deliver);\n    }}");
+    }
+    if !passed.is_empty() || !cached.is_empty() {
+        let _ = writeln!(w, "}}\n");
+    }
+    let storage = (!cached.is_empty()).then_some(p.cache.capacity);
+    if storage.is_some() && p.cache.rush_exponent != crate::model::proxy::CacheConfig::default().rush_exponent {
+        params.push(format!("rush_exponent={}", p.cache.rush_exponent));
     }
     if !synthetic.is_empty() {
         let all: Vec<Cause> = Cause::ALL.into_iter().filter(|c| c.is_synthetic()).collect();
@@ -310,7 +350,7 @@ pub fn render(sc: &Scenario, backends: &[BackendAddr], time_scale: f64) -> Vcl {
              # instead of answering 503, as the model does."
         );
     }
-    Vcl { text: v, warnings, params }
+    Vcl { text: v, warnings, params, storage }
 }
 
 #[cfg(test)]
@@ -331,27 +371,59 @@ mod tests {
         assert_eq!(duration(SimDuration::from_millis(1), 1000.0), "0.001ms");
     }
 
-    /// What the VCL cannot carry is said, never dropped: the cache, the
-    /// workspace limits (varnishd parameters), a swarm's rate limit.
+    /// What the VCL cannot carry is said, never dropped: the workspace
+    /// limits and `rush_exponent` (varnishd parameters), the storage, a
+    /// swarm's rate limit.
     #[test]
     fn untranslated_settings_become_warnings_and_parameters() {
         let text = std::fs::read_to_string("scenarios/cache-txt2img.toml").expect("shipped");
-        let sets: Vec<crate::scenario::Override> = ["proxy.http_resp_size=64KB", "swarm.web.rate_limit=5/s"]
-            .iter()
-            .map(|s| s.parse().expect("syntax"))
-            .collect();
+        let sets: Vec<crate::scenario::Override> =
+            ["proxy.http_resp_size=64KB", "swarm.web.rate_limit=5/s", "proxy.cache.rush_exponent=5"]
+                .iter()
+                .map(|s| s.parse().expect("syntax"))
+                .collect();
         let sc = Scenario::parse_with(&text, "cache-txt2img.toml", &sets).expect("valid");
         let backends = serve_backend_layout(&sc, "127.0.0.1", 9000).expect("ports");
         let vcl = render(&sc, &backends, 1.0);
-        assert!(
-            vcl.text.contains("# Cached in the scenario (ttl 3600s, grace 600s, hit-for-miss 120s)"),
-            "{}",
-            vcl.text
-        );
         let all = vcl.warnings.join("\n");
-        assert!(all.contains("class.txt2img.cache: the cache is not translated"), "{all}");
+        assert!(!all.contains("cache"), "the cache is translated: {all}");
         assert!(all.contains("swarm.web.rate_limit: stock Varnish has no rate limiter"), "{all}");
-        assert_eq!(vcl.params, ["http_resp_size=65536"]);
+        assert_eq!(vcl.params, ["http_resp_size=65536", "rush_exponent=5"]);
+        assert_eq!(vcl.storage.map(size), Some("4G".into()), "capacity = \"4GB\"");
+    }
+
+    /// A cached class is looked up and its responses stored for the
+    /// scenario's durations (scaled); a passed class stays passed.
+    #[test]
+    fn a_cached_class_is_hashed_and_stored_as_the_model_stores_it() {
+        let text = std::fs::read_to_string("scenarios/cache-txt2img.toml").expect("shipped");
+        let sets: Vec<crate::scenario::Override> =
+            ["class.txt2img.cache.hit_for_miss=0s"].iter().map(|s| s.parse().expect("syntax")).collect();
+        let sc = Scenario::parse_with(&text, "cache-txt2img.toml", &sets).expect("valid");
+        let backends = serve_backend_layout(&sc, "127.0.0.1", 9000).expect("ports");
+        let vcl = render(&sc, &backends, 20.0).text;
+        let recv = &vcl[vcl.find("sub vcl_recv").expect("vcl_recv")..];
+        let route = |class: &str| {
+            let at = recv.find(&format!("\"^/{class}(")).expect("routed");
+            recv[at..].lines().nth(2).expect("its return").trim().to_string()
+        };
+        assert_eq!(route("txt2img"), "return (hash);");
+        assert_eq!(route("img2img"), "return (pass);");
+        let resp = &vcl[vcl.find("sub vcl_backend_response").expect("stores")..];
+        // ttl 1h, grace 10m at time scale 20; a hit-for-miss of 0s stays 0.
+        for line in ["set beresp.ttl = 180s;", "set beresp.grace = 30s;", "set beresp.ttl = 0s;"] {
+            assert!(resp.contains(line), "{line} in {resp}");
+        }
+        assert!(resp.contains("Cache-Control ~ \"(?i)(no-cache|no-store|private)\""), "{resp}");
+        assert!(!resp.contains("img2img"), "a passed class is not stored: {resp}");
+    }
+
+    #[test]
+    fn sizes_are_written_as_varnishd_reads_them() {
+        assert_eq!(size(100 << 20), "100M");
+        assert_eq!(size(4 << 30), "4G");
+        assert_eq!(size(1536 << 10), "1536k");
+        assert_eq!(size(1_000_000), "1000000");
     }
 
     #[test]

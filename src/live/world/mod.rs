@@ -47,7 +47,7 @@ use crate::model::client::{
 use crate::model::context::Env;
 use crate::model::gpu::ProbeAnswer;
 use crate::model::outcome::{Cause, OUTCOME_COUNT, Outcome};
-use crate::model::proxy::{self, BackendEvent, Proxy, ProxyCx, ProxyTimer};
+use crate::model::proxy::{self, BackendEvent, CachePolicy, Proxy, ProxyCx, ProxyTimer};
 use crate::rng::{SimRng, Stream, stream};
 use crate::scenario::{Scenario, posted};
 use crate::time::{SimDuration, SimTime};
@@ -183,6 +183,7 @@ struct Io {
     /// target (by swarm, then class).
     routes: Vec<Vec<client_http::Target>>,
     classes: Arc<[String]>,
+    caches: Arc<[Option<CachePolicy>]>,
     /// Tier names by rank, highest first (to read a header, and to write one).
     tiers: Arc<[String]>,
     tier_tags: Vec<Arc<str>>,
@@ -366,6 +367,7 @@ impl<'a> World<'a> {
             tier_tags: tiers.iter().map(|t| Arc::from(t.as_str())).collect(),
             tiers,
             classes,
+            caches: (0..sc.classes.len()).map(|i| sc.proxy.classes.get(i).and_then(|c| c.cache)).collect(),
             chunks,
             tokens: Arc::new(AtomicU64::new(0)),
             limits,
@@ -701,6 +703,7 @@ impl<'a> World<'a> {
             world: self.io.tx.clone(),
             tokens: self.io.tokens.clone(),
             classes: self.io.classes.clone(),
+            caches: self.io.caches.clone(),
             tiers: self.io.tiers.clone(),
             clock: self.io.clock,
             max_work: self.io.limits.max_work,

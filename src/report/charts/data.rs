@@ -391,7 +391,9 @@ pub fn single_run(dir: &ReportDir, sc: &Scenario, run: &Run) -> io::Result<Vec<C
     let rows: Vec<&[Row]> = vec![&overview];
     let label = run.summary.strategy.clone();
     let mut charts = Vec::new();
-    if sc.proxy.caches() {
+    // A load sees neither the target's cache nor its GPU instances.
+    let remote = run.summary.engine.wire.is_some();
+    if sc.proxy.caches() && !remote {
         charts.push(Chart::render(
             dir,
             "run-cache",
@@ -418,13 +420,6 @@ pub fn single_run(dir: &ReportDir, sc: &Scenario, run: &Run) -> io::Result<Vec<C
         )?,
         Chart::render(
             dir,
-            "run-capacity",
-            "Offered load and GPU instances",
-            "The gap between the load rising and instances becoming ready is the autoscaling lag.",
-            &capacity("Offered load and GPU instances".into(), sc, &rows),
-        )?,
-        Chart::render(
-            dir,
             "run-load",
             "Offered load, attempts and goodput",
             "Requests offered, attempts sent and requests that succeeded, per second. After a trigger, attempts far above the offered load with no goodput is a retry storm that sustains itself (the summary's recovery lines say whether it ended).",
@@ -438,6 +433,18 @@ pub fn single_run(dir: &ReportDir, sc: &Scenario, run: &Run) -> io::Result<Vec<C
             &causes("failed attempts by cause".into(), sc, &rows),
         )?,
     ];
+    if !remote {
+        base.insert(
+            1,
+            Chart::render(
+                dir,
+                "run-capacity",
+                "Offered load and GPU instances",
+                "The gap between the load rising and instances becoming ready is the autoscaling lag.",
+                &capacity("Offered load and GPU instances".into(), sc, &rows),
+            )?,
+        );
+    }
     base.append(&mut charts);
     Ok(base)
 }
