@@ -4,6 +4,7 @@
 use std::io::Write;
 
 use super::{Failure, Global, ImportArgs, VclArgs};
+use crate::scenario::limits::show_duration;
 use crate::varnish::vcl;
 
 pub fn vcl(args: &VclArgs, g: Global<'_>) -> Result<u8, Failure> {
@@ -45,25 +46,33 @@ pub fn import(args: &ImportArgs) -> Result<u8, Failure> {
     if secs == 0 || args.window.subsec_nanos() != 0 {
         return Err(Failure::usage(format!("--window {:?}: a whole number of seconds, at least 1s", args.window)));
     }
+    // Writing the fragment over the log would lose the log.
+    if let Some(out) = &args.output
+        && let (Ok(a), Ok(b)) = (std::fs::canonicalize(&args.log), std::fs::canonicalize(out))
+        && a == b
+    {
+        return Err(Failure::usage(format!("--output {}: that is the log being imported", out.display())));
+    }
+    let longest = crate::scenario::limits::histogram_range();
+    if secs > longest.as_nanos() / 1_000_000_000 {
+        return Err(Failure::usage(format!(
+            "--window {secs}s: longer than a scenario may run ({}); choose a shorter --window",
+            show_duration(longest)
+        )));
+    }
     let file =
         std::fs::File::open(&args.log).map_err(|e| Failure::usage(format!("{name}: cannot read the file: {e}")))?;
     let traffic =
         crate::import::read(&name, std::io::BufReader::new(file), secs).map_err(|e| Failure::usage(e.to_string()))?;
-    // The fragment's duration is whole windows: it must be one a scenario may have.
-    let longest = crate::scenario::limits::histogram_range();
-    let span = crate::time::SimDuration::from_secs(traffic.windows().saturating_mul(secs));
-    let logged = crate::time::SimDuration::from_secs((traffic.last - traffic.first).unsigned_abs());
-    if logged >= longest {
+    // The fragment lasts from the first request to the last: it must be a
+    // duration a scenario may have.
+    let span = traffic.span_secs();
+    if span > longest.as_nanos() / 1_000_000_000 {
         return Err(Failure::usage(format!(
-            "{name}: the log spans {logged}, longer than a scenario may run ({longest}); \
-             import a shorter stretch of it (e.g. the day of the peak)"
-        )));
-    }
-    if span > longest {
-        return Err(Failure::usage(format!(
-            "--window {secs}s: {} window(s) make a scenario of {span}, longer than a scenario may run ({longest}); \
-             choose a shorter --window",
-            traffic.windows()
+            "{name}: the log spans {span} s ({:.1} days), longer than a scenario may run ({}); \
+             import a shorter stretch of it (e.g. the day of the peak)",
+            span as f64 / 86_400.0,
+            show_duration(longest)
         )));
     }
     let text = crate::import::fragment(&name, &traffic, secs);

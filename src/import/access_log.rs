@@ -36,6 +36,14 @@ pub fn parse_line(line: &str) -> Option<Entry> {
     Some(Entry { time, class: class_of(segment), segment: segment.chars().take(80).collect(), status })
 }
 
+/// A line for a connection that closed before a request came: nginx and
+/// Apache log it with `"-"` as the request (usually status 400 or 408).
+pub fn is_no_request(line: &str) -> bool {
+    let Some(open) = line.find('[') else { return false };
+    let Some(close) = line[open..].find(']').map(|c| open + c) else { return false };
+    timestamp(&line[open + 1..close]).is_some() && line[close + 1..].trim_start().starts_with("\"-\"")
+}
+
 /// `10/Oct/2000:13:55:36 -0700` as seconds since the epoch (UTC).
 fn timestamp(s: &str) -> Option<i64> {
     let (date, zone) = s.split_once(' ')?;
@@ -60,18 +68,33 @@ fn timestamp(s: &str) -> Option<i64> {
     let mut hms = f.next()?.split(':');
     let (h, m, sec): (i64, i64, i64) =
         (hms.next()?.parse().ok()?, hms.next()?.parse().ok()?, hms.next()?.parse().ok()?);
-    if !(1..=31).contains(&day) || h > 23 || m > 59 || sec > 60 || zone.len() != 5 {
+    if !(1..=days_in_month(year, month)).contains(&day) || h > 23 || m > 59 || sec > 60 {
         return None;
     }
-    let sign = match zone.as_bytes()[0] {
+    // ±hhmm, ASCII only: a byte that is not one must not split a character.
+    let zone = zone.as_bytes();
+    if zone.len() != 5 || !zone[1..].iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let sign = match zone[0] {
         b'+' => 1,
         b'-' => -1,
         _ => return None,
     };
-    let zh: i64 = zone[1..3].parse().ok()?;
-    let zm: i64 = zone[3..5].parse().ok()?;
+    let digits = |i: usize| i64::from(zone[i] - b'0') * 10 + i64::from(zone[i + 1] - b'0');
+    let (zh, zm) = (digits(1), digits(3));
     let local = days_from_civil(year, month, day) * 86_400 + h * 3600 + m * 60 + sec;
     Some(local - sign * (zh * 3600 + zm * 60))
+}
+
+/// Days in `month` (1-based) of `year`, Gregorian.
+fn days_in_month(year: i64, month: i64) -> i64 {
+    match month {
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
@@ -130,9 +153,17 @@ mod tests {
             r#"h - - [01/Foo/2026:18:00:00 +0000] "GET / HTTP/1.1" 200 1"#,
             r#"h - - [01/Dec/2026:18:00:00 +0000] "GET / HTTP/1.1" 999 1"#,
             r#"h - - [01/Dec/2026:18:00:00 +0000] "-" 400 0"#,
+            r#"h - - [31/Feb/2023:18:00:00 +0000] "GET / HTTP/1.1" 200 1"#,
+            r#"h - - [29/Feb/2023:18:00:00 +0000] "GET / HTTP/1.1" 200 1"#,
+            // A zone that is not ASCII (a byte the reader replaced) is not a zone.
+            "h - - [10/Oct/2023:13:55:36 +\u{fffd}0] \"GET /a HTTP/1.1\" 200 12",
+            "h - - [10/Oct/2023:13:55:36 +0\u{e9}0] \"GET /a HTTP/1.1\" 200 12",
         ] {
             assert_eq!(parse_line(line), None, "{line}");
         }
+        assert!(parse_line(r#"h - - [29/Feb/2024:18:00:00 +0000] "GET / HTTP/1.1" 200 1"#).is_some(), "a leap day");
+        assert!(is_no_request(r#"h - - [01/Dec/2026:18:00:00 +0000] "-" 408 0 "-" "-""#));
+        assert!(!is_no_request(r#"h - - [01/Dec/2026:18:00:00 +0000] "GET / HTTP/1.1" 200 1"#));
         let root = parse_line(r#"h - - [01/Dec/2026:18:00:00 +0000] "GET / HTTP/1.1" 200 1"#).expect("root");
         assert_eq!((root.class.as_str(), root.segment.as_str()), ("root", ""));
     }

@@ -4,7 +4,8 @@
 //!
 //! Reading is streaming: one line at a time, counts per window and per
 //! class, so a log of any length fits in memory as long as its windows do
-//! ([`MAX_WINDOWS`]).
+//! ([`MAX_WINDOWS`]); classes are counted one by one up to
+//! [`MAX_TRACKED_CLASSES`], and a fragment names the [`MAX_CLASSES`] busiest.
 
 mod access_log;
 
@@ -15,25 +16,37 @@ use std::io::{BufRead, Read};
 pub use access_log::{Entry, parse_line};
 
 /// Windows a fragment may have: each is one `steps` entry of the scenario.
-pub const MAX_WINDOWS: u64 = 100_000;
+pub const MAX_WINDOWS: u64 = crate::scenario::limits::MAX_STEPS as u64;
 /// A log line longer than this is malformed (no access log writes one).
 pub const MAX_LINE_BYTES: usize = 64 * 1024;
 /// Logged first segments kept per class, to show which paths a class stands for.
 pub const PATHS_SHOWN: usize = 4;
+/// Classes counted one by one; requests of later ones are counted together.
+/// A first path segment that is an id or a hash would otherwise make a class
+/// per request.
+pub const MAX_TRACKED_CLASSES: usize = 4096;
+/// Classes a fragment names: the busiest; the rest share one class.
+pub const MAX_CLASSES: usize = 32;
 /// Above this share of malformed lines, the file is not an access log.
 pub const MAX_MALFORMED_SHARE: f64 = 0.1;
 
 /// What a log holds, by window.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Traffic {
-    /// Seconds since the epoch of the first request.
+    /// Seconds since the epoch of the earliest request and of the latest.
     pub first: i64,
     pub last: i64,
+    /// Where window 0 starts (at or before `first`): windows are counted
+    /// from the first line's time, which need not be the earliest.
+    pub origin: i64,
     pub requests: u64,
-    /// Requests by window index from the first request's window.
+    /// Requests by window index from `origin`.
     pub per_window: BTreeMap<u64, u64>,
-    /// Requests by class (the path's first segment).
+    /// Requests by class (the path's first segment), for the first
+    /// [`MAX_TRACKED_CLASSES`] classes seen.
     pub classes: BTreeMap<String, u64>,
+    /// Requests of the classes seen after those.
+    pub untracked: u64,
     /// Per class, the first segments logged for it (up to [`PATHS_SHOWN`]),
     /// and whether there were more.
     pub segments: BTreeMap<String, (Vec<String>, bool)>,
@@ -41,6 +54,8 @@ pub struct Traffic {
     pub malformed: u64,
     /// The first malformed line's number and text.
     pub first_malformed: Option<(u64, String)>,
+    /// Lines without a request (`"-" 408`: a connection closed before one came).
+    pub no_request: u64,
 }
 
 /// Why a log cannot be imported.
@@ -52,13 +67,17 @@ pub enum ImportError {
     Line { file: String, line: u64, why: String },
 }
 
-/// Reads a log, counting requests per `window_secs` from the first request.
+/// Reads a log, counting requests per `window_secs`. Lines need not be in
+/// time order (Apache logs a request's start time when it ends).
 pub fn read(file: &str, input: impl BufRead, window_secs: u64) -> Result<Traffic, ImportError> {
     let mut t = Traffic::default();
     let mut start: Option<i64> = None;
+    // Windows from the first line's, negative for earlier lines.
+    let mut windows: BTreeMap<i64, u64> = BTreeMap::new();
     let mut lineno = 0u64;
     let mut input = input;
     let mut line = Vec::new();
+    let width = i64::try_from(window_secs).unwrap_or(i64::MAX);
     loop {
         line.clear();
         // Never more than a line's limit in memory, whatever the file holds.
@@ -72,51 +91,57 @@ pub fn read(file: &str, input: impl BufRead, window_secs: u64) -> Result<Traffic
         if line.last() == Some(&b'\n') {
             line.pop();
         }
+        if line.last() == Some(&b'\r') {
+            line.pop();
+        }
         if line.len() > MAX_LINE_BYTES {
             return Err(ImportError::Line {
                 file: file.into(),
                 line: lineno,
-                why: format!("longer than {MAX_LINE_BYTES} bytes: not an access log"),
+                why: format!("longer than {MAX_LINE_BYTES} bytes: not an access log{}", compressed(&line)),
             });
         }
         let text = String::from_utf8_lossy(&line);
-        let text = text.trim_end_matches('\r');
         if text.trim().is_empty() {
             continue;
         }
-        let Some(e) = parse_line(text) else {
+        let Some(e) = parse_line(&text) else {
+            if access_log::is_no_request(&text) {
+                t.no_request += 1;
+                continue;
+            }
             t.malformed += 1;
-            t.first_malformed.get_or_insert_with(|| (lineno, text.chars().take(120).collect()));
+            t.first_malformed.get_or_insert_with(|| (lineno, printable(&text, &line)));
             continue;
         };
         let s = *start.get_or_insert(e.time);
-        if e.time < s {
-            return Err(ImportError::Line {
-                file: file.into(),
-                line: lineno,
-                why: "earlier than the first request: the log is not in time order".into(),
-            });
-        }
-        let w = (e.time - s) as u64 / window_secs;
-        if w >= MAX_WINDOWS {
+        let w = (e.time - s).div_euclid(width);
+        let (lo, hi) = (windows.keys().next().copied().unwrap_or(w), windows.keys().last().copied().unwrap_or(w));
+        if hi.max(w) - lo.min(w) >= MAX_WINDOWS as i64 {
             return Err(ImportError::Line {
                 file: file.into(),
                 line: lineno,
                 why: format!("the log spans more than {MAX_WINDOWS} windows: choose a longer --window"),
             });
         }
-        *t.per_window.entry(w).or_default() += 1;
-        let (seen, more) = t.segments.entry(e.class.clone()).or_default();
-        if !seen.contains(&e.segment) {
-            if seen.len() < PATHS_SHOWN { seen.push(e.segment) } else { *more = true }
+        *windows.entry(w).or_default() += 1;
+        if t.classes.contains_key(&e.class) || t.classes.len() < MAX_TRACKED_CLASSES {
+            let (seen, more) = t.segments.entry(e.class.clone()).or_default();
+            if !seen.contains(&e.segment) {
+                if seen.len() < PATHS_SHOWN { seen.push(e.segment) } else { *more = true }
+            }
+            *t.classes.entry(e.class).or_default() += 1;
+        } else {
+            t.untracked += 1;
         }
-        *t.classes.entry(e.class).or_default() += 1;
         *t.statuses.entry(e.status).or_default() += 1;
-        t.requests += 1;
         // Not max(0, …): a log from before 1970 has negative times.
-        t.last = if t.requests == 1 { e.time } else { t.last.max(e.time) };
+        (t.first, t.last) = if t.requests == 0 { (e.time, e.time) } else { (t.first.min(e.time), t.last.max(e.time)) };
+        t.requests += 1;
     }
-    t.first = start.unwrap_or(0);
+    let lowest = windows.keys().next().copied().unwrap_or(0);
+    t.origin = start.unwrap_or(0) + lowest * width;
+    t.per_window = windows.into_iter().map(|(w, n)| ((w - lowest) as u64, n)).collect();
     if t.requests == 0 {
         let why = "no request lines (combined or common log format)";
         return Err(match t.first_malformed.clone() {
@@ -141,6 +166,26 @@ pub fn read(file: &str, input: impl BufRead, window_secs: u64) -> Result<Traffic
     Ok(t)
 }
 
+/// A bad line as it may be shown: printable, cut at 120 characters, or
+/// named as compressed.
+fn printable(text: &str, bytes: &[u8]) -> String {
+    let hint = compressed(bytes);
+    if !hint.is_empty() {
+        return hint.trim_start_matches(": ").to_string();
+    }
+    text.chars().take(120).map(|c| if c.is_control() { '?' } else { c }).collect()
+}
+
+/// Names a compressed file by its magic bytes.
+fn compressed(bytes: &[u8]) -> String {
+    match bytes {
+        [0x1f, 0x8b, ..] => ": gzip data (gunzip it first, or zcat it to stdin's file)".into(),
+        [0x28, 0xb5, 0x2f, 0xfd, ..] => ": zstd data (unzstd it first)".into(),
+        [b'B', b'Z', b'h', ..] => ": bzip2 data (bunzip2 it first)".into(),
+        _ => String::new(),
+    }
+}
+
 /// A rate as the scenario format writes it, per second, to 4 significant figures.
 fn rate(per_sec: f64) -> String {
     // Decimals for 4 significant figures: one request a day is 0.00001157/s.
@@ -158,11 +203,32 @@ fn rate(per_sec: f64) -> String {
 }
 
 impl Traffic {
-    /// Windows from the first request's to the last's.
+    /// Windows from the earliest request's to the latest's.
     pub fn windows(&self) -> u64 {
         self.per_window.keys().last().map_or(1, |w| w + 1)
     }
+
+    /// Seconds from the earliest request to the end of the latest's second:
+    /// the scenario's duration.
+    pub fn span_secs(&self) -> u64 {
+        (i128::from(self.last) - i128::from(self.first) + 1).try_into().unwrap_or(u64::MAX)
+    }
+
+    /// The classes a fragment names, busiest first, and the requests of the
+    /// rest (which share one class).
+    fn named_classes(&self) -> (Vec<(&str, u64)>, u64) {
+        let mut all: Vec<(&str, u64)> = self.classes.iter().map(|(c, n)| (c.as_str(), *n)).collect();
+        all.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        let folded = self.untracked > 0 || all.len() > MAX_CLASSES;
+        let keep = if folded { MAX_CLASSES - 1 } else { all.len() };
+        let rest = all.split_off(keep.min(all.len())).iter().map(|c| c.1).sum::<u64>() + self.untracked;
+        all.sort();
+        (all, rest)
+    }
 }
+
+/// The longest scenario name (it names the report directory).
+const MAX_NAME: usize = 100;
 
 /// The scenario fragment replaying `t`.
 pub fn fragment(file: &str, t: &Traffic, window_secs: u64) -> String {
@@ -177,12 +243,22 @@ pub fn fragment(file: &str, t: &Traffic, window_secs: u64) -> String {
     if t.malformed > 0 {
         let _ = writeln!(o, "# Lines skipped as malformed: {}.", t.malformed);
     }
+    if t.no_request > 0 {
+        let _ = writeln!(o, "# Lines without a request (\"-\", a connection closed first), skipped: {}.", t.no_request);
+    }
     let _ = writeln!(o, "# Add a [pool] and give each class below a pool and a service time.\n");
     let stem = std::path::Path::new(file).file_stem().map_or("imported".into(), |s| s.to_string_lossy().into_owned());
-    let name: String = stem.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '-' }).collect();
+    let name: String =
+        stem.chars().take(MAX_NAME).map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '-' }).collect();
     let _ = writeln!(o, "[scenario]\nname = \"{name}\"");
-    let _ = writeln!(o, "duration = \"{}s\"\nwindow = \"{window_secs}s\"\n", windows * window_secs);
-    for class in t.classes.keys() {
+    let _ = writeln!(o, "duration = \"{}s\"\nwindow = \"{window_secs}s\"\n", t.span_secs());
+    let (named, rest) = t.named_classes();
+    let other = (rest > 0).then(|| {
+        let taken = |n: &str| named.iter().any(|c| c.0 == n);
+        std::iter::once("other".to_string()).chain((2..).map(|k| format!("other-{k}"))).find(|n| !taken(n))
+    });
+    let other = other.flatten();
+    for &(class, _) in &named {
         // A class stands for every path whose first segment gives its name:
         // say which, when one is not the name itself (`load` sends /<class>).
         if let Some((seen, more)) = t.segments.get(class).filter(|(seen, _)| seen.iter().any(|s| s != class)) {
@@ -199,24 +275,45 @@ pub fn fragment(file: &str, t: &Traffic, window_secs: u64) -> String {
             "[class.{class}]\n# pool = \"...\"\n# service = {{ dist = \"lognormal\", median = \"...\", p99 = \"...\" }}\n"
         );
     }
+    if let Some(other) = &other {
+        let _ = writeln!(
+            o,
+            "# The {rest} requests of the less frequent first path segments (a fragment names the {} busiest, \
+             and counts the first {MAX_TRACKED_CLASSES} it meets one by one).",
+            named.len()
+        );
+        let _ = writeln!(
+            o,
+            "[class.{other}]\n# pool = \"...\"\n# service = {{ dist = \"lognormal\", median = \"...\", p99 = \"...\" }}\n"
+        );
+    }
     let _ = writeln!(o, "[swarm.imported]");
-    let shares: Vec<String> =
-        t.classes.iter().map(|(c, n)| format!("{c} = {}", *n as f64 / t.requests as f64)).collect();
-    if t.classes.len() == 1 {
-        let _ = writeln!(o, "class = \"{}\"", t.classes.keys().next().map_or("", |c| c.as_str()));
+    let mut shares: Vec<(&str, u64)> = named.clone();
+    if let Some(other) = &other {
+        shares.push((other.as_str(), rest));
+    }
+    if shares.len() == 1 {
+        let _ = writeln!(o, "class = \"{}\"", shares[0].0);
     } else {
-        let _ = writeln!(o, "mix = {{ {} }}", shares.join(", "));
+        let list: Vec<String> =
+            shares.iter().map(|(c, n)| format!("{c} = {}", *n as f64 / t.requests as f64)).collect();
+        let _ = writeln!(o, "mix = {{ {} }}", list.join(", "));
     }
     let _ = writeln!(o, "arrivals = {{ process = \"steps\", steps = [");
-    let mut last: Option<u64> = None;
+    let mut last: Option<f64> = None;
+    let width = window_secs as i128;
+    let (first, end) = (i128::from(t.first), i128::from(t.last) + 1);
     for w in 0..windows {
+        // The window's part of the log: the first and last windows may be cut.
+        let from = (i128::from(t.origin) + i128::from(w) * width).max(first);
+        let to = (i128::from(t.origin) + (i128::from(w) + 1) * width).min(end);
         let n = t.per_window.get(&w).copied().unwrap_or(0);
-        if last == Some(n) {
+        let per_sec = n as f64 / (to - from).max(1) as f64;
+        if last == Some(per_sec) {
             continue; // the rate holds until the next step
         }
-        let _ =
-            writeln!(o, "    {{ at = \"{}s\", rate = \"{}\" }},", w * window_secs, rate(n as f64 / window_secs as f64));
-        last = Some(n);
+        let _ = writeln!(o, "    {{ at = \"{}s\", rate = \"{}\" }},", from - first, rate(per_sec));
+        last = Some(per_sec);
     }
     let _ = writeln!(o, "] }}");
     out
@@ -249,6 +346,49 @@ mod tests {
 
     /// Rates keep four significant figures, however small: one request a
     /// day is not rounded to a step of 0.000001/s.
+    /// Apache logs a request's start time when it ends: a line earlier than
+    /// the first is counted in its window, and the fragment starts at the
+    /// earliest request. A window the log covers in part gets the rate of
+    /// the part it covers.
+    #[test]
+    fn lines_out_of_order_and_cut_windows_keep_their_rates() {
+        let line = |t: &str| format!("h - - [01/Dec/2026:18:{t} +0000] \"GET /a HTTP/1.1\" 200 1\n");
+        // 18:00:30 first, then 18:00:00, ...: 60 s windows from 18:00:30.
+        let log: String = ["00:30", "00:00", "00:45", "01:40", "01:10", "02:09"].map(line).concat();
+        let t = read("j.log", log.as_bytes(), 60).expect("reads");
+        assert_eq!((t.first, t.last - t.first, t.span_secs()), (t.origin + 30, 129, 130));
+        // Windows from 17:59:30: [00:00], [00:30, 00:45, 01:10], [01:40, 02:09].
+        assert_eq!(t.per_window, BTreeMap::from([(0, 1), (1, 3), (2, 2)]));
+        let f = fragment("j.log", &t, 60);
+        assert!(f.contains("duration = \"130s\""), "{f}");
+        // The first window covers 30 s of log, the middle one 60 s, the last 40 s (01:30 to 02:10).
+        assert!(f.contains("{ at = \"0s\", rate = \"0.03333/s\" }"), "1 request in 30 s: {f}");
+        assert!(f.contains("{ at = \"30s\", rate = \"0.05/s\" }"), "3 in 60 s: {f}");
+        assert!(!f.contains("at = \"90s\""), "2 in 40 s is the same rate, which holds on: {f}");
+        // A 600 s log in one window of an hour is 600 s at its own rate, not diluted.
+        let slow: String = (0..600).map(|s| line(&format!("{:02}:{:02}", s / 60, s % 60))).collect();
+        let f = fragment("s.log", &read("s.log", slow.as_bytes(), 3600).expect("reads"), 3600);
+        assert!(f.contains("duration = \"600s\"") && f.contains("{ at = \"0s\", rate = \"1/s\" }"), "{f}");
+    }
+
+    /// A first path segment that is an id makes a class per request: the
+    /// fragment names the busiest and folds the rest into `other`.
+    #[test]
+    fn ids_in_the_path_are_folded_into_one_class() {
+        let mut log = String::new();
+        for k in 0..10_000u32 {
+            let path = if k % 2 == 0 { "/txt2img".to_string() } else { format!("/u{k:05}/x") };
+            log.push_str(&format!("h - - [01/Dec/2026:18:00:00 +0000] \"GET {path} HTTP/1.1\" 200 1\n"));
+        }
+        let t = read("ids.log", log.as_bytes(), 60).expect("reads");
+        assert_eq!(t.classes.len(), MAX_TRACKED_CLASSES);
+        assert_eq!(t.classes["txt2img"] + t.classes.values().filter(|&&n| n == 1).count() as u64 + t.untracked, 10_000);
+        let f = fragment("ids.log", &t, 60);
+        assert_eq!(f.matches("[class.").count(), MAX_CLASSES, "{f}");
+        assert!(f.contains("[class.other]") && f.contains("txt2img = 0.5"), "{f}");
+        assert!(f.contains("# The 4970 requests of the less frequent first path segments"), "{f}");
+    }
+
     #[test]
     fn rates_keep_four_significant_figures() {
         assert_eq!(rate(1.0 / 86_400.0), "0.00001157/s");
@@ -269,6 +409,8 @@ mod tests {
         let mixed = format!("{LOG}{good}garbage\n");
         let t = read("a.log", mixed.as_bytes(), 60).expect("one bad line in fourteen is tolerated");
         assert_eq!((t.malformed, t.first_malformed), (1, Some((14, "garbage".to_string()))));
+        let gz = read("a.log.gz", &b"\x1f\x8b\x08\x00\x00\x00binary\n"[..], 60).expect_err("gzip").to_string();
+        assert!(gz.contains("gzip data (gunzip it first"), "{gz}");
         let bad = format!("{LOG}x\ny\nz\n");
         let err = read("b.log", bad.as_bytes(), 60).expect_err("too many").to_string();
         assert!(err.starts_with("b.log: line 5: 3 of 7 lines"), "{err}");
@@ -297,15 +439,5 @@ mod tests {
         // The last request's time, not 0: before 1970 times are negative.
         assert!(t.first < 0);
         assert!(f.contains(&format!("# from epoch second {} to {},", t.first, t.first + 4)), "{f}");
-    }
-
-    #[test]
-    fn out_of_order_lines_are_an_error_naming_the_line() {
-        let log = "\
-h - - [01/Dec/2026:18:00:10 +0000] \"GET /a HTTP/1.1\" 200 1
-h - - [01/Dec/2026:18:00:00 +0000] \"GET /a HTTP/1.1\" 200 1
-";
-        let err = read("c.log", log.as_bytes(), 60).expect_err("out of order").to_string();
-        assert!(err.starts_with("c.log: line 2: earlier than the first request"), "{err}");
     }
 }

@@ -38,6 +38,16 @@ pub const MAX_INSTANCES: u32 = 10_000;
 pub const WHY_MAX_INSTANCES: &str =
     "health probes cost time quadratic in a pool's instances: 0.3 s per round at 10,000 instances, 29 s at 100,000";
 /// Swarms per scenario: a quarter of the run budget.
+/// Job classes in one scenario: each is a route, a service distribution and
+/// per-class counters in every report.
+pub const MAX_CLASSES: usize = 512;
+/// Steps of one `steps` profile (and so the windows `stampede import` may
+/// write, one step each).
+pub const MAX_STEPS: usize = 100_000;
+/// Bytes of one scenario file: the parsed document takes about a hundred
+/// times its text (measured: 3.7 MB of steps, 420 MB peak), so this bounds
+/// what reading any file costs, within the 1 GiB a run may size.
+pub const MAX_FILE_BYTES: usize = 8 << 20;
 pub const MAX_SWARMS: usize = (RUN_MEMORY_BUDGET / 4 / BYTES_PER_SWARM) as usize;
 /// Users of one closed-loop swarm: a quarter of the run budget.
 pub const MAX_USERS: u32 = (RUN_MEMORY_BUDGET / 4 / BYTES_PER_USER) as u32;
@@ -173,7 +183,11 @@ pub fn check(cx: &mut Ctx<'_>, sc: &Scenario) {
     if sc.duration > range {
         cx.error_help(
             "scenario.duration",
-            format!("({}) is longer than the longest duration the latency histograms record ({range})", sc.duration),
+            format!(
+                "({}) is longer than the longest duration the latency histograms record ({})",
+                show_duration(sc.duration),
+                show_duration(range)
+            ),
             "every recorded duration lies within the run, so a shorter run keeps every percentile exact",
         );
     }
@@ -194,6 +208,13 @@ pub fn check(cx: &mut Ctx<'_>, sc: &Scenario) {
             format!("use a window of at least {}", round_up(min_window)),
         );
     }
+    if sc.classes.len() > MAX_CLASSES {
+        cx.error_help(
+            "class",
+            format!("{} classes are above the limit of {MAX_CLASSES}", sc.classes.len()),
+            "a class is a kind of job (txt2img, img2img): a path segment per request is not one",
+        );
+    }
     if sc.swarms.len() > MAX_SWARMS {
         cx.error_help(
             "swarm",
@@ -210,7 +231,7 @@ pub fn check(cx: &mut Ctx<'_>, sc: &Scenario) {
                     &format!("swarm.{}.arrivals", s.name),
                     format!(
                         "peaks at {} requests/s (chaos traffic factors included); the limit is {MAX_RATE:e}/s",
-                        show(peak)
+                        if peak.is_finite() { show_number(peak) } else { show(peak) }
                     ),
                     "arrivals closer than 1 µs are below the resolution of the latency histograms",
                 );
@@ -300,8 +321,33 @@ fn round_up(d: SimDuration) -> SimDuration {
 }
 
 /// A duration for messages, exact below a microsecond (where `Display` shows 0µs).
+/// A duration for a limit's message, exact: a value just past a limit must
+/// not print as the limit itself (`9999us` is `9.999ms`, not `10.00ms`).
 pub fn show_duration(d: SimDuration) -> String {
-    if d.as_nanos() < 1000 { format!("{}ns", d.as_nanos()) } else { d.to_string() }
+    let ns = d.as_nanos();
+    let trimmed = |whole: u64, frac: u64, digits: usize, unit: &str| {
+        let f = format!("{frac:0digits$}");
+        let f = f.trim_end_matches('0');
+        if f.is_empty() { format!("{whole}{unit}") } else { format!("{whole}.{f}{unit}") }
+    };
+    match ns {
+        0..1_000 => format!("{ns}ns"),
+        1_000..1_000_000 => trimmed(ns / 1_000, ns % 1_000, 3, "µs"),
+        1_000_000..1_000_000_000 => trimmed(ns / 1_000_000, ns % 1_000_000, 6, "ms"),
+        1_000_000_000..60_000_000_000 => trimmed(ns / 1_000_000_000, ns % 1_000_000_000, 9, "s"),
+        _ => {
+            let secs = ns / 1_000_000_000;
+            let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
+            let s = trimmed(s, ns % 1_000_000_000, 9, "s");
+            match (h, m, s.as_str()) {
+                (0, m, "0s") => format!("{m}m"),
+                (0, m, s) => format!("{m}m{s}"),
+                (h, 0, "0s") => format!("{h}h"),
+                (h, m, "0s") => format!("{h}h{m}m"),
+                (h, m, s) => format!("{h}h{m}m{s}"),
+            }
+        }
+    }
 }
 
 /// A number for messages: plain when readable, else in scientific notation.
@@ -323,7 +369,7 @@ pub struct Estimate {
 
 /// Estimates the events of one run: each swarm's offered requests (its rate
 /// profile with chaos traffic factors, integrated over the run; closed loops
-/// at one cycle per think time plus service time), times the most attempts
+/// at one cycle per think time, or per service time without one), times the most attempts
 /// any strategy allows (a comparison may give any strategy to any swarm),
 /// times the proxy's VCL retries, times the events of one fetch; plus probes,
 /// autoscaler evaluations and time-series windows.
@@ -341,7 +387,11 @@ pub fn estimate_events(sc: &Scenario) -> Estimate {
         let arrivals = match &s.arrivals {
             ArrivalSpec::Open { profile, .. } => traffic_profile(profile, &sc.chaos, i).integral(0.0, secs),
             ArrivalSpec::Closed(c) => {
-                let cycle = c.think.mean_secs() + service * (images / parallel).ceil();
+                // A refused request comes back at once, so a user may cycle
+                // at its think time alone; with none, at the service time
+                // (a loop that spins without time passing stops by name).
+                let think = c.think.mean_secs();
+                let cycle = if think > 0.0 { think } else { service * (images / parallel).ceil() };
                 let users = f64::from(c.users) * peak_traffic_factor(&sc.chaos, i);
                 if cycle > 0.0 { users * secs / cycle } else { f64::INFINITY }
             }

@@ -268,6 +268,14 @@ impl Scenario {
 
 /// Reads a scenario file as UTF-8 text; invalid UTF-8 is reported with the
 /// line, column and byte offset of the first bad byte.
+/// Why a file is refused for its size.
+pub fn too_large() -> String {
+    format!(
+        "larger than {} MiB, the most a scenario file may hold (parsed, it takes about a hundred times its size)",
+        limits::MAX_FILE_BYTES >> 20
+    )
+}
+
 pub fn read_text(path: &Path) -> Result<String, ScenarioErrors> {
     let label = path.display().to_string();
     let error = |line: Option<usize>, column: Option<usize>, message: String| {
@@ -280,7 +288,15 @@ pub fn read_text(path: &Path) -> Result<String, ScenarioErrors> {
             help: None,
         }])
     };
-    let bytes = std::fs::read(path).map_err(|e| error(None, None, format!("cannot read the file: {e}")))?;
+    // Read no more than the limit allows, whatever the file holds.
+    let mut bytes = Vec::new();
+    let read = std::fs::File::open(path).and_then(|f| {
+        std::io::Read::read_to_end(&mut std::io::Read::take(f, limits::MAX_FILE_BYTES as u64 + 1), &mut bytes)
+    });
+    read.map_err(|e| error(None, None, format!("cannot read the file: {e}")))?;
+    if bytes.len() > limits::MAX_FILE_BYTES {
+        return Err(error(None, None, too_large()));
+    }
     String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
         let bytes = e.as_bytes();

@@ -191,17 +191,34 @@ fn import_refuses_a_window_no_scenario_can_have_and_names_a_bad_line() {
     let p = log.to_str().expect("utf8");
     let o = stampede(&["import", p, "--window", "1000000000s"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o.stderr).contains("longer than a scenario may run (277h47m)"), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("longer than a scenario may run (277h46m40s)"), "{}", text(&o.stderr));
+    // One request is one second of log, whatever the window.
     let o = stampede(&["import", p, "--window", "1h"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
-    assert!(text(&o.stdout).contains("rate = \"0.0002778/s\""), "{}", text(&o.stdout));
+    assert!(text(&o.stdout).contains("duration = \"1s\""), "{}", text(&o.stdout));
+    assert!(text(&o.stdout).contains("{ at = \"0s\", rate = \"1/s\" }"), "{}", text(&o.stdout));
+    // The fragment never replaces the log it reads.
+    let o = stampede(&["import", p, "-o", p]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("that is the log being imported"), "{}", text(&o.stderr));
+    assert!(std::fs::read_to_string(&log).expect("kept").contains("POST /c"));
+    // Times past any scenario's length do not wrap around.
+    let far = "1.1.1.1 - - [01/Jan/1970:00:00:00 +0000] \"GET /a HTTP/1.1\" 200 1\n\
+               1.1.1.1 - - [21/Jul/2554:23:34:34 +0000] \"GET /a HTTP/1.1\" 200 1\n";
+    std::fs::write(&log, far).expect("write");
+    let o = stampede(&["import", p, "--window", "498560651s"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stdout));
     // A log longer than any scenario: no --window helps, so the advice is to cut it.
     let year = "10.0.0.1 - - [01/Dec/2025:18:00:00 +0000] \"POST /c HTTP/1.1\" 200 1\n\
                 10.0.0.1 - - [01/Dec/2026:18:00:00 +0000] \"POST /c HTTP/1.1\" 200 1\n";
     std::fs::write(&log, year).expect("write");
     let o = stampede(&["import", p, "--window", "1h"]);
     assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o.stderr).contains("the log spans 8760h00m, longer than a scenario may run"), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("the log spans 31536001 s (365.0 days), longer than a scenario may run"),
+        "{}",
+        text(&o.stderr)
+    );
     std::fs::write(&log, "not a log\n").expect("write");
     let o = stampede(&["import", p]);
     assert_eq!(o.status.code(), Some(2));

@@ -109,11 +109,11 @@ fn chunks_and_timer_intervals_have_documented_bounds() {
     );
     assert_has(
         &refused(&["proxy.probe={ interval = \"1ns\" }"]),
-        &["proxy.probe.interval: (1ns) is below the shortest allowed, 10.0ms"],
+        &["proxy.probe.interval: (1ns) is below the shortest allowed, 10ms"],
     );
     assert_has(
         &refused(&["strategy.e={ kind = \"exponential\", base = \"1ns\", cap = \"1ns\" }"]),
-        &["strategy.e.base: (1ns) is below the shortest allowed, 1.00ms"],
+        &["strategy.e.base: (1ns) is below the shortest allowed, 1ms"],
     );
 }
 
@@ -121,7 +121,7 @@ fn chunks_and_timer_intervals_have_documented_bounds() {
 fn rates_beyond_the_limit_and_overflowing_traffic_factors_are_refused() {
     assert_has(
         &refused(&["swarm.poisson.arrivals.rate=1e12/s"]),
-        &["peaks at 1.000e12 requests/s", "the limit is 1e6/s"],
+        &["peaks at 1e12 requests/s", "the limit is 1e6/s"],
     );
     // 9/s × 1e308 overflows to infinity: refused, not silently zero arrivals.
     let chaos = "chaos=[{ kind = \"traffic\", swarm = \"poisson\", at = \"10m\", duration = \"1m\", factor = 1e308 }]";
@@ -134,7 +134,7 @@ fn runs_longer_than_the_histogram_range_are_refused() {
     assert!((range.as_secs_f64() - 1e6).abs() < 1.0, "the histograms record up to 1e12 µs, got {range}");
     assert_has(
         &refused(&["scenario.duration=20d"]),
-        &["scenario.duration: (480h00m) is longer than the longest duration the latency histograms record"],
+        &["scenario.duration: (480h) is longer than the longest duration the latency histograms record"],
     );
 }
 
@@ -199,6 +199,31 @@ arrivals = { process = "closed", users = 1, think = { dist = "constant", value =
             "closed loop swarm `s`: zero think time and zero service time make users loop without time passing",
         ],
     );
+}
+
+/// Users whose requests are refused at once cycle at their think time
+/// alone: 1,000 users thinking 1 ms against a pool that takes nothing send a
+/// million requests a simulated second, whatever the service time says.
+#[test]
+fn a_closed_loop_is_estimated_at_its_think_time_since_a_refusal_is_instant() {
+    let text = r#"
+[scenario]
+name = "refused"
+duration = "10h"
+window = "1m"
+[pool.gpu]
+slots = 1
+queue_limit = 0
+[class.c]
+pool = "gpu"
+service = { dist = "constant", value = "1h" }
+[swarm.s]
+class = "c"
+arrivals = { process = "closed", users = 1000, think = { dist = "constant", value = "1ms" } }
+"#;
+    let sc = Scenario::parse(text, "refused.toml").expect("valid shape");
+    let e = sc.check_events().expect_err("3.6e10 requests").to_string();
+    assert_has(&e, &["refused.toml:14:1: swarm.s.arrivals:", "one run is estimated at", "swarm s 1.800e11"]);
 }
 
 #[test]

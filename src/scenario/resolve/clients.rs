@@ -282,6 +282,10 @@ fn resolve_arrivals(cx: &mut Ctx<'_>, base: &str, a: &RawArrivals) -> Option<Arr
             if steps.is_empty() {
                 cx.error(&path("steps"), "needs at least one { at, rate } step");
             }
+            if steps.len() > limits::MAX_STEPS {
+                cx.error(&path("steps"), format!("{} steps are above the limit of {}", steps.len(), limits::MAX_STEPS));
+                return None;
+            }
             let mut s: Vec<(f64, f64)> = Vec::new();
             for (i, st) in steps.iter().enumerate() {
                 let at = cx.required(&format!("{base}.steps[{i}].at"), &st.at, "(when the step starts)");

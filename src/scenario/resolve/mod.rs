@@ -41,26 +41,44 @@ pub const BUILTIN_NONE: &str = "none";
 
 /// Parses and resolves scenario text with `--set` overrides applied.
 pub fn parse(text: &str, file: &str, overrides: &[Override]) -> Result<Scenario, ScenarioErrors> {
+    if text.len() > limits::MAX_FILE_BYTES {
+        let message = super::too_large();
+        return Err(ScenarioErrors(vec![ScenarioError {
+            file: file.to_string(),
+            line: None,
+            column: None,
+            key: String::new(),
+            message,
+            help: None,
+        }]));
+    }
     let doc = parse_toml(text, file)?;
-    let src = SourceMap::new(doc.clone());
-    let mut cx = Ctx::new(file, &src, overrides);
-    let mut edited = doc.clone().into_mut();
-    for o in overrides {
-        if let Err(e) = o.apply(&mut edited) {
-            cx.errors.push(ScenarioError {
-                file: o.to_string(),
-                line: None,
-                column: None,
-                key: e.key,
-                message: e.message,
-                help: e.help,
-            });
+    // The document is large (a hundred times the text): edited only when
+    // there are overrides, and never kept twice.
+    let as_run = if overrides.is_empty() {
+        text.to_string()
+    } else {
+        let mut edited = doc.clone().into_mut();
+        let mut errors = Vec::new();
+        for o in overrides {
+            if let Err(e) = o.apply(&mut edited) {
+                errors.push(ScenarioError {
+                    file: o.to_string(),
+                    line: None,
+                    column: None,
+                    key: e.key,
+                    message: e.message,
+                    help: e.help,
+                });
+            }
         }
-    }
-    if !cx.errors.is_empty() {
-        return Err(ScenarioErrors(cx.errors));
-    }
-    let as_run = if overrides.is_empty() { text.to_string() } else { edited.to_string() };
+        if !errors.is_empty() {
+            return Err(ScenarioErrors(errors));
+        }
+        edited.to_string()
+    };
+    let src = SourceMap::new(doc);
+    let mut cx = Ctx::new(file, &src, overrides);
     let scenario = shape::deserialize_all(&mut cx, &as_run).map(|raw| resolve(&mut cx, raw, &as_run, file));
     // In file order: lines first, then what the overrides wrote.
     cx.errors.sort_by_key(|e| (e.line.is_none(), e.line, e.column));
