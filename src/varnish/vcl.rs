@@ -327,6 +327,26 @@ pub fn render(sc: &Scenario, backends: &[BackendAddr], time_scale: f64) -> Vcl {
         let _ = writeln!(w, "    if (bereq.retries < {n}) {{\n        return (retry);\n    }}\n}}\n");
     }
 
+    if time_scale != 1.0 {
+        // Varnish's own 503 says `Retry-After: 5`, real seconds: in the
+        // scenario's time that is the model's 5 s divided by the scale, and
+        // stampede's clients read the simulated value as the proxy model's
+        // 503s carry it. The backend's own 503s (with a cause) keep theirs.
+        let real = (crate::model::outcome::SYNTHETIC_RETRY_AFTER.as_secs_f64() / time_scale).ceil().max(1.0);
+        let _ = writeln!(w, "sub vcl_deliver {{");
+        let _ = writeln!(w, "    # Varnish's own 503: its Retry-After of 5 s in the scenario's time.");
+        let _ = writeln!(
+            w,
+            "    if (resp.status == 503 && !resp.http.x-stampede-cause && resp.http.Retry-After == \"5\") {{"
+        );
+        let _ = writeln!(w, "        set resp.http.Retry-After = \"{real}\";");
+        let _ = writeln!(
+            w,
+            "        set resp.http.x-stampede-retry-after-us = \"{}\";",
+            crate::model::outcome::SYNTHETIC_RETRY_AFTER.as_micros()
+        );
+        let _ = writeln!(w, "    }}\n}}\n");
+    }
     let limited: Vec<String> = p
         .rate_limits
         .iter()
@@ -416,6 +436,11 @@ mod tests {
         }
         assert!(resp.contains("Cache-Control ~ \"(?i)(no-cache|no-store|private)\""), "{resp}");
         assert!(!resp.contains("img2img"), "a passed class is not stored: {resp}");
+        // Varnish's own 503 carries the model's 5 s Retry-After in the scenario's time.
+        let deliver = &vcl[vcl.find("sub vcl_deliver").expect("scaled Retry-After")..];
+        assert!(deliver.contains("set resp.http.Retry-After = \"1\";"), "5 s / 20 rounds up to 1 s: {deliver}");
+        assert!(deliver.contains("set resp.http.x-stampede-retry-after-us = \"5000000\";"), "{deliver}");
+        assert!(!render(&sc, &backends, 1.0).text.contains("vcl_deliver"), "unscaled, Varnish's 5 s is right");
     }
 
     #[test]

@@ -119,10 +119,7 @@ fn chunks_and_timer_intervals_have_documented_bounds() {
 
 #[test]
 fn rates_beyond_the_limit_and_overflowing_traffic_factors_are_refused() {
-    assert_has(
-        &refused(&["swarm.poisson.arrivals.rate=1e12/s"]),
-        &["peaks at 1e12 requests/s", "the limit is 1e6/s"],
-    );
+    assert_has(&refused(&["swarm.poisson.arrivals.rate=1e12/s"]), &["peaks at 1e12 requests/s", "the limit is 1e6/s"]);
     // 9/s × 1e308 overflows to infinity: refused, not silently zero arrivals.
     let chaos = "chaos=[{ kind = \"traffic\", swarm = \"poisson\", at = \"10m\", duration = \"1m\", factor = 1e308 }]";
     assert_has(&refused(&[chaos]), &["peaks at infinitely many requests/s"]);

@@ -395,10 +395,17 @@ impl Figure for TimeLines {
                 .draw_series(LineSeries::new(l.points.iter().copied(), c.stroke_width(2)))?
                 .label(l.label.clone())
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(3)));
+            chart.draw_series(lone(&l.points).map(|p| Circle::new(p, 4, c.filled())))?;
         }
         let corner = quiet_corner(self.lines.iter().map(|l| l.points.as_slice()), self.x_range, (0.0, top));
         legend_at(&mut chart, corner)
     }
+}
+
+/// The point of a series that has only one (a run of one window), which a
+/// line or an area does not show: it is drawn as a marker.
+fn lone(points: &[(f64, f64)]) -> impl Iterator<Item = (f64, f64)> + '_ {
+    points.iter().copied().filter(move |_| points.len() == 1)
 }
 
 /// An area from 0 up to `line`, as points a corner check sees: the line and
@@ -466,6 +473,9 @@ impl Figure for Capacity {
             ))?
             .label("instances in cold start (right)")
             .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], prov.stroke_width(2)));
+        chart.draw_series(lone(&self.offered).map(|p| Circle::new(p, 5, load.mix(0.6).filled())))?;
+        chart.draw_secondary_series(lone(&self.ready).map(|p| Circle::new(p, 4, ready.filled())))?;
+        chart.draw_secondary_series(lone(&self.provisioning).map(|p| Circle::new(p, 4, prov.filled())))?;
         // The instance lines on the left axis's scale, for the corner check.
         let on_left = |l: &[(f64, f64)]| l.iter().map(|&(x, y)| (x, y * top / inst)).collect::<Vec<_>>();
         let lines = [filled(&self.offered), on_left(&self.ready), on_left(&self.provisioning)];
@@ -600,6 +610,7 @@ impl Figure for Stacked {
                 .draw_series(AreaSeries::new(t.iter().copied(), 0.0, c.mix(0.85)).border_style(c))?
                 .label(l.label.clone())
                 .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 18, y + 5)], c.filled()));
+            chart.draw_series(lone(t).map(|p| Circle::new(p, 5, c.filled())))?;
         }
         if self.layers.is_empty() {
             // Nothing to stack: say so instead of an empty legend box.
