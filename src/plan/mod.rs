@@ -6,7 +6,10 @@
 //! interval between a failing and a passing value until they are neighbours.
 //! This assumes that raising the key never makes an SLO worse (more instances,
 //! more slots, a longer timeout); for keys where that is not true, use
-//! `stampede sweep`.
+//! `stampede sweep` (a range met at its lowest value but missed at its
+//! highest is refused, saying so). A budget (`instance_seconds <` a limit)
+//! is the exception the planner knows: more capacity only raises it, so the
+//! bisection runs on the other SLOs and the budget is checked at the answer.
 //!
 //! **Decision rule.** A candidate is run on N seeds. It meets a threshold
 //! `metric < limit` when the one-sided upper confidence bound of the metric's
@@ -24,7 +27,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::criteria::Metric;
-use crate::criteria::slo::Threshold;
+use crate::criteria::slo::{Op, Threshold};
 use crate::metrics::LatencyHist;
 use crate::replication::grid::Axis;
 use crate::replication::{Base, Error, Rule, Runner, Variant, aggregate, per_seed};
@@ -118,8 +121,17 @@ pub struct PlanResult {
 struct Evaluated {
     index: usize,
     candidate: Candidate,
+    /// Meets every SLO but the budgets (see [`is_budget`]).
+    capacity_passed: bool,
     first_byte: vcl::FirstByte,
     chunk_gap: LatencyHist,
+}
+
+/// A budget: an upper limit on instance-seconds, which more capacity only
+/// raises. The bisection runs on the other SLOs, and the budgets are checked
+/// at its answer: the smallest value that meets the rest is the cheapest.
+fn is_budget(t: &Threshold) -> bool {
+    t.metric == Metric::InstanceSeconds && matches!(t.op, Op::Lt | Op::Le)
 }
 
 /// The scenario at one value of the key.
@@ -188,12 +200,34 @@ pub fn plan(
             .collect::<Result<Vec<_>, _>>()
             .map_err(|source| Error::Failed { file: file.to_string(), source })?;
         let ev = judge(&sc, i, &axis, &runs, req);
-        let passed = ev.candidate.passed;
+        let passed = ev.capacity_passed;
         done.insert(i, ev);
         Ok(passed)
     };
     let n = axis.levels.len();
-    let recommendation = if !evaluate(n - 1)? {
+    let smallest = if !evaluate(n - 1)? {
+        // Missed at the top but met at the bottom: some SLO gets worse as
+        // the key rises, and a bisection would call it unattainable.
+        if evaluate(0)? {
+            let worse: Vec<String> = done[&(n - 1)]
+                .candidate
+                .slos
+                .iter()
+                .zip(&req.slos)
+                .filter(|(c, t)| !c.passed && !is_budget(t))
+                .map(|(c, _)| c.threshold.clone())
+                .collect();
+            return Err(Error::Usage(format!(
+                "{} = {} meets the SLOs but {} = {} misses {}: a plan assumes that raising {} never makes an SLO \
+                 worse, so it cannot bisect here; run `stampede sweep` over the range to see where each SLO holds",
+                axis.key,
+                axis.levels[0].text,
+                axis.key,
+                axis.levels[n - 1].text,
+                worse.join(", "),
+                axis.key
+            )));
+        }
         None
     } else if evaluate(0)? {
         Some(0)
@@ -209,6 +243,8 @@ pub fn plan(
         }
         Some(hi)
     };
+    // The budgets, at the smallest value meeting the rest: any larger costs more.
+    let recommendation = smallest.filter(|i| done[i].candidate.passed);
     let theory = erlang::estimate(&base, &axis.key, &req.slos);
     let rec = recommendation.and_then(|i| done.get(&i));
     let timeouts = match rec {
@@ -243,7 +279,7 @@ pub fn plan(
         (Err(why), _) => vec![why.clone()],
     };
     let theory = theory.ok();
-    let verdict = verdict(&axis, req, &done, recommendation);
+    let verdict = verdict(&axis, req, &done, recommendation, smallest);
     Ok(PlanResult {
         scenario: base.name.clone(),
         version: env!("CARGO_PKG_VERSION").to_string(),
@@ -287,8 +323,10 @@ fn judge(sc: &Scenario, index: usize, axis: &Axis, runs: &[crate::engine::Run], 
         chunk_gap.merge_from(&r.recorder.chunk_gap);
     }
     let level = &axis.levels[index];
+    let capacity_passed = slos.iter().zip(&req.slos).all(|(s, t)| s.passed || is_budget(t));
     Evaluated {
         index,
+        capacity_passed,
         candidate: Candidate {
             value: level.text.clone(),
             number: level.number.unwrap_or(index as f64),
@@ -318,8 +356,33 @@ fn first_byte_of(sc: &Scenario, runs: &[crate::engine::Run]) -> vcl::FirstByte {
     f
 }
 
-fn verdict(axis: &Axis, req: &PlanRequest, done: &BTreeMap<usize, Evaluated>, rec: Option<usize>) -> String {
+fn verdict(
+    axis: &Axis,
+    req: &PlanRequest,
+    done: &BTreeMap<usize, Evaluated>,
+    rec: Option<usize>,
+    smallest: Option<usize>,
+) -> String {
     let conf = confidence_label(req.confidence);
+    if let (None, Some(i)) = (rec, smallest) {
+        let c = &done[&i].candidate;
+        let over: Vec<&str> = c.slos.iter().filter(|s| !s.passed).map(|s| s.threshold.as_str()).collect();
+        let rest: Vec<&str> =
+            c.slos.iter().zip(&req.slos).filter(|(_, t)| !is_budget(t)).map(|(s, _)| s.threshold.as_str()).collect();
+        let which = if rest.is_empty() {
+            "the lowest value tried".to_string()
+        } else {
+            format!("the smallest value that meets {}", rest.join(", "))
+        };
+        return format!(
+            "Not attainable in the range: {} = {} is {which}, and it misses {} at {conf} confidence; a larger {} \
+             only costs more.",
+            axis.key,
+            axis.levels[i].text,
+            over.join(", "),
+            axis.key
+        );
+    }
     match rec {
         Some(i) => {
             let e = &done[&i];

@@ -220,7 +220,6 @@ pub fn sweep(r: &crate::sweep::result::SweepResult) -> Table {
 /// seeds with the bound the decision used and the seeds that meet it, cost.
 pub fn plan(r: &crate::plan::PlanResult, slos: &[Threshold]) -> Table {
     let seeds = r.seeds.len();
-    let show = units::value;
     let mut t = Table::new(vec!["value".into(), "result".into()], 2);
     t.header.extend(slos.iter().map(|s| format!("{} (bound)", units::label(s.metric.name()))));
     t.header.push("instance-h".into());
@@ -236,7 +235,8 @@ pub fn plan(r: &crate::plan::PlanResult, slos: &[Threshold]) -> Table {
                 (Some(i), Some(b)) => format!(
                     "{} ({}) {met}{}",
                     spread::cell(&s.metric, Some(&i), &s.per_seed),
-                    show(&s.metric, b),
+                    // In the threshold's own unit: seconds for resource time.
+                    units::measured(&s.metric, b),
                     if s.passed { "" } else { " ✗" }
                 ),
                 _ => format!("undefined {met} ✗"),

@@ -78,6 +78,40 @@ fn the_command_writes_the_plan_and_its_vcl_and_exits_1_when_out_of_reach() {
     let _ = std::fs::remove_dir_all(out);
 }
 
+/// A budget (`instance_seconds <`) only grows with instances: the plan is
+/// the smallest count meeting the other SLOs, if the budget holds there,
+/// and no count at all if it does not. An SLO that gets worse as the key
+/// rises (met at the bottom of the range, missed at the top) is refused
+/// instead of being called unattainable by a bisection that assumes otherwise.
+#[test]
+fn a_budget_is_checked_at_the_smallest_count_meeting_the_rest() {
+    // M/M/20 per two instances of 10 slots at 9 Erlangs: Erlang B(10, 9) =
+    // 16.8% at one instance, 0.02% at two.
+    let toml = mmc(10, 9.0, Some(0), 0.5);
+    let run = |slos: &[&str]| {
+        let req = PlanRequest {
+            tune: "pool.gpu.initial_instances=1..4".into(),
+            slos: slos.iter().map(|s| slo::parse_inline(s).expect("slo")).collect(),
+            seeds: 2,
+            confidence: 0.95,
+            strategy: None,
+            no_limits: false,
+        };
+        plan(&toml, "budget.toml", &[], &req, stampede::replication::Runner::Sim, 2, &|| {})
+    };
+    // Two instances for the 25 measured minutes: 3,000 instance-seconds.
+    let r = run(&["rate_503<1%", "instance_seconds<4000"]).expect("plans");
+    assert_eq!(r.recommendation.as_deref(), Some("2"), "{}", r.verdict);
+    let r = run(&["rate_503<1%", "instance_seconds<2500"]).expect("plans");
+    assert_eq!(r.recommendation, None);
+    assert!(r.verdict.contains("= 2 is the smallest value that meets rate_503 < 1%, and it misses"), "{}", r.verdict);
+    let r = run(&["instance_seconds<2000"]).expect("plans");
+    assert_eq!(r.recommendation.as_deref(), Some("1"), "a budget alone: the lowest value, {}", r.verdict);
+    let e = run(&["rate_503>5%"]).expect_err("worse as the key rises").to_string();
+    assert!(e.contains("= 1 meets the SLOs but pool.gpu.initial_instances = 4 misses rate_503 > 5%"), "{e}");
+    assert!(e.contains("stampede sweep"), "{e}");
+}
+
 #[test]
 fn bad_plan_input_exits_2_with_a_reason() {
     for (args, expected) in [
