@@ -443,7 +443,10 @@ impl Summary {
         let mut pools = BTreeMap::new();
         let (mut busy, mut billed) = (0.0, 0.0);
         let span = end.measured_seconds.max(f64::MIN_POSITIVE);
+        // A run stopped within its warmup measured nothing: no pool time either.
+        let measured = end.measured_seconds > 0.0;
         for (cfg, a) in sc.pools.iter().zip(&end.pool_areas) {
+            let a = if measured { *a } else { [0.0; 6] };
             busy += a[0];
             billed += a[1];
             pools.insert(

@@ -37,7 +37,8 @@ fn ms(x: Option<f64>) -> String {
 /// Percentiles over every offered request, failures as never completing.
 fn all_row<W: Write>(w: &mut W, label: &str, c: &CompletionAll, note: &str) -> io::Result<()> {
     if c.count == 0 {
-        return writeln!(w, "  {label:<14}{:>9}  {note}", "none");
+        // The note in its column, as in a row of numbers.
+        return writeln!(w, "  {label:<14}{:>9}{:45}  {note}", "none", "");
     }
     let cols = [None, c.p50, c.p90, c.p99, c.p999, None];
     let cells: String = cols.iter().map(|&v| format!("{:>9}", ms(v))).collect();
@@ -46,7 +47,8 @@ fn all_row<W: Write>(w: &mut W, label: &str, c: &CompletionAll, note: &str) -> i
 
 fn latency_row<W: Write>(w: &mut W, label: &str, p: &Percentiles, note: &str) -> io::Result<()> {
     if p.count == 0 {
-        return writeln!(w, "  {label:<14}{:>9}  {note}", "none");
+        // The note in its column, as in a row of numbers.
+        return writeln!(w, "  {label:<14}{:>9}{:45}  {note}", "none", "");
     }
     writeln!(
         w,
