@@ -389,7 +389,11 @@ pub fn single_run(dir: &ReportDir, sc: &Scenario, run: &Run) -> io::Result<Vec<C
     // A bounded overview: the rows themselves unless the run has more windows than a chart has room for.
     let overview: Vec<Row> = run.recorder.series.overview().rows().cloned().collect();
     let rows: Vec<&[Row]> = vec![&overview];
-    let label = run.summary.strategy.clone();
+    // One line for every swarm together: say so, and with which strategy.
+    let label = match run.summary.strategy.as_str() {
+        "per-swarm" => "all swarms, each its own strategy".to_string(),
+        one => format!("all swarms, strategy {one}"),
+    };
     let mut charts = Vec::new();
     // A load sees neither the target's cache nor its GPU instances.
     let remote = run.summary.engine.wire.is_some();

@@ -204,8 +204,16 @@ fn wire(w: &crate::metrics::wire::WireStats) -> Table {
     for (what, p) in [("service time (actual send to last byte)", &w.service_ms), ("send lag", &w.send_lag_ms)] {
         t.rows.push(vec![what.into(), ms(p.p50), ms(p.p99), ms(p.max), thousands(p.count)]);
     }
+    let count = |what: String, n: u64| vec![what, String::new(), String::new(), String::new(), thousands(n)];
     for (status, n) in &w.statuses {
-        t.rows.push(vec![format!("answers {status}"), String::new(), String::new(), String::new(), thousands(*n)]);
+        t.rows.push(count(format!("answers {status}"), *n));
+    }
+    // As the text summary says them: the proxy's own 503 pages, and bodies cut short.
+    if w.varnish_synthetic > 0 {
+        t.rows.push(count("proxy-made 503s (Guru Meditation pages)".into(), w.varnish_synthetic));
+    }
+    if w.truncated > 0 {
+        t.rows.push(count("responses cut off mid-body".into(), w.truncated));
     }
     t
 }
