@@ -133,7 +133,7 @@ metrics! {
         "GPU seconds spent on results nobody received";
     HitRatio: "hit_ratio", Ratio, Higher, Pool, "hit ratio",
         "requests of cached classes answered from the cache (fresh, grace or coalesced) / their lookups";
-    GpuSecondsSaved: "gpu_seconds_saved", Number, Higher, Pool, "GPU-s saved",
+    GpuSecondsSaved: "gpu_seconds_saved", Number, Higher, Pool, "GPU-h saved",
         "GPU seconds of work the cache's hits spared the backend";
     GpuBusySeconds: "gpu_busy_seconds", Number, Lower, Pool, "GPU busy h", "GPU slot-seconds of work";
     InstanceSeconds: "instance_seconds", Number, Lower, Pool, "instance-h",

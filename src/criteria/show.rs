@@ -30,7 +30,8 @@ pub fn scale(metric: &str) -> Scale {
     match unit_of(metric) {
         Unit::Ratio => Scale::Percent,
         Unit::Duration => Scale::Duration,
-        Unit::Number if metric.ends_with("_seconds") => Scale::Hours,
+        // Resource time, spent or saved, reads in hours wherever it is shown.
+        Unit::Number if metric.ends_with("_seconds") || metric == "gpu_seconds_saved" => Scale::Hours,
         Unit::Number => Scale::Plain,
     }
 }
