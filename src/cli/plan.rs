@@ -52,10 +52,6 @@ fn write_files(dir: &ReportDir, base: &Scenario, r: &PlanResult, slos: &[Thresho
     dir.write("index.html", report::html::plan(base, r, slos, &charts))
 }
 
-fn show(metric: &str, v: f64) -> String {
-    units::value(metric, v)
-}
-
 fn print(w: &mut dyn Write, r: &PlanResult, slos: &[Threshold], out: &Path) -> io::Result<()> {
     writeln!(
         w,
@@ -96,8 +92,9 @@ fn print(w: &mut dyn Write, r: &PlanResult, slos: &[Threshold], out: &Path) -> i
                 Some(format!(
                     "{} bound {} vs limit {}",
                     t.metric,
-                    show(t.metric.name(), b),
-                    show(t.metric.name(), t.limit)
+                    // Resource time in the seconds the limit is written in.
+                    units::measured(t.metric.name(), b),
+                    units::measured(t.metric.name(), t.limit)
                 ))
             })
             .collect();

@@ -16,6 +16,11 @@ pub fn vcl(args: &VclArgs, g: Global<'_>) -> Result<u8, Failure> {
         let parse = |b: &String| vcl::parse_backend(&sc, b).map_err(|e| Failure::usage(format!("--backend {b}: {e}")));
         args.backends.iter().map(parse).collect::<Result<Vec<_>, _>>()?
     };
+    if let Some(path) = &args.output
+        && same_file(&args.scenario, path)
+    {
+        return Err(Failure::usage(format!("--output {}: that is the scenario being read", path.display())));
+    }
     let out = vcl::render(&sc, &backends, args.time_scale);
     for w in &out.warnings {
         say!("warning: {w}");
@@ -48,8 +53,7 @@ pub fn import(args: &ImportArgs) -> Result<u8, Failure> {
     }
     // Writing the fragment over the log would lose the log.
     if let Some(out) = &args.output
-        && let (Ok(a), Ok(b)) = (std::fs::canonicalize(&args.log), std::fs::canonicalize(out))
-        && a == b
+        && same_file(&args.log, out)
     {
         return Err(Failure::usage(format!("--output {}: that is the log being imported", out.display())));
     }
@@ -77,6 +81,24 @@ pub fn import(args: &ImportArgs) -> Result<u8, Failure> {
     }
     let text = crate::import::fragment(&name, &traffic, secs);
     write_out(args.output.as_deref(), &text)
+}
+
+/// Whether two paths name one file: the same path once resolved, or, for
+/// hard links, the same device and inode.
+fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
+    if let (Ok(x), Ok(y)) = (std::fs::canonicalize(a), std::fs::canonicalize(b))
+        && x == y
+    {
+        return true;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if let (Ok(x), Ok(y)) = (std::fs::metadata(a), std::fs::metadata(b)) {
+            return x.dev() == y.dev() && x.ino() == y.ino();
+        }
+    }
+    false
 }
 
 fn write_out(path: Option<&std::path::Path>, text: &str) -> Result<u8, Failure> {

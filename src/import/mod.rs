@@ -4,8 +4,8 @@
 //!
 //! Reading is streaming: one line at a time, counts per window and per
 //! class, so a log of any length fits in memory as long as its windows do
-//! ([`MAX_WINDOWS`]); classes are counted one by one up to
-//! [`MAX_TRACKED_CLASSES`], and a fragment names the [`MAX_CLASSES`] busiest.
+//! ([`MAX_WINDOWS`]); at most [`MAX_TRACKED_CLASSES`] classes are counted
+//! at once, and a fragment names the busiest.
 
 mod access_log;
 
@@ -27,6 +27,8 @@ pub const PATHS_SHOWN: usize = 4;
 pub const MAX_TRACKED_CLASSES: usize = 4096;
 /// Classes a fragment names: the busiest; the rest share one class.
 pub const MAX_CLASSES: usize = 32;
+/// A class with at most one request in this many is folded into the rest.
+pub const MIN_SHARE_INVERSE: u64 = 1000;
 /// Above this share of malformed lines, the file is not an access log.
 pub const MAX_MALFORMED_SHARE: f64 = 0.1;
 
@@ -42,10 +44,10 @@ pub struct Traffic {
     pub requests: u64,
     /// Requests by window index from `origin`.
     pub per_window: BTreeMap<u64, u64>,
-    /// Requests by class (the path's first segment), for the first
-    /// [`MAX_TRACKED_CLASSES`] classes seen.
+    /// Requests by class (the path's first segment), for at most
+    /// [`MAX_TRACKED_CLASSES`] classes (see [`Traffic::make_room`]).
     pub classes: BTreeMap<String, u64>,
-    /// Requests of the classes seen after those.
+    /// Requests of the classes dropped to make room.
     pub untracked: u64,
     /// Per class, the first segments logged for it (up to [`PATHS_SHOWN`]),
     /// and whether there were more.
@@ -125,15 +127,14 @@ pub fn read(file: &str, input: impl BufRead, window_secs: u64) -> Result<Traffic
             });
         }
         *windows.entry(w).or_default() += 1;
-        if t.classes.contains_key(&e.class) || t.classes.len() < MAX_TRACKED_CLASSES {
-            let (seen, more) = t.segments.entry(e.class.clone()).or_default();
-            if !seen.contains(&e.segment) {
-                if seen.len() < PATHS_SHOWN { seen.push(e.segment) } else { *more = true }
-            }
-            *t.classes.entry(e.class).or_default() += 1;
-        } else {
-            t.untracked += 1;
+        if !t.classes.contains_key(&e.class) && t.classes.len() >= MAX_TRACKED_CLASSES {
+            t.make_room();
         }
+        let (seen, more) = t.segments.entry(e.class.clone()).or_default();
+        if !seen.contains(&e.segment) {
+            if seen.len() < PATHS_SHOWN { seen.push(e.segment) } else { *more = true }
+        }
+        *t.classes.entry(e.class).or_default() += 1;
         *t.statuses.entry(e.status).or_default() += 1;
         // Not max(0, …): a log from before 1970 has negative times.
         (t.first, t.last) = if t.requests == 0 { (e.time, e.time) } else { (t.first.min(e.time), t.last.max(e.time)) };
@@ -203,6 +204,28 @@ fn rate(per_sec: f64) -> String {
 }
 
 impl Traffic {
+    /// Frees room among the counted classes: those with the fewest requests
+    /// so far go (one request, else two, ...), their requests counted
+    /// together, so ids cannot crowd out a busy class met after them.
+    fn make_room(&mut self) {
+        let Traffic { classes, segments, untracked, .. } = self;
+        let mut floor = 1;
+        while classes.len() >= MAX_TRACKED_CLASSES {
+            let before = classes.len();
+            classes.retain(|class, n| {
+                let keep = *n > floor;
+                if !keep {
+                    *untracked += *n;
+                    segments.remove(class);
+                }
+                keep
+            });
+            if classes.len() == before {
+                floor += 1;
+            }
+        }
+    }
+
     /// Windows from the earliest request's to the latest's.
     pub fn windows(&self) -> u64 {
         self.per_window.keys().last().map_or(1, |w| w + 1)
@@ -219,8 +242,11 @@ impl Traffic {
     fn named_classes(&self) -> (Vec<(&str, u64)>, u64) {
         let mut all: Vec<(&str, u64)> = self.classes.iter().map(|(c, n)| (c.as_str(), *n)).collect();
         all.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-        let folded = self.untracked > 0 || all.len() > MAX_CLASSES;
-        let keep = if folded { MAX_CLASSES - 1 } else { all.len() };
+        // A class of one request in a thousand or fewer is not a kind of job of its own.
+        let minor = |n: u64| n * MIN_SHARE_INVERSE <= self.requests && n < self.requests;
+        let major = all.iter().take_while(|c| !minor(c.1)).count();
+        let folded = self.untracked > 0 || major < all.len() || all.len() > MAX_CLASSES;
+        let keep = if folded { major.min(MAX_CLASSES - 1) } else { all.len() };
         let rest = all.split_off(keep.min(all.len())).iter().map(|c| c.1).sum::<u64>() + self.untracked;
         all.sort();
         (all, rest)
@@ -278,9 +304,9 @@ pub fn fragment(file: &str, t: &Traffic, window_secs: u64) -> String {
     if let Some(other) = &other {
         let _ = writeln!(
             o,
-            "# The {rest} requests of the less frequent first path segments (a fragment names the {} busiest, \
-             and counts the first {MAX_TRACKED_CLASSES} it meets one by one).",
-            named.len()
+            "# The {rest} requests of the other first path segments: a fragment names at most the {} busiest, \
+             each with more than one request in {MIN_SHARE_INVERSE}.",
+            MAX_CLASSES - 1
         );
         let _ = writeln!(
             o,
@@ -371,22 +397,23 @@ mod tests {
         assert!(f.contains("duration = \"600s\"") && f.contains("{ at = \"0s\", rate = \"1/s\" }"), "{f}");
     }
 
-    /// A first path segment that is an id makes a class per request: the
-    /// fragment names the busiest and folds the rest into `other`.
+    /// A first path segment that is an id makes a class per request: ids
+    /// never crowd out a real class, whether they come before it or among
+    /// it, and only classes with more than one request in a thousand are named.
     #[test]
     fn ids_in_the_path_are_folded_into_one_class() {
-        let mut log = String::new();
-        for k in 0..10_000u32 {
-            let path = if k % 2 == 0 { "/txt2img".to_string() } else { format!("/u{k:05}/x") };
-            log.push_str(&format!("h - - [01/Dec/2026:18:00:00 +0000] \"GET {path} HTTP/1.1\" 200 1\n"));
+        let line = |path: &str| format!("h - - [01/Dec/2026:18:00:00 +0000] \"GET {path} HTTP/1.1\" 200 1\n");
+        let ids: String = (0..10_000u32).map(|k| line(&format!("/u{k:05}/x"))).collect();
+        let real: String = (0..10_000u32).map(|k| line(if k % 4 == 0 { "/img2img" } else { "/txt2img" })).collect();
+        for log in [format!("{ids}{real}"), format!("{real}{ids}")] {
+            let t = read("ids.log", log.as_bytes(), 60).expect("reads");
+            assert!(t.classes.len() <= MAX_TRACKED_CLASSES);
+            assert_eq!((t.classes["txt2img"], t.classes["img2img"]), (7_500, 2_500), "counted exactly");
+            let f = fragment("ids.log", &t, 60);
+            assert_eq!(f.matches("[class.").count(), 3, "{f}");
+            assert!(f.contains("mix = { img2img = 0.125, txt2img = 0.375, other = 0.5 }"), "{f}");
+            assert!(f.contains("# The 10000 requests of the other first path segments"), "{f}");
         }
-        let t = read("ids.log", log.as_bytes(), 60).expect("reads");
-        assert_eq!(t.classes.len(), MAX_TRACKED_CLASSES);
-        assert_eq!(t.classes["txt2img"] + t.classes.values().filter(|&&n| n == 1).count() as u64 + t.untracked, 10_000);
-        let f = fragment("ids.log", &t, 60);
-        assert_eq!(f.matches("[class.").count(), MAX_CLASSES, "{f}");
-        assert!(f.contains("[class.other]") && f.contains("txt2img = 0.5"), "{f}");
-        assert!(f.contains("# The 4970 requests of the less frequent first path segments"), "{f}");
     }
 
     #[test]

@@ -8,8 +8,9 @@
 //! more slots, a longer timeout); for keys where that is not true, use
 //! `stampede sweep` (a range met at its lowest value but missed at its
 //! highest is refused, saying so). A budget (`instance_seconds <` a limit)
-//! is the exception the planner knows: more capacity only raises it, so the
-//! bisection runs on the other SLOs and the budget is checked at the answer.
+//! is the exception the planner knows: it usually gets worse as capacity
+//! rises, so the bisection runs on the other SLOs, and the values from its
+//! answer upward are tried in turn until one also meets the budget.
 //!
 //! **Decision rule.** A candidate is run on N seeds. It meets a threshold
 //! `metric < limit` when the one-sided upper confidence bound of the metric's
@@ -127,9 +128,9 @@ struct Evaluated {
     chunk_gap: LatencyHist,
 }
 
-/// A budget: an upper limit on instance-seconds, which more capacity only
-/// raises. The bisection runs on the other SLOs, and the budgets are checked
-/// at its answer: the smallest value that meets the rest is the cheapest.
+/// A budget: an upper limit on instance-seconds, which may get worse as the
+/// key rises. The bisection runs on the other SLOs; the budgets are checked
+/// from its answer upward.
 fn is_budget(t: &Threshold) -> bool {
     t.metric == Metric::InstanceSeconds && matches!(t.op, Op::Lt | Op::Le)
 }
@@ -190,9 +191,10 @@ pub fn plan(
     }
     let seeds = crate::replication::seeds(base.seed, req.seeds);
     let mut done: BTreeMap<usize, Evaluated> = BTreeMap::new();
-    let mut evaluate = |i: usize| -> Result<bool, Error> {
+    // (meets every SLO but the budgets, meets every SLO)
+    let mut evaluate = |i: usize| -> Result<(bool, bool), Error> {
         if let Some(e) = done.get(&i) {
-            return Ok(e.candidate.passed);
+            return Ok((e.capacity_passed, e.candidate.passed));
         }
         let sc = scenario_at(&source, &axis, i, req.strategy.as_deref())?;
         let runs = crate::parallel::map(seeds.len(), jobs, |k| runner.run(&sc, seeds[k]), tick)
@@ -200,15 +202,15 @@ pub fn plan(
             .collect::<Result<Vec<_>, _>>()
             .map_err(|source| Error::Failed { file: file.to_string(), source })?;
         let ev = judge(&sc, i, &axis, &runs, req);
-        let passed = ev.capacity_passed;
+        let passed = (ev.capacity_passed, ev.candidate.passed);
         done.insert(i, ev);
         Ok(passed)
     };
     let n = axis.levels.len();
-    let smallest = if !evaluate(n - 1)? {
+    let smallest = if !evaluate(n - 1)?.0 {
         // Missed at the top but met at the bottom: some SLO gets worse as
         // the key rises, and a bisection would call it unattainable.
-        if evaluate(0)? {
+        if evaluate(0)?.0 {
             let worse: Vec<String> = done[&(n - 1)]
                 .candidate
                 .slos
@@ -229,13 +231,13 @@ pub fn plan(
             )));
         }
         None
-    } else if evaluate(0)? {
+    } else if evaluate(0)?.0 {
         Some(0)
     } else {
         let (mut lo, mut hi) = (0, n - 1);
         while hi - lo > 1 {
             let mid = (lo + hi) / 2;
-            if evaluate(mid)? {
+            if evaluate(mid)?.0 {
                 hi = mid;
             } else {
                 lo = mid;
@@ -243,8 +245,18 @@ pub fn plan(
         }
         Some(hi)
     };
-    // The budgets, at the smallest value meeting the rest: any larger costs more.
-    let recommendation = smallest.filter(|i| done[i].candidate.passed);
+    // The budgets, from the smallest value meeting the rest upward: cost
+    // need not grow with the key (with an autoscaler, more slots can mean
+    // fewer instances), so each larger value is tried until one meets all.
+    let mut recommendation = None;
+    if let Some(s) = smallest {
+        for i in s..n {
+            if evaluate(i)?.1 {
+                recommendation = Some(i);
+                break;
+            }
+        }
+    }
     let theory = erlang::estimate(&base, &axis.key, &req.slos);
     let rec = recommendation.and_then(|i| done.get(&i));
     let timeouts = match rec {
@@ -375,12 +387,11 @@ fn verdict(
             format!("the smallest value that meets {}", rest.join(", "))
         };
         return format!(
-            "Not attainable in the range: {} = {} is {which}, and it misses {} at {conf} confidence; a larger {} \
-             only costs more.",
+            "Not attainable in the range: {} = {} is {which}, and it and every larger value miss {} at {conf} \
+             confidence.",
             axis.key,
             axis.levels[i].text,
-            over.join(", "),
-            axis.key
+            over.join(", ")
         );
     }
     match rec {

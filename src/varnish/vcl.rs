@@ -327,6 +327,17 @@ pub fn render(sc: &Scenario, backends: &[BackendAddr], time_scale: f64) -> Vcl {
         let _ = writeln!(w, "    if (bereq.retries < {n}) {{\n        return (retry);\n    }}\n}}\n");
     }
 
+    if time_scale != 1.0 && !cached.is_empty() {
+        // Varnish keeps a failed fetch's error 1 s, then 5 s of grace, when
+        // requests wait on it (the only case it sets a ttl): real seconds,
+        // the model's ERROR_TTL and ERROR_GRACE in scaled time.
+        let _ = writeln!(w, "sub vcl_backend_error {{");
+        let _ = writeln!(w, "    # An error kept for its waiting list: 1 s and 5 s of grace in the scenario's time.");
+        let _ = writeln!(w, "    if (beresp.ttl > 0s) {{");
+        let _ = writeln!(w, "        set beresp.ttl = {};", duration(crate::model::proxy::ERROR_TTL, time_scale));
+        let _ = writeln!(w, "        set beresp.grace = {};", duration(crate::model::proxy::ERROR_GRACE, time_scale));
+        let _ = writeln!(w, "    }}\n}}\n");
+    }
     if time_scale != 1.0 {
         // Varnish's own 503 says `Retry-After: 5`, real seconds: in the
         // scenario's time that is the model's 5 s divided by the scale, and
@@ -441,6 +452,10 @@ mod tests {
         assert!(deliver.contains("set resp.http.Retry-After = \"1\";"), "5 s / 20 rounds up to 1 s: {deliver}");
         assert!(deliver.contains("set resp.http.x-stampede-retry-after-us = \"5000000\";"), "{deliver}");
         assert!(!render(&sc, &backends, 1.0).text.contains("vcl_deliver"), "unscaled, Varnish's 5 s is right");
+        // An error kept for waiters: 1 s and 5 s of grace, at time scale 20.
+        assert!(
+            vcl.contains("if (beresp.ttl > 0s) {\n        set beresp.ttl = 50ms;\n        set beresp.grace = 250ms;")
+        );
     }
 
     #[test]

@@ -78,9 +78,9 @@ fn the_command_writes_the_plan_and_its_vcl_and_exits_1_when_out_of_reach() {
     let _ = std::fs::remove_dir_all(out);
 }
 
-/// A budget (`instance_seconds <`) only grows with instances: the plan is
-/// the smallest count meeting the other SLOs, if the budget holds there,
-/// and no count at all if it does not. An SLO that gets worse as the key
+/// A budget (`instance_seconds <`): the plan is the smallest count meeting
+/// the other SLOs and the budget, tried from the smallest meeting the others
+/// upward (an autoscaler can make a larger value cheaper). An SLO that gets worse as the key
 /// rises (met at the bottom of the range, missed at the top) is refused
 /// instead of being called unattainable by a bisection that assumes otherwise.
 #[test]
@@ -104,7 +104,12 @@ fn a_budget_is_checked_at_the_smallest_count_meeting_the_rest() {
     assert_eq!(r.recommendation.as_deref(), Some("2"), "{}", r.verdict);
     let r = run(&["rate_503<1%", "instance_seconds<2500"]).expect("plans");
     assert_eq!(r.recommendation, None);
-    assert!(r.verdict.contains("= 2 is the smallest value that meets rate_503 < 1%, and it misses"), "{}", r.verdict);
+    assert!(
+        r.verdict.contains("= 2 is the smallest value that meets rate_503 < 1%, and it and every larger value miss"),
+        "{}",
+        r.verdict
+    );
+    assert_eq!(r.evaluated.len(), 4, "every value from 2 up was tried against the budget");
     let r = run(&["instance_seconds<2000"]).expect("plans");
     assert_eq!(r.recommendation.as_deref(), Some("1"), "a budget alone: the lowest value, {}", r.verdict);
     let e = run(&["rate_503>5%"]).expect_err("worse as the key rises").to_string();

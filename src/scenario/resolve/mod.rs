@@ -79,7 +79,16 @@ pub fn parse(text: &str, file: &str, overrides: &[Override]) -> Result<Scenario,
     };
     let src = SourceMap::new(doc);
     let mut cx = Ctx::new(file, &src, overrides);
-    let scenario = shape::deserialize_all(&mut cx, &as_run).map(|raw| resolve(&mut cx, raw, &as_run, file));
+    // Too many classes is refused before they are resolved, one by one.
+    let scenario = shape::deserialize_all(&mut cx, &as_run)
+        .filter(|raw| {
+            let n = raw.class.len();
+            if n > limits::MAX_CLASSES {
+                cx.error("class", format!("{n} classes are above the limit of {}", limits::MAX_CLASSES));
+            }
+            n <= limits::MAX_CLASSES
+        })
+        .map(|raw| resolve(&mut cx, raw, &as_run, file));
     // In file order: lines first, then what the overrides wrote.
     cx.errors.sort_by_key(|e| (e.line.is_none(), e.line, e.column));
     match scenario {
