@@ -45,7 +45,7 @@ pub struct Traffic {
     /// Requests by window index from `origin`.
     pub per_window: BTreeMap<u64, u64>,
     /// Requests by class (the path's first segment), for at most
-    /// [`MAX_TRACKED_CLASSES`] classes (see [`Traffic::make_room`]).
+    /// [`MAX_TRACKED_CLASSES`] classes (those with the fewest requests make room).
     pub classes: BTreeMap<String, u64>,
     /// Requests of the classes dropped to make room.
     pub untracked: u64,
