@@ -13,9 +13,10 @@
 //! (same seed), and differ by real scheduling: which of two nearly
 //! simultaneous fetches gets the last connection. Each cause's count is taken
 //! as a Poisson count, so two runs' counts differ by more than
-//! 3·√(a + b) with a chance under 0.3%; the 503 rate must agree within 3
-//! percentage points, one more than the live engine's own check
-//! (tests/live_vs_sim.rs) for the real proxy's ~2.5 ms per request.
+//! 3·√(a + b) with a chance under 0.3%; likewise the 503 rates, as two
+//! binomial shares, within 3·√(p(1 − p)(1/n₁ + 1/n₂)) (about 4 points for
+//! the ~2,800 attempts here: runs on this machine gave 48.9% to 54.1%
+//! against the simulator's 52.1%).
 //!
 //! varnishd must be installed (`.ci/run` installs it): under CI (`CI` set)
 //! a missing varnishd fails the test; elsewhere the test says it skipped.
@@ -241,8 +242,15 @@ fn a_real_varnish_fails_fetches_for_the_causes_the_model_predicts() {
     );
     assert_eq!(load.requests.offered, sim.requests.offered, "the same arrivals as the simulator");
     let (r_sim, r_real) = (sim.rate_503.expect("attempts"), real.fetch_failed as f64 / real.client_requests as f64);
-    eprintln!("  503 rate             sim {:.2}%   varnish {:.2}%", r_sim * 100.0, r_real * 100.0);
-    assert!((r_sim - r_real).abs() <= 0.03, "503 rate: sim {r_sim:.4}, varnish {r_real:.4}");
+    let (n_sim, n_real) = (sim.attempts.total as f64, real.client_requests as f64);
+    let bound = 3.0 * (r_sim * (1.0 - r_sim) * (1.0 / n_sim + 1.0 / n_real)).sqrt();
+    eprintln!(
+        "  503 rate             sim {:.2}%   varnish {:.2}%   (bound ±{:.2} points)",
+        r_sim * 100.0,
+        r_real * 100.0,
+        bound * 100.0
+    );
+    assert!((r_sim - r_real).abs() <= bound, "503 rate: sim {r_sim:.4}, varnish {r_real:.4}, bound {bound:.4}");
     let _ = std::fs::remove_dir_all(&work);
 }
 
