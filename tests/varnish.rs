@@ -56,6 +56,20 @@ fn varnishd() -> Option<PathBuf> {
     candidates.map(|d| d.join("varnishd")).find(|p| p.is_file())
 }
 
+/// varnishd and an empty work directory for one test; None, once the test
+/// has said it skipped `what`, where varnishd is missing outside CI.
+fn prepare(tag: &str, what: &str) -> Option<(PathBuf, PathBuf)> {
+    let Some(varnishd) = varnishd() else {
+        assert!(std::env::var_os("CI").is_none(), "varnishd not found: .ci/run installs Debian's varnish package");
+        eprintln!("SKIPPED: varnishd not found (apt-get install -y varnish); {what} did not run");
+        return None;
+    };
+    let work = std::env::temp_dir().join(format!("stampede-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work).expect("a work directory");
+    Some((varnishd, work))
+}
+
 /// A child process killed when the test ends, however it ends.
 struct Running(Child);
 
@@ -190,14 +204,7 @@ fn within(cause: &str, sim: u64, real: u64) {
 #[test]
 fn a_real_varnish_fails_fetches_for_the_causes_the_model_predicts() {
     let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let Some(varnishd) = varnishd() else {
-        assert!(std::env::var_os("CI").is_none(), "varnishd not found: .ci/run installs Debian's varnish package");
-        eprintln!("SKIPPED: varnishd not found (apt-get install -y varnish); the real-Varnish check did not run");
-        return;
-    };
-    let work = std::env::temp_dir().join(format!("stampede-varnish-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&work);
-    std::fs::create_dir_all(&work).expect("a work directory");
+    let Some((varnishd, work)) = prepare("varnish", "the real-Varnish check") else { return };
 
     let scenario = scenario_path();
     let (_backend, ports) = serve_backend(&scenario);
@@ -302,14 +309,7 @@ strategy = "none"
 #[test]
 fn a_real_varnish_caches_what_the_model_caches() {
     let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let Some(varnishd) = varnishd() else {
-        assert!(std::env::var_os("CI").is_none(), "varnishd not found: .ci/run installs Debian's varnish package");
-        eprintln!("SKIPPED: varnishd not found (apt-get install -y varnish); the real-Varnish cache check did not run");
-        return;
-    };
-    let work = std::env::temp_dir().join(format!("stampede-varnish-cache-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&work);
-    std::fs::create_dir_all(&work).expect("a work directory");
+    let Some((varnishd, work)) = prepare("varnish-cache", "the real-Varnish cache check") else { return };
     let scenario = work.join("cached.toml");
     std::fs::write(&scenario, CACHED).expect("the scenario");
 
@@ -338,13 +338,7 @@ fn a_real_varnish_caches_what_the_model_caches() {
 #[test]
 fn every_shipped_scenario_s_vcl_compiles_in_varnishd() {
     let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let Some(varnishd) = varnishd() else {
-        assert!(std::env::var_os("CI").is_none(), "varnishd not found: .ci/run installs Debian's varnish package");
-        eprintln!("SKIPPED: varnishd not found (apt-get install -y varnish); VCL was not compiled");
-        return;
-    };
-    let work = std::env::temp_dir().join(format!("stampede-vcl-{}", std::process::id()));
-    std::fs::create_dir_all(&work).expect("a work directory");
+    let Some((varnishd, work)) = prepare("vcl", "the VCL compile check") else { return };
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
     let mut files: Vec<PathBuf> =
         std::fs::read_dir(&dir).expect("scenarios/").map(|e| e.expect("entry").path()).collect();

@@ -68,7 +68,8 @@ fn timestamp(s: &str) -> Option<i64> {
     let mut hms = f.next()?.split(':');
     let (h, m, sec): (i64, i64, i64) =
         (hms.next()?.parse().ok()?, hms.next()?.parse().ok()?, hms.next()?.parse().ok()?);
-    if !(1..=days_in_month(year, month)).contains(&day) || h > 23 || m > 59 || sec > 60 {
+    // A log's year has four digits: larger ones would overflow the seconds.
+    if !(0..=9999).contains(&year) || !(1..=days_in_month(year, month)).contains(&day) || h > 23 || m > 59 || sec > 60 {
         return None;
     }
     // ±hhmm, ASCII only: a byte that is not one must not split a character.
@@ -154,6 +155,7 @@ mod tests {
             r#"h - - [01/Dec/2026:18:00:00 +0000] "GET / HTTP/1.1" 999 1"#,
             r#"h - - [01/Dec/2026:18:00:00 +0000] "-" 400 0"#,
             r#"h - - [31/Feb/2023:18:00:00 +0000] "GET / HTTP/1.1" 200 1"#,
+            r#"h - - [10/Oct/99999999999999:13:55:36 +0000] "GET / HTTP/1.1" 200 1"#,
             r#"h - - [29/Feb/2023:18:00:00 +0000] "GET / HTTP/1.1" 200 1"#,
             // A zone that is not ASCII (a byte the reader replaced) is not a zone.
             "h - - [10/Oct/2023:13:55:36 +\u{fffd}0] \"GET /a HTTP/1.1\" 200 12",

@@ -237,8 +237,8 @@ impl Traffic {
         (i128::from(self.last) - i128::from(self.first) + 1).try_into().unwrap_or(u64::MAX)
     }
 
-    /// The classes a fragment names, busiest first, and the requests of the
-    /// rest (which share one class).
+    /// The classes a fragment names (the busiest, listed by name), and the
+    /// requests of the rest (which share one class).
     fn named_classes(&self) -> (Vec<(&str, u64)>, u64) {
         let mut all: Vec<(&str, u64)> = self.classes.iter().map(|(c, n)| (c.as_str(), *n)).collect();
         all.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
@@ -252,9 +252,6 @@ impl Traffic {
         (all, rest)
     }
 }
-
-/// The longest scenario name (it names the report directory).
-const MAX_NAME: usize = 100;
 
 /// The scenario fragment replaying `t`.
 pub fn fragment(file: &str, t: &Traffic, window_secs: u64) -> String {
@@ -274,8 +271,11 @@ pub fn fragment(file: &str, t: &Traffic, window_secs: u64) -> String {
     }
     let _ = writeln!(o, "# Add a [pool] and give each class below a pool and a service time.\n");
     let stem = std::path::Path::new(file).file_stem().map_or("imported".into(), |s| s.to_string_lossy().into_owned());
-    let name: String =
-        stem.chars().take(MAX_NAME).map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '-' }).collect();
+    let name: String = stem
+        .chars()
+        .take(crate::scenario::limits::MAX_NAME_LEN)
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '-' })
+        .collect();
     let _ = writeln!(o, "[scenario]\nname = \"{name}\"");
     let _ = writeln!(o, "duration = \"{}s\"\nwindow = \"{window_secs}s\"\n", t.span_secs());
     let (named, rest) = t.named_classes();

@@ -232,6 +232,14 @@ pub struct EngineStats {
     pub wire: Option<super::wire::WireStats>,
 }
 
+impl EngineStats {
+    /// A `stampede load`: the proxy, its cache and the GPUs are the
+    /// target's, which the run does not see.
+    pub fn is_load(&self) -> bool {
+        self.wire.is_some()
+    }
+}
+
 /// Everything `summary.json` holds.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
@@ -481,8 +489,7 @@ impl Summary {
                 pools,
             },
             proxy: ProxyStats { fetches: rec.proxy_fetches, retries: rec.proxy_retries },
-            // A load sees the target's answers, not its cache.
-            cache: if end.engine.wire.is_some() { None } else { cache_summary(sc, rec) },
+            cache: if end.engine.is_load() { None } else { cache_summary(sc, rec) },
             engine: end.engine.clone(),
             ..Summary::default()
         };

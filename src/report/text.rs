@@ -103,7 +103,7 @@ pub fn print_summary<W: Write>(mut w: W, sc: &Scenario, s: &Summary) -> io::Resu
     }
     let e = &s.engine;
     // `stampede load`: the proxy and the GPUs are the target's, not ours.
-    let remote = e.wire.is_some();
+    let remote = e.is_load();
     match e.live_time_scale {
         Some(scale) if remote => writeln!(
             w,

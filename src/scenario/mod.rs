@@ -268,12 +268,19 @@ impl Scenario {
 
 /// Reads a scenario file as UTF-8 text; invalid UTF-8 is reported with the
 /// line, column and byte offset of the first bad byte.
-/// Why a file is refused for its size.
-pub fn too_large() -> String {
-    format!(
-        "larger than {} MiB, the most a scenario file may hold (parsed, it takes about a hundred times its size)",
-        limits::MAX_FILE_BYTES >> 20
-    )
+/// `file` is refused for its size.
+pub fn too_large(file: &str) -> ScenarioErrors {
+    ScenarioErrors(vec![ScenarioError {
+        file: file.to_string(),
+        line: None,
+        column: None,
+        key: String::new(),
+        message: format!(
+            "larger than {} MiB, the most a scenario file may hold (parsed, it takes about a hundred times its size)",
+            limits::MAX_FILE_BYTES >> 20
+        ),
+        help: None,
+    }])
 }
 
 pub fn read_text(path: &Path) -> Result<String, ScenarioErrors> {
@@ -295,7 +302,7 @@ pub fn read_text(path: &Path) -> Result<String, ScenarioErrors> {
     });
     read.map_err(|e| error(None, None, format!("cannot read the file: {e}")))?;
     if bytes.len() > limits::MAX_FILE_BYTES {
-        return Err(error(None, None, too_large()));
+        return Err(too_large(&label));
     }
     String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();

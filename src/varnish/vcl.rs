@@ -341,9 +341,10 @@ pub fn render(sc: &Scenario, backends: &[BackendAddr], time_scale: f64) -> Vcl {
     if time_scale != 1.0 {
         // Varnish's own 503 says `Retry-After: 5`, real seconds: in the
         // scenario's time that is the model's 5 s divided by the scale, and
-        // stampede's clients read the simulated value as the proxy model's
-        // 503s carry it. The backend's own 503s (with a cause) keep theirs.
-        let real = (crate::model::outcome::SYNTHETIC_RETRY_AFTER.as_secs_f64() / time_scale).ceil().max(1.0);
+        // stampede's clients read the simulated value, as `wire::put_failure`
+        // writes both for the served proxy. The backend's own 503s (with a
+        // cause) keep theirs.
+        let real = (crate::model::outcome::SYNTHETIC_RETRY_AFTER.as_secs_f64() / time_scale).ceil();
         let _ = writeln!(w, "sub vcl_deliver {{");
         let _ = writeln!(w, "    # Varnish's own 503: its Retry-After of 5 s in the scenario's time.");
         let _ = writeln!(

@@ -395,8 +395,7 @@ pub fn single_run(dir: &ReportDir, sc: &Scenario, run: &Run) -> io::Result<Vec<C
         one => format!("all swarms, strategy {one}"),
     };
     let mut charts = Vec::new();
-    // A load sees neither the target's cache nor its GPU instances.
-    let remote = run.summary.engine.wire.is_some();
+    let remote = run.summary.engine.is_load();
     if sc.proxy.caches() && !remote {
         charts.push(Chart::render(
             dir,

@@ -42,15 +42,7 @@ pub const BUILTIN_NONE: &str = "none";
 /// Parses and resolves scenario text with `--set` overrides applied.
 pub fn parse(text: &str, file: &str, overrides: &[Override]) -> Result<Scenario, ScenarioErrors> {
     if text.len() > limits::MAX_FILE_BYTES {
-        let message = super::too_large();
-        return Err(ScenarioErrors(vec![ScenarioError {
-            file: file.to_string(),
-            line: None,
-            column: None,
-            key: String::new(),
-            message,
-            help: None,
-        }]));
+        return Err(super::too_large(file));
     }
     let doc = parse_toml(text, file)?;
     // The document is large (a hundred times the text): edited only when
