@@ -35,7 +35,7 @@ pub fn compare(args: &CompareArgs, g: Global<'_>) -> Result<u8, Failure> {
         None => plan.baseline,
     };
     let jobs = super::jobs(args.jobs);
-    args.output.check(&plan.scenario.name, "compare")?;
+    args.output.check(&plan.scenario.name, "compare", &[&args.scenario])?;
     let started = std::time::Instant::now();
     let runner = args.engine.runner()?;
     let bar = progress::bar(plan.cells() as u64, runner.doing(), args.output.quiet);

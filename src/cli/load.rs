@@ -36,7 +36,7 @@ pub fn load(args: &LoadArgs, g: Global<'_>) -> Result<u8, Failure> {
     }
     let targets = targets(&sc, args)?;
     // Before any load is sent: an unusable --out or --json fails it now.
-    args.output.check(&sc.name, "load")?;
+    args.output.check(&sc.name, "load", &[&args.scenario])?;
     let shard = match &args.shard {
         Some(s) => Shard::parse(s).map_err(|e| Failure::usage(format!("--shard {e}")))?,
         None => Shard::default(),

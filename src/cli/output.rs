@@ -40,11 +40,26 @@ impl OutputArgs {
     }
 
     /// Checks, changing nothing, that [`Self::open`] and [`Self::emit`] will
-    /// be able to write: called before a run that takes real time.
-    pub fn check(&self, scenario: &str, command: &str) -> Result<(), Failure> {
+    /// be able to write without destroying one of the command's `inputs`:
+    /// called before a run that takes real time.
+    pub fn check(&self, scenario: &str, command: &str, inputs: &[&Path]) -> Result<(), Failure> {
+        self.refuse_inputs(inputs)?;
         let dir = self.dir(scenario, command);
         self.check_json(&dir)?;
         report::folder::check(&dir).map_err(writing(&dir))
+    }
+
+    /// Refuses a `--json` file that is one of the command's inputs (its
+    /// scenario, a part to merge): the results would replace what was read.
+    pub fn refuse_inputs(&self, inputs: &[&Path]) -> Result<(), Failure> {
+        let Some(json) = self.json.as_deref().filter(|j| *j != "-") else { return Ok(()) };
+        match inputs.iter().find(|input| same_file(input, Path::new(json))) {
+            Some(input) => Err(Failure::usage(format!(
+                "--json {json}: that is {}, which the command reads; choose another path",
+                input.display()
+            ))),
+            None => Ok(()),
+        }
     }
 
     /// Refuses a `--json` path inside the report folder `dir`, or one that
@@ -124,6 +139,24 @@ fn closed_pipe_is_fine(r: io::Result<()>) -> io::Result<()> {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
         other => other,
     }
+}
+
+/// Whether two paths name one existing file: the same path once resolved,
+/// or, for hard links, the same device and inode.
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    if let (Ok(x), Ok(y)) = (std::fs::canonicalize(a), std::fs::canonicalize(b))
+        && x == y
+    {
+        return true;
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if let (Ok(x), Ok(y)) = (std::fs::metadata(a), std::fs::metadata(b)) {
+            return x.dev() == y.dev() && x.ino() == y.ino();
+        }
+    }
+    false
 }
 
 /// Turns a failure to write reports into a usage error naming the directory.

@@ -29,7 +29,7 @@ pub fn plan(args: &PlanArgs, g: Global<'_>) -> Result<u8, Failure> {
         no_limits: g.no_limits,
     };
     let jobs = super::jobs(args.jobs);
-    args.output.check(&base.name, "plan")?;
+    args.output.check(&base.name, "plan", &[&args.scenario])?;
     // Bisection decides as it goes how many values it evaluates: count runs.
     let bar = progress::counter("planning", "runs", args.output.quiet);
     let runner = args.engine.runner()?;

@@ -21,7 +21,7 @@ pub fn run(args: &RunArgs, g: Global<'_>) -> Result<u8, Failure> {
     sc.slo.extend(inline);
     let seed = args.seed.unwrap_or(sc.seed);
     // A live run takes real time: an unusable --out or --json fails it now.
-    args.output.check(&sc.name, "run")?;
+    args.output.check(&sc.name, "run", &[&args.scenario])?;
     let run = match args.engine.runner()? {
         Runner::Sim => {
             engine::simulate(&sc, seed).map_err(|e| Failure::usage(format!("{}: {e}", args.scenario.display())))?

@@ -73,7 +73,7 @@ pub fn sweep(args: &SweepArgs, g: Global<'_>) -> Result<u8, Failure> {
         Some((i, k)) => sw.shard(i, k),
         None => (0..sw.cells()).collect(),
     };
-    args.output.check(&sw.base.name, if shard.is_some() { "sweep-parts" } else { "sweep" })?;
+    args.output.check(&sw.base.name, if shard.is_some() { "sweep-parts" } else { "sweep" }, &[&args.scenario])?;
     let started = std::time::Instant::now();
     let runner = args.engine.runner()?;
     let jobs = runner.jobs(jobs);
@@ -114,6 +114,8 @@ pub fn sweep(args: &SweepArgs, g: Global<'_>) -> Result<u8, Failure> {
 }
 
 pub fn merge(args: &MergeArgs) -> Result<u8, Failure> {
+    let inputs: Vec<&std::path::Path> = args.parts.iter().map(|p| p.as_path()).collect();
+    args.output.refuse_inputs(&inputs)?;
     let mut parts = Vec::new();
     let mut texts = Vec::new();
     for p in &args.parts {

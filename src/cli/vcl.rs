@@ -3,6 +3,7 @@
 
 use std::io::Write;
 
+use super::output::same_file;
 use super::{Failure, Global, ImportArgs, VclArgs};
 use crate::scenario::limits::show_duration;
 use crate::varnish::vcl;
@@ -81,24 +82,6 @@ pub fn import(args: &ImportArgs) -> Result<u8, Failure> {
     }
     let text = crate::import::fragment(&name, &traffic, secs);
     write_out(args.output.as_deref(), &text)
-}
-
-/// Whether two paths name one file: the same path once resolved, or, for
-/// hard links, the same device and inode.
-fn same_file(a: &std::path::Path, b: &std::path::Path) -> bool {
-    if let (Ok(x), Ok(y)) = (std::fs::canonicalize(a), std::fs::canonicalize(b))
-        && x == y
-    {
-        return true;
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        if let (Ok(x), Ok(y)) = (std::fs::metadata(a), std::fs::metadata(b)) {
-            return x.dev() == y.dev() && x.ino() == y.ino();
-        }
-    }
-    false
 }
 
 fn write_out(path: Option<&std::path::Path>, text: &str) -> Result<u8, Failure> {

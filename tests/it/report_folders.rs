@@ -112,6 +112,37 @@ fn a_json_file_inside_the_report_folder_is_refused_before_it_overwrites_a_report
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// `--json` naming the scenario (or a part being merged) would replace what
+/// the command read: refused before anything is written.
+#[test]
+fn a_json_file_that_is_an_input_is_refused_and_left_intact() {
+    let dir = scratch("json-is-input");
+    let sc = dir.join("s.toml");
+    let text = std::fs::read_to_string("scenarios/playground-img2img.toml").expect("scenario");
+    std::fs::write(&sc, &text).expect("copy");
+    let (s, o) = (sc.to_str().expect("utf-8"), dir.join("out"));
+    let o = o.to_str().expect("utf-8");
+    for command in ["run", "compare", "plan", "sweep"] {
+        let mut args = vec![command, s, "--quiet", "--out", o, "--json", s];
+        match command {
+            "plan" => args.extend(["--tune", "pool.a100.max_instances=16..24", "--slo", "rate_503<0.01"]),
+            "sweep" => args.extend(["--vary", "pool.a100.max_instances=16,24"]),
+            _ => {}
+        }
+        let run = stampede(&args);
+        assert_eq!(run.status.code(), Some(2), "{command}: {}", stderr(&run));
+        assert!(stderr(&run).contains("which the command reads"), "{command}: {}", stderr(&run));
+        assert_eq!(std::fs::read_to_string(&sc).expect("kept"), text, "{command} left the scenario intact");
+    }
+    let part = dir.join("part.json");
+    std::fs::write(&part, "{}").expect("part");
+    let p = part.to_str().expect("utf-8");
+    let merge = stampede(&["merge", p, "--out", o, "--json", p]);
+    assert_eq!(merge.status.code(), Some(2), "{}", stderr(&merge));
+    assert_eq!(std::fs::read_to_string(&part).expect("kept"), "{}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// A live run takes real time: an `--out` or `--json` it could not write
 /// fails it before it starts, not after an hour. The run asked for is an
 /// hour long at real speed, so only a check made first ends it in time.
