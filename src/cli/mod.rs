@@ -175,7 +175,7 @@ pub struct LoadArgs {
 
 #[derive(clap::Args, Debug)]
 pub struct ImportArgs {
-    /// The access log: combined or common log format (Apache, nginx, varnishncsa's default).
+    /// The access log: combined or common log format (Apache, nginx, varnishncsa's default); "-" reads standard input.
     pub log: PathBuf,
     /// The width of one step of the rate profile.
     #[arg(long, value_name = "DURATION", default_value = "1m", value_parser = real_duration)]

@@ -47,7 +47,8 @@ pub fn vcl(args: &VclArgs, g: Global<'_>) -> Result<u8, Failure> {
 
 /// `stampede import`: an access log as a scenario fragment.
 pub fn import(args: &ImportArgs) -> Result<u8, Failure> {
-    let name = args.log.display().to_string();
+    let stdin = args.log.as_os_str() == "-";
+    let name = if stdin { crate::import::STDIN.to_string() } else { args.log.display().to_string() };
     let secs = args.window.as_secs();
     if secs == 0 || args.window.subsec_nanos() != 0 {
         return Err(Failure::usage(format!("--window {:?}: a whole number of seconds, at least 1s", args.window)));
@@ -65,10 +66,16 @@ pub fn import(args: &ImportArgs) -> Result<u8, Failure> {
             show_duration(longest)
         )));
     }
-    let file =
-        std::fs::File::open(&args.log).map_err(|e| Failure::usage(format!("{name}: cannot read the file: {e}")))?;
+    // "-" is standard input, as for other log tools (`zcat x.gz | stampede import -`).
+    let input: Box<dyn std::io::Read> = if stdin {
+        Box::new(std::io::stdin().lock())
+    } else {
+        Box::new(
+            std::fs::File::open(&args.log).map_err(|e| Failure::usage(format!("{name}: cannot read the file: {e}")))?,
+        )
+    };
     let traffic =
-        crate::import::read(&name, std::io::BufReader::new(file), secs).map_err(|e| Failure::usage(e.to_string()))?;
+        crate::import::read(&name, std::io::BufReader::new(input), secs).map_err(|e| Failure::usage(e.to_string()))?;
     // The fragment lasts from the first request to the last: it must be a
     // duration a scenario may have.
     let span = traffic.span_secs();

@@ -144,12 +144,17 @@ pub fn read(file: &str, input: impl BufRead, window_secs: u64) -> Result<Traffic
     t.origin = start.unwrap_or(0) + lowest * width;
     t.per_window = windows.into_iter().map(|(w, n)| ((w - lowest) as u64, n)).collect();
     if t.requests == 0 {
-        let why = "no request lines (combined or common log format)";
+        let why = match t.no_request {
+            0 => "no request lines (combined or common log format)".to_string(),
+            n => format!(
+                "no request lines (combined or common log format); {n} line(s) had none (\"-\": a connection closed first)"
+            ),
+        };
         return Err(match t.first_malformed.clone() {
             Some((line, text)) => {
                 ImportError::Line { file: file.into(), line, why: format!("{why}; this one is not: `{text}`") }
             }
-            None => ImportError::Read { file: file.into(), why: why.into() },
+            None => ImportError::Read { file: file.into(), why },
         });
     }
     if t.malformed as f64 > MAX_MALFORMED_SHARE * (t.malformed + t.requests) as f64 {
@@ -253,6 +258,9 @@ impl Traffic {
     }
 }
 
+/// How the log read from standard input is named in messages and comments.
+pub const STDIN: &str = "standard input";
+
 /// The scenario fragment replaying `t`.
 pub fn fragment(file: &str, t: &Traffic, window_secs: u64) -> String {
     let windows = t.windows();
@@ -270,12 +278,17 @@ pub fn fragment(file: &str, t: &Traffic, window_secs: u64) -> String {
         let _ = writeln!(o, "# Lines without a request (\"-\", a connection closed first), skipped: {}.", t.no_request);
     }
     let _ = writeln!(o, "# Add a [pool] and give each class below a pool and a service time.\n");
-    let stem = std::path::Path::new(file).file_stem().map_or("imported".into(), |s| s.to_string_lossy().into_owned());
+    let stem = std::path::Path::new(file)
+        .file_stem()
+        .filter(|_| file != STDIN)
+        .map_or("imported".into(), |s| s.to_string_lossy().into_owned());
     let name: String = stem
         .chars()
         .take(crate::scenario::limits::MAX_NAME_LEN)
         .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '-' })
         .collect();
+    // Standard input ("-") or a name of dots only: nothing to name it after.
+    let name = if name.chars().any(|c| c.is_ascii_alphanumeric()) { name } else { "imported".into() };
     let _ = writeln!(o, "[scenario]\nname = \"{name}\"");
     let _ = writeln!(o, "duration = \"{}s\"\nwindow = \"{window_secs}s\"\n", t.span_secs());
     let (named, rest) = t.named_classes();
@@ -431,6 +444,9 @@ mod tests {
         assert!(err.starts_with("notes.txt: line 1: no request lines") && err.ends_with("not: `hello`"), "{err}");
         let err = read("empty.log", "".as_bytes(), 60).expect_err("empty").to_string();
         assert_eq!(err, "empty.log: no request lines (combined or common log format)");
+        let closed = "h - - [01/Dec/2026:18:04:10 +0000] \"-\" 408 0\n".repeat(3);
+        let err = read("idle.log", closed.as_bytes(), 60).expect_err("no requests").to_string();
+        assert!(err.ends_with("; 3 line(s) had none (\"-\": a connection closed first)"), "{err}");
         let good: String =
             (10..19).map(|s| format!("h - - [01/Dec/2026:18:04:{s} +0000] \"GET /a HTTP/1.1\" 200 1\n")).collect();
         let mixed = format!("{LOG}{good}garbage\n");
@@ -461,6 +477,10 @@ mod tests {
         assert_eq!(t.classes, BTreeMap::from([("a_b".into(), 2), ("img".into(), 1), ("root".into(), 2)]));
         let f = fragment("old.log", &t, 60);
         assert!(f.contains("# Logged as /a.b, /a_b: a class name holds"), "{f}");
+        // Standard input, or a file named with dots only, gives no name to use.
+        for (file, name) in [("old.log", "old"), (STDIN, "imported"), ("..log", "imported"), ("-", "imported")] {
+            assert!(fragment(file, &t, 60).contains(&format!("name = \"{name}\"\n")), "{file}");
+        }
         assert!(f.contains("# Logged as /, /root: "), "{f}");
         assert!(!f.contains("Logged as /img"), "a class named as logged needs no word: {f}");
         // The last request's time, not 0: before 1970 times are negative.

@@ -226,6 +226,27 @@ fn import_refuses_a_window_no_scenario_can_have_and_names_a_bad_line() {
     let _ = std::fs::remove_dir_all(dir);
 }
 
+/// `import -` reads the log from standard input, as log tools do.
+#[test]
+fn import_reads_standard_input_for_a_dash() {
+    use std::io::Write;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_stampede"))
+        .args(["import", "-", "--window", "10s"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let log = "10.0.0.1 - - [01/Dec/2026:18:00:00 +0000] \"POST /c HTTP/1.1\" 200 1\n".repeat(20);
+    child.stdin.take().expect("stdin").write_all(log.as_bytes()).expect("piped");
+    let o = child.wait_with_output().expect("ends");
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(out.contains("from standard input: 20 requests") && out.contains("name = \"imported\""), "{out}");
+    // All 20 in one second of log: the window is rated by the second it covers.
+    assert!(out.contains("{ at = \"0s\", rate = \"20/s\" }"), "{out}");
+}
+
 #[test]
 fn validate_accepts_every_shipped_scenario() {
     let files: Vec<String> = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios"))
