@@ -222,7 +222,11 @@ pub fn plan(r: &crate::plan::PlanResult, slos: &[Threshold]) -> Table {
     let seeds = r.seeds.len();
     let mut t = Table::new(vec!["value".into(), "result".into()], 2);
     t.header.extend(slos.iter().map(|s| format!("{} (bound)", units::label(s.metric.name()))));
-    t.header.push("instance-h".into());
+    // A budget on instance time shows the cost already.
+    let cost = !slos.iter().any(|s| s.metric.name() == "instance_seconds");
+    if cost {
+        t.header.push("instance-h".into());
+    }
     let priced = r.evaluated.iter().any(|c| c.money.is_some());
     if priced {
         t.header.push("cost".into());
@@ -235,14 +239,17 @@ pub fn plan(r: &crate::plan::PlanResult, slos: &[Threshold]) -> Table {
                 (Some(i), Some(b)) => format!(
                     "{} ({}) {met}{}",
                     spread::cell(&s.metric, Some(&i), &s.per_seed),
-                    // In the threshold's own unit: seconds for resource time.
-                    units::measured(&s.metric, b),
-                    if s.passed { "" } else { " ✗" }
+                    // In the column's unit, at the precision of the ± beside it.
+                    units::value_to(&s.metric, b, i.margin()),
+                    // A blank as wide as the mark keeps right-aligned cells in line.
+                    if s.passed { "  " } else { " ✗" }
                 ),
                 _ => format!("undefined {met} ✗"),
             });
         }
-        row.push(c.cost.map_or("-".into(), |i| units::interval("instance_seconds", &i)));
+        if cost {
+            row.push(c.cost.map_or("-".into(), |i| units::interval("instance_seconds", &i)));
+        }
         if priced {
             row.push(c.money.map_or("-".into(), |i| units::money_interval(&i)));
         }
