@@ -185,9 +185,11 @@ fn printable(text: &str, bytes: &[u8]) -> String {
 /// Names a compressed file by its magic bytes.
 fn compressed(bytes: &[u8]) -> String {
     match bytes {
-        [0x1f, 0x8b, ..] => ": gzip data (gunzip it first, or zcat it to stdin's file)".into(),
-        [0x28, 0xb5, 0x2f, 0xfd, ..] => ": zstd data (unzstd it first)".into(),
-        [b'B', b'Z', b'h', ..] => ": bzip2 data (bunzip2 it first)".into(),
+        [0x1f, 0x8b, ..] => ": gzip data (gunzip it first, or pipe it: zcat FILE | stampede import -)".into(),
+        [0x28, 0xb5, 0x2f, 0xfd, ..] => {
+            ": zstd data (unzstd it first, or pipe it: zstdcat FILE | stampede import -)".into()
+        }
+        [b'B', b'Z', b'h', ..] => ": bzip2 data (bunzip2 it first, or pipe it: bzcat FILE | stampede import -)".into(),
         _ => String::new(),
     }
 }
