@@ -50,6 +50,24 @@ pub struct Recovery {
     pub post_amplification: Option<f64>,
     pub post_attempts_per_s: Option<f64>,
     pub post_goodput: Option<f64>,
+    /// Windows in the post period (0 in summaries written before it was kept).
+    #[serde(default)]
+    pub post_windows: u32,
+}
+
+/// A failure that outlives its trigger is called metastable only when the
+/// post period had at least this many windows: one or two windows after a
+/// trigger may just be its backlog draining.
+pub const METASTABLE_MIN_WINDOWS: u32 = 3;
+
+impl Recovery {
+    /// Did not recover, with more than 1.5 attempts per request still sent,
+    /// over a post period long enough to tell a storm from a drain.
+    pub fn metastable(&self) -> bool {
+        self.recovered == Some(false)
+            && self.post_windows >= METASTABLE_MIN_WINDOWS
+            && self.post_amplification.is_some_and(|a| a > 1.5)
+    }
 }
 
 fn secs(t: SimTime) -> f64 {
@@ -96,6 +114,7 @@ struct Judge {
     before: (u64, u64),
     /// Over the post period: succeeded, ended, offered, attempts sent.
     post: (u64, u64, u64, u64),
+    post_windows: u32,
     /// The post period's first start and last end.
     post_span: Option<(SimTime, SimTime)>,
     /// The start of the first window after the last one that was not good
@@ -116,6 +135,7 @@ impl Judge {
             label: label.to_string(),
             before: (0, 0),
             post: (0, 0, 0, 0),
+            post_windows: 0,
             post_span: None,
             good_since: None,
         }
@@ -130,6 +150,7 @@ impl Judge {
         }
         let (a, b, c, d) = self.post;
         self.post = (a + w.counts.succeeded, b + ended(w), c + w.counts.offered, d + w.counts.sent);
+        self.post_windows += 1;
         let first = self.post_span.map_or(w.start, |s| s.0);
         self.post_span = Some((first, w.end));
         // The baseline is complete: its windows ended before the trigger started.
@@ -145,6 +166,7 @@ impl Judge {
         let mut r =
             Recovery { trigger: self.label, start_s: secs(self.start), end_s: secs(self.end), ..Recovery::default() };
         r.baseline_success_rate = share(self.before.0, self.before.1);
+        r.post_windows = self.post_windows;
         let Some((first, last)) = self.post_span else { return r };
         let (ok, done, offered, sent) = self.post;
         let span = (last - first).as_secs_f64();
@@ -213,6 +235,11 @@ mod tests {
         let x = &detect(&r, &[(at(10), at(20), "stall".into())], at(40))[0];
         assert_eq!((x.recovered, x.recovery_s), (Some(false), None));
         assert_eq!((x.post_amplification, x.post_attempts_per_s, x.post_goodput), (Some(2.0), Some(20.0), Some(0.05)));
+        assert!(!x.metastable(), "two windows after the trigger cannot tell a storm from a drain");
+        let r = rows(&[(100, 100, 100), (100, 0, 200), (100, 1, 200), (100, 0, 200), (100, 2, 200)]);
+        let x = &detect(&r, &[(at(10), at(20), "stall".into())], at(50))[0];
+        assert_eq!((x.recovered, x.post_windows), (Some(false), 3));
+        assert!(x.metastable());
     }
 
     #[test]

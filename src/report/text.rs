@@ -3,7 +3,7 @@
 use std::io::{self, Write};
 
 pub use crate::format::thousands;
-use crate::metrics::recovery::Recovery;
+use crate::metrics::recovery::{METASTABLE_MIN_WINDOWS, Recovery};
 use crate::metrics::summary::Summary;
 use crate::metrics::{CompletionAll, Percentiles};
 use crate::model::outcome::Cause;
@@ -323,10 +323,12 @@ pub fn recovery_verdict(r: &Recovery) -> String {
         (Some(true), Some(t)) => {
             format!("recovered {} after the trigger ended ({post} since)", format_secs(t))
         }
-        (Some(false), _) => {
-            let metastable = if r.post_amplification.is_some_and(|a| a > 1.5) { " (metastable)" } else { "" };
-            format!("did not recover: {post}{metastable}")
+        (Some(false), _) if r.metastable() => format!("did not recover: {post} (metastable)"),
+        // Too little run after the trigger to call it a storm.
+        (Some(false), _) if r.post_windows < METASTABLE_MIN_WINDOWS && r.post_windows > 0 => {
+            format!("did not recover in the {} window(s) left in the run: {post}", r.post_windows)
         }
+        (Some(false), _) => format!("did not recover: {post}"),
         _ => format!("not judged: no measured window before the trigger, or none after it ({post})"),
     }
 }
