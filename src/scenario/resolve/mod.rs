@@ -44,6 +44,20 @@ pub fn parse(text: &str, file: &str, overrides: &[Override]) -> Result<Scenario,
     if text.len() > limits::MAX_FILE_BYTES {
         return Err(super::too_large(file));
     }
+    if let Some(line) = limits::values_over_limit(text) {
+        return Err(ScenarioErrors(vec![ScenarioError {
+            file: file.to_string(),
+            line: Some(line),
+            column: None,
+            key: String::new(),
+            message: format!(
+                "more than {} values (keys, list items and tables), the most a scenario file may hold \
+                 (parsed, each takes about a kilobyte)",
+                crate::format::thousands(limits::MAX_VALUES as u64)
+            ),
+            help: None,
+        }]));
+    }
     let doc = parse_toml(text, file)?;
     // The document is large (a hundred times the text): edited only when
     // there are overrides, and never kept twice.
