@@ -68,6 +68,14 @@ impl Axis {
             return Err(bad("expected KEY=V1,V2,... or KEY=A..B:STEP".into()));
         };
         let (key, values) = (key.trim(), values.trim());
+        // Seeds are replications shared by every point, drawn before the
+        // grid: a seed axis would label identical runs as different points.
+        if key == "scenario.seed" {
+            return Err(bad(format!(
+                "the seed is not a {flag} key: every value runs the same seeds (scenario.seed, +1, …); \
+                 choose how many with --seeds and where they start with --set scenario.seed=S"
+            )));
+        }
         let texts = if values.contains("..") {
             range(values).map_err(bad)?
         } else {
@@ -299,6 +307,7 @@ mod tests {
             ("pool.a100.cold_start=1m..4m:100s", "would be 1m20s short of it"),
             ("pool.gpu.autoscaler.target=0.5..0.85:0.1", "not a whole number of steps"),
             ("pool.gpu.autoscaler.target=0..1000:0.1", "at most 1000"),
+            ("scenario.seed=1,11,21", "the seed is not a --vary key"),
         ] {
             let e = Axis::parse(spec).expect_err(spec);
             assert!(matches!(&e, GridError::Axis { spec: s, .. } if s == spec), "{e:?}");
