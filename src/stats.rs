@@ -200,6 +200,15 @@ impl Interval {
         if self.lo == self.hi { 0.0 } else { (self.mean - self.lo).max(self.hi - self.mean) }
     }
 
+    /// The interval widened by `q` on each side: for values each known only
+    /// to within `q` (a histogram's bucket). A point (an infinite mean) stays.
+    pub fn widened(self, q: f64) -> Interval {
+        if q.is_nan() || q <= 0.0 || self.lo == self.hi && self.mean.is_infinite() {
+            return self;
+        }
+        Interval { lo: self.lo - q, hi: self.hi + q, ..self }
+    }
+
     /// True when the interval excludes zero (for a difference: significant at 5%).
     pub fn excludes_zero(&self) -> bool {
         self.n >= 2 && (self.lo > 0.0 || self.hi < 0.0)

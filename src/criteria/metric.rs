@@ -309,6 +309,12 @@ impl Metric {
                 | Metric::InstanceSeconds
         )
     }
+    /// True for percentiles read from the latency histograms: each is its
+    /// bucket's top, up to one bucket (about 0.1%) from the sample's own, so
+    /// seeds may agree on it exactly where their samples differ.
+    pub fn quantized(self) -> bool {
+        ["_p50", "_p90", "_p99", "_p999"].iter().any(|s| self.name().ends_with(s))
+    }
     /// True for the metrics recorded per pool rather than per swarm, which a
     /// scoped summary cannot restrict to some swarms.
     pub fn pool_wide(self) -> bool {

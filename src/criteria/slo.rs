@@ -61,8 +61,11 @@ pub enum Rule {
     /// `compare`: a strategy's mean).
     Mean,
     /// The one-sided confidence bound of the mean meets the limit: the upper
-    /// bound for `<` and `<=`, the lower for `>` and `>=` (`plan`).
-    Bound { confidence: f64 },
+    /// bound for `<` and `<=`, the lower for `>` and `>=` (`plan`), moved
+    /// out by `slack`, what the values may each be off by (a histogram
+    /// bucket's width for a percentile: seeds that agree on a p99's bucket
+    /// do not pin the p99 down; see `metrics::resolution`).
+    Bound { confidence: f64, slack: f64 },
 }
 
 /// A threshold judged over seeds.
@@ -87,8 +90,9 @@ impl Threshold {
         let xs: Option<Vec<f64>> = values.iter().copied().collect();
         let value = xs.filter(|xs| !xs.is_empty()).and_then(|xs| match rule {
             Rule::Mean => crate::stats::mean_ci(&xs).map(|i| i.mean),
-            Rule::Bound { confidence } => {
-                crate::stats::one_sided_bound(&xs, confidence, matches!(self.op, Op::Lt | Op::Le))
+            Rule::Bound { confidence, slack } => {
+                let upper = matches!(self.op, Op::Lt | Op::Le);
+                crate::stats::one_sided_bound(&xs, confidence, upper).map(|b| if upper { b + slack } else { b - slack })
             }
         });
         // A ratio's bound past its range (a 503 rate's upper bound of 212%
@@ -179,12 +183,12 @@ mod tests {
     fn a_ratio_s_bound_stays_within_its_range() {
         let t = parse("rate_503", "< 1%").expect("valid");
         // Two seeds far apart: the upper bound of the mean runs past 100%.
-        let j = t.judge(&[Some(0.1), Some(0.9)], Rule::Bound { confidence: 0.95 });
+        let j = t.judge(&[Some(0.1), Some(0.9)], Rule::Bound { confidence: 0.95, slack: 0.0 });
         assert_eq!(j.value, 1.0);
         assert!(!j.passed);
         let d = parse("completion_p99", "< 10s").expect("valid");
         assert!(
-            d.judge(&[Some(1.0), Some(90.0)], Rule::Bound { confidence: 0.95 }).value > 90.0,
+            d.judge(&[Some(1.0), Some(90.0)], Rule::Bound { confidence: 0.95, slack: 0.0 }).value > 90.0,
             "durations are not clipped"
         );
     }
@@ -202,7 +206,7 @@ mod tests {
     #[test]
     fn undefined_in_any_seed_fails_under_either_rule() {
         let t = parse("completion_p99", "< 10s").expect("ok");
-        let bound = Rule::Bound { confidence: 0.95 };
+        let bound = Rule::Bound { confidence: 0.95, slack: 0.0 };
         for rule in [Rule::Mean, bound] {
             let j = t.judge(&[Some(1.0), None, Some(1.0)], rule);
             assert!(!j.passed && j.value.is_nan(), "{rule:?}: {j:?}");
@@ -212,6 +216,12 @@ mod tests {
         let j = t.judge(&[Some(2.0), Some(4.0)], bound);
         assert!((j.value - 9.3138).abs() < 1e-3 && j.passed, "{j:?}");
         assert!(!t.judge(&[Some(2.0), Some(5.0)], bound).passed, "a wider spread moves the bound past 10s");
+        // Seeds agreeing on a p99's bucket bound it only to within the
+        // bucket: the slack moves the bound past a limit inside it.
+        let p99 = parse("completion_p99", "<5.358s").expect("threshold");
+        let j = p99.judge(&[Some(5.3576), Some(5.3576)], Rule::Bound { confidence: 0.95, slack: 0.004096 });
+        assert!(!j.passed && (j.value - 5.3576 - 0.004096).abs() < 1e-9, "{j:?}");
+        assert!(p99.judge(&[Some(5.3576), Some(5.3576)], Rule::Mean).passed, "the mean rule compares the mean");
         // One seed bounds nothing; an infinite value is its own mean.
         assert!(t.judge(&[Some(2.0)], bound).value.is_nan());
         assert_eq!(t.judge(&[Some(2.0), Some(f64::INFINITY)], Rule::Mean).value, f64::INFINITY);

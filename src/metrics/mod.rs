@@ -22,7 +22,9 @@ mod timeseries;
 pub mod wire;
 
 pub use completion_all::CompletionAll;
-pub use histogram::{HIGHEST_US, HistError, LatencyHist, Percentiles, StoredHist, ns_to_ms, rank_of, round3};
+pub use histogram::{
+    HIGHEST_US, HistError, LatencyHist, Percentiles, StoredHist, ns_to_ms, rank_of, resolution, round3,
+};
 pub use overview::{MAX_POINTS, Overview};
 pub use timeseries::{PoolLevels, Row, TimeSeries, WindowCounts};
 

@@ -318,7 +318,10 @@ fn judge(sc: &Scenario, index: usize, axis: &Axis, runs: &[crate::engine::Run], 
         .iter()
         .map(|t| {
             let each = values(t.metric);
-            let j = t.judge(&each, Rule::Bound { confidence: req.confidence });
+            // A percentile's values are histogram buckets: the bound covers them.
+            let widths: Vec<f64> = each.iter().flatten().map(|&x| crate::metrics::resolution(t.metric, x)).collect();
+            let slack = widths.iter().sum::<f64>() / widths.len().max(1) as f64;
+            let j = t.judge(&each, Rule::Bound { confidence: req.confidence, slack });
             SloCheck {
                 threshold: t.to_string(),
                 metric: t.metric.to_string(),
