@@ -233,6 +233,11 @@ impl Interval {
 
 /// Mean and 95% Student-t interval of `xs`; None when empty.
 pub fn mean_ci(xs: &[f64]) -> Option<Interval> {
+    mean_ci_at(xs, 0.95)
+}
+
+/// Mean and two-sided Student-t interval of `xs` at `confidence`; None when empty.
+pub fn mean_ci_at(xs: &[f64], confidence: f64) -> Option<Interval> {
     let n = xs.len();
     if n == 0 {
         return None;
@@ -241,7 +246,7 @@ pub fn mean_ci(xs: &[f64]) -> Option<Interval> {
         return Some(Interval { mean: m, lo: m, hi: m, n });
     }
     let (mean, se) = mean_and_se(xs);
-    let hw = se.map_or(f64::INFINITY, |se| t_quantile(0.975, n - 1) * se);
+    let hw = se.map_or(f64::INFINITY, |se| t_quantile(1.0 - (1.0 - confidence) / 2.0, n - 1) * se);
     Some(Interval { mean, lo: mean - hw, hi: mean + hw, n })
 }
 
@@ -250,16 +255,22 @@ pub fn mean_ci(xs: &[f64]) -> Option<Interval> {
 /// infinite, the order-statistic interval of the median difference (see the
 /// module doc). Equal values, infinite ones included, differ by 0.
 pub fn paired_difference(a: &[Option<f64>], b: &[Option<f64>]) -> Option<Interval> {
+    paired_difference_at(a, b, 0.95)
+}
+
+/// [`paired_difference`] at `confidence` (for a decision that is one of
+/// several tests, each at a stricter level).
+pub fn paired_difference_at(a: &[Option<f64>], b: &[Option<f64>], confidence: f64) -> Option<Interval> {
     let d: Vec<f64> =
         a.iter().zip(b).filter_map(|(x, y)| Some(if (*x)? == (*y)? { 0.0 } else { (*x)? - (*y)? })).collect();
     if d.is_empty() || d.iter().all(|x| x.is_finite()) {
-        return mean_ci(&d);
+        return mean_ci_at(&d, confidence);
     }
     let mut sorted = d.clone();
     sorted.sort_by(f64::total_cmp);
     let n = sorted.len();
     let mean = infinite_mean(&d).expect("an infinite difference");
-    let (lo, hi) = match median_interval_rank(n, 0.95) {
+    let (lo, hi) = match median_interval_rank(n, confidence) {
         Some(k) => (sorted[k - 1], sorted[n - k]),
         None => (f64::NEG_INFINITY, f64::INFINITY),
     };

@@ -2,8 +2,9 @@
 //! and a verdict.
 //!
 //! Ranking is pairwise and significance-aware: A beats B on the first criterion
-//! of the objective where their paired difference excludes zero at 95%; if none
-//! does, they tie. A strategy's rank is one plus the number of strategies that
+//! of the objective where their paired difference excludes zero, each of the
+//! objective's k criteria tested at 1 − 5%/k so that a pair is misordered with
+//! at most 5% probability; if none does, they tie. A strategy's rank is one plus the number of strategies that
 //! beat it, so strategies the data cannot separate share a rank, and a rank
 //! never claims more than the pairwise results say. The score (wins minus
 //! losses) orders strategies within a rank. A *winner* is only named when one
@@ -20,7 +21,7 @@ use crate::criteria::objective::Criterion;
 use crate::criteria::{Better, Metric};
 use crate::metrics::resolution;
 use crate::replication::{Rule, aggregate, per_seed};
-use crate::stats::{Interval, mean_ci, paired_difference};
+use crate::stats::{Interval, mean_ci, paired_difference_at};
 
 /// A strategy's paired difference against the baseline on one metric.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -185,7 +186,7 @@ impl Comparison {
                 vs_baseline: metrics
                     .iter()
                     .map(|m| {
-                        let d = difference(*m, &values[s][m], &values[base][m]).map(|diff| Difference {
+                        let d = difference(*m, &values[s][m], &values[base][m], 0.95).map(|diff| Difference {
                             diff,
                             significant: diff.excludes_zero(),
                             better: diff.direction() != 0.0
@@ -260,10 +261,20 @@ fn decide(plan: &Plan, values: &Values, a: usize, b: usize) -> Option<bool> {
     deciding(plan, values, a, b).map(|(c, d)| c.favours(d.direction()))
 }
 
-/// The first criterion whose paired difference a − b excludes zero, with it.
+/// The confidence of each criterion's test in a pairwise decision: with k
+/// criteria tried in turn, each at 1 − 5%/k, a pair is misordered with at
+/// most 5% probability (Bonferroni), where k tests at 95% each would allow
+/// up to k × 5%.
+pub fn decision_confidence(plan: &Plan) -> f64 {
+    1.0 - 0.05 / plan.objective.len().max(1) as f64
+}
+
+/// The first criterion whose paired difference a − b excludes zero at the
+/// decision's confidence, with that interval.
 fn deciding(plan: &Plan, values: &Values, a: usize, b: usize) -> Option<(Criterion, Interval)> {
+    let level = decision_confidence(plan);
     plan.objective.iter().find_map(|c| {
-        let d = difference(c.metric, &values[a][&c.metric], &values[b][&c.metric])?;
+        let d = difference(c.metric, &values[a][&c.metric], &values[b][&c.metric], level)?;
         d.excludes_zero().then_some((*c, d))
     })
 }
@@ -271,8 +282,8 @@ fn deciding(plan: &Plan, values: &Values, a: usize, b: usize) -> Option<(Criteri
 /// The paired difference a − b on `metric`, widened by what its values may
 /// be off by: two p99s one histogram bucket apart in every seed differ by
 /// exactly one bucket's width with no spread, which says nothing.
-fn difference(metric: Metric, a: &[Option<f64>], b: &[Option<f64>]) -> Option<Interval> {
-    let d = paired_difference(a, b)?;
+fn difference(metric: Metric, a: &[Option<f64>], b: &[Option<f64>], confidence: f64) -> Option<Interval> {
+    let d = paired_difference_at(a, b, confidence)?;
     let qs: Vec<f64> =
         a.iter().zip(b).filter_map(|(x, y)| Some(resolution(metric, (*x)?) + resolution(metric, (*y)?))).collect();
     Some(d.widened(qs.iter().sum::<f64>() / qs.len().max(1) as f64))
@@ -284,7 +295,7 @@ fn pair(plan: &Plan, values: &Values, a: usize, b: usize) -> Pair {
         Some((c, d)) => (Some(if c.favours(d.mean) { a } else { b }), c.metric, Some(d)),
         None => {
             let first = plan.objective[0].metric;
-            (None, first, difference(first, &values[a][&first], &values[b][&first]))
+            (None, first, difference(first, &values[a][&first], &values[b][&first], decision_confidence(plan)))
         }
     };
     Pair {
@@ -315,6 +326,12 @@ fn attempts_shares(plan: &Plan, cells: &[Cell]) -> BTreeMap<String, f64> {
     totals.into_iter().map(|(k, v)| (k, v as f64 / all as f64)).collect()
 }
 
+/// A confidence as text: `95%`, `97.5%`, `98.33%`.
+pub fn level_text(confidence: f64) -> String {
+    let pct = format!("{:.2}", confidence * 100.0);
+    format!("{}%", pct.trim_end_matches('0').trim_end_matches('.'))
+}
+
 fn verdict(
     plan: &Plan,
     order: &[usize],
@@ -342,13 +359,14 @@ fn verdict(
             i.map_or("undefined".into(), |i| crate::criteria::show::value_to(m.name(), i.mean, d.margin()))
         };
         return format!(
-            "{} wins: it beats every other strategy on the objective ({objective}). Against the runner-up {}, {} is {} vs {} ({}, 95% paired interval over {seeds} seeds).",
+            "{} wins: it beats every other strategy on the objective ({objective}). Against the runner-up {}, {} is {} vs {} ({}, {} paired interval over {seeds} seeds).",
             name(w),
             name(runner_up),
             crate::criteria::show::quantity(m.name()),
             show(mean(w, m)),
             show(mean(runner_up, m)),
             crate::criteria::show::difference(m.name(), &d),
+            level_text(decision_confidence(plan)),
         );
     }
     let firsts: Vec<usize> = order.iter().copied().filter(|&s| rank[s] == 1).collect();
@@ -472,7 +490,7 @@ arrivals = { process = "poisson", rate = "1/s" }
         let all = vec![cells(&[0.9, 0.8, 0.7], &flat), cells(&[0.9, 0.8, 0.7], &flat), cells(&[0.9, 0.8, 0.7], &flat)];
         let c = Comparison::build(&p, &all);
         assert!(c.strategies.iter().all(|s| s.attempts_per_request.is_empty()), "no shares of 0 without requests");
-        let one = paired_difference(&[Some(2.0)], &[Some(1.0)]).expect("a pair");
+        let one = crate::stats::paired_difference(&[Some(2.0)], &[Some(1.0)]).expect("a pair");
         assert_eq!(crate::criteria::show::difference("completion_p99", &one), "+1.00s ±∞");
         assert_eq!(crate::criteria::show::difference("rate_503", &one), "+100.00pp ±∞");
     }
@@ -491,6 +509,27 @@ arrivals = { process = "poisson", rate = "1/s" }
         assert!((b.diff.mean - 0.004096).abs() < 1e-9 && !b.significant, "{b:?}");
         let ac = c.pairwise.iter().find(|x| x.a == "a" && x.b == "c").expect("a vs c");
         assert_eq!(ac.better.as_deref(), Some("a"), "real differences still count");
+    }
+
+    /// With three criteria each is tested at 98.33%: a success difference
+    /// whose paired t is 3.0 over 5 seeds (95% needs 2.78, 98.33% about 3.96)
+    /// is significant on its own (vs the baseline) but decides no pair.
+    #[test]
+    fn each_of_k_criteria_is_tested_at_one_minus_five_percent_over_k() {
+        let p = plan();
+        assert!((decision_confidence(&p) - (1.0 - 0.05 / 3.0)).abs() < 1e-12);
+        assert_eq!(level_text(decision_confidence(&p)), "98.33%");
+        let base = [0.80, 0.81, 0.79, 0.82, 0.80];
+        let up: Vec<f64> = base.iter().zip([0.01, 0.03, 0.0, 0.02, 0.015]).map(|(b, d)| b + d).collect();
+        let flat = [30.0; 5];
+        let all = vec![cells(&base, &flat), cells(&up, &flat), cells(&base, &flat)];
+        let c = Comparison::build(&p, &all);
+        let b = c.strategy("b").expect("b").vs_baseline["success_rate"].expect("paired");
+        assert!(b.significant, "at 95% on its own: {b:?}");
+        let ab = c.pairwise.iter().find(|x| [&x.a, &x.b] == ["b", "a"] || [&x.a, &x.b] == ["a", "b"]).expect("a, b");
+        assert_eq!(ab.better, None, "{ab:?}");
+        let d = ab.diff.expect("shown at the decision's level");
+        assert!(d.lo < 0.0 && d.hi > 0.0 && d.margin() > b.diff.margin(), "{d:?} vs {:?}", b.diff);
     }
 
     #[test]

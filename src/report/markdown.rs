@@ -27,7 +27,7 @@ pub fn comparison(plan: &Plan, c: &Comparison, charts: &[Chart]) -> String {
     }
     s.push_str("\n## Pairwise results\n\n");
     s.push_str(&table::pairwise(c).to_markdown());
-    s.push_str(&format!("\n{PAIRWISE}\n\n## Charts\n\n"));
+    s.push_str(&format!("\n{}\n\n## Charts\n\n", pairwise_note(plan)));
     for chart in charts {
         s.push_str(&format!("![{}]({}.png)\n\n", chart.title, chart.name));
     }
@@ -45,8 +45,33 @@ pub fn slo_line(plan: &Plan, c: &Comparison) -> Option<String> {
     Some(format!("SLOs ({}) are met{over}, on the mean over seeds, by: {met}.", all.join(", ")))
 }
 
-pub const PAIRWISE: &str = "A strategy is better than another on the first objective criterion whose paired 95% interval excludes zero; \
-a strategy's rank is one plus the number of strategies better than it, so strategies the data cannot tell apart share a rank.";
+/// The level each criterion of a pairwise decision is tested at (`97.5%`).
+pub fn decision_level(plan: &Plan) -> String {
+    crate::compare::rank::level_text(crate::compare::rank::decision_confidence(plan))
+}
+
+/// How a pair is decided: the level each criterion is tested at, and why.
+fn decision_rule(plan: &Plan) -> String {
+    let k = plan.objective.len();
+    let level = decision_level(plan);
+    let each = if k > 1 {
+        format!(
+            " (each of the objective's {k} criteria at {level}, so that a pair is misordered with at most 5% probability)"
+        )
+    } else {
+        String::new()
+    };
+    format!("the first objective criterion whose paired {level} interval excludes zero decides{each}")
+}
+
+/// Said under the pairwise table.
+pub fn pairwise_note(plan: &Plan) -> String {
+    format!(
+        "A strategy is better than another when {}; a strategy's rank is one plus the number of strategies better than it, \
+         so strategies the data cannot tell apart share a rank.",
+        decision_rule(plan)
+    )
+}
 
 /// Said under a differences table with an infinite difference.
 pub const INFINITE_NOTE: &str = "-∞ or +∞: in most seeds one side never got there (never recovered, or a percentile \

@@ -357,10 +357,14 @@ pub fn print_comparison<W: Write>(
         writeln!(w, "  {}", markdown::INFINITE_NOTE)?;
     }
     writeln!(w)?;
+    let (k, level) = (plan.objective.len(), markdown::decision_level(plan));
     writeln!(
         w,
-        "pairwise: the first objective criterion whose paired 95% interval excludes 0 decides; tie: none does"
+        "pairwise: the first objective criterion whose paired {level} interval excludes 0 decides (tie: none)"
     )?;
+    if k > 1 {
+        writeln!(w, "  {k} criteria at {level} each (Bonferroni): a pair is misordered with at most 5% probability")?;
+    }
     write!(w, "{}", indent(&table::pairwise(c).to_text()))?;
     writeln!(w)?;
     writeln!(w, "verdict       {}", c.verdict)?;

@@ -188,7 +188,7 @@ pub fn comparison(plan: &Plan, c: &Comparison, charts: &[Chart]) -> String {
     }
     p.section("Pairwise results")
         .table(&table::pairwise(c))
-        .legend(markdown::PAIRWISE)
+        .legend(&markdown::pairwise_note(plan))
         .charts(charts)
         .scenario(&plan.scenario.source_path, &format!("seeds {}", seed_list(&c.seeds)), &plan.scenario.source_text)
         .finish(&c.version)
