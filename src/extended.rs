@@ -46,6 +46,51 @@ fn read<'de, D: Deserializer<'de>>(d: D) -> Result<Option<f64>, D::Error> {
     }
 }
 
+/// One value written as above, for the collections below.
+#[derive(Clone, Copy)]
+struct Ext(Option<f64>);
+
+impl serde::Serialize for Ext {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        write(self.0, s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Ext {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        read(d).map(Ext)
+    }
+}
+
+/// `Vec<Option<f64>>` (a metric's value per seed), each value as in [`option`].
+pub mod option_vec {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &[Option<f64>], s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(v.iter().map(|x| super::Ext(*x)))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Option<f64>>, D::Error> {
+        Ok(Vec::<super::Ext>::deserialize(d)?.into_iter().map(|e| e.0).collect())
+    }
+}
+
+/// `BTreeMap<String, Vec<Option<f64>>>` (per-seed values by metric), each value as in [`option`].
+pub mod option_vec_map {
+    use std::collections::BTreeMap;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &BTreeMap<String, Vec<Option<f64>>>, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(v.iter().map(|(k, xs)| (k, xs.iter().map(|x| super::Ext(*x)).collect::<Vec<_>>())))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, Vec<Option<f64>>>, D::Error> {
+        let raw = BTreeMap::<String, Vec<super::Ext>>::deserialize(d)?;
+        Ok(raw.into_iter().map(|(k, xs)| (k, xs.into_iter().map(|e| e.0).collect())).collect())
+    }
+}
+
 /// `Option<f64>`: None is `null`, infinities are `"inf"` / `"-inf"`.
 pub mod option {
     use serde::{Deserializer, Serializer};
@@ -103,5 +148,23 @@ mod tests {
         assert_eq!(back, Row { a: Some(1.5), b: 2.0 });
         let err = serde_json::from_str::<Row>(r#"{"a":"lots","b":1}"#).expect_err("not a number");
         assert!(err.to_string().contains("not \"lots\""), "{err}");
+    }
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct PerSeed {
+        #[serde(with = "super::option_vec")]
+        one: Vec<Option<f64>>,
+        #[serde(with = "super::option_vec_map")]
+        by: std::collections::BTreeMap<String, Vec<Option<f64>>>,
+    }
+
+    /// A seed that never completes is infinite, not undefined, in per-seed lists too.
+    #[test]
+    fn per_seed_lists_keep_infinite_apart_from_undefined() {
+        let v = vec![Some(1.5), Some(f64::INFINITY), None];
+        let row = PerSeed { one: v.clone(), by: [("p99".to_string(), v)].into() };
+        let json = serde_json::to_string(&row).expect("writes");
+        assert_eq!(json, r#"{"one":[1.5,"inf",null],"by":{"p99":[1.5,"inf",null]}}"#);
+        assert_eq!(serde_json::from_str::<PerSeed>(&json).expect("reads back"), row);
     }
 }

@@ -44,6 +44,7 @@ pub struct StrategyResult {
     pub score: i64,
     pub metrics: BTreeMap<String, Option<Interval>>,
     /// Each metric's value in each seed, in seed order (null: undefined).
+    #[serde(with = "crate::extended::option_vec_map")]
     pub per_seed: BTreeMap<String, Vec<Option<f64>>>,
     /// Cost in money over seeds (`pool.<name>.price_per_hour`); null without prices.
     pub cost: Option<Interval>,

@@ -71,6 +71,7 @@ pub struct SloCheck {
     /// clipped to its range (None if undefined in every seed).
     pub value: Option<Interval>,
     /// The metric in each seed (null: undefined).
+    #[serde(with = "crate::extended::option_vec")]
     pub per_seed: Vec<Option<f64>>,
     /// Seeds whose own value meets the threshold.
     pub seeds_met: usize,

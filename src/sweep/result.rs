@@ -40,6 +40,7 @@ pub struct PointResult {
     pub strategy: String,
     pub metrics: BTreeMap<String, Option<Interval>>,
     /// Each metric's value in each seed, in seed order (null: undefined).
+    #[serde(with = "crate::extended::option_vec_map")]
     pub per_seed: BTreeMap<String, Vec<Option<f64>>>,
     /// Seeds that meet every threshold of the scenario's `[slo]`.
     pub slos_met: usize,
