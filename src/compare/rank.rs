@@ -4,13 +4,14 @@
 //! Ranking is pairwise and significance-aware: A beats B on the first criterion
 //! of the objective where their paired difference excludes zero, each of the
 //! objective's k criteria tested at 1 − 5%/k so that a pair is misordered with
-//! at most 5% probability; if none does, they tie. A strategy's rank is one plus the number of strategies that
-//! beat it, so strategies the data cannot separate share a rank, and a rank
-//! never claims more than the pairwise results say. The score (wins minus
-//! losses) orders strategies within a rank. A *winner* is only named when one
-//! strategy beats every other one; otherwise the verdict says which strategies
-//! the data cannot tell apart. Every pairwise result is kept ([`Pair`]), so
-//! reports can show what the verdict rests on.
+//! at most 5% probability; if none does, they tie. A strategy's rank is one
+//! plus the number of strategies that beat it, so strategies the data cannot
+//! separate share a rank, and a rank never claims more than the pairwise
+//! results say. The score (wins minus losses) orders strategies within a
+//! rank. A *winner* is only named when one strategy beats every other one;
+//! otherwise the verdict says which strategies the data cannot tell apart.
+//! Every pairwise result is kept ([`Pair`]), so reports can show what the
+//! verdict rests on.
 
 use std::collections::BTreeMap;
 
