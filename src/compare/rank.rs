@@ -534,6 +534,40 @@ arrivals = { process = "poisson", rate = "1/s" }
         assert!(d.lo < 0.0 && d.hi > 0.0 && d.margin() > b.diff.margin(), "{d:?} vs {:?}", b.diff);
     }
 
+    /// Three strategies drawn from one distribution, 600 times over: a pair
+    /// is decided (falsely) in at most 5% of cases. Two of the criteria vary
+    /// here, so the rate expected is about 1 − (1 − 5%/3)² ≈ 3.3%; testing
+    /// each at 95% would give about 9.75%. Bound: 5% plus three binomial
+    /// standard deviations of 1,800 pairs (1.5 points).
+    #[test]
+    fn equivalent_strategies_are_told_apart_in_at_most_five_percent_of_pairs() {
+        let p = plan();
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut uniform = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let mut normal = move || (-2.0 * (1.0 - uniform()).ln()).sqrt() * (std::f64::consts::TAU * uniform()).cos();
+        let (mut decided, mut pairs) = (0, 0);
+        for _ in 0..600 {
+            let all: Vec<Vec<Cell>> = (0..3)
+                .map(|_| {
+                    let success: Vec<f64> = (0..5).map(|_| 0.9 + 0.01 * normal()).collect();
+                    let p99: Vec<f64> = (0..5).map(|_| 30.0 + normal()).collect();
+                    cells(&success, &p99)
+                })
+                .collect();
+            let c = Comparison::build(&p, &all);
+            decided += c.pairwise.iter().filter(|x| x.better.is_some()).count();
+            pairs += c.pairwise.len();
+        }
+        // 95% per criterion decided 164 of these 1,800 pairs (9.1%).
+        let rate = decided as f64 / pairs as f64;
+        assert!(rate <= 0.05 + 3.0 * (0.05f64 * 0.95 / pairs as f64).sqrt(), "{decided} of {pairs} pairs decided");
+    }
+
     #[test]
     fn indistinguishable_strategies_give_no_winner() {
         let p = plan();
