@@ -89,22 +89,8 @@ fn print(w: &mut dyn Write, r: &PlanResult, slos: &[Threshold], out: &Path) -> i
             .zip(slos)
             .filter_map(|(s, t)| {
                 let b = s.bound?;
-                let m = t.metric.name();
-                // Resource time in the seconds the limit is written in; a
-                // bound that reads as the limit at that precision is shown
-                // at the precision of the gap, so a close call shows it.
-                let (mut bound, mut limit) = (units::measured(m, b), units::measured(m, t.limit));
-                if bound == limit && b != t.limit {
-                    let gap = (b - t.limit).abs();
-                    (bound, limit) = match units::scale(m) {
-                        // Durations in seconds stop at two decimals elsewhere.
-                        units::Scale::Duration => {
-                            let d = (1 - gap.log10().floor() as i64).clamp(0, 9) as usize;
-                            (format!("{b:.d$}s"), format!("{:.d$}s", t.limit))
-                        }
-                        _ => (units::value_to(m, b, gap), units::value_to(m, t.limit, gap)),
-                    };
-                }
+                // Resource time in the seconds the limit is written in.
+                let (bound, limit) = units::apart(t.metric.name(), b, t.limit);
                 Some(format!("{} bound {bound} vs limit {limit}", t.metric))
             })
             .collect();

@@ -286,9 +286,7 @@ fn deciding(plan: &Plan, values: &Values, a: usize, b: usize) -> Option<(Criteri
 /// exactly one bucket's width with no spread, which says nothing.
 fn difference(metric: Metric, a: &[Option<f64>], b: &[Option<f64>], confidence: f64) -> Option<Interval> {
     let d = paired_difference_at(a, b, confidence)?;
-    let qs: Vec<f64> =
-        a.iter().zip(b).filter_map(|(x, y)| Some(resolution(metric, (*x)?) + resolution(metric, (*y)?))).collect();
-    Some(d.widened(qs.iter().sum::<f64>() / qs.len().max(1) as f64))
+    Some(d.widened(resolution(metric, a) + resolution(metric, b)))
 }
 
 /// The pairwise result of a and b, for reports.

@@ -149,6 +149,25 @@ pub fn measured(metric: &str, v: f64) -> String {
     }
 }
 
+/// A value and the limit it is judged by, as [`measured`] shows them; where
+/// they differ but would read alike, with the decimals that tell them apart
+/// (`5.1116s vs 5.1128s`, not `5.11s vs 5.11s`).
+pub fn apart(metric: &str, v: f64, limit: f64) -> (String, String) {
+    let (a, b) = (measured(metric, v), measured(metric, limit));
+    let gap = (v - limit).abs();
+    if a != b || !(gap.is_finite() && gap > 0.0) {
+        return (a, b);
+    }
+    match scale(metric) {
+        // Seconds stop at two decimals in value_to: past them, plain seconds.
+        Scale::Duration => {
+            let d = decimals_for(gap, 2, 9);
+            (format!("{}s", number(v, d, false)), format!("{}s", number(limit, d, false)))
+        }
+        _ => (value_to(metric, v, gap), value_to(metric, limit, gap)),
+    }
+}
+
 /// One value on a scale.
 pub fn value_in(scale: Scale, v: f64) -> String {
     if let Some(s) = not_finite(v, false) {
@@ -253,6 +272,14 @@ mod tests {
 
     fn iv(mean: f64, hw: f64) -> Interval {
         Interval { mean, lo: mean - hw, hi: mean + hw, n: 5 }
+    }
+
+    #[test]
+    fn a_bound_that_reads_as_its_limit_is_shown_apart_from_it() {
+        assert_eq!(apart("completion_p99", 5.111551, 5.1128), ("5.1116s".into(), "5.1128s".into()));
+        assert_eq!(apart("rate_503", 0.09999, 0.1), ("9.9990%".into(), "10.0000%".into()));
+        assert_eq!(apart("rate_503", 0.0087, 0.01), ("0.87%".into(), "1.00%".into()), "apart already");
+        assert_eq!(apart("completion_p99", 5.0, 5.0), ("5.00s".into(), "5.00s".into()), "equal stays equal");
     }
 
     #[test]

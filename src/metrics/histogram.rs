@@ -82,10 +82,15 @@ fn resolution_secs(secs: f64) -> f64 {
     (1u64 << bucket) as f64 / 1e6
 }
 
-/// How far a value `v` of `metric` may lie from the exact one: a bucket's
-/// width for a percentile read from these histograms, else 0.
-pub fn resolution(metric: crate::criteria::Metric, v: f64) -> f64 {
-    if metric.quantized() { resolution_secs(v) } else { 0.0 }
+/// How far, on average, the defined `values` of `metric` (one per seed) may
+/// lie from the exact ones: the mean width of their buckets for a
+/// percentile read from these histograms, else 0.
+pub fn resolution(metric: crate::criteria::Metric, values: &[Option<f64>]) -> f64 {
+    if !metric.quantized() {
+        return 0.0;
+    }
+    let widths: Vec<f64> = values.iter().flatten().map(|&v| resolution_secs(v)).collect();
+    widths.iter().sum::<f64>() / widths.len().max(1) as f64
 }
 
 /// How many spare count arrays a thread keeps (254 KB each): enough for the

@@ -320,8 +320,7 @@ fn judge(sc: &Scenario, index: usize, axis: &Axis, runs: &[crate::engine::Run], 
         .map(|t| {
             let each = values(t.metric);
             // A percentile's values are histogram buckets: the bound covers them.
-            let widths: Vec<f64> = each.iter().flatten().map(|&x| crate::metrics::resolution(t.metric, x)).collect();
-            let slack = widths.iter().sum::<f64>() / widths.len().max(1) as f64;
+            let slack = crate::metrics::resolution(t.metric, &each);
             let j = t.judge(&each, Rule::Bound { confidence: req.confidence, slack });
             SloCheck {
                 threshold: t.to_string(),
